@@ -1,0 +1,87 @@
+// The seams between the capture, the TCP side and the HTTP side. The TCP server and the HTTP
+// server both consume one FrameHub and report their clients to one ClientRegistry, so /status
+// and /metrics see every viewer whatever protocol it speaks.
+import type { Observable } from 'rxjs';
+import type { CapturedFrame } from '@edgecam/protocol';
+
+export type SourceKind = 'testsrc' | 'v4l2' | 'file' | 'stdin';
+
+/** idle: nobody is watching, no ffmpeg runs. restarting: the source died and waits to retry. */
+export type SourceState = 'idle' | 'starting' | 'running' | 'restarting';
+
+export interface SourceInfo {
+  kind: SourceKind;
+  /** As given on the command line, e.g. `v4l2:/dev/video0`. */
+  spec: string;
+  /** From the newest frame's SOF marker once frames arrive; the configured size before that. */
+  width: number;
+  height: number;
+  fpsConfigured: number;
+  /** Frames captured over the last few seconds, per second. */
+  fpsMeasured: number;
+  state: SourceState;
+  restarts: number;
+  framesCaptured: number;
+  /** Wall-clock ms of the newest frame, or null before the first. */
+  lastFrameAt: number | null;
+  /** Why the source last failed, while restarting. */
+  lastError: string | null;
+}
+
+/** The one capture every consumer shares. */
+export interface FrameHub {
+  /**
+   * Hot stream of new frames. Each subscription counts as a consumer: the first starts the
+   * capture, and it stops `idleStop` seconds after the last unsubscribes (unless always-on).
+   * Frames are never replayed; use latest() for the newest one.
+   */
+  readonly frames$: Observable<CapturedFrame>;
+  /** The newest frame, or undefined before the first (or once it is older than the source's staleness limit). */
+  latest(): CapturedFrame | undefined;
+  /** The newest frame, starting the capture if idle and waiting up to timeoutMs for a first frame. */
+  snapshot(timeoutMs: number): Promise<CapturedFrame>;
+  info(): SourceInfo;
+}
+
+export type ClientProtocol = 'legacy' | 'v2' | 'http';
+export type ClientMode = 'idle' | 'single' | 'streaming';
+
+export interface ClientStats {
+  id: number;
+  protocol: ClientProtocol;
+  address: string;
+  mode: ClientMode;
+  connectedAt: number;
+  framesSent: number;
+  dropped: number;
+  bytesSent: number;
+  /** Frames sent over the last second. */
+  fps: number;
+}
+
+/** What a session (TCP or HTTP) reports about itself; also feeds the Prometheus metrics. */
+export interface ClientHandle {
+  readonly id: number;
+  setMode(mode: ClientMode): void;
+  /** A frame was written to this client; captureTimeUs gives the capture-to-send latency. */
+  sent(bytes: number, captureTimeUs: number): void;
+  /** Frames this client could not take (newest-frame-wins skipped them). */
+  dropped(count?: number): void;
+  /** The client left; removes it from the registry. Idempotent. */
+  close(): void;
+}
+
+export interface ClientRegistry {
+  register(init: { protocol: ClientProtocol; address: string }): ClientHandle;
+  list(): ClientStats[];
+  count(protocol?: ClientProtocol): number;
+}
+
+/**
+ * Prometheus metrics (prom-client), one registry per server instance so tests can run several
+ * servers in one process. `text()` is the body of GET /metrics.
+ */
+export interface ServerMetrics {
+  readonly contentType: string;
+  text(): Promise<string>;
+}
