@@ -1,0 +1,61 @@
+/**
+ * Exit codes of the `edgecam` command. Scripts branch on them, so a code never changes meaning.
+ */
+export const ExitCode = {
+  OK: 0,
+  /** A bug or something nobody planned for. */
+  UNEXPECTED: 1,
+  /** A bad flag, value or argument. */
+  USAGE: 2,
+  /** Refused, unreachable, timed out, cut, or turned away by the server. */
+  CONNECTION: 3,
+  /** The server sent bytes that do not follow the protocol. */
+  PROTOCOL: 4,
+  /** A file could not be read, written or understood. */
+  FILE: 5,
+  /** Ctrl-C or SIGTERM before anything was saved. */
+  INTERRUPTED: 130,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/**
+ * A failure the CLI reports as one sentence and an exit code. `message` is written for people:
+ * it says what happened and, where there is one, what to do.
+ */
+export class CliError extends Error {
+  readonly exitCode: ExitCodeValue;
+
+  constructor(exitCode: ExitCodeValue, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CliError';
+    this.exitCode = exitCode;
+  }
+}
+
+export function usageError(message: string): CliError {
+  return new CliError(ExitCode.USAGE, message);
+}
+
+/** Turns a filesystem error into a sentence that names the file and the reason. */
+export function fileError(action: string, path: string, err: unknown): CliError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const reasons: Record<string, string> = {
+    ENOENT: 'no such file or directory',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    ENOSPC: 'no space left on the device',
+    EISDIR: 'it is a directory',
+    ENOTDIR: 'a part of the path is not a directory',
+    EROFS: 'the filesystem is read-only',
+    EIO: 'an I/O error occurred',
+    EEXIST: 'the file already exists',
+  };
+  const reason = (code !== undefined ? reasons[code] : undefined) ?? errorText(err);
+  return new CliError(ExitCode.FILE, `could not ${action} ${path}: ${reason}`, { cause: err });
+}
+
+/** The message of anything thrown, without a stack. */
+export function errorText(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,77 @@
+/**
+ * Seed-era servers answer what they do not understand with raw text (`Unknown command`) on the
+ * frame socket. Read as a frame header, `Unkn` is a 1.4 GB length, so the decoder refuses it;
+ * these helpers let the error say what really arrived instead of quoting an absurd length.
+ */
+
+/** How many bytes of a suspicious reply are worth quoting. */
+export const PEEK_BYTES = 64;
+
+/** True when the bytes are printable ASCII (plus tab, CR, LF) with at least 3 letters or digits. */
+export function looksLikeText(bytes: Uint8Array): boolean {
+  if (bytes.length < 3) return false;
+  let alnum = 0;
+  for (const b of bytes) {
+    const printable = (b >= 0x20 && b < 0x7f) || b === 0x09 || b === 0x0a || b === 0x0d;
+    if (!printable) return false;
+    if ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)) alnum++;
+  }
+  return alnum >= 3;
+}
+
+/** A JSON-quoted excerpt of text bytes, shortened with an ellipsis when long. */
+export function quoteText(bytes: Uint8Array, max = 48): string {
+  const text = Buffer.from(bytes.subarray(0, max)).toString('latin1').trim();
+  return JSON.stringify(text) + (bytes.length > max ? '…' : '');
+}
+
+/**
+ * Keeps the first bytes of the item (frame or message) the decoder is in the middle of, so that
+ * when the decoder refuses a header we can show the bytes it refused. Costs at most PEEK_BYTES
+ * of copying per chunk.
+ */
+export class ItemPeek {
+  private head: Buffer = Buffer.alloc(0);
+  /** Absolute stream offset of the first byte of the current item. */
+  private itemStart = 0;
+  /** Absolute stream offset just past the last byte pushed. */
+  private streamEnd = 0;
+
+  /** Call after the decoder consumed a whole item of `size` bytes (header included). */
+  itemDone(size: number): void {
+    this.itemStart += size;
+  }
+
+  /** Call for every chunk before (or after) handing it to the decoder. */
+  chunk(chunk: Uint8Array): void {
+    const chunkStart = this.streamEnd;
+    this.streamEnd += chunk.length;
+    this.pendingChunk = chunk;
+    this.pendingChunkStart = chunkStart;
+  }
+
+  /** Call once the decoder is done with the chunk given to chunk(): keeps what the next item needs. */
+  settle(): void {
+    this.head = this.current();
+    this.pendingChunk = null;
+  }
+
+  /** The first bytes (up to PEEK_BYTES) of the item being decoded right now. */
+  current(): Buffer {
+    const chunk = this.pendingChunk;
+    if (chunk === null) return this.head;
+    const chunkStart = this.pendingChunkStart;
+    if (this.itemStart >= chunkStart) {
+      // The item starts inside this chunk.
+      const from = this.itemStart - chunkStart;
+      return Buffer.from(chunk.subarray(from, from + PEEK_BYTES));
+    }
+    // The item began in an earlier chunk: append from this one until the peek is full.
+    const room = PEEK_BYTES - this.head.length;
+    if (room <= 0 || this.itemStart + this.head.length < chunkStart) return this.head;
+    return Buffer.concat([this.head, chunk.subarray(0, room)]);
+  }
+
+  private pendingChunk: Uint8Array | null = null;
+  private pendingChunkStart = 0;
+}

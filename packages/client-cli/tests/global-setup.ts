@@ -1,0 +1,33 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { TestProject } from 'vitest/node';
+
+const packageDir = resolve(import.meta.dirname, '..');
+const workspaceDir = resolve(packageDir, '../..');
+export const FFMPEG = join(workspaceDir, 'node_modules/@ffmpeg-installer/linux-x64/ffmpeg');
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Folder of 30 test-pattern JPEGs, 160x120, made once per run. */
+    jpegDir: string;
+  }
+}
+
+/**
+ * Builds the CLI the tests spawn (`node dist/cli.js`) and makes the JPEGs every fake server
+ * serves, once for the whole run.
+ */
+export default function setup(project: TestProject): () => void {
+  execFileSync('npx', ['tsc', '-p', join(packageDir, 'tsconfig.build.json')], { cwd: workspaceDir, stdio: 'inherit' });
+  const jpegDir = mkdtempSync(join(tmpdir(), 'edgecam-cli-jpegs-'));
+  execFileSync(
+    FFMPEG,
+    ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=30', '-frames:v', '30', '-c:v', 'mjpeg', '-f', 'image2', join(jpegDir, '%03d.jpg')],
+    { stdio: 'inherit', timeout: 30_000 },
+  );
+  if (readdirSync(jpegDir).length !== 30) throw new Error(`ffmpeg made ${readdirSync(jpegDir).length} JPEGs, expected 30`);
+  project.provide('jpegDir', jpegDir);
+  return () => rmSync(jpegDir, { recursive: true, force: true });
+}
