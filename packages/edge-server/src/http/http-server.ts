@@ -1,0 +1,216 @@
+// The HTTP side of edgecam-server, on plain node:http: the live MJPEG stream, snapshots, a
+// viewer page, status, Prometheus metrics and a health check, all over the one shared capture.
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { ClientRegistry, FrameHub, ServerMetrics } from '../contracts.js';
+import { parseFpsParam } from './frame-pacer.js';
+import { INDEX_PAGE_CSP, renderIndexPage } from './index-page.js';
+import { MjpegViewer } from './mjpeg-viewer.js';
+import { layoutForUserAgent, STREAM_CONTENT_TYPE } from './multipart.js';
+import { BASE_HEADERS, NO_STORE, sendBody, sendError, sendJson } from './responses.js';
+import { sourceHealth } from './source-health.js';
+
+export interface HttpServerDeps {
+  hub: FrameHub;
+  registry: ClientRegistry;
+  metrics: ServerMetrics;
+  logger: Logger;
+  /** Shown on the page and in /status. Default `edgecam-server`. */
+  serverName?: string;
+  version?: string;
+  /** How long GET /snapshot.jpg waits for a frame when the capture must start first. Default 5000. */
+  snapshotTimeoutMs?: number;
+  /** A stream viewer whose socket has not drained for this long is disconnected. Default 30000. */
+  stallTimeoutMs?: number;
+}
+
+/** Limits on what a client may send us; requests are tiny GETs, so these are generous. */
+export const HTTP_LIMITS = {
+  /** Bytes of request line plus headers; over it node answers 431. */
+  maxHeaderSize: 8 * 1024,
+  maxHeadersCount: 64,
+  /** Time to receive the complete request head (slowloris); not the length of a response. */
+  headersTimeoutMs: 5_000,
+  /** Time to receive the whole request (these GETs have no body). */
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+} as const;
+
+const ALLOW = 'GET, HEAD';
+const SNAPSHOT_RETRY_AFTER_SECONDS = 5;
+
+type Route = (req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => void | Promise<void>;
+
+export function createHttpServer(deps: HttpServerDeps): Server {
+  const { hub, registry, metrics } = deps;
+  const log = deps.logger.child({ component: 'http' });
+  const serverName = deps.serverName ?? 'edgecam-server';
+  const version = deps.version ?? '0.0.0';
+  const snapshotTimeoutMs = deps.snapshotTimeoutMs ?? 5_000;
+  const stallTimeoutMs = deps.stallTimeoutMs ?? 30_000;
+  const startedAt = performance.now();
+  const viewers = new Set<MjpegViewer>();
+  const indexPage = renderIndexPage(serverName, version);
+
+  const routes: Record<string, Route> = {
+    '/': (_req, res) => {
+      sendBody(res, 200, 'text/html; charset=utf-8', indexPage, {
+        'Content-Security-Policy': INDEX_PAGE_CSP,
+        'Referrer-Policy': 'no-referrer',
+      });
+    },
+
+    '/stream.mjpg': (req, res, query) => {
+      const fps = parseFpsParam(query.get('fps'));
+      if ('error' in fps) return sendError(res, 400, 'BAD_REQUEST', fps.error);
+      if (req.method === 'HEAD') {
+        // Tells players what they would get without starting the capture.
+        res.writeHead(200, { ...BASE_HEADERS, ...NO_STORE, 'Content-Type': STREAM_CONTENT_TYPE });
+        res.end();
+        return;
+      }
+      const viewer = new MjpegViewer(res, {
+        hub,
+        registry,
+        logger: log,
+        address: peerAddress(req.socket),
+        layout: layoutForUserAgent(req.headers['user-agent']),
+        maxFps: fps.fps,
+        stallTimeoutMs,
+        onClose: (v) => viewers.delete(v),
+      });
+      viewers.add(viewer);
+      viewer.start();
+    },
+
+    '/snapshot.jpg': async (req, res) => {
+      const client = registry.register({ protocol: 'http', address: peerAddress(req.socket) });
+      try {
+        client.setMode('single');
+        let frame;
+        try {
+          frame = await hub.snapshot(snapshotTimeoutMs);
+        } catch (err) {
+          log.warn({ err: errorText(err) }, 'snapshot failed: source unavailable');
+          sendError(res, 503, 'SOURCE_UNAVAILABLE', snapshotFailure(err, snapshotTimeoutMs), {
+            'Retry-After': String(SNAPSHOT_RETRY_AFTER_SECONDS),
+          });
+          return;
+        }
+        if (res.destroyed) return;
+        sendBody(res, 200, 'image/jpeg', frame.jpeg, {
+          'Content-Disposition': 'inline; filename="snapshot.jpg"',
+          'X-Frame-Seq': String(frame.seq),
+          'X-Capture-Time-Us': String(frame.captureTimeUs),
+        });
+        if (req.method !== 'HEAD') client.sent(frame.jpeg.length, frame.captureTimeUs);
+      } finally {
+        client.close();
+      }
+    },
+
+    '/status': (_req, res) => {
+      sendJson(res, 200, {
+        server: serverName,
+        version,
+        uptime: Math.round(performance.now() - startedAt) / 1000,
+        source: hub.info(),
+        clients: registry.list(),
+      });
+    },
+
+    '/metrics': async (_req, res) => {
+      const text = await metrics.text();
+      sendBody(res, 200, metrics.contentType, text);
+    },
+
+    '/healthz': (_req, res) => {
+      const health = sourceHealth(hub.info(), Date.now());
+      sendJson(res, health.healthy ? 200 : 503, { ok: health.healthy, ...health });
+    },
+  };
+
+  const server = createServer(
+    {
+      maxHeaderSize: HTTP_LIMITS.maxHeaderSize,
+      headersTimeout: HTTP_LIMITS.headersTimeoutMs,
+      requestTimeout: HTTP_LIMITS.requestTimeoutMs,
+      keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs,
+    },
+    (req, res) => {
+      void handle(req, res);
+    },
+  );
+  server.maxHeadersCount = HTTP_LIMITS.maxHeadersCount;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const rawUrl = req.url ?? '/';
+    res.on('finish', () => {
+      log.debug({ method: req.method, url: rawUrl, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'http request');
+    });
+    try {
+      // Split by hand rather than `new URL(req.url, base)`: that reads `//host/x` as a host.
+      const queryAt = rawUrl.indexOf('?');
+      const path = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
+      const query = new URLSearchParams(queryAt === -1 ? '' : rawUrl.slice(queryAt + 1));
+      const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
+      if (!route) return sendError(res, 404, 'NOT_FOUND', `no such path: ${path.slice(0, 200)}`);
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${path} accepts ${ALLOW}`, { Allow: ALLOW });
+      }
+      await route(req, res, query);
+    } catch (err) {
+      // Logged in full here; the client only learns that it failed.
+      log.error({ err, method: req.method, url: rawUrl }, 'http handler failed');
+      if (!res.headersSent) sendError(res, 500, 'INTERNAL', 'internal error');
+      else res.destroy();
+    }
+  }
+
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    log.debug({ err: err.message, code: err.code }, 'bad http request');
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  });
+
+  // server.close() waits for every connection to end, and a stream never does by itself: end
+  // the streams (with their closing boundary) so that close() just works for the caller.
+  const closeServer = server.close.bind(server);
+  server.close = ((callback?: (err?: Error) => void) => {
+    for (const viewer of viewers) viewer.end();
+    return closeServer(callback);
+  }) as Server['close'];
+
+  return server;
+}
+
+function peerAddress(socket: Socket): string {
+  const host = socket.remoteAddress ?? 'unknown';
+  return host.includes(':') ? `[${host}]:${socket.remotePort ?? 0}` : `${host}:${socket.remotePort ?? 0}`;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Our own sentence for the client: the hub's coded errors are safe to repeat, anything else is not. */
+function snapshotFailure(err: unknown, timeoutMs: number): string {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;
+  switch (code) {
+    case 'SOURCE_UNAVAILABLE':
+      return `no frame from the source within ${timeoutMs} ms`;
+    case 'SOURCE_ENDED':
+      return 'the source has ended and delivers no more frames';
+    case 'HUB_CLOSED':
+      return 'the server is shutting down';
+    default:
+      return 'the source is unavailable';
+  }
+}

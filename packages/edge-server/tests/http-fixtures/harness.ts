@@ -1,0 +1,49 @@
+// Starts createHttpServer on 127.0.0.1 with an ephemeral port and stops it again.
+import type { Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { pino } from 'pino';
+import { createHttpServer, type HttpServerDeps } from '../../src/http/http-server.js';
+
+export interface RunningHttpServer {
+  server: Server;
+  port: number;
+  url: string;
+  /** Server-side sockets, to watch how much a slow viewer's connection buffers. */
+  sockets: Set<Socket>;
+  close(): Promise<void>;
+}
+
+/** Silent unless EDGECAM_TEST_LOG=debug (or another level) is set. */
+export const testLogger = pino({ level: process.env.EDGECAM_TEST_LOG ?? 'silent' });
+
+export async function startHttpServer(deps: Omit<HttpServerDeps, 'logger'> & { logger?: HttpServerDeps['logger'] }): Promise<RunningHttpServer> {
+  const server = createHttpServer({ logger: testLogger, ...deps });
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    sockets,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Anything still open after a grace period (a test's stalled client) is cut off.
+        setTimeout(() => server.closeAllConnections(), 2_000).unref();
+      }),
+  };
+}
+
+/** Polls `ready` until it holds; for state that changes without a socket event to wait on. */
+export async function waitFor(ready: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
