@@ -1,1 +1,18 @@
-export {};
+// Public API of @edgecam/edge-server.
+export { startEdgeServer, type RunningEdgeServer, type StartOptions } from './server.js';
+export { parseCommandLine, ConfigError, DEFAULT_CONFIG, LOG_LEVELS, type EdgeServerConfig, type LogLevel } from './config.js';
+export { resolveFfmpeg, type FfmpegVia, type ResolvedFfmpeg } from './ffmpeg.js';
+export { EdgeServerError, type EdgeServerErrorCode } from './errors.js';
+export { parseSourceSpec, formatSourceSpec, type SourceSpec } from './sources/source-spec.js';
+export type {
+  ClientHandle,
+  ClientMode,
+  ClientProtocol,
+  ClientRegistry,
+  ClientStats,
+  FrameHub,
+  ServerMetrics,
+  SourceInfo,
+  SourceKind,
+  SourceState,
+} from './contracts.js';

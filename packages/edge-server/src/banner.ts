@@ -1,0 +1,32 @@
+// The few lines printed on start: where to connect, and which ffmpeg runs the capture.
+import { networkInterfaces } from 'node:os';
+import type { ResolvedFfmpeg } from './ffmpeg.js';
+
+export interface BannerInput {
+  host: string;
+  tcpPort: number;
+  httpPort: number | null;
+  source: string;
+  ffmpeg: ResolvedFfmpeg | null;
+  version: string;
+}
+
+/** Addresses a client on the LAN can use: the host itself, or every IPv4 address for a wildcard. */
+export function connectHosts(host: string): string[] {
+  if (host !== '0.0.0.0' && host !== '::') return [host.includes(':') ? `[${host}]` : host];
+  const found: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) found.push(a.address);
+  }
+  return [...found, '127.0.0.1'];
+}
+
+export function bannerLines(b: BannerInput): string[] {
+  const hosts = connectHosts(b.host);
+  const lines = [`edgecam-server ${b.version}: ${b.source}`];
+  lines.push(`  TCP  (edgecam, seed clients): ${hosts.map((h) => `tcp://${h}:${b.tcpPort}`).join('  ')}`);
+  if (b.httpPort !== null) lines.push(`  HTTP (browser, VLC, ffmpeg): ${hosts.map((h) => `http://${h}:${b.httpPort}/`).join('  ')}`);
+  else lines.push('  HTTP: off (--no-http)');
+  lines.push(b.ffmpeg ? `  ffmpeg: ${b.ffmpeg.path} (via ${b.ffmpeg.via})` : '  ffmpeg: not used (frames come from standard input)');
+  return lines;
+}

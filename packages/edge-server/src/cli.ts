@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// edgecam-server: parse the command line, start, print where to connect, and shut down cleanly
+// on SIGINT/SIGTERM (stop accepting, close sessions, stop ffmpeg, exit 0).
+import { bannerLines } from './banner.js';
+import { ConfigError, parseCommandLine } from './config.js';
+import { EdgeServerError } from './errors.js';
+import { createLogger } from './logger.js';
+import { startEdgeServer } from './server.js';
+import { formatSourceSpec } from './sources/source-spec.js';
+import { VERSION } from './version.js';
+
+// If closing takes longer than this, exit anyway; the exit hook still kills ffmpeg.
+const SHUTDOWN_LIMIT_MS = 10_000;
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseCommandLine(process.argv.slice(2), process.env, VERSION);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`edgecam-server: ${err.message}\nRun edgecam-server --help to see every option.\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if ('exitCode' in parsed) {
+    (parsed.exitCode === 0 ? process.stdout : process.stderr).write(parsed.output);
+    process.exit(parsed.exitCode);
+  }
+  const { config } = parsed;
+  const logger = createLogger(config.logLevel);
+
+  let shuttingDown = false;
+  let running: Awaited<ReturnType<typeof startEdgeServer>> | undefined;
+  const shutdown = (why: string, code: number) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ why }, 'stopping');
+    setTimeout(() => {
+      logger.error({ limitMs: SHUTDOWN_LIMIT_MS }, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS).unref();
+    void (running ? running.close() : Promise.resolve()).then(
+      () => process.exit(code),
+      (err: unknown) => {
+        logger.error({ err }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (shuttingDown) {
+        // A second Ctrl-C: leave now (the exit hook still kills ffmpeg).
+        process.exit(1);
+      }
+      shutdown(signal, 0);
+    });
+  }
+
+  if (config.source.kind === 'stdin' && process.stdin.isTTY) {
+    logger.warn('--source stdin reads frames from standard input, which is a terminal: pipe MJPEG into it');
+  }
+  try {
+    running = await startEdgeServer(config, {
+      logger,
+      onSourceEnded: () => shutdown('source ended', 0),
+    });
+  } catch (err) {
+    const message = err instanceof EdgeServerError || (err as NodeJS.ErrnoException).code ? (err as Error).message : String(err);
+    logger.fatal({ err }, `cannot start: ${message}`);
+    process.exit(1);
+  }
+  if (shuttingDown) return;
+  const banner = bannerLines({
+    host: config.host,
+    tcpPort: running.tcpPort,
+    httpPort: running.httpPort,
+    source: formatSourceSpec(config.source),
+    ffmpeg: running.ffmpeg,
+    version: VERSION,
+  });
+  process.stderr.write(banner.join('\n') + '\n');
+}
+
+void main();

@@ -1,0 +1,256 @@
+// Command line and EDGECAM_* environment, validated with zod. A flag beats its variable, which
+// beats the default. Every bad value is refused with one sentence naming the flag (and the
+// variable, when the value came from there) and what is allowed.
+import { Command, CommanderError, Option } from 'commander';
+import { z } from 'zod';
+import { EdgeServerError } from './errors.js';
+import { SOURCE_SYNTAX, parseSourceSpec, type SourceSpec } from './sources/source-spec.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface EdgeServerConfig {
+  host: string;
+  port: number;
+  /** null with --no-http. */
+  httpPort: number | null;
+  source: SourceSpec;
+  width: number;
+  height: number;
+  fps: number;
+  /** 1..100, mapped onto ffmpeg's -q:v. */
+  quality: number;
+  /** Seconds the capture runs on after the last consumer leaves. */
+  idleStopSeconds: number;
+  alwaysOn: boolean;
+  /** Per protocol; 0 for no limit. */
+  maxClients: number;
+  logLevel: LogLevel;
+  /** v2 clients must send HELLO within this many seconds. */
+  helloTimeoutSeconds: number;
+}
+
+export const DEFAULT_CONFIG: EdgeServerConfig = {
+  host: '0.0.0.0',
+  port: 6810,
+  httpPort: 8080,
+  source: { kind: 'testsrc' },
+  width: 640,
+  height: 480,
+  fps: 30,
+  quality: 80,
+  idleStopSeconds: 5,
+  alwaysOn: false,
+  maxClients: 0,
+  logLevel: 'info',
+  helloTimeoutSeconds: 5,
+};
+
+export class ConfigError extends EdgeServerError {
+  constructor(message: string) {
+    super('CONFIG_INVALID', message);
+    this.name = 'ConfigError';
+  }
+}
+
+// Value parsers: strings in, typed values out; `expect` completes "expected ..., got ...".
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+const decimal = (min: number, max: number, exclusiveMin = false) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/)
+    .transform(Number)
+    .pipe(exclusiveMin ? z.number().gt(min).max(max) : z.number().min(min).max(max));
+const boolean = z
+  .string()
+  .transform((s) => s.trim().toLowerCase())
+  .pipe(z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off']))
+  .transform((s) => ['1', 'true', 'yes', 'on'].includes(s));
+
+interface Field<T> {
+  flag: string;
+  env: string;
+  expect: string;
+  schema: z.ZodType<T, string>;
+}
+
+const fields = {
+  host: {
+    flag: '--host',
+    env: 'EDGECAM_HOST',
+    expect: 'an IP address or host name',
+    schema: z.string().regex(/^[A-Za-z0-9.:%_-]+$/),
+  },
+  port: { flag: '--port', env: 'EDGECAM_PORT', expect: 'an integer from 0 to 65535', schema: integer(0, 65535) },
+  httpPort: {
+    flag: '--http-port',
+    env: 'EDGECAM_HTTP_PORT',
+    expect: 'an integer from 0 to 65535',
+    schema: integer(0, 65535),
+  },
+  http: { flag: '--no-http', env: 'EDGECAM_HTTP', expect: 'on or off (1/0, true/false, yes/no)', schema: boolean },
+  source: {
+    flag: '--source',
+    env: 'EDGECAM_SOURCE',
+    expect: SOURCE_SYNTAX,
+    schema: z.string().transform((s, ctx) => {
+      const spec = parseSourceSpec(s);
+      if (!spec) {
+        ctx.addIssue({ code: 'custom', message: 'bad source' });
+        return z.NEVER;
+      }
+      return spec;
+    }),
+  },
+  size: {
+    flag: '--size',
+    env: 'EDGECAM_SIZE',
+    expect: 'WIDTHxHEIGHT, each from 16 to 8192 (e.g. 640x480)',
+    schema: z
+      .string()
+      .regex(/^\d+x\d+$/)
+      .transform((s) => s.split('x').map(Number) as [number, number])
+      .refine(([w, h]) => w >= 16 && w <= 8192 && h >= 16 && h <= 8192),
+  },
+  fps: { flag: '--fps', env: 'EDGECAM_FPS', expect: 'a number of frames per second from 1 to 240', schema: decimal(1, 240) },
+  quality: { flag: '--quality', env: 'EDGECAM_QUALITY', expect: 'an integer from 1 to 100', schema: integer(1, 100) },
+  idleStop: {
+    flag: '--idle-stop',
+    env: 'EDGECAM_IDLE_STOP',
+    expect: 'a number of seconds from 0 to 86400',
+    schema: decimal(0, 86400),
+  },
+  alwaysOn: { flag: '--always-on', env: 'EDGECAM_ALWAYS_ON', expect: 'on or off (1/0, true/false, yes/no)', schema: boolean },
+  maxClients: {
+    flag: '--max-clients',
+    env: 'EDGECAM_MAX_CLIENTS',
+    expect: 'an integer from 0 (no limit) to 100000',
+    schema: integer(0, 100_000),
+  },
+  logLevel: { flag: '--log-level', env: 'EDGECAM_LOG_LEVEL', expect: LOG_LEVELS.join(', '), schema: z.enum(LOG_LEVELS) },
+  helloTimeout: {
+    flag: '--hello-timeout',
+    env: 'EDGECAM_HELLO_TIMEOUT',
+    expect: 'a number of seconds above 0, up to 3600',
+    schema: decimal(0, 3600, true),
+  },
+} satisfies Record<string, Field<unknown>>;
+
+type Fields = typeof fields;
+type Raw = { [K in keyof Fields]?: { value: string; from: 'flag' | 'env' } };
+
+function validate<K extends keyof Fields>(raw: Raw, key: K): z.output<Fields[K]['schema']> | undefined {
+  const given = raw[key];
+  if (!given) return undefined;
+  const field: Field<unknown> = fields[key];
+  const result = field.schema.safeParse(given.value);
+  if (!result.success) {
+    const name = given.from === 'flag' ? field.flag : `${field.env} (${field.flag})`;
+    throw new ConfigError(`${name}: expected ${field.expect}, got ${JSON.stringify(given.value)}`);
+  }
+  return result.data as z.output<Fields[K]['schema']>;
+}
+
+function buildProgram(version: string): Command {
+  const d = DEFAULT_CONFIG;
+  const program = new Command('edgecam-server')
+    .description('Serve a camera (or ffmpeg test pattern) to edgecam, seed-era and HTTP clients on the LAN.')
+    .version(version)
+    .option('--host <address>', `address to listen on (${fields.host.env}, default ${d.host})`)
+    .option('--port <port>', `TCP port for legacy and v2 clients (${fields.port.env}, default ${d.port})`)
+    .addOption(
+      new Option('--http-port <port>', `HTTP port (${fields.httpPort.env}, default ${d.httpPort})`).conflicts('http'),
+    )
+    .option('--no-http', `do not serve HTTP (${fields.http.env}=off)`)
+    .option('--source <source>', `${SOURCE_SYNTAX} (${fields.source.env}, default testsrc)`)
+    .option('--size <WxH>', `capture size for testsrc and v4l2 (${fields.size.env}, default ${d.width}x${d.height})`)
+    .option('--fps <fps>', `frames per second for testsrc, v4l2 and raw .mjpeg files (${fields.fps.env}, default ${d.fps})`)
+    .option('--quality <1-100>', `JPEG quality when encoding (${fields.quality.env}, default ${d.quality})`)
+    .addOption(
+      new Option(
+        '--idle-stop <seconds>',
+        `stop the capture this long after the last viewer leaves (${fields.idleStop.env}, default ${d.idleStopSeconds})`,
+      ).conflicts('alwaysOn'),
+    )
+    .option('--always-on', `capture even with no viewers (${fields.alwaysOn.env}=on)`)
+    .option('--max-clients <n>', `clients allowed per protocol, 0 for no limit (${fields.maxClients.env}, default 0)`)
+    .option('--hello-timeout <seconds>', `v2 clients must say HELLO within this time (${fields.helloTimeout.env}, default ${d.helloTimeoutSeconds})`)
+    .option('--log-level <level>', `${LOG_LEVELS.join('|')} (${fields.logLevel.env}, default ${d.logLevel})`)
+    .allowExcessArguments(false)
+    .exitOverride();
+  return program;
+}
+
+export type CommandLineResult = { config: EdgeServerConfig } | { exitCode: number; output: string };
+
+/**
+ * Parses argv (without node and the script) and the environment. Returns the config, or what to
+ * print and the exit code for --help, --version and usage errors (2). Throws ConfigError for a
+ * bad value; callers print its message and exit 2.
+ */
+export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = process.env, version = '0.0.0'): CommandLineResult {
+  const program = buildProgram(version);
+  let output = '';
+  program.configureOutput({ writeOut: (s) => (output += s), writeErr: (s) => (output += s) });
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
+      return { exitCode: ok ? 0 : 2, output };
+    }
+    throw err;
+  }
+  const opts = program.opts<Record<string, string | boolean | undefined>>();
+  const raw: Raw = {};
+  const flagKeys: Record<keyof Fields, string> = {
+    host: 'host',
+    port: 'port',
+    httpPort: 'httpPort',
+    http: 'http',
+    source: 'source',
+    size: 'size',
+    fps: 'fps',
+    quality: 'quality',
+    idleStop: 'idleStop',
+    alwaysOn: 'alwaysOn',
+    maxClients: 'maxClients',
+    logLevel: 'logLevel',
+    helloTimeout: 'helloTimeout',
+  };
+  for (const key of Object.keys(fields) as (keyof Fields)[]) {
+    const name = flagKeys[key];
+    const fromCli = program.getOptionValueSource(name) === 'cli';
+    const value = opts[name];
+    if (fromCli && typeof value === 'string') raw[key] = { value, from: 'flag' };
+    else if (fromCli && typeof value === 'boolean') raw[key] = { value: String(value), from: 'flag' };
+    else if (env[fields[key].env] !== undefined && env[fields[key].env] !== '') {
+      raw[key] = { value: env[fields[key].env] as string, from: 'env' };
+    }
+  }
+
+  const d = DEFAULT_CONFIG;
+  const size = validate(raw, 'size');
+  const http = validate(raw, 'http') ?? true;
+  const config: EdgeServerConfig = {
+    host: validate(raw, 'host') ?? d.host,
+    port: validate(raw, 'port') ?? d.port,
+    httpPort: http ? (validate(raw, 'httpPort') ?? d.httpPort) : null,
+    source: validate(raw, 'source') ?? d.source,
+    width: size ? size[0] : d.width,
+    height: size ? size[1] : d.height,
+    fps: validate(raw, 'fps') ?? d.fps,
+    quality: validate(raw, 'quality') ?? d.quality,
+    idleStopSeconds: validate(raw, 'idleStop') ?? d.idleStopSeconds,
+    alwaysOn: validate(raw, 'alwaysOn') ?? d.alwaysOn,
+    maxClients: validate(raw, 'maxClients') ?? d.maxClients,
+    logLevel: validate(raw, 'logLevel') ?? d.logLevel,
+    helloTimeoutSeconds: validate(raw, 'helloTimeout') ?? d.helloTimeoutSeconds,
+  };
+  return { config };
+}

@@ -1,0 +1,23 @@
+// One error class for everything the server itself refuses or fails at (protocol errors on the
+// wire stay ProtocolError from @edgecam/protocol). Codes are stable so tests and callers can
+// branch on them instead of on message text.
+export type EdgeServerErrorCode =
+  | 'CONFIG_INVALID' // a flag or EDGECAM_* variable has a value we do not accept
+  | 'FFMPEG_NOT_FOUND' // no ffmpeg in EDGECAM_FFMPEG, ffmpeg-static, @ffmpeg-installer or PATH
+  | 'MPJPEG_HEADER_TOO_LARGE' // a part's headers did not end within the header limit
+  | 'MPJPEG_BAD_LENGTH' // Content-length missing, not a decimal number, or not positive
+  | 'FRAME_TOO_LARGE' // a part claims more bytes than maxFrameBytes
+  | 'DECODER_FAILED' // input pushed after a fatal error, before reset()
+  | 'SOURCE_UNAVAILABLE' // no frame arrived within the time asked for
+  | 'SOURCE_ENDED' // the source cannot deliver any more frames (stdin closed)
+  | 'HUB_CLOSED'; // the capture was shut down while someone waited for a frame
+
+export class EdgeServerError extends Error {
+  readonly code: EdgeServerErrorCode;
+
+  constructor(code: EdgeServerErrorCode, message: string) {
+    super(message);
+    this.name = 'EdgeServerError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,231 @@
+// The one capture every consumer shares. The first consumer (a streaming TCP client, an HTTP
+// viewer, a pending snapshot) starts the source; `idleStop` after the last one leaves it stops,
+// so an idle device spends no CPU. Frames fan out through a Subject: a slow consumer never
+// holds anyone up, because each session decides for itself what to skip.
+import { Observable, Subject, firstValueFrom, timeout, type Subscription } from 'rxjs';
+import type { Logger } from 'pino';
+import { readJpegInfo, type CapturedFrame } from '@edgecam/protocol';
+import type { FrameHub, SourceInfo, SourceState } from './contracts.js';
+import { EdgeServerError } from './errors.js';
+import type { EdgeServerMetrics } from './metrics.js';
+import type { FrameSource, SourceEvent } from './sources/source.js';
+
+export interface FrameHubOptions {
+  logger: Logger;
+  /** How long the capture keeps running after the last consumer leaves. */
+  idleStopMs: number;
+  /** Capture from start to close, consumers or not. */
+  alwaysOn: boolean;
+  metrics?: EdgeServerMetrics;
+  /** latest() ignores frames older than this (a source that stalled or is restarting). */
+  staleAfterMs?: number;
+  /** The source can never deliver again (stdin closed). */
+  onSourceEnded?: (err: Error) => void;
+}
+
+// Arrival times kept for the measured fps.
+const FPS_SAMPLES = 512;
+const FPS_WINDOW_MS = 3000;
+
+export class SharedFrameHub implements FrameHub {
+  readonly frames$: Observable<CapturedFrame>;
+  private readonly source: FrameSource;
+  private readonly opts: FrameHubOptions;
+  private readonly log: Logger;
+  private readonly staleAfterMs: number;
+  private readonly subject = new Subject<CapturedFrame>();
+  private consumers = 0;
+  private capture: Subscription | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private newest: CapturedFrame | undefined;
+  private newestAt = 0;
+  private readonly arrivals = new Float64Array(FPS_SAMPLES);
+  private arrivalCount = 0;
+  private measureSize = false;
+  private state: SourceState = 'idle';
+  private restarts = 0;
+  private framesCaptured = 0;
+  private lastFrameAt: number | null = null;
+  private lastError: string | null = null;
+  private width: number;
+  private height: number;
+
+  constructor(source: FrameSource, opts: FrameHubOptions) {
+    this.source = source;
+    this.opts = opts;
+    this.log = opts.logger.child({ component: 'capture' });
+    this.staleAfterMs = opts.staleAfterMs ?? Math.max(3000, 5000 / source.fps);
+    this.width = source.width;
+    this.height = source.height;
+    this.frames$ = new Observable<CapturedFrame>((sub) => {
+      if (this.closed) {
+        sub.complete();
+        return;
+      }
+      this.acquire();
+      const inner = this.subject.subscribe(sub);
+      return () => {
+        inner.unsubscribe();
+        this.release();
+      };
+    });
+    if (opts.alwaysOn) this.startCapture();
+  }
+
+  /** Consumers right now (frames$ subscriptions, including pending snapshots). */
+  get consumerCount(): number {
+    return this.consumers;
+  }
+
+  latest(): CapturedFrame | undefined {
+    if (!this.newest || performance.now() - this.newestAt > this.staleAfterMs) return undefined;
+    return this.newest;
+  }
+
+  async snapshot(timeoutMs: number): Promise<CapturedFrame> {
+    const now = this.latest();
+    if (now) return now;
+    if (this.closed) throw new EdgeServerError('HUB_CLOSED', 'the capture is shut down');
+    try {
+      return await firstValueFrom(this.frames$.pipe(timeout({ first: timeoutMs })));
+    } catch (err) {
+      if (err instanceof EdgeServerError) throw err;
+      if ((err as Error).name === 'TimeoutError') {
+        const why = this.lastError ? `: ${this.lastError}` : '';
+        throw new EdgeServerError('SOURCE_UNAVAILABLE', `no frame from ${this.source.spec} within ${timeoutMs} ms${why}`);
+      }
+      throw new EdgeServerError('HUB_CLOSED', 'the capture was shut down while waiting for a frame');
+    }
+  }
+
+  info(): SourceInfo {
+    return {
+      kind: this.source.kind,
+      spec: this.source.spec,
+      width: this.width,
+      height: this.height,
+      fpsConfigured: this.source.fps,
+      fpsMeasured: this.measuredFps(),
+      state: this.state,
+      restarts: this.restarts,
+      framesCaptured: this.framesCaptured,
+      lastFrameAt: this.lastFrameAt,
+      lastError: this.lastError,
+    };
+  }
+
+  /** Stops the capture for good and waits until its processes have exited. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    this.stopCapture('server closing');
+    this.subject.complete();
+    await this.source.settled();
+  }
+
+  private acquire(): void {
+    this.consumers++;
+    if (this.idleTimer) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+    }
+    if (!this.capture) this.startCapture();
+  }
+
+  private release(): void {
+    this.consumers--;
+    if (this.consumers > 0 || this.opts.alwaysOn || this.closed || !this.capture) return;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.consumers === 0) this.stopCapture(`idle for ${this.opts.idleStopMs} ms`);
+    }, this.opts.idleStopMs);
+  }
+
+  private startCapture(): void {
+    if (this.closed || this.capture) return;
+    this.log.info({ source: this.source.spec, consumers: this.consumers }, 'capture starting');
+    this.measureSize = true;
+    this.arrivalCount = 0;
+    this.capture = this.source.capture().subscribe({
+      next: (event) => this.onEvent(event),
+      error: (err: Error) => {
+        this.capture = null;
+        this.state = 'restarting';
+        this.lastError = err.message;
+        this.log.error({ err: err.message }, 'capture source ended');
+        this.opts.onSourceEnded?.(err);
+      },
+    });
+  }
+
+  private stopCapture(why: string): void {
+    const capture = this.capture;
+    if (!capture) return;
+    this.capture = null;
+    capture.unsubscribe();
+    this.state = 'idle';
+    this.newest = undefined;
+    this.log.info({ why }, 'capture stopped');
+  }
+
+  private onEvent(event: SourceEvent): void {
+    switch (event.type) {
+      case 'frame':
+        this.onFrame(event.frame);
+        return;
+      case 'state':
+        this.state = event.state;
+        if (event.error !== undefined) this.lastError = event.error;
+        return;
+      case 'restart':
+        this.restarts++;
+        this.opts.metrics?.sourceRestarted();
+        return;
+    }
+  }
+
+  private onFrame(frame: CapturedFrame): void {
+    const now = performance.now();
+    this.newest = frame;
+    this.newestAt = now;
+    this.lastFrameAt = Date.now();
+    this.framesCaptured++;
+    this.lastError = null;
+    this.arrivals[this.arrivalCount % FPS_SAMPLES] = now;
+    this.arrivalCount++;
+    if (this.measureSize) {
+      this.measureSize = false;
+      try {
+        const { width, height } = readJpegInfo(frame.jpeg);
+        this.width = width;
+        this.height = height;
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'could not read the frame size from the JPEG');
+      }
+    }
+    this.opts.metrics?.frameCaptured();
+    this.subject.next(frame);
+  }
+
+  private measuredFps(): number {
+    const n = Math.min(this.arrivalCount, FPS_SAMPLES);
+    if (n < 2) return 0;
+    const now = performance.now();
+    const newest = this.arrivals[(this.arrivalCount - 1) % FPS_SAMPLES] as number;
+    if (now - newest > FPS_WINDOW_MS) return 0;
+    let oldest = newest;
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      const t = this.arrivals[i] as number;
+      if (t >= now - FPS_WINDOW_MS) {
+        count++;
+        if (t < oldest) oldest = t;
+      }
+    }
+    if (count < 2 || newest === oldest) return 0;
+    return Math.round(((count - 1) * 1000 * 10) / (newest - oldest)) / 10;
+  }
+}

@@ -1,0 +1,85 @@
+// Prometheus metrics for one server instance. Each instance owns its Registry, so several
+// servers in one process (tests, embedding) never share or clash on metric names.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ClientProtocol, ServerMetrics } from './contracts.js';
+
+const PROTOCOLS: ClientProtocol[] = ['legacy', 'v2', 'http'];
+
+/** ServerMetrics plus the recording side used by the hub and the client registry. */
+export interface EdgeServerMetrics extends ServerMetrics {
+  readonly registry: Registry;
+  frameCaptured(): void;
+  sourceRestarted(): void;
+  frameSent(protocol: ClientProtocol, bytes: number, latencySeconds: number): void;
+  framesDropped(protocol: ClientProtocol, count: number): void;
+  clientsChanged(protocol: ClientProtocol, count: number): void;
+}
+
+export function createServerMetrics(opts: { defaultMetrics?: boolean } = {}): EdgeServerMetrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'edgecam_' });
+
+  const captured = new Counter({
+    name: 'edgecam_frames_captured_total',
+    help: 'Frames received from the capture source.',
+    registers: [registry],
+  });
+  const restarts = new Counter({
+    name: 'edgecam_source_restarts_total',
+    help: 'Times the capture source was restarted after it failed.',
+    registers: [registry],
+  });
+  const sent = new Counter({
+    name: 'edgecam_frames_sent_total',
+    help: 'Frames written to clients.',
+    labelNames: ['protocol'],
+    registers: [registry],
+  });
+  const dropped = new Counter({
+    name: 'edgecam_frames_dropped_total',
+    help: 'Frames skipped for clients that could not keep up (newest frame wins).',
+    labelNames: ['protocol'],
+    registers: [registry],
+  });
+  const bytes = new Counter({
+    name: 'edgecam_bytes_sent_total',
+    help: 'Bytes of frames (headers included) written to clients.',
+    labelNames: ['protocol'],
+    registers: [registry],
+  });
+  const clients = new Gauge({
+    name: 'edgecam_clients',
+    help: 'Connected clients.',
+    labelNames: ['protocol'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'edgecam_capture_to_send_seconds',
+    help: 'Time from a frame arriving from the source to its being written to a client.',
+    labelNames: ['protocol'],
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  // Every protocol shows up from the start, with zeros, so dashboards need no absent() tricks.
+  for (const protocol of PROTOCOLS) {
+    sent.inc({ protocol }, 0);
+    dropped.inc({ protocol }, 0);
+    bytes.inc({ protocol }, 0);
+    clients.set({ protocol }, 0);
+  }
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    text: () => registry.metrics(),
+    frameCaptured: () => captured.inc(),
+    sourceRestarted: () => restarts.inc(),
+    frameSent: (protocol, n, latencySeconds) => {
+      sent.inc({ protocol });
+      bytes.inc({ protocol }, n);
+      latency.observe({ protocol }, Math.max(0, latencySeconds));
+    },
+    framesDropped: (protocol, count) => dropped.inc({ protocol }, count),
+    clientsChanged: (protocol, count) => clients.set({ protocol }, count),
+  };
+}

@@ -1,0 +1,143 @@
+// Puts the pieces together: one capture (FrameHub), one client registry and metrics, the TCP
+// server and the HTTP server, all sharing them; and a close() that undoes it all in order.
+import type { Server as HttpServer } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { ClientRegistry } from './contracts.js';
+import type { EdgeServerConfig } from './config.js';
+import { createClientRegistry } from './client-registry.js';
+import { resolveFfmpeg, type ResolvedFfmpeg } from './ffmpeg.js';
+import { SharedFrameHub } from './frame-hub.js';
+import { createHttpServer } from './http/http-server.js';
+import { createLogger } from './logger.js';
+import { createServerMetrics, type EdgeServerMetrics } from './metrics.js';
+import { createSource } from './sources/create-source.js';
+import type { SupervisorTuning } from './sources/ffmpeg-source.js';
+import { formatSourceSpec } from './sources/source-spec.js';
+import { EdgeTcpServer } from './tcp-server.js';
+import { SERVER_NAME, VERSION } from './version.js';
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Overrides resolveFfmpeg() (tests use a fake ffmpeg this way, or via EDGECAM_FFMPEG). */
+  ffmpeg?: ResolvedFfmpeg;
+  /** Input of the stdin source; default process.stdin. */
+  stdin?: Readable;
+  /** Restart backoff and kill grace of the ffmpeg child. */
+  supervisor?: SupervisorTuning;
+  /** Per-client stats line interval; default 1000 ms, 0 for none. */
+  statsIntervalMs?: number;
+  /** The source can never deliver again (stdin closed). The CLI shuts down. */
+  onSourceEnded?: (err: Error) => void;
+}
+
+export interface RunningEdgeServer {
+  tcpPort: number;
+  /** null with --no-http. */
+  httpPort: number | null;
+  /** null for the stdin source, which needs none. */
+  ffmpeg: ResolvedFfmpeg | null;
+  hub: SharedFrameHub;
+  registry: ClientRegistry;
+  metrics: EdgeServerMetrics;
+  tcp: EdgeTcpServer;
+  /** Stops accepting, closes every session, stops ffmpeg. Idempotent. */
+  close(): Promise<void>;
+}
+
+function listenHttp(server: HttpServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+function closeHttp(server: HttpServer): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    // Streams never end by themselves: cut them, or close() would wait forever.
+    server.closeAllConnections();
+  });
+}
+
+export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptions = {}): Promise<RunningEdgeServer> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const spec = formatSourceSpec(config.source);
+  const ffmpeg = config.source.kind === 'stdin' ? null : (opts.ffmpeg ?? resolveFfmpeg());
+  if (ffmpeg) logger.info({ ffmpeg: ffmpeg.path, via: ffmpeg.via }, `using ffmpeg from ${ffmpeg.via}`);
+
+  const metrics = createServerMetrics();
+  const registry = createClientRegistry(metrics);
+  const source = createSource({
+    source: config.source,
+    width: config.width,
+    height: config.height,
+    fps: config.fps,
+    quality: config.quality,
+    logger,
+    ffmpeg: ffmpeg ?? undefined,
+    stdin: opts.stdin,
+    supervisor: opts.supervisor,
+  });
+  const hub = new SharedFrameHub(source, {
+    logger,
+    idleStopMs: config.idleStopSeconds * 1000,
+    alwaysOn: config.alwaysOn,
+    metrics,
+    onSourceEnded: opts.onSourceEnded,
+  });
+  const tcp = new EdgeTcpServer({
+    hub,
+    registry,
+    logger,
+    host: config.host,
+    port: config.port,
+    maxClients: config.maxClients,
+    helloTimeoutMs: config.helloTimeoutSeconds * 1000,
+    statsIntervalMs: opts.statsIntervalMs,
+    welcome: () => {
+      const info = hub.info();
+      return {
+        server: SERVER_NAME,
+        version: VERSION,
+        width: info.width,
+        height: info.height,
+        fps: info.fpsConfigured,
+        authRequired: false,
+      };
+    },
+  });
+  let http: HttpServer | null = null;
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      logger.info('shutting down');
+      await Promise.all([tcp.close(), http ? closeHttp(http) : undefined]);
+      await hub.close();
+      logger.info('stopped');
+    })();
+    return closing;
+  };
+
+  try {
+    const tcpPort = await tcp.listen();
+    let httpPort: number | null = null;
+    if (config.httpPort !== null) {
+      http = createHttpServer({ hub, registry, metrics, logger, serverName: SERVER_NAME, version: VERSION });
+      httpPort = await listenHttp(http, config.httpPort, config.host);
+    }
+    logger.info(
+      { tcp: `tcp://${config.host}:${tcpPort}`, http: httpPort === null ? null : `http://${config.host}:${httpPort}/`, source: spec },
+      'listening',
+    );
+    return { tcpPort, httpPort, ffmpeg, hub, registry, metrics, tcp, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

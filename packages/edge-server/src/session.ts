@@ -1,0 +1,245 @@
+// One client's session: what it asked for, and delivery with newest-frame-wins backpressure.
+// Nothing here touches the network, so the rules can be tested with a fake transport.
+//
+// Each session owns all of its state (the seed shared one set of flags among every client,
+// so two clients broke each other). Rules:
+// - `0` sends the newest frame once (waiting for the first one if the capture has none yet);
+//   ignored while streaming. Each `0` gets one frame.
+// - `1` acknowledges a single frame. We never wait for it (the seed did); it is counted.
+// - `3` streams every new frame; `q` stops; `2` ends this session only.
+// - At most one frame is in flight, meaning not yet handed to the kernel. A frame that arrives
+//   meanwhile waits in a one-frame slot; a newer one replaces it and the older is counted as
+//   dropped. So a client that never reads costs one frame of memory, and slows nobody.
+import type { Subscription } from 'rxjs';
+import type { Logger } from 'pino';
+import type { CapturedFrame, CommandChar } from '@edgecam/protocol';
+import type { ClientHandle, ClientMode, FrameHub } from './contracts.js';
+
+export interface SessionTransport {
+  /**
+   * Writes one frame's parts (header, JPEG) as one corked write; calls done once they are handed
+   * to the OS (or with an error when the connection failed).
+   */
+  writeFrame(parts: Uint8Array[], done: (err?: Error | null) => void): void;
+  /** Bytes queued in user space, not yet handed to the OS. */
+  readonly writableLength: number;
+}
+
+export type FrameEncoder = (frame: CapturedFrame) => Uint8Array[];
+
+export interface SessionOptions {
+  hub: FrameHub;
+  handle: ClientHandle;
+  transport: SessionTransport;
+  encode: FrameEncoder;
+  logger: Logger;
+  /** Called once when the client sends `2`: the connection should be closed. */
+  onBye: () => void;
+  /** How often a streaming client's stats line is logged; 0 turns it off. */
+  statsIntervalMs?: number;
+}
+
+export interface SessionCounters {
+  framesSent: number;
+  bytesSent: number;
+  dropped: number;
+  acks: number;
+  unknownBytes: number;
+}
+
+export class ClientSession {
+  private readonly o: SessionOptions;
+  private readonly log: Logger;
+  private streaming = false;
+  private singlesWanted = 0;
+  private slot: CapturedFrame | undefined;
+  private inFlight = false;
+  private subscription: Subscription | null = null;
+  private ended = false;
+  private statsTimer: NodeJS.Timeout | null = null;
+  private statsAt = 0;
+  private statsBase = { framesSent: 0, bytesSent: 0, dropped: 0 };
+  readonly counters: SessionCounters = { framesSent: 0, bytesSent: 0, dropped: 0, acks: 0, unknownBytes: 0 };
+
+  constructor(opts: SessionOptions) {
+    this.o = opts;
+    this.log = opts.logger;
+  }
+
+  get mode(): ClientMode {
+    return this.streaming ? 'streaming' : this.singlesWanted > 0 ? 'single' : 'idle';
+  }
+
+  /** True while a frame is being handed to the OS (for tests and diagnostics). */
+  get busy(): boolean {
+    return this.inFlight;
+  }
+
+  command(c: CommandChar): void {
+    if (this.ended) return;
+    switch (c) {
+      case '0':
+        if (this.streaming) {
+          this.log.debug('0 ignored while streaming');
+          return;
+        }
+        this.singlesWanted++;
+        this.pump();
+        break;
+      case '1':
+        this.counters.acks++;
+        break;
+      case '3':
+        if (this.streaming) return;
+        this.streaming = true;
+        // The stream's first frame answers any single still waiting.
+        this.singlesWanted = 0;
+        this.log.info('streaming started');
+        this.startStats();
+        break;
+      case 'q':
+        if (!this.streaming) return;
+        this.streaming = false;
+        this.slot = undefined;
+        this.logStats(true);
+        this.stopStats();
+        this.log.info({ framesSent: this.counters.framesSent, dropped: this.counters.dropped }, 'streaming stopped');
+        break;
+      case '2':
+        this.log.info('client said goodbye');
+        this.close();
+        this.o.onBye();
+        return;
+    }
+    this.o.handle.setMode(this.mode);
+    this.updateSubscription();
+  }
+
+  /** A byte that is no command: logged (loudly only the first time) and skipped. */
+  unknown(byte: number): void {
+    this.counters.unknownBytes++;
+    const fields = { byte: `0x${byte.toString(16).padStart(2, '0')}`, unknownBytes: this.counters.unknownBytes };
+    if (this.counters.unknownBytes === 1) this.log.warn(fields, 'unknown command byte skipped');
+    else this.log.debug(fields, 'unknown command byte skipped');
+  }
+
+  /** Ends the session: no more frames, the handle leaves the registry. Idempotent. */
+  close(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.streaming) this.logStats(true);
+    this.streaming = false;
+    this.singlesWanted = 0;
+    this.slot = undefined;
+    this.stopStats();
+    this.subscription?.unsubscribe();
+    this.subscription = null;
+    this.o.handle.close();
+  }
+
+  /** Subscribed to the capture only while something is wanted: an idle client costs no CPU. */
+  private updateSubscription(): void {
+    const want = !this.ended && (this.streaming || this.singlesWanted > 0);
+    if (want && !this.subscription) {
+      this.subscription = this.o.hub.frames$.subscribe({ next: (f) => this.onFrame(f) });
+    } else if (!want && this.subscription) {
+      const s = this.subscription;
+      this.subscription = null;
+      s.unsubscribe();
+    }
+  }
+
+  private onFrame(frame: CapturedFrame): void {
+    if (this.ended) return;
+    if (this.streaming) {
+      if (!this.inFlight) {
+        this.send(frame);
+        return;
+      }
+      if (this.slot) {
+        this.counters.dropped++;
+        this.o.handle.dropped(1);
+      }
+      this.slot = frame;
+      return;
+    }
+    if (this.singlesWanted > 0 && !this.inFlight) {
+      this.singlesWanted--;
+      this.send(frame);
+      this.o.handle.setMode(this.mode);
+      this.updateSubscription();
+    }
+  }
+
+  /** Sends what is owed once the socket is free: the slot while streaming, else a single. */
+  private pump(): void {
+    if (this.inFlight || this.ended) return;
+    if (this.streaming) {
+      const frame = this.slot;
+      this.slot = undefined;
+      if (frame) this.send(frame);
+      return;
+    }
+    if (this.singlesWanted > 0) {
+      const frame = this.o.hub.latest();
+      if (frame) {
+        this.singlesWanted--;
+        this.send(frame);
+        this.o.handle.setMode(this.mode);
+      }
+    }
+    this.updateSubscription();
+  }
+
+  private send(frame: CapturedFrame): void {
+    const parts = this.o.encode(frame);
+    let bytes = 0;
+    for (const p of parts) bytes += p.length;
+    this.inFlight = true;
+    this.counters.framesSent++;
+    this.counters.bytesSent += bytes;
+    this.o.handle.sent(bytes, frame.captureTimeUs);
+    this.o.transport.writeFrame(parts, (err) => {
+      this.inFlight = false;
+      if (err) return; // the connection is going away; its 'close' ends the session
+      this.pump();
+    });
+  }
+
+  private startStats(): void {
+    const every = this.o.statsIntervalMs ?? 1000;
+    if (every <= 0 || this.statsTimer) return;
+    this.statsAt = performance.now();
+    this.statsBase = { ...this.counters };
+    this.statsTimer = setInterval(() => this.logStats(false), every);
+    this.statsTimer.unref();
+  }
+
+  private stopStats(): void {
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    this.statsTimer = null;
+  }
+
+  /** The once-a-second line: frames sent, fps, dropped and kbit/s since the last line. */
+  private logStats(final: boolean): void {
+    if (!this.statsTimer) return;
+    const now = performance.now();
+    const seconds = (now - this.statsAt) / 1000;
+    if (seconds <= 0 || (final && seconds < 0.2)) return;
+    const sent = this.counters.framesSent - this.statsBase.framesSent;
+    const dropped = this.counters.dropped - this.statsBase.dropped;
+    const bytes = this.counters.bytesSent - this.statsBase.bytesSent;
+    this.statsAt = now;
+    this.statsBase = { ...this.counters };
+    this.log.info(
+      {
+        sent,
+        fps: Math.round((sent / seconds) * 10) / 10,
+        dropped,
+        kbps: Math.round((bytes * 8) / 1000 / seconds),
+        queued: this.o.transport.writableLength,
+      },
+      'streaming',
+    );
+  }
+}

@@ -1,0 +1,62 @@
+// Builds the FrameSource a --source value names.
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import { resolveFfmpeg, type ResolvedFfmpeg } from '../ffmpeg.js';
+import { fileArgs, testsrcArgs, v4l2Args, type CaptureSize } from './ffmpeg-args.js';
+import { probeFile, probeV4l2 } from './ffmpeg-probe.js';
+import { createFfmpegSource, type SupervisorTuning } from './ffmpeg-source.js';
+import type { FrameSource } from './source.js';
+import { formatSourceSpec, type SourceSpec } from './source-spec.js';
+import { createStdinSource } from './stdin-source.js';
+
+export interface CreateSourceOptions extends CaptureSize {
+  source: SourceSpec;
+  logger: Logger;
+  /** Defaults to resolveFfmpeg(); not needed (and not resolved) for stdin. */
+  ffmpeg?: ResolvedFfmpeg;
+  /** For the stdin source; defaults to process.stdin. */
+  stdin?: Readable;
+  supervisor?: SupervisorTuning;
+}
+
+export function createSource(o: CreateSourceOptions): FrameSource {
+  const size: CaptureSize = { width: o.width, height: o.height, fps: o.fps, quality: o.quality };
+  const spec = o.source;
+  if (spec.kind === 'stdin') {
+    return createStdinSource({ input: o.stdin ?? process.stdin, ...size, logger: o.logger });
+  }
+  const ffmpeg = o.ffmpeg ?? resolveFfmpeg();
+  const log = o.logger.child({ source: formatSourceSpec(spec) });
+  const base = {
+    kind: spec.kind,
+    spec: formatSourceSpec(spec),
+    ...size,
+    ffmpeg,
+    logger: o.logger,
+    supervisor: o.supervisor,
+  };
+  switch (spec.kind) {
+    case 'testsrc':
+      return createFfmpegSource({ ...base, args: () => testsrcArgs(size) });
+    case 'v4l2':
+      return createFfmpegSource({
+        ...base,
+        // Asked on every (re)start: the camera may have been swapped while it was unplugged.
+        args: async () => {
+          const formats = await probeV4l2(ffmpeg, spec.device);
+          const mjpeg = formats.compressed.includes('mjpeg');
+          log.info({ formats, passthrough: mjpeg }, mjpeg ? 'camera offers MJPEG: copying it' : 'camera offers no MJPEG: encoding');
+          return v4l2Args(spec.device, size, mjpeg);
+        },
+      });
+    case 'file':
+      return createFfmpegSource({
+        ...base,
+        args: async () => {
+          const probe = await probeFile(ffmpeg, spec.path);
+          log.info({ probe }, probe.videoCodec === 'mjpeg' ? 'file is MJPEG: copying it' : 'encoding file to MJPEG');
+          return fileArgs(spec.path, size, probe);
+        },
+      });
+  }
+}

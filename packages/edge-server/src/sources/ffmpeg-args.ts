@@ -1,0 +1,124 @@
+// The ffmpeg command lines for each source, and parsers for what ffmpeg says when probing.
+// Pure functions, so the v4l2 and file variants can be tested without a camera.
+
+/** Options shared by every ffmpeg run: quiet banner, no progress lines, no interactive keys. */
+const COMMON = ['-hide_banner', '-nostats', '-loglevel', 'info'];
+/** mpjpeg on stdout, one write per frame so frames leave ffmpeg as soon as they exist. */
+const OUTPUT = ['-an', '-f', 'mpjpeg', '-flush_packets', '1', 'pipe:1'];
+
+export interface CaptureSize {
+  width: number;
+  height: number;
+  fps: number;
+  /** 1 (smallest files) to 100 (best pictures). */
+  quality: number;
+}
+
+/** Maps --quality 1..100 onto ffmpeg's MJPEG -q:v 31..2 (lower q:v is better). */
+export function qualityToQscale(quality: number): number {
+  const q = Math.min(100, Math.max(1, Math.round(quality)));
+  return Math.round(31 - ((q - 1) * 29) / 99);
+}
+
+function encode(quality: number): string[] {
+  return ['-c:v', 'mjpeg', '-q:v', String(qualityToQscale(quality))];
+}
+
+/** ffmpeg's lavfi test pattern in real time (without -re lavfi runs as fast as it can). */
+export function testsrcArgs(o: CaptureSize): string[] {
+  return [
+    ...COMMON,
+    '-nostdin',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${o.width}x${o.height}:rate=${o.fps}`,
+    ...encode(o.quality),
+    ...OUTPUT,
+  ];
+}
+
+/** A V4L2 camera: MJPEG copied as the camera sends it when offered, encoded otherwise. */
+export function v4l2Args(device: string, o: CaptureSize, mjpegOffered: boolean): string[] {
+  const input = ['-f', 'v4l2', ...(mjpegOffered ? ['-input_format', 'mjpeg'] : [])];
+  return [
+    ...COMMON,
+    '-nostdin',
+    ...input,
+    '-video_size',
+    `${o.width}x${o.height}`,
+    '-framerate',
+    String(o.fps),
+    '-i',
+    device,
+    ...(mjpegOffered ? ['-c:v', 'copy'] : encode(o.quality)),
+    ...OUTPUT,
+  ];
+}
+
+/** Lists the formats a V4L2 device offers (ffmpeg prints them on stderr and exits non-zero). */
+export function v4l2ProbeArgs(device: string): string[] {
+  return ['-hide_banner', '-nostdin', '-f', 'v4l2', '-list_formats', 'all', '-i', device];
+}
+
+export interface V4l2Formats {
+  compressed: string[];
+  raw: string[];
+}
+
+/**
+ * Parses `-list_formats all` output, lines like
+ * `[video4linux2,v4l2 @ 0x55d0] Compressed:       mjpeg :          Motion-JPEG : 640x480 1280x720`.
+ */
+export function parseV4l2Formats(stderr: string): V4l2Formats {
+  const out: V4l2Formats = { compressed: [], raw: [] };
+  for (const m of stderr.matchAll(/\b(Compressed|Raw)\s*:\s*(\S+)\s*:/g)) {
+    (m[1] === 'Compressed' ? out.compressed : out.raw).push(m[2] as string);
+  }
+  return out;
+}
+
+/** Asks ffmpeg to describe an input file (it exits non-zero because no output is given). */
+export function fileProbeArgs(path: string): string[] {
+  return ['-hide_banner', '-nostdin', '-i', path];
+}
+
+export interface InputProbe {
+  /** Demuxer names, e.g. ['avi'] or ['mov', 'mp4', ...]; empty if ffmpeg could not open it. */
+  formats: string[];
+  /** Codec of the first video stream, e.g. 'mjpeg', or null. */
+  videoCodec: string | null;
+}
+
+/** Parses `ffmpeg -i FILE` output: `Input #0, avi, from 'x.avi':` and `Stream #0:0: Video: mjpeg (...)`. */
+export function parseInputProbe(stderr: string): InputProbe {
+  const input = /Input #0, (.+?), from /.exec(stderr);
+  const video = /Stream #0:\d+[^\n]*?: Video: ([\w-]+)/.exec(stderr);
+  return {
+    formats: input ? (input[1] as string).split(',').map((f) => f.trim()) : [],
+    videoCodec: video ? (video[1] as string) : null,
+  };
+}
+
+/**
+ * A file, looped forever and paced to its own rate. MJPEG is copied as stored; anything else is
+ * encoded. A raw .mjpeg has no timestamps, so it is paced to the configured fps.
+ */
+export function fileArgs(path: string, o: CaptureSize, probe: InputProbe): string[] {
+  const raw = probe.formats.includes('mjpeg') || probe.formats.includes('jpeg_pipe');
+  return [
+    ...COMMON,
+    '-nostdin',
+    '-stream_loop',
+    '-1',
+    '-re',
+    ...(raw ? ['-framerate', String(o.fps)] : []),
+    '-i',
+    path,
+    '-map',
+    '0:v:0',
+    ...(probe.videoCodec === 'mjpeg' ? ['-c:v', 'copy'] : encode(o.quality)),
+    ...OUTPUT,
+  ];
+}

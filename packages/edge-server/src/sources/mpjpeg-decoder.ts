@@ -1,0 +1,166 @@
+// Incremental parser for ffmpeg's `-f mpjpeg` output:
+//   --ffmpeg\r\n
+//   Content-type: image/jpeg\r\n
+//   Content-length: N\r\n
+//   \r\n
+//   <N bytes of JPEG>\r\n
+//   --ffmpeg\r\n ...
+// Headers are read line by line up to the blank line, then exactly Content-length bytes are
+// taken: the JPEG is never scanned for a boundary. Both the header block and the claimed frame
+// size are bounded before anything is buffered, so a broken or hostile producer cannot make us
+// allocate what it claims.
+import { EdgeServerError } from '../errors.js';
+
+export const DEFAULT_MAX_MPJPEG_HEADER_BYTES = 8 * 1024;
+export const DEFAULT_MAX_MPJPEG_FRAME_BYTES = 16 * 1024 * 1024;
+
+const LF = 0x0a;
+const CR = 0x0d;
+const DASH = 0x2d;
+
+export interface MpjpegDecoderOptions {
+  /** Bytes allowed between the end of one part's body and the blank line ending the next part's headers. */
+  maxHeaderBytes?: number;
+  /** Largest Content-length accepted. */
+  maxFrameBytes?: number;
+}
+
+export class MpjpegDecoder {
+  private readonly maxHeaderBytes: number;
+  private readonly maxFrameBytes: number;
+  // Header state: the current line, and how much of the header budget this part has used.
+  private readonly line: Buffer;
+  private lineLength = 0;
+  private headerBytes = 0;
+  private sawHeader = false;
+  private contentLength: number | null = null;
+  // Body state: a frame spread over several chunks is copied once into a buffer of its size.
+  private inBody = false;
+  private body: Buffer | null = null;
+  private bodyFilled = 0;
+  private failure: EdgeServerError | null = null;
+
+  constructor(opts: MpjpegDecoderOptions = {}) {
+    this.maxHeaderBytes = opts.maxHeaderBytes ?? DEFAULT_MAX_MPJPEG_HEADER_BYTES;
+    this.maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_MPJPEG_FRAME_BYTES;
+    this.line = Buffer.alloc(this.maxHeaderBytes);
+  }
+
+  /** Bytes held for an incomplete header line or frame. */
+  get bufferedBytes(): number {
+    return this.lineLength + this.bodyFilled;
+  }
+
+  /**
+   * Feeds a chunk; calls onFrame for every complete part. A part that lies inside the chunk is
+   * a view of it (the caller must not mutate the chunk afterwards). Throws EdgeServerError on a
+   * malformed stream, and DECODER_FAILED on any push after that until reset().
+   */
+  push(chunk: Uint8Array, onFrame: (jpeg: Buffer) => void): void {
+    if (this.failure) {
+      throw new EdgeServerError('DECODER_FAILED', `mpjpeg decoder failed earlier (${this.failure.code}); reset() it first`);
+    }
+    const end = chunk.length;
+    let offset = 0;
+    while (offset < end) {
+      if (!this.inBody) {
+        offset = this.readHeaders(chunk, offset, end);
+        continue;
+      }
+      const length = this.contentLength as number;
+      if (this.body === null && end - offset >= length) {
+        const frame = Buffer.from(chunk.buffer, chunk.byteOffset + offset, length);
+        offset += length;
+        this.startHeaders();
+        onFrame(frame);
+        continue;
+      }
+      if (this.body === null) this.body = Buffer.allocUnsafe(length);
+      const take = Math.min(length - this.bodyFilled, end - offset);
+      this.body.set(chunk.subarray(offset, offset + take), this.bodyFilled);
+      this.bodyFilled += take;
+      offset += take;
+      if (this.bodyFilled === length) {
+        const frame = this.body;
+        this.startHeaders();
+        onFrame(frame);
+      }
+    }
+  }
+
+  reset(): void {
+    this.failure = null;
+    this.startHeaders();
+  }
+
+  private startHeaders(): void {
+    this.inBody = false;
+    this.body = null;
+    this.bodyFilled = 0;
+    this.lineLength = 0;
+    this.headerBytes = 0;
+    this.sawHeader = false;
+    this.contentLength = null;
+  }
+
+  /** Consumes header bytes from offset; returns the new offset (the body start once headers end). */
+  private readHeaders(chunk: Uint8Array, offset: number, end: number): number {
+    while (offset < end && !this.inBody) {
+      const lf = chunk.indexOf(LF, offset);
+      const stop = lf === -1 || lf >= end ? end : lf;
+      const n = stop - offset;
+      const used = this.headerBytes + n + (stop < end ? 1 : 0);
+      if (used > this.maxHeaderBytes) {
+        this.fail('MPJPEG_HEADER_TOO_LARGE', `mpjpeg part headers longer than ${this.maxHeaderBytes} bytes`);
+      }
+      this.line.set(chunk.subarray(offset, stop), this.lineLength);
+      this.lineLength += n;
+      this.headerBytes = used;
+      offset = stop;
+      if (stop < end) {
+        offset++; // the LF
+        this.endLine();
+      }
+    }
+    return offset;
+  }
+
+  private endLine(): void {
+    let length = this.lineLength;
+    if (length > 0 && this.line[length - 1] === CR) length--;
+    this.lineLength = 0;
+    if (length === 0) {
+      // A blank line ends the headers only once a header was seen: the CRLF that follows each
+      // body and the boundary's own line come before any header and are skipped.
+      if (!this.sawHeader) return;
+      if (this.contentLength === null) this.fail('MPJPEG_BAD_LENGTH', 'mpjpeg part without a Content-length header');
+      this.inBody = true;
+      return;
+    }
+    if (length >= 2 && this.line[0] === DASH && this.line[1] === DASH) {
+      // Boundary line: a new part starts; forget anything from a part that had no body.
+      this.sawHeader = false;
+      this.contentLength = null;
+      return;
+    }
+    this.sawHeader = true;
+    const text = this.line.toString('latin1', 0, length);
+    const colon = text.indexOf(':');
+    if (colon === -1) return; // not a header we understand; mpjpeg producers only add known ones
+    if (text.slice(0, colon).trim().toLowerCase() !== 'content-length') return;
+    const value = text.slice(colon + 1).trim();
+    if (!/^\d{1,10}$/.test(value)) this.fail('MPJPEG_BAD_LENGTH', `mpjpeg Content-length is not a number: ${JSON.stringify(value.slice(0, 32))}`);
+    const n = Number(value);
+    if (n === 0) this.fail('MPJPEG_BAD_LENGTH', 'mpjpeg Content-length is 0');
+    if (n > this.maxFrameBytes) this.fail('FRAME_TOO_LARGE', `mpjpeg part of ${n} bytes is over the ${this.maxFrameBytes}-byte limit`);
+    this.contentLength = n;
+  }
+
+  private fail(code: 'MPJPEG_HEADER_TOO_LARGE' | 'MPJPEG_BAD_LENGTH' | 'FRAME_TOO_LARGE', message: string): never {
+    this.failure = new EdgeServerError(code, message);
+    this.lineLength = 0;
+    this.body = null;
+    this.bodyFilled = 0;
+    throw this.failure;
+  }
+}

@@ -1,0 +1,290 @@
+// One TCP connection: tells legacy from v2 by the first bytes, decodes what the client sends,
+// and drives its ClientSession. The server never writes anything but whole frames (legacy) or
+// whole messages (v2): an unknown legacy byte is skipped silently, a broken v2 peer gets an
+// ERROR message and is closed.
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import {
+  ClientMessageDecoder,
+  CommandDecoder,
+  ProtocolError,
+  V2_MAGIC,
+  detectProtocol,
+  encodeErrorMessage,
+  encodeFrame,
+  encodeFrameMessage,
+  encodePong,
+  encodeWelcome,
+  type ClientMessage,
+  type CommandEvent,
+  type ErrorBody,
+  type Welcome,
+} from '@edgecam/protocol';
+import type { ClientProtocol, ClientRegistry, FrameHub } from './contracts.js';
+import { ClientSession, type FrameEncoder, type SessionTransport } from './session.js';
+
+export interface ConnectionOptions {
+  socket: Socket;
+  hub: FrameHub;
+  registry: ClientRegistry;
+  logger: Logger;
+  /** v2 clients that send no HELLO within this time get HELLO_TIMEOUT and are closed. */
+  helloTimeoutMs: number;
+  /** Per protocol; 0 for no limit. */
+  maxClients: number;
+  welcome: () => Welcome;
+  statsIntervalMs?: number;
+}
+
+const legacyEncoder: FrameEncoder = (f) => encodeFrame(f.jpeg);
+// FRAME carries a u32 sequence number: after 2^32 frames (4.5 years at 30 fps) it wraps.
+const v2Encoder: FrameEncoder = (f) => encodeFrameMessage(f.seq % 0x1_0000_0000, f.captureTimeUs, f.jpeg);
+
+// Control messages (PONG) a client makes us queue while it does not read: beyond this much
+// waiting in user space besides the frame in flight, it is flooding us and is dropped.
+const CONTROL_BACKLOG_BYTES = 64 * 1024;
+// How long a closing connection may take to flush before it is destroyed.
+const CLOSE_GRACE_MS = 2000;
+
+/** The longest prefix of V2_MAGIC that `head` starts with equals head itself (still undecided). */
+function startsLikeV2(head: Uint8Array): boolean {
+  return head.length >= 4 && Buffer.from(head.subarray(0, 4)).equals(V2_MAGIC.subarray(0, 4));
+}
+
+export class TcpConnection {
+  private readonly o: ConnectionOptions;
+  private readonly socket: Socket;
+  private log: Logger;
+  private head: Buffer = Buffer.alloc(0);
+  private protocol: ClientProtocol | null = null;
+  private session: ClientSession | null = null;
+  private legacyDecoder: CommandDecoder | null = null;
+  private v2Decoder: ClientMessageDecoder | null = null;
+  private helloTimer: NodeJS.Timeout | null = null;
+  private greeted = false;
+  private lastFrameBytes = 0;
+  private closing = false;
+  /** Resolves once the socket is closed. */
+  readonly closed: Promise<void>;
+
+  constructor(o: ConnectionOptions) {
+    this.o = o;
+    this.socket = o.socket;
+    this.log = o.logger.child({ peer: `${o.socket.remoteAddress}:${o.socket.remotePort}` });
+    this.socket.setNoDelay(true);
+    this.socket.setKeepAlive(true, 30_000);
+    this.closed = new Promise((resolve) => this.socket.once('close', () => resolve()));
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
+    this.socket.once('close', () => this.onClose());
+    this.log.debug('connected');
+  }
+
+  /** Ends the connection politely: queued bytes are flushed, then it is destroyed if the peer stalls. */
+  close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.session?.close();
+    this.clearHelloTimer();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing) return;
+    try {
+      if (this.protocol === null) {
+        this.detect(chunk);
+      } else if (this.protocol === 'legacy') {
+        this.legacyDecoder?.push(chunk, (e) => this.onLegacy(e));
+      } else {
+        this.v2Decoder?.push(chunk, (m) => this.onMessage(m));
+      }
+    } catch (err) {
+      this.onProtocolError(err);
+    }
+  }
+
+  private detect(chunk: Buffer): void {
+    this.head = this.head.length === 0 ? chunk : Buffer.concat([this.head, chunk]);
+    let kind: 'legacy' | 'v2' | 'more';
+    try {
+      kind = detectProtocol(this.head);
+    } catch (err) {
+      // 'E' then not ECAM\x02. ECAM with another version byte is a v2-style client we do not
+      // speak: tell it in its framing. Anything else is a legacy client typing unknown bytes.
+      if (err instanceof ProtocolError && startsLikeV2(this.head)) {
+        this.protocol = 'v2';
+        this.fail({ code: err.code, message: `unsupported protocol version 0x${(this.head[4] ?? 0).toString(16)}; this server speaks ECAM\\x02` });
+        return;
+      }
+      kind = 'legacy';
+    }
+    if (kind === 'more') {
+      // A v2 client has started its magic: from here the HELLO deadline runs.
+      this.startHelloTimer();
+      return;
+    }
+    const rest = kind === 'v2' ? this.head.subarray(V2_MAGIC.length) : this.head;
+    this.head = Buffer.alloc(0);
+    if (kind === 'legacy') this.startLegacy(rest);
+    else this.startV2(rest);
+  }
+
+  private admit(protocol: ClientProtocol): boolean {
+    const max = this.o.maxClients;
+    return max <= 0 || this.o.registry.count(protocol) < max;
+  }
+
+  private transport(): SessionTransport {
+    const socket = this.socket;
+    return {
+      writeFrame: (parts, done) => {
+        // One writev for header and JPEG, no copy.
+        let bytes = 0;
+        socket.cork();
+        for (let i = 0; i < parts.length - 1; i++) {
+          bytes += (parts[i] as Uint8Array).length;
+          socket.write(parts[i] as Uint8Array);
+        }
+        bytes += (parts[parts.length - 1] as Uint8Array).length;
+        socket.write(parts[parts.length - 1] as Uint8Array, done);
+        socket.uncork();
+        this.lastFrameBytes = bytes;
+      },
+      get writableLength() {
+        return socket.writableLength;
+      },
+    };
+  }
+
+  private openSession(protocol: ClientProtocol, encode: FrameEncoder): void {
+    const handle = this.o.registry.register({ protocol, address: `${this.socket.remoteAddress}:${this.socket.remotePort}` });
+    this.log = this.log.child({ client: handle.id, protocol });
+    this.session = new ClientSession({
+      hub: this.o.hub,
+      handle,
+      transport: this.transport(),
+      encode,
+      logger: this.log,
+      statsIntervalMs: this.o.statsIntervalMs,
+      onBye: () => this.close(),
+    });
+    this.log.info('client connected');
+  }
+
+  private startLegacy(rest: Buffer): void {
+    this.protocol = 'legacy';
+    if (!this.admit('legacy')) {
+      // A legacy client understands nothing but frames, so it is simply closed.
+      this.log.warn({ maxClients: this.o.maxClients }, 'too many legacy clients; closing');
+      this.closing = true;
+      this.socket.destroy();
+      return;
+    }
+    this.openSession('legacy', legacyEncoder);
+    this.legacyDecoder = new CommandDecoder();
+    this.legacyDecoder.push(rest, (e) => this.onLegacy(e));
+  }
+
+  private onLegacy(e: CommandEvent): void {
+    if (!this.session) return;
+    if (e.kind === 'command') this.session.command(e.command);
+    else this.session.unknown(e.byte);
+  }
+
+  private startV2(rest: Buffer): void {
+    this.protocol = 'v2';
+    if (!this.admit('v2')) {
+      this.log.warn({ maxClients: this.o.maxClients }, 'too many v2 clients; refusing');
+      this.fail({ code: 'TOO_MANY_CLIENTS', message: `this server takes at most ${this.o.maxClients} v2 clients` });
+      return;
+    }
+    this.startHelloTimer();
+    this.v2Decoder = new ClientMessageDecoder();
+    if (rest.length > 0) this.v2Decoder.push(rest, (m) => this.onMessage(m));
+  }
+
+  private onMessage(m: ClientMessage): void {
+    if (this.closing) return;
+    if (!this.greeted) {
+      if (m.type !== 'hello') {
+        this.fail({ code: 'HELLO_TIMEOUT', message: `HELLO must be the first message, got ${m.type.toUpperCase()}` });
+        return;
+      }
+      this.greeted = true;
+      this.clearHelloTimer();
+      this.openSession('v2', v2Encoder);
+      this.log.info({ clientName: m.hello.client }, 'hello');
+      this.socket.write(encodeWelcome(this.o.welcome()));
+      return;
+    }
+    switch (m.type) {
+      case 'hello':
+        this.log.debug('repeated HELLO ignored');
+        return;
+      case 'command':
+        this.session?.command(m.command);
+        return;
+      case 'ping':
+        if (this.socket.writableLength > this.lastFrameBytes + CONTROL_BACKLOG_BYTES) {
+          this.log.warn({ queued: this.socket.writableLength }, 'client sends PINGs but reads nothing; closing');
+          this.closing = true;
+          this.session?.close();
+          this.socket.destroy();
+          return;
+        }
+        this.socket.write(encodePong(m.data));
+        return;
+    }
+  }
+
+  private onProtocolError(err: unknown): void {
+    if (err instanceof ProtocolError) {
+      this.log.warn({ code: err.code, err: err.message }, 'protocol error; closing');
+      this.fail({ code: err.code, message: err.message });
+      return;
+    }
+    this.log.error({ err }, 'unexpected error handling client input; closing');
+    this.closing = true;
+    this.session?.close();
+    this.socket.destroy();
+  }
+
+  /** v2 only: an ERROR message, then close. */
+  private fail(error: ErrorBody): void {
+    if (this.closing) return;
+    this.socket.write(encodeErrorMessage(error));
+    this.close();
+  }
+
+  private startHelloTimer(): void {
+    if (this.helloTimer || this.greeted) return;
+    this.helloTimer = setTimeout(() => {
+      this.helloTimer = null;
+      if (this.greeted || this.closing) return;
+      this.log.warn({ helloTimeoutMs: this.o.helloTimeoutMs }, 'no HELLO in time; closing');
+      if (this.protocol === 'v2') this.fail({ code: 'HELLO_TIMEOUT', message: `no HELLO within ${this.o.helloTimeoutMs} ms` });
+      else {
+        // Still inside the magic: not a v2 client yet, so no message it could parse.
+        this.closing = true;
+        this.socket.destroy();
+      }
+    }, this.o.helloTimeoutMs);
+    this.helloTimer.unref();
+  }
+
+  private clearHelloTimer(): void {
+    if (this.helloTimer) clearTimeout(this.helloTimer);
+    this.helloTimer = null;
+  }
+
+  private onClose(): void {
+    this.clearHelloTimer();
+    this.session?.close();
+    this.log.info(
+      this.session ? { framesSent: this.session.counters.framesSent, dropped: this.session.counters.dropped } : {},
+      'client disconnected',
+    );
+  }
+}
