@@ -1,0 +1,455 @@
+/**
+ * The recorder: validates frames, measures time, rolls segments, bounds memory, checkpoints, and
+ * hands each file's bytes to an AVI or MJPEG writer.
+ */
+import { type JpegInfo, isWholeJpeg, readJpegInfo } from '@edgecam/protocol';
+import { AviWriter } from './avi-writer.js';
+import { RecorderError } from './errors.js';
+import { expandFileName, formatFromName } from './file-name.js';
+import { type RecorderFs, nodeFs } from './file-system.js';
+import type { FileSummary, FileWriterOptions, FrameFileWriter, RecordingFormat } from './file-writer.js';
+import { type FrameRate, normalizeRate } from './frame-rate.js';
+import { MjpegWriter } from './mjpeg-writer.js';
+
+/** A frame to record. `CapturedFrame` from @edgecam/protocol is one; seq is only reported back. */
+export interface RecorderFrame {
+  readonly jpeg: Uint8Array;
+  /** Capture time in µs (any epoch): the rate is measured from these when the source gives them. */
+  readonly captureTimeUs?: number;
+  readonly seq?: number;
+}
+
+export type RecorderEvent =
+  /** A file was created (at its first frame: a recording without frames creates no file). */
+  | { readonly type: 'opened'; readonly path: string; readonly segment: number }
+  /** The recording rolled over: frames from now on go to `path`; `previous` is being closed. */
+  | { readonly type: 'segment'; readonly previous: string; readonly path: string; readonly segment: number }
+  /** A file is finished and indexed (or, with `file.error`, closed early by a write error). */
+  | { readonly type: 'closed'; readonly file: FileSummary }
+  /** Every progressIntervalMs while frames arrive. */
+  | {
+      readonly type: 'progress';
+      readonly path: string;
+      readonly frames: number;
+      readonly bytes: number;
+      readonly rejected: number;
+      /** Frames per second accepted over the last interval. */
+      readonly fps: number;
+    }
+  /** A frame was refused (INVALID_FRAME, SIZE_MISMATCH, TOO_LARGE, QUEUE_FULL); recording goes on. */
+  | { readonly type: 'rejected'; readonly error: RecorderError; readonly seq?: number }
+  /** A write error ended the recording (emitted once; 'closed' follows for the file). */
+  | { readonly type: 'error'; readonly error: RecorderError };
+
+export interface SegmentOptions {
+  /** Start a new file once a file spans this long (by frame timestamps). */
+  readonly durationMs?: number;
+  /** Start a new file before a file (closed, with its index) would pass this size. */
+  readonly maxBytes?: number;
+}
+
+export interface RecorderOptions {
+  /** 'avi' or 'mjpeg'; by default from the extension (.avi, .mjpeg, .mjpg). */
+  readonly format?: RecordingFormat;
+  /** Fix the rate (fps, or num/den) instead of measuring it from the frames' timestamps. */
+  readonly frameRate?: number | FrameRate;
+  /** AVI: continue in an OpenDML AVIX RIFF before a RIFF passes this size. Default 1 GiB. */
+  readonly riffThreshold?: number;
+  /** Patch sizes and counts this often so a killed process leaves a playable file. Default 2000; 0: only at close. */
+  readonly checkpointIntervalMs?: number;
+  /** datasync at each checkpoint and at close (power-loss safety). Default true. */
+  readonly fsync?: boolean;
+  readonly segment?: SegmentOptions;
+  /** Frame bytes held in memory before write() makes callers wait. Default 8 MiB. */
+  readonly maxQueueBytes?: number;
+  /** Frames held in memory before write() makes callers wait. Default 256. */
+  readonly maxQueueFrames?: number;
+  /** Larger frames are refused with TOO_LARGE. Default 16 MiB, at most 64 MiB. */
+  readonly maxFrameBytes?: number;
+  /** How often a 'progress' event is emitted. Default 1000; 0: never. */
+  readonly progressIntervalMs?: number;
+  readonly onEvent?: (event: RecorderEvent) => void;
+  /** The file layer (tests inject failing disks). Default: node:fs. */
+  readonly fs?: RecorderFs;
+}
+
+export interface RecorderStats {
+  /** Frames accepted. */
+  readonly frames: number;
+  /** JPEG bytes accepted. */
+  readonly bytes: number;
+  /** Frames refused (bad JPEG, other size, too large, queue full). */
+  readonly rejected: number;
+  /** Files opened so far. */
+  readonly files: number;
+  /** Frame bytes waiting in memory to be written. */
+  readonly pendingBytes: number;
+  /** The file frames currently go to. */
+  readonly path: string | undefined;
+}
+
+export interface RecordingSummary {
+  /** Every file of the recording, in order. */
+  readonly files: FileSummary[];
+  /** Frames in the files as closed. */
+  readonly frames: number;
+  readonly rejected: number;
+  /** The write error that ended the recording early, if one did. */
+  readonly error?: RecorderError;
+}
+
+export interface Recorder {
+  /**
+   * Queue a frame. Resolves as soon as the queue has room again (at once while it is below
+   * maxQueueBytes/maxQueueFrames), so `await recorder.write(f)` in a loop never holds more than
+   * that in memory. A write made while the queue is full is refused with QUEUE_FULL. Rejects with
+   * a RecorderError for a refused frame, CLOSED after close(), WRITE_FAILED after a write error.
+   * The recorder keeps a reference to `jpeg` until it is written: do not modify it.
+   */
+  write(frame: RecorderFrame | Uint8Array): Promise<void>;
+  /** Checkpoint now and wait until everything accepted is on disk in a playable file. */
+  flush(): Promise<void>;
+  /** Finish every file (index, sizes, counts, rate). Resolves even after a write error (see `error`). */
+  close(): Promise<RecordingSummary>;
+  readonly stats: RecorderStats;
+  readonly closed: boolean;
+}
+
+export const DEFAULT_RIFF_THRESHOLD = 1024 ** 3;
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = 2000;
+export const DEFAULT_MAX_QUEUE_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_QUEUE_FRAMES = 256;
+export const DEFAULT_RECORDER_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+const MAX_FRAME_BYTES_LIMIT = 64 * 1024 * 1024;
+/** Below this a RIFF cannot hold its own header and a frame. */
+const MIN_RIFF_THRESHOLD = 16 * 1024;
+/** Keeps every RIFF (threshold + one frame + indexes) under 2 GiB, which readers treat as signed. */
+const MAX_RIFF_THRESHOLD = 2 * 1024 ** 3 - 2 * MAX_FRAME_BYTES_LIMIT;
+
+interface Settings {
+  readonly pattern: string;
+  readonly format: RecordingFormat;
+  readonly frameRate: FrameRate | undefined;
+  readonly riffThreshold: number;
+  readonly checkpointIntervalMs: number;
+  readonly fsync: boolean;
+  readonly segment: SegmentOptions | undefined;
+  readonly maxQueueBytes: number;
+  readonly maxQueueFrames: number;
+  readonly maxFrameBytes: number;
+  readonly progressIntervalMs: number;
+  readonly onEvent: ((event: RecorderEvent) => void) | undefined;
+  readonly fs: RecorderFs;
+}
+
+/**
+ * A recorder writing to `path` (a file name pattern, see file-name.ts), AVI or raw MJPEG by the
+ * extension or `options.format`. No file is created before the first valid frame.
+ */
+export function createRecorder(path: string, options: RecorderOptions = {}): Recorder {
+  return new FileRecorder(settingsFrom(path, options));
+}
+
+class FileRecorder implements Recorder {
+  private readonly s: Settings;
+  private writer: FrameFileWriter | undefined;
+  /** The current writer and those still closing: all of their queued bytes count. */
+  private readonly live = new Set<FrameFileWriter>();
+  private readonly closingFiles = new Set<Promise<void>>();
+  private readonly retired = new WeakSet<FrameFileWriter>();
+  private readonly summaries: FileSummary[] = [];
+  private roomWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  private frameSize: JpegInfo | undefined;
+  private timeSource: 'capture' | 'arrival' | undefined;
+  private segments = 0;
+  private framesAccepted = 0;
+  private bytesAccepted = 0;
+  private refused = 0;
+  private failure: RecorderError | undefined;
+  private closePromise: Promise<RecordingSummary> | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private checkpointedFrames = -1;
+  private progressFrames = 0;
+  private progressAt = 0;
+
+  constructor(settings: Settings) {
+    this.s = settings;
+  }
+
+  get closed(): boolean {
+    return this.closePromise !== undefined;
+  }
+
+  get stats(): RecorderStats {
+    return {
+      frames: this.framesAccepted,
+      bytes: this.bytesAccepted,
+      rejected: this.refused,
+      files: this.segments,
+      pendingBytes: this.pendingBytes(),
+      path: this.writer?.path,
+    };
+  }
+
+  write(frame: RecorderFrame | Uint8Array): Promise<void> {
+    if (this.closePromise) return Promise.reject(new RecorderError('CLOSED', 'write() after close(): this recorder is finished; create a new one to record again'));
+    if (this.failure) return Promise.reject(this.failure);
+    const isBytes = frame instanceof Uint8Array;
+    const jpeg = isBytes ? frame : frame?.jpeg;
+    const seq = isBytes ? undefined : frame?.seq;
+    const checked = this.check(jpeg);
+    if (checked instanceof RecorderError) return this.refuse(checked, seq);
+    if (!this.hasRoom()) {
+      return this.refuse(new RecorderError('QUEUE_FULL', `the write queue is full (${this.pendingBytes()} bytes in ${this.pendingFrames()} frames): await write() before writing the next frame`), seq);
+    }
+    const bytes = jpeg as Uint8Array;
+    const timeUs = this.timeOf(isBytes ? undefined : frame.captureTimeUs);
+    let writer: FrameFileWriter;
+    try {
+      writer = this.writerFor(bytes.length, timeUs);
+      writer.append(bytes, checked, timeUs);
+    } catch (err) {
+      if (err instanceof RecorderError) return this.refuse(err, seq);
+      throw err;
+    }
+    this.frameSize ??= checked;
+    this.framesAccepted++;
+    this.bytesAccepted += bytes.length;
+    if (this.timers.length === 0) this.startTimers();
+    return this.hasRoom() ? Promise.resolve() : new Promise((resolve, reject) => this.roomWaiters.push({ resolve, reject }));
+  }
+
+  async flush(): Promise<void> {
+    if (this.failure) throw this.failure;
+    const w = this.writer;
+    if (w) {
+      w.checkpoint();
+      this.checkpointedFrames = w.frames;
+      await w.drain().catch(() => undefined);
+    }
+    await Promise.all([...this.closingFiles]);
+    if (this.failure) throw this.failure;
+  }
+
+  close(): Promise<RecordingSummary> {
+    this.closePromise ??= this.finish();
+    return this.closePromise;
+  }
+
+  private async finish(): Promise<RecordingSummary> {
+    for (const t of this.timers) clearInterval(t);
+    if (this.writer) this.retire(this.writer);
+    this.writer = undefined;
+    while (this.closingFiles.size > 0) await Promise.all([...this.closingFiles]);
+    this.wake();
+    const files = [...this.summaries].sort((a, b) => a.segment - b.segment);
+    return {
+      files,
+      frames: files.reduce((n, f) => n + f.frames, 0),
+      rejected: this.refused,
+      ...(this.failure ? { error: this.failure } : {}),
+    };
+  }
+
+  /** The frame's size if it can be recorded, else why not. */
+  private check(jpeg: unknown): JpegInfo | RecorderError {
+    if (!(jpeg instanceof Uint8Array)) return new RecorderError('INVALID_FRAME', 'a frame must be a Buffer/Uint8Array of JPEG bytes, or { jpeg, captureTimeUs }');
+    if (jpeg.length > this.s.maxFrameBytes) {
+      return new RecorderError('TOO_LARGE', `a ${jpeg.length}-byte frame is over maxFrameBytes (${this.s.maxFrameBytes}); raise the option if such frames are expected`);
+    }
+    if (!isWholeJpeg(jpeg)) return new RecorderError('INVALID_FRAME', 'not a whole JPEG: a frame must start with SOI (FF D8) and end with EOI (FF D9)');
+    let info: JpegInfo;
+    try {
+      info = readJpegInfo(jpeg);
+    } catch (err) {
+      return new RecorderError('INVALID_FRAME', 'the JPEG has no readable SOF marker, so its size is unknown', { cause: err });
+    }
+    const size = this.frameSize;
+    if (size && (info.width !== size.width || info.height !== size.height)) {
+      return new RecorderError('SIZE_MISMATCH', `a ${info.width}x${info.height} frame in a ${size.width}x${size.height} recording: start a new recording for the new size`);
+    }
+    return info;
+  }
+
+  private refuse(error: RecorderError, seq: number | undefined): Promise<void> {
+    this.refused++;
+    this.emit(seq === undefined ? { type: 'rejected', error } : { type: 'rejected', error, seq });
+    return Promise.reject(error);
+  }
+
+  /** Capture times when the first frame has one (and then for every frame), arrival times otherwise. */
+  private timeOf(captureTimeUs: number | undefined): number | undefined {
+    const hasCapture = typeof captureTimeUs === 'number' && Number.isFinite(captureTimeUs) && captureTimeUs > 0;
+    this.timeSource ??= hasCapture ? 'capture' : 'arrival';
+    if (this.timeSource === 'arrival') return Math.round(performance.now() * 1000);
+    return hasCapture ? captureTimeUs : undefined;
+  }
+
+  /** The writer for the next frame, rolling over to a new segment first if this frame starts one. */
+  private writerFor(jpegBytes: number, timeUs: number | undefined): FrameFileWriter {
+    const current = this.writer;
+    if (current && current.frames > 0 && this.segmentEnds(current, jpegBytes, timeUs)) {
+      this.retire(current);
+      this.writer = this.openWriter();
+      this.emit({ type: 'segment', previous: current.path, path: this.writer.path, segment: this.segments });
+    }
+    this.writer ??= this.openWriter();
+    return this.writer;
+  }
+
+  private segmentEnds(w: FrameFileWriter, jpegBytes: number, timeUs: number | undefined): boolean {
+    const seg = this.s.segment;
+    if (!seg) return false;
+    if (seg.maxBytes !== undefined && w.sizeWith(jpegBytes) > seg.maxBytes) return true;
+    const first = w.firstTimeUs;
+    return seg.durationMs !== undefined && timeUs !== undefined && first !== undefined && timeUs - first >= seg.durationMs * 1000;
+  }
+
+  private openWriter(): FrameFileWriter {
+    const segment = ++this.segments;
+    const path = expandFileName(this.s.pattern, segment, new Date(), this.s.segment !== undefined);
+    let writer: FrameFileWriter | undefined;
+    const options: FileWriterOptions = {
+      path,
+      segment,
+      fs: this.s.fs,
+      fsync: this.s.fsync,
+      frameRate: this.s.frameRate,
+      riffThreshold: this.s.riffThreshold,
+      hooks: {
+        onOpened: () => this.emit({ type: 'opened', path, segment }),
+        onProgress: () => this.wake(),
+        onFailure: (error) => this.failed(writer!, error),
+      },
+    };
+    writer = this.s.format === 'avi' ? new AviWriter(options) : new MjpegWriter(options);
+    this.live.add(writer);
+    return writer;
+  }
+
+  /** Close `w` in the background; its summary and 'closed' event come when it is done. */
+  private retire(w: FrameFileWriter): void {
+    if (this.retired.has(w)) return;
+    this.retired.add(w);
+    const done = w.close().then((summary) => {
+      this.live.delete(w);
+      if (summary.frames > 0 || summary.error) {
+        this.summaries.push(summary);
+        this.emit({ type: 'closed', file: summary });
+      }
+      this.wake();
+    });
+    this.closingFiles.add(done);
+    void done.finally(() => this.closingFiles.delete(done));
+  }
+
+  /** A write error: the recording ends; every file is closed with what reached the disk. */
+  private failed(w: FrameFileWriter, error: RecorderError): void {
+    if (this.failure) return;
+    this.failure = error;
+    for (const t of this.timers) clearInterval(t);
+    this.emit({ type: 'error', error });
+    // The failed writer is closing itself (as the current file, or as a segment being closed);
+    // the current file, whichever it is, is finished too.
+    this.retire(w);
+    if (this.writer) this.retire(this.writer);
+    this.writer = undefined;
+    this.wake();
+  }
+
+  private pendingBytes(): number {
+    let n = 0;
+    for (const w of this.live) n += w.pendingBytes;
+    return n;
+  }
+
+  private pendingFrames(): number {
+    let n = 0;
+    for (const w of this.live) n += w.pendingFrames;
+    return n;
+  }
+
+  private hasRoom(): boolean {
+    return this.pendingBytes() < this.s.maxQueueBytes && this.pendingFrames() < this.s.maxQueueFrames;
+  }
+
+  /** Let waiting writers go on (or fail them after a write error). */
+  private wake(): void {
+    if (this.roomWaiters.length === 0) return;
+    if (this.failure) {
+      for (const w of this.roomWaiters.splice(0)) w.reject(this.failure);
+    } else if (this.hasRoom() || this.closePromise) {
+      for (const w of this.roomWaiters.splice(0)) w.resolve();
+    }
+  }
+
+  private startTimers(): void {
+    if (this.s.checkpointIntervalMs > 0) {
+      this.timers.push(setInterval(() => {
+        const w = this.writer;
+        if (w && w.frames !== this.checkpointedFrames) {
+          w.checkpoint();
+          this.checkpointedFrames = w.frames;
+        }
+      }, this.s.checkpointIntervalMs).unref());
+    }
+    if (this.s.progressIntervalMs > 0 && this.s.onEvent) {
+      this.progressAt = performance.now();
+      this.timers.push(setInterval(() => this.progress(), this.s.progressIntervalMs).unref());
+    }
+  }
+
+  private progress(): void {
+    const now = performance.now();
+    const fps = ((this.framesAccepted - this.progressFrames) * 1000) / Math.max(1, now - this.progressAt);
+    this.progressFrames = this.framesAccepted;
+    this.progressAt = now;
+    const path = this.writer?.path;
+    if (path === undefined) return;
+    this.emit({ type: 'progress', path, frames: this.framesAccepted, bytes: this.bytesAccepted, rejected: this.refused, fps });
+  }
+
+  private emit(event: RecorderEvent): void {
+    this.s.onEvent?.(event);
+  }
+}
+
+function settingsFrom(pattern: string, o: RecorderOptions): Settings {
+  const bad = (what: string): RecorderError => new RecorderError('INVALID_OPTIONS', what);
+  if (typeof pattern !== 'string' || pattern.length === 0) throw bad('the file name must be a non-empty string');
+  const format = o.format ?? formatFromName(pattern);
+  if (format !== 'avi' && format !== 'mjpeg') {
+    throw bad(`cannot tell the format of ${JSON.stringify(pattern)}: name it .avi, .mjpeg or .mjpg, or pass format: 'avi' | 'mjpeg'`);
+  }
+  let frameRate: FrameRate | undefined;
+  if (o.frameRate !== undefined) {
+    frameRate = normalizeRate(o.frameRate);
+    if (!frameRate) throw bad('frameRate must be between 0.01 and 1000 fps (a number, or { num, den } of positive integers)');
+  }
+  const int = (name: string, value: number | undefined, fallback: number, min: number, max: number): number => {
+    const v = value ?? fallback;
+    if (!Number.isInteger(v) || v < min || v > max) throw bad(`${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+    return v;
+  };
+  const seg = o.segment;
+  if (seg !== undefined) {
+    if (seg.durationMs === undefined && seg.maxBytes === undefined) throw bad('segment needs durationMs or maxBytes');
+    if (seg.durationMs !== undefined) int('segment.durationMs', seg.durationMs, 0, 1, 2 ** 31);
+    if (seg.maxBytes !== undefined) int('segment.maxBytes', seg.maxBytes, 0, 1024, Number.MAX_SAFE_INTEGER);
+  }
+  return {
+    pattern,
+    format,
+    frameRate,
+    riffThreshold: int('riffThreshold', o.riffThreshold, DEFAULT_RIFF_THRESHOLD, MIN_RIFF_THRESHOLD, MAX_RIFF_THRESHOLD),
+    checkpointIntervalMs: int('checkpointIntervalMs', o.checkpointIntervalMs, DEFAULT_CHECKPOINT_INTERVAL_MS, 0, 2 ** 31 - 1),
+    fsync: o.fsync ?? true,
+    segment: seg,
+    maxQueueBytes: int('maxQueueBytes', o.maxQueueBytes, DEFAULT_MAX_QUEUE_BYTES, 1, 2 ** 31),
+    maxQueueFrames: int('maxQueueFrames', o.maxQueueFrames, DEFAULT_MAX_QUEUE_FRAMES, 1, 2 ** 20),
+    maxFrameBytes: int('maxFrameBytes', o.maxFrameBytes, DEFAULT_RECORDER_MAX_FRAME_BYTES, 1, MAX_FRAME_BYTES_LIMIT),
+    progressIntervalMs: int('progressIntervalMs', o.progressIntervalMs, 1000, 0, 2 ** 31 - 1),
+    onEvent: o.onEvent,
+    fs: o.fs ?? nodeFs,
+  };
+}
