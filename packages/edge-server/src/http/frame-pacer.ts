@@ -1,16 +1,22 @@
 // Thins a frame stream to at most N frames per second (`/stream.mjpg?fps=N`) for slow links.
 // Pure: the caller passes the clock, so it is tested without timers.
 
+const MAX_JITTER_MS = 10;
+
 export class FramePacer {
   private readonly intervalMs: number;
-  /** Frames may arrive this much early and still count as on time: capture jitter. */
+  /**
+   * Frames may arrive this much early and still count as on time: capture and timer jitter,
+   * a few milliseconds. Not proportional to a long interval, or `?fps=1` would let a frame
+   * through a quarter of a second early.
+   */
   private readonly slackMs: number;
   private nextDueMs = Number.NEGATIVE_INFINITY;
 
   constructor(maxFps: number) {
     if (!(Number.isFinite(maxFps) && maxFps > 0)) throw new RangeError(`maxFps must be a positive number, got ${maxFps}`);
     this.intervalMs = 1000 / maxFps;
-    this.slackMs = this.intervalMs / 4;
+    this.slackMs = Math.min(this.intervalMs / 4, MAX_JITTER_MS);
   }
 
   /**

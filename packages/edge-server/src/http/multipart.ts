@@ -8,7 +8,9 @@
 //   Content-Length. If we only sent the next headers together with the next frame, a browser
 //   would always show the frame before the newest one: a whole frame interval late, a second at
 //   `?fps=1`, and forever when the source stalls.
-// - ffmpeg, VLC, Python clients and most NVRs read each part by its Content-Length.
+// - ffmpeg, VLC, Python clients and most NVRs read each part by its Content-Length. ffmpeg 4.x
+//   in particular cannot do without it: its boundary search for parts without a length loses
+//   its place on a live stream ("Expected boundary '--' not found").
 //
 // The next part's Content-Length is unknown until the next frame exists, so headers that carry
 // it cannot be sent right after the previous frame. Hence two layouts of the same stream:

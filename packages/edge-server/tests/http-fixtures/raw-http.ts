@@ -10,7 +10,7 @@ export interface ResponseHead {
 
 export class RawHttpClient {
   readonly socket: Socket;
-  private received = Buffer.alloc(0);
+  private received: Buffer = Buffer.alloc(0);
   private headEnd = -1;
   private parsedHead: ResponseHead | undefined;
   private waiters: Array<() => void> = [];
@@ -108,7 +108,7 @@ export interface Part {
 
 /** Parses multipart/x-mixed-replace incrementally; throws on anything a strict player would reject. */
 export class MultipartReader {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private phase: 'preamble' | 'headers' | 'body' | 'ended' = 'preamble';
   private headers = new Map<string, string>();
   private readonly delimiter: Buffer;
