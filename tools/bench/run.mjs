@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// Runs every benchmark in one process and writes BENCHMARKS.md.
+// Each benchmark module exports `run({ quick })` and resolves to a BenchResult:
+//   { id, title, baseline, goal, goalMet (true/false/null), ratio: { median, min, max, runs },
+//     rows: [{ ...columns }], notes: [string] }
+// Figures are ratios against a baseline measured in the same run, because these machines are
+// shared and noisy: an absolute number alone proves nothing.
+//
+// Usage: node tools/bench/run.mjs [--quick] [--json] [--only id,id] [--out BENCHMARKS.md]
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem, platform, release } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const json = args.includes('--json');
+const onlyArg = args[args.indexOf('--only') + 1];
+const only = args.includes('--only') && onlyArg ? onlyArg.split(',') : null;
+const out = args.includes('--out') ? args[args.indexOf('--out') + 1] : join(here, '..', '..', 'BENCHMARKS.md');
+
+// Order: the cheap ones first, so a smoke run fails fast.
+const modules = ['decode', 'record', 'delivery', 'latency', 'fanout', 'seed'];
+
+const results = [];
+for (const id of modules) {
+  if (only && !only.includes(id)) continue;
+  const mod = await import(join(here, `${id}.mjs`));
+  if (!json) process.stderr.write(`bench: ${id}${quick ? ' (quick)' : ''}...\n`);
+  const result = await mod.run({ quick });
+  results.push(result);
+  if (!json) process.stderr.write(`bench: ${id} ratio ${fmt(result.ratio?.median)}\n`);
+}
+
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  os: `${platform()} ${release()}`,
+  node: process.version,
+  date: new Date().toISOString(),
+  quick,
+};
+
+if (json) {
+  process.stdout.write(JSON.stringify({ machine, results }, null, 2) + '\n');
+} else if (!quick) {
+  writeFileSync(out, renderMarkdown(machine, results));
+  process.stderr.write(`bench: wrote ${out}\n`);
+} else {
+  process.stdout.write(renderMarkdown(machine, results));
+}
+
+function fmt(n, digits = 2) {
+  return typeof n === 'number' && Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
+}
+
+function table(rows) {
+  if (!rows?.length) return '';
+  const cols = Object.keys(rows[0]);
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [line(cols), line(cols.map(() => '---')), ...rows.map((r) => line(cols.map((c) => String(r[c] ?? ''))))].join('\n');
+}
+
+function renderMarkdown(m, rs) {
+  const parts = [
+    '# Benchmarks',
+    '',
+    'Written by `npm run bench`. Every figure is a ratio against a baseline measured in the same run',
+    '(median over several runs, with the spread), because these machines are shared and noisy.',
+    '',
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}. Date: ${m.date}.`,
+    '',
+    '| benchmark | baseline | goal | ratio (median) | spread (min–max) | runs | goal met |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...rs.map(
+      (r) =>
+        `| ${r.title} | ${r.baseline} | ${r.goal} | ${fmt(r.ratio?.median)} | ${fmt(r.ratio?.min)}–${fmt(r.ratio?.max)} | ${r.ratio?.runs ?? ''} | ${r.goalMet === null ? 'n/a' : r.goalMet ? 'yes' : '**no**'} |`,
+    ),
+    '',
+  ];
+  for (const r of rs) {
+    parts.push(`## ${r.title}`, '');
+    if (r.rows?.length) parts.push(table(r.rows), '');
+    for (const n of r.notes ?? []) parts.push(`- ${n}`);
+    parts.push('');
+  }
+  return parts.join('\n');
+}
