@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeHub } from './http-fixtures/fake-hub.js';
 import { FixedMetrics, RecordingRegistry } from './http-fixtures/fake-registry.js';
 import { startHttpServer, waitFor, type RunningHttpServer } from './http-fixtures/harness.js';
-import { solidJpeg, testPatternJpegs } from './http-fixtures/jpeg-frames.js';
+import { solidJpeg } from './http-fixtures/jpeg-frames.js';
+import { startRealServer, type RealHttpServer } from './http-fixtures/real-server.js';
 
 const OUTPUT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-output');
 const WIDTH = 320;
@@ -16,6 +17,7 @@ const HEIGHT = 240;
 
 let browser: Browser;
 let running: RunningHttpServer | undefined;
+let real: RealHttpServer | undefined;
 let page: Page | undefined;
 
 beforeAll(async () => {
@@ -32,6 +34,8 @@ afterEach(async () => {
   page = undefined;
   await running?.close();
   running = undefined;
+  await real?.close();
+  real = undefined;
 });
 
 afterAll(async () => {
@@ -78,45 +82,44 @@ async function pagePoll<T>(p: Page, expression: string, accept: (value: T) => bo
   }
 }
 
-async function openPage(hub: FakeHub): Promise<Page> {
-  running = await startHttpServer({ hub, registry: new RecordingRegistry(), metrics: new FixedMetrics(), serverName: 'edgecam-browser-test' });
+async function openPage(url: string): Promise<Page> {
   page = await browser.newPage({ viewport: { width: 390, height: 844 } }); // a phone
-  await page.goto(`${running.url}/`, { waitUntil: 'domcontentloaded' });
+  await page.goto(`${url}/`, { waitUntil: 'domcontentloaded' });
   await pagePoll<number>(page, `document.getElementById('live').naturalWidth`, (w) => w > 0, 15_000);
   return page;
 }
 
 describe('the page at / in headless Chromium', () => {
-  it('shows the live stream at the source width, with changing pixels and the status figures', async () => {
-    const hub = new FakeHub(WIDTH, HEIGHT, 30);
-    hub.play(await testPatternJpegs(WIDTH, HEIGHT, 30), 30);
-    try {
-      const p = await openPage(hub);
-      expect(await p.evaluate(`document.getElementById('live').naturalWidth`)).toBe(WIDTH);
-      expect(await p.evaluate(`document.getElementById('live').naturalHeight`)).toBe(HEIGHT);
+  it('shows the live test pattern at the configured width, with changing pixels and the status figures', async () => {
+    real = await startRealServer({ width: WIDTH, height: HEIGHT, fps: 20 });
+    const p = await openPage(real.url);
+    expect(await p.evaluate(`document.getElementById('live').naturalWidth`)).toBe(WIDTH);
+    expect(await p.evaluate(`document.getElementById('live').naturalHeight`)).toBe(HEIGHT);
 
-      const digests = new Set<string>();
-      for (let i = 0; i < 5; i++) {
-        digests.add(await p.evaluate<string>(PIXEL_DIGEST));
-        await p.waitForTimeout(250);
-      }
-      // The test pattern moves every frame; a frozen image would give one digest.
-      expect(digests.size).toBeGreaterThanOrEqual(3);
-
-      await pagePoll<string>(p, `document.getElementById('resolution').textContent`, (t) => t === `${WIDTH}\u00d7${HEIGHT}`, 5_000);
-      expect(await p.textContent('#viewers')).toMatch(/^1 \(1 http\)$/);
-      expect(await p.textContent('#dropped')).toBe('0');
-      expect(await p.textContent('#state')).toBe('running');
-      await p.screenshot({ path: join(OUTPUT_DIR, 'http-browser-page.png'), fullPage: true });
-    } finally {
-      hub.stop();
+    const digests = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      digests.add(await p.evaluate<string>(PIXEL_DIGEST));
+      await p.waitForTimeout(250);
     }
+    // The test pattern moves every frame; a frozen image would give one digest.
+    expect(digests.size).toBeGreaterThanOrEqual(3);
+
+    await pagePoll<string>(p, `document.getElementById('resolution').textContent`, (t) => t === `${WIDTH}\u00d7${HEIGHT}`, 5_000);
+    // Measured fps appears once the hub has a few frames of history.
+    const fps = await pagePoll<string>(p, `document.getElementById('fps').textContent`, (t) => parseFloat(t) > 0, 10_000);
+    expect(fps).toMatch(/^\d+\.\d \/ 20$/);
+    expect(await p.textContent('#viewers')).toMatch(/^1 \(1 http\)$/);
+    expect(await p.textContent('#dropped')).toBe('0');
+    expect(await p.textContent('#state')).toBe('running');
+    await p.screenshot({ path: join(OUTPUT_DIR, 'http-browser-page.png'), fullPage: true });
   });
 
   it('shows the newest frame as soon as it arrives, not one frame late', async () => {
     const hub = new FakeHub(WIDTH, HEIGHT, 30);
     const [red, blue] = [await solidJpeg('red'), await solidJpeg('blue')];
-    const p = await openPage((hub.emit(red), hub)); // the page opens on red (sent from latest())
+    hub.emit(red); // the page opens on red, sent from latest()
+    running = await startHttpServer({ hub, registry: new RecordingRegistry(), metrics: new FixedMetrics() });
+    const p = await openPage(running.url);
     await waitFor(() => hub.subscribers === 1, 5_000, 'the page to subscribe');
     const [r] = await p.evaluate<number[]>(CENTRE_PIXEL);
     expect(r).toBeGreaterThan(200);

@@ -1,5 +1,6 @@
-// Every endpoint but the stream: snapshot, page, status, metrics, health, and how the server
-// answers what it does not serve.
+// The endpoints other than the stream where a test needs control the real capture does not
+// give (a source that never delivers, a stale or restarting source, failing metrics), and how
+// the server answers what it does not serve. http-testsrc.test.ts runs them on the real capture.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readJpegInfo } from '@edgecam/protocol';
 import type { ServerMetrics } from '../src/contracts.js';
@@ -95,43 +96,7 @@ describe('GET /', () => {
   });
 });
 
-describe('GET /status', () => {
-  it('reports the source, uptime, each client, the server name and version', async () => {
-    const { hub, url, port } = await serve();
-    const viewer = await RawHttpClient.open(port, '/stream.mjpg');
-    try {
-      await viewer.head();
-      hub.emit(jpegs[0]!);
-      await viewer.until(() => viewer.body().length > jpegs[0]!.length, 5_000, 'a frame');
-      const res = await fetch(`${url}/status`);
-      expect(res.status).toBe(200);
-      expect(res.headers.get('cache-control')).toContain('no-store');
-      const status = (await res.json()) as Record<string, unknown> & { clients: unknown[]; uptime: number };
-      expect(status).toMatchObject({
-        server: 'edgecam-test',
-        version: '9.8.7',
-        source: { kind: 'testsrc', width: 320, height: 240, state: 'running', framesCaptured: 1 },
-      });
-      expect(status.uptime).toBeGreaterThanOrEqual(0);
-      expect(status.clients).toEqual([
-        expect.objectContaining({ protocol: 'http', mode: 'streaming', framesSent: 1, dropped: 0 }),
-      ]);
-    } finally {
-      viewer.close();
-    }
-  });
-});
-
 describe('GET /metrics', () => {
-  it('serves the metrics text with their content type', async () => {
-    const metrics = new FixedMetrics('# TYPE edgecam_frames_captured_total counter\nedgecam_frames_captured_total 42\n');
-    const { url } = await serve({ metrics });
-    const res = await fetch(`${url}/metrics`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toBe(metrics.contentType);
-    expect(await res.text()).toBe(await metrics.text());
-  });
-
   it('answers 500 without internals when the metrics fail', async () => {
     const failing: ServerMetrics = {
       contentType: 'text/plain',
