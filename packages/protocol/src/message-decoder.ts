@@ -98,8 +98,8 @@ function limit(name: string, value: number | undefined, fallback: number): numbe
  * seq and capture time are gathered with the header, so a spanning JPEG gets its own exact buffer.
  */
 class MessageDecoder<M> {
-  readonly maxFrameBytes: number;
-  readonly maxControlBytes: number;
+  private readonly maxFrameBytes: number;
+  private readonly maxControlBytes: number;
 
   // Header bytes split across chunks: 5, or 17 for FRAME.
   private readonly head = Buffer.alloc(FRAME_HEAD_LENGTH);
