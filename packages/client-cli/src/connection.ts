@@ -54,6 +54,8 @@ export interface ServerConnection {
    * Errors with a CliError when the connection fails; completes when close() is called.
    */
   readonly frames$: Observable<CapturedFrame>;
+  /** Why the connection ended, once it failed (undefined while it works or after close()). */
+  readonly failure: CliError | undefined;
   /** Sends one command (a byte in legacy, a COMMAND message in v2), in order. */
   command(c: CommandChar): Promise<void>;
   /** Ends the connection politely (FIN, never the `2` that stops a seed server). */
@@ -341,7 +343,7 @@ class Connection implements ServerConnection {
   private readonly subject = new Subject<CapturedFrame>();
   /** Set once we closed it or it failed: later events are ignored. */
   private ended = false;
-  private failure: CliError | null = null;
+  failure: CliError | undefined;
   private commands: Promise<void> = Promise.resolve();
   private lastCommandAt = Number.NEGATIVE_INFINITY;
   private readonly closed: Promise<void>;
@@ -427,7 +429,7 @@ class Connection implements ServerConnection {
   }
 
   private checkWritable(): void {
-    if (this.failure !== null) throw this.failure;
+    if (this.failure !== undefined) throw this.failure;
     if (this.socket.destroyed || this.socket.writableEnded) {
       throw new CliError(ExitCode.CONNECTION, 'the connection is closed');
     }

@@ -119,7 +119,7 @@ export function parseListen(text: string): ListenAddress | undefined {
   if (m === null) return undefined;
   const port = Number(m[3]);
   if (port > 65535) return undefined;
-  const host = m[1] ?? (m[2] === '' || m[2] === undefined ? '127.0.0.1' : m[2]);
+  const host = m[1] || m[2] || '127.0.0.1';
   return { host, port };
 }
 export const listenSchema = flag(parseListen, () => true, 'HOST:PORT such as 127.0.0.1:8090 (port 0 picks a free one)');

@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import type { Logger } from 'pino';
+import { CliError, ExitCode, errorText } from './errors.js';
+import { infoCommand, repairCommand } from './file-commands.js';
+import { GLOBAL_DEFAULTS, GLOBAL_ENV, listenSchema, parseFlag, parseGlobals, type GlobalOptions, type RawGlobals } from './options.js';
+import { recordCommand, type RecordFlags } from './record-command.js';
+import { shellCommand } from './shell.js';
+import { snapshotCommand } from './snapshot-command.js';
+import { createLogger, printError } from './terminal.js';
+import { viewCommand } from './view-command.js';
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+const EXIT_CODES_HELP = `
+Exit codes: 0 ok, 1 unexpected, 2 usage, 3 connection (refused, timeout, closed, refused by the
+server), 4 protocol (text or garbage instead of frames), 5 file, 130 interrupted before anything
+was saved. Every global flag can also be set with its EDGECAM_* variable; EDGECAM_LOG_LEVEL sets
+the log level (default warn).`;
+
+/**
+ * Parses argv and runs one command. Returns the exit code; never calls process.exit, so tests can
+ * run it in-process.
+ */
+export async function runCli(argv: string[]): Promise<number> {
+  let log: Logger | undefined;
+  const logger = () => (log ??= createLogger());
+  let exitCode: number = ExitCode.OK;
+
+  const program = new Command('edgecam')
+    .description('Snapshots, recordings and a live view from an edgecam server or a seed-era (legacy) server.')
+    .version(packageVersion(), '-V, --version')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .addOption(new Option('--host <host>', 'server address').env(GLOBAL_ENV.host).default(GLOBAL_DEFAULTS.host))
+    .addOption(new Option('--port <port>', 'server TCP port').env(GLOBAL_ENV.port).default(GLOBAL_DEFAULTS.port))
+    .addOption(
+      new Option('--protocol <protocol>', 'auto (try v2, fall back to legacy), legacy or v2')
+        .env(GLOBAL_ENV.protocol)
+        .default(GLOBAL_DEFAULTS.protocol),
+    )
+    .addOption(
+      new Option('--timeout <seconds>', 'give up when connecting or waiting for a frame takes longer')
+        .env(GLOBAL_ENV.timeout)
+        .default(GLOBAL_DEFAULTS.timeout),
+    )
+    .addOption(new Option('--token <token>', 'access token sent in the v2 HELLO').env(GLOBAL_ENV.token));
+
+  const globals = (): GlobalOptions => {
+    const raw = program.opts<RawGlobals>();
+    return parseGlobals(raw, (key) => program.getOptionValueSource(key));
+  };
+
+  program
+    .command('snapshot')
+    .description('save one frame as a JPEG (default name snapshot_<unix ms>.jpg)')
+    .option('-o, --output <file>', 'where to save the JPEG')
+    .action(async (o: { output?: string }) => {
+      const g = globals();
+      exitCode = await snapshotCommand(g, o.output, logger());
+    });
+
+  program
+    .command('record')
+    .description('record the stream into an AVI (or raw .mjpeg) until a limit or Ctrl-C (default name video_stream_<unix ms>.avi)')
+    .option('-o, --output <file>', 'FILE.avi or FILE.mjpeg')
+    .option('--frames <n>', 'stop after this many frames')
+    .option('--duration <time>', 'stop after this long, counted from the first frame (10s, 1.5m, 2h)')
+    .option('--segment <time>', 'start a new file every so often (10m)')
+    .option('--segment-size <size>', 'start a new file before one grows past this size (1GB, 500MB, 1GiB)')
+    .option('--reconnect', 'keep recording across lost connections (retries with backoff)')
+    .option('--json', 'print the summary as JSON')
+    .action(async (o: RecordFlags) => {
+      const g = globals();
+      exitCode = await recordCommand(g, o, logger());
+    });
+
+  program
+    .command('view')
+    .description('serve a local web page with the live stream, its fps and a snapshot button')
+    .option('--listen <host:port>', 'where the page is served', '127.0.0.1:8090')
+    .action(async (o: { listen: string }) => {
+      const g = globals();
+      const listen = parseFlag(listenSchema, o.listen, '--listen');
+      exitCode = await viewCommand(g, listen, logger());
+    });
+
+  program
+    .command('shell')
+    .description('interactive: 0 snapshot, 3 start recording, q stop, 2 quit, help (reads stdin, so it can be piped)')
+    .action(async () => {
+      const g = globals();
+      exitCode = await shellCommand(g, logger());
+    });
+
+  program
+    .command('info')
+    .description('describe an AVI file: frames, size, rate, duration, index and problems found')
+    .argument('<file>', 'the AVI file')
+    .option('--json', 'print JSON')
+    .action(async (file: string, o: { json?: boolean }) => {
+      exitCode = await infoCommand(file, o.json === true);
+    });
+
+  program
+    .command('repair')
+    .description('rebuild the index of an AVI cut short (e.g. a killed recording), keeping every complete frame')
+    .argument('<file>', 'the damaged AVI file')
+    .option('-o, --output <file>', 'write the repaired file here instead of repairing in place')
+    .action(async (file: string, o: { output?: string }) => {
+      exitCode = await repairCommand(file, o.output);
+    });
+
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has printed the message already.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+        return ExitCode.OK;
+      }
+      return ExitCode.USAGE;
+    }
+    if (err instanceof CliError) {
+      printError(`edgecam: ${err.message}`);
+      return err.exitCode;
+    }
+    printError(`edgecam: unexpected error: ${errorText(err)}`);
+    if (process.env.EDGECAM_DEBUG !== undefined && err instanceof Error) printError(err.stack ?? '');
+    return ExitCode.UNEXPECTED;
+  }
+}

@@ -1,0 +1,180 @@
+import type { Logger } from 'pino';
+import { connect, frameTimeout, type ConnectOptions, type ServerConnection, type WireProtocol } from './connection.js';
+import { CliError, ExitCode, errorText } from './errors.js';
+import { RecordStats, type StatsSnapshot } from './record-stats.js';
+import { FrameSink } from './frame-sink.js';
+import type { RecordingOutcome, RecordingTarget } from './recording-target.js';
+
+export type StopReason = 'frames' | 'duration' | 'signal' | 'error';
+
+export interface RecordSessionOptions {
+  connect: ConnectOptions;
+  /** No frame for this long ends the session (or starts a reconnect). */
+  timeoutMs: number;
+  maxFrames?: number | undefined;
+  /** Counted from the first frame. */
+  durationMs?: number | undefined;
+  /** Keep recording across lost connections, retrying with backoff. */
+  reconnect: boolean;
+  /** Opens the output when the first frame arrives, so a session without frames leaves no file. */
+  openTarget: () => RecordingTarget;
+  /** Ctrl-C / SIGTERM: stop as if a limit was reached. */
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export interface RecordResult {
+  stoppedBy: StopReason;
+  /** Set when stoppedBy is 'error': what ended the recording. */
+  error: CliError | undefined;
+  /** Undefined when no frame arrived (no file was made). */
+  outcome: RecordingOutcome | undefined;
+  stats: StatsSnapshot;
+  protocol: WireProtocol | undefined;
+  reconnects: number;
+}
+
+const BACKOFF_START_MS = 500;
+const BACKOFF_MAX_MS = 10_000;
+
+/**
+ * Streams frames (`3`) from the server into a recording until a limit, the signal or an error,
+ * then stops the stream (`q`), closes the connection and closes the file with its index. The
+ * first connection's failure is thrown as is; later failures end the recording with what it has.
+ */
+export class RecordSession {
+  readonly stats = new RecordStats();
+  private readonly sink: FrameSink;
+  private readonly stop = new AbortController();
+  private stopReason: StopReason | undefined;
+  private durationTimer: NodeJS.Timeout | undefined;
+  private reconnects = 0;
+  private protocol: WireProtocol | undefined;
+
+  constructor(private readonly opts: RecordSessionOptions) {
+    this.sink = new FrameSink(opts.openTarget, this.stats, () => this.requestStop('error'));
+  }
+
+  /** Bytes in the output so far (0 before the first frame). */
+  fileBytes(): number {
+    return this.sink.bytes();
+  }
+
+  async run(): Promise<RecordResult> {
+    const { opts } = this;
+    const onSignal = () => this.requestStop('signal');
+    if (opts.signal.aborted) this.requestStop('signal');
+    opts.signal.addEventListener('abort', onSignal);
+    let error: CliError | undefined;
+    try {
+      let conn: ServerConnection | undefined = await connect(opts.connect);
+      while (conn !== undefined) {
+        this.protocol = conn.protocol;
+        const failure = await this.stream(conn);
+        if (failure === undefined) break;
+        if (!opts.reconnect || this.stop.signal.aborted || failure.exitCode === ExitCode.FILE) {
+          error = failure;
+          break;
+        }
+        conn = await this.reconnect(failure);
+      }
+    } catch (err) {
+      // Only the first connect throws here: nothing was recorded, so there is nothing to save.
+      if (!this.stats.started) throw err;
+      error = err instanceof CliError ? err : new CliError(ExitCode.UNEXPECTED, errorText(err), { cause: err });
+    } finally {
+      opts.signal.removeEventListener('abort', onSignal);
+      clearTimeout(this.durationTimer);
+    }
+
+    const outcome = await this.sink.close();
+    error ??= this.sink.failure;
+    return {
+      stoppedBy: error !== undefined ? 'error' : (this.stopReason ?? 'signal'),
+      error,
+      outcome,
+      stats: this.stats.snapshot(true),
+      protocol: this.protocol,
+      reconnects: this.reconnects,
+    };
+  }
+
+  private requestStop(reason: StopReason): void {
+    if (this.stop.signal.aborted) return;
+    this.stopReason = reason;
+    this.stop.abort();
+  }
+
+  /** One connection's share of the recording. Resolves with the failure that ended it, if any. */
+  private stream(conn: ServerConnection): Promise<CliError | undefined> {
+    const sequenced = conn.protocol === 'v2';
+    this.stats.resetSequence();
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = async (failure: CliError | undefined) => {
+        if (done) return;
+        done = true;
+        this.stop.signal.removeEventListener('abort', onStop);
+        sub.unsubscribe();
+        // Leave the server as we found it: stop the stream, then a plain close (never `2`).
+        if (failure === undefined) await conn.command('q').catch(() => undefined);
+        await conn.close();
+        resolve(failure);
+      };
+      const onStop = () => void finish(undefined);
+
+      const sub = conn.frames$.pipe(frameTimeout(this.opts.timeoutMs)).subscribe({
+        next: (f) => {
+          if (done || this.stop.signal.aborted) return;
+          if (!this.stats.started && this.opts.durationMs !== undefined) {
+            this.durationTimer = setTimeout(() => this.requestStop('duration'), this.opts.durationMs);
+          }
+          this.stats.frame(f, sequenced);
+          this.sink.push(f);
+          if (this.opts.maxFrames !== undefined && this.stats.frames >= this.opts.maxFrames) this.requestStop('frames');
+        },
+        error: (err: unknown) => void finish(err instanceof CliError ? err : new CliError(ExitCode.UNEXPECTED, errorText(err))),
+        complete: () => void finish(new CliError(ExitCode.CONNECTION, 'the connection was closed')),
+      });
+      if (this.stop.signal.aborted) {
+        void finish(undefined);
+        return;
+      }
+      this.stop.signal.addEventListener('abort', onStop);
+      conn.command('3').catch((err: unknown) => void finish(err as CliError));
+    });
+  }
+
+  /** Retries with doubling backoff until connected or stopped; logs the gap. */
+  private async reconnect(failure: CliError): Promise<ServerConnection | undefined> {
+    const lostAt = Date.now();
+    this.opts.log.warn({ reason: failure.message }, 'connection lost; reconnecting');
+    let delay = BACKOFF_START_MS;
+    while (!this.stop.signal.aborted) {
+      await abortableSleep(delay, this.stop.signal);
+      if (this.stop.signal.aborted) break;
+      try {
+        const conn = await connect(this.opts.connect);
+        this.reconnects++;
+        this.opts.log.warn({ gapMs: Date.now() - lostAt, protocol: conn.protocol }, `reconnected after a gap of ${((Date.now() - lostAt) / 1000).toFixed(1)} s`);
+        return conn;
+      } catch (err) {
+        this.opts.log.info({ reason: errorText(err), retryInMs: Math.min(delay * 2, BACKOFF_MAX_MS) }, 'reconnect failed');
+        delay = Math.min(delay * 2, BACKOFF_MAX_MS);
+      }
+    }
+    return undefined;
+  }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

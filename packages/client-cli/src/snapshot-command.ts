@@ -1,0 +1,33 @@
+import type { Logger } from 'pino';
+import { connect } from './connection.js';
+import { connectOptions } from './connect-options.js';
+import { CliError, ExitCode } from './errors.js';
+import { aborted, onInterrupt } from './interrupt.js';
+import type { GlobalOptions } from './options.js';
+import { formatBytes } from './record-stats.js';
+import { checkJpeg, defaultSnapshotName, saveJpeg, takeSnapshot } from './snapshot.js';
+import { printLine } from './terminal.js';
+
+/** `edgecam snapshot [-o FILE.jpg]`: one frame into one file. */
+export async function snapshotCommand(g: GlobalOptions, output: string | undefined, log: Logger): Promise<number> {
+  const path = output ?? defaultSnapshotName();
+  const interrupt = onInterrupt();
+  const interrupted = aborted(interrupt.signal).then(() => {
+    throw new CliError(ExitCode.INTERRUPTED, 'interrupted; nothing was saved');
+  });
+  try {
+    const conn = await Promise.race([connect(connectOptions(g, log)), interrupted]);
+    try {
+      const frame = await Promise.race([takeSnapshot(conn, g.timeoutMs), interrupted]);
+      const info = checkJpeg(frame.jpeg);
+      await saveJpeg(path, frame.jpeg);
+      printLine(`saved ${path} (${info.width}x${info.height}, ${formatBytes(frame.jpeg.length)}, ${conn.protocol} protocol)`);
+    } finally {
+      await conn.close();
+    }
+    return ExitCode.OK;
+  } finally {
+    interrupted.catch(() => undefined);
+    interrupt.dispose();
+  }
+}

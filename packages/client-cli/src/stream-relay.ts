@@ -1,0 +1,140 @@
+import type { Logger } from 'pino';
+import { Subject, type Observable } from 'rxjs';
+import { readJpegInfo, type CapturedFrame, type Welcome } from '@edgecam/protocol';
+import { connect, frameTimeout, type ConnectOptions, type ServerConnection, type WireProtocol } from './connection.js';
+import { CliError, ExitCode, errorText } from './errors.js';
+import { RecordStats } from './record-stats.js';
+
+export interface RelayStatus {
+  upstream: string;
+  connected: boolean;
+  protocol: WireProtocol | null;
+  server: string | null;
+  frames: number;
+  fps: number;
+  kbitPerSecond: number;
+  width: number | null;
+  height: number | null;
+  reconnects: number;
+  lastError: string | null;
+}
+
+const BACKOFF_START_MS = 500;
+const BACKOFF_MAX_MS = 10_000;
+
+/**
+ * Keeps one stream from the server running for every local viewer: connects, sends `3`, and
+ * republishes each frame; when the connection is lost (or no frame comes within the timeout) it
+ * reconnects with backoff. The first connection must succeed, so a wrong address fails at once.
+ */
+export class StreamRelay {
+  private readonly subject = new Subject<CapturedFrame>();
+  readonly frames$: Observable<CapturedFrame> = this.subject.asObservable();
+  private latestFrame: CapturedFrame | undefined;
+  private size: { width: number; height: number } | undefined;
+  private stats = new RecordStats();
+  private conn: ServerConnection | undefined;
+  private welcome: Welcome | undefined;
+  private stopped = false;
+  private reconnects = 0;
+  private lastError: string | null = null;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly opts: ConnectOptions,
+    private readonly timeoutMs: number,
+    private readonly upstream: string,
+    private readonly log: Logger,
+  ) {}
+
+  latest(): CapturedFrame | undefined {
+    return this.latestFrame;
+  }
+
+  /** Connects for the first time; throws when that fails. */
+  async start(): Promise<void> {
+    this.attach(await connect(this.opts));
+  }
+
+  status(): RelayStatus {
+    const s = this.stats.snapshot();
+    return {
+      upstream: this.upstream,
+      connected: this.conn !== undefined,
+      protocol: this.conn?.protocol ?? null,
+      server: this.welcome !== undefined ? `${this.welcome.server} ${this.welcome.version}` : null,
+      frames: s.frames,
+      fps: Math.round(s.fps * 10) / 10,
+      kbitPerSecond: Math.round(s.kbitPerSecond),
+      width: this.size?.width ?? null,
+      height: this.size?.height ?? null,
+      reconnects: this.reconnects,
+      lastError: this.lastError,
+    };
+  }
+
+  private attach(conn: ServerConnection): void {
+    this.conn = conn;
+    this.welcome = conn.welcome;
+    this.stats.resetSequence();
+    conn.frames$.pipe(frameTimeout(this.timeoutMs)).subscribe({
+      next: (f) => {
+        this.latestFrame = f;
+        this.stats.frame(f, conn.protocol === 'v2');
+        try {
+          const { width, height } = readJpegInfo(f.jpeg);
+          this.size = { width, height };
+        } catch {
+          // Not a JPEG we can size: still relayed, the browser decides.
+        }
+        this.subject.next(f);
+      },
+      error: (err: unknown) => this.lost(conn, err),
+      complete: () => this.lost(conn, new CliError(ExitCode.CONNECTION, 'the connection was closed')),
+    });
+    conn.command('3').catch((err: unknown) => this.lost(conn, err));
+  }
+
+  private lost(conn: ServerConnection, err: unknown): void {
+    if (this.conn !== conn) return;
+    this.conn = undefined;
+    void conn.close();
+    if (this.stopped) return;
+    this.lastError = errorText(err);
+    this.log.warn({ reason: this.lastError }, 'lost the stream; reconnecting');
+    this.retry(BACKOFF_START_MS);
+  }
+
+  private retry(delay: number): void {
+    this.retryTimer = setTimeout(() => {
+      connect(this.opts).then(
+        (conn) => {
+          if (this.stopped) {
+            void conn.close();
+            return;
+          }
+          this.reconnects++;
+          this.log.warn({ protocol: conn.protocol }, 'stream back');
+          this.attach(conn);
+        },
+        (err: unknown) => {
+          this.lastError = errorText(err);
+          if (!this.stopped) this.retry(Math.min(delay * 2, BACKOFF_MAX_MS));
+        },
+      );
+    }, delay);
+  }
+
+  /** Stops the stream (`q`) and closes the connection. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.subject.complete();
+    const conn = this.conn;
+    this.conn = undefined;
+    if (conn !== undefined) {
+      await conn.command('q').catch(() => undefined);
+      await conn.close();
+    }
+  }
+}

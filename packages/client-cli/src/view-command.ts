@@ -1,0 +1,99 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { connectOptions } from './connect-options.js';
+import { CliError, ExitCode } from './errors.js';
+import { aborted, onInterrupt } from './interrupt.js';
+import { MjpegResponse } from './mjpeg-response.js';
+import type { GlobalOptions, ListenAddress } from './options.js';
+import { defaultSnapshotName } from './snapshot.js';
+import { formatAddress } from './socket-open.js';
+import { StreamRelay } from './stream-relay.js';
+import { printLine } from './terminal.js';
+import { viewPage } from './view-page.js';
+
+/**
+ * `edgecam view`: a local web page relaying the server's stream (ours or a legacy one) as
+ * multipart MJPEG. Runs until Ctrl-C or SIGTERM, then stops the stream and exits 0.
+ */
+export async function viewCommand(g: GlobalOptions, listen: ListenAddress, log: Logger): Promise<number> {
+  const upstream = formatAddress(g.host, g.port);
+  const relay = new StreamRelay(connectOptions(g, log), g.timeoutMs, upstream, log);
+  const interrupt = onInterrupt();
+  try {
+    await Promise.race([
+      relay.start(),
+      aborted(interrupt.signal).then(() => {
+        throw new CliError(ExitCode.INTERRUPTED, 'interrupted before the stream started');
+      }),
+    ]);
+    const server = http.createServer((req, res) => handle(req, res, relay, upstream));
+    await listenOn(server, listen);
+    const port = (server.address() as AddressInfo).port;
+    const relayStatus = relay.status();
+    printLine(
+      `edgecam view: open http://${formatAddress(listen.host, port)}/ (relaying ${upstream}, ${relayStatus.protocol} protocol${relayStatus.server !== null ? `, ${relayStatus.server}` : ''}; Ctrl-C to stop)`,
+    );
+    await aborted(interrupt.signal);
+    await relay.stop();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    return ExitCode.OK;
+  } finally {
+    interrupt.dispose();
+    await relay.stop();
+  }
+}
+
+function listenOn(server: http.Server, at: ListenAddress): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EADDRINUSE' ? 'the address is in use' : err.code === 'EACCES' ? 'permission denied' : (err.code ?? err.message);
+      reject(new CliError(ExitCode.CONNECTION, `could not listen on ${formatAddress(at.host, at.port)}: ${why} (see --listen)`));
+    });
+    server.listen(at.port, at.host, () => resolve());
+  });
+}
+
+function handle(req: IncomingMessage, res: ServerResponse, relay: StreamRelay, upstream: string): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('method not allowed\n');
+    return;
+  }
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  switch (path) {
+    case '/':
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : viewPage(upstream));
+      return;
+    case '/stream.mjpg':
+      if (req.method === 'HEAD') {
+        res.writeHead(200, { 'Content-Type': 'multipart/x-mixed-replace' }).end();
+        return;
+      }
+      new MjpegResponse(res, relay.frames$, relay.latest());
+      return;
+    case '/snapshot.jpg': {
+      const frame = relay.latest();
+      if (frame === undefined) {
+        res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' });
+        res.end(JSON.stringify({ error: 'no frame yet' }) + '\n');
+        return;
+      }
+      res.writeHead(200, {
+        'Content-Type': 'image/jpeg',
+        'Content-Length': frame.jpeg.length,
+        'Content-Disposition': `attachment; filename="${defaultSnapshotName()}"`,
+        'Cache-Control': 'no-store',
+      });
+      res.end(req.method === 'HEAD' ? undefined : frame.jpeg);
+      return;
+    }
+    case '/stats.json':
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+      res.end(JSON.stringify(relay.status()) + '\n');
+      return;
+    default:
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+  }
+}

@@ -1,0 +1,121 @@
+import http from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isWholeJpeg, readJpegInfo } from '@edgecam/protocol';
+import { startFakeSeedServer } from './fake-seed-server.js';
+import { startFakeV2Server } from './fake-v2-server.js';
+import { spawnCli, tempDir } from './run-cli.js';
+import { testFrames } from './test-frames.js';
+import { waitFor } from './wait-for.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+/**
+ * Reads `count` parts of a multipart/x-mixed-replace response by their Content-Length, checking
+ * that each JPEG is followed at once by the next boundary (browsers show a part only then).
+ */
+function readParts(url: string, count: number): Promise<{ contentType: string; parts: Buffer[] }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, (res) => {
+      const contentType = String(res.headers['content-type']);
+      const delimiter = Buffer.from(`--${/boundary=(\S+)/.exec(contentType)![1]}\r\n`);
+      let buf = Buffer.alloc(0);
+      let opened = false;
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        if (!opened) {
+          if (buf.length < delimiter.length) return;
+          // The boundary comes before the first part.
+          expect(buf.subarray(0, delimiter.length).equals(delimiter)).toBe(true);
+          buf = buf.subarray(delimiter.length);
+          opened = true;
+        }
+        for (;;) {
+          const headerEnd = buf.indexOf('\r\n\r\n');
+          if (headerEnd < 0) return;
+          const length = Number(/Content-Length: (\d+)/i.exec(buf.subarray(0, headerEnd).toString())![1]);
+          const bodyStart = headerEnd + 4;
+          const next = bodyStart + length + 2 + delimiter.length;
+          if (buf.length < next) return;
+          // Right after the JPEG: CRLF and the next boundary, without waiting for the next frame.
+          expect(buf.subarray(bodyStart + length, next).toString()).toBe(`\r\n${delimiter.toString()}`);
+          parts.push(buf.subarray(bodyStart, bodyStart + length));
+          buf = buf.subarray(next);
+          if (parts.length === count) {
+            req.destroy();
+            resolve({ contentType, parts });
+            return;
+          }
+        }
+      });
+    });
+    req.on('error', (e) => {
+      if (!req.destroyed) reject(e);
+    });
+  });
+}
+
+async function get(url: string): Promise<{ status: number; type: string; body: Buffer; disposition: string | undefined }> {
+  const res = await fetch(url);
+  return {
+    status: res.status,
+    type: res.headers.get('content-type') ?? '',
+    body: Buffer.from(await res.arrayBuffer()),
+    disposition: res.headers.get('content-disposition') ?? undefined,
+  };
+}
+
+describe('edgecam view', () => {
+  it('relays a seed server\'s stream to a local page, with stats and snapshots, until Ctrl-C', async () => {
+    const seed = await startFakeSeedServer({ frames: testFrames() });
+    cleanups.push(() => seed.close());
+    const run = spawnCli(['--port', String(seed.port), 'view', '--listen', '127.0.0.1:0'], { cwd: tempDir() });
+    const [, url] = await run.waitForOutput(/open (http:\/\/127\.0\.0\.1:\d+\/) \(relaying 127\.0\.0\.1:\d+, legacy protocol; Ctrl-C to stop\)/);
+
+    const page = await get(url!);
+    expect(page.status).toBe(200);
+    expect(page.type).toBe('text/html; charset=utf-8');
+    expect(page.body.toString()).toContain('<img id="stream" src="/stream.mjpg"');
+    expect(page.body.toString()).toContain('href="/snapshot.jpg" download');
+
+    const { contentType, parts } = await readParts(`${url}stream.mjpg`, 5);
+    expect(contentType).toMatch(/^multipart\/x-mixed-replace; boundary=/);
+    for (const p of parts) expect(isWholeJpeg(p)).toBe(true);
+
+    const snap = await get(`${url}snapshot.jpg`);
+    expect(snap.status).toBe(200);
+    expect(snap.type).toBe('image/jpeg');
+    expect(snap.disposition).toMatch(/^attachment; filename="snapshot_\d+\.jpg"$/);
+    expect(readJpegInfo(snap.body)).toMatchObject({ width: 160, height: 120 });
+
+    await waitFor(() => seed.framesSent() > 20, 'frames for a rate');
+    const stats = JSON.parse((await get(`${url}stats.json`)).body.toString()) as Record<string, unknown>;
+    expect(stats).toMatchObject({ connected: true, protocol: 'legacy', width: 160, height: 120 });
+    expect(stats.fps).toBeGreaterThan(10);
+
+    expect((await get(`${url}nope`)).status).toBe(404);
+    expect((await fetch(url!, { method: 'POST' })).status).toBe(405);
+
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    await waitFor(() => seed.commands.includes('q'), 'the stop command');
+    expect(seed.commands.slice(1)).toEqual(['3', 'q']);
+  });
+
+  it('relays a v2 server and names it', async () => {
+    const v2 = await startFakeV2Server({ frames: testFrames() });
+    cleanups.push(() => v2.close());
+    const run = spawnCli(['--port', String(v2.port), 'view', '--listen', '127.0.0.1:0'], { cwd: tempDir() });
+    const [, url] = await run.waitForOutput(/open (http:\/\/[\d.:]+\/) \(relaying [\d.:]+, v2 protocol, fake-v2 0\.0\.0; Ctrl-C to stop\)/);
+    const { parts } = await readParts(`${url}stream.mjpg`, 3);
+    expect(parts.every((p) => testFrames().some((f) => f.equals(p)))).toBe(true);
+    run.child.kill('SIGTERM');
+    expect((await run.done).code).toBe(0);
+    expect(v2.commands).toEqual(['3', 'q']);
+  });
+});
