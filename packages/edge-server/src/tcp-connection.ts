@@ -63,6 +63,7 @@ export class TcpConnection {
   private helloTimer: NodeJS.Timeout | null = null;
   private greeted = false;
   private lastFrameBytes = 0;
+  private handleId = 0;
   private closing = false;
   /** Resolves once the socket is closed. */
   readonly closed: Promise<void>;
@@ -78,6 +79,16 @@ export class TcpConnection {
     this.socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
     this.socket.once('close', () => this.onClose());
     this.log.debug('connected');
+  }
+
+  /** Bytes queued for this client in user space (the frame in flight, control messages). */
+  get queuedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /** The registry id once the session is open. */
+  get clientId(): number | undefined {
+    return this.session ? this.handleId : undefined;
   }
 
   /** Ends the connection politely: queued bytes are flushed, then it is destroyed if the peer stalls. */
@@ -160,6 +171,7 @@ export class TcpConnection {
 
   private openSession(protocol: ClientProtocol, encode: FrameEncoder): void {
     const handle = this.o.registry.register({ protocol, address: `${this.socket.remoteAddress}:${this.socket.remotePort}` });
+    this.handleId = handle.id;
     this.log = this.log.child({ client: handle.id, protocol });
     this.session = new ClientSession({
       hub: this.o.hub,

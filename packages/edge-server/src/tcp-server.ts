@@ -48,6 +48,11 @@ export class EdgeTcpServer {
     return this.connections.size;
   }
 
+  /** What each open connection has queued in user space, by client id (0 before its session opens). */
+  queuedBytes(): { clientId: number; bytes: number }[] {
+    return [...this.connections].map((c) => ({ clientId: c.clientId ?? 0, bytes: c.queuedBytes }));
+  }
+
   /** Starts listening; resolves with the bound port (useful with port 0). */
   listen(): Promise<number> {
     return new Promise((resolve, reject) => {

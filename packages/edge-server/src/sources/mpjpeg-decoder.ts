@@ -75,7 +75,7 @@ export class MpjpegDecoder {
         onFrame(frame);
         continue;
       }
-      if (this.body === null) this.body = Buffer.allocUnsafe(length);
+      if (this.body === null) this.body = Buffer.allocUnsafeSlow(length);
       const take = Math.min(length - this.bodyFilled, end - offset);
       this.body.set(chunk.subarray(offset, offset + take), this.bodyFilled);
       this.bodyFilled += take;

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_CONFIG, parseCommandLine, type EdgeServerConfig } from '../src/config.js';
+
+function config(argv: string[], env: NodeJS.ProcessEnv = {}): EdgeServerConfig {
+  const r = parseCommandLine(argv, env);
+  if (!('config' in r)) throw new Error(`expected a config, got exit ${r.exitCode}: ${r.output}`);
+  return r.config;
+}
+
+function refusal(argv: string[], env: NodeJS.ProcessEnv = {}): string {
+  try {
+    parseCommandLine(argv, env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('command line and environment', () => {
+  it('runs with no arguments at all: the documented defaults', () => {
+    expect(config([])).toEqual(DEFAULT_CONFIG);
+    expect(DEFAULT_CONFIG).toMatchObject({ host: '0.0.0.0', port: 6810, httpPort: 8080, source: { kind: 'testsrc' }, width: 640, height: 480, fps: 30 });
+  });
+
+  it('reads every flag', () => {
+    const c = config([
+      '--host', '127.0.0.1', '--port', '7000', '--http-port', '9000', '--source', 'v4l2:/dev/video1', '--size', '1280x720',
+      '--fps', '29.97', '--quality', '90', '--idle-stop', '2.5', '--max-clients', '4', '--log-level', 'debug', '--hello-timeout', '0.5',
+    ]);
+    expect(c).toEqual({
+      host: '127.0.0.1', port: 7000, httpPort: 9000, source: { kind: 'v4l2', device: '/dev/video1' }, width: 1280, height: 720,
+      fps: 29.97, quality: 90, idleStopSeconds: 2.5, alwaysOn: false, maxClients: 4, logLevel: 'debug', helloTimeoutSeconds: 0.5,
+    });
+  });
+
+  it('reads every EDGECAM_* variable', () => {
+    const c = config([], {
+      EDGECAM_HOST: '::1', EDGECAM_PORT: '1', EDGECAM_HTTP: 'off', EDGECAM_SOURCE: 'file:/tmp/a b.avi', EDGECAM_SIZE: '320x240',
+      EDGECAM_FPS: '5', EDGECAM_QUALITY: '1', EDGECAM_ALWAYS_ON: 'yes', EDGECAM_MAX_CLIENTS: '0', EDGECAM_LOG_LEVEL: 'warn',
+      EDGECAM_IDLE_STOP: '0', EDGECAM_HELLO_TIMEOUT: '3',
+    });
+    expect(c).toEqual({
+      host: '::1', port: 1, httpPort: null, source: { kind: 'file', path: '/tmp/a b.avi' }, width: 320, height: 240, fps: 5,
+      quality: 1, idleStopSeconds: 0, alwaysOn: true, maxClients: 0, logLevel: 'warn', helloTimeoutSeconds: 3,
+    });
+  });
+
+  it('lets a flag win over its variable', () => {
+    expect(config(['--port', '7001'], { EDGECAM_PORT: '7002' }).port).toBe(7001);
+    expect(config(['--source', 'stdin'], { EDGECAM_SOURCE: 'testsrc' }).source).toEqual({ kind: 'stdin' });
+  });
+
+  it('turns HTTP off with --no-http', () => {
+    expect(config(['--no-http']).httpPort).toBeNull();
+    expect(config(['--always-on']).alwaysOn).toBe(true);
+  });
+
+  it('names the flag and what is allowed for a bad value', () => {
+    expect(refusal(['--source', 'foo'])).toBe('--source: expected testsrc, v4l2:/dev/videoN, file:PATH or stdin, got "foo"');
+    expect(refusal(['--port', '70000'])).toBe('--port: expected an integer from 0 to 65535, got "70000"');
+    expect(refusal(['--size', '640'])).toMatch(/^--size: expected WIDTHxHEIGHT.*got "640"$/);
+    expect(refusal(['--quality', '0'])).toMatch(/^--quality: expected an integer from 1 to 100/);
+    expect(refusal(['--fps', 'fast'])).toMatch(/^--fps: expected a number of frames per second/);
+    expect(refusal(['--log-level', 'loud'])).toMatch(/^--log-level: expected fatal, error, warn, info, debug, trace, silent/);
+    expect(refusal(['--source', 'v4l2:video0'])).toMatch(/^--source: /);
+    expect(refusal(['--hello-timeout', '0'])).toMatch(/^--hello-timeout: /);
+  });
+
+  it('names the variable (and its flag) when the bad value came from the environment', () => {
+    expect(refusal([], { EDGECAM_MAX_CLIENTS: '-1' })).toBe(
+      'EDGECAM_MAX_CLIENTS (--max-clients): expected an integer from 0 (no limit) to 100000, got "-1"',
+    );
+    expect(refusal([], { EDGECAM_ALWAYS_ON: 'maybe' })).toMatch(/^EDGECAM_ALWAYS_ON \(--always-on\): expected on or off/);
+  });
+
+  it('answers usage errors with exit code 2 and help with 0', () => {
+    const unknown = parseCommandLine(['--colour', 'red'], {});
+    expect(unknown).toMatchObject({ exitCode: 2 });
+    expect('output' in unknown && unknown.output).toContain("unknown option '--colour'");
+    expect(parseCommandLine(['--port'], {})).toMatchObject({ exitCode: 2 });
+    expect(parseCommandLine(['--no-http', '--http-port', '1'], {})).toMatchObject({ exitCode: 2 });
+    expect(parseCommandLine(['--always-on', '--idle-stop', '1'], {})).toMatchObject({ exitCode: 2 });
+    const help = parseCommandLine(['--help'], {});
+    expect(help).toMatchObject({ exitCode: 0 });
+    for (const flag of ['--host', '--port', '--http-port', '--no-http', '--source', '--size', '--fps', '--quality', '--idle-stop', '--always-on', '--max-clients', '--log-level']) {
+      expect('output' in help && help.output).toContain(flag);
+    }
+  });
+});

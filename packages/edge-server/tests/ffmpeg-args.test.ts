@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import {
+  fileArgs,
+  parseInputProbe,
+  parseV4l2Formats,
+  qualityToQscale,
+  testsrcArgs,
+  v4l2Args,
+} from '../src/sources/ffmpeg-args.js';
+
+const size = { width: 1280, height: 720, fps: 30, quality: 80 };
+
+/** The value after a flag in an argument list. */
+function after(args: string[], flag: string): string | undefined {
+  const i = args.indexOf(flag);
+  return i === -1 ? undefined : args[i + 1];
+}
+
+describe('ffmpeg command lines', () => {
+  it('maps --quality 1..100 onto -q:v 31..2, monotonically', () => {
+    expect(qualityToQscale(1)).toBe(31);
+    expect(qualityToQscale(100)).toBe(2);
+    for (let q = 2; q <= 100; q++) expect(qualityToQscale(q)).toBeLessThanOrEqual(qualityToQscale(q - 1));
+  });
+
+  it('runs the test pattern in real time, encoded to MJPEG, as mpjpeg on stdout', () => {
+    const args = testsrcArgs({ ...size, quality: 100 });
+    expect(args.join(' ')).toContain(
+      '-re -f lavfi -i testsrc2=size=1280x720:rate=30 -c:v mjpeg -q:v 2 -an -f mpjpeg -flush_packets 1 pipe:1',
+    );
+    expect(args).toContain('-nostdin');
+  });
+
+  it('copies a camera that offers MJPEG, without re-encoding', () => {
+    const args = v4l2Args('/dev/video2', size, true);
+    expect(args.join(' ')).toContain(
+      '-f v4l2 -input_format mjpeg -video_size 1280x720 -framerate 30 -i /dev/video2 -c:v copy -an -f mpjpeg',
+    );
+  });
+
+  it('encodes a camera that offers only raw formats', () => {
+    const args = v4l2Args('/dev/video0', { ...size, quality: 1 }, false);
+    expect(args).not.toContain('-input_format');
+    expect(after(args, '-i')).toBe('/dev/video0');
+    expect(after(args, '-c:v')).toBe('mjpeg');
+    expect(after(args, '-q:v')).toBe('31');
+  });
+
+  it("reads a camera's formats from ffmpeg's -list_formats output", () => {
+    const text = [
+      '[video4linux2,v4l2 @ 0x5581e0] Raw       :     yuyv422 :           YUYV 4:2:2 : 640x480 1280x720',
+      '[video4linux2,v4l2 @ 0x5581e0] Compressed:       mjpeg :          Motion-JPEG : 640x480 1280x720 1920x1080',
+      '/dev/video0: Immediate exit requested',
+    ].join('\n');
+    expect(parseV4l2Formats(text)).toEqual({ compressed: ['mjpeg'], raw: ['yuyv422'] });
+    expect(parseV4l2Formats('/dev/video9: No such file or directory')).toEqual({ compressed: [], raw: [] });
+  });
+
+  it("reads a file's container and video codec from ffmpeg's -i output", () => {
+    const avi = "Input #0, avi, from 'rec.avi':\n  Duration: 00:00:10.00\n    Stream #0:0: Video: mjpeg (MJPG / 0x47504A4D), yuvj420p, 640x480, 30 fps";
+    expect(parseInputProbe(avi)).toEqual({ formats: ['avi'], videoCodec: 'mjpeg' });
+    const mp4 =
+      "Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'a.mp4':\n    Stream #0:0(und): Video: h264 (High) (avc1 / 0x31637661), yuv420p\n    Stream #0:1(und): Audio: aac";
+    expect(parseInputProbe(mp4)).toEqual({ formats: ['mov', 'mp4', 'm4a', '3gp', '3g2', 'mj2'], videoCodec: 'h264' });
+    expect(parseInputProbe('x.avi: No such file or directory')).toEqual({ formats: [], videoCodec: null });
+  });
+
+  it('loops a file paced to its rate: MJPEG copied, anything else encoded', () => {
+    const copy = fileArgs('rec.avi', size, { formats: ['avi'], videoCodec: 'mjpeg' });
+    expect(copy.join(' ')).toContain('-stream_loop -1 -re -i rec.avi -map 0:v:0 -c:v copy');
+    const encode = fileArgs('a.mp4', size, { formats: ['mov', 'mp4'], videoCodec: 'h264' });
+    expect(after(encode, '-c:v')).toBe('mjpeg');
+    expect(encode).not.toContain('-framerate');
+  });
+
+  it('paces a raw .mjpeg (no timestamps) to the configured fps', () => {
+    const args = fileArgs('cam.mjpeg', { ...size, fps: 12 }, { formats: ['mjpeg'], videoCodec: 'mjpeg' });
+    expect(args.join(' ')).toContain('-stream_loop -1 -re -framerate 12 -i cam.mjpeg');
+  });
+});

@@ -1,0 +1,184 @@
+// The shared capture's lifecycle with a fake source: who starts it, when it stops, what it reports.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Observable, type Subscriber, type Subscription } from 'rxjs';
+import { EdgeServerError } from '../src/errors.js';
+import { SharedFrameHub } from '../src/frame-hub.js';
+import { createServerMetrics } from '../src/metrics.js';
+import type { FrameSource, SourceEvent } from '../src/sources/source.js';
+import { testPatternJpegs } from './support/jpegs.js';
+import { memoryLogger } from './support/logger.js';
+import { sleep, waitUntil } from './support/wait.js';
+
+let jpeg: Buffer;
+beforeAll(async () => {
+  [jpeg] = (await testPatternJpegs(64, 48, 1)) as [Buffer];
+});
+
+class FakeSource implements FrameSource {
+  readonly kind = 'testsrc' as const;
+  readonly spec = 'testsrc';
+  readonly width = 320;
+  readonly height = 240;
+  readonly fps = 25;
+  starts = 0;
+  stops = 0;
+  private sub: Subscriber<SourceEvent> | null = null;
+  private seq = 0;
+  capture(): Observable<SourceEvent> {
+    return new Observable<SourceEvent>((sub) => {
+      this.starts++;
+      this.sub = sub;
+      sub.next({ type: 'state', state: 'starting' });
+      return () => {
+        this.stops++;
+        this.sub = null;
+      };
+    });
+  }
+  get running(): boolean {
+    return this.sub !== null;
+  }
+  emit(): number {
+    this.seq++;
+    this.sub?.next({ type: 'state', state: 'running' });
+    this.sub?.next({ type: 'frame', frame: { seq: this.seq, captureTimeUs: Date.now() * 1000, jpeg } });
+    return this.seq;
+  }
+  send(e: SourceEvent): void {
+    this.sub?.next(e);
+  }
+  end(): void {
+    this.sub?.error(new EdgeServerError('SOURCE_ENDED', 'standard input ended'));
+  }
+  settled(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const hubs: SharedFrameHub[] = [];
+afterEach(async () => {
+  await Promise.all(hubs.splice(0).map((h) => h.close()));
+});
+
+function hub(source: FakeSource, opts: { idleStopMs?: number; alwaysOn?: boolean; onSourceEnded?: (e: Error) => void } = {}) {
+  const metrics = createServerMetrics({ defaultMetrics: false });
+  const h = new SharedFrameHub(source, {
+    logger: memoryLogger().logger,
+    idleStopMs: opts.idleStopMs ?? 100,
+    alwaysOn: opts.alwaysOn ?? false,
+    metrics,
+    onSourceEnded: opts.onSourceEnded,
+  });
+  hubs.push(h);
+  return { h, metrics };
+}
+
+describe('SharedFrameHub', () => {
+  it('starts one capture for the first consumer and shares it with the next', () => {
+    const source = new FakeSource();
+    const { h } = hub(source);
+    expect(source.starts).toBe(0);
+    expect(h.info().state).toBe('idle');
+    const seen: number[][] = [[], []];
+    const a = h.frames$.subscribe((f) => seen[0]!.push(f.seq));
+    const b = h.frames$.subscribe((f) => seen[1]!.push(f.seq));
+    expect(source.starts).toBe(1);
+    source.emit();
+    source.emit();
+    expect(seen).toEqual([[1, 2], [1, 2]]);
+    a.unsubscribe();
+    b.unsubscribe();
+  });
+
+  it('stops the capture idle-stop after the last consumer leaves, not before', async () => {
+    const source = new FakeSource();
+    const { h } = hub(source, { idleStopMs: 150 });
+    let s: Subscription = h.frames$.subscribe();
+    s.unsubscribe();
+    await sleep(60);
+    s = h.frames$.subscribe(); // comes back in time: the same capture goes on
+    s.unsubscribe();
+    await sleep(60);
+    expect(source.stops).toBe(0);
+    await waitUntil(() => source.stops === 1, 2000, 'the idle stop');
+    expect(source.starts).toBe(1);
+    expect(h.info().state).toBe('idle');
+    expect(h.latest()).toBeUndefined();
+  });
+
+  it('captures from the start to close with always-on, consumers or not', async () => {
+    const source = new FakeSource();
+    const { h } = hub(source, { alwaysOn: true, idleStopMs: 10 });
+    expect(source.starts).toBe(1);
+    h.frames$.subscribe().unsubscribe();
+    await sleep(80);
+    expect(source.running).toBe(true);
+    await h.close();
+    expect(source.running).toBe(false);
+  });
+
+  it('gives the newest frame from latest() and from snapshot() without waiting', async () => {
+    const source = new FakeSource();
+    const { h } = hub(source, { alwaysOn: true });
+    source.emit();
+    source.emit();
+    expect(h.latest()?.seq).toBe(2);
+    expect((await h.snapshot(10)).seq).toBe(2);
+  });
+
+  it('starts an idle capture for snapshot() and waits for its first frame', async () => {
+    const source = new FakeSource();
+    const { h } = hub(source, { idleStopMs: 50 });
+    const pending = h.snapshot(5000);
+    expect(source.starts).toBe(1);
+    setTimeout(() => source.emit(), 30);
+    expect((await pending).seq).toBe(1);
+    await waitUntil(() => source.stops === 1, 2000, 'the capture to stop again');
+  });
+
+  it('refuses snapshot() with SOURCE_UNAVAILABLE when no frame comes in time', async () => {
+    const source = new FakeSource();
+    const { h } = hub(source);
+    await expect(h.snapshot(50)).rejects.toMatchObject({ code: 'SOURCE_UNAVAILABLE' });
+  });
+
+  it('reports size from the JPEG, measured fps, restarts and the last error', async () => {
+    const source = new FakeSource();
+    const { h, metrics } = hub(source, { alwaysOn: true });
+    expect(h.info()).toMatchObject({ width: 320, height: 240, fpsConfigured: 25, framesCaptured: 0, lastFrameAt: null });
+    for (let i = 0; i < 6; i++) {
+      source.emit();
+      await sleep(40);
+    }
+    const info = h.info();
+    expect(info).toMatchObject({ width: 64, height: 48, state: 'running', framesCaptured: 6 });
+    expect(info.fpsMeasured).toBeGreaterThan(5);
+    expect(info.fpsMeasured).toBeLessThan(40);
+    source.send({ type: 'state', state: 'restarting', error: 'ffmpeg exited with code 1' });
+    source.send({ type: 'restart' });
+    expect(h.info()).toMatchObject({ state: 'restarting', restarts: 1, lastError: 'ffmpeg exited with code 1' });
+    const text = await metrics.text();
+    expect(text).toMatch(/edgecam_source_restarts_total 1/);
+    expect(text).toMatch(/edgecam_frames_captured_total 6/);
+  });
+
+  it('says when the source can never deliver again', () => {
+    const source = new FakeSource();
+    let ended: Error | undefined;
+    const { h } = hub(source, { alwaysOn: true, onSourceEnded: (e) => (ended = e) });
+    source.end();
+    expect(ended).toMatchObject({ code: 'SOURCE_ENDED' });
+    expect(h.info()).toMatchObject({ lastError: 'standard input ended' });
+  });
+
+  it('completes its frames and refuses snapshots once closed', async () => {
+    const source = new FakeSource();
+    const { h } = hub(source);
+    let completed = false;
+    h.frames$.subscribe({ complete: () => (completed = true) });
+    await h.close();
+    expect(completed).toBe(true);
+    expect(source.running).toBe(false);
+    await expect(h.snapshot(10)).rejects.toMatchObject({ code: 'HUB_CLOSED' });
+  });
+});

@@ -1,0 +1,29 @@
+// Starts a real edgecam-server on 127.0.0.1 with an ephemeral port, on a small test pattern so
+// the shared CPU is spared.
+import { DEFAULT_CONFIG, type EdgeServerConfig } from '../../src/config.js';
+import { startEdgeServer, type RunningEdgeServer, type StartOptions } from '../../src/server.js';
+import { memoryLogger, type MemoryLogger } from './logger.js';
+
+export interface TestServer extends RunningEdgeServer {
+  log: MemoryLogger;
+}
+
+export async function startTestServer(
+  overrides: Partial<EdgeServerConfig> = {},
+  opts: StartOptions = {},
+): Promise<TestServer> {
+  const log = memoryLogger();
+  const config: EdgeServerConfig = {
+    ...DEFAULT_CONFIG,
+    host: '127.0.0.1',
+    port: 0,
+    httpPort: null,
+    width: 160,
+    height: 120,
+    fps: 20,
+    idleStopSeconds: 1,
+    ...overrides,
+  };
+  const running = await startEdgeServer(config, { logger: log.logger, ...opts });
+  return Object.assign(running, { log });
+}
