@@ -1,9 +1,11 @@
 // The endpoints other than the stream where a test needs control the real capture does not
 // give (a source that never delivers, a stale or restarting source, failing metrics), and how
 // the server answers what it does not serve. http-testsrc.test.ts runs them on the real capture.
+import { connect } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readJpegInfo } from '@edgecam/protocol';
 import type { ServerMetrics } from '../src/contracts.js';
+import type { HttpLimits } from '../src/http/http-server.js';
 import { FakeHub } from './http-fixtures/fake-hub.js';
 import { FixedMetrics, RecordingRegistry } from './http-fixtures/fake-registry.js';
 import { startHttpServer, type RunningHttpServer } from './http-fixtures/harness.js';
@@ -22,7 +24,7 @@ afterEach(async () => {
   running = undefined;
 });
 
-async function serve(opts: { hub?: FakeHub; metrics?: ServerMetrics; snapshotTimeoutMs?: number } = {}) {
+async function serve(opts: { hub?: FakeHub; metrics?: ServerMetrics; snapshotTimeoutMs?: number; limits?: Partial<HttpLimits> } = {}) {
   const hub = opts.hub ?? new FakeHub();
   const registry = new RecordingRegistry();
   running = await startHttpServer({
@@ -32,6 +34,7 @@ async function serve(opts: { hub?: FakeHub; metrics?: ServerMetrics; snapshotTim
     serverName: 'edgecam-test',
     version: '9.8.7',
     snapshotTimeoutMs: opts.snapshotTimeoutMs ?? 2_000,
+    limits: opts.limits,
   });
   return { hub, registry, url: running.url, port: running.port };
 }
@@ -195,5 +198,20 @@ describe('requests the server does not serve', () => {
     } finally {
       bad.close();
     }
+  });
+
+  it('answers a client that sends its request head too slowly with 408 and closes', async () => {
+    const { port } = await serve({ limits: { headersTimeoutMs: 300, requestTimeoutMs: 600, timeoutCheckIntervalMs: 100 } });
+    const slow = new Promise<{ text: string; ms: number }>((resolve, reject) => {
+      const started = Date.now();
+      const socket = connect(port, '127.0.0.1', () => socket.write('GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n'));
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      socket.on('close', () => resolve({ text, ms: Date.now() - started }));
+      socket.on('error', reject);
+    });
+    const { text, ms } = await slow;
+    expect(text).toMatch(/^HTTP\/1\.1 408 /);
+    expect(ms).toBeLessThan(5_000);
   });
 });

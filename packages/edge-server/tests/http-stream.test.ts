@@ -154,26 +154,6 @@ describe('GET /stream.mjpg delivery', () => {
     expect(reader.parts[0]!.body.equals(newest)).toBe(true);
   });
 
-  it('thins a 30 fps source to what ?fps=10 asks for', async () => {
-    const { hub, port } = await serve(new FakeHub());
-    const client = await open(port, '/stream.mjpg?fps=10', FFMPEG_UA);
-    const boundary = boundaryOf((await client.head()).headers.get('content-type'));
-    await waitFor(() => hub.subscribers === 1, 5_000, 'the subscription');
-    const started = performance.now();
-    hub.play(jpegs, 30);
-    await sleep(3_000);
-    hub.stop();
-    const seconds = (performance.now() - started) / 1000;
-    await sleep(100);
-    const reader = new MultipartReader(boundary);
-    reader.push(client.body());
-    const emitted = hub.info().framesCaptured;
-    // Under load the timer may deliver fewer frames than asked; the ratio is what matters.
-    expect(emitted).toBeGreaterThan(30);
-    expect(reader.parts.length).toBeLessThanOrEqual(Math.ceil(seconds * 10) + 1);
-    expect(reader.parts.length).toBeGreaterThanOrEqual(Math.min(emitted, seconds * 10) * 0.6);
-  });
-
   it('answers a bad ?fps with 400 and a JSON error', async () => {
     const { port } = await serve(new FakeHub());
     for (const fps of ['0', '-5', 'abc', '1e3', '100000']) {
@@ -228,7 +208,7 @@ describe('GET /stream.mjpg with slow viewers', () => {
       for (const s of running!.sockets) maxBuffered = Math.max(maxBuffered, s.writableLength);
     }, 5);
     hub.play(big, 60);
-    await sleep(4_000);
+    await sleep(3_000);
     hub.stop();
     clearInterval(sampler);
     await sleep(200);

@@ -23,19 +23,33 @@ export interface HttpServerDeps {
   snapshotTimeoutMs?: number;
   /** A stream viewer whose socket has not drained for this long is disconnected. Default 30000. */
   stallTimeoutMs?: number;
+  /** Overrides HTTP_LIMITS (tests use short timeouts). */
+  limits?: Partial<HttpLimits>;
+}
+
+export interface HttpLimits {
+  /** Bytes of request line plus headers; over it node answers 431. */
+  maxHeaderSize: number;
+  maxHeadersCount: number;
+  /** Time to receive the complete request head (slowloris); not the length of a response. */
+  headersTimeoutMs: number;
+  /** Time to receive the whole request (these GETs have no body). */
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** How often node looks for requests over those timeouts. */
+  timeoutCheckIntervalMs: number;
 }
 
 /** Limits on what a client may send us; requests are tiny GETs, so these are generous. */
-export const HTTP_LIMITS = {
-  /** Bytes of request line plus headers; over it node answers 431. */
+export const HTTP_LIMITS: Readonly<HttpLimits> = {
   maxHeaderSize: 8 * 1024,
   maxHeadersCount: 64,
-  /** Time to receive the complete request head (slowloris); not the length of a response. */
   headersTimeoutMs: 5_000,
-  /** Time to receive the whole request (these GETs have no body). */
   requestTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5_000,
-} as const;
+  // node's default is 30 s, which would let a slow client hold a socket six times longer.
+  timeoutCheckIntervalMs: 1_000,
+};
 
 const ALLOW = 'GET, HEAD';
 const SNAPSHOT_RETRY_AFTER_SECONDS = 5;
@@ -131,18 +145,20 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     },
   };
 
+  const limits: HttpLimits = { ...HTTP_LIMITS, ...deps.limits };
   const server = createServer(
     {
-      maxHeaderSize: HTTP_LIMITS.maxHeaderSize,
-      headersTimeout: HTTP_LIMITS.headersTimeoutMs,
-      requestTimeout: HTTP_LIMITS.requestTimeoutMs,
-      keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs,
+      maxHeaderSize: limits.maxHeaderSize,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
     },
     (req, res) => {
       void handle(req, res);
     },
   );
-  server.maxHeadersCount = HTTP_LIMITS.maxHeadersCount;
+  server.maxHeadersCount = limits.maxHeadersCount;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();

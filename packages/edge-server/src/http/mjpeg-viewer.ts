@@ -72,6 +72,11 @@ export class MjpegViewer {
     res.on('drain', this.onDrain);
     res.on('close', this.onClose);
     res.on('error', (err) => this.log.debug({ err: err.message }, 'http viewer response error'));
+    // Gone before we started (its 'close' already fired): never subscribe for nobody.
+    if (res.destroyed) {
+      this.release();
+      return;
+    }
 
     this.client.setMode('streaming');
     this.log.info({ layout: this.opts.layout, maxFps: this.opts.maxFps ?? null }, 'http viewer connected');
