@@ -318,7 +318,7 @@ export class AviWriter implements FrameFileWriter {
       } catch (err) {
         const needed = this.pos - cut;
         if (errnoOf(err) === 'ENOSPC' && keep > 0 && attempt < 3) {
-          keep = framesToKeep(r, keep, 2 * needed + 65536); // free room for the index, with margin
+          keep = framesToKeep(r, keep, 2 * needed + 4096); // free room for the index, with a margin
           continue;
         }
         await this.patchWithoutIndex(h, r, keep, closedBefore);

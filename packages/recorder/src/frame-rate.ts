@@ -38,7 +38,8 @@ export function fps(rate: FrameRate): number {
 
 /**
  * The rational to write for a rate in frames per second: the nearest common rate if within
- * RATE_TOLERANCE, else round(fps * 1000) / 1000 reduced.
+ * RATE_TOLERANCE, else round(fps * 1000) / 1000 reduced (per million below 1 fps, so slow
+ * time-lapse rates keep their precision).
  */
 export function rationalFor(framesPerSecond: number): FrameRate {
   if (!Number.isFinite(framesPerSecond) || framesPerSecond <= 0) return DEFAULT_FRAME_RATE;
@@ -53,9 +54,10 @@ export function rationalFor(framesPerSecond: number): FrameRate {
     }
   }
   if (best !== undefined && bestDistance <= RATE_TOLERANCE) return best;
-  const num = Math.round(f * 1000);
-  const g = gcd(num, 1000);
-  return { num: num / g, den: 1000 / g };
+  const scale = f >= 1 ? 1000 : 1_000_000;
+  const num = Math.round(f * scale);
+  const g = gcd(num, scale);
+  return { num: num / g, den: scale / g };
 }
 
 /** Validate a caller-given rate: a number of fps or a {num, den} pair. */

@@ -1,0 +1,61 @@
+/**
+ * ffmpeg for the tests, resolved as the workspace does: EDGECAM_FFMPEG, then the binary of
+ * @ffmpeg-installer/ffmpeg, then `ffmpeg` on PATH. (ffprobe is not shipped by the installer, so
+ * frames are counted by decoding with -f framemd5.)
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+export function resolveFfmpeg(): string {
+  const fromEnv = process.env.EDGECAM_FFMPEG;
+  if (fromEnv) return fromEnv;
+  try {
+    const installer = createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path?: string };
+    if (installer.path && existsSync(installer.path)) return installer.path;
+  } catch {
+    // not installed: fall back to PATH
+  }
+  return 'ffmpeg';
+}
+
+export interface FfmpegRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Run ffmpeg with `args`; killed (never left running) after `timeoutMs`. */
+export function runFfmpeg(args: string[], timeoutMs = 30_000): Promise<FfmpegRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(resolveFfmpeg(), ['-hide_banner', '-nostdin', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export interface Decoded {
+  /** Frames ffmpeg decoded. */
+  readonly frames: number;
+  /** What ffmpeg printed at -v error (empty for a clean file). */
+  readonly errors: string;
+  readonly code: number | null;
+}
+
+/** Decode every frame of `file` (framemd5: one line per decoded frame) and report errors. */
+export async function decode(file: string, inputArgs: string[] = []): Promise<Decoded> {
+  const r = await runFfmpeg(['-v', 'error', ...inputArgs, '-i', file, '-f', 'framemd5', '-']);
+  const frames = r.stdout.split('\n').filter((l) => l.length > 0 && !l.startsWith('#')).length;
+  return { frames, errors: r.stderr.trim(), code: r.code };
+}

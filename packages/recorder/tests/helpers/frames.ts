@@ -1,0 +1,41 @@
+/**
+ * Test JPEGs: ffmpeg's test pattern encoded once per suite into a temp dir (-f image2), so the
+ * frames are real, decodable JPEGs of a known size.
+ */
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runFfmpeg } from './ffmpeg.js';
+
+export async function makeJpegs(count: number, size = '160x120', quality = 5): Promise<Buffer[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'edgecam-jpegs-'));
+  try {
+    const r = await runFfmpeg([
+      '-v', 'error', '-f', 'lavfi', '-i', `testsrc=size=${size}:rate=30`, '-frames:v', String(count),
+      '-c:v', 'mjpeg', '-q:v', String(quality), '-f', 'image2', join(dir, 'f%05d.jpg'),
+    ]);
+    if (r.code !== 0) throw new Error(`ffmpeg could not make test JPEGs: ${r.stderr}`);
+    const names = (await readdir(dir)).sort();
+    return await Promise.all(names.map((n) => readFile(join(dir, n))));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The JPEG with its length made odd or even by a 0x00 pad after EOI (allowed by isWholeJpeg). */
+export function withParity(jpeg: Buffer, odd: boolean): Buffer {
+  return (jpeg.length % 2 === 1) === odd ? jpeg : Buffer.concat([jpeg, Buffer.alloc(1)]);
+}
+
+/** A fresh temp dir under the package's test-output/ (gitignored), removed by the returned function. */
+export async function tempDir(name: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const base = join(import.meta.dirname, '..', '..', 'test-output');
+  await mkdir(base, { recursive: true });
+  const dir = await mkdtemp(join(base, `${name}-`));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Capture times (µs) of frame i at exactly `num/den` fps. */
+export function captureTimeUs(i: number, num = 30000, den = 1001, start = 1_700_000_000_000_000): number {
+  return start + Math.round((i * 1e6 * den) / num);
+}
