@@ -122,8 +122,10 @@ export function noFrameError(ms: number): CliError {
   return new CliError(ExitCode.CONNECTION, `no frame arrived within ${formatSeconds(ms)} (see --timeout)`);
 }
 
-export function serverRefused(e: ErrorBody): CliError {
-  return new CliError(ExitCode.CONNECTION, `the server refused: ${e.message} (${e.code})`);
+/** A v2 ERROR: before the WELCOME it turns us away, after it it ends the session. */
+export function serverError(e: ErrorBody, beforeWelcome: boolean): CliError {
+  const what = beforeWelcome ? 'the server refused the connection' : 'the server ended the session';
+  return new CliError(ExitCode.CONNECTION, `${what}: ${e.message} (${e.code})`);
 }
 
 /** Turns decoded bytes into frames; throws CliError when the bytes break the protocol. */
@@ -209,7 +211,7 @@ class V2Reader implements FrameReader {
         emit({ seq: m.seq, captureTimeUs: m.captureTimeUs, jpeg: m.jpeg });
         return;
       case 'error':
-        throw serverRefused(m.error);
+        throw serverError(m.error, false);
       case 'welcome':
       case 'pong':
         return;
@@ -286,7 +288,7 @@ function negotiateV2(
         decoder.push(chunk, (m) => {
           if (welcome !== undefined) early.push(m);
           else if (m.type === 'welcome') welcome = m.welcome;
-          else if (m.type === 'error') throw serverRefused(m.error);
+          else if (m.type === 'error') throw serverError(m.error, true);
           else throw new CliError(ExitCode.PROTOCOL, `the server sent a ${m.type} message before its WELCOME`);
         });
       } catch (err) {

@@ -11,7 +11,7 @@ import {
   type GlobalOptions,
 } from './options.js';
 import { RecordSession, type RecordResult } from './record-session.js';
-import { formatBytes, formatElapsed, progressLine } from './record-stats.js';
+import { formatBytes, progressLine } from './record-stats.js';
 import { openRecordingTarget, type SegmentLimit } from './recording-target.js';
 import { clearLiveLine, printError, printLine, setLiveLine } from './terminal.js';
 
@@ -79,15 +79,16 @@ export async function recordCommand(g: GlobalOptions, flags: RecordFlags, log: L
     interrupt.dispose();
   }
 
-  if (result.outcome !== undefined) printLine(flags.json === true ? summaryJson(result) : summaryText(result));
+  const saved = result.outcome !== undefined && result.outcome.frames > 0;
+  if (saved) printLine(flags.json === true ? summaryJson(result) : summaryText(result));
   if (result.error !== undefined) {
     printError(`edgecam: ${result.error.message}`);
-    if (result.outcome !== undefined && result.outcome.frames > 0) {
-      printError(`edgecam: the ${result.outcome.frames} frames received before that are saved in ${result.outcome.files.join(', ')}`);
+    if (saved) {
+      printError(`edgecam: the ${result.outcome!.frames} frames received before that are saved in ${result.outcome!.files.join(', ')}`);
     }
     return result.error.exitCode;
   }
-  if (result.outcome === undefined || result.outcome.frames === 0) {
+  if (!saved) {
     if (result.stoppedBy === 'signal') throw new CliError(ExitCode.INTERRUPTED, 'interrupted before the first frame; nothing was saved');
     throw new CliError(ExitCode.PROTOCOL, 'no frame could be recorded; nothing was saved');
   }
@@ -107,7 +108,7 @@ function summaryText(r: RecordResult): string {
   const files = o.files.length === 1 ? o.files[0]! : `${o.files.length} files (${o.files.join(', ')})`;
   const parts = [
     `${o.frames} frames`,
-    `${formatElapsed(s.elapsedMs)}`,
+    `${fileSeconds(r).toFixed(2)} s`,
     `${o.width}x${o.height}`,
     `${o.fps.toFixed(2)} fps`,
     `${Math.round(s.kbitPerSecond)} kbit/s`,
@@ -129,7 +130,7 @@ function summaryJson(r: RecordResult): string {
     width: o.width,
     height: o.height,
     fps: round(o.fps, 3),
-    durationSeconds: round(s.elapsedMs / 1000, 3),
+    durationSeconds: round(fileSeconds(r), 3),
     kbitPerSecond: Math.round(s.kbitPerSecond),
     dropped: s.dropped,
     rejected: s.rejected,
@@ -139,6 +140,12 @@ function summaryJson(r: RecordResult): string {
     stoppedBy: r.stoppedBy,
     error: r.error?.message ?? null,
   });
+}
+
+/** What the files play for: their frames at the rate they state. */
+function fileSeconds(r: RecordResult): number {
+  const o = r.outcome!;
+  return o.fps > 0 ? o.frames / o.fps : r.stats.elapsedMs / 1000;
 }
 
 function round(n: number, digits: number): number {

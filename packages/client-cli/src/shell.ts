@@ -7,7 +7,7 @@ import { CliError, ExitCode, errorText } from './errors.js';
 import { FrameSink } from './frame-sink.js';
 import { onInterrupt } from './interrupt.js';
 import type { GlobalOptions } from './options.js';
-import { RecordStats, formatBytes, formatElapsed } from './record-stats.js';
+import { RecordStats, formatBytes } from './record-stats.js';
 import { defaultRecordingName } from './record-command.js';
 import { openRecordingTarget } from './recording-target.js';
 import { checkJpeg, defaultSnapshotName, saveJpeg, takeSnapshot } from './snapshot.js';
@@ -45,6 +45,8 @@ export async function shellCommand(g: GlobalOptions, log: Logger): Promise<numbe
   const rl = createInterface({ input: process.stdin, terminal: interactive });
   const interrupt = onInterrupt();
   interrupt.signal.addEventListener('abort', () => rl.close(), { once: true });
+  // On a terminal readline takes Ctrl-C itself (and would only pause): make it end the shell.
+  rl.on('SIGINT', () => rl.close());
   let recording: ActiveRecording | undefined;
   let fatal: CliError | undefined;
   // The connection failing ends the shell, even while it waits for input.
@@ -68,7 +70,7 @@ export async function shellCommand(g: GlobalOptions, log: Logger): Promise<numbe
       printLine(`no frames were recorded; nothing saved`);
     } else {
       printLine(
-        `saved ${outcome.files.join(', ')}: ${outcome.frames} frames, ${formatElapsed(s.elapsedMs)}, ${outcome.fps.toFixed(2)} fps, ${s.dropped} dropped, ${formatBytes(outcome.bytes)}`,
+        `saved ${outcome.files.join(', ')}: ${outcome.frames} frames, ${(outcome.fps > 0 ? outcome.frames / outcome.fps : s.elapsedMs / 1000).toFixed(2)} s, ${outcome.fps.toFixed(2)} fps, ${s.dropped} dropped, ${formatBytes(outcome.bytes)}`,
       );
     }
     if (r.sink.failure !== undefined) printError(`edgecam: ${r.sink.failure.message}`);

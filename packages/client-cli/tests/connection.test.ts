@@ -100,7 +100,7 @@ describe('auto-negotiation', () => {
     await expectCliError(
       connect({ ...base, port: v2.port, protocol: 'auto', token: 'wrong' }),
       ExitCode.CONNECTION,
-      /^the server refused: token missing or wrong \(UNAUTHORIZED\)$/,
+      /^the server refused the connection: token missing or wrong \(UNAUTHORIZED\)$/,
     );
     expect(v2.nonV2Connections()).toBe(0);
   });

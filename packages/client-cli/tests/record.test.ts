@@ -1,15 +1,16 @@
-import { readdirSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readdirSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeFrame } from '@edgecam/protocol';
 import { inspect } from '@edgecam/recorder';
 import { startFakeSeedServer, type FakeSeedServer } from './fake-seed-server.js';
 import { startFakeV2Server } from './fake-v2-server.js';
 import { ffmpegDecode } from './ffmpeg.js';
-import { runCli, spawnCli, tempDir } from './run-cli.js';
+import { CLI, runCli, spawnCli, tempDir } from './run-cli.js';
 import { startScriptedServer } from './scripted-server.js';
 import { testFrames } from './test-frames.js';
 import { waitFor } from './wait-for.js';
-import { encodeFrame } from '@edgecam/protocol';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -55,7 +56,7 @@ describe('edgecam record', () => {
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/^video_stream_\d+\.avi$/);
     // Piped: nothing while recording, one summary line at the end.
-    expect(r.stdout).toMatch(new RegExp(`^saved ${files[0]!.replace('.', '\\.')}: 20 frames, 00:0\\d, 160x120, [\\d.]+ fps, \\d+ kbit/s, 0 dropped, [\\d.]+ kB, legacy protocol; stopped after --frames\\n$`));
+    expect(r.stdout).toMatch(new RegExp(`^saved ${files[0]!.replace('.', '\\.')}: 20 frames, [\\d.]+ s, 160x120, [\\d.]+ fps, \\d+ kbit/s, 0 dropped, [\\d.]+ kB, legacy protocol; stopped after --frames\\n$`));
     const path = join(cwd, files[0]!);
     expect(await ffmpegDecode(path)).toEqual({ frames: 20, errors: '' });
     const info = await inspect(path);
@@ -192,5 +193,46 @@ describe('edgecam record', () => {
     expect(r.stderr).toMatch(/"msg":"connection lost; reconnecting"/);
     expect(r.stderr).toMatch(/"msg":"reconnected after a gap of [\d.]+ s"/);
     expect(await ffmpegDecode(join(cwd, 'rc.avi'))).toEqual({ frames: 10, errors: '' });
+  });
+
+  it('on a terminal, redraws one live line in place and clears it before the summary', async () => {
+    const seed = await seedServer();
+    const cwd = tempDir();
+    // util-linux `script` gives the CLI a pseudo-terminal and copies what it shows to our pipe.
+    const command = `${process.execPath} ${CLI} --port ${seed.port} record --frames 45 -o tty.avi`;
+    const shown = await new Promise<string>((resolve, reject) =>
+      execFile('script', ['-qfec', command, '/dev/null'], { cwd, timeout: 20_000 }, (err, stdout) =>
+        err !== null ? reject(err) : resolve(stdout),
+      ),
+    );
+    const redraws = shown.split('\r\x1b[K').slice(1);
+    // 45 frames at 30 fps take 1.5 s: several redraws at 4 per second.
+    expect(redraws.length).toBeGreaterThanOrEqual(3);
+    const live = /^00:0\d {2}\d+ frames {2}[\d.]+ fps {2}\d+ kbit\/s {2}\d+ dropped {2}[\d.]+ k?B/;
+    for (const r of redraws.slice(0, -1)) expect(r).toMatch(live);
+    // No newline between redraws (one line, redrawn); the last clear leaves room for the summary.
+    expect(redraws.slice(0, -1).join('')).not.toContain('\n');
+    expect(redraws.at(-1)).toMatch(/^saved tty\.avi: 45 frames, /);
+  });
+
+  it('exits 5 with the reason when the output cannot be created', async () => {
+    const seed = await seedServer();
+    const cwd = tempDir();
+    const r = await runCli(['--port', String(seed.port), 'record', '--frames', '5', '-o', 'no/such/dir/x.avi'], { cwd });
+    expect(r.code).toBe(5);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('edgecam: could not write no/such/dir/x.avi: no such file or directory\n');
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('exits 5 and says the disk is full when writes fail with ENOSPC', async () => {
+    const seed = await seedServer();
+    const cwd = tempDir();
+    // /dev/full accepts the open and fails every write with ENOSPC.
+    symlinkSync('/dev/full', join(cwd, 'full.avi'));
+    const r = await runCli(['--port', String(seed.port), 'record', '--frames', '5', '-o', 'full.avi'], { cwd });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toBe('edgecam: could not write full.avi: no space left on the device\n');
+    expect(r.stdout).toBe('');
   });
 });

@@ -30,7 +30,7 @@ describe('edgecam shell', () => {
     expect(snaps).toHaveLength(2);
     expect(lines.filter((l) => /^recording to video_stream_\d+\.avi \(q to stop\)$/.test(l))).toHaveLength(1);
     const saved = lines.find((l) => l.startsWith('saved video_stream_'));
-    expect(saved).toMatch(/^saved video_stream_\d+\.avi: \d+ frames, 00:0\d, [\d.]+ fps, 0 dropped, [\d.]+ kB$/);
+    expect(saved).toMatch(/^saved video_stream_\d+\.avi: \d+ frames, [\d.]+ s, [\d.]+ fps, 0 dropped, [\d.]+ kB$/);
     expect(lines).toContain('not recording');
     expect(lines).toContain('unknown command "bogus"; type help');
 
