@@ -5,8 +5,9 @@ import type { LogLevel } from './config.js';
 
 export function createLogger(level: LogLevel, opts: { pretty?: boolean } = {}): Logger {
   const usePretty = opts.pretty ?? Boolean(process.stdout.isTTY);
-  if (!usePretty) return pino({ level, base: { name: 'edgecam-server' } });
-  // Synchronous so the last lines before exit (shutdown, ffmpeg stopped) are never lost.
+  // Synchronous writes in both cases: with pino's default asynchronous stream, the lines still
+  // in flight at process.exit() land after the ones flushed by its exit hook, out of order.
+  if (!usePretty) return pino({ level, base: { name: 'edgecam-server' } }, pino.destination({ dest: 1, sync: true }));
   return pino(
     { level },
     pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }),

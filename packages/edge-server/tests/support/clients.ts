@@ -76,7 +76,7 @@ export class LegacyClient extends TestClient {
   }
 
   async waitForFrames(n: number, timeoutMs = 10_000): Promise<Buffer[]> {
-    await waitUntil(() => this.frames.length >= n || this.error !== null, timeoutMs, `${n} frames (have ${this.frames.length})`);
+    await waitUntil(() => this.frames.length >= n || this.error !== null, timeoutMs, () => `${n} frames (have ${this.frames.length})`);
     if (this.error) throw this.error;
     return this.frames.slice(0, n);
   }
@@ -111,7 +111,7 @@ export class V2Client extends TestClient {
   }
 
   async waitFor<T extends ServerMessage['type']>(type: T, n = 1, timeoutMs = 10_000): Promise<Extract<ServerMessage, { type: T }>[]> {
-    await waitUntil(() => this.of(type).length >= n || this.error !== null, timeoutMs, `${n} ${type} messages (have ${this.of(type).length})`);
+    await waitUntil(() => this.of(type).length >= n || this.error !== null, timeoutMs, () => `${n} ${type} messages (have ${this.of(type).length})`);
     if (this.error) throw this.error;
     return this.of(type);
   }

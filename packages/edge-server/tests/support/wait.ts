@@ -1,8 +1,10 @@
 // Polling waits with a deadline, so a test under load waits longer but never hangs.
-export async function waitUntil(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+export async function waitUntil(cond: () => boolean, timeoutMs: number, what: string | (() => string)): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!cond()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (performance.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
+    }
     await sleep(10);
   }
 }

@@ -1,0 +1,157 @@
+// The built edgecam-server binary as a process: starts with no arguments, prints where to
+// connect, serves, and on SIGTERM exits 0 leaving no ffmpeg behind. Needs `npm run build`
+// (Nx runs it before the tests).
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { LegacyClient } from './support/clients.js';
+import { waitUntil } from './support/wait.js';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const children: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+interface Running {
+  child: ChildProcess;
+  lines: Record<string, unknown>[];
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function start(args: string[], env: Record<string, string> = {}): Running {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: build the package first (npm run build)`);
+  const child = spawn(process.execPath, [cli, ...args], {
+    env: { ...process.env, EDGECAM_HOST: '127.0.0.1', EDGECAM_PORT: '0', EDGECAM_HTTP_PORT: '0', EDGECAM_SIZE: '160x120', EDGECAM_FPS: '10', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const lines: Record<string, unknown>[] = [];
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+    out += s;
+    const parts = out.split('\n');
+    out = parts.pop()!;
+    for (const p of parts) if (p.trim()) lines.push(JSON.parse(p) as Record<string, unknown>);
+  });
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, lines, stderr: () => err, exited };
+}
+
+/** Pids whose parent is `pid`, from /proc. */
+function childrenOf(pid: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) found.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return found;
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+async function listening(r: Running): Promise<{ tcpPort: number }> {
+  await waitUntil(() => r.lines.some((l) => l.msg === 'listening'), 15_000, () => `the listening line; stderr: ${r.stderr()}`);
+  const tcp = r.lines.find((l) => l.msg === 'listening')!.tcp as string;
+  return { tcpPort: Number(tcp.split(':').at(-1)) };
+}
+
+describe('the edgecam-server process', () => {
+  it('starts with no arguments, prints where to connect and which ffmpeg, and serves', async () => {
+    const r = start([]);
+    const { tcpPort } = await listening(r);
+    await waitUntil(() => r.stderr().includes('ffmpeg:'), 5000, 'the banner');
+    expect(r.stderr()).toContain(`tcp://127.0.0.1:${tcpPort}`);
+    expect(r.stderr()).toMatch(/http:\/\/127\.0\.0\.1:\d+\//);
+    expect(r.stderr()).toContain('via @ffmpeg-installer/ffmpeg');
+    expect(r.lines.find((l) => l.msg === 'using ffmpeg from @ffmpeg-installer/ffmpeg')).toBeDefined();
+    const c = await LegacyClient.connect(tcpPort);
+    c.write('01');
+    await c.waitForFrames(1);
+    c.close();
+    r.child.kill('SIGTERM');
+    expect(await r.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('stops ffmpeg and exits 0 on SIGTERM, leaving no child behind', async () => {
+    const r = start(['--always-on', '--no-http']);
+    const { tcpPort } = await listening(r);
+    await waitUntil(() => r.lines.some((l) => l.msg === 'ffmpeg started'), 10_000, 'ffmpeg to start');
+    const ffmpegPid = r.lines.find((l) => l.msg === 'ffmpeg started')!.pid as number;
+    expect(childrenOf(r.child.pid!)).toContain(ffmpegPid);
+    const c = await LegacyClient.connect(tcpPort);
+    c.write('3');
+    await c.waitForFrames(3);
+    r.child.kill('SIGTERM');
+    expect(await r.exited).toEqual({ code: 0, signal: null });
+    expect(alive(ffmpegPid)).toBe(false);
+    await c.waitClosed();
+    const msgs = r.lines.map((l) => l.msg);
+    expect(msgs).toContain('shutting down');
+    expect(msgs).toContain('ffmpeg stopped');
+    expect(msgs.at(-1)).toBe('stopped');
+  });
+
+  it('stops on SIGINT the same way', async () => {
+    const r = start(['--always-on', '--no-http']);
+    await listening(r);
+    await waitUntil(() => r.lines.some((l) => l.msg === 'ffmpeg started'), 10_000, 'ffmpeg to start');
+    const ffmpegPid = r.lines.find((l) => l.msg === 'ffmpeg started')!.pid as number;
+    r.child.kill('SIGINT');
+    expect(await r.exited).toEqual({ code: 0, signal: null });
+    expect(alive(ffmpegPid)).toBe(false);
+  });
+
+  it('leaves no ffmpeg running even when it is killed with SIGKILL', async () => {
+    const r = start(['--always-on', '--no-http']);
+    await listening(r);
+    await waitUntil(() => r.lines.some((l) => l.msg === 'ffmpeg started'), 10_000, 'ffmpeg to start');
+    const ffmpegPid = r.lines.find((l) => l.msg === 'ffmpeg started')!.pid as number;
+    r.child.kill('SIGKILL');
+    await r.exited;
+    // Nothing of ours runs any more; ffmpeg's next write hits a closed pipe and it exits.
+    await waitUntil(() => !alive(ffmpegPid), 10_000, 'the orphaned ffmpeg to exit');
+  });
+
+  it('refuses a bad value with exit code 2, naming the flag and what is allowed', async () => {
+    const r = start(['--source', 'foo']);
+    expect(await r.exited).toEqual({ code: 2, signal: null });
+    expect(r.stderr()).toContain('--source: expected testsrc, v4l2:/dev/videoN, file:PATH or stdin, got "foo"');
+    const e = start([], { EDGECAM_QUALITY: '101' });
+    expect(await e.exited).toEqual({ code: 2, signal: null });
+    expect(e.stderr()).toContain('EDGECAM_QUALITY (--quality): expected an integer from 1 to 100, got "101"');
+    const u = start(['--bogus']);
+    expect(await u.exited).toEqual({ code: 2, signal: null });
+    expect(u.stderr()).toContain("unknown option '--bogus'");
+  });
+
+  it('exits 1 with a clear message when its port is taken', async () => {
+    const first = start(['--no-http']);
+    const { tcpPort } = await listening(first);
+    const second = start(['--no-http'], { EDGECAM_PORT: String(tcpPort) });
+    expect(await second.exited).toEqual({ code: 1, signal: null });
+    expect(second.lines.find((l) => l.level === 60)?.msg).toMatch(/cannot start: .*EADDRINUSE/);
+    first.child.kill('SIGTERM');
+    expect((await first.exited).code).toBe(0);
+  });
+});
