@@ -9,7 +9,7 @@ export interface StatsSnapshot {
   frames: number;
   /** JPEG bytes received. */
   bytes: number;
-  /** Frames per second over the last two seconds (over everything at the end). */
+  /** Frames per second over the last two seconds (first to last frame at the end). */
   fps: number;
   kbitPerSecond: number;
   /** Frames the server skipped (v2 sequence gaps) plus frames we could not write in time. */
@@ -47,7 +47,7 @@ export class RecordStats {
       this.lastSeq = f.seq;
     }
     this.recent.push({ at, bytes: f.jpeg.length });
-    while (this.recent.length > 0 && this.recent[0]!.at < at - RECENT_MS) this.recent.shift();
+    while (this.recent.length > 0 && this.recent[0]!.at <= at - RECENT_MS) this.recent.shift();
   }
 
   /** A new connection starts its own sequence numbers. */
@@ -68,10 +68,12 @@ export class RecordStats {
       // Intervals between the first and last frame: n frames span n-1 of them.
       fps = this.frames > 1 && elapsedMs > 0 ? ((this.frames - 1) * 1000) / elapsedMs : 0;
       kbit = elapsedMs > 0 ? (this.bytes * 8) / elapsedMs : 0;
-    } else if (this.recent.length > 1) {
-      const span = this.recent[this.recent.length - 1]!.at - this.recent[0]!.at;
+    } else if (this.firstAt !== undefined) {
+      // Frames of the last RECENT_MS up to now, so the rate falls to 0 while nothing arrives.
+      while (this.recent.length > 0 && this.recent[0]!.at <= now - RECENT_MS) this.recent.shift();
+      const span = Math.min(RECENT_MS, now - this.firstAt);
       const bytes = this.recent.reduce((n, r) => n + r.bytes, 0);
-      fps = span > 0 ? ((this.recent.length - 1) * 1000) / span : 0;
+      fps = span > 0 ? (this.recent.length * 1000) / span : 0;
       kbit = span > 0 ? (bytes * 8) / span : 0;
     }
     return {
