@@ -1,0 +1,261 @@
+#!/usr/bin/env node
+// Recording benchmark: @edgecam/recorder's AVI muxer against `ffmpeg -f mjpeg -i frames.mjpeg
+// -c copy out.avi` on the same frames (issue 3: "ours should be faster").
+//
+// The frames: ffmpeg's testsrc2 at 1280x720 with temporal noise, JPEG-encoded once (about
+// 100 KiB each, like a real 720p camera), concatenated into frames.mjpeg in a temp dir.
+// Each run, in alternating order so both see the same machine noise:
+//   - ours:   read frames.mjpeg, cut it at the known frame sizes, and mux every frame into an
+//             AVI with createRecorder (defaults: 8 MiB queue, datasync at close), awaiting each
+//             write() as a recording does. Wall time from the read to close() resolving.
+//   - ffmpeg: the ffmpeg binary the workspace resolves, spawned as above, wall time to its exit.
+// The figure is time(ffmpeg) / time(ours): above 1 means ours is faster. Median over runs.
+// Two more rows show where the time goes: ours without the final datasync (ffmpeg does not
+// sync), and ours in a fresh `node` process (paying process start-up as ffmpeg does).
+//
+// Usage: node tools/bench/record.mjs [--quick] [--json]
+//   Run `npx tsc -p packages/recorder/tsconfig.build.json` first: this imports the built dist.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createRecorder, inspect } from '@edgecam/recorder';
+
+const GOAL = 1;
+
+/** The workspace's order: EDGECAM_FFMPEG, ffmpeg-static, @ffmpeg-installer/ffmpeg, PATH. */
+function resolveFfmpeg() {
+  if (process.env.EDGECAM_FFMPEG) return { path: process.env.EDGECAM_FFMPEG, from: 'EDGECAM_FFMPEG' };
+  const require = createRequire(import.meta.url);
+  for (const [pkg, pick] of [['ffmpeg-static', (m) => m], ['@ffmpeg-installer/ffmpeg', (m) => m.path]]) {
+    try {
+      const p = pick(require(pkg));
+      if (typeof p === 'string' && existsSync(p)) return { path: p, from: pkg };
+    } catch {
+      // not installed
+    }
+  }
+  return { path: 'ffmpeg', from: 'PATH' };
+}
+
+function run1(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`${cmd} exited with ${code}: ${stderr.trim()}`));
+    });
+  });
+}
+
+async function makeFrames(ffmpeg, dir, count) {
+  await run1(ffmpeg, [
+    '-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30,noise=alls=8:allf=t',
+    '-frames:v', String(count), '-c:v', 'mjpeg', '-q:v', '5', '-f', 'image2', join(dir, 'f%05d.jpg'),
+  ]);
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.jpg')).sort();
+  const jpegs = await Promise.all(names.map((n) => readFile(join(dir, n))));
+  await Promise.all(names.map((n) => rm(join(dir, n))));
+  const mjpeg = join(dir, 'frames.mjpeg');
+  await writeFile(mjpeg, Buffer.concat(jpegs));
+  return { mjpeg, jpegs };
+}
+
+/** Ours, with the frames already in memory (as they are when they come off the network). */
+async function oursInMemory(frames, out, fsync) {
+  const t0 = performance.now();
+  const rec = createRecorder(out, { frameRate: 25, fsync, checkpointIntervalMs: 0 });
+  for (const f of frames) await rec.write(f);
+  await rec.close();
+  return performance.now() - t0;
+}
+
+const CHUNK = 4 * 1024 * 1024;
+const POOL = 4; // 16 MiB: more than the recorder's 8 MiB queue plus a 4 MiB write batch
+
+/**
+ * Ours, reading frames.mjpeg as ffmpeg does: in 4 MiB reads into a small pool of reused buffers
+ * (no 54 MB allocation), frames cut at their known sizes (views; a frame across two reads is
+ * copied once). A buffer is reused only once every frame cut from it has been written.
+ */
+async function oursFromFile(mjpeg, sizes, out, fsync) {
+  const t0 = performance.now();
+  const fh = await open(mjpeg, 'r');
+  const pool = Array.from({ length: POOL }, () => Buffer.allocUnsafeSlow(CHUNK));
+  const releasedAt = new Array(POOL).fill(0); // bytes accepted when a buffer's last frame was queued
+  const rec = createRecorder(out, { frameRate: 25, fsync, checkpointIntervalMs: 0 });
+  let accepted = 0;
+  let filePos = 0;
+  let n = 0; // reads done
+  let buf = Buffer.alloc(0);
+  let at = 0;
+  const readNext = async () => {
+    const slot = n % POOL;
+    // Written bytes = accepted - pending; the writes are in order, so this tells when it is free.
+    while (accepted - rec.stats.pendingBytes < releasedAt[slot]) await new Promise((r) => setImmediate(r));
+    const { bytesRead } = await fh.read(pool[slot], 0, CHUNK, filePos);
+    filePos += bytesRead;
+    n++;
+    return pool[slot].subarray(0, bytesRead);
+  };
+  for (const size of sizes) {
+    let frame;
+    if (at + size <= buf.length) {
+      frame = buf.subarray(at, at + size);
+      at += size;
+    } else {
+      frame = Buffer.allocUnsafe(size);
+      let got = buf.copy(frame, 0, at);
+      while (got < size) {
+        releasedAt[(n - 1 + POOL) % POOL] = accepted; // every frame cut from the old buffer is queued by now
+        buf = await readNext();
+        at = Math.min(size - got, buf.length);
+        buf.copy(frame, got, 0, at);
+        got += at;
+      }
+    }
+    await rec.write(frame);
+    accepted += size;
+  }
+  await rec.close();
+  await fh.close();
+  return performance.now() - t0;
+}
+
+/** Ours in a fresh node process, as a command-line recorder would run. */
+async function oursChild(mjpeg, sizes, out) {
+  const dist = pathToFileURL(createRequire(import.meta.url).resolve('@edgecam/recorder')).href;
+  const code = `
+    import { readFile } from 'node:fs/promises';
+    import { createRecorder } from ${JSON.stringify(dist)};
+    const [mjpeg, out, sizes] = process.argv.slice(1);
+    const all = await readFile(mjpeg);
+    const rec = createRecorder(out, { frameRate: 25, checkpointIntervalMs: 0 });
+    let at = 0;
+    for (const size of sizes.split(',').map(Number)) { await rec.write(all.subarray(at, at + size)); at += size; }
+    await rec.close();`;
+  const t0 = performance.now();
+  await run1(process.execPath, ['--input-type=module', '-e', code, mjpeg, out, sizes.join(',')]);
+  return performance.now() - t0;
+}
+
+async function theirs(ffmpeg, mjpeg, out) {
+  const t0 = performance.now();
+  await run1(ffmpeg, ['-v', 'error', '-nostdin', '-f', 'mjpeg', '-i', mjpeg, '-c', 'copy', '-y', out]);
+  return performance.now() - t0;
+}
+
+function stats(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { median, min: sorted[0], max: sorted[sorted.length - 1], runs: sorted.length };
+}
+
+const round = (n, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
+
+/** Runs the benchmark and resolves to the BenchResult that tools/bench/run.mjs expects. */
+export async function run({ quick = false } = {}) {
+  const ffmpeg = resolveFfmpeg();
+  const frameCount = quick ? 60 : 600;
+  const runs = quick ? 1 : 7;
+  const dir = await mkdtemp(join(tmpdir(), 'edgecam-bench-record-'));
+  try {
+    const { mjpeg, jpegs } = await makeFrames(ffmpeg.path, dir, frameCount);
+    const sizes = jpegs.map((j) => j.length);
+    const totalBytes = sizes.reduce((a, b) => a + b, 0);
+    const outOurs = join(dir, 'ours.avi');
+    const outTheirs = join(dir, 'ffmpeg.avi');
+    const t = { ours: [], oursNoSync: [], oursMemory: [], oursChild: [], ffmpeg: [] };
+    // One untimed warm-up of each, so the page cache and JIT are the same for every timed run.
+    await oursFromFile(mjpeg, sizes, outOurs, true);
+    await oursInMemory(jpegs, outOurs, true);
+    await theirs(ffmpeg.path, mjpeg, outTheirs);
+    for (let r = 0; r < runs; r++) {
+      const steps = [
+        async () => t.ours.push(await oursFromFile(mjpeg, sizes, outOurs, true)),
+        async () => t.ffmpeg.push(await theirs(ffmpeg.path, mjpeg, outTheirs)),
+        async () => t.oursNoSync.push(await oursFromFile(mjpeg, sizes, outOurs, false)),
+        async () => t.oursMemory.push(await oursInMemory(jpegs, outOurs, true)),
+        async () => t.oursChild.push(await oursChild(mjpeg, sizes, outOurs)),
+      ];
+      if (r % 2) steps.reverse();
+      for (const step of steps) {
+        await rm(outOurs, { force: true });
+        await rm(outTheirs, { force: true });
+        await step();
+      }
+    }
+    // Both outputs hold every frame (ffmpeg's may add empty "repeat" chunks for its time base).
+    await oursFromFile(mjpeg, sizes, outOurs, true);
+    const written = await readFile(outOurs);
+    if (!written.includes(jpegs[frameCount - 1])) throw new Error('our AVI lacks the last frame');
+    await theirs(ffmpeg.path, mjpeg, outTheirs);
+    const [oursInfo, theirInfo] = await Promise.all([inspect(outOurs), inspect(outTheirs)]);
+    if (oursInfo.frames !== frameCount || oursInfo.problems.length > 0) throw new Error(`our AVI is wrong: ${JSON.stringify(oursInfo)}`);
+
+    const ratioOf = (xs) => stats(xs.map((x, i) => t.ffmpeg[i] / x));
+    const ratio = ratioOf(t.ours);
+    const row = (name, xs) => {
+      const s = stats(xs);
+      const r = ratioOf(xs);
+      return {
+        muxer: name,
+        'median ms': round(s.median, 1),
+        'min–max ms': `${round(s.min, 1)}–${round(s.max, 1)}`,
+        'MB/s': round(totalBytes / 1e6 / (s.median / 1000), 0),
+        'ffmpeg time / this (min–max)': xs === t.ffmpeg ? '1' : `${round(r.median)} (${round(r.min)}–${round(r.max)})`,
+      };
+    };
+    return {
+      id: 'record',
+      title: 'Recording: AVI muxer vs ffmpeg -c copy',
+      baseline: '`ffmpeg -f mjpeg -i frames.mjpeg -c copy out.avi`',
+      goal: '> 1 (faster)',
+      goalMet: quick ? null : ratio.median > GOAL,
+      ratio: { median: round(ratio.median), min: round(ratio.min), max: round(ratio.max), runs: ratio.runs },
+      rows: [
+        row('recorder, reading frames.mjpeg (defaults: datasync at close)', t.ours),
+        row('recorder, reading frames.mjpeg, fsync: false (as ffmpeg)', t.oursNoSync),
+        row('recorder, frames already in memory (defaults)', t.oursMemory),
+        row('recorder in a fresh node process (start-up + imports)', t.oursChild),
+        row(`ffmpeg -c copy (${ffmpeg.from})`, t.ffmpeg),
+      ],
+      notes: [
+        `${frameCount} JPEG frames of 1280x720 (testsrc2 with noise, mean ${round(totalBytes / frameCount / 1024, 1)} KiB, ${round(totalBytes / 1e6, 1)} MB) muxed into an AVI in ${tmpdir()}, ${runs} runs after one warm-up, order alternating; the ratio is ffmpeg's wall time over ours, per run, median.`,
+        'The headline row reads frames.mjpeg as ffmpeg does (4 MiB reads into reused buffers, frames cut at their known sizes where ffmpeg parses markers) and syncs the file at close, which ffmpeg does not; the in-memory row is the recorder\'s real job (frames come off the network).',
+        'The fresh-process row pays Node start-up and module loading (about 60 ms for node, 150 ms to import @edgecam/protocol with zod and rxjs): irrelevant to a recording, decisive for a one-shot conversion of a few seconds of video.',
+        `Checked after the runs: our file has ${oursInfo.frames} frames and no problems; ffmpeg's has ${theirInfo.frames} chunks (ffmpeg 4 doubles the time base and writes an empty chunk between frames).`,
+      ],
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function printTable(result) {
+  const cols = Object.keys(result.rows[0]);
+  const widths = cols.map((c) => Math.max(c.length, ...result.rows.map((r) => String(r[c]).length)));
+  const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join('  ');
+  console.log(line(cols));
+  for (const r of result.rows) console.log(line(cols.map((c) => r[c])));
+  console.log(
+    `\nratio (${result.baseline} time / ours): ${result.ratio.median} (min ${result.ratio.min}, max ${result.ratio.max}, ${result.ratio.runs} runs); goal ${result.goal}: ${result.goalMet === null ? 'not judged in --quick' : result.goalMet ? 'met' : 'NOT met'}`,
+  );
+  for (const n of result.notes) console.log(`- ${n}`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const args = process.argv.slice(2);
+  const result = await run({ quick: args.includes('--quick') });
+  if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
+  else printTable(result);
+}
