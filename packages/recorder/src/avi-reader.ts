@@ -76,7 +76,11 @@ export function isMjpeg(stream: AviStreamInfo): boolean {
 /** Largest header list (hdrl) or index we read into memory whole. */
 const MAX_HEADER_BYTES = 16 * 1024 * 1024;
 const MAX_INDEX_BYTES = 256 * 1024 * 1024;
-const BLOCK = 64 * 1024;
+/**
+ * Chunk headers are read through a cache of this size: small enough that walking a file of
+ * large frames reads little more than its headers, large enough to hold several small chunks.
+ */
+const BLOCK = 4096;
 
 export async function readAviStructure(path: string): Promise<AviStructure> {
   let fh: FileHandle;

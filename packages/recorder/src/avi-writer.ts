@@ -109,9 +109,14 @@ export class AviWriter implements FrameFileWriter {
     const chunkBytes = 8 + jpegBytes + (jpegBytes & 1);
     if (this.riffs.length === 0) return HEADER_BYTES + chunkBytes + legacyIndexBytes(1);
     const r = this.current;
-    const n = r.chunkStarts.length + 1;
+    const n = r.chunkStarts.length;
+    if (n > 0 && this.riffBytesWith(r, chunkBytes) > this.options.riffThreshold) {
+      // The frame starts a new RIFF: this one gets its ix00 (and idx1 if first), then an AVIX.
+      const closing = standardIndexBytes(n) + (r.ordinal === 0 ? legacyIndexBytes(n) : 0);
+      return this.pos + closing + AVIX_HEADER_BYTES + chunkBytes + standardIndexBytes(1);
+    }
     // A single-RIFF file ends with idx1; an OpenDML one with this RIFF's ix00.
-    return this.pos + chunkBytes + (r.ordinal === 0 ? legacyIndexBytes(n) : standardIndexBytes(n));
+    return this.pos + chunkBytes + (r.ordinal === 0 ? legacyIndexBytes(n + 1) : standardIndexBytes(n + 1));
   }
 
   append(jpeg: Uint8Array, info: JpegInfo, timeUs: number | undefined): void {
@@ -326,6 +331,8 @@ export class AviWriter implements FrameFileWriter {
       }
     }
     await h.close().catch(() => undefined);
+    // Not one frame survived: a file with nothing in it is not worth leaving behind.
+    if (this.totalFrames === 0) await this.options.fs.remove?.(this.path).catch(() => undefined);
   }
 
   /** Reset the state to RIFF r holding its first `keep` frames and nothing after them. */

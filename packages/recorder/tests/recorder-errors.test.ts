@@ -196,6 +196,15 @@ describe('write errors', () => {
     expect(d.frames).toBeGreaterThanOrEqual(10);
   });
 
+  it('removes a file whose very first frame could not be written', async () => {
+    const disk = new MemoryDisk(3000); // the header alone is 4620 bytes
+    const { codes, summary } = await recordOnDisk(disk, 5);
+    expect(codes.at(-1)).toBe('WRITE_FAILED'); // after one or two accepted writes: the open runs in the background
+    expect(summary).toMatchObject({ frames: 0, error: { errno: 'ENOSPC' } });
+    expect(disk.removed).toEqual(['/disk/rec.avi']);
+    expect(disk.files.size).toBe(0);
+  });
+
   it('reports EACCES when the file cannot be created, and leaves no file', async () => {
     const disk = new MemoryDisk(Infinity, { failOpen: 'EACCES' });
     const rec = createRecorder('/disk/denied.avi', { fs: disk });

@@ -76,6 +76,23 @@ describe('segments', () => {
     expect(got).toHaveLength(90);
     got.forEach((b, i) => expect(b.equals(jpegs[i]!)).toBe(true));
   });
+
+  it('keeps OpenDML segments under the size limit too', async () => {
+    const maxBytes = 150 * 1024;
+    const rec = createRecorder(join(dir, 'odml_{index}.avi'), { segment: { maxBytes }, riffThreshold: 40 * 1024, checkpointIntervalMs: 0 });
+    for (let i = 0; i < 90; i++) await rec.write({ seq: i, captureTimeUs: captureTimeUs(i), jpeg: jpegs[i]! });
+    const summary = await rec.close();
+    expect(summary.files.length).toBeGreaterThan(1);
+    expect(summary.files.every((f) => f.riffs > 1)).toBe(true);
+    for (const f of summary.files) {
+      const info = await inspect(f.path);
+      expect(info.fileBytes).toBeLessThanOrEqual(maxBytes);
+      expect(info).toMatchObject({ frames: f.frames, riffs: f.riffs, problems: [], indexed: true });
+    }
+    const got = await framesOf(summary.files.map((f) => f.path));
+    expect(got).toHaveLength(90);
+    got.forEach((b, i) => expect(b.equals(jpegs[i]!)).toBe(true));
+  });
 });
 
 describe('file name patterns', () => {
