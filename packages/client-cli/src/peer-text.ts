@@ -31,26 +31,29 @@ export function quoteText(bytes: Uint8Array, max = 48): string {
  * of copying per chunk.
  */
 export class ItemPeek {
+  /** The first bytes of the current item, from chunks already settled. */
   private head: Buffer = Buffer.alloc(0);
   /** Absolute stream offset of the first byte of the current item. */
   private itemStart = 0;
   /** Absolute stream offset just past the last byte pushed. */
   private streamEnd = 0;
+  /** The chunk being decoded, until settle(). */
+  private pendingChunk: Uint8Array | null = null;
+  private pendingChunkStart = 0;
 
-  /** Call after the decoder consumed a whole item of `size` bytes (header included). */
+  /** Call before handing a chunk to the decoder. */
+  chunk(chunk: Uint8Array): void {
+    this.pendingChunkStart = this.streamEnd;
+    this.streamEnd += chunk.length;
+    this.pendingChunk = chunk;
+  }
+
+  /** Call from the decoder's callback for each whole item of `size` bytes (header included). */
   itemDone(size: number): void {
     this.itemStart += size;
   }
 
-  /** Call for every chunk before (or after) handing it to the decoder. */
-  chunk(chunk: Uint8Array): void {
-    const chunkStart = this.streamEnd;
-    this.streamEnd += chunk.length;
-    this.pendingChunk = chunk;
-    this.pendingChunkStart = chunkStart;
-  }
-
-  /** Call once the decoder is done with the chunk given to chunk(): keeps what the next item needs. */
+  /** Call once the decoder is done with the chunk: keeps what the next item needs. */
   settle(): void {
     this.head = this.current();
     this.pendingChunk = null;
@@ -60,18 +63,14 @@ export class ItemPeek {
   current(): Buffer {
     const chunk = this.pendingChunk;
     if (chunk === null) return this.head;
-    const chunkStart = this.pendingChunkStart;
-    if (this.itemStart >= chunkStart) {
+    if (this.itemStart >= this.pendingChunkStart) {
       // The item starts inside this chunk.
-      const from = this.itemStart - chunkStart;
+      const from = this.itemStart - this.pendingChunkStart;
       return Buffer.from(chunk.subarray(from, from + PEEK_BYTES));
     }
-    // The item began in an earlier chunk: append from this one until the peek is full.
+    // The item began in an earlier chunk: add from this one until the peek is full.
     const room = PEEK_BYTES - this.head.length;
-    if (room <= 0 || this.itemStart + this.head.length < chunkStart) return this.head;
+    if (room <= 0) return this.head;
     return Buffer.concat([this.head, chunk.subarray(0, room)]);
   }
-
-  private pendingChunk: Uint8Array | null = null;
-  private pendingChunkStart = 0;
 }

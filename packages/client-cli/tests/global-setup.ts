@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -12,6 +12,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** Folder of 30 test-pattern JPEGs, 160x120, made once per run. */
     jpegDir: string;
+    /** Folder the tests make their working folders in; removed after the run. */
+    tmpRoot: string;
   }
 }
 
@@ -21,7 +23,9 @@ declare module 'vitest' {
  */
 export default function setup(project: TestProject): () => void {
   execFileSync('npx', ['tsc', '-p', join(packageDir, 'tsconfig.build.json')], { cwd: workspaceDir, stdio: 'inherit' });
-  const jpegDir = mkdtempSync(join(tmpdir(), 'edgecam-cli-jpegs-'));
+  const tmpRoot = mkdtempSync(join(tmpdir(), 'edgecam-cli-tests-'));
+  const jpegDir = join(tmpRoot, 'jpegs');
+  mkdirSync(jpegDir);
   execFileSync(
     FFMPEG,
     ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=30', '-frames:v', '30', '-c:v', 'mjpeg', '-f', 'image2', join(jpegDir, '%03d.jpg')],
@@ -29,5 +33,6 @@ export default function setup(project: TestProject): () => void {
   );
   if (readdirSync(jpegDir).length !== 30) throw new Error(`ffmpeg made ${readdirSync(jpegDir).length} JPEGs, expected 30`);
   project.provide('jpegDir', jpegDir);
-  return () => rmSync(jpegDir, { recursive: true, force: true });
+  project.provide('tmpRoot', tmpRoot);
+  return () => rmSync(tmpRoot, { recursive: true, force: true });
 }

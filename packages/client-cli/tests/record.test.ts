@@ -112,7 +112,7 @@ describe('edgecam record', () => {
     expect(r.code).toBe(0);
     const s = summaryOf(r.stdout);
     expect(s.stoppedBy).toBe('signal');
-    expect(s.frames).toBeGreaterThanOrEqual(10);
+    expect(s.frames).toBeGreaterThan(0);
     const info = await inspect(join(cwd, 'int.avi'));
     expect(info).toMatchObject({ frames: s.frames, indexed: true, problems: [] });
     expect(await ffmpegDecode(join(cwd, 'int.avi'))).toEqual({ frames: s.frames, errors: '' });

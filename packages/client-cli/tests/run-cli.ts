@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { inject } from 'vitest';
 
 /** The built CLI (global-setup compiles it before the tests run). */
 export const CLI = resolve(import.meta.dirname, '../dist/cli.js');
@@ -14,8 +14,8 @@ export interface CliRun {
 }
 
 /** A fresh empty folder to run the CLI in, so the files it leaves can be listed exactly. */
-export function tempDir(prefix = 'edgecam-cli-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+export function tempDir(prefix = 'run-'): string {
+  return mkdtempSync(join(inject('tmpRoot'), prefix));
 }
 
 /** Environment for the child: ours, minus any EDGECAM_* that would change its defaults. */
