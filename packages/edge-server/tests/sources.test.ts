@@ -112,12 +112,22 @@ describe('stdin', () => {
     const server = await serve({ source: { kind: 'stdin' } }, { stdin: input });
     expect(server.ffmpeg).toBeNull();
     const seen: Buffer[] = [];
-    const sub = server.hub.frames$.subscribe((f) => seen.push(f.jpeg));
-    const all = Buffer.concat([...jpegs, ...jpegs]);
-    // Fed in odd-sized pieces, as a pipe would deliver them.
-    for (let off = 0; off < all.length; off += 1000) input.write(all.subarray(off, off + 1000));
+    const stamps: [number, number][] = [];
+    const sub = server.hub.frames$.subscribe((f) => {
+      seen.push(f.jpeg);
+      stamps.push([f.seq, f.captureTimeUs]);
+    });
+    // Three frames in one chunk (they share its arrival time), then three in odd-sized pieces.
+    input.write(Buffer.concat(jpegs));
+    const rest = Buffer.concat(jpegs);
+    for (let off = 0; off < rest.length; off += 1000) input.write(rest.subarray(off, off + 1000));
     await waitUntil(() => seen.length === 6, 5000, 'six frames');
     expect(seen.map((f, i) => f.equals(jpegs[i % 3]!))).toEqual([true, true, true, true, true, true]);
+    // Frames completed by the same chunk still get distinct, increasing capture times.
+    for (let i = 1; i < stamps.length; i++) {
+      expect(stamps[i]![0]).toBe(stamps[i - 1]![0] + 1);
+      expect(stamps[i]![1]).toBeGreaterThan(stamps[i - 1]![1]);
+    }
     // A client asking for a frame gets the newest one.
     const c = await LegacyClient.connect(server.tcpPort);
     clients.push(c);

@@ -27,9 +27,10 @@ export interface FrameSource {
   settled(): Promise<void>;
 }
 
-/** Hands out increasing sequence numbers and stamps arrival times for one source. */
+/** Hands out increasing sequence numbers and strictly increasing capture times for one source. */
 export class FrameStamper {
   private seq = 0;
+  private lastTimeUs = 0;
   /** Frames dropped because they did not start with a JPEG SOI. */
   invalid = 0;
 
@@ -39,6 +40,9 @@ export class FrameStamper {
       return undefined;
     }
     this.seq++;
-    return { seq: this.seq, captureTimeUs, jpeg };
+    // Frames completed by one chunk share its arrival time; keep capture times strictly
+    // increasing so a client can order and time them without ties.
+    this.lastTimeUs = Math.max(captureTimeUs, this.lastTimeUs + 1);
+    return { seq: this.seq, captureTimeUs: this.lastTimeUs, jpeg };
   }
 }
