@@ -46,7 +46,7 @@ const CONTROL_BACKLOG_BYTES = 64 * 1024;
 // How long a closing connection may take to flush before it is destroyed.
 const CLOSE_GRACE_MS = 2000;
 
-/** The longest prefix of V2_MAGIC that `head` starts with equals head itself (still undecided). */
+/** `ECAM` followed by some version byte: a v2-style client, even if not our version. */
 function startsLikeV2(head: Uint8Array): boolean {
   return head.length >= 4 && Buffer.from(head.subarray(0, 4)).equals(V2_MAGIC.subarray(0, 4));
 }

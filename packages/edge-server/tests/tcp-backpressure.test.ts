@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 describe('a client that never reads', () => {
-  it('costs the server at most about one frame of memory and never slows a healthy client', async () => {
+  it('costs the server at most about one frame of memory, never slows a healthy client, and is dropped if it floods PINGs', async () => {
     const stalled = await LegacyClient.connect(server.tcpPort);
     stalled.socket.pause(); // reads nothing from here on: the kernel buffers fill, then ours would
     const stalledV2 = await V2Client.connect(server.tcpPort);
@@ -60,6 +60,18 @@ describe('a client that never reads', () => {
     const healthyStats = stats.find((s) => s.framesSent >= healthy.frames.length)!;
     expect(healthyStats.dropped).toBeLessThan(healthyStats.framesSent * 0.2);
     expect(await server.metrics.text()).toMatch(/edgecam_frames_dropped_total\{protocol="v2"\} [1-9]/);
+
+    // PINGs from a client that reads nothing would queue PONGs without bound: it is dropped.
+    const pings = Buffer.concat(Array.from({ length: 8000 }, (_, i) => {
+      const m = Buffer.alloc(13);
+      m[0] = 0x03;
+      m.writeUInt32BE(8, 1);
+      m.writeUInt32BE(i, 9);
+      return m;
+    }));
+    stalledV2.write(pings);
+    await waitUntil(() => server.registry.count('v2') === 0, 10_000, 'the flooding client to be dropped');
+    expect(server.log.lines.some((l) => l.msg === 'client sends PINGs but reads nothing; closing')).toBe(true);
 
     // Once it reads again it gets current frames, not a backlog.
     const before = stalled.frames.length;
