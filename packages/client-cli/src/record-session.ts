@@ -67,7 +67,7 @@ export class RecordSession {
     opts.signal.addEventListener('abort', onSignal);
     let error: CliError | undefined;
     try {
-      let conn: ServerConnection | undefined = await connect(opts.connect);
+      let conn = await untilStopped(connect(opts.connect), this.stop.signal);
       while (conn !== undefined) {
         this.protocol = conn.protocol;
         const failure = await this.stream(conn);
@@ -154,7 +154,8 @@ export class RecordSession {
       await abortableSleep(delay, this.stop.signal);
       if (this.stop.signal.aborted) break;
       try {
-        const conn = await connect(this.opts.connect);
+        const conn = await untilStopped(connect(this.opts.connect), this.stop.signal);
+        if (conn === undefined) break;
         this.reconnects++;
         this.opts.log.warn({ gapMs: Date.now() - lostAt, protocol: conn.protocol }, `reconnected after a gap of ${((Date.now() - lostAt) / 1000).toFixed(1)} s`);
         return conn;
@@ -176,5 +177,33 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
       signal.removeEventListener('abort', done);
       resolve();
     }
+  });
+}
+
+/**
+ * The connection, or undefined as soon as `signal` aborts (Ctrl-C while a far host does not
+ * answer must not wait for the connect timeout); a connection made after that is closed.
+ */
+function untilStopped(p: Promise<ServerConnection>, signal: AbortSignal): Promise<ServerConnection | undefined> {
+  if (signal.aborted) {
+    p.then((c) => c.close(), () => undefined);
+    return Promise.resolve(undefined);
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      p.then((c) => c.close(), () => undefined);
+      resolve(undefined);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (c) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(c);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
   });
 }

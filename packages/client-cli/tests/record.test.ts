@@ -135,6 +135,22 @@ describe('edgecam record', () => {
     await waitFor(() => Buffer.concat(silent.received[0]!).toString() === '3q', 'the stop command');
   });
 
+  it('on Ctrl-C while still connecting, exits 130 at once instead of waiting for --timeout', async () => {
+    const silent = await startScriptedServer(() => undefined);
+    cleanups.push(() => silent.close());
+    const cwd = tempDir();
+    const run = spawnCli(['--port', String(silent.port), '--protocol', 'v2', '--timeout', '60', 'record'], { cwd });
+    // The v2 opening has arrived: the CLI now waits for a WELCOME that will not come.
+    await waitFor(() => (silent.received[0]?.length ?? 0) > 0, 'the v2 opening');
+    const interruptedAt = performance.now();
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toBe('edgecam: interrupted before the first frame; nothing was saved\n');
+    expect(performance.now() - interruptedAt).toBeLessThan(10_000);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
   it('counts the frames a v2 server skipped (sequence gaps) as dropped', async () => {
     const v2 = await startFakeV2Server({ frames: testFrames(), seqGap: 1 });
     cleanups.push(() => v2.close());
