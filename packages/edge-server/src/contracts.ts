@@ -4,7 +4,8 @@
 import type { Observable } from 'rxjs';
 import type { CapturedFrame } from '@edgecam/protocol';
 
-export type SourceKind = 'testsrc' | 'v4l2' | 'file' | 'stdin';
+/** custom: a FrameSource handed to startEdgeServer by code (StartOptions.source). */
+export type SourceKind = 'testsrc' | 'v4l2' | 'file' | 'stdin' | 'custom';
 
 /** idle: nobody is watching, no ffmpeg runs. restarting: the source died and waits to retry. */
 export type SourceState = 'idle' | 'starting' | 'running' | 'restarting';

@@ -4,6 +4,7 @@ export { parseCommandLine, ConfigError, DEFAULT_CONFIG, LOG_LEVELS, type EdgeSer
 export { resolveFfmpeg, type FfmpegVia, type ResolvedFfmpeg } from './ffmpeg.js';
 export { EdgeServerError, type EdgeServerErrorCode } from './errors.js';
 export { parseSourceSpec, formatSourceSpec, type SourceSpec } from './sources/source-spec.js';
+export type { FrameSource, SourceEvent } from './sources/source.js';
 export type {
   ClientHandle,
   ClientMode,

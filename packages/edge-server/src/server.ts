@@ -13,6 +13,7 @@ import { createLogger } from './logger.js';
 import { createServerMetrics, type EdgeServerMetrics } from './metrics.js';
 import { createSource } from './sources/create-source.js';
 import type { SupervisorTuning } from './sources/ffmpeg-source.js';
+import type { FrameSource } from './sources/source.js';
 import { formatSourceSpec } from './sources/source-spec.js';
 import { EdgeTcpServer } from './tcp-server.js';
 import { SERVER_NAME, VERSION } from './version.js';
@@ -29,13 +30,18 @@ export interface StartOptions {
   statsIntervalMs?: number;
   /** The source can never deliver again (stdin closed). The CLI shuts down. */
   onSourceEnded?: (err: Error) => void;
+  /**
+   * Captures from this source instead of the one config.source names (no ffmpeg is resolved).
+   * For code that brings its own frames: the benchmarks feed pre-encoded JPEGs this way.
+   */
+  source?: FrameSource;
 }
 
 export interface RunningEdgeServer {
   tcpPort: number;
   /** null with --no-http. */
   httpPort: number | null;
-  /** null for the stdin source, which needs none. */
+  /** null for the stdin source and a source given in StartOptions, which need none. */
   ffmpeg: ResolvedFfmpeg | null;
   hub: SharedFrameHub;
   registry: ClientRegistry;
@@ -67,23 +73,25 @@ function closeHttp(server: HttpServer): Promise<void> {
 
 export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptions = {}): Promise<RunningEdgeServer> {
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const spec = formatSourceSpec(config.source);
-  const ffmpeg = config.source.kind === 'stdin' ? null : (opts.ffmpeg ?? resolveFfmpeg());
+  const spec = opts.source ? opts.source.spec : formatSourceSpec(config.source);
+  const ffmpeg = opts.source || config.source.kind === 'stdin' ? null : (opts.ffmpeg ?? resolveFfmpeg());
   if (ffmpeg) logger.info({ ffmpeg: ffmpeg.path, via: ffmpeg.via }, `using ffmpeg from ${ffmpeg.via}`);
 
   const metrics = createServerMetrics();
   const registry = createClientRegistry(metrics);
-  const source = createSource({
-    source: config.source,
-    width: config.width,
-    height: config.height,
-    fps: config.fps,
-    quality: config.quality,
-    logger,
-    ffmpeg: ffmpeg ?? undefined,
-    stdin: opts.stdin,
-    supervisor: opts.supervisor,
-  });
+  const source =
+    opts.source ??
+    createSource({
+      source: config.source,
+      width: config.width,
+      height: config.height,
+      fps: config.fps,
+      quality: config.quality,
+      logger,
+      ffmpeg: ffmpeg ?? undefined,
+      stdin: opts.stdin,
+      supervisor: opts.supervisor,
+    });
   const hub = new SharedFrameHub(source, {
     logger,
     idleStopMs: config.idleStopSeconds * 1000,

@@ -1,0 +1,85 @@
+// StartOptions.source: code can bring its own frames (the benchmarks feed pre-encoded JPEGs this
+// way) and the server serves them exactly like a captured source, without resolving ffmpeg.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Observable } from 'rxjs';
+import type { FrameSource, SourceEvent } from '../src/index.js';
+import { startTestServer, type TestServer } from './support/server.js';
+import { LegacyClient, V2Client } from './support/clients.js';
+import { testPatternJpegs } from './support/jpegs.js';
+import { waitUntil } from './support/wait.js';
+
+let jpegs: Buffer[];
+beforeAll(async () => {
+  jpegs = await testPatternJpegs(96, 64, 3);
+});
+
+/** Emits its JPEGs in turn every `everyMs` while subscribed, with increasing seq and times. */
+class MemorySource implements FrameSource {
+  readonly kind = 'custom' as const;
+  readonly spec = 'memory:test';
+  readonly width = 96;
+  readonly height = 64;
+  readonly fps = 50;
+  subscribed = 0;
+  unsubscribed = 0;
+  seq = 0;
+  constructor(private readonly frames: Buffer[]) {}
+  capture(): Observable<SourceEvent> {
+    return new Observable<SourceEvent>((sub) => {
+      this.subscribed++;
+      sub.next({ type: 'state', state: 'running' });
+      const timer = setInterval(() => {
+        this.seq++;
+        const jpeg = this.frames[(this.seq - 1) % this.frames.length] as Buffer;
+        sub.next({ type: 'frame', frame: { seq: this.seq, captureTimeUs: 1_700_000_000_000_000 + this.seq * 20_000, jpeg } });
+      }, 20);
+      return () => {
+        this.unsubscribed++;
+        clearInterval(timer);
+      };
+    });
+  }
+  settled(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+let server: TestServer | null = null;
+afterEach(async () => {
+  await server?.close();
+  server = null;
+});
+
+describe('a source given in StartOptions', () => {
+  it('is served to a v2 client with its own sequence numbers, capture times and JPEG bytes', async () => {
+    const source = new MemorySource(jpegs);
+    // A file source that does not exist: proves config.source is not used when a source is given.
+    server = await startTestServer({ source: { kind: 'file', path: '/nonexistent/edgecam.mp4' } }, { source });
+    expect(server.ffmpeg).toBeNull();
+    const client = await V2Client.connect(server.tcpPort);
+    const [welcome] = await client.waitFor('welcome');
+    expect(welcome?.welcome).toMatchObject({ width: 96, height: 64, fps: 50 });
+    client.command('3');
+    const frames = await client.waitFor('frame', 5);
+    for (const f of frames) {
+      expect(f.captureTimeUs).toBe(1_700_000_000_000_000 + f.seq * 20_000);
+      expect(f.jpeg.equals(jpegs[(f.seq - 1) % jpegs.length] as Buffer)).toBe(true);
+    }
+    const seqs = frames.map((f) => f.seq);
+    expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+    expect(server.hub.info()).toMatchObject({ kind: 'custom', spec: 'memory:test', width: 96, height: 64 });
+    client.close();
+  });
+
+  it('is started by the first client and stopped after the last one leaves, like a capture', async () => {
+    const source = new MemorySource(jpegs);
+    server = await startTestServer({ idleStopSeconds: 0.1 }, { source });
+    expect(source.subscribed).toBe(0);
+    const client = await LegacyClient.connect(server.tcpPort);
+    client.write('3');
+    await client.waitForFrames(3);
+    expect(source.subscribed).toBe(1);
+    client.close();
+    await waitUntil(() => source.unsubscribed === 1, 5000, 'the idle stop to unsubscribe the source');
+  });
+});
