@@ -28,6 +28,13 @@ export interface EdgeServerConfig {
   logLevel: LogLevel;
   /** v2 clients must send HELLO within this many seconds. */
   helloTimeoutSeconds: number;
+  /**
+   * TCP connections that have not sent their first byte yet, at most; the oldest is closed to
+   * admit a new one, so a flood of silent connections cannot lock real clients out.
+   */
+  maxPending: number;
+  /** A legacy (or not yet identified) connection silent this long while not receiving frames is closed; 0: never. */
+  idleTimeoutSeconds: number;
 }
 
 export const DEFAULT_CONFIG: EdgeServerConfig = {
@@ -44,6 +51,8 @@ export const DEFAULT_CONFIG: EdgeServerConfig = {
   maxClients: 0,
   logLevel: 'info',
   helloTimeoutSeconds: 5,
+  maxPending: 64,
+  idleTimeoutSeconds: 600,
 };
 
 export class ConfigError extends EdgeServerError {
@@ -139,6 +148,18 @@ const fields = {
     expect: 'a number of seconds above 0, up to 3600',
     schema: decimal(0, 3600, true),
   },
+  maxPending: {
+    flag: '--max-pending',
+    env: 'EDGECAM_MAX_PENDING',
+    expect: 'an integer from 1 to 100000',
+    schema: integer(1, 100_000),
+  },
+  idleTimeout: {
+    flag: '--idle-timeout',
+    env: 'EDGECAM_IDLE_TIMEOUT',
+    expect: 'a number of seconds from 0 (never) to 86400',
+    schema: decimal(0, 86400),
+  },
 } satisfies Record<string, Field<unknown>>;
 
 type Fields = typeof fields;
@@ -180,6 +201,11 @@ function buildProgram(version: string): Command {
     .option('--always-on', `capture even with no viewers (${fields.alwaysOn.env}=on)`)
     .option('--max-clients <n>', `clients allowed per protocol, 0 for no limit (${fields.maxClients.env}, default 0)`)
     .option('--hello-timeout <seconds>', `v2 clients must say HELLO within this time (${fields.helloTimeout.env}, default ${d.helloTimeoutSeconds})`)
+    .option('--max-pending <n>', `connections allowed before their first byte (${fields.maxPending.env}, default ${d.maxPending})`)
+    .option(
+      '--idle-timeout <seconds>',
+      `close a legacy connection silent this long while not streaming, 0 never (${fields.idleTimeout.env}, default ${d.idleTimeoutSeconds})`,
+    )
     .option('--log-level <level>', `${LOG_LEVELS.join('|')} (${fields.logLevel.env}, default ${d.logLevel})`)
     .allowExcessArguments(false)
     .exitOverride();
@@ -222,6 +248,8 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     maxClients: 'maxClients',
     logLevel: 'logLevel',
     helloTimeout: 'helloTimeout',
+    maxPending: 'maxPending',
+    idleTimeout: 'idleTimeout',
   };
   for (const key of Object.keys(fields) as (keyof Fields)[]) {
     const name = flagKeys[key];
@@ -251,6 +279,8 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     maxClients: validate(raw, 'maxClients') ?? d.maxClients,
     logLevel: validate(raw, 'logLevel') ?? d.logLevel,
     helloTimeoutSeconds: validate(raw, 'helloTimeout') ?? d.helloTimeoutSeconds,
+    maxPending: validate(raw, 'maxPending') ?? d.maxPending,
+    idleTimeoutSeconds: validate(raw, 'idleTimeout') ?? d.idleTimeoutSeconds,
   };
   return { config };
 }

@@ -27,10 +27,12 @@ describe('command line and environment', () => {
     const c = config([
       '--host', '127.0.0.1', '--port', '7000', '--http-port', '9000', '--source', 'v4l2:/dev/video1', '--size', '1280x720',
       '--fps', '29.97', '--quality', '90', '--idle-stop', '2.5', '--max-clients', '4', '--log-level', 'debug', '--hello-timeout', '0.5',
+      '--max-pending', '8', '--idle-timeout', '90',
     ]);
     expect(c).toEqual({
       host: '127.0.0.1', port: 7000, httpPort: 9000, source: { kind: 'v4l2', device: '/dev/video1' }, width: 1280, height: 720,
       fps: 29.97, quality: 90, idleStopSeconds: 2.5, alwaysOn: false, maxClients: 4, logLevel: 'debug', helloTimeoutSeconds: 0.5,
+      maxPending: 8, idleTimeoutSeconds: 90,
     });
   });
 
@@ -38,11 +40,12 @@ describe('command line and environment', () => {
     const c = config([], {
       EDGECAM_HOST: '::1', EDGECAM_PORT: '1', EDGECAM_HTTP: 'off', EDGECAM_SOURCE: 'file:/tmp/a b.avi', EDGECAM_SIZE: '320x240',
       EDGECAM_FPS: '5', EDGECAM_QUALITY: '1', EDGECAM_ALWAYS_ON: 'yes', EDGECAM_MAX_CLIENTS: '0', EDGECAM_LOG_LEVEL: 'warn',
-      EDGECAM_IDLE_STOP: '0', EDGECAM_HELLO_TIMEOUT: '3',
+      EDGECAM_IDLE_STOP: '0', EDGECAM_HELLO_TIMEOUT: '3', EDGECAM_MAX_PENDING: '1', EDGECAM_IDLE_TIMEOUT: '0',
     });
     expect(c).toEqual({
       host: '::1', port: 1, httpPort: null, source: { kind: 'file', path: '/tmp/a b.avi' }, width: 320, height: 240, fps: 5,
       quality: 1, idleStopSeconds: 0, alwaysOn: true, maxClients: 0, logLevel: 'warn', helloTimeoutSeconds: 3,
+      maxPending: 1, idleTimeoutSeconds: 0,
     });
   });
 
@@ -65,6 +68,8 @@ describe('command line and environment', () => {
     expect(refusal(['--log-level', 'loud'])).toMatch(/^--log-level: expected fatal, error, warn, info, debug, trace, silent/);
     expect(refusal(['--source', 'v4l2:video0'])).toMatch(/^--source: /);
     expect(refusal(['--hello-timeout', '0'])).toMatch(/^--hello-timeout: /);
+    expect(refusal(['--max-pending', '0'])).toBe('--max-pending: expected an integer from 1 to 100000, got "0"');
+    expect(refusal(['--idle-timeout', '-5'])).toMatch(/^--idle-timeout: expected a number of seconds from 0 \(never\) to 86400/);
   });
 
   it('names the variable (and its flag) when the bad value came from the environment', () => {
@@ -83,7 +88,7 @@ describe('command line and environment', () => {
     expect(parseCommandLine(['--always-on', '--idle-stop', '1'], {})).toMatchObject({ exitCode: 2 });
     const help = parseCommandLine(['--help'], {});
     expect(help).toMatchObject({ exitCode: 0 });
-    for (const flag of ['--host', '--port', '--http-port', '--no-http', '--source', '--size', '--fps', '--quality', '--idle-stop', '--always-on', '--max-clients', '--log-level']) {
+    for (const flag of ['--host', '--port', '--http-port', '--no-http', '--source', '--size', '--fps', '--quality', '--idle-stop', '--always-on', '--max-clients', '--log-level', '--max-pending', '--idle-timeout']) {
       expect('output' in help && help.output).toContain(flag);
     }
   });
