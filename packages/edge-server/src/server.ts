@@ -107,6 +107,8 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
     port: config.port,
     maxClients: config.maxClients,
     helloTimeoutMs: config.helloTimeoutSeconds * 1000,
+    maxPending: config.maxPending,
+    idleTimeoutMs: config.idleTimeoutSeconds * 1000,
     statsIntervalMs: opts.statsIntervalMs,
     welcome: () => {
       const info = hub.info();

@@ -118,6 +118,8 @@ export class ClientSession {
   /** A byte that is no command: logged (loudly only the first time) and skipped. */
   unknown(byte: number): void {
     this.counters.unknownBytes++;
+    // Garbage can arrive by the kilobyte: build the log fields only when they will be written.
+    if (this.counters.unknownBytes > 1 && !this.log.isLevelEnabled('debug')) return;
     const fields = { byte: `0x${byte.toString(16).padStart(2, '0')}`, unknownBytes: this.counters.unknownBytes };
     if (this.counters.unknownBytes === 1) this.log.warn(fields, 'unknown command byte skipped');
     else this.log.debug(fields, 'unknown command byte skipped');

@@ -34,6 +34,8 @@ export interface ConnectionOptions {
   maxClients: number;
   welcome: () => Welcome;
   statsIntervalMs?: number;
+  /** The first byte arrived: the connection is no longer pending. */
+  onFirstByte?: () => void;
 }
 
 const legacyEncoder: FrameEncoder = (f) => encodeFrame(f.jpeg);
@@ -45,6 +47,9 @@ const v2Encoder: FrameEncoder = (f) => encodeFrameMessage(f.seq % 0x1_0000_0000,
 const CONTROL_BACKLOG_BYTES = 64 * 1024;
 // How long a closing connection may take to flush before it is destroyed.
 const CLOSE_GRACE_MS = 2000;
+// A legacy peer that has sent this many bytes that are no command is not a camera client (the
+// seed's client sends nothing else): it is closed rather than parsed forever.
+export const MAX_UNKNOWN_BYTES = 1024;
 
 /** `ECAM` followed by some version byte: a v2-style client, even if not our version. */
 function startsLikeV2(head: Uint8Array): boolean {
@@ -65,6 +70,7 @@ export class TcpConnection {
   private lastFrameBytes = 0;
   private handleId = 0;
   private closing = false;
+  private lastInputAt = performance.now();
   /** Resolves once the socket is closed. */
   readonly closed: Promise<void>;
 
@@ -76,6 +82,7 @@ export class TcpConnection {
     this.socket.setKeepAlive(true, 30_000);
     this.closed = new Promise((resolve) => this.socket.once('close', () => resolve()));
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // ECONNRESET, EPIPE and writes after the peer vanished land here; 'close' follows and ends the session.
     this.socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
     this.socket.once('close', () => this.onClose());
     this.log.debug('connected');
@@ -91,6 +98,30 @@ export class TcpConnection {
     return this.session ? this.handleId : undefined;
   }
 
+  /**
+   * How long this connection has been silent while owed nothing: not yet identified, or a legacy
+   * session that is neither streaming nor waiting for a single frame. 0 when it is not idle.
+   */
+  idleSince(now: number): number {
+    if (this.closing) return 0;
+    const idle = this.protocol === null ? this.head.length === 0 : this.protocol === 'legacy' && this.session?.mode === 'idle';
+    return idle ? now - this.lastInputAt : 0;
+  }
+
+  /** Closes an idle connection (see idleSince). */
+  closeIdle(timeoutMs: number): void {
+    this.log.info({ idleTimeoutMs: timeoutMs, identified: this.protocol !== null }, 'connection idle too long; closing');
+    this.close();
+  }
+
+  /** Closes at once, nothing flushed (a silent connection evicted under a flood). */
+  destroy(): void {
+    this.closing = true;
+    this.session?.close();
+    this.clearHelloTimer();
+    this.socket.destroy();
+  }
+
   /** Ends the connection politely: queued bytes are flushed, then it is destroyed if the peer stalls. */
   close(): void {
     if (this.closing) return;
@@ -103,8 +134,10 @@ export class TcpConnection {
 
   private onData(chunk: Buffer): void {
     if (this.closing) return;
+    this.lastInputAt = performance.now();
     try {
       if (this.protocol === null) {
+        if (this.head.length === 0) this.o.onFirstByte?.();
         this.detect(chunk);
       } else if (this.protocol === 'legacy') {
         this.legacyDecoder?.push(chunk, (e) => this.onLegacy(e));
@@ -200,9 +233,16 @@ export class TcpConnection {
   }
 
   private onLegacy(e: CommandEvent): void {
-    if (!this.session) return;
-    if (e.kind === 'command') this.session.command(e.command);
-    else this.session.unknown(e.byte);
+    if (!this.session || this.closing) return;
+    if (e.kind === 'command') {
+      this.session.command(e.command);
+      return;
+    }
+    this.session.unknown(e.byte);
+    if (this.session.counters.unknownBytes > MAX_UNKNOWN_BYTES && !this.closing) {
+      this.log.warn({ unknownBytes: this.session.counters.unknownBytes }, 'client sends bytes that are no commands; closing');
+      this.destroy();
+    }
   }
 
   private startV2(rest: Buffer): void {
@@ -294,9 +334,11 @@ export class TcpConnection {
   private onClose(): void {
     this.clearHelloTimer();
     this.session?.close();
-    this.log.info(
-      this.session ? { framesSent: this.session.counters.framesSent, dropped: this.session.counters.dropped } : {},
-      'client disconnected',
-    );
+    // A connection that never became a client (a port scan, a flood) is not worth an info line.
+    if (!this.session) {
+      this.log.debug('disconnected before a session opened');
+      return;
+    }
+    this.log.info({ framesSent: this.session.counters.framesSent, dropped: this.session.counters.dropped }, 'client disconnected');
   }
 }

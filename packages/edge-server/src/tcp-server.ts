@@ -1,4 +1,7 @@
 // The TCP listener: legacy and v2 clients on one port, each connection its own session.
+// It also keeps hostile or dead peers from piling up: connections that have not sent their first
+// byte are limited (the oldest is closed to admit a new one, so a flood of silent connections
+// cannot lock real clients out), and idle legacy connections that stay silent are swept.
 import { createServer, type Server } from 'node:net';
 import type { Logger } from 'pino';
 import type { Welcome } from '@edgecam/protocol';
@@ -16,17 +19,39 @@ export interface TcpServerOptions {
   helloTimeoutMs: number;
   welcome: () => Welcome;
   statsIntervalMs?: number;
+  /** Connections that have not sent a byte yet, at most. Default 64. */
+  maxPending?: number;
+  /** A legacy or unidentified connection that receives no frames and sends nothing this long is closed; 0: never. Default 600 s. */
+  idleTimeoutMs?: number;
 }
+
+const DEFAULT_MAX_PENDING = 64;
+const DEFAULT_IDLE_TIMEOUT_MS = 600_000;
+// Under a flood, one warning per this interval says how many silent connections were closed.
+const EVICTION_LOG_INTERVAL_MS = 5000;
 
 export class EdgeTcpServer {
   private readonly o: TcpServerOptions;
   private readonly server: Server;
   private readonly connections = new Set<TcpConnection>();
+  /** Connections without their first byte, oldest first (a Set keeps insertion order). */
+  private readonly pending = new Set<TcpConnection>();
+  private readonly log: Logger;
+  private readonly maxPending: number;
+  private readonly idleTimeoutMs: number;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private evicted = 0;
+  private evictedLogged = 0;
+  private evictionLoggedAt = Number.NEGATIVE_INFINITY;
 
   constructor(o: TcpServerOptions) {
     this.o = o;
     const log = o.logger.child({ component: 'tcp' });
+    this.log = log;
+    this.maxPending = o.maxPending ?? DEFAULT_MAX_PENDING;
+    this.idleTimeoutMs = o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     this.server = createServer((socket) => {
+      if (this.pending.size >= this.maxPending) this.evictOldestPending();
       const conn = new TcpConnection({
         socket,
         hub: o.hub,
@@ -36,9 +61,14 @@ export class EdgeTcpServer {
         maxClients: o.maxClients,
         welcome: o.welcome,
         statsIntervalMs: o.statsIntervalMs,
+        onFirstByte: () => this.pending.delete(conn),
       });
       this.connections.add(conn);
-      void conn.closed.then(() => this.connections.delete(conn));
+      this.pending.add(conn);
+      void conn.closed.then(() => {
+        this.connections.delete(conn);
+        this.pending.delete(conn);
+      });
     });
     this.server.on('error', (err) => log.error({ err: err.message }, 'tcp server error'));
   }
@@ -46,6 +76,16 @@ export class EdgeTcpServer {
   /** Open connections, detected or not. */
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** Open connections that have not sent a byte yet. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Silent connections closed to make room under --max-pending, since start. */
+  get evictedCount(): number {
+    return this.evicted;
   }
 
   /** What each open connection has queued in user space, by client id (0 before its session opens). */
@@ -60,6 +100,7 @@ export class EdgeTcpServer {
       this.server.once('error', onError);
       this.server.listen(this.o.port, this.o.host, () => {
         this.server.off('error', onError);
+        this.startSweep();
         const address = this.server.address();
         resolve(typeof address === 'object' && address ? address.port : this.o.port);
       });
@@ -68,9 +109,41 @@ export class EdgeTcpServer {
 
   /** Stops accepting, closes every session, and resolves once every socket is closed. */
   async close(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
     const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const conn of this.connections) conn.close();
     await Promise.all([...this.connections].map((c) => c.closed));
     await stopped;
+  }
+
+  private evictOldestPending(): void {
+    const oldest = this.pending.values().next().value;
+    if (!oldest) return;
+    this.pending.delete(oldest);
+    oldest.destroy();
+    this.evicted++;
+    const now = performance.now();
+    if (now - this.evictionLoggedAt >= EVICTION_LOG_INTERVAL_MS) {
+      this.log.warn(
+        { maxPending: this.maxPending, closed: this.evicted - this.evictedLogged, closedTotal: this.evicted },
+        'too many connections that sent nothing; closed the oldest',
+      );
+      this.evictionLoggedAt = now;
+      this.evictedLogged = this.evicted;
+    }
+  }
+
+  /** Closes connections idle past the idle timeout, checked a few times per timeout (at most once a second). */
+  private startSweep(): void {
+    if (this.idleTimeoutMs <= 0 || this.sweepTimer) return;
+    const every = Math.max(50, Math.min(1000, this.idleTimeoutMs / 4));
+    this.sweepTimer = setInterval(() => {
+      const now = performance.now();
+      for (const conn of this.connections) {
+        if (conn.idleSince(now) >= this.idleTimeoutMs) conn.closeIdle(this.idleTimeoutMs);
+      }
+    }, every);
+    this.sweepTimer.unref();
   }
 }

@@ -1,0 +1,49 @@
+// An in-memory FrameSource (StartOptions.source) that emits the given JPEGs in turn at a fixed
+// rate while subscribed: a camera that costs no CPU, for tests about peers rather than capture.
+import { Observable } from 'rxjs';
+import type { FrameSource, SourceEvent } from '../../src/index.js';
+
+export class PacedSource implements FrameSource {
+  readonly kind = 'custom' as const;
+  readonly spec = 'memory:paced';
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number;
+  /** Frames emitted since construction. */
+  emitted = 0;
+  private seq = 0;
+  private lastTimeUs = 0;
+  private readonly frames: Buffer[];
+
+  constructor(frames: Buffer[], opts: { fps: number; width: number; height: number }) {
+    this.frames = frames;
+    this.fps = opts.fps;
+    this.width = opts.width;
+    this.height = opts.height;
+  }
+
+  capture(): Observable<SourceEvent> {
+    return new Observable<SourceEvent>((sub) => {
+      sub.next({ type: 'state', state: 'running' });
+      const startedAt = performance.now();
+      let sent = 0;
+      // Paced against the clock, not by counting ticks, so a late timer catches up.
+      const timer = setInterval(() => {
+        const due = Math.floor(((performance.now() - startedAt) * this.fps) / 1000);
+        while (sent < due) {
+          sent++;
+          this.seq++;
+          this.emitted++;
+          const jpeg = this.frames[(this.seq - 1) % this.frames.length] as Buffer;
+          this.lastTimeUs = Math.max(Date.now() * 1000, this.lastTimeUs + 1);
+          sub.next({ type: 'frame', frame: { seq: this.seq, captureTimeUs: this.lastTimeUs, jpeg } });
+        }
+      }, Math.max(1, Math.floor(1000 / this.fps / 2)));
+      return () => clearInterval(timer);
+    });
+  }
+
+  settled(): Promise<void> {
+    return Promise.resolve();
+  }
+}
