@@ -9,6 +9,11 @@ export interface BannerInput {
   source: string;
   ffmpeg: ResolvedFfmpeg | null;
   version: string;
+  /** Present when TCP and HTTP are served over TLS. */
+  tls?: { fingerprint256: string; certPath: string; origin: 'files' | 'created' | 'reused' } | null;
+  /** A token is required. */
+  tokenRequired?: boolean;
+  allowLegacy?: boolean;
 }
 
 /** Addresses a client on the LAN can use: the host itself, or every IPv4 address for a wildcard. */
@@ -24,9 +29,27 @@ export function connectHosts(host: string): string[] {
 export function bannerLines(b: BannerInput): string[] {
   const hosts = connectHosts(b.host);
   const lines = [`edgecam-server ${b.version}: ${b.source}`];
-  lines.push(`  TCP  (edgecam, seed clients): ${hosts.map((h) => `tcp://${h}:${b.tcpPort}`).join('  ')}`);
-  if (b.httpPort !== null) lines.push(`  HTTP (browser, VLC, ffmpeg): ${hosts.map((h) => `http://${h}:${b.httpPort}/`).join('  ')}`);
+  const tcp = b.tls ? 'tls' : 'tcp';
+  const http = b.tls ? 'https' : 'http';
+  lines.push(`  TCP  (edgecam, seed clients): ${hosts.map((h) => `${tcp}://${h}:${b.tcpPort}`).join('  ')}`);
+  if (b.httpPort !== null) lines.push(`  HTTP (browser, VLC, ffmpeg): ${hosts.map((h) => `${http}://${h}:${b.httpPort}/`).join('  ')}`);
   else lines.push('  HTTP: off (--no-http)');
+  if (b.tls) {
+    const made = b.tls.origin === 'created' ? 'self-signed, made now' : b.tls.origin === 'reused' ? 'self-signed' : 'from --tls-cert';
+    lines.push(`  TLS: ${b.tls.certPath} (${made})`);
+    lines.push(`  TLS fingerprint (SHA-256): ${b.tls.fingerprint256}`);
+  } else {
+    lines.push('  TLS: off (traffic and tokens cross the network in clear; see --tls-self-signed)');
+  }
+  if (b.tokenRequired) {
+    lines.push(
+      b.allowLegacy
+        ? '  Access: token required (v2, HTTP); legacy clients can connect without a token (--allow-legacy)'
+        : '  Access: token required (v2, HTTP); legacy clients refused (they cannot send a token; --allow-legacy lets them in)',
+    );
+  } else {
+    lines.push('  Access: open to anyone who can reach these ports (no --token)');
+  }
   lines.push(b.ffmpeg ? `  ffmpeg: ${b.ffmpeg.path} (via ${b.ffmpeg.via})` : '  ffmpeg: not used (frames come from standard input)');
   return lines;
 }

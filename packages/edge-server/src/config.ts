@@ -1,6 +1,9 @@
 // Command line and EDGECAM_* environment, validated with zod. A flag beats its variable, which
 // beats the default. Every bad value is refused with one sentence naming the flag (and the
 // variable, when the value came from there) and what is allowed.
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
 import { EdgeServerError } from './errors.js';
@@ -35,6 +38,24 @@ export interface EdgeServerConfig {
   maxPending: number;
   /** A legacy (or not yet identified) connection silent this long while not receiving frames is closed; 0: never. */
   idleTimeoutSeconds: number;
+  /** Clients must present this (v2 HELLO, HTTP); null: anyone who can reach the server gets in. */
+  token: string | null;
+  /** With a token set, still let legacy clients in (they cannot present one). */
+  allowLegacy: boolean;
+  /** PEM files for TLS (both or neither). */
+  tlsCert: string | null;
+  tlsKey: string | null;
+  /** Make (once) and use a self-signed certificate kept in tlsDir. */
+  tlsSelfSigned: boolean;
+  tlsDir: string;
+  /** HTTP requests per second per address, for everything but the stream; 0: no limit. */
+  httpRateLimit: number;
+}
+
+/** Where --tls-self-signed keeps its key and certificate unless --tls-dir says otherwise. */
+export function defaultTlsDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CONFIG_HOME && isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : join(homedir(), '.config');
+  return join(base, 'edgecam');
 }
 
 export const DEFAULT_CONFIG: EdgeServerConfig = {
@@ -53,7 +74,20 @@ export const DEFAULT_CONFIG: EdgeServerConfig = {
   helloTimeoutSeconds: 5,
   maxPending: 64,
   idleTimeoutSeconds: 600,
+  token: null,
+  allowLegacy: false,
+  tlsCert: null,
+  tlsKey: null,
+  tlsSelfSigned: false,
+  tlsDir: defaultTlsDir(),
+  httpRateLimit: 10,
 };
+
+/** What a token may be: what fits a Bearer header, a URL and a HELLO without surprises. */
+export const TOKEN_PATTERN = /^[\x21-\x7e]{1,512}$/;
+const TOKEN_EXPECT = '1 to 512 printable ASCII characters, no spaces';
+/** Shorter tokens work, but are guessable enough to warn about. */
+export const SHORT_TOKEN_LENGTH = 12;
 
 export class ConfigError extends EdgeServerError {
   constructor(message: string) {
@@ -160,6 +194,24 @@ const fields = {
     expect: 'a number of seconds from 0 (never) to 86400',
     schema: decimal(0, 86400),
   },
+  token: { flag: '--token', env: 'EDGECAM_TOKEN', expect: TOKEN_EXPECT, schema: z.string().regex(TOKEN_PATTERN) },
+  tokenFile: { flag: '--token-file', env: 'EDGECAM_TOKEN_FILE', expect: 'a file name', schema: z.string().min(1) },
+  allowLegacy: { flag: '--allow-legacy', env: 'EDGECAM_ALLOW_LEGACY', expect: 'on or off (1/0, true/false, yes/no)', schema: boolean },
+  tlsCert: { flag: '--tls-cert', env: 'EDGECAM_TLS_CERT', expect: 'a PEM certificate file', schema: z.string().min(1) },
+  tlsKey: { flag: '--tls-key', env: 'EDGECAM_TLS_KEY', expect: 'a PEM private key file', schema: z.string().min(1) },
+  tlsSelfSigned: {
+    flag: '--tls-self-signed',
+    env: 'EDGECAM_TLS_SELF_SIGNED',
+    expect: 'on or off (1/0, true/false, yes/no)',
+    schema: boolean,
+  },
+  tlsDir: { flag: '--tls-dir', env: 'EDGECAM_TLS_DIR', expect: 'a directory', schema: z.string().min(1) },
+  httpRateLimit: {
+    flag: '--http-rate-limit',
+    env: 'EDGECAM_HTTP_RATE_LIMIT',
+    expect: 'a number of requests per second from 0 (no limit) to 100000',
+    schema: decimal(0, 100_000),
+  },
 } satisfies Record<string, Field<unknown>>;
 
 type Fields = typeof fields;
@@ -206,6 +258,22 @@ function buildProgram(version: string): Command {
       '--idle-timeout <seconds>',
       `close a legacy connection silent this long while not streaming, 0 never (${fields.idleTimeout.env}, default ${d.idleTimeoutSeconds})`,
     )
+    .addOption(new Option('--token <secret>', `clients must present this token (${fields.token.env})`).conflicts('tokenFile'))
+    .option('--token-file <path>', `read the token from this file (${fields.tokenFile.env})`)
+    .option('--allow-legacy', `with a token, still let legacy clients in without one (${fields.allowLegacy.env}=on)`)
+    .option('--tls-cert <path>', `PEM certificate: TCP over TLS, HTTP over HTTPS (${fields.tlsCert.env}); needs --tls-key`)
+    .option('--tls-key <path>', `PEM private key of --tls-cert (${fields.tlsKey.env})`)
+    .addOption(
+      new Option(
+        '--tls-self-signed',
+        `make a self-signed certificate on first start, keep it in --tls-dir, use it for TLS (${fields.tlsSelfSigned.env}=on)`,
+      ).conflicts(['tlsCert', 'tlsKey']),
+    )
+    .option('--tls-dir <dir>', `where --tls-self-signed keeps its files (${fields.tlsDir.env}, default ${d.tlsDir})`)
+    .option(
+      '--http-rate-limit <n>',
+      `HTTP requests per second per address, except the stream, 0 for no limit (${fields.httpRateLimit.env}, default ${d.httpRateLimit})`,
+    )
     .option('--log-level <level>', `${LOG_LEVELS.join('|')} (${fields.logLevel.env}, default ${d.logLevel})`)
     .allowExcessArguments(false)
     .exitOverride();
@@ -250,6 +318,14 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     helloTimeout: 'helloTimeout',
     maxPending: 'maxPending',
     idleTimeout: 'idleTimeout',
+    token: 'token',
+    tokenFile: 'tokenFile',
+    allowLegacy: 'allowLegacy',
+    tlsCert: 'tlsCert',
+    tlsKey: 'tlsKey',
+    tlsSelfSigned: 'tlsSelfSigned',
+    tlsDir: 'tlsDir',
+    httpRateLimit: 'httpRateLimit',
   };
   for (const key of Object.keys(fields) as (keyof Fields)[]) {
     const name = flagKeys[key];
@@ -281,6 +357,64 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     helloTimeoutSeconds: validate(raw, 'helloTimeout') ?? d.helloTimeoutSeconds,
     maxPending: validate(raw, 'maxPending') ?? d.maxPending,
     idleTimeoutSeconds: validate(raw, 'idleTimeout') ?? d.idleTimeoutSeconds,
+    token: resolveToken(raw),
+    allowLegacy: validate(raw, 'allowLegacy') ?? d.allowLegacy,
+    ...resolveTls(raw, env),
+    httpRateLimit: validate(raw, 'httpRateLimit') ?? d.httpRateLimit,
   };
   return { config };
+}
+
+/** Where the value came from, as an error names it: the flag, or the variable and its flag. */
+function nameOf(raw: Raw, key: keyof Fields): string {
+  const field: Field<unknown> = fields[key];
+  return raw[key]?.from === 'env' ? `${field.env} (${field.flag})` : field.flag;
+}
+
+/** --token or --token-file (a flag beats a variable); both from the same place is ambiguous. */
+function resolveToken(raw: Raw): string | null {
+  const direct = raw.token;
+  const file = raw.tokenFile;
+  if (direct && file) {
+    if (direct.from === 'flag' && file.from === 'env') return validate(raw, 'token') ?? null;
+    if (direct.from === 'env' && file.from === 'flag') return readTokenFile(raw);
+    throw new ConfigError(`${nameOf(raw, 'token')} and ${nameOf(raw, 'tokenFile')}: give the token one way, not both`);
+  }
+  if (direct) return validate(raw, 'token') ?? null;
+  if (file) return readTokenFile(raw);
+  return null;
+}
+
+function readTokenFile(raw: Raw): string {
+  const path = validate(raw, 'tokenFile') as string;
+  const name = nameOf(raw, 'tokenFile');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
+    throw new ConfigError(`${name}: cannot read ${path}: ${why}`);
+  }
+  // Files written by `echo` or an editor end with a newline that is no part of the token.
+  const token = text.replace(/[\r\n]+$/, '');
+  if (!TOKEN_PATTERN.test(token)) {
+    throw new ConfigError(`${name}: ${path} must hold the token alone, ${TOKEN_EXPECT} (it holds ${token.length} characters)`);
+  }
+  return token;
+}
+
+function resolveTls(raw: Raw, env: NodeJS.ProcessEnv): Pick<EdgeServerConfig, 'tlsCert' | 'tlsKey' | 'tlsSelfSigned' | 'tlsDir'> {
+  const tlsCert = validate(raw, 'tlsCert') ?? null;
+  const tlsKey = validate(raw, 'tlsKey') ?? null;
+  const tlsSelfSigned = validate(raw, 'tlsSelfSigned') ?? false;
+  if ((tlsCert === null) !== (tlsKey === null)) {
+    const given = tlsCert !== null ? nameOf(raw, 'tlsCert') : nameOf(raw, 'tlsKey');
+    const missing = tlsCert !== null ? fields.tlsKey.flag : fields.tlsCert.flag;
+    throw new ConfigError(`${given} needs ${missing} too: TLS takes a certificate and its private key`);
+  }
+  if (tlsSelfSigned && tlsCert !== null) {
+    throw new ConfigError(`${nameOf(raw, 'tlsSelfSigned')} and ${nameOf(raw, 'tlsCert')}: use your own certificate or a self-signed one, not both`);
+  }
+  return { tlsCert, tlsKey, tlsSelfSigned, tlsDir: validate(raw, 'tlsDir') ?? defaultTlsDir(env) };
 }

@@ -90,7 +90,7 @@ describe('GET /', () => {
     expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/);
     const html = await res.text();
     expect(html).toContain('<img id="live" src="stream.mjpg"');
-    expect(html).toContain("fetch('status'");
+    expect(html).toContain("fetch(withToken('status')");
     expect(html).toContain('name="viewport"');
     expect(html).toContain('edgecam-test');
     // No external assets: nothing is loaded from another origin.

@@ -1,8 +1,13 @@
 // The HTTP side of edgecam-server, on plain node:http: the live MJPEG stream, snapshots, a
 // viewer page, status, Prometheus metrics and a health check, all over the one shared capture.
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import type { AccessControl, AccessVerdict } from '../access/access-control.js';
+import { addressKey } from '../access/address-key.js';
+import type { RateLimiter } from '../access/rate-limiter.js';
+import { AUTH_CHALLENGE, presentedTokens, redactUrl } from './http-credentials.js';
 import type { ClientRegistry, FrameHub, ServerMetrics } from '../contracts.js';
 import { parseFpsParam } from './frame-pacer.js';
 import { INDEX_PAGE_CSP, renderIndexPage } from './index-page.js';
@@ -25,6 +30,14 @@ export interface HttpServerDeps {
   stallTimeoutMs?: number;
   /** Overrides HTTP_LIMITS (tests use short timeouts). */
   limits?: Partial<HttpLimits>;
+  /** Checks the token (Bearer, Basic or ?token=) on every endpoint but /healthz. */
+  access?: AccessControl;
+  /** Requests per address for every endpoint but the stream; null or absent: no limit. */
+  rateLimiter?: RateLimiter | null;
+  /** Stream viewers at most (--max-clients); 0 or absent: no limit. */
+  maxClients?: number;
+  /** Serve HTTPS with this key and certificate (PEM). */
+  tls?: { key: string; cert: string } | null;
 }
 
 export interface HttpLimits {
@@ -51,6 +64,12 @@ export const HTTP_LIMITS: Readonly<HttpLimits> = {
   timeoutCheckIntervalMs: 1_000,
 };
 
+/** HTTPS: time for a TLS handshake (node's default of 120 s would let idle sockets pile up). */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+const STREAM_PATH = '/stream.mjpg';
+/** /healthz stays open with a token set: probes rarely carry secrets, and it shows no image. */
+const OPEN_PATHS = new Set(['/healthz']);
+
 const ALLOW = 'GET, HEAD';
 const SNAPSHOT_RETRY_AFTER_SECONDS = 5;
 
@@ -68,8 +87,11 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   const indexPage = renderIndexPage(serverName, version);
 
   const routes: Record<string, Route> = {
-    '/': (_req, res) => {
-      sendBody(res, 200, 'text/html; charset=utf-8', indexPage, {
+    '/': (_req, res, query) => {
+      // A page opened as /?token=… passes the token on to the stream, snapshot and status URLs.
+      const token = deps.access?.required ? query.get('token') : null;
+      const page = token ? renderIndexPage(serverName, version, token) : indexPage;
+      sendBody(res, 200, 'text/html; charset=utf-8', page, {
         'Content-Security-Policy': INDEX_PAGE_CSP,
         'Referrer-Policy': 'no-referrer',
       });
@@ -78,6 +100,13 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     '/stream.mjpg': (req, res, query) => {
       const fps = parseFpsParam(query.get('fps'));
       if ('error' in fps) return sendError(res, 400, 'BAD_REQUEST', fps.error);
+      const maxViewers = deps.maxClients ?? 0;
+      if (maxViewers > 0 && viewers.size >= maxViewers && req.method !== 'HEAD') {
+        log.warn({ peer: peerAddress(req.socket), maxClients: maxViewers }, 'too many stream viewers; refusing');
+        return sendError(res, 503, 'TOO_MANY_CLIENTS', `this server takes at most ${maxViewers} stream viewers`, {
+          'Retry-After': String(SNAPSHOT_RETRY_AFTER_SECONDS),
+        });
+      }
       if (req.method === 'HEAD') {
         // Tells players what they would get without starting the capture.
         res.writeHead(200, { ...BASE_HEADERS, ...NO_STORE, 'Content-Type': STREAM_CONTENT_TYPE });
@@ -146,31 +175,74 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   };
 
   const limits: HttpLimits = { ...HTTP_LIMITS, ...deps.limits };
-  const server = createServer(
-    {
-      maxHeaderSize: limits.maxHeaderSize,
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
-    },
-    (req, res) => {
-      void handle(req, res);
-    },
-  );
+  const serverOptions = {
+    maxHeaderSize: limits.maxHeaderSize,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
+  };
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    void handle(req, res);
+  };
+  const server: Server = deps.tls
+    ? createHttpsServer({ ...serverOptions, key: deps.tls.key, cert: deps.tls.cert, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, listener)
+    : createServer(serverOptions, listener);
   server.maxHeadersCount = limits.maxHeadersCount;
+  if (deps.tls) {
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      log.debug({ err: err.message, code: err.code, peer: peerAddress(socket) }, 'TLS handshake failed');
+    });
+  }
+
+  /** Rate limit and token, before any route runs. Returns false when it has answered already. */
+  function admit(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean {
+    const limiter = deps.rateLimiter;
+    if (limiter && path !== STREAM_PATH) {
+      const waitMs = limiter.take(addressKey(req.socket.remoteAddress), Date.now());
+      if (waitMs > 0) {
+        log.debug({ peer: peerAddress(req.socket), path }, 'rate limited');
+        sendError(res, 429, 'RATE_LIMITED', 'too many requests from your address; slow down', {
+          'Retry-After': String(Math.max(1, Math.ceil(waitMs / 1000))),
+        });
+        return false;
+      }
+    }
+    const access = deps.access;
+    if (!access?.required || OPEN_PATHS.has(path)) return true;
+    const verdict = access.check(
+      { address: req.socket.remoteAddress, port: req.socket.remotePort },
+      presentedTokens(req.headers.authorization, query),
+      'http',
+    );
+    if (verdict.ok) return true;
+    refuse(res, verdict);
+    return false;
+  }
+
+  function refuse(res: ServerResponse, verdict: Exclude<AccessVerdict, { ok: true }>): void {
+    if (verdict.reason === 'throttled') {
+      sendError(res, 429, 'TOO_MANY_FAILURES', verdict.message, {
+        'Retry-After': String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))),
+      });
+      return;
+    }
+    const hint = 'send it as a Bearer token, as the password of Basic authentication, or as ?token=';
+    sendError(res, 401, 'UNAUTHORIZED', `${verdict.message}: ${hint}`, { 'WWW-Authenticate': AUTH_CHALLENGE });
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const rawUrl = req.url ?? '/';
     res.on('finish', () => {
-      log.debug({ method: req.method, url: rawUrl, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'http request');
+      log.debug({ method: req.method, url: redactUrl(rawUrl), status: res.statusCode, ms: Math.round(performance.now() - started) }, 'http request');
     });
     try {
       // Split by hand rather than `new URL(req.url, base)`: that reads `//host/x` as a host.
       const queryAt = rawUrl.indexOf('?');
       const path = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
       const query = new URLSearchParams(queryAt === -1 ? '' : rawUrl.slice(queryAt + 1));
+      if (!admit(req, res, path, query)) return;
       const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
       if (!route) return sendError(res, 404, 'NOT_FOUND', `no such path: ${path.slice(0, 200)}`);
       if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -179,7 +251,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       await route(req, res, query);
     } catch (err) {
       // Logged in full here; the client only learns that it failed.
-      log.error({ err, method: req.method, url: rawUrl }, 'http handler failed');
+      log.error({ err, method: req.method, url: redactUrl(rawUrl) }, 'http handler failed');
       if (!res.headersSent) sendError(res, 500, 'INTERNAL', 'internal error');
       else res.destroy();
     }

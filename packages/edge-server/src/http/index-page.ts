@@ -24,17 +24,21 @@ const SCRIPT = `
 (() => {
   const $ = (id) => document.getElementById(id);
   const img = $('live');
+  // A page opened as /?token=… (for a browser that cannot do Basic authentication) passes the
+  // token on to every URL it fetches; the server has already put it into the links.
+  const token = new URLSearchParams(location.search).get('token');
+  const withToken = (url) => token ? url + (url.includes('?') ? '&' : '?') + 'token=' + encodeURIComponent(token) : url;
   let retry;
   // The stream ends when the server restarts or the network drops: reconnect instead of leaving
   // a broken image on the screen.
   img.addEventListener('error', () => {
     clearTimeout(retry);
-    retry = setTimeout(() => { img.src = 'stream.mjpg?reconnect=' + Date.now(); }, 2000);
+    retry = setTimeout(() => { img.src = withToken('stream.mjpg?reconnect=' + Date.now()); }, 2000);
   });
   const show = (id, text, cls) => { const el = $(id); el.textContent = text; if (cls) el.className = cls; };
   async function poll() {
     try {
-      const res = await fetch('status', { cache: 'no-store' });
+      const res = await fetch(withToken('status'), { cache: 'no-store' });
       const s = await res.json();
       const src = s.source;
       show('resolution', src.width + '\\u00d7' + src.height);
@@ -69,8 +73,10 @@ export const INDEX_PAGE_CSP = [
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function renderIndexPage(serverName: string, version: string): string {
+/** The page; with `token`, every link and the stream carry it as ?token= (it came that way). */
+export function renderIndexPage(serverName: string, version: string, token?: string): string {
   const name = escapeHtml(serverName);
+  const link = (path: string): string => escapeHtml(token ? `${path}?token=${encodeURIComponent(token)}` : path);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -81,7 +87,7 @@ export function renderIndexPage(serverName: string, version: string): string {
 </head>
 <body>
 <header><h1>${name}</h1><span class="version">${escapeHtml(version)}</span></header>
-<div class="frame"><img id="live" src="stream.mjpg" alt="Live camera stream"></div>
+<div class="frame"><img id="live" src="${link('stream.mjpg')}" alt="Live camera stream"></div>
 <dl>
 <div><dt>Resolution</dt><dd id="resolution">&ndash;</dd></div>
 <div><dt>FPS (measured / set)</dt><dd id="fps">&ndash;</dd></div>
@@ -89,7 +95,7 @@ export function renderIndexPage(serverName: string, version: string): string {
 <div><dt>Dropped frames</dt><dd id="dropped">&ndash;</dd></div>
 <div><dt>Source</dt><dd id="state">&ndash;</dd></div>
 </dl>
-<nav><a href="snapshot.jpg">Snapshot</a><a href="status">Status (JSON)</a><a href="metrics">Metrics</a></nav>
+<nav><a href="${link('snapshot.jpg')}">Snapshot</a><a href="${link('status')}">Status (JSON)</a><a href="${link('metrics')}">Metrics</a></nav>
 <script>${SCRIPT}</script>
 </body>
 </html>

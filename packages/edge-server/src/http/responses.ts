@@ -7,6 +7,10 @@ export type HttpErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'BAD_REQUEST'
   | 'SOURCE_UNAVAILABLE'
+  | 'UNAUTHORIZED' // no token, or a wrong one (401, with a Basic challenge)
+  | 'TOO_MANY_FAILURES' // this address sent too many wrong tokens lately (429)
+  | 'RATE_LIMITED' // this address sends requests too fast (429)
+  | 'TOO_MANY_CLIENTS' // --max-clients stream viewers already (503)
   | 'INTERNAL';
 
 /** Live content must never be served from a cache: a cached snapshot is a wrong snapshot. */

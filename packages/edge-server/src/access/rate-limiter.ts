@@ -1,0 +1,42 @@
+// Requests per address, as a token bucket: `burst` requests at once, then `ratePerSecond`.
+// Bounded like every per-address table; an address that is forgotten simply starts with a full
+// bucket, which is what it would have after a pause anyway.
+import { LruMap } from './lru-map.js';
+
+export interface RateLimit {
+  ratePerSecond: number;
+  burst: number;
+  maxAddresses?: number;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export class RateLimiter {
+  private readonly buckets: LruMap<string, Bucket>;
+
+  constructor(private readonly limit: RateLimit) {
+    if (!(limit.ratePerSecond > 0) || !(limit.burst >= 1)) throw new RangeError('rate limit needs ratePerSecond > 0 and burst >= 1');
+    this.buckets = new LruMap(limit.maxAddresses ?? 10_000);
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  /** Takes one request from the address's budget: 0 if allowed, else the ms until it would be. */
+  take(key: string, now: number): number {
+    const { ratePerSecond, burst } = this.limit;
+    const b = this.buckets.get(key) ?? { tokens: burst, at: now };
+    b.tokens = Math.min(burst, b.tokens + ((now - b.at) * ratePerSecond) / 1000);
+    b.at = now;
+    this.buckets.set(key, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - b.tokens) * 1000) / ratePerSecond);
+  }
+}
