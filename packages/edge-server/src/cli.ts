@@ -79,6 +79,9 @@ async function main(): Promise<void> {
     source: formatSourceSpec(config.source),
     ffmpeg: running.ffmpeg,
     version: VERSION,
+    tls: running.tls,
+    tokenRequired: running.access.required,
+    allowLegacy: config.allowLegacy,
   });
   process.stderr.write(banner.join('\n') + '\n');
 }

@@ -3,12 +3,15 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
+import { AccessControl } from './access/access-control.js';
+import type { ThrottleTuning } from './access/failure-throttle.js';
+import { RateLimiter } from './access/rate-limiter.js';
 import type { ClientRegistry } from './contracts.js';
-import type { EdgeServerConfig } from './config.js';
+import { SHORT_TOKEN_LENGTH, type EdgeServerConfig } from './config.js';
 import { createClientRegistry } from './client-registry.js';
 import { resolveFfmpeg, type ResolvedFfmpeg } from './ffmpeg.js';
 import { SharedFrameHub } from './frame-hub.js';
-import { createHttpServer } from './http/http-server.js';
+import { createHttpServer, type HttpLimits } from './http/http-server.js';
 import { createLogger } from './logger.js';
 import { createServerMetrics, type EdgeServerMetrics } from './metrics.js';
 import { createSource } from './sources/create-source.js';
@@ -16,6 +19,7 @@ import type { SupervisorTuning } from './sources/ffmpeg-source.js';
 import type { FrameSource } from './sources/source.js';
 import { formatSourceSpec } from './sources/source-spec.js';
 import { EdgeTcpServer } from './tcp-server.js';
+import { loadTlsMaterial, type TlsMaterial } from './tls/tls-material.js';
 import { SERVER_NAME, VERSION } from './version.js';
 
 export interface StartOptions {
@@ -35,6 +39,10 @@ export interface StartOptions {
    * For code that brings its own frames: the benchmarks feed pre-encoded JPEGs this way.
    */
   source?: FrameSource;
+  /** How wrong tokens are slowed down (tests use short blocks). */
+  accessTuning?: Partial<ThrottleTuning>;
+  /** Overrides the HTTP limits (tests use short timeouts). */
+  httpLimits?: Partial<HttpLimits>;
 }
 
 export interface RunningEdgeServer {
@@ -47,6 +55,10 @@ export interface RunningEdgeServer {
   registry: ClientRegistry;
   metrics: EdgeServerMetrics;
   tcp: EdgeTcpServer;
+  /** The certificate served, with its fingerprint; null without TLS. */
+  tls: TlsMaterial | null;
+  /** Checks tokens for TCP and HTTP alike. */
+  access: AccessControl;
   /** Stops accepting, closes every session, stops ffmpeg. Idempotent. */
   close(): Promise<void>;
 }
@@ -76,6 +88,14 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
   const spec = opts.source ? opts.source.spec : formatSourceSpec(config.source);
   const ffmpeg = opts.source || config.source.kind === 'stdin' ? null : (opts.ffmpeg ?? resolveFfmpeg());
   if (ffmpeg) logger.info({ ffmpeg: ffmpeg.path, via: ffmpeg.via }, `using ffmpeg from ${ffmpeg.via}`);
+
+  // Before anything starts: a bad certificate or key stops the server here.
+  const tls = await loadTlsMaterial(config, logger);
+  const access = new AccessControl(config.token, logger, opts.accessTuning);
+  if (config.token !== null && config.token.length < SHORT_TOKEN_LENGTH) {
+    logger.warn({ length: config.token.length }, `the token is short: use at least ${SHORT_TOKEN_LENGTH} random characters`);
+  }
+  const tlsPems = tls ? { key: tls.key, cert: tls.cert } : null;
 
   const metrics = createServerMetrics();
   const registry = createClientRegistry(metrics);
@@ -110,6 +130,9 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
     maxPending: config.maxPending,
     idleTimeoutMs: config.idleTimeoutSeconds * 1000,
     statsIntervalMs: opts.statsIntervalMs,
+    access,
+    allowLegacy: config.allowLegacy,
+    tls: tlsPems,
     welcome: () => {
       const info = hub.info();
       return {
@@ -118,7 +141,7 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
         width: info.width,
         height: info.height,
         fps: info.fpsConfigured,
-        authRequired: false,
+        authRequired: access.required,
       };
     },
   });
@@ -138,14 +161,33 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
     const tcpPort = await tcp.listen();
     let httpPort: number | null = null;
     if (config.httpPort !== null) {
-      http = createHttpServer({ hub, registry, metrics, logger, serverName: SERVER_NAME, version: VERSION });
+      http = createHttpServer({
+        hub,
+        registry,
+        metrics,
+        logger,
+        serverName: SERVER_NAME,
+        version: VERSION,
+        access,
+        rateLimiter:
+          config.httpRateLimit > 0 ? new RateLimiter({ ratePerSecond: config.httpRateLimit, burst: Math.max(2, 2 * config.httpRateLimit) }) : null,
+        maxClients: config.maxClients,
+        tls: tlsPems,
+        limits: opts.httpLimits,
+      });
       httpPort = await listenHttp(http, config.httpPort, config.host);
     }
     logger.info(
-      { tcp: `tcp://${config.host}:${tcpPort}`, http: httpPort === null ? null : `http://${config.host}:${httpPort}/`, source: spec },
+      {
+        tcp: `${tls ? 'tls' : 'tcp'}://${config.host}:${tcpPort}`,
+        http: httpPort === null ? null : `${tls ? 'https' : 'http'}://${config.host}:${httpPort}/`,
+        source: spec,
+        tlsFingerprint: tls?.fingerprint256,
+        tokenRequired: access.required,
+      },
       'listening',
     );
-    return { tcpPort, httpPort, ffmpeg, hub, registry, metrics, tcp, close };
+    return { tcpPort, httpPort, ffmpeg, hub, registry, metrics, tcp, tls, access, close };
   } catch (err) {
     await close();
     throw err;

@@ -20,6 +20,7 @@ import {
   type ErrorBody,
   type Welcome,
 } from '@edgecam/protocol';
+import type { AccessControl, AccessVerdict } from './access/access-control.js';
 import type { ClientProtocol, ClientRegistry, FrameHub } from './contracts.js';
 import { ClientSession, type FrameEncoder, type SessionTransport } from './session.js';
 
@@ -36,6 +37,10 @@ export interface ConnectionOptions {
   statsIntervalMs?: number;
   /** The first byte arrived: the connection is no longer pending. */
   onFirstByte?: () => void;
+  /** Checks the token a v2 client presents in HELLO; with a token set, legacy clients are refused. */
+  access?: AccessControl;
+  /** With a token set, let legacy clients in all the same (they cannot present one). */
+  allowLegacy?: boolean;
 }
 
 const legacyEncoder: FrameEncoder = (f) => encodeFrame(f.jpeg);
@@ -220,6 +225,13 @@ export class TcpConnection {
 
   private startLegacy(rest: Buffer): void {
     this.protocol = 'legacy';
+    if (this.o.access?.required && !this.o.allowLegacy) {
+      // The legacy protocol has no way to present a token, and nothing to tell the client why.
+      this.log.warn('legacy client refused: a token is required and legacy clients cannot send one (--allow-legacy lets them in)');
+      this.closing = true;
+      this.socket.destroy();
+      return;
+    }
     if (!this.admit('legacy')) {
       // A legacy client understands nothing but frames, so it is simply closed.
       this.log.warn({ maxClients: this.o.maxClients }, 'too many legacy clients; closing');
@@ -264,6 +276,11 @@ export class TcpConnection {
         this.fail({ code: 'HELLO_TIMEOUT', message: `HELLO must be the first message, got ${m.type.toUpperCase()}` });
         return;
       }
+      const verdict = this.checkToken(m.hello.token);
+      if (!verdict.ok) {
+        this.fail({ code: 'UNAUTHORIZED', message: unauthorizedMessage(verdict) });
+        return;
+      }
       this.greeted = true;
       this.clearHelloTimer();
       this.openSession('v2', v2Encoder);
@@ -289,6 +306,11 @@ export class TcpConnection {
         this.socket.write(encodePong(m.data));
         return;
     }
+  }
+
+  private checkToken(token: string | undefined): AccessVerdict {
+    if (!this.o.access) return { ok: true };
+    return this.o.access.check({ address: this.socket.remoteAddress, port: this.socket.remotePort }, token === undefined ? [] : [token], 'v2');
   }
 
   private onProtocolError(err: unknown): void {
@@ -340,5 +362,16 @@ export class TcpConnection {
       return;
     }
     this.log.info({ framesSent: this.session.counters.framesSent, dropped: this.session.counters.dropped }, 'client disconnected');
+  }
+}
+
+function unauthorizedMessage(verdict: Exclude<AccessVerdict, { ok: true }>): string {
+  switch (verdict.reason) {
+    case 'missing':
+      return 'this server requires a token: send it in HELLO';
+    case 'wrong':
+      return 'wrong token';
+    case 'throttled':
+      return verdict.message;
   }
 }

@@ -2,7 +2,9 @@
 // It also keeps hostile or dead peers from piling up: connections that have not sent their first
 // byte are limited (the oldest is closed to admit a new one, so a flood of silent connections
 // cannot lock real clients out), and idle legacy connections that stay silent are swept.
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import type { AccessControl } from './access/access-control.js';
 import type { Logger } from 'pino';
 import type { Welcome } from '@edgecam/protocol';
 import type { ClientRegistry, FrameHub } from './contracts.js';
@@ -23,7 +25,15 @@ export interface TcpServerOptions {
   maxPending?: number;
   /** A legacy or unidentified connection that receives no frames and sends nothing this long is closed; 0: never. Default 600 s. */
   idleTimeoutMs?: number;
+  /** Checks v2 tokens; with a token set, legacy clients are refused unless allowLegacy. */
+  access?: AccessControl;
+  allowLegacy?: boolean;
+  /** Serve over TLS with this key and certificate (PEM). */
+  tls?: { key: string; cert: string } | null;
 }
+
+/** Time for a TLS handshake; node's default of 120 s would let silent sockets pile up. */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 const DEFAULT_MAX_PENDING = 64;
 const DEFAULT_IDLE_TIMEOUT_MS = 600_000;
@@ -50,7 +60,7 @@ export class EdgeTcpServer {
     this.log = log;
     this.maxPending = o.maxPending ?? DEFAULT_MAX_PENDING;
     this.idleTimeoutMs = o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-    this.server = createServer((socket) => {
+    const onConnection = (socket: Socket) => {
       if (this.pending.size >= this.maxPending) this.evictOldestPending();
       const conn = new TcpConnection({
         socket,
@@ -62,6 +72,8 @@ export class EdgeTcpServer {
         welcome: o.welcome,
         statsIntervalMs: o.statsIntervalMs,
         onFirstByte: () => this.pending.delete(conn),
+        access: o.access,
+        allowLegacy: o.allowLegacy,
       });
       this.connections.add(conn);
       this.pending.add(conn);
@@ -69,7 +81,16 @@ export class EdgeTcpServer {
         this.connections.delete(conn);
         this.pending.delete(conn);
       });
-    });
+    };
+    // Over TLS a connection reaches us once its handshake is done; until then node holds it.
+    this.server = o.tls
+      ? createTlsServer({ key: o.tls.key, cert: o.tls.cert, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, onConnection)
+      : createServer(onConnection);
+    if (o.tls) {
+      this.server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) =>
+        log.debug({ err: err.message, code: err.code, peer: `${socket.remoteAddress}:${socket.remotePort}` }, 'TLS handshake failed'),
+      );
+    }
     this.server.on('error', (err) => log.error({ err: err.message }, 'tcp server error'));
   }
 
