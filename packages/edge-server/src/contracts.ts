@@ -27,6 +27,11 @@ export interface SourceInfo {
   lastFrameAt: number | null;
   /** Why the source last failed, while restarting. */
   lastError: string | null;
+  /**
+   * A capture is wanted but nothing comes: the source failed and is being restarted, or its
+   * newest frame is older than the staleness limit. HTTP viewers get a "no signal" picture.
+   */
+  noSignal: boolean;
 }
 
 /** The one capture every consumer shares. */

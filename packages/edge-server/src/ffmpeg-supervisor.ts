@@ -1,6 +1,7 @@
 // ffmpeg as a supervised child: started on demand, its stderr kept in the log at debug level,
-// restarted with backoff (1 s doubling to 30 s) when it dies, and killed (SIGTERM, then SIGKILL
-// after a grace period) when stopped. Every live child is also killed when this process exits,
+// restarted with backoff (1 s doubling to 30 s) when it dies or stops writing (a camera that was
+// unplugged can leave ffmpeg blocked on a read forever), and killed (SIGTERM, then SIGKILL after
+// a grace period) when stopped. Every live child is also killed when this process exits,
 // whatever the reason, so an edge device never collects orphaned encoders.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
@@ -33,6 +34,36 @@ export interface FfmpegSupervisorOptions {
   /** A child that ran this long before dying counts as healthy: the backoff starts over. */
   stableAfterMs?: number;
   killGraceMs?: number;
+  /** A child that writes nothing on stdout this long is killed and restarted; 0: never. Default 10 s. */
+  stallTimeoutMs?: number;
+}
+
+/**
+ * The restart delay: starts at `initialMs`, doubles after each failure up to `maxMs`, and starts
+ * over after a run that lasted `stableAfterMs` (the source worked; this is a new failure).
+ */
+export class Backoff {
+  private delay: number;
+
+  constructor(
+    private readonly initialMs = 1000,
+    private readonly maxMs = 30_000,
+    private readonly stableAfterMs = 10_000,
+  ) {
+    this.delay = initialMs;
+  }
+
+  /** The delay before the next start, after a run that lasted ranMs. */
+  next(ranMs: number): number {
+    if (ranMs >= this.stableAfterMs) this.delay = this.initialMs;
+    const delay = this.delay;
+    this.delay = Math.min(this.delay * 2, this.maxMs);
+    return delay;
+  }
+
+  reset(): void {
+    this.delay = this.initialMs;
+  }
 }
 
 // Children alive in this process, for the exit hook. Process groups are killed, not just the
@@ -77,30 +108,30 @@ interface Run {
   gone: Promise<void>;
   /** Set when we killed it on purpose: its exit is not a failure and starts no restart. */
   stopping: boolean;
+  /** Set when we killed it as a failure (fail()): the reason its exit reports. */
+  failedBecause: string | null;
+  lastOutputAt: number;
 }
 
 export class FfmpegSupervisor {
   private readonly opts: FfmpegSupervisorOptions;
   private readonly log: Logger;
-  private readonly initialBackoffMs: number;
-  private readonly maxBackoffMs: number;
-  private readonly stableAfterMs: number;
   private readonly killGraceMs: number;
+  private readonly stallTimeoutMs: number;
+  private readonly backoff: Backoff;
   private run: Run | null = null;
   private spawnTask: Promise<void> | null = null;
   private running = false;
-  private backoffMs: number;
   private restartTimer: NodeJS.Timeout | null = null;
+  private stallTimer: NodeJS.Timeout | null = null;
   private restartCount = 0;
 
   constructor(opts: FfmpegSupervisorOptions) {
     this.opts = opts;
     this.log = opts.logger;
-    this.initialBackoffMs = opts.initialBackoffMs ?? 1000;
-    this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
-    this.stableAfterMs = opts.stableAfterMs ?? 10_000;
+    this.backoff = new Backoff(opts.initialBackoffMs, opts.maxBackoffMs, opts.stableAfterMs);
     this.killGraceMs = opts.killGraceMs ?? 2000;
-    this.backoffMs = this.initialBackoffMs;
+    this.stallTimeoutMs = opts.stallTimeoutMs ?? 10_000;
   }
 
   /** Restarts after a death so far (not counting the first start). */
@@ -115,8 +146,9 @@ export class FfmpegSupervisor {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.backoffMs = this.initialBackoffMs;
+    this.backoff.reset();
     this.launch();
+    this.startStallWatch();
   }
 
   /** Stops supervising and kills the child; resolves once it has exited. */
@@ -124,6 +156,8 @@ export class FfmpegSupervisor {
     this.running = false;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = null;
+    if (this.stallTimer) clearInterval(this.stallTimer);
+    this.stallTimer = null;
     // A spawn may be waiting for its arguments (a probe); it sees running=false and gives up.
     if (this.spawnTask) await this.spawnTask;
     const run = this.run;
@@ -141,9 +175,22 @@ export class FfmpegSupervisor {
   /** Kills the running child as a failure (its output was corrupt): the usual restart follows. */
   fail(reason: string): void {
     const run = this.run;
-    if (!run || run.stopping) return;
+    if (!run || run.stopping || run.failedBecause !== null) return;
+    run.failedBecause = reason;
     this.log.warn({ pid: run.child.pid, reason }, 'killing ffmpeg');
     killGroup(run.child, 'SIGKILL');
+  }
+
+  /** Checks a few times per stall timeout that the running child still writes. */
+  private startStallWatch(): void {
+    if (this.stallTimeoutMs <= 0 || this.stallTimer) return;
+    this.stallTimer = setInterval(() => {
+      const run = this.run;
+      if (!run || run.stopping) return;
+      const silentMs = performance.now() - run.lastOutputAt;
+      if (silentMs >= this.stallTimeoutMs) this.fail(`no output from ffmpeg for ${Math.round(silentMs / 100) / 10} s`);
+    }, Math.max(50, Math.min(1000, this.stallTimeoutMs / 4)));
+    this.stallTimer.unref();
   }
 
   private launch(): void {
@@ -171,7 +218,13 @@ export class FfmpegSupervisor {
     });
     track(child);
     let resolveGone!: () => void;
-    const run: Run = { child, gone: new Promise((r) => (resolveGone = r)), stopping: false };
+    const run: Run = {
+      child,
+      gone: new Promise((r) => (resolveGone = r)),
+      stopping: false,
+      failedBecause: null,
+      lastOutputAt: performance.now(),
+    };
     this.run = run;
 
     const tail: string[] = [];
@@ -183,6 +236,7 @@ export class FfmpegSupervisor {
     }
 
     child.stdout?.on('data', (chunk: Buffer) => {
+      run.lastOutputAt = performance.now();
       if (!run.stopping) this.opts.onStdout(chunk);
     });
     let partial = '';
@@ -213,7 +267,9 @@ export class FfmpegSupervisor {
       const failure = spawnError as Error | null;
       const status = failure
         ? `could not run ${ffmpeg.path}: ${failure.message}`
-        : signal
+        : run.failedBecause !== null
+          ? `${run.failedBecause}; ffmpeg killed`
+          : signal
           ? `ffmpeg killed by ${signal}`
           : `ffmpeg exited with code ${code}`;
       const reason = last && !failure ? `${status}: ${last}` : status;
@@ -234,9 +290,7 @@ export class FfmpegSupervisor {
     pid?: number,
   ): void {
     if (!this.running) return;
-    if (ranMs >= this.stableAfterMs) this.backoffMs = this.initialBackoffMs;
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, this.maxBackoffMs);
+    const delay = this.backoff.next(ranMs);
     this.log.warn({ pid, code, signal, ranMs, restartInMs: delay, stderrTail }, `${reason}; restarting in ${delay} ms`);
     this.opts.onExit?.({ code, signal, reason, restartInMs: delay });
     this.restartTimer = setTimeout(() => {

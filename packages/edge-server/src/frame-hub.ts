@@ -2,7 +2,7 @@
 // viewer, a pending snapshot) starts the source; `idleStop` after the last one leaves it stops,
 // so an idle device spends no CPU. Frames fan out through a Subject: a slow consumer never
 // holds anyone up, because each session decides for itself what to skip.
-import { Observable, Subject, firstValueFrom, timeout, type Subscription } from 'rxjs';
+import { Observable, Subject, firstValueFrom, map, merge, timeout, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import { readJpegInfo, type CapturedFrame } from '@edgecam/protocol';
 import type { FrameHub, SourceInfo, SourceState } from './contracts.js';
@@ -48,6 +48,9 @@ export class SharedFrameHub implements FrameHub {
   private framesCaptured = 0;
   private lastFrameAt: number | null = null;
   private lastError: string | null = null;
+  /** The source reported a failure and no frame came since: the camera is lost for now. */
+  private failing = false;
+  private readonly failed = new Subject<void>();
   private width: number;
   private height: number;
 
@@ -87,8 +90,15 @@ export class SharedFrameHub implements FrameHub {
     const now = this.latest();
     if (now) return now;
     if (this.closed) throw new EdgeServerError('HUB_CLOSED', 'the capture is shut down');
+    // A source that fails while we wait will not deliver before its next restart: say so now
+    // instead of holding the caller for the whole timeout.
+    const failure$ = this.failed.pipe(
+      map((): CapturedFrame => {
+        throw new EdgeServerError('SOURCE_UNAVAILABLE', `${this.source.spec} failed: ${this.lastError ?? 'unknown error'}`);
+      }),
+    );
     try {
-      return await firstValueFrom(this.frames$.pipe(timeout({ first: timeoutMs })));
+      return await firstValueFrom(merge(this.frames$, failure$).pipe(timeout({ first: timeoutMs })));
     } catch (err) {
       if (err instanceof EdgeServerError) throw err;
       if ((err as Error).name === 'TimeoutError') {
@@ -112,7 +122,13 @@ export class SharedFrameHub implements FrameHub {
       framesCaptured: this.framesCaptured,
       lastFrameAt: this.lastFrameAt,
       lastError: this.lastError,
+      noSignal: this.noSignal(),
     };
+  }
+
+  private noSignal(): boolean {
+    if (!this.capture) return false;
+    return this.failing || (this.newest !== undefined && this.latest() === undefined);
   }
 
   /** Stops the capture for good and waits until its processes have exited. */
@@ -122,6 +138,7 @@ export class SharedFrameHub implements FrameHub {
     this.idleTimer = null;
     this.stopCapture('server closing');
     this.subject.complete();
+    this.failed.complete();
     await this.source.settled();
   }
 
@@ -149,12 +166,17 @@ export class SharedFrameHub implements FrameHub {
     this.log.info({ source: this.source.spec, consumers: this.consumers }, 'capture starting');
     this.measureSize = true;
     this.arrivalCount = 0;
+    // A new capture starts clean; an error from an earlier one would read as a lost camera.
+    this.failing = false;
+    this.lastError = null;
     this.capture = this.source.capture().subscribe({
       next: (event) => this.onEvent(event),
       error: (err: Error) => {
         this.capture = null;
         this.state = 'restarting';
         this.lastError = err.message;
+        this.failing = true;
+        this.failed.next();
         this.log.error({ err: err.message }, 'capture source ended');
         this.opts.onSourceEnded?.(err);
       },
@@ -168,6 +190,7 @@ export class SharedFrameHub implements FrameHub {
     capture.unsubscribe();
     this.state = 'idle';
     this.newest = undefined;
+    this.failing = false;
     this.log.info({ why }, 'capture stopped');
   }
 
@@ -179,6 +202,10 @@ export class SharedFrameHub implements FrameHub {
       case 'state':
         this.state = event.state;
         if (event.error !== undefined) this.lastError = event.error;
+        if (event.state === 'restarting' && !this.failing) {
+          this.failing = true;
+          this.failed.next();
+        }
         return;
       case 'restart':
         this.restarts++;
@@ -194,6 +221,7 @@ export class SharedFrameHub implements FrameHub {
     this.lastFrameAt = Date.now();
     this.framesCaptured++;
     this.lastError = null;
+    this.failing = false;
     this.arrivals[this.arrivalCount % FPS_SAMPLES] = now;
     this.arrivalCount++;
     if (this.measureSize) {

@@ -18,6 +18,7 @@ function info(over: Partial<SourceInfo>): SourceInfo {
     framesCaptured: 100,
     lastFrameAt: NOW - 20,
     lastError: null,
+    noSignal: false,
     ...over,
   };
 }

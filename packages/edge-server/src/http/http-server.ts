@@ -4,6 +4,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import type { CapturedFrame } from '@edgecam/protocol';
 import type { AccessControl, AccessVerdict } from '../access/access-control.js';
 import { addressKey } from '../access/address-key.js';
 import type { RateLimiter } from '../access/rate-limiter.js';
@@ -12,6 +13,7 @@ import type { ClientRegistry, FrameHub, ServerMetrics } from '../contracts.js';
 import { parseFpsParam } from './frame-pacer.js';
 import { INDEX_PAGE_CSP, renderIndexPage } from './index-page.js';
 import { MjpegViewer } from './mjpeg-viewer.js';
+import { NO_SIGNAL_HEADER, NO_SIGNAL_JPEG } from './no-signal.js';
 import { layoutForUserAgent, STREAM_CONTENT_TYPE } from './multipart.js';
 import { BASE_HEADERS, NO_STORE, sendBody, sendError, sendJson } from './responses.js';
 import { sourceHealth } from './source-health.js';
@@ -131,17 +133,30 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       const client = registry.register({ protocol: 'http', address: peerAddress(req.socket) });
       try {
         client.setMode('single');
-        let frame;
-        try {
-          frame = await hub.snapshot(snapshotTimeoutMs);
-        } catch (err) {
-          log.warn({ err: errorText(err) }, 'snapshot failed: source unavailable');
-          sendError(res, 503, 'SOURCE_UNAVAILABLE', snapshotFailure(err, snapshotTimeoutMs), {
-            'Retry-After': String(SNAPSHOT_RETRY_AFTER_SECONDS),
+        let frame: CapturedFrame | undefined;
+        // While the camera is lost (or when it fails while we wait) the answer is the "no signal"
+        // picture: an <img> or a home-automation poller shows why instead of a broken image.
+        if (!hub.info().noSignal) {
+          try {
+            frame = await hub.snapshot(snapshotTimeoutMs);
+          } catch (err) {
+            if (!hub.info().noSignal) {
+              log.warn({ err: errorText(err) }, 'snapshot failed: source unavailable');
+              sendError(res, 503, 'SOURCE_UNAVAILABLE', snapshotFailure(err, snapshotTimeoutMs), {
+                'Retry-After': String(SNAPSHOT_RETRY_AFTER_SECONDS),
+              });
+              return;
+            }
+          }
+        }
+        if (res.destroyed) return;
+        if (!frame) {
+          sendBody(res, 200, 'image/jpeg', NO_SIGNAL_JPEG, {
+            'Content-Disposition': 'inline; filename="no-signal.jpg"',
+            [NO_SIGNAL_HEADER]: '1',
           });
           return;
         }
-        if (res.destroyed) return;
         sendBody(res, 200, 'image/jpeg', frame.jpeg, {
           'Content-Disposition': 'inline; filename="snapshot.jpg"',
           'X-Frame-Seq': String(frame.seq),

@@ -1,5 +1,7 @@
 // One GET /stream.mjpg viewer: subscribes to the shared capture while connected and writes each
 // frame as a multipart part, newest frame wins when the viewer reads slower than the source.
+// While the camera is lost it gets the "no signal" picture about once a second instead, and the
+// live frames again as soon as they return; the connection stays open throughout.
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
@@ -7,6 +9,7 @@ import type { CapturedFrame } from '@edgecam/protocol';
 import type { ClientHandle, ClientRegistry, FrameHub } from '../contracts.js';
 import { FramePacer } from './frame-pacer.js';
 import { framePart, streamEpilogue, streamPreamble, STREAM_CONTENT_TYPE, type PartLayout } from './multipart.js';
+import { NO_SIGNAL_INTERVAL_MS, noSignalFrame } from './no-signal.js';
 import { BASE_HEADERS } from './responses.js';
 
 export interface MjpegViewerOptions {
@@ -40,6 +43,7 @@ export class MjpegViewer {
   private pending: CapturedFrame | undefined;
   private lastWritten: CapturedFrame | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
+  private noSignalTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private framesSent = 0;
   private framesDropped = 0;
@@ -94,7 +98,20 @@ export class MjpegViewer {
       },
       complete: () => this.end(),
     });
+    this.showNoSignal();
+    if (!this.closed) this.noSignalTimer = setInterval(this.showNoSignal, NO_SIGNAL_INTERVAL_MS);
   }
+
+  /** Sends the placeholder if the camera is lost right now; frames$ brings the live frames back. */
+  private readonly showNoSignal = (): void => {
+    if (this.closed || !this.opts.hub.info().noSignal) return;
+    // Not through the pacer: it is already slow, and ?fps= must not hide it.
+    if (this.awaitingDrain) {
+      this.pending = noSignalFrame();
+      return;
+    }
+    this.write(noSignalFrame());
+  };
 
   /**
    * Ends the stream with the closing boundary, e.g. when the server shuts down. A viewer that is
@@ -169,6 +186,8 @@ export class MjpegViewer {
     this.pending = undefined;
     clearTimeout(this.stallTimer);
     this.stallTimer = undefined;
+    clearInterval(this.noSignalTimer);
+    this.noSignalTimer = undefined;
     this.client.close();
     this.log.info(
       { framesSent: this.framesSent, dropped: this.framesDropped, seconds: (Date.now() - this.startedAt) / 1000 },

@@ -9,7 +9,7 @@ import { MpjpegDecoder } from './mpjpeg-decoder.js';
 import { FrameStamper, type FrameSource, type SourceEvent } from './source.js';
 
 export type SupervisorTuning = Partial<
-  Pick<FfmpegSupervisorOptions, 'initialBackoffMs' | 'maxBackoffMs' | 'stableAfterMs' | 'killGraceMs'>
+  Pick<FfmpegSupervisorOptions, 'initialBackoffMs' | 'maxBackoffMs' | 'stableAfterMs' | 'killGraceMs' | 'stallTimeoutMs'>
 >;
 
 export interface FfmpegSourceOptions {

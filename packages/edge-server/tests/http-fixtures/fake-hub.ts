@@ -84,6 +84,7 @@ export class FakeHub implements FrameHub {
       framesCaptured: this.seq,
       lastFrameAt: this.newest ? this.newest.captureTimeUs / 1000 : null,
       lastError: null,
+      noSignal: false,
       ...this.infoOverride,
     };
   }

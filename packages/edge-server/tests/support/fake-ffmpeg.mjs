@@ -1,7 +1,9 @@
 // A stand-in for ffmpeg in tests: answers the v4l2 and file probes with canned text, records its
-// command line, and streams one JPEG as mpjpeg at a steady rate. Options come from a JSON file
+// command line, and streams one JPEG as mpjpeg at a steady rate. A camera can be "unplugged"
+// (while a flag file exists it fails as ffmpeg does on a missing device) or "wedged" (while
+// another flag file exists it stays alive and writes nothing). Options come from a JSON file
 // named by the first argument (the generated wrapper script passes it).
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 
 const [configPath, ...args] = process.argv.slice(2);
 const config = JSON.parse(readFileSync(configPath, 'utf8'));
@@ -16,6 +18,12 @@ if (args.at(-1) !== 'pipe:1') {
   process.exit(1);
 }
 if (config.ignoreTerm) process.on('SIGTERM', () => process.stderr.write('fake ffmpeg ignores SIGTERM\n'));
+const unplugged = () => config.unpluggedFlag && existsSync(config.unpluggedFlag);
+const wedged = () => config.wedgedFlag && existsSync(config.wedgedFlag);
+if (unplugged()) {
+  process.stderr.write('[video4linux2,v4l2 @ 0x1] Cannot open video device /dev/video0: No such device\n');
+  process.exit(1);
+}
 if (config.failImmediately) {
   process.stderr.write('fake ffmpeg: /dev/video9: No such file or directory\n');
   process.exit(1);
@@ -28,6 +36,11 @@ process.stdout.on('error', () => process.exit(0));
 process.stdout.write('--ffmpeg\r\n');
 let sent = 0;
 setInterval(() => {
+  if (unplugged()) {
+    process.stderr.write('[video4linux2,v4l2 @ 0x1] ioctl(VIDIOC_DQBUF): No such device\n');
+    process.exit(1);
+  }
+  if (wedged()) return;
   process.stdout.write(Buffer.concat([head, jpeg, tail]));
   sent++;
   if (config.dieAfterFrames && sent >= config.dieAfterFrames) {

@@ -13,6 +13,10 @@ export interface FakeFfmpegConfig {
   dieAfterFrames?: number;
   ignoreTerm?: boolean;
   failImmediately?: boolean;
+  /** While this file exists the camera is unplugged: a run fails at start or mid-stream. */
+  unpluggedFlag?: string;
+  /** While this file exists a run stays alive and writes nothing (a wedged camera). */
+  wedgedFlag?: string;
 }
 
 export interface FakeFfmpeg extends ResolvedFfmpeg {
