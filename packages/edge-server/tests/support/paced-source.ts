@@ -14,9 +14,16 @@ export class PacedSource implements FrameSource {
   private seq = 0;
   private lastTimeUs = 0;
   private readonly frames: Buffer[];
+  private readonly catchUp: boolean;
 
-  constructor(frames: Buffer[], opts: { fps: number; width: number; height: number }) {
+  /**
+   * catchUp (default true): a late timer emits the frames it owes at once, so the rate over time
+   * is exact; false: one frame per tick, so a loaded event loop slows the source instead of
+   * bursting (a burst makes newest-frame-wins skip frames, which a rate test would misread).
+   */
+  constructor(frames: Buffer[], opts: { fps: number; width: number; height: number; catchUp?: boolean }) {
     this.frames = frames;
+    this.catchUp = opts.catchUp ?? true;
     this.fps = opts.fps;
     this.width = opts.width;
     this.height = opts.height;
@@ -29,7 +36,7 @@ export class PacedSource implements FrameSource {
       let sent = 0;
       // Paced against the clock, not by counting ticks, so a late timer catches up.
       const timer = setInterval(() => {
-        const due = Math.floor(((performance.now() - startedAt) * this.fps) / 1000);
+        const due = this.catchUp ? Math.floor(((performance.now() - startedAt) * this.fps) / 1000) : sent + 1;
         while (sent < due) {
           sent++;
           this.seq++;
@@ -38,7 +45,7 @@ export class PacedSource implements FrameSource {
           this.lastTimeUs = Math.max(Date.now() * 1000, this.lastTimeUs + 1);
           sub.next({ type: 'frame', frame: { seq: this.seq, captureTimeUs: this.lastTimeUs, jpeg } });
         }
-      }, Math.max(1, Math.floor(1000 / this.fps / 2)));
+      }, this.catchUp ? Math.max(1, Math.floor(1000 / this.fps / 2)) : 1000 / this.fps);
       return () => clearInterval(timer);
     });
   }
