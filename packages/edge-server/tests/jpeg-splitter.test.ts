@@ -123,3 +123,49 @@ describe('JpegSplitter', () => {
     expect(jpegs.every((j) => isWholeJpeg(j))).toBe(true);
   });
 });
+
+/** Random damage to real bytes: overwritten, inserted and deleted bytes, and a cut end. */
+const damage = fc.array(
+  fc.record({ kind: fc.constantFrom('set', 'insert', 'delete', 'cut'), at: fc.nat(), byte: fc.constantFrom(0x00, 0xff, 0xd8, 0xd9, 0xda, 0xd0, 0xe1, 0x01) }),
+  { maxLength: 12 },
+);
+
+function applyDamage(input: Buffer, edits: { kind: string; at: number; byte: number }[]): Buffer {
+  let b = Buffer.from(input);
+  for (const e of edits) {
+    if (b.length === 0) break;
+    const at = e.at % b.length;
+    if (e.kind === 'set') b[at] = e.byte;
+    else if (e.kind === 'insert') b = Buffer.concat([b.subarray(0, at), Buffer.from([e.byte]), b.subarray(at)]);
+    else if (e.kind === 'delete') b = Buffer.concat([b.subarray(0, at), b.subarray(at + 1)]);
+    else b = b.subarray(0, at);
+  }
+  return b;
+}
+
+describe('JpegSplitter on damaged input', () => {
+  it('never throws, holds at most maxFrameBytes after every push, and returns only whole JPEGs within the limit (property)', () => {
+    fc.assert(
+      fc.property(damage, fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 8 }), fc.integer({ min: 200, max: 20_000 }), (edits, sizes, max) => {
+        const stream = applyDamage(Buffer.concat(jpegs), edits);
+        const s = new JpegSplitter({ maxFrameBytes: max });
+        const out: Buffer[] = [];
+        let off = 0;
+        for (let i = 0; off < stream.length; i++) {
+          const n = sizes[i % sizes.length] as number;
+          s.push(stream.subarray(off, off + n), (f) => out.push(Buffer.from(f)));
+          off += n;
+          if (s.bufferedBytes > max) return false;
+        }
+        return out.every((f) => f.length <= max && f[0] === 0xff && f[1] === 0xd8 && f.at(-2) === 0xff && f.at(-1) === 0xd9);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('returns a JPEG fed a few bytes at a time whole, joining the pieces as it goes', () => {
+    const big = Buffer.concat([jpegs[0]!, jpegs[1]!]);
+    for (const step of [1, 3, 17]) expect(same(split(big, [step]), [jpegs[0]!, jpegs[1]!])).toBe(true);
+    expect(jpegs[0]!.length / 3).toBeGreaterThan(64); // far more pieces than are kept as views
+  });
+});

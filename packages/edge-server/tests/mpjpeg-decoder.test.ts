@@ -172,3 +172,38 @@ describe('MpjpegDecoder', () => {
     }
   });
 });
+
+describe('MpjpegDecoder on damaged ffmpeg output', () => {
+  it('throws only its coded errors, stays bounded, and decodes clean output again after reset (property)', () => {
+    const real = execFileSync(resolveFfmpeg().path, [
+      '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=25',
+      '-frames:v', '3', '-c:v', 'mjpeg', '-f', 'mpjpeg', 'pipe:1',
+    ]);
+    const edit = fc.record({ at: fc.nat(), byte: fc.constantFrom(0x0d, 0x0a, 0x2d, 0x3a, 0x30, 0x39, 0x20, 0x41) , cut: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(edit, { maxLength: 8 }), fc.integer({ min: 1, max: 400 }), (edits, size) => {
+        let stream = Buffer.from(real);
+        for (const e of edits) {
+          if (stream.length === 0) break;
+          const at = e.at % stream.length;
+          if (e.cut) stream = stream.subarray(0, at);
+          else stream[at] = e.byte;
+        }
+        const d = new MpjpegDecoder({ maxHeaderBytes: 256, maxFrameBytes: 64 * 1024 });
+        for (let off = 0; off < stream.length; off += size) {
+          try {
+            d.push(stream.subarray(off, off + size), () => {});
+          } catch (err) {
+            if (!(err instanceof EdgeServerError)) throw err;
+            d.reset();
+          }
+          if (d.bufferedBytes > 64 * 1024 + 256) return false;
+        }
+        // Whatever state the damage left: after reset, a clean stream decodes completely.
+        d.reset();
+        return decodeAll(real, () => size, d).length === 3;
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -22,6 +22,12 @@ const enum S {
 }
 
 const SOI = Buffer.from([0xff, 0xd8]);
+/**
+ * Views of earlier chunks kept for one frame before they are joined into one growing copy. A
+ * producer writing a few bytes at a time would otherwise make us hold one view object per write,
+ * each costing far more than its bytes.
+ */
+const MAX_PIECES = 64;
 
 function isRst(b: number): boolean {
   return b >= 0xd0 && b <= 0xd7;
@@ -33,8 +39,10 @@ export class JpegSplitter {
   private marker = 0;
   private length = 0;
   private segmentLeft = 0;
-  // Pieces of the current frame from earlier chunks (views, not copies).
+  // The current frame's bytes from earlier chunks: views while they are few, then `joined`, a
+  // copy with room to grow (doubling), so both bytes and objects held stay bounded.
   private pieces: Uint8Array[] = [];
+  private joined: Buffer | null = null;
   private piecesBytes = 0;
   /** Frames dropped because they were corrupt or over maxFrameBytes. */
   dropped = 0;
@@ -72,8 +80,7 @@ export class JpegSplitter {
           if (b === 0xd8) {
             if (start === -1) {
               // The FF ended the previous chunk.
-              this.pieces.push(SOI.subarray(0, 1));
-              this.piecesBytes = 1;
+              this.collect(SOI.subarray(0, 1));
               start = i;
             }
             i++;
@@ -149,8 +156,7 @@ export class JpegSplitter {
       }
     }
     if (this.inFrame() && start !== -1) {
-      this.pieces.push(chunk.subarray(start, n));
-      this.piecesBytes += n - start;
+      this.collect(chunk.subarray(start, n));
       if (this.piecesBytes > this.maxFrameBytes) this.corrupt();
     }
   }
@@ -158,7 +164,33 @@ export class JpegSplitter {
   reset(): void {
     this.state = S.SeekSoi;
     this.pieces = [];
+    this.joined = null;
     this.piecesBytes = 0;
+  }
+
+  /** Keeps bytes of the current frame that arrived before its end. */
+  private collect(piece: Uint8Array): void {
+    const at = this.piecesBytes;
+    this.piecesBytes += piece.length;
+    if (this.joined) {
+      if (this.piecesBytes > this.joined.length) {
+        const grown = Buffer.allocUnsafe(Math.max(this.piecesBytes, this.joined.length * 2));
+        this.joined.copy(grown, 0, 0, at);
+        this.joined = grown;
+      }
+      this.joined.set(piece, at);
+      return;
+    }
+    this.pieces.push(piece);
+    if (this.pieces.length > MAX_PIECES) {
+      this.joined = Buffer.allocUnsafe(this.piecesBytes * 2);
+      let off = 0;
+      for (const p of this.pieces) {
+        this.joined.set(p, off);
+        off += p.length;
+      }
+      this.pieces = [];
+    }
   }
 
   private inFrame(): boolean {
@@ -171,7 +203,9 @@ export class JpegSplitter {
 
   private emit(chunk: Uint8Array, start: number, end: number, onFrame: (jpeg: Buffer) => void): void {
     let frame: Buffer;
-    if (this.pieces.length === 0) {
+    if (this.joined) {
+      frame = Buffer.concat([this.joined.subarray(0, this.piecesBytes), chunk.subarray(start, end)]);
+    } else if (this.pieces.length === 0) {
       frame = Buffer.from(chunk.buffer, chunk.byteOffset + start, end - start);
     } else {
       this.pieces.push(chunk.subarray(start, end));
@@ -193,11 +227,11 @@ export class JpegSplitter {
   private restartAtSoi(chunk: Uint8Array, afterD8: number): number {
     this.dropped++;
     this.pieces = [];
+    this.joined = null;
     this.piecesBytes = 0;
     this.state = S.MarkerFF;
     if (afterD8 >= 2 && chunk[afterD8 - 2] === 0xff) return afterD8 - 2;
-    this.pieces.push(SOI);
-    this.piecesBytes = 2;
+    this.collect(SOI);
     return afterD8;
   }
 }
