@@ -216,7 +216,6 @@ export async function run({ quick = false } = {}) {
       `Against an ideal decoder that knows every frame boundary and only allocates and copies what the ownership rule requires, the worst ratio is ${round(worstIdeal.vsIdeal.median)} (${worstIdeal.size / KiB} KiB chunks): the rest of the decoder's time is that one copy into a fresh exact-size buffer per frame.`,
       'A loop that only adds up chunk lengths without reading any byte is not a usable baseline: it costs nanoseconds per chunk, while any decoder that hands out whole frames spanning chunks must copy them.',
     ],
-    perSize,
   };
 }
 

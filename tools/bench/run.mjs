@@ -8,7 +8,7 @@
 //
 // Usage: node tools/bench/run.mjs [--quick] [--json] [--only id,id] [--out BENCHMARKS.md]
 import { writeFileSync } from 'node:fs';
-import { cpus, totalmem, platform, release } from 'node:os';
+import { cpus, loadavg, totalmem, platform, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -23,14 +23,19 @@ const out = args.includes('--out') ? args[args.indexOf('--out') + 1] : join(here
 // Order: the cheap ones first, so a smoke run fails fast.
 const modules = ['decode', 'record', 'delivery', 'latency', 'fanout', 'seed'];
 
+const loadAtStart = loadavg().map((l) => l.toFixed(2)).join(', ');
+const started = performance.now();
 const results = [];
+const seconds = {};
 for (const id of modules) {
   if (only && !only.includes(id)) continue;
   const mod = await import(join(here, `${id}.mjs`));
   if (!json) process.stderr.write(`bench: ${id}${quick ? ' (quick)' : ''}...\n`);
+  const t0 = performance.now();
   const result = await mod.run({ quick });
+  seconds[id] = Math.round((performance.now() - t0) / 1000);
   results.push(result);
-  if (!json) process.stderr.write(`bench: ${id} ratio ${fmt(result.ratio?.median)}\n`);
+  if (!json) process.stderr.write(`bench: ${id} ratio ${fmt(result.ratio?.median)} (${seconds[id]} s)\n`);
 }
 
 const machine = {
@@ -40,6 +45,8 @@ const machine = {
   os: `${platform()} ${release()}`,
   node: process.version,
   date: new Date().toISOString(),
+  loadAverageAtStart: loadAtStart,
+  totalSeconds: Math.round((performance.now() - started) / 1000),
   quick,
 };
 
@@ -56,6 +63,14 @@ function fmt(n, digits = 2) {
   return typeof n === 'number' && Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
 }
 
+/** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */
+function anchor(title) {
+  return title
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
+}
+
 function table(rows) {
   if (!rows?.length) return '';
   const cols = Object.keys(rows[0]);
@@ -67,21 +82,26 @@ function renderMarkdown(m, rs) {
   const parts = [
     '# Benchmarks',
     '',
-    'Written by `npm run bench`. Every figure is a ratio against a baseline measured in the same run',
+    'Written by `npm run bench` (tools/bench/run.mjs; one benchmark alone: `node tools/bench/<id>.mjs',
+    '[--quick] [--json]`). Every figure is a ratio against a baseline measured in the same run',
     '(median over several runs, with the spread), because these machines are shared and noisy.',
+    'Where a goal is absolute (CPU per client, latency), the ratio says how close we are to a bare',
+    'Node socket doing the same job, and the goal is judged on the measured value, given in the',
+    "benchmark's first note.",
     '',
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}. Date: ${m.date}.`,
+    `Load average at the start: ${m.loadAverageAtStart}. The whole run took ${m.totalSeconds} s.`,
     '',
-    '| benchmark | baseline | goal | ratio (median) | spread (min–max) | runs | goal met |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| benchmark | baseline | goal | ratio (median) | spread (min–max) | runs | goal met | time |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rs.map(
       (r) =>
-        `| ${r.title} | ${r.baseline} | ${r.goal} | ${fmt(r.ratio?.median)} | ${fmt(r.ratio?.min)}–${fmt(r.ratio?.max)} | ${r.ratio?.runs ?? ''} | ${r.goalMet === null ? 'n/a' : r.goalMet ? 'yes' : '**no**'} |`,
+        `| [${r.title}](#${anchor(r.title)}) | ${r.baseline} | ${r.goal} | ${fmt(r.ratio?.median)} | ${fmt(r.ratio?.min)}–${fmt(r.ratio?.max)} | ${r.ratio?.runs ?? ''} | ${r.goalMet === null ? 'n/a' : r.goalMet ? 'yes' : '**no**'} | ${seconds[r.id] ?? ''} s |`,
     ),
     '',
   ];
   for (const r of rs) {
-    parts.push(`## ${r.title}`, '');
+    parts.push(`## ${r.title}`, '', `\`node tools/bench/${r.id}.mjs\``, '');
     if (r.rows?.length) parts.push(table(r.rows), '');
     for (const n of r.notes ?? []) parts.push(`- ${n}`);
     parts.push('');

@@ -39,7 +39,7 @@ async function start({ kind, framesDir, fps, framing = 'v1', clockOffsetUs, alwa
   const clock = makeClock(clockOffsetUs);
   const source = createMemorySource({ jpegs, fps, clock });
   if (kind === 'edgecam') return startEdgecam(source, { alwaysOn, idleStopSeconds });
-  if (kind === 'plain') return fps > 0 ? startPlainPaced(source, framing) : startPlainUnthrottled(jpegs);
+  if (kind === 'plain') return fps > 0 ? startPlainPaced(source, framing, alwaysOn) : startPlainUnthrottled(jpegs);
   if (kind === 'naive') return startNaive(jpegs, fps);
   throw new Error(`unknown server kind ${kind}`);
 }
@@ -113,13 +113,14 @@ async function startPlainUnthrottled(jpegs) {
  * client that has asked (sent any byte) as one corked [header, JPEG] write, or skipped for a
  * client whose previous frame is still queued. No sessions, no hub, no metrics, no logs.
  */
-async function startPlainPaced(source, framing) {
+async function startPlainPaced(source, framing, alwaysOn) {
   const encode = framing === 'v2' ? (f) => encodeFrameMessage(f.seq, f.captureTimeUs, f.jpeg) : (f) => encodeFrame(f.jpeg);
   const streaming = new Set();
   const sockets = new Set();
   let sent = 0;
   let dropped = 0;
-  const stop = source.start((frame) => {
+  let stop = null; // the source runs while a client streams, as edgecam's capture does
+  const onFrame = (frame) => {
     const [header, jpeg] = encode(frame);
     for (const socket of streaming) {
       if (socket.writableLength > 0) {
@@ -132,7 +133,7 @@ async function startPlainPaced(source, framing) {
       socket.uncork();
       sent++;
     }
-  });
+  };
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.setNoDelay(true);
@@ -140,15 +141,23 @@ async function startPlainPaced(source, framing) {
     socket.on('close', () => {
       sockets.delete(socket);
       streaming.delete(socket);
+      if (streaming.size === 0 && !alwaysOn) {
+        stop?.();
+        stop = null;
+      }
     });
-    socket.once('data', () => streaming.add(socket));
+    socket.once('data', () => {
+      streaming.add(socket);
+      stop ??= source.start(onFrame);
+    });
   });
+  if (alwaysOn) stop = source.start(onFrame);
   const port = await listen(server);
   return {
     port,
     counters: () => ({ seq: source.seq, sent, dropped }),
     close: () => {
-      stop();
+      stop?.();
       return closeAll(server, sockets);
     },
   };

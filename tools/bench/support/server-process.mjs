@@ -11,7 +11,10 @@ process.once('exit', () => {
 
 /** Starts a server child; resolves to { port, usage(), stop() } once it listens. */
 export function startServerProcess(opts) {
-  const child = fork(childPath, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  // EDGECAM_BENCH_CPU_PROF=<dir>: each server child writes a V8 CPU profile there when it stops.
+  const profDir = process.env.EDGECAM_BENCH_CPU_PROF;
+  const execArgv = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${opts.kind}-${Date.now()}.cpuprofile`] : [];
+  const child = fork(childPath, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv });
   live.add(child);
   child.once('exit', () => live.delete(child));
   let nextId = 0;

@@ -74,7 +74,7 @@ export class FrameCounter {
 
 /**
  * A streaming client on 127.0.0.1:port. `framing` 'v1' sends the legacy `3`; 'v2' the magic,
- * a HELLO and COMMAND 3. `record` keeps per-frame seqs and latencies.
+ * a HELLO and COMMAND 3. `record` keeps the seq of each frame, and with a `clock` its latency.
  */
 export function openStreamClient(port, { framing = 'v1', clock, record = false } = {}) {
   return new Promise((resolve, reject) => {
@@ -93,14 +93,14 @@ export function openStreamClient(port, { framing = 'v1', clock, record = false }
       client.frames++;
       if (record) {
         client.seqs.push(seq);
-        client.latencies.push(nowUs - captureUs);
+        if (clock) client.latencies.push(nowUs - captureUs);
       }
     });
     socket.setNoDelay(true);
     socket.on('data', (chunk) => {
       client.bytes += chunk.length;
       try {
-        counter.push(chunk, record ? clock() : 0);
+        counter.push(chunk, clock ? clock() : 0);
       } catch (err) {
         client.error = err;
         socket.destroy();

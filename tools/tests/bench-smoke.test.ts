@@ -1,0 +1,53 @@
+// CI's check that the benchmarks still work: every one runs in --quick mode (small, short, goals
+// not judged) and reports the shape run.mjs renders, with a finite ratio. Speed is not asserted
+// here; `npm run bench` measures it.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const bench = (name: string) => fileURLToPath(new URL(`../bench/${name}`, import.meta.url));
+
+interface BenchResult {
+  id: string;
+  title: string;
+  baseline: string;
+  goal: string;
+  goalMet: boolean | null;
+  ratio: { median: number; min: number; max: number; runs: number };
+  rows: Record<string, unknown>[];
+  notes: string[];
+}
+
+describe('the benchmarks in quick mode', () => {
+  it('all run through run.mjs and each reports a finite ratio with its spread', async () => {
+    // Generous: the quick run takes about 20 s on an idle 2-core machine, CI machines are busier.
+    const { stdout } = await run(process.execPath, [bench('run.mjs'), '--quick', '--json'], {
+      timeout: 240_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const report = JSON.parse(stdout) as { machine: { quick: boolean; cores: number }; results: BenchResult[] };
+    expect(report.machine.quick).toBe(true);
+    expect(report.results.map((r) => r.id)).toEqual(['decode', 'record', 'delivery', 'latency', 'fanout', 'seed']);
+    for (const r of report.results) {
+      expect(Object.keys(r).sort(), r.id).toEqual(['baseline', 'goal', 'goalMet', 'id', 'notes', 'ratio', 'rows', 'title']);
+      for (const k of ['median', 'min', 'max'] as const) {
+        expect(Number.isFinite(r.ratio[k]), `${r.id} ratio.${k} = ${r.ratio[k]}`).toBe(true);
+        expect(r.ratio[k], `${r.id} ratio.${k}`).toBeGreaterThan(0);
+      }
+      expect(r.ratio.min).toBeLessThanOrEqual(r.ratio.median);
+      expect(r.ratio.median).toBeLessThanOrEqual(r.ratio.max);
+      expect(r.ratio.runs).toBeGreaterThanOrEqual(1);
+      expect(r.goalMet, `${r.id}: goals are not judged in quick mode`).toBeNull();
+      expect(r.rows.length).toBeGreaterThan(0);
+      expect(r.notes.length).toBeGreaterThan(0);
+    }
+  }, 300_000);
+
+  it('print their table when run alone', async () => {
+    const { stdout } = await run(process.execPath, [bench('decode.mjs'), '--quick'], { timeout: 60_000 });
+    expect(stdout).toContain('decoder MB/s');
+    expect(stdout).toMatch(/goal >= 0\.9: not judged in --quick/);
+  });
+});
