@@ -88,9 +88,15 @@ export async function repair(input: string, output?: string, options: RepairOpti
   }
 }
 
-/** Frame size from the header, or from the first JPEG when the header has none. */
+/** JPEG sizes are u16; anything else in a header is damage, and the muxer could not write it. */
+function plausible(size: { width: number; height: number }): boolean {
+  return size.width > 0 && size.height > 0 && size.width <= 0xffff && size.height <= 0xffff;
+}
+
+/** Frame size from the header, or from the first JPEG when the header has none (or a damaged one). */
 async function frameSize(s: AviStructure, src: Awaited<ReturnType<typeof open>>): Promise<{ width: number; height: number }> {
-  if (s.video.width > 0 && s.video.height > 0) return { width: s.video.width, height: s.video.height };
+  const stream = { width: s.video.width, height: s.video.height };
+  if (plausible(stream)) return stream;
   const first = s.frames.find((f) => f.size > 0);
   if (first) {
     try {
@@ -99,5 +105,7 @@ async function frameSize(s: AviStructure, src: Awaited<ReturnType<typeof open>>)
       // fall through
     }
   }
-  return { width: s.main.width, height: s.main.height };
+  const main = { width: s.main.width, height: s.main.height };
+  if (plausible(main)) return main;
+  throw new RecorderError('NOT_AVI', `${s.path}: no usable frame size (the headers say ${stream.width}x${stream.height}, and the first frame is no JPEG)`);
 }
