@@ -17,7 +17,7 @@ import {
   type Welcome,
 } from '@edgecam/protocol';
 import { CliError, ExitCode, errorText } from './errors.js';
-import type { ProtocolChoice } from './options.js';
+import type { ProtocolChoice, TlsOptions } from './options.js';
 import { ItemPeek, PEEK_BYTES, looksLikeText, quoteText } from './peer-text.js';
 import { CLIENT_NAME, encodeSafeHello } from './safe-hello.js';
 import { formatAddress, formatSeconds, openSocket } from './socket-open.js';
@@ -31,6 +31,8 @@ export interface ConnectOptions {
   /** Limit for connecting and for the v2 handshake when the protocol is forced to v2. */
   timeoutMs: number;
   token?: string | undefined;
+  /** Connect over TLS (both the v2 attempt and legacy); undefined for plain TCP. */
+  tls?: TlsOptions | undefined;
   /** `auto`: how long to wait for a WELCOME before trying legacy (default 1 s). */
   negotiateMs?: number;
   /** Largest frame accepted; a header claiming more ends the connection before anything is buffered. */
@@ -80,18 +82,21 @@ export async function connect(opts: ConnectOptions): Promise<ServerConnection> {
 
   const legacy = async () => {
     if (opts.token !== undefined) log.warn('the legacy protocol has no authentication: the token is not sent');
-    const socket = await openSocket(opts.host, opts.port, opts.timeoutMs);
-    log.debug({ address }, 'connected (legacy)');
-    return new Connection(socket, address, new LegacyReader(maxFrameBytes), undefined, gapMs, log);
+    const socket = await openSocket(opts.host, opts.port, opts.timeoutMs, opts.tls);
+    log.debug({ address, tls: opts.tls !== undefined }, 'connected (legacy)');
+    return new Connection(socket, address, new LegacyReader(maxFrameBytes, opts.tls !== undefined), undefined, gapMs, log);
   };
 
   if (opts.protocol === 'legacy') return legacy();
 
   const strict = opts.protocol === 'v2';
   const waitMs = strict ? opts.timeoutMs : Math.min(opts.negotiateMs ?? DEFAULT_NEGOTIATE_MS, opts.timeoutMs);
-  const socket = await openSocket(opts.host, opts.port, opts.timeoutMs);
+  const socket = await openSocket(opts.host, opts.port, opts.timeoutMs, opts.tls);
   const hello = { client: CLIENT_NAME, ...(opts.token !== undefined ? { token: opts.token } : {}) };
-  const result = await negotiateV2(socket, encodeSafeHello(hello), waitMs, strict, maxFrameBytes);
+  const result = await negotiateV2(socket, encodeSafeHello(hello), waitMs, strict, maxFrameBytes, {
+    tokenSent: opts.token !== undefined,
+    tls: opts.tls !== undefined,
+  });
   if (result.kind === 'v2') {
     log.debug({ address, welcome: result.welcome }, 'connected (v2)');
     const conn = new Connection(socket, address, result.reader, result.welcome, gapMs, log);
@@ -99,6 +104,11 @@ export async function connect(opts: ConnectOptions): Promise<ServerConnection> {
     return conn;
   }
   socket.destroy();
+  if (result.reason === CLOSED_SILENTLY && opts.tls === undefined) {
+    // The seed server answers our opening with text; a TLS server waiting for a handshake hangs
+    // up without a word, and then leaves the legacy attempt hanging: say so now, not after the timeout.
+    log.warn({ address }, 'the server closed the connection without a word; trying the legacy protocol (if the server uses TLS, add --tls or --fingerprint)');
+  }
   log.info({ address, reason: result.reason }, 'no v2 WELCOME; reconnecting with the legacy protocol');
   return legacy();
 }
@@ -122,8 +132,22 @@ export function noFrameError(ms: number): CliError {
   return new CliError(ExitCode.CONNECTION, `no frame arrived within ${formatSeconds(ms)} (see --timeout)`);
 }
 
-/** A v2 ERROR: before the WELCOME it turns us away, after it it ends the session. */
-export function serverError(e: ErrorBody, beforeWelcome: boolean): CliError {
+/**
+ * A v2 ERROR: before the WELCOME it turns us away, after it it ends the session. UNAUTHORIZED
+ * gets its own sentence, which says what to do about the token.
+ */
+export function serverError(e: ErrorBody, beforeWelcome: boolean, tokenSent?: boolean): CliError {
+  if (e.code === 'UNAUTHORIZED') {
+    if (/too many wrong tokens/.test(e.message)) {
+      return new CliError(ExitCode.CONNECTION, `the server refused the connection: ${e.message} (UNAUTHORIZED)`);
+    }
+    return new CliError(
+      ExitCode.CONNECTION,
+      tokenSent
+        ? `the server refused our token: ${e.message} (UNAUTHORIZED); check --token or EDGECAM_TOKEN`
+        : `the server requires a token: ${e.message} (UNAUTHORIZED); pass it with --token or EDGECAM_TOKEN`,
+    );
+  }
   const what = beforeWelcome ? 'the server refused the connection' : 'the server ended the session';
   return new CliError(ExitCode.CONNECTION, `${what}: ${e.message} (${e.code})`);
 }
@@ -135,17 +159,31 @@ interface FrameReader {
   endError(): CliError;
 }
 
+/** A close this soon after the first command, before any byte, reads as a refusal. */
+const REFUSAL_WINDOW_MS = 2000;
+
 /** Legacy frames carry no metadata: number them locally and stamp them on arrival. */
 class LegacyReader implements FrameReader {
   private readonly decoder: FrameDecoder;
   private readonly peek = new ItemPeek();
   private seq = 0;
 
-  constructor(private readonly maxFrameBytes: number) {
+  private received = 0;
+  private firstCommandAt: number | undefined;
+
+  constructor(
+    private readonly maxFrameBytes: number,
+    private readonly overTls = false,
+  ) {
     this.decoder = new FrameDecoder({ maxFrameBytes });
   }
 
+  commandSent(at: number): void {
+    this.firstCommandAt ??= at;
+  }
+
   push(chunk: Buffer, emit: (f: CapturedFrame) => void): void {
+    this.received += chunk.length;
     this.peek.chunk(chunk);
     try {
       this.decoder.push(chunk, (jpeg) => {
@@ -176,6 +214,16 @@ class LegacyReader implements FrameReader {
 
   endError(): CliError {
     const partial = this.decoder.bufferedBytes;
+    const sinceCommand = this.firstCommandAt === undefined ? Infinity : performance.now() - this.firstCommandAt;
+    if (partial === 0 && this.received === 0 && sinceCommand < REFUSAL_WINDOW_MS) {
+      // Closed at our first command without a byte: how a server that wants a token (or TLS)
+      // turns a legacy client away, since the protocol has no way to say why.
+      const tls = this.overTls ? '' : '; a server with TLS needs --tls (or --fingerprint, --ca)';
+      return new CliError(
+        ExitCode.CONNECTION,
+        `the server closed the connection without sending anything (a server with a token refuses legacy clients unless started with --allow-legacy${tls})`,
+      );
+    }
     if (partial === 0) return new CliError(ExitCode.CONNECTION, 'the server closed the connection');
     const head = this.peek.current();
     if (looksLikeText(head)) {
@@ -228,6 +276,8 @@ class V2Reader implements FrameReader {
   }
 }
 
+const CLOSED_SILENTLY = 'it closed the connection';
+
 type Negotiated =
   | { kind: 'v2'; welcome: Welcome; reader: V2Reader; early: ServerMessage[] }
   | { kind: 'fallback'; reason: string };
@@ -243,8 +293,11 @@ function negotiateV2(
   waitMs: number,
   strict: boolean,
   maxFrameBytes: number,
+  how: { tokenSent: boolean; tls: boolean },
 ): Promise<Negotiated> {
   const hint = 'it may be a legacy server (try --protocol auto or --protocol legacy)';
+  // A TLS server closes a plain connection (or says nothing) without a word of its own.
+  const quietHint = how.tls ? hint : `${hint}, or one that needs TLS (--tls)`;
   return new Promise((resolve, reject) => {
     const decoder = new ServerMessageDecoder({ maxFrameBytes });
     const reader = new V2Reader(decoder);
@@ -288,7 +341,7 @@ function negotiateV2(
         decoder.push(chunk, (m) => {
           if (welcome !== undefined) early.push(m);
           else if (m.type === 'welcome') welcome = m.welcome;
-          else if (m.type === 'error') throw serverError(m.error, true);
+          else if (m.type === 'error') throw serverError(m.error, true, how.tokenSent);
           else throw new CliError(ExitCode.PROTOCOL, `the server sent a ${m.type} message before its WELCOME`);
         });
       } catch (err) {
@@ -306,19 +359,19 @@ function negotiateV2(
     };
     const onClose = () =>
       notV2(
-        'it closed the connection',
-        new CliError(ExitCode.CONNECTION, `the server closed the connection before its v2 WELCOME; ${hint}`),
+        CLOSED_SILENTLY,
+        new CliError(ExitCode.CONNECTION, `the server closed the connection before its v2 WELCOME; ${quietHint}`),
       );
     const onError = (err: NodeJS.ErrnoException) =>
       notV2(
         `the connection failed (${err.code ?? err.message})`,
-        new CliError(ExitCode.CONNECTION, `the connection failed before the v2 WELCOME (${err.code ?? err.message}); ${hint}`),
+        new CliError(ExitCode.CONNECTION, `the connection failed before the v2 WELCOME (${err.code ?? err.message}); ${quietHint}`),
       );
     const timer = setTimeout(
       () =>
         notV2(
           `it said nothing for ${formatSeconds(waitMs)}`,
-          new CliError(ExitCode.CONNECTION, `no v2 WELCOME from the server within ${formatSeconds(waitMs)}; ${hint}`),
+          new CliError(ExitCode.CONNECTION, `no v2 WELCOME from the server within ${formatSeconds(waitMs)}; ${quietHint}`),
         ),
       waitMs,
     );
@@ -420,6 +473,7 @@ class Connection implements ServerConnection {
         this.checkWritable();
         this.socket.write(encodeCommands(c));
         this.lastCommandAt = performance.now();
+        if (this.reader instanceof LegacyReader) this.reader.commandSent(this.lastCommandAt);
       } else {
         this.socket.write(encodeCommandMessage(c));
       }

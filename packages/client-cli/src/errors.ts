@@ -13,6 +13,11 @@ export const ExitCode = {
   PROTOCOL: 4,
   /** A file could not be read, written or understood. */
   FILE: 5,
+  /**
+   * The server could not be trusted: its TLS certificate is not signed by a trusted CA (or --ca),
+   * names another host, or does not match --fingerprint; or the TLS handshake failed.
+   */
+  TLS: 6,
   /** Ctrl-C or SIGTERM before anything was saved. */
   INTERRUPTED: 130,
 } as const;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_PORT } from '@edgecam/protocol';
-import { usageError } from './errors.js';
+import { readFileSync } from 'node:fs';
+import { CliError, ExitCode, fileError, usageError } from './errors.js';
 
 /**
  * Flag values arrive as strings (from argv or EDGECAM_* variables); these schemas turn them into
@@ -16,6 +17,15 @@ export interface GlobalOptions {
   protocol: ProtocolChoice;
   timeoutMs: number;
   token: string | undefined;
+  /** Connect over TLS (--tls, --ca or --fingerprint); undefined for plain TCP. */
+  tls: TlsOptions | undefined;
+}
+
+export interface TlsOptions {
+  /** PEM certificates to trust instead of the system's CAs (--ca FILE). */
+  ca?: string | undefined;
+  /** SHA-256 of the server certificate, `AB:CD:…` (--fingerprint): trusted if it matches, whoever signed it. */
+  fingerprint?: string | undefined;
 }
 
 export const GLOBAL_DEFAULTS = {
@@ -32,6 +42,9 @@ export const GLOBAL_ENV = {
   protocol: 'EDGECAM_PROTOCOL',
   timeout: 'EDGECAM_TIMEOUT',
   token: 'EDGECAM_TOKEN',
+  tls: 'EDGECAM_TLS',
+  ca: 'EDGECAM_CA',
+  fingerprint: 'EDGECAM_FINGERPRINT',
 } as const;
 
 const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -95,6 +108,25 @@ export const timeoutSchema = flag(
 );
 // Kept short so the HELLO that carries it stays one small TCP segment (see safe-hello.ts).
 export const tokenSchema = flag((s) => s, (s) => s.length > 0 && s.length <= 512, 'a non-empty string of at most 512 characters');
+/**
+ * A SHA-256 fingerprint as edgecam-server's banner prints it (`AB:CD:…`), or as openssl does
+ * (`sha256 Fingerprint=AB:CD:…`), or bare hex; normalised to upper-case pairs joined by colons.
+ */
+export function parseFingerprint(text: string): string | undefined {
+  const hex = text.trim().replace(/^(sha-?256\s*(fingerprint)?\s*[=:]?\s*)/i, '').replace(/[:\s]/g, '');
+  if (!/^[0-9a-f]{64}$/i.test(hex)) return undefined;
+  return hex.toUpperCase().match(/../g)!.join(':');
+}
+export const fingerprintSchema = flag(parseFingerprint, () => true, 'a SHA-256 fingerprint: 64 hex digits, colons allowed (AB:CD:…)');
+export const switchSchema = flag(
+  (s) => {
+    const v = s.trim().toLowerCase();
+    return ['1', 'true', 'yes', 'on'].includes(v) ? true : ['0', 'false', 'no', 'off', ''].includes(v) ? false : undefined;
+  },
+  () => true,
+  'on or off (1/0, true/false, yes/no)',
+);
+
 export const framesSchema = flag(intText, (n) => n >= 1 && Number.isSafeInteger(n), 'a whole number of frames, 1 or more');
 export const durationSchema = flag(
   (s) => parseDurationMs(s, 's'),
@@ -158,6 +190,9 @@ export interface RawGlobals {
   protocol: string;
   timeout: string;
   token?: string | undefined;
+  tls?: boolean | undefined;
+  ca?: string | undefined;
+  fingerprint?: string | undefined;
 }
 
 /** Validates the global flags; `sourceOf` tells whether a value came from argv or the environment. */
@@ -171,5 +206,35 @@ export function parseGlobals(raw: RawGlobals, sourceOf: (key: keyof RawGlobals) 
       raw.token === undefined
         ? undefined
         : parseFlag(tokenSchema, raw.token, '--token', sourceOf('token'), GLOBAL_ENV.token),
+    tls: parseTls(raw, sourceOf),
   };
+}
+
+/** --tls, --ca and --fingerprint: any of them means TLS. The CA file is read here. */
+function parseTls(raw: RawGlobals, sourceOf: (key: keyof RawGlobals) => ValueSource): TlsOptions | undefined {
+  // Commander turns a boolean flag on for any value of its variable, EDGECAM_TLS=0 included.
+  const fromEnv = sourceOf('tls') === 'env';
+  const on =
+    raw.tls === undefined || raw.tls === false
+      ? false
+      : fromEnv
+        ? parseFlag(switchSchema, process.env[GLOBAL_ENV.tls] ?? '', '--tls', 'env', GLOBAL_ENV.tls)
+        : true;
+  const fingerprint =
+    raw.fingerprint === undefined
+      ? undefined
+      : parseFlag(fingerprintSchema, raw.fingerprint, '--fingerprint', sourceOf('fingerprint'), GLOBAL_ENV.fingerprint);
+  let ca: string | undefined;
+  if (raw.ca !== undefined) {
+    try {
+      ca = readFileSync(raw.ca, 'utf8');
+    } catch (err) {
+      throw fileError('read the CA file', raw.ca, err);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new CliError(ExitCode.FILE, `the CA file ${raw.ca} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    }
+  }
+  if (!on && ca === undefined && fingerprint === undefined) return undefined;
+  return { ...(ca !== undefined ? { ca } : {}), ...(fingerprint !== undefined ? { fingerprint } : {}) };
 }

@@ -21,8 +21,9 @@ function packageVersion(): string {
 
 const EXIT_CODES_HELP = `
 Exit codes: 0 ok, 1 unexpected, 2 usage, 3 connection (refused, timeout, closed, refused by the
-server), 4 protocol (text or garbage instead of frames), 5 file, 130 interrupted before anything
-was saved. Every global flag can also be set with its EDGECAM_* variable; EDGECAM_LOG_LEVEL sets
+server, e.g. a wrong token), 4 protocol (text or garbage instead of frames), 5 file, 6 TLS (the
+server's certificate is not trusted or does not match --fingerprint), 130 interrupted before
+anything was saved. Every global flag can also be set with its EDGECAM_* variable; EDGECAM_LOG_LEVEL sets
 the log level (default warn).`;
 
 /**
@@ -52,7 +53,14 @@ export async function runCli(argv: string[]): Promise<number> {
         .env(GLOBAL_ENV.timeout)
         .default(GLOBAL_DEFAULTS.timeout),
     )
-    .addOption(new Option('--token <token>', 'access token sent in the v2 HELLO').env(GLOBAL_ENV.token));
+    .addOption(new Option('--token <token>', 'access token sent in the v2 HELLO').env(GLOBAL_ENV.token))
+    .addOption(new Option('--tls', 'connect over TLS, checking the certificate against the system CAs (or --ca)').env(GLOBAL_ENV.tls))
+    .addOption(new Option('--ca <file>', 'trust the CA certificate(s) in this PEM file (implies --tls)').env(GLOBAL_ENV.ca))
+    .addOption(
+      new Option('--fingerprint <sha256>', "trust the server certificate with this SHA-256 fingerprint, e.g. a self-signed one (implies --tls)").env(
+        GLOBAL_ENV.fingerprint,
+      ),
+    );
 
   const globals = (): GlobalOptions => {
     const raw = program.opts<RawGlobals>();

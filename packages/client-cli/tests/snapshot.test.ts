@@ -67,7 +67,7 @@ describe('edgecam snapshot', () => {
     const cwd = tempDir();
     const r = await runCli(['--port', String(v2.port), 'snapshot'], { cwd, env: { EDGECAM_TOKEN: 'wrong' } });
     expect(r.code).toBe(3);
-    expect(r.stderr).toBe('edgecam: the server refused the connection: token missing or wrong (UNAUTHORIZED)\n');
+    expect(r.stderr).toBe('edgecam: the server refused our token: token missing or wrong (UNAUTHORIZED); check --token or EDGECAM_TOKEN\n');
     expect(readdirSync(cwd)).toEqual([]);
   });
 

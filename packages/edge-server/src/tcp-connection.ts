@@ -368,7 +368,7 @@ export class TcpConnection {
 function unauthorizedMessage(verdict: Exclude<AccessVerdict, { ok: true }>): string {
   switch (verdict.reason) {
     case 'missing':
-      return 'this server requires a token: send it in HELLO';
+      return 'no token in HELLO';
     case 'wrong':
       return 'wrong token';
     case 'throttled':
