@@ -1,6 +1,7 @@
 // Soak on loopback: 50 streaming connections (legacy and v2), 5 of them never reading, beside
 // garbage senders, connect/disconnect floods, silent-connection floods and peers that vanish
-// mid-frame, for about 12 s. Healthy clients must keep at least 80% of the source's rate, the
+// mid-frame, for about 12 s; and on the HTTP side two stream viewers, one that never reads,
+// random bytes and half-sent requests. Healthy clients must keep at least 80% of the source's rate, the
 // server must stay up and free what the misbehaving peers held, and its memory must not grow by
 // more than MEMORY_BOUND_BYTES (heapUsed + external, after a forced GC, from the end of the
 // warm-up to the end of the run).
@@ -88,6 +89,41 @@ class CountingClient {
   }
 }
 
+/** A GET /stream.mjpg viewer (player layout) that counts parts by their closing boundary. */
+class CountingViewer {
+  frames = 0;
+  closed = false;
+  private tail = Buffer.alloc(0);
+  private delimiter: Buffer | null = null;
+  private head = Buffer.alloc(0);
+
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('close', () => (this.closed = true));
+  }
+
+  static async start(port: number): Promise<CountingViewer> {
+    const socket = await open(port);
+    socket.write('GET /stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: soak\r\n\r\n');
+    return new CountingViewer(socket);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (!this.delimiter) {
+      this.head = Buffer.concat([this.head, chunk]);
+      const end = this.head.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      const boundary = /boundary=(\S+)/i.exec(this.head.subarray(0, end).toString('latin1'))![1]!;
+      this.delimiter = Buffer.from(`\r\n--${boundary}\r\n`, 'latin1');
+      chunk = this.head.subarray(end + 4);
+    }
+    // Every part is followed by the delimiter; keep the tail so one split across chunks counts.
+    const data = Buffer.concat([this.tail, chunk]);
+    for (let at = data.indexOf(this.delimiter); at !== -1; at = data.indexOf(this.delimiter, at + 1)) this.frames++;
+    this.tail = Buffer.from(data.subarray(Math.max(0, data.length - this.delimiter.length + 1)));
+  }
+}
+
 /** Runs `body` every `everyMs` until stopped; failures to connect are ignored (floods race). */
 function loop(everyMs: number, body: () => Promise<void> | void): { stop: () => Promise<void> } {
   let running = true;
@@ -126,7 +162,7 @@ beforeAll(async () => {
   source = new PacedSource([padJpeg(small, FRAME_BYTES)], { fps: FPS, width: 160, height: 120, catchUp: false });
   log = memoryLogger('warn');
   server = await startTestServer(
-    { fps: FPS, maxPending: MAX_PENDING, idleTimeoutSeconds: 5 },
+    { fps: FPS, maxPending: MAX_PENDING, idleTimeoutSeconds: 5, httpPort: 0 },
     { source, statsIntervalMs: 0, logger: log.logger },
   );
 });
@@ -137,7 +173,7 @@ afterAll(async () => {
 });
 
 describe('soak', () => {
-  it('keeps 45 healthy clients at 80% of the source rate among stalled readers, garbage and floods, with bounded memory', { timeout: 90_000 }, async () => {
+  it('keeps 45 healthy TCP clients and 2 HTTP viewers at 80% of the source rate among stalled readers, garbage and floods, with bounded memory', { timeout: 90_000 }, async () => {
     const port = server.tcpPort;
     const healthy: CountingClient[] = [];
     for (let i = 0; i < HEALTHY_LEGACY; i++) healthy.push(await CountingClient.start(port, 'legacy'));
@@ -149,8 +185,29 @@ describe('soak', () => {
       stalled.push(c);
     }
 
-    const counts = { garbage: 0, v2Garbage: 0, glued: 0, churn: 0, vanished: 0, silent: 0, pingFlood: 0 };
+    const httpPort = server.httpPort!;
+    const viewers = [await CountingViewer.start(httpPort), await CountingViewer.start(httpPort)];
+    const stalledViewer = await CountingViewer.start(httpPort);
+    stalledViewer.socket.pause();
+
+    const counts = { httpGarbage: 0, slowloris: 0, garbage: 0, v2Garbage: 0, glued: 0, churn: 0, vanished: 0, silent: 0, pingFlood: 0 };
     const misbehaving = [
+      // Random bytes at the HTTP port: node's parser answers 400 and closes.
+      loop(200, async () => {
+        const s = await open(httpPort);
+        s.write(randomBytes(2000));
+        counts.httpGarbage++;
+        await sleep(100);
+        s.destroy();
+      }),
+      // A request that never finishes its headers (slowloris), held for a while.
+      loop(300, async () => {
+        const s = await open(httpPort);
+        s.write('GET /stream.mjpg HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+        counts.slowloris++;
+        await sleep(2000);
+        s.destroy();
+      }),
       // Random bytes as a legacy peer: every other time with the command bytes (and 'E') taken
       // out, so it is closed for garbage rather than by a stray '2'.
       loop(150, async () => {
@@ -226,6 +283,7 @@ describe('soak', () => {
     const memoryBefore = retainedBytes();
     const emittedBefore = source.emitted;
     const framesBefore = healthy.map((c) => c.frames);
+    const viewerFramesBefore = viewers.map((v) => v.frames);
     const t0 = performance.now();
     let peakQueued = 0;
     let peakConnections = 0;
@@ -236,6 +294,7 @@ describe('soak', () => {
     }
     const emitted = source.emitted - emittedBefore;
     const rates = healthy.map((c, i) => (c.frames - (framesBefore[i] as number)) / emitted);
+    const viewerRates = viewers.map((v, i) => (v.frames - (viewerFramesBefore[i] as number)) / emitted);
     await Promise.all(misbehaving.map((m) => m.stop()));
     const memoryAfter = retainedBytes();
     const growth = memoryAfter - memoryBefore;
@@ -245,6 +304,8 @@ describe('soak', () => {
     // Every healthy client got at least 80% of what the source produced meanwhile, intact.
     expect(Math.min(...rates)).toBeGreaterThanOrEqual(0.8);
     expect(healthy.every((c) => !c.closed && c.decodeError === null)).toBe(true);
+    expect(Math.min(...viewerRates)).toBeGreaterThanOrEqual(0.8);
+    expect(viewers.every((v) => !v.closed)).toBe(true);
     // The stalled ones really were stalled: frames were skipped for them, never queued.
     const stats = server.registry.list();
     expect(stats.filter((s) => s.dropped > 0).length).toBeGreaterThanOrEqual(STALLED);
@@ -261,13 +322,14 @@ describe('soak', () => {
       15_000,
       () => `the server to free the misbehaving peers (${server.tcp.connectionCount} open)`,
     );
-    expect(server.registry.count()).toBe(healthy.length + STALLED);
+    expect(server.registry.count('legacy') + server.registry.count('v2')).toBe(healthy.length + STALLED);
+    expect(server.registry.count('http')).toBe(viewers.length + 1);
     // Nothing logged as a server error: peers' faults are warnings at most.
     expect(log.lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
     expect(log.lines.some((l) => l.msg === 'client sends bytes that are no commands; closing')).toBe(true);
     console.log(
       `soak: ${emitted} frames in ${SOAK_MS / 1000} s; healthy clients got ${Math.round(Math.min(...rates) * 100)}%` +
-        ` (worst) of them; peak ${peakConnections} connections; memory growth ${(growth / 1024 / 1024).toFixed(1)} MiB;` +
+        ` (worst) of them, HTTP viewers ${Math.round(Math.min(...viewerRates) * 100)}%; peak ${peakConnections} connections; memory growth ${(growth / 1024 / 1024).toFixed(1)} MiB;` +
         ` ${JSON.stringify(counts)}; ${server.tcp.evictedCount} silent connections evicted`,
     );
   });
