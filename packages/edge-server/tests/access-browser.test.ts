@@ -42,12 +42,13 @@ async function viewPage(context: BrowserContext, path: string, screenshot: strin
     if (new URL(res.url()).pathname === '/status' && res.status() === 200) statusPolls++;
   });
   await page.goto(base + path);
-  await page.waitForFunction(() => (document.getElementById('live') as HTMLImageElement).naturalWidth > 0, undefined, { timeout: 15_000 });
-  await page.waitForFunction(() => document.getElementById('state')!.textContent === 'running', undefined, { timeout: 15_000 });
+  // Strings, not functions: they run in the page, and this package's types have no DOM.
+  await page.waitForFunction("document.getElementById('live').naturalWidth > 0", undefined, { timeout: 15_000 });
+  await page.waitForFunction("document.getElementById('state').textContent === 'running'", undefined, { timeout: 15_000 });
   const deadline = Date.now() + 10_000;
   while (statusPolls < 2 && Date.now() < deadline) await page.waitForTimeout(100);
   await page.screenshot({ path: join(OUTPUT_DIR, screenshot) });
-  const width = await page.evaluate(() => (document.getElementById('live') as HTMLImageElement).naturalWidth);
+  const width = await page.evaluate<number>("document.getElementById('live').naturalWidth");
   const state = (await page.textContent('#state')) ?? '';
   await page.close();
   expect(statusPolls).toBeGreaterThanOrEqual(2);
