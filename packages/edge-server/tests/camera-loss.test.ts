@@ -98,6 +98,7 @@ describe('a camera that is unplugged and plugged back', () => {
 
     writeFileSync(flags.unplugged, '');
     await waitUntil(() => s.hub.info().noSignal && s.hub.info().state === 'restarting', 10_000, 'the source to fail');
+    await sleep(300); // a frame written just before the failure may still be on its way
     const legacyFrames = legacy.frames.length;
     const v2Frames = v2.of('frame').length;
 
