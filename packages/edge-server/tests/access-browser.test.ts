@@ -30,6 +30,13 @@ afterAll(async () => {
   await server?.close();
 });
 
+/** The page's document, typed as much as these tests use (this package's types have no DOM). */
+interface PageElement {
+  naturalWidth: number;
+  textContent: string | null;
+}
+declare const document: { getElementById(id: string): PageElement };
+
 /** Opens `path`, waits until the stream shows and /status has been read twice, and lists refused requests. */
 async function viewPage(context: BrowserContext, path: string, screenshot: string): Promise<{ refused: string[]; width: number; state: string }> {
   const page = await context.newPage();
@@ -42,13 +49,13 @@ async function viewPage(context: BrowserContext, path: string, screenshot: strin
     if (new URL(res.url()).pathname === '/status' && res.status() === 200) statusPolls++;
   });
   await page.goto(base + path);
-  // Strings, not functions: they run in the page, and this package's types have no DOM.
-  await page.waitForFunction("document.getElementById('live').naturalWidth > 0", undefined, { timeout: 15_000 });
-  await page.waitForFunction("document.getElementById('state').textContent === 'running'", undefined, { timeout: 15_000 });
+  // Functions, not strings (the page's CSP forbids eval); they run in the page.
+  await page.waitForFunction(() => document.getElementById('live').naturalWidth > 0, undefined, { timeout: 15_000 });
+  await page.waitForFunction(() => document.getElementById('state').textContent === 'running', undefined, { timeout: 15_000 });
   const deadline = Date.now() + 10_000;
   while (statusPolls < 2 && Date.now() < deadline) await page.waitForTimeout(100);
   await page.screenshot({ path: join(OUTPUT_DIR, screenshot) });
-  const width = await page.evaluate<number>("document.getElementById('live').naturalWidth");
+  const width = await page.evaluate(() => document.getElementById('live').naturalWidth);
   const state = (await page.textContent('#state')) ?? '';
   await page.close();
   expect(statusPolls).toBeGreaterThanOrEqual(2);
