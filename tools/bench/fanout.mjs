@@ -43,7 +43,7 @@ async function pass(server, { warmMs, windowMs }) {
       const u0 = await server.usage();
       const t0 = performance.now();
       await sleep(windowMs);
-      const u1 = await server.usage();
+      const u1 = await server.usage({ gc: true });
       const seconds = (performance.now() - t0) / 1000;
       await sleep(300); // frames of the window still on their way
       const expected = u1.seq - u0.seq;
@@ -55,7 +55,7 @@ async function pass(server, { warmMs, windowMs }) {
         c.latencies.length = 0;
         return got / expected;
       });
-      out.push({ n, cores: (u1.cpuUs - u0.cpuUs) / 1e6 / seconds, rss: u1.rss, minRate: Math.min(...rates), sourceFps: expected / seconds });
+      out.push({ n, cores: (u1.cpuUs - u0.cpuUs) / 1e6 / seconds, rss: u1.rss, live: u1.live, minRate: Math.min(...rates), sourceFps: expected / seconds });
     }
   } finally {
     for (const c of clients) c.close();
@@ -100,14 +100,14 @@ export async function run({ quick = false } = {}) {
         const cores = stats(at.map((x) => x.cores));
         const extra = n === 1 ? null : stats(slopes(name, 1, n));
         const rssMiB = stats(at.map((x) => x.rss / 2 ** 20));
-        const rssPer = n === 1 ? null : stats(passes[name].map((p) => (p.find((x) => x.n === n).rss - p[0].rss) / (n - 1) / 1024));
+        const livePer = n === 1 ? null : stats(passes[name].map((p) => (p.find((x) => x.n === n).live - p[0].live) / (n - 1) / 1024));
         rows.push({
           server: label,
           clients: n,
           'server CPU, % of a core (min–max)': `${pct(cores.median)} (${pct(cores.min)}–${pct(cores.max)})`,
           'per extra client, % of a core (min–max)': extra ? `${pct(extra.median)} (${pct(extra.min)}–${pct(extra.max)})` : '—',
           'RSS MiB': round(rssMiB.median, 1),
-          'RSS per extra client KiB': rssPer ? round(rssPer.median, 0) : '—',
+          'heap + buffers per extra client KiB': livePer ? round(livePer.median, 0) : '—',
           'slowest client, % of source frames': pct(Math.min(...at.map((x) => x.minRate))),
           'source fps': round(stats(at.map((x) => x.sourceFps)).median, 1),
         });
@@ -126,7 +126,7 @@ export async function run({ quick = false } = {}) {
       notes: [
         `Goal: each extra client costs edgecam-server ${pct(perClient.median)}% of a core (median of ${runs} runs, ${pct(perClient.min)}–${pct(perClient.max)}; goal under ${GOAL_CORE_PER_CLIENT * 100}%: ${cpuMet ? 'met' : 'NOT met'}), and the slowest of all clients in all runs received ${pct(worstRate)}% of the source's frames (goal at least ${GOAL_MIN_RATE * 100}%: ${rateMet ? 'met' : 'NOT met'}).`,
         `The ratio is the baseline's CPU per extra client over edgecam's (1 -> 50 clients), per run, median: 1 would be as cheap as a bare socket server; below 1 is what sessions, the hub, metrics and logs cost on top.`,
-        `${jpegs.length} pre-encoded 1280x720 JPEGs (mean ${round(meanJpeg / 1024, 1)} KiB, so ${round((meanJpeg * FPS * 8) / 1e6, 1)} Mbit/s per client) paced at ${FPS} fps; v2 clients; ${runs} runs per server, alternating, each adding clients 1 -> 10 -> 50 with ${timing.warmMs} ms of warm-up and a ${timing.windowMs} ms window per count. CPU is user + system time of the server process, which includes the kernel's loopback TCP work done on its behalf.`,
+        `${jpegs.length} pre-encoded 1280x720 JPEGs (mean ${round(meanJpeg / 1024, 1)} KiB, so ${round((meanJpeg * FPS * 8) / 1e6, 1)} Mbit/s per client) paced at ${FPS} fps; v2 clients; ${runs} runs per server, alternating, each adding clients 1 -> 10 -> 50 with ${timing.warmMs} ms of warm-up and a ${timing.windowMs} ms window per count. CPU is user + system time of the server process, which includes the kernel's loopback TCP work done on its behalf. Memory is read after a full garbage collection at the end of each window: RSS, and the V8 heap plus Buffers (what a client keeps alive; RSS moves in allocator-sized steps).`,
       ],
     };
   } finally {

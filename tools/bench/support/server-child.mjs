@@ -1,7 +1,9 @@
 // The server side of a benchmark, in its own process so its CPU time is its own (clients run in
 // the parent). Driven over IPC by server-process.mjs:
 //   { type: 'start', kind, framesDir, fps, framing, clockOffsetUs, alwaysOn } -> { type: 'ready', port }
-//   { type: 'usage', id } -> { type: 'usage', id, cpuUs, rss, seq, sent, dropped }
+//   { type: 'usage', id, gc } -> { type: 'usage', id, cpuUs, rss, live, seq, sent, dropped }
+//      (gc: collect garbage after reading the CPU time, so rss and live (heap + buffers) count
+//      only what is still referenced)
 //   { type: 'stop' }      -> closes the server and exits
 // kind: 'edgecam' (startEdgeServer fed by the in-memory source), 'plain' (a bare Node socket
 // server writing the same length-prefixed bytes: the baseline), 'naive' (the seed's design).
@@ -22,7 +24,10 @@ process.on('message', async (msg) => {
       process.send({ type: 'ready', port: server.port });
     } else if (msg.type === 'usage') {
       const cpu = process.cpuUsage();
-      process.send({ type: 'usage', id: msg.id, cpuUs: cpu.user + cpu.system, rss: process.memoryUsage.rss(), ...server.counters() });
+      // After the CPU reading, so the collection's own time falls outside the window measured.
+      if (msg.gc) globalThis.gc?.();
+      const mem = process.memoryUsage();
+      process.send({ type: 'usage', id: msg.id, cpuUs: cpu.user + cpu.system, rss: mem.rss, live: mem.heapUsed + mem.external, ...server.counters() });
     } else if (msg.type === 'stop') {
       await server?.close();
       process.exit(0);

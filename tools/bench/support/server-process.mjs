@@ -13,7 +13,8 @@ process.once('exit', () => {
 export function startServerProcess(opts) {
   // EDGECAM_BENCH_CPU_PROF=<dir>: each server child writes a V8 CPU profile there when it stops.
   const profDir = process.env.EDGECAM_BENCH_CPU_PROF;
-  const execArgv = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${opts.kind}-${Date.now()}.cpuprofile`] : [];
+  const execArgv = ['--expose-gc'];
+  if (profDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${opts.kind}-${Date.now()}.cpuprofile`);
   const child = fork(childPath, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv });
   live.add(child);
   child.once('exit', () => live.delete(child));
@@ -56,10 +57,10 @@ export function startServerProcess(opts) {
   return request('ready', { type: 'start', ...opts }, 30_000).then(({ port }) => ({
     port,
     pid: child.pid,
-    /** { cpuUs, rss, seq, sent, dropped } right now. */
-    usage: () => {
+    /** { cpuUs, rss, live, seq, sent, dropped } right now; { gc: true } collects garbage first (after the CPU reading). */
+    usage: ({ gc = false } = {}) => {
       const id = ++nextId;
-      return request(id, { type: 'usage', id });
+      return request(id, { type: 'usage', id, gc });
     },
     stop: () =>
       new Promise((resolve) => {
