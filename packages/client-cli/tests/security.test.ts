@@ -129,7 +129,13 @@ describe('against a server with --tls-self-signed', () => {
   it('relays the TLS stream in `view`', async () => {
     const run = spawnCli(['--port', port, '--token', TOKEN, '--fingerprint', fingerprint, 'view', '--listen', '127.0.0.1:0'], { cwd: tempDir() });
     const [, url] = await run.waitForOutput(/open (http:\/\/[\d.:]+\/) \(relaying [\d.:]+, v2 protocol/);
-    const res = await fetch(`${url}snapshot.jpg`);
+    // 503 until the relay has its first frame: ask again until then.
+    let res = await fetch(`${url}snapshot.jpg`);
+    for (const until = Date.now() + 10_000; res.status === 503 && Date.now() < until; ) {
+      await res.arrayBuffer();
+      await new Promise((r) => setTimeout(r, 100));
+      res = await fetch(`${url}snapshot.jpg`);
+    }
     expect(res.status).toBe(200);
     expect(readJpegInfo(Buffer.from(await res.arrayBuffer()))).toMatchObject({ width: 160, height: 120 });
     run.child.kill('SIGTERM');
