@@ -3,6 +3,7 @@ export { startEdgeServer, type RunningEdgeServer, type StartOptions } from './se
 export { parseCommandLine, ConfigError, DEFAULT_CONFIG, LOG_LEVELS, type EdgeServerConfig, type LogLevel } from './config.js';
 export { resolveFfmpeg, type FfmpegVia, type ResolvedFfmpeg } from './ffmpeg.js';
 export { EdgeServerError, type EdgeServerErrorCode } from './errors.js';
+export type { TlsMaterial } from './tls/tls-material.js';
 export { parseSourceSpec, formatSourceSpec, type SourceSpec } from './sources/source-spec.js';
 export type { FrameSource, SourceEvent } from './sources/source.js';
 export type {
