@@ -242,8 +242,11 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       });
       return;
     }
-    const hint = 'send it as a Bearer token, as the password of Basic authentication, or as ?token=';
-    sendError(res, 401, 'UNAUTHORIZED', `${verdict.message}: ${hint}`, { 'WWW-Authenticate': AUTH_CHALLENGE });
+    const message =
+      verdict.reason === 'missing'
+        ? `${verdict.message}: send it as a Bearer token, as the password of Basic authentication, or as ?token=`
+        : verdict.message;
+    sendError(res, 401, 'UNAUTHORIZED', message, { 'WWW-Authenticate': AUTH_CHALLENGE });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
