@@ -198,6 +198,7 @@ export async function run({ quick = false } = {}) {
         'vs seed design (min–max)': `${r.median} (${r.min}–${r.max})`,
       };
     };
+    const med = (name) => stats(results[name].map((m) => m.fps)).median;
     const fmtRates = (rates) => rates.map((r) => `${Math.round(r * 100)}%`).join(' ');
     return {
       id: 'seed',
@@ -224,6 +225,7 @@ export async function run({ quick = false } = {}) {
       notes: [
         `Decoding: ${jpegs.length} 1280x720 JPEGs (mean ${round(meanJpeg / 1024, 1)} KiB, ${round(dec.bytes / 1e6, 1)} MB per pass) cut into 1 KiB chunks, ${quick ? 3 : 11} interleaved runs; the seed's loop copies everything received so far on every 1 KiB read, so its cost grows with the square of the frame size.`,
         `Delivery: as delivery.mjs (servers in child processes, unthrottled in-memory source, client in this process), ${runs} runs of ${timing.windowMs} ms after ${timing.warmMs} ms, pairs alternating; the naive client reads the kernel 1024 bytes at a time (net's onread with a 1 KiB buffer), as recv(1024) does.`,
+        `Where the seed's design loses: its client. The naive server feeds our decoder at ${round(med('naive seed server -> FrameDecoder client'), 0)} fps and edgecam-server feeds the naive client at only ${round(med('edgecam-server -> naive seed client'), 0)} fps, so with one client the 1 KiB reads and the concatenation cost the most; the naive server's own fault shows in the ten-client rows: one client at a time.`,
         'Ten clients: each server paced at 30 fps, ten legacy clients connected at once; the naive server serves one client at a time, so the others wait for it to leave.',
       ],
     };
