@@ -26,9 +26,8 @@ import {
 } from './avi-chunks.js';
 import { RecorderError, errnoOf } from './errors.js';
 import type { RecorderFileHandle } from './file-system.js';
-import type { FileSummary, FileWriterOptions, FrameFileWriter } from './file-writer.js';
-import { DEFAULT_FRAME_RATE, type FrameRate, RateMeter } from './frame-rate.js';
-import { type QueueFailure, WriteQueue } from './write-queue.js';
+import type { FileSummary } from './file-writer.js';
+import { QueuedFileWriter } from './queued-file-writer.js';
 
 /** One RIFF's frames, kept until the RIFF is closed and the next one is safely on disk. */
 interface RiffState {
@@ -54,11 +53,7 @@ interface ClosedState {
   first: { riffSize: number; moviSize: number; frames: number } | undefined;
 }
 
-export class AviWriter implements FrameFileWriter {
-  readonly path: string;
-  private readonly options: FileWriterOptions;
-  private readonly queue: WriteQueue;
-  private readonly meter = new RateMeter();
+export class AviWriter extends QueuedFileWriter {
   /** The current RIFF last; the previous one too until the current one's header is written. */
   private riffs: RiffState[] = [];
   private closed: ClosedState = { superIndex: [], frames: 0, first: undefined };
@@ -68,37 +63,9 @@ export class AviWriter implements FrameFileWriter {
   private height = 0;
   private largestFrame = 0;
   private hasIdx1 = false;
-  private closing: Promise<FileSummary> | undefined;
-  private recovery: Promise<void> | undefined;
-  failure: RecorderError | undefined;
-
-  constructor(options: FileWriterOptions) {
-    this.path = options.path;
-    this.options = options;
-    this.queue = new WriteQueue(() => options.fs.open(options.path), {
-      onOpened: () => options.hooks.onOpened(),
-      onProgress: (seq) => {
-        this.prune(seq);
-        options.hooks.onProgress();
-      },
-      onFailure: (f) => this.fail(f),
-    });
-  }
 
   get frames(): number {
     return this.totalFrames;
-  }
-
-  get pendingBytes(): number {
-    return this.queue.pendingPayload;
-  }
-
-  get pendingFrames(): number {
-    return this.queue.pendingFrames;
-  }
-
-  get firstTimeUs(): number | undefined {
-    return this.meter.firstTimeUs;
   }
 
   private get current(): RiffState {
@@ -145,7 +112,7 @@ export class AviWriter implements FrameFileWriter {
   }
 
   checkpoint(): void {
-    if (this.riffs.length === 0 || this.failure || this.closing) return;
+    if (this.riffs.length === 0 || this.failure || this.isClosing) return;
     // Everything queued before these writes is what they describe, so once they land the file
     // on disk is complete up to here, whatever happens to the process afterwards.
     this.queue.write([this.header()], 0);
@@ -154,31 +121,10 @@ export class AviWriter implements FrameFileWriter {
     if (this.options.fsync) this.queue.sync();
   }
 
-  drain(): Promise<void> {
-    return this.queue.idle();
-  }
-
-  close(): Promise<FileSummary> {
-    this.closing ??= this.finish();
-    return this.closing;
-  }
-
-  private async finish(): Promise<FileSummary> {
+  protected async finish(): Promise<FileSummary> {
     if (this.riffs.length === 0) return this.summary(0); // no frame, no file
-    if (!this.failure) {
-      this.closeRiff(this.current, true);
-      if (this.options.fsync) this.queue.sync();
-      try {
-        await this.queue.idle();
-      } catch {
-        // fail() started the recovery; it closes the handle.
-      }
-    }
-    if (this.recovery) {
-      await this.recovery;
-    } else {
-      await this.queue.handle?.close().catch(() => undefined);
-    }
+    if (!this.failure) this.closeRiff(this.current, true);
+    await this.settle();
     return this.summary(this.pos);
   }
 
@@ -246,10 +192,6 @@ export class AviWriter implements FrameFileWriter {
     return writes;
   }
 
-  private rate(): FrameRate {
-    return this.options.frameRate ?? this.meter.rate(DEFAULT_FRAME_RATE);
-  }
-
   /** The first RIFF's header as of now (what is queued). */
   private header(): Buffer {
     const first = this.closed.first;
@@ -269,20 +211,8 @@ export class AviWriter implements FrameFileWriter {
   }
 
   /** Forget the previous RIFF's frames once the current RIFF's header is on disk. */
-  private prune(completedSeq: number): void {
+  protected override written(completedSeq: number): void {
     while (this.riffs.length > 1 && this.riffs[1]!.headerSeq <= completedSeq) this.riffs.shift();
-  }
-
-  private fail(f: QueueFailure): void {
-    const errno = errnoOf(f.error);
-    const opened = this.queue.handle !== undefined;
-    this.failure = new RecorderError(
-      'WRITE_FAILED',
-      `${opened ? 'writing' : 'opening'} ${this.path} failed (${errno ?? String(f.error)}); the file was closed with the frames written before the error`,
-      { cause: f.error, ...(errno === undefined ? {} : { errno }) },
-    );
-    this.recovery = this.recover(f.seq);
-    this.options.hooks.onFailure(this.failure);
   }
 
   /**
@@ -291,7 +221,7 @@ export class AviWriter implements FrameFileWriter {
    * the end until the index fits; if even that fails, patch the sizes without an index (ffmpeg
    * still plays it, and repair() can add one).
    */
-  private async recover(seq: number): Promise<void> {
+  protected async recover(seq: number): Promise<void> {
     const h = this.queue.handle;
     const alive = this.riffs.filter((r) => r.headerSeq < seq);
     const r = alive[alive.length - 1];
@@ -300,7 +230,7 @@ export class AviWriter implements FrameFileWriter {
       this.totalFrames = 0;
       this.pos = 0;
       await h?.close().catch(() => undefined);
-      if (h) await this.options.fs.remove?.(this.path).catch(() => undefined);
+      if (h) await this.removeFile();
       return;
     }
     let keep = 0;
@@ -332,7 +262,7 @@ export class AviWriter implements FrameFileWriter {
     }
     await h.close().catch(() => undefined);
     // Not one frame survived: a file with nothing in it is not worth leaving behind.
-    if (this.totalFrames === 0) await this.options.fs.remove?.(this.path).catch(() => undefined);
+    if (this.totalFrames === 0) await this.removeFile();
   }
 
   /** Reset the state to RIFF r holding its first `keep` frames and nothing after them. */

@@ -31,6 +31,14 @@ describe('raw MJPEG writer', () => {
     expect(await decode(path, ['-f', 'mjpeg'])).toMatchObject({ errors: '', frames: 45 });
   });
 
+  it('reports a rate the caller fixed, and the duration at that rate, whatever the timestamps say', async () => {
+    const rec = createRecorder(join(dir, 'fixed.mjpeg'), { checkpointIntervalMs: 0, frameRate: 10 });
+    for (const f of frames().slice(0, 20)) await rec.write(f); // stamped at 29.97 fps
+    const file = (await rec.close()).files[0]!;
+    expect(file.frameRate).toEqual({ num: 10, den: 1 });
+    expect(file.durationSeconds).toBeCloseTo(2, 9);
+  });
+
   it('closes with the complete frames when the disk fills up', async () => {
     const disk = new MemoryDisk(50_000);
     const rec = createRecorder('/disk/raw.mjpg', { fs: disk, checkpointIntervalMs: 0 });
