@@ -1,5 +1,6 @@
 import { DEFAULT_MAX_FRAME_BYTES, FRAME_HEADER_LENGTH } from './constants.js';
 import { asBuffer, readU32 } from './bytes.js';
+import { limitOption } from './limit-option.js';
 import { ProtocolError, decoderFailed } from './errors.js';
 
 export interface FrameDecoderOptions {
@@ -27,11 +28,7 @@ export class FrameDecoder {
   private failed = false;
 
   constructor(opts: FrameDecoderOptions = {}) {
-    const max = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-    if (!Number.isSafeInteger(max) || max < 0) {
-      throw new RangeError(`maxFrameBytes must be a non-negative integer, got ${max}`);
-    }
-    this.maxFrameBytes = max;
+    this.maxFrameBytes = limitOption('maxFrameBytes', opts.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES);
   }
 
   /** Bytes of the incomplete frame received so far, header included (0 between frames). */

@@ -8,9 +8,11 @@ import {
   type CommandChar,
 } from './constants.js';
 import { asBuffer, readU32 } from './bytes.js';
+import { limitOption } from './limit-option.js';
 import { isCommandChar } from './command-encoder.js';
 import { ProtocolError, decoderFailed } from './errors.js';
 import {
+  describeIssues,
   errorBodySchema,
   helloSchema,
   welcomeSchema,
@@ -45,8 +47,7 @@ function parseJson<T>(name: string, schema: z.ZodType<T>, payload: Buffer): T {
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw badPayload(`${name} payload does not match its schema: ${issues}`, parsed.error);
+    throw badPayload(`${name} payload does not match its schema: ${describeIssues(parsed.error)}`, parsed.error);
   }
   return parsed.data;
 }
@@ -83,12 +84,6 @@ export interface MessageDecoderOptions {
   maxControlBytes?: number;
 }
 
-function limit(name: string, value: number | undefined, fallback: number): number {
-  const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${name} must be a non-negative integer, got ${v}`);
-  return v;
-}
-
 /**
  * Incremental v2 decoder of `[u8 type][u32be length][payload]` messages (after the magic).
  *
@@ -120,8 +115,8 @@ class MessageDecoder<M> {
     private readonly specs: ReadonlyMap<number, Spec<M>>,
     opts: MessageDecoderOptions,
   ) {
-    this.maxFrameBytes = limit('maxFrameBytes', opts.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES);
-    this.maxControlBytes = limit('maxControlBytes', opts.maxControlBytes, DEFAULT_MAX_CONTROL_BYTES);
+    this.maxFrameBytes = limitOption('maxFrameBytes', opts.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES);
+    this.maxControlBytes = limitOption('maxControlBytes', opts.maxControlBytes, DEFAULT_MAX_CONTROL_BYTES);
   }
 
   /** Bytes of the incomplete message received so far, header included (0 between messages). */

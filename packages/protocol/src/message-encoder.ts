@@ -10,6 +10,7 @@ import {
 import { isCommandChar } from './command-encoder.js';
 import { ProtocolError } from './errors.js';
 import {
+  describeIssues,
   errorBodySchema,
   helloSchema,
   welcomeSchema,
@@ -36,7 +37,7 @@ function message(type: number, payload: Uint8Array): Buffer {
 function jsonMessage<T>(type: number, name: string, schema: z.ZodType<T>, value: T): Buffer {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    throw invalid(`${name} is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw invalid(`${name} is not valid: ${describeIssues(parsed.error)}`);
   }
   // Serialise the parsed value: it holds exactly the schema's fields, in a stable order.
   const payload = Buffer.from(JSON.stringify(parsed.data), 'utf8');

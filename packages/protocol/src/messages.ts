@@ -24,6 +24,11 @@ export const errorBodySchema = z.object({
   message: z.string(),
 });
 
+/** A zod failure as one line: `path: message; path: message`. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
 export type Hello = { token?: string; client?: string };
 export type Welcome = {
   server: string;

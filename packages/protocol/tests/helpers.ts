@@ -1,5 +1,17 @@
 import { expect } from 'vitest';
-import { ProtocolError, type ProtocolErrorCode } from '../src/index.js';
+import {
+  ProtocolError,
+  encodeCommandMessage,
+  encodeErrorMessage,
+  encodeFrameMessage,
+  encodeHello,
+  encodePing,
+  encodePong,
+  encodeWelcome,
+  type ClientMessage,
+  type ProtocolErrorCode,
+  type ServerMessage,
+} from '../src/index.js';
 
 interface Pushable<T> {
   push(chunk: Uint8Array, on: (item: T) => void): void;
@@ -40,4 +52,30 @@ export function expectProtocolError(fn: () => unknown, code: ProtocolErrorCode):
   expect(thrown).toBeInstanceOf(ProtocolError);
   expect((thrown as ProtocolError).code).toBe(code);
   return thrown as ProtocolError;
+}
+
+/** The wire bytes of a decoded client message: the encoder that the decoder inverts. */
+export function encodeClient(m: ClientMessage): Buffer {
+  switch (m.type) {
+    case 'hello':
+      return encodeHello(m.hello);
+    case 'command':
+      return encodeCommandMessage(m.command);
+    case 'ping':
+      return encodePing(m.data);
+  }
+}
+
+/** The wire bytes of a decoded server message (a FRAME's header and JPEG joined). */
+export function encodeServer(m: ServerMessage): Buffer {
+  switch (m.type) {
+    case 'welcome':
+      return encodeWelcome(m.welcome);
+    case 'frame':
+      return Buffer.concat(encodeFrameMessage(m.seq, m.captureTimeUs, m.jpeg));
+    case 'error':
+      return encodeErrorMessage(m.error);
+    case 'pong':
+      return encodePong(m.data);
+  }
 }

@@ -12,38 +12,14 @@ import {
   type ClientMessage,
   type ServerMessage,
 } from '../src/index.js';
-import { hex, joined } from './fixtures/bytes.js';
+import { hex } from './fixtures/bytes.js';
 import {
   clientErrorFixtures,
   clientMessageFixtures,
   serverErrorFixtures,
   serverMessageFixtures,
 } from './fixtures/v2-messages.js';
-import { byteAtATime, decodeChunks, expectProtocolError } from './helpers.js';
-
-function encodeClient(m: ClientMessage): Buffer {
-  switch (m.type) {
-    case 'hello':
-      return encodeHello(m.hello);
-    case 'command':
-      return encodeCommandMessage(m.command);
-    case 'ping':
-      return encodePing(m.data);
-  }
-}
-
-function encodeServer(m: ServerMessage): Buffer {
-  switch (m.type) {
-    case 'welcome':
-      return encodeWelcome(m.welcome);
-    case 'frame':
-      return joined(encodeFrameMessage(m.seq, m.captureTimeUs, m.jpeg));
-    case 'error':
-      return encodeErrorMessage(m.error);
-    case 'pong':
-      return encodePong(m.data);
-  }
-}
+import { byteAtATime, decodeChunks, encodeClient, encodeServer, expectProtocolError } from './helpers.js';
 
 describe('v2 client message fixtures', () => {
   it.each(clientMessageFixtures)('decodes $name', ({ message, bytes }) => {

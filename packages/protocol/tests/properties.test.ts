@@ -7,21 +7,14 @@ import {
   ProtocolError,
   ServerMessageDecoder,
   detectProtocol,
-  encodeCommandMessage,
-  encodeErrorMessage,
   encodeFrame,
-  encodeFrameMessage,
-  encodeHello,
-  encodePing,
-  encodePong,
-  encodeWelcome,
   isWholeJpeg,
   readJpegInfo,
   type ClientMessage,
   type CommandChar,
   type ServerMessage,
 } from '../src/index.js';
-import { cut, decodeChunks } from './helpers.js';
+import { cut, decodeChunks, encodeClient, encodeServer } from './helpers.js';
 
 // Bounded runs keep the suite quick on a shared 2-core machine; fast-check reports a seed to replay.
 const RUNS = { numRuns: 200 };
@@ -65,19 +58,6 @@ const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
     .map((error) => ({ type: 'error' as const, error })),
   eight.map((data) => ({ type: 'pong' as const, data })),
 );
-
-function encodeClient(m: ClientMessage): Buffer {
-  if (m.type === 'hello') return encodeHello(m.hello);
-  if (m.type === 'command') return encodeCommandMessage(m.command);
-  return encodePing(m.data);
-}
-
-function encodeServer(m: ServerMessage): Buffer {
-  if (m.type === 'welcome') return encodeWelcome(m.welcome);
-  if (m.type === 'frame') return Buffer.concat(encodeFrameMessage(m.seq, m.captureTimeUs, m.jpeg));
-  if (m.type === 'error') return encodeErrorMessage(m.error);
-  return encodePong(m.data);
-}
 
 /** Feeds random chunks; a ProtocolError resets the decoder, anything else fails the property. */
 function feedRandom(
