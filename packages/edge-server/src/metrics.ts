@@ -3,8 +3,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ClientProtocol, ServerMetrics } from './contracts.js';
 
-const PROTOCOLS: ClientProtocol[] = ['legacy', 'v2', 'http'];
-
 /** ServerMetrics plus the recording side used by the hub and the client registry. */
 export interface EdgeServerMetrics extends ServerMetrics {
   readonly registry: Registry;
@@ -61,12 +59,24 @@ export function createServerMetrics(opts: { defaultMetrics?: boolean } = {}): Ed
     registers: [registry],
   });
   // Every protocol shows up from the start, with zeros, so dashboards need no absent() tricks.
-  for (const protocol of PROTOCOLS) {
-    sent.inc({ protocol }, 0);
-    dropped.inc({ protocol }, 0);
-    bytes.inc({ protocol }, 0);
-    clients.set({ protocol }, 0);
-  }
+  // The per-protocol children are bound once: frameSent runs per frame per client, and binding
+  // labels on each call would hash them every time.
+  const bind = (protocol: ClientProtocol) => {
+    const bound = {
+      sent: sent.labels({ protocol }),
+      dropped: dropped.labels({ protocol }),
+      bytes: bytes.labels({ protocol }),
+      clients: clients.labels({ protocol }),
+      latency: latency.labels({ protocol }),
+    };
+    bound.sent.inc(0);
+    bound.dropped.inc(0);
+    bound.bytes.inc(0);
+    bound.clients.set(0);
+    return bound;
+  };
+  const perProtocol: Record<ClientProtocol, ReturnType<typeof bind>> = { legacy: bind('legacy'), v2: bind('v2'), http: bind('http') };
+  const of = (protocol: ClientProtocol) => perProtocol[protocol];
 
   return {
     registry,
@@ -75,11 +85,12 @@ export function createServerMetrics(opts: { defaultMetrics?: boolean } = {}): Ed
     frameCaptured: () => captured.inc(),
     sourceRestarted: () => restarts.inc(),
     frameSent: (protocol, n, latencySeconds) => {
-      sent.inc({ protocol });
-      bytes.inc({ protocol }, n);
-      latency.observe({ protocol }, Math.max(0, latencySeconds));
+      const m = of(protocol);
+      m.sent.inc();
+      m.bytes.inc(n);
+      m.latency.observe(Math.max(0, latencySeconds));
     },
-    framesDropped: (protocol, count) => dropped.inc({ protocol }, count),
-    clientsChanged: (protocol, count) => clients.set({ protocol }, count),
+    framesDropped: (protocol, count) => of(protocol).dropped.inc(count),
+    clientsChanged: (protocol, count) => of(protocol).clients.set(count),
   };
 }

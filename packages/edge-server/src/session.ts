@@ -20,12 +20,13 @@ export interface SessionTransport {
    * Writes one frame's parts (header, JPEG) as one corked write; calls done once they are handed
    * to the OS (or with an error when the connection failed).
    */
-  writeFrame(parts: Uint8Array[], done: (err?: Error | null) => void): void;
+  writeFrame(parts: readonly Uint8Array[], done: (err?: Error | null) => void): void;
   /** Bytes queued in user space, not yet handed to the OS. */
   readonly writableLength: number;
 }
 
-export type FrameEncoder = (frame: CapturedFrame) => Uint8Array[];
+/** The parts of one frame on the wire; shared by every client sent that frame, so never mutated. */
+export type FrameEncoder = (frame: CapturedFrame) => readonly Uint8Array[];
 
 export interface SessionOptions {
   hub: FrameHub;

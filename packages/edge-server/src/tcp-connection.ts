@@ -22,6 +22,7 @@ import {
 } from '@edgecam/protocol';
 import type { AccessControl, AccessVerdict } from './access/access-control.js';
 import type { ClientProtocol, ClientRegistry, FrameHub } from './contracts.js';
+import { oncePerFrame } from './per-frame.js';
 import { ClientSession, type FrameEncoder, type SessionTransport } from './session.js';
 
 export interface ConnectionOptions {
@@ -43,9 +44,10 @@ export interface ConnectionOptions {
   allowLegacy?: boolean;
 }
 
-const legacyEncoder: FrameEncoder = (f) => encodeFrame(f.jpeg);
+// Encoded once per frame and shared by every client of the protocol (header buffers included).
+const legacyEncoder: FrameEncoder = oncePerFrame((f) => encodeFrame(f.jpeg));
 // FRAME carries a u32 sequence number: after 2^32 frames (4.5 years at 30 fps) it wraps.
-const v2Encoder: FrameEncoder = (f) => encodeFrameMessage(f.seq % 0x1_0000_0000, f.captureTimeUs, f.jpeg);
+const v2Encoder: FrameEncoder = oncePerFrame((f) => encodeFrameMessage(f.seq % 0x1_0000_0000, f.captureTimeUs, f.jpeg));
 
 // Control messages (PONG) a client makes us queue while it does not read: beyond this much
 // waiting in user space besides the frame in flight, it is flooding us and is dropped.

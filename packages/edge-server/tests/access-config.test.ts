@@ -4,27 +4,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, defaultTlsDir, parseCommandLine, type EdgeServerConfig } from '../src/config.js';
+import { defaultTlsDir, parseCommandLine } from '../src/config.js';
+import { config, refusal } from './support/config.js';
 import { bannerLines } from '../src/banner.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'edgecam-access-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function config(argv: string[], env: NodeJS.ProcessEnv = {}): EdgeServerConfig {
-  const r = parseCommandLine(argv, env);
-  if (!('config' in r)) throw new Error(`expected a config, got exit ${r.exitCode}: ${r.output}`);
-  return r.config;
-}
-
-function refusal(argv: string[], env: NodeJS.ProcessEnv = {}): string {
-  try {
-    parseCommandLine(argv, env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 function file(name: string, text: string): string {
   const path = join(dir, name);

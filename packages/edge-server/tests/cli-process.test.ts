@@ -76,6 +76,15 @@ async function listening(r: Running): Promise<{ tcpPort: number }> {
   return { tcpPort: Number(tcp.split(':').at(-1)) };
 }
 
+/** A server capturing from the start (--always-on), once its ffmpeg runs. */
+async function startCapturing(): Promise<{ r: Running; tcpPort: number; ffmpegPid: number }> {
+  const r = start(['--always-on', '--no-http']);
+  const { tcpPort } = await listening(r);
+  await waitUntil(() => r.lines.some((l) => l.msg === 'ffmpeg started'), 10_000, 'ffmpeg to start');
+  const ffmpegPid = r.lines.find((l) => l.msg === 'ffmpeg started')!.pid as number;
+  return { r, tcpPort, ffmpegPid };
+}
+
 describe('the edgecam-server process', () => {
   it('starts with no arguments, prints where to connect and which ffmpeg, and serves', async () => {
     const r = start([]);
@@ -94,10 +103,7 @@ describe('the edgecam-server process', () => {
   });
 
   it('stops ffmpeg and exits 0 on SIGTERM, leaving no child behind', async () => {
-    const r = start(['--always-on', '--no-http']);
-    const { tcpPort } = await listening(r);
-    await waitUntil(() => r.lines.some((l) => l.msg === 'ffmpeg started'), 10_000, 'ffmpeg to start');
-    const ffmpegPid = r.lines.find((l) => l.msg === 'ffmpeg started')!.pid as number;
+    const { r, tcpPort, ffmpegPid } = await startCapturing();
     expect(childrenOf(r.child.pid!)).toContain(ffmpegPid);
     const c = await LegacyClient.connect(tcpPort);
     c.write('3');
@@ -113,20 +119,14 @@ describe('the edgecam-server process', () => {
   });
 
   it('stops on SIGINT the same way', async () => {
-    const r = start(['--always-on', '--no-http']);
-    await listening(r);
-    await waitUntil(() => r.lines.some((l) => l.msg === 'ffmpeg started'), 10_000, 'ffmpeg to start');
-    const ffmpegPid = r.lines.find((l) => l.msg === 'ffmpeg started')!.pid as number;
+    const { r, ffmpegPid } = await startCapturing();
     r.child.kill('SIGINT');
     expect(await r.exited).toEqual({ code: 0, signal: null });
     expect(alive(ffmpegPid)).toBe(false);
   });
 
   it('leaves no ffmpeg running even when it is killed with SIGKILL', async () => {
-    const r = start(['--always-on', '--no-http']);
-    await listening(r);
-    await waitUntil(() => r.lines.some((l) => l.msg === 'ffmpeg started'), 10_000, 'ffmpeg to start');
-    const ffmpegPid = r.lines.find((l) => l.msg === 'ffmpeg started')!.pid as number;
+    const { r, ffmpegPid } = await startCapturing();
     r.child.kill('SIGKILL');
     await r.exited;
     // Nothing of ours runs any more; ffmpeg's next write hits a closed pipe and it exits.

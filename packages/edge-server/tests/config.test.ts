@@ -1,21 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_CONFIG, defaultTlsDir, parseCommandLine, type EdgeServerConfig } from '../src/config.js';
-
-function config(argv: string[], env: NodeJS.ProcessEnv = {}): EdgeServerConfig {
-  const r = parseCommandLine(argv, env);
-  if (!('config' in r)) throw new Error(`expected a config, got exit ${r.exitCode}: ${r.output}`);
-  return r.config;
-}
-
-function refusal(argv: string[], env: NodeJS.ProcessEnv = {}): string {
-  try {
-    parseCommandLine(argv, env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { DEFAULT_CONFIG, defaultTlsDir, parseCommandLine } from '../src/config.js';
+import { config, refusal } from './support/config.js';
 
 describe('command line and environment', () => {
   it('runs with no arguments at all: the documented defaults', () => {

@@ -42,31 +42,28 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** Draws the live <img> onto a canvas in the page and returns a digest of its pixels. */
-const PIXEL_DIGEST = `(() => {
+/** Page-side expression: the live <img> drawn onto a canvas, then `body` run on its 2D context. */
+function onLiveImage(body: string): string {
+  return `(() => {
   const img = document.getElementById('live');
   const canvas = document.createElement('canvas');
   canvas.width = img.naturalWidth;
   canvas.height = img.naturalHeight;
   const ctx = canvas.getContext('2d');
   ctx.drawImage(img, 0, 0);
-  const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+  ${body}
+})()`;
+}
+
+/** A digest of the pixels the <img> shows now. */
+const PIXEL_DIGEST = onLiveImage(`const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
   let hash = 0;
   for (let i = 0; i < data.length; i += 4) hash = (Math.imul(hash, 31) + data[i] + data[i + 1] * 7 + data[i + 2] * 13) >>> 0;
-  return String(hash);
-})()`;
+  return String(hash);`);
 
 /** The [r, g, b] of the centre pixel of what the <img> shows now. */
-const CENTRE_PIXEL = `(() => {
-  const img = document.getElementById('live');
-  const canvas = document.createElement('canvas');
-  canvas.width = img.naturalWidth;
-  canvas.height = img.naturalHeight;
-  const ctx = canvas.getContext('2d');
-  ctx.drawImage(img, 0, 0);
-  const d = ctx.getImageData(canvas.width >> 1, canvas.height >> 1, 1, 1).data;
-  return [d[0], d[1], d[2]];
-})()`;
+const CENTRE_PIXEL = onLiveImage(`const d = ctx.getImageData(canvas.width >> 1, canvas.height >> 1, 1, 1).data;
+  return [d[0], d[1], d[2]];`);
 
 /**
  * Evaluates `expression` in the page until `accept` holds. Polled from here rather than with

@@ -42,7 +42,7 @@ class FakeTransport implements SessionTransport {
   readonly written: number[] = []; // seq of each frame written
   private pending: ((err?: Error | null) => void) | null = null;
   writableLength = 0;
-  writeFrame(parts: Uint8Array[], done: (err?: Error | null) => void): void {
+  writeFrame(parts: readonly Uint8Array[], done: (err?: Error | null) => void): void {
     expect(this.pending).toBeNull(); // never more than one frame in flight
     this.written.push((parts[1] as Uint8Array)[2] as number);
     this.writableLength = parts.reduce((n, p) => n + p.length, 0);

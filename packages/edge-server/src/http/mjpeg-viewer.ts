@@ -138,7 +138,7 @@ export class MjpegViewer {
 
   private write(frame: CapturedFrame): void {
     const { res } = this;
-    const { prefix, suffix } = framePart(this.opts.layout, frame.jpeg.length);
+    const { prefix, suffix } = framePart(this.opts.layout, frame);
     // Corked so the three pieces leave in one writev; the JPEG itself is never copied.
     res.cork();
     if (prefix.length > 0) res.write(prefix);

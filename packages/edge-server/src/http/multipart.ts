@@ -35,6 +35,8 @@
 //     ...
 //
 // Either way a frame is written as [prefix, jpeg, suffix] without copying the JPEG.
+import type { CapturedFrame } from '@edgecam/protocol';
+import { oncePerFrame } from '../per-frame.js';
 
 /** Long and unusual, so it practically never occurs inside JPEG entropy-coded data. */
 export const BOUNDARY = 'edgecam-mjpeg-boundary-8e3c1f';
@@ -63,11 +65,16 @@ export function streamPreamble(layout: PartLayout): Buffer {
   return layout === 'headers-ahead' ? HEADERS_AHEAD : Buffer.from(DELIMITER, 'latin1');
 }
 
-/** The bytes written before and after one JPEG; the JPEG itself goes between them, uncopied. */
-export function framePart(layout: PartLayout, jpegLength: number): { prefix: Buffer; suffix: Buffer } {
-  if (layout === 'headers-ahead') return { prefix: EMPTY, suffix: AFTER_FRAME_HEADERS_AHEAD };
-  const prefix = Buffer.from(`${JPEG_PART_TYPE}Content-Length: ${jpegLength}${CRLF}${CRLF}`, 'latin1');
-  return { prefix, suffix: AFTER_FRAME_LENGTH_PREFIXED };
+const HEADERS_AHEAD_PART = { prefix: EMPTY, suffix: AFTER_FRAME_HEADERS_AHEAD };
+// The part headers depend only on the frame: built once per frame, shared by every viewer.
+const lengthPrefixedPart = oncePerFrame((frame) => ({
+  prefix: Buffer.from(`${JPEG_PART_TYPE}Content-Length: ${frame.jpeg.length}${CRLF}${CRLF}`, 'latin1'),
+  suffix: AFTER_FRAME_LENGTH_PREFIXED,
+}));
+
+/** The bytes written before and after one JPEG (shared: never mutate them); the JPEG goes between, uncopied. */
+export function framePart(layout: PartLayout, frame: CapturedFrame): { readonly prefix: Buffer; readonly suffix: Buffer } {
+  return layout === 'headers-ahead' ? HEADERS_AHEAD_PART : lengthPrefixedPart(frame);
 }
 
 /**
