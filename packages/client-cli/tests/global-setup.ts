@@ -3,10 +3,12 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { resolveFfmpeg } from '@edgecam/edge-server';
 
 const packageDir = resolve(import.meta.dirname, '..');
 const workspaceDir = resolve(packageDir, '../..');
-export const FFMPEG = join(workspaceDir, 'node_modules/@ffmpeg-installer/linux-x64/ffmpeg');
+/** ffmpeg in the workspace's order (EDGECAM_FFMPEG, ffmpeg-static, @ffmpeg-installer, PATH). */
+export const FFMPEG = resolveFfmpeg().path;
 
 declare module 'vitest' {
   export interface ProvidedContext {

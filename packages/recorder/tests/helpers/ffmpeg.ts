@@ -1,6 +1,7 @@
 /**
- * ffmpeg for the tests, resolved as the workspace does: EDGECAM_FFMPEG, then the binary of
- * @ffmpeg-installer/ffmpeg, then `ffmpeg` on PATH. (ffprobe is not shipped by the installer, so
+ * ffmpeg for the tests, resolved as the workspace does: EDGECAM_FFMPEG, then ffmpeg-static's
+ * binary (an optional dependency, usually absent), then @ffmpeg-installer/ffmpeg's, then `ffmpeg`
+ * on PATH. (ffprobe is not shipped by the installer, so
  * frames are counted by decoding with -f framemd5.)
  */
 import { spawn } from 'node:child_process';
@@ -10,8 +11,16 @@ import { createRequire } from 'node:module';
 export function resolveFfmpeg(): string {
   const fromEnv = process.env.EDGECAM_FFMPEG;
   if (fromEnv) return fromEnv;
+  const require = createRequire(import.meta.url);
   try {
-    const installer = createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path?: string };
+    // ffmpeg-static exports the binary's path (null on platforms it has no binary for).
+    const path = require('ffmpeg-static') as unknown;
+    if (typeof path === 'string' && existsSync(path)) return path;
+  } catch {
+    // not installed: try the next one
+  }
+  try {
+    const installer = require('@ffmpeg-installer/ffmpeg') as { path?: string };
     if (installer.path && existsSync(installer.path)) return installer.path;
   } catch {
     // not installed: fall back to PATH
