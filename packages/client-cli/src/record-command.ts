@@ -42,7 +42,7 @@ export async function recordCommand(g: GlobalOptions, flags: RecordFlags, log: L
   const output = flags.output ?? defaultRecordingName();
   const format = recordFormatOf(output);
   if (format === undefined) {
-    throw usageError(`invalid value ${JSON.stringify(output)} for --output: expected a file name ending in .avi or .mjpeg`);
+    throw usageError(`invalid value ${JSON.stringify(output)} for --output: expected a file name ending in .avi, .mjpeg or .mjpg`);
   }
   const maxFrames = flags.frames === undefined ? undefined : parseFlag(framesSchema, flags.frames, '--frames');
   const durationMs = flags.duration === undefined ? undefined : parseFlag(durationSchema, flags.duration, '--duration');
@@ -116,7 +116,7 @@ function summaryText(r: RecordResult): string {
   ];
   if (s.rejected > 0) parts.push(`${s.rejected} rejected`);
   parts.push(formatBytes(o.bytes), `${r.protocol ?? 'unknown'} protocol`);
-  if (r.reconnects > 0) parts.push(`${r.reconnects} reconnects`);
+  if (r.reconnects > 0) parts.push(`${r.reconnects} ${r.reconnects === 1 ? 'reconnect' : 'reconnects'}`);
   return `saved ${files}: ${parts.join(', ')}; stopped ${STOPPED_BY[r.stoppedBy]}`;
 }
 

@@ -67,7 +67,7 @@ describe('usage errors exit 2 and name the flag and what it accepts', () => {
     [['--protocol', 'v3', 'snapshot'], /invalid value "v3" for --protocol: expected one of auto, legacy, v2/],
     [['--timeout', '0', 'snapshot'], /invalid value "0" for --timeout: expected a number of seconds above 0/],
     [['--host', '', 'snapshot'], /invalid value "" for --host: expected a host name or IP address/],
-    [['record', '-o', 'out.mp4'], /invalid value "out.mp4" for --output: expected a file name ending in .avi or .mjpeg/],
+    [['record', '-o', 'out.mp4'], /invalid value "out.mp4" for --output: expected a file name ending in .avi, .mjpeg or .mjpg/],
     [['record', '--frames', '0'], /invalid value "0" for --frames: expected a whole number of frames, 1 or more/],
     [['record', '--duration', 'soon'], /invalid value "soon" for --duration: expected a duration above 0/],
     [['record', '--segment', '10m', '--segment-size', '1GB'], /--segment and --segment-size cannot be used together/],
