@@ -93,8 +93,8 @@ export class ClientSession {
       case '3':
         if (this.streaming) return;
         this.streaming = true;
-        // The stream's first frame answers any single still waiting.
-        this.singlesWanted = 0;
+        // A single still waiting is answered by the stream's first frame (see sendStreamed), or,
+        // if `q` comes before any frame does, by the next frame after it.
         this.log.info('streaming started');
         this.startStats();
         break;
@@ -156,7 +156,7 @@ export class ClientSession {
     if (this.ended) return;
     if (this.streaming) {
       if (!this.inFlight) {
-        this.send(frame);
+        this.sendStreamed(frame);
         return;
       }
       if (this.slot) {
@@ -180,7 +180,7 @@ export class ClientSession {
     if (this.streaming) {
       const frame = this.slot;
       this.slot = undefined;
-      if (frame) this.send(frame);
+      if (frame) this.sendStreamed(frame);
       return;
     }
     if (this.singlesWanted > 0) {
@@ -192,6 +192,12 @@ export class ClientSession {
       }
     }
     this.updateSubscription();
+  }
+
+  /** A stream frame also answers every single that was still waiting when `3` came. */
+  private sendStreamed(frame: CapturedFrame): void {
+    this.singlesWanted = 0;
+    this.send(frame);
   }
 
   private send(frame: CapturedFrame): void {

@@ -68,6 +68,11 @@ async function openViewer(port: number): Promise<{ viewer: RawHttpClient; bounda
   return { viewer, boundary };
 }
 
+/** Frames the server has written to its one client of `protocol` (counted as each write starts). */
+function framesSentTo(s: TestServer, protocol: 'legacy' | 'v2'): number {
+  return s.registry.list().find((c) => c.protocol === protocol)?.framesSent ?? -1;
+}
+
 function restartWarnings(s: TestServer): number[] {
   return s.log.lines.filter((l) => l.level === 40 && typeof l.restartInMs === 'number').map((l) => l.restartInMs as number);
 }
@@ -98,7 +103,13 @@ describe('a camera that is unplugged and plugged back', () => {
 
     writeFileSync(flags.unplugged, '');
     await waitUntil(() => s.hub.info().noSignal && s.hub.info().state === 'restarting', 10_000, 'the source to fail');
-    await sleep(300); // a frame written just before the failure may still be on its way
+    // A frame written just before the failure may still be on its way: wait until each TCP
+    // client has what the server sent it.
+    await waitUntil(
+      () => legacy.frames.length === framesSentTo(s, 'legacy') && v2.of('frame').length === framesSentTo(s, 'v2'),
+      10_000,
+      'the frames in flight to arrive',
+    );
     const legacyFrames = legacy.frames.length;
     const v2Frames = v2.of('frame').length;
 
@@ -180,9 +191,11 @@ describe('a camera that wedges (ffmpeg alive, no frames)', () => {
     await waitUntil(() => /no output from ffmpeg for [\d.]+ s; ffmpeg killed/.test(s.hub.info().lastError ?? ''), 10_000, 'the stall to be noticed');
     expect(liveFfmpegPids()).not.toContain(pid);
     expect(s.hub.info().noSignal).toBe(true);
+    await waitUntil(() => legacy.frames.length === framesSentTo(s, 'legacy'), 10_000, 'the frames in flight to arrive');
     const n = legacy.frames.length;
     await sleep(300);
     expect(legacy.frames.length).toBe(n);
+    expect(framesSentTo(s, 'legacy')).toBe(n);
 
     rmSync(flags.wedged);
     await legacy.waitForFrames(n + 5);

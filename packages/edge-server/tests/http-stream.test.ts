@@ -211,7 +211,9 @@ describe('GET /stream.mjpg with slow viewers', () => {
     await sleep(3_000);
     hub.stop();
     clearInterval(sampler);
-    await sleep(200);
+    // Everything the server wrote to the healthy viewer has arrived (its body also holds the
+    // boundary sent before the first frame, which is not counted as a frame's bytes).
+    await healthy.until(() => healthy.body().length >= registry.list()[1]!.bytesSent, 10_000, 'the healthy viewer to catch up');
 
     const emitted = hub.info().framesCaptured;
     const reader = new MultipartReader(boundary);

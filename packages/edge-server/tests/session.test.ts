@@ -202,6 +202,26 @@ describe('ClientSession', () => {
     expect(transport.written).toHaveLength(2);
   });
 
+  it('answers a 0 with the stream\'s first frame, or after q if the stream sent none (glued "03q0" on an idle capture)', () => {
+    const { hub, transport, cmd } = setup();
+    cmd('03');
+    const first = hub.emit();
+    transport.flush();
+    expect(transport.written).toEqual([first.seq]); // one frame answers both
+    cmd('q');
+    expect(hub.consumers).toBe(0);
+
+    const cold = setup();
+    cold.cmd('03q0');
+    expect(cold.transport.written).toEqual([]);
+    const f1 = cold.hub.emit();
+    cold.transport.flush(); // the second 0 gets the newest frame as soon as the socket is free
+    cold.transport.flush();
+    cold.hub.emit();
+    expect(cold.transport.written).toEqual([f1.seq, f1.seq]); // each 0 its own frame, none for the empty stream
+    expect(cold.hub.consumers).toBe(0);
+  });
+
   it('ends only itself on 2 and ignores everything after it', () => {
     const { hub, transport, handle, cmd, byes } = setup();
     cmd('3');

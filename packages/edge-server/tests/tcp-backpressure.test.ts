@@ -40,16 +40,19 @@ describe('a client that never reads', () => {
 
     let peakQueued = 0;
     const start = healthy.frames.length;
+    const capturedBefore = server.hub.info().framesCaptured;
     const t0 = performance.now();
     while (performance.now() - t0 < 3000) {
       for (const q of server.tcp.queuedBytes()) peakQueued = Math.max(peakQueued, q.bytes);
       await sleep(25);
     }
-    const seconds = (performance.now() - t0) / 1000;
-    const healthyRate = (healthy.frames.length - start) / seconds;
+    const captured = server.hub.info().framesCaptured - capturedBefore;
 
-    // The healthy one keeps the source's rate (80% leaves room for a loaded machine).
-    expect(healthyRate).toBeGreaterThanOrEqual(FPS * 0.8);
+    // The healthy one keeps the source's rate: at least 80% of what the source produced meanwhile
+    // (measured, not nominal, so a loaded machine that slows the fake camera does not fail it;
+    // one frame of slack for the one in flight).
+    expect(captured).toBeGreaterThan(FPS * 3 * 0.5);
+    expect(healthy.frames.length - start).toBeGreaterThanOrEqual(captured * 0.8 - 1);
     // Whatever a stalled client does not take waits in the kernel or is dropped: user space
     // holds at most the frame in flight (plus its header).
     expect(peakQueued).toBeLessThanOrEqual(frameBytes + 64);

@@ -162,8 +162,8 @@ describe('peers that vanish', () => {
     }
     // Wait until each is inside a frame (some bytes of it arrived, not all), then leave: half
     // of them with a TCP reset, half with a plain close.
-    const t0 = performance.now();
     const before = healthy.frames.length;
+    const capturedBefore = s.hub.info().framesCaptured;
     await Promise.all(
       leavers.map(async (c, i) => {
         await waitUntil(() => c.bytesReceived > 70_000, 10_000, 'part of a frame');
@@ -180,8 +180,10 @@ describe('peers that vanish', () => {
 
     await waitUntil(() => s.tcp.connectionCount === 1 && s.registry.count() === 1, 10_000, () => `the server to free them (${s.tcp.connectionCount} open)`);
     await sleep(1000);
-    const seconds = (performance.now() - t0) / 1000;
-    expect((healthy.frames.length - before) / seconds).toBeGreaterThanOrEqual(FPS * 0.8);
+    // At least 80% of what the source produced meanwhile (one frame of slack for the one in flight).
+    const captured = s.hub.info().framesCaptured - capturedBefore;
+    expect(captured).toBeGreaterThan(FPS);
+    expect(healthy.frames.length - before).toBeGreaterThanOrEqual(captured * 0.8 - 1);
     expect(healthy.ended).toBe(false);
     expect(healthy.frames.every((f) => f.length === big.length)).toBe(true);
     // Nothing above warn: resets and broken pipes are a peer's business, not a server error.
