@@ -4,6 +4,8 @@ import type { RecorderFileHandle } from './file-system.js';
 const MAX_IOVECS = 1024;
 /** Batches stop growing at this many bytes, so completions (and room for callers) come often. */
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+/** Completed ops kept at the front of the queue's array before it is compacted. */
+const COMPACT_AFTER_OPS = 1024;
 
 interface WriteOp {
   readonly kind: 'write';
@@ -103,6 +105,12 @@ export class WriteQueue {
         this.hooks.onOpened?.();
       }
       while (this.head < this.ops.length) {
+        // A queue that never runs dry (a disk slower than the frames) would otherwise keep one
+        // empty slot per op ever written: drop the completed ones between batches.
+        if (this.head >= COMPACT_AFTER_OPS && this.head * 2 >= this.ops.length) {
+          this.ops = this.ops.slice(this.head);
+          this.head = 0;
+        }
         const op = this.ops[this.head]!;
         if (op.kind === 'sync') {
           await this.handle.datasync();

@@ -73,6 +73,25 @@ describe('the write queue', () => {
     expect(file.length).toBe(1000);
   });
 
+  it('keeps its array of ops bounded when it never runs dry', async () => {
+    const file = new MemoryFile(new MemoryDisk());
+    const total = 5000;
+    let queued = 0;
+    let longest = 0;
+    const q: WriteQueue = new WriteQueue(async () => shortWrites(file, Infinity), {
+      onProgress: () => {
+        // Every completion queues two more writes, so the queue is never empty until the end.
+        for (let i = 0; i < 2 && queued < total; i++, queued++) q.write([Buffer.from([queued & 0xff])], queued, 1);
+        longest = Math.max(longest, (q as unknown as { ops: unknown[] }).ops.length);
+      },
+    });
+    q.write([Buffer.from([0])], 0, 1);
+    queued = 1;
+    await q.idle();
+    expect(file.length).toBe(total);
+    expect(longest).toBeLessThan(2100); // without compaction it would reach `total`
+  });
+
   it('reports the first op that did not complete when a write fails', async () => {
     const disk = new MemoryDisk(250);
     const file = new MemoryFile(disk);
