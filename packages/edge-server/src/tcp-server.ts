@@ -91,7 +91,10 @@ export class EdgeTcpServer {
         log.debug({ err: err.message, code: err.code, peer: `${socket.remoteAddress}:${socket.remotePort}` }, 'TLS handshake failed'),
       );
     }
-    this.server.on('error', (err) => log.error({ err: err.message }, 'tcp server error'));
+    // A listen error (port in use) rejects listen() and is reported once by the caller.
+    this.server.on('error', (err) => {
+      if (this.server.listening) log.error({ err: err.message }, 'tcp server error');
+    });
   }
 
   /** Open connections, detected or not. */

@@ -45,10 +45,13 @@ describe('FailureThrottle', () => {
 
   it('allows a few failures, then blocks for a time that doubles up to the maximum', () => {
     const t = new FailureThrottle(tuning);
-    expect([t.failure('a', 0), t.failure('a', 0), t.failure('a', 0)]).toEqual([0, 0, 0]);
+    expect([t.failure('a', 0), t.failure('a', 0)]).toEqual([0, 0]);
     expect(t.blockedFor('a', 0)).toBe(0);
-    const blocks = [1, 2, 3, 4, 5, 6].map(() => t.failure('a', 0));
-    expect(blocks).toEqual([1000, 2000, 4000, 8000, 8000, 8000]);
+    // The third wrong token (freeFailures: 3) starts the block.
+    expect(t.failure('a', 0)).toBe(1000);
+    expect(t.blockedFor('a', 0)).toBe(1000);
+    const blocks = [1, 2, 3, 4, 5].map(() => t.failure('a', 0));
+    expect(blocks).toEqual([2000, 4000, 8000, 8000, 8000]);
     expect(t.blockedFor('a', 7000)).toBe(1000);
     expect(t.blockedFor('a', 8000)).toBe(0);
     expect(t.blockedFor('b', 0)).toBe(0);
@@ -122,8 +125,8 @@ describe('AccessControl', () => {
     let now = 1_000_000;
     const a = new AccessControl('right-token-123', memoryLogger().logger, { freeFailures: 2, baseBlockMs: 5000 }, () => now);
     a.check(peer, ['w1'], 'v2');
-    a.check(peer, ['w2'], 'v2');
-    expect(a.check(peer, ['w3'], 'v2')).toMatchObject({ ok: false, reason: 'wrong' });
+    // The second wrong token is still answered as such, and starts the block.
+    expect(a.check(peer, ['w2'], 'v2')).toMatchObject({ ok: false, reason: 'wrong' });
     const blocked = a.check(peer, ['right-token-123'], 'v2');
     expect(blocked).toMatchObject({ ok: false, reason: 'throttled', retryAfterMs: 5000 });
     expect(!blocked.ok && blocked.message).toBe('too many wrong tokens from 192.0.2.7; try again in 5 s');

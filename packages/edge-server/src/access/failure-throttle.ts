@@ -6,7 +6,7 @@
 import { LruMap } from './lru-map.js';
 
 export interface ThrottleTuning {
-  /** Wrong tokens allowed before the first block. */
+  /** Wrong tokens from one address that are answered as such; the last of them starts the first block. */
   freeFailures: number;
   /** The first block; each further failure doubles it. */
   baseBlockMs: number;
@@ -57,7 +57,8 @@ export class FailureThrottle {
     if (!r || now - r.lastFailureAt > this.t.forgetAfterMs) r = { failures: 0, lastFailureAt: now, blockedUntil: 0 };
     r.failures++;
     r.lastFailureAt = now;
-    const over = r.failures - this.t.freeFailures;
+    // "After 5 wrong tokens the address is refused": the 5th starts the block, the 6th try meets it.
+    const over = r.failures - this.t.freeFailures + 1;
     if (over > 0) {
       const block = Math.min(this.t.maxBlockMs, this.t.baseBlockMs * 2 ** Math.min(over - 1, 30));
       r.blockedUntil = now + block;
