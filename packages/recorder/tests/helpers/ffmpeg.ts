@@ -4,9 +4,9 @@
  * on PATH. (ffprobe is not shipped by the installer, so
  * frames are counted by decoding with -f framemd5.)
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { type ProcessRun, run } from './run.js';
 
 export function resolveFfmpeg(): string {
   const fromEnv = process.env.EDGECAM_FFMPEG;
@@ -28,30 +28,11 @@ export function resolveFfmpeg(): string {
   return 'ffmpeg';
 }
 
-export interface FfmpegRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type FfmpegRun = ProcessRun;
 
 /** Run ffmpeg with `args`; killed (never left running) after `timeoutMs`. */
 export function runFfmpeg(args: string[], timeoutMs = 30_000): Promise<FfmpegRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(resolveFfmpeg(), ['-hide_banner', '-nostdin', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return run(resolveFfmpeg(), ['-hide_banner', '-nostdin', ...args], timeoutMs);
 }
 
 export interface Decoded {

@@ -3,34 +3,8 @@
  * /usr/bin/python3) and VLC (Debian's vlc-bin and vlc-plugin-base). `.ci/run` installs both when
  * the machine lacks them; elsewhere a missing one fails the test with the package to install.
  */
-import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-
-export interface ProcessRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Run a command; killed (never left running) after `timeoutMs`. */
-export function run(command: string, args: string[], timeoutMs = 60_000): Promise<ProcessRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: '/tmp' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { type ProcessRun, run } from './run.js';
 
 const PYTHON = process.env['EDGECAM_OPENCV_PYTHON'] ?? '/usr/bin/python3';
 
@@ -85,7 +59,7 @@ export const CAP_FFMPEG = 1900;
 export const CAP_OPENCV_MJPEG = 2200;
 
 export async function openCvRead(paths: string[], api: number, seek = -1): Promise<{ reports: OpenCvReport[]; stderr: string }> {
-  const r = await run(PYTHON, ['-c', OPENCV_SCRIPT, String(api), String(seek), ...paths]);
+  const r = await run(PYTHON, ['-c', OPENCV_SCRIPT, String(api), String(seek), ...paths], 60_000);
   if (r.code !== 0) {
     throw new Error(`OpenCV (${PYTHON} with cv2) failed; install Debian's python3-opencv. ${r.stderr.trim()}`);
   }
@@ -115,7 +89,8 @@ export async function vlcExtract(file: string, out: string, startSeconds = 0): P
   if (startSeconds > 0) args.push(`--start-time=${startSeconds}`);
   args.push(file, '--sout', `#std{access=file,mux=raw,dst=${out}}`);
   const [command, argv] = vlcCommand(args);
-  return run(command, argv);
+  // VLC wants a writable HOME for its settings.
+  return run(command, argv, 60_000, { ...process.env, HOME: '/tmp' });
 }
 
 /** Split concatenated JPEGs at each SOI marker (FF D8 FF). */
