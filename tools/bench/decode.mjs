@@ -17,6 +17,7 @@
 //   Run `npx tsc -p packages/protocol/tsconfig.build.json` first: this imports the built dist.
 import { FrameDecoder, encodeFrame } from '@edgecam/protocol';
 import { pathToFileURL } from 'node:url';
+import { round, stats } from './support/stats.mjs';
 
 const KiB = 1024;
 const CHUNK_SIZES = [1 * KiB, 16 * KiB, 64 * KiB];
@@ -122,14 +123,6 @@ function timeMs(fn, passes) {
   return { ms: Number(process.hrtime.bigint() - start) / 1e6, last };
 }
 
-function stats(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return { median, min: sorted[0], max: sorted[sorted.length - 1], runs: sorted.length };
-}
-
-const round = (n, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 
 /** Runs the benchmark and resolves to the BenchResult that tools/bench/run.mjs expects. */
 export async function run({ quick = false } = {}) {

@@ -22,6 +22,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { round, stats } from './support/stats.mjs';
 import { createRecorder, inspect } from '@edgecam/recorder';
 
 const GOAL = 1;
@@ -153,14 +154,6 @@ async function theirs(ffmpeg, mjpeg, out) {
   return performance.now() - t0;
 }
 
-function stats(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return { median, min: sorted[0], max: sorted[sorted.length - 1], runs: sorted.length };
-}
-
-const round = (n, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 
 /** Runs the benchmark and resolves to the BenchResult that tools/bench/run.mjs expects. */
 export async function run({ quick = false } = {}) {
