@@ -60,8 +60,8 @@ export interface ServerConnection {
   readonly failure: CliError | undefined;
   /** Sends one command (a byte in legacy, a COMMAND message in v2), in order. */
   command(c: CommandChar): Promise<void>;
-  /** Ends the connection politely (FIN, never the `2` that stops a seed server). */
-  close(): Promise<void>;
+  /** Ends the connection politely (FIN, never the `2` that stops a seed server); waits up to `graceMs` (1 s) for the server's close. */
+  close(graceMs?: number): Promise<void>;
 }
 
 export const DEFAULT_NEGOTIATE_MS = 1000;
@@ -90,7 +90,9 @@ export async function connect(opts: ConnectOptions): Promise<ServerConnection> {
   if (opts.protocol === 'legacy') return legacy();
 
   const strict = opts.protocol === 'v2';
-  const waitMs = strict ? opts.timeoutMs : Math.min(opts.negotiateMs ?? DEFAULT_NEGOTIATE_MS, opts.timeoutMs);
+  // auto: at most half of --timeout goes on waiting for a WELCOME, so a legacy server that
+  // answers with silence still has the other half to send its frame.
+  const waitMs = strict ? opts.timeoutMs : Math.min(opts.negotiateMs ?? DEFAULT_NEGOTIATE_MS, opts.timeoutMs / 2);
   const socket = await openSocket(opts.host, opts.port, opts.timeoutMs, opts.tls);
   const hello = { client: CLIENT_NAME, ...(opts.token !== undefined ? { token: opts.token } : {}) };
   const result = await negotiateV2(socket, encodeSafeHello(hello), waitMs, strict, maxFrameBytes, {
@@ -113,19 +115,26 @@ export async function connect(opts: ConnectOptions): Promise<ServerConnection> {
   return legacy();
 }
 
-/** The first frame from now on, or a CliError: timeout, closed, or whatever broke the connection. */
-export async function nextFrame(conn: ServerConnection, timeoutMs: number): Promise<CapturedFrame> {
+/**
+ * The first frame from now on, or a CliError: timeout, closed, or whatever broke the connection.
+ * `waitMs` is what is left of the `--timeout` (`timeoutMs`, which the error names) when part of
+ * it went on connecting.
+ */
+export async function nextFrame(conn: ServerConnection, timeoutMs: number, waitMs = timeoutMs): Promise<CapturedFrame> {
   try {
-    return await firstValueFrom(conn.frames$.pipe(frameTimeout(timeoutMs)));
+    return await firstValueFrom(conn.frames$.pipe(frameTimeout(timeoutMs, waitMs)));
   } catch (err) {
     if (err instanceof EmptyError) throw new CliError(ExitCode.CONNECTION, 'the connection was closed before a frame arrived');
     throw err;
   }
 }
 
-/** rxjs `timeout` for a frame stream: each frame must follow the previous within `ms`. */
-export function frameTimeout(ms: number) {
-  return timeout<CapturedFrame, Observable<never>>({ each: ms, with: () => throwError(() => noFrameError(ms)) });
+/**
+ * rxjs `timeout` for a frame stream: each frame must follow the previous within `ms` (the
+ * `--timeout`, which the error names); the first must come within `firstMs`, what is left of it.
+ */
+export function frameTimeout(ms: number, firstMs = ms) {
+  return timeout<CapturedFrame, Observable<never>>({ first: firstMs, each: ms, with: () => throwError(() => noFrameError(ms)) });
 }
 
 export function noFrameError(ms: number): CliError {
@@ -491,7 +500,11 @@ class Connection implements ServerConnection {
     }
   }
 
-  async close(): Promise<void> {
+  /**
+   * FIN, then up to `graceMs` for the server's own close, so that a server still sending reads
+   * our last command before the socket goes away.
+   */
+  async close(graceMs = 1000): Promise<void> {
     if (!this.ended) {
       this.ended = true;
       this.subject.complete();
@@ -499,7 +512,7 @@ class Connection implements ServerConnection {
       await this.commands;
       this.socket.end();
     }
-    const timer = setTimeout(() => this.socket.destroy(), 1000);
+    const timer = setTimeout(() => this.socket.destroy(), graceMs);
     await this.closed;
     clearTimeout(timer);
   }

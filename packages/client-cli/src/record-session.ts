@@ -66,11 +66,16 @@ export class RecordSession {
     if (opts.signal.aborted) this.requestStop('signal');
     opts.signal.addEventListener('abort', onSignal);
     let error: CliError | undefined;
+    // The first frame is due within --timeout of the start, connecting included; after that,
+    // each frame within --timeout of the one before (and of a reconnect).
+    const started = performance.now();
+    let firstWaitMs = (): number => Math.max(1, opts.timeoutMs - (performance.now() - started));
     try {
       let conn = await untilStopped(connect(opts.connect), this.stop.signal);
       while (conn !== undefined) {
         this.protocol = conn.protocol;
-        const failure = await this.stream(conn);
+        const failure = await this.stream(conn, firstWaitMs());
+        firstWaitMs = () => opts.timeoutMs;
         if (failure === undefined) break;
         if (!opts.reconnect || this.stop.signal.aborted || failure.exitCode === ExitCode.FILE) {
           error = failure;
@@ -106,7 +111,7 @@ export class RecordSession {
   }
 
   /** One connection's share of the recording. Resolves with the failure that ended it, if any. */
-  private stream(conn: ServerConnection): Promise<CliError | undefined> {
+  private stream(conn: ServerConnection, firstWaitMs: number): Promise<CliError | undefined> {
     const sequenced = conn.protocol === 'v2';
     this.stats.resetSequence();
     return new Promise((resolve) => {
@@ -118,12 +123,13 @@ export class RecordSession {
         sub.unsubscribe();
         // Leave the server as we found it: stop the stream, then a plain close (never `2`).
         if (failure === undefined) await conn.command('q').catch(() => undefined);
-        await conn.close();
+        // After a failure there is nothing left for the server to read: no need to wait long.
+        await conn.close(failure === undefined ? 1000 : 100);
         resolve(failure);
       };
       const onStop = () => void finish(undefined);
 
-      const sub = conn.frames$.pipe(frameTimeout(this.opts.timeoutMs)).subscribe({
+      const sub = conn.frames$.pipe(frameTimeout(this.opts.timeoutMs, firstWaitMs)).subscribe({
         next: (f) => {
           if (done || this.stop.signal.aborted) return;
           if (!this.stats.started && this.opts.durationMs !== undefined) {

@@ -15,15 +15,19 @@ export async function snapshotCommand(g: GlobalOptions, output: string | undefin
   const interrupted = aborted(interrupt.signal).then(() => {
     throw new CliError(ExitCode.INTERRUPTED, 'interrupted; nothing was saved');
   });
+  // One --timeout for the whole command: what connecting (and auto's wait for a WELCOME) took
+  // comes off the wait for the frame, and the close waits only for what is left.
+  const started = performance.now();
+  const left = () => g.timeoutMs - (performance.now() - started);
   try {
     const conn = await Promise.race([connect(connectOptions(g, log)), interrupted]);
     try {
-      const frame = await Promise.race([takeSnapshot(conn, g.timeoutMs), interrupted]);
+      const frame = await Promise.race([takeSnapshot(conn, g.timeoutMs, Math.max(1, left())), interrupted]);
       const info = checkJpeg(frame.jpeg);
       await saveJpeg(path, frame.jpeg);
       printLine(`saved ${path} (${info.width}x${info.height}, ${formatBytes(frame.jpeg.length)}, ${conn.protocol} protocol)`);
     } finally {
-      await conn.close();
+      await conn.close(Math.min(1000, Math.max(100, left())));
     }
     return ExitCode.OK;
   } finally {

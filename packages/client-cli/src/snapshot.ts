@@ -9,8 +9,8 @@ import { CliError, ExitCode, fileError } from './errors.js';
  * the ack arrives, so it is sent even when the wait failed: a late frame must not leave the
  * server gated for the next client.
  */
-export async function takeSnapshot(conn: ServerConnection, timeoutMs: number): Promise<CapturedFrame> {
-  const frame = nextFrame(conn, timeoutMs);
+export async function takeSnapshot(conn: ServerConnection, timeoutMs: number, waitMs = timeoutMs): Promise<CapturedFrame> {
+  const frame = nextFrame(conn, timeoutMs, waitMs);
   try {
     await conn.command('0');
     return await frame;

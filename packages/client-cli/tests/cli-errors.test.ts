@@ -86,17 +86,23 @@ describe('auto-negotiation against broken peers', () => {
     expect(readdirSync(cwd)).toEqual([]);
   });
 
-  it('waits at most the negotiation time plus --timeout for a silent server', async () => {
+  it('gives up on a silent server within --timeout, negotiation included', async () => {
     const server = await serve(() => undefined);
     const cwd = tempDir();
-    const started = performance.now();
-    const r = await runCli(['--port', String(server.port), '--timeout', '0.8', 'snapshot'], { cwd });
-    const elapsed = performance.now() - started;
+    // What node's start-up and a quick exit cost here, to take off the measurement below.
+    let started = performance.now();
+    expect((await runCli(['--version'], { cwd })).code).toBe(0);
+    const startUp = performance.now() - started;
+    started = performance.now();
+    const r = await runCli(['--port', String(server.port), '--timeout', '1.5', 'snapshot'], { cwd });
+    const waited = performance.now() - started - startUp;
     expect(r.code).toBe(3);
-    expect(r.stderr).toBe('edgecam: no frame arrived within 0.8 s (see --timeout)\n');
-    // 0.8 s for the WELCOME that never came, 0.8 s for the frame, plus node's start-up.
-    expect(elapsed).toBeGreaterThanOrEqual(1500);
-    expect(elapsed).toBeLessThan(8000);
+    expect(r.stderr).toBe('edgecam: no frame arrived within 1.5 s (see --timeout)\n');
+    // Up to 0.75 s for the WELCOME that never came, the rest of the 1.5 s for the frame, 0.1 s
+    // for the close; the slack is for a loaded machine. (Each wait on its own took 1.5 s + 1.5 s
+    // + 1 s before the waits shared one deadline.)
+    expect(waited).toBeGreaterThanOrEqual(1400);
+    expect(waited).toBeLessThan(2600);
     expect(server.accepted()).toBe(2);
   });
 });
