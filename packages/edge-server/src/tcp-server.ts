@@ -46,6 +46,12 @@ export class EdgeTcpServer {
   private readonly connections = new Set<TcpConnection>();
   /** Connections without their first byte, oldest first (a Set keeps insertion order). */
   private readonly pending = new Set<TcpConnection>();
+  /**
+   * Over TLS, raw sockets still in their handshake, oldest first, by peer address and port (what
+   * the TLS socket made from one reports too). They are limited by --max-pending as well, so a
+   * flood of connections that never finish a handshake cannot hold sockets for 10 s each.
+   */
+  private readonly handshaking = new Map<string, Socket>();
   private readonly log: Logger;
   private readonly maxPending: number;
   private readonly idleTimeoutMs: number;
@@ -61,6 +67,7 @@ export class EdgeTcpServer {
     this.maxPending = o.maxPending ?? DEFAULT_MAX_PENDING;
     this.idleTimeoutMs = o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     const onConnection = (socket: Socket) => {
+      if (o.tls) this.handshakeEnded(socket);
       if (this.pending.size >= this.maxPending) this.evictOldestPending();
       const conn = new TcpConnection({
         socket,
@@ -87,9 +94,11 @@ export class EdgeTcpServer {
       ? createTlsServer({ key: o.tls.key, cert: o.tls.cert, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, onConnection)
       : createServer(onConnection);
     if (o.tls) {
-      this.server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) =>
-        log.debug({ err: err.message, code: err.code, peer: `${socket.remoteAddress}:${socket.remotePort}` }, 'TLS handshake failed'),
-      );
+      this.server.on('connection', (raw: Socket) => this.handshakeStarted(raw));
+      this.server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+        this.handshakeEnded(socket);
+        log.debug({ err: err.message, code: err.code, peer: `${socket.remoteAddress}:${socket.remotePort}` }, 'TLS handshake failed');
+      });
     }
     // A listen error (port in use) rejects listen() and is reported once by the caller.
     this.server.on('error', (err) => {
@@ -105,6 +114,11 @@ export class EdgeTcpServer {
   /** Open connections that have not sent a byte yet. */
   get pendingCount(): number {
     return this.pending.size;
+  }
+
+  /** Over TLS, connections still in their handshake. */
+  get handshakingCount(): number {
+    return this.handshaking.size;
   }
 
   /** Silent connections closed to make room under --max-pending, since start. */
@@ -141,11 +155,35 @@ export class EdgeTcpServer {
     await stopped;
   }
 
+  private handshakeStarted(raw: Socket): void {
+    if (this.handshaking.size >= this.maxPending) {
+      const [key, oldest] = this.handshaking.entries().next().value as [string, Socket];
+      this.handshaking.delete(key);
+      oldest.destroy();
+      this.noteEviction();
+    }
+    const key = `${raw.remoteAddress}:${raw.remotePort}`;
+    this.handshaking.set(key, raw);
+    raw.once('close', () => {
+      if (this.handshaking.get(key) === raw) this.handshaking.delete(key);
+    });
+  }
+
+  /** The handshake of the raw socket under `socket` is over, done or failed. */
+  private handshakeEnded(socket: Socket): void {
+    this.handshaking.delete(`${socket.remoteAddress}:${socket.remotePort}`);
+  }
+
   private evictOldestPending(): void {
     const oldest = this.pending.values().next().value;
     if (!oldest) return;
     this.pending.delete(oldest);
     oldest.destroy();
+    this.noteEviction();
+  }
+
+  /** Counts a silent connection closed for room, and warns at most once per interval. */
+  private noteEviction(): void {
     this.evicted++;
     const now = performance.now();
     if (now - this.evictionLoggedAt >= EVICTION_LOG_INTERVAL_MS) {

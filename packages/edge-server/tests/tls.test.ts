@@ -131,6 +131,38 @@ describe('--tls-self-signed', () => {
   });
 });
 
+describe('connections that never finish a TLS handshake (--max-pending)', () => {
+  it('are limited: the oldest is closed for a new one, and a real TLS client still gets in', async () => {
+    const dir = join(root, 'handshakes');
+    const s = await server({ tlsSelfSigned: true, tlsDir: dir, token: 'tls-test-token-123', maxPending: 4 });
+    const certPem = readFileSync(join(dir, SELF_SIGNED_CERT_FILE), 'utf8');
+    // Ten peers that connect and never send a ClientHello.
+    const flood = await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => {
+        await new Promise((r) => setTimeout(r, i * 20)); // in order, oldest first
+        const peer = { closed: false };
+        const socket = netConnect({ host: '127.0.0.1', port: s.tcpPort });
+        socket.on('error', () => undefined);
+        socket.on('close', () => (peer.closed = true));
+        await new Promise((r) => socket.once('connect', r));
+        return Object.assign(peer, { socket });
+      }),
+    );
+    // Well before the 10 s handshake timeout, the six oldest are closed.
+    await waitUntil(() => flood.filter((p) => p.closed).length >= 6, 3000, 'six closed handshakes');
+    expect(flood.map((p) => p.closed)).toEqual([true, true, true, true, true, true, false, false, false, false]);
+    expect(s.tcp.handshakingCount).toBe(4);
+
+    const messages = await v2OverTls(s.tcpPort, certPem, 'tls-test-token-123');
+    expect(messages[0]).toMatchObject({ type: 'welcome' });
+    // The real client's handshake took the place of the oldest silent one and is counted no more.
+    await waitUntil(() => flood[6]!.closed, 3000, 'the seventh closed handshake');
+    expect(s.tcp.handshakingCount).toBe(3);
+    for (const p of flood) p.socket.destroy();
+    await waitUntil(() => s.tcp.handshakingCount === 0, 3000, 'no handshakes left');
+  });
+});
+
 describe('TLS file problems', () => {
   async function refusal(overrides: Parameters<typeof startTestServer>[0]): Promise<string> {
     try {
