@@ -137,6 +137,15 @@ export function frameTimeout(ms: number, firstMs = ms) {
   return timeout<CapturedFrame, Observable<never>>({ first: firstMs, each: ms, with: () => throwError(() => noFrameError(ms)) });
 }
 
+/**
+ * One `--timeout` shared by several waits (connecting, then the first frame): returns what is
+ * left of `timeoutMs` since this call, at least 1 ms, at each call.
+ */
+export function timeBudget(timeoutMs: number): () => number {
+  const started = performance.now();
+  return () => Math.max(1, timeoutMs - (performance.now() - started));
+}
+
 export function noFrameError(ms: number): CliError {
   return new CliError(ExitCode.CONNECTION, `no frame arrived within ${formatSeconds(ms)} (see --timeout)`);
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { connect, frameTimeout, type ConnectOptions, type ServerConnection, type WireProtocol } from './connection.js';
+import { connect, frameTimeout, timeBudget, type ConnectOptions, type ServerConnection, type WireProtocol } from './connection.js';
 import { CliError, ExitCode, errorText } from './errors.js';
 import { RecordStats, type StatsSnapshot } from './record-stats.js';
 import { FrameSink } from './frame-sink.js';
@@ -68,14 +68,12 @@ export class RecordSession {
     let error: CliError | undefined;
     // The first frame is due within --timeout of the start, connecting included; after that,
     // each frame within --timeout of the one before (and of a reconnect).
-    const started = performance.now();
-    let firstWaitMs = (): number => Math.max(1, opts.timeoutMs - (performance.now() - started));
+    const left = timeBudget(opts.timeoutMs);
     try {
       let conn = await untilStopped(connect(opts.connect), this.stop.signal);
-      while (conn !== undefined) {
+      for (let first = true; conn !== undefined; first = false) {
         this.protocol = conn.protocol;
-        const failure = await this.stream(conn, firstWaitMs());
-        firstWaitMs = () => opts.timeoutMs;
+        const failure = await this.stream(conn, first ? left() : opts.timeoutMs);
         if (failure === undefined) break;
         if (!opts.reconnect || this.stop.signal.aborted || failure.exitCode === ExitCode.FILE) {
           error = failure;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { connect } from './connection.js';
+import { connect, timeBudget } from './connection.js';
 import { connectOptions } from './connect-options.js';
 import { CliError, ExitCode } from './errors.js';
 import { aborted, onInterrupt } from './interrupt.js';
@@ -17,12 +17,11 @@ export async function snapshotCommand(g: GlobalOptions, output: string | undefin
   });
   // One --timeout for the whole command: what connecting (and auto's wait for a WELCOME) took
   // comes off the wait for the frame, and the close waits only for what is left.
-  const started = performance.now();
-  const left = () => g.timeoutMs - (performance.now() - started);
+  const left = timeBudget(g.timeoutMs);
   try {
     const conn = await Promise.race([connect(connectOptions(g, log)), interrupted]);
     try {
-      const frame = await Promise.race([takeSnapshot(conn, g.timeoutMs, Math.max(1, left())), interrupted]);
+      const frame = await Promise.race([takeSnapshot(conn, g.timeoutMs, left()), interrupted]);
       const info = checkJpeg(frame.jpeg);
       await saveJpeg(path, frame.jpeg);
       printLine(`saved ${path} (${info.width}x${info.height}, ${formatBytes(frame.jpeg.length)}, ${conn.protocol} protocol)`);
