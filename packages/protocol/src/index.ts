@@ -33,3 +33,14 @@ export {
 export { ClientMessageDecoder, ServerMessageDecoder, type MessageDecoderOptions } from './message-decoder.js';
 export { detectProtocol } from './detect-protocol.js';
 export { isWholeJpeg, readJpegInfo, type JpegInfo } from './jpeg.js';
+export { NewestWins, type NewestWinsOptions } from './newest-wins.js';
+export {
+  MULTIPART_BOUNDARY,
+  MULTIPART_CONTENT_TYPE,
+  choosePartLayout,
+  multipartEpilogue,
+  multipartPart,
+  multipartPreamble,
+  type PartFrame,
+  type PartLayout,
+} from './multipart.js';

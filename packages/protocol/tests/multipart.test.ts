@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import {
+  MULTIPART_BOUNDARY,
+  MULTIPART_CONTENT_TYPE,
+  choosePartLayout,
+  multipartEpilogue,
+  multipartPart,
+  multipartPreamble,
+  type PartLayout,
+} from '../src/index.js';
+
+const B = MULTIPART_BOUNDARY;
+
+/** The whole body for two JPEGs and a clean end, as a reader would receive it. */
+function body(layout: PartLayout, jpegs: string[]): string {
+  let out = multipartPreamble(layout).toString('latin1');
+  for (const j of jpegs) {
+    const { prefix, suffix } = multipartPart(layout, j.length);
+    out += prefix.toString('latin1') + j + suffix.toString('latin1');
+  }
+  return out + multipartEpilogue(layout).toString('latin1');
+}
+
+describe('multipart framing', () => {
+  it('names the boundary in the content type', () => {
+    expect(MULTIPART_CONTENT_TYPE).toBe(`multipart/x-mixed-replace; boundary=${B}`);
+  });
+
+  it('length-prefixed: each part carries its Content-Length and the boundary follows each frame', () => {
+    expect(body('length-prefixed', ['AAA', 'BB'])).toBe(
+      `--${B}\r\n` +
+        'Content-Type: image/jpeg\r\nContent-Length: 3\r\n\r\nAAA\r\n' +
+        `--${B}\r\n` +
+        'Content-Type: image/jpeg\r\nContent-Length: 2\r\n\r\nBB\r\n' +
+        `--${B}\r\n` +
+        `\r\n\r\n--${B}--\r\n`,
+    );
+  });
+
+  it('headers-ahead: the next part header block follows each frame, with no length', () => {
+    expect(body('headers-ahead', ['AAA', 'BB'])).toBe(
+      `--${B}\r\nContent-Type: image/jpeg\r\n\r\n` +
+        `AAA\r\n--${B}\r\nContent-Type: image/jpeg\r\n\r\n` +
+        `BB\r\n--${B}\r\nContent-Type: image/jpeg\r\n\r\n` +
+        `\r\n--${B}--\r\n`,
+    );
+  });
+
+  it.each([
+    ['1', undefined, 'headers-ahead'],
+    ['true', 'curl/8', 'headers-ahead'],
+    ['0', 'Mozilla/5.0', 'length-prefixed'],
+    [null, 'Mozilla/5.0 (X11)', 'headers-ahead'],
+    [null, 'Lavf/58.20.100', 'length-prefixed'],
+    [undefined, undefined, 'length-prefixed'],
+  ] as const)('advance_headers=%s with User-Agent %s gives %s', (q, ua, layout) => {
+    expect(choosePartLayout(q, ua)).toBe(layout);
+  });
+});
