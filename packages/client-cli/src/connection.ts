@@ -15,6 +15,7 @@ import {
   type ErrorBody,
   type ServerMessage,
   type Welcome,
+  nowUs,
 } from '@edgecam/protocol';
 import { CliError, ExitCode, errorText } from './errors.js';
 import type { ProtocolChoice, TlsOptions } from './options.js';
@@ -399,11 +400,6 @@ function negotiateV2(
     socket.on('error', onError);
     socket.write(opening);
   });
-}
-
-/** Microseconds since the Unix epoch, finer than Date.now(). */
-function nowUs(): number {
-  return Math.round((performance.timeOrigin + performance.now()) * 1000);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -44,3 +44,4 @@ export {
   type PartFrame,
   type PartLayout,
 } from './multipart.js';
+export { nowUs } from './clock.js';

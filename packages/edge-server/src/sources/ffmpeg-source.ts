@@ -1,7 +1,7 @@
 // A source backed by a supervised ffmpeg that writes mpjpeg on stdout (testsrc, v4l2, file).
 import { Observable } from 'rxjs';
 import type { Logger } from 'pino';
-import { nowUs } from '../clock.js';
+import { nowUs } from '@edgecam/protocol';
 import type { SourceKind } from '../contracts.js';
 import type { ResolvedFfmpeg } from '../ffmpeg.js';
 import { FfmpegSupervisor, type FfmpegSupervisorOptions } from '../ffmpeg-supervisor.js';

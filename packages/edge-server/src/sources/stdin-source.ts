@@ -7,7 +7,7 @@
 import { Observable } from 'rxjs';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { nowUs } from '../clock.js';
+import { nowUs } from '@edgecam/protocol';
 import { EdgeServerError } from '../errors.js';
 import { JpegSplitter } from './jpeg-splitter.js';
 import { MpjpegDecoder } from './mpjpeg-decoder.js';
