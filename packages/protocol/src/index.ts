@@ -45,3 +45,4 @@ export {
   type PartLayout,
 } from './multipart.js';
 export { nowUs } from './clock.js';
+export { describeSystemError } from './system-error.js';
