@@ -2,6 +2,7 @@
 // and drives its ClientSession. The server never writes anything but whole frames (legacy) or
 // whole messages (v2): an unknown legacy byte is skipped silently, a broken v2 peer gets an
 // ERROR message and is closed.
+import { formatPeerAddress } from './peer-address.js';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import {
@@ -84,7 +85,7 @@ export class TcpConnection {
   constructor(o: ConnectionOptions) {
     this.o = o;
     this.socket = o.socket;
-    this.log = o.logger.child({ peer: `${o.socket.remoteAddress}:${o.socket.remotePort}` });
+    this.log = o.logger.child({ peer: formatPeerAddress(o.socket) });
     this.socket.setNoDelay(true);
     this.socket.setKeepAlive(true, 30_000);
     this.closed = new Promise((resolve) => this.socket.once('close', () => resolve()));
@@ -210,7 +211,7 @@ export class TcpConnection {
   }
 
   private openSession(protocol: ClientProtocol, encode: FrameEncoder): void {
-    const handle = this.o.registry.register({ protocol, address: `${this.socket.remoteAddress}:${this.socket.remotePort}` });
+    const handle = this.o.registry.register({ protocol, address: formatPeerAddress(this.socket) });
     this.handleId = handle.id;
     this.log = this.log.child({ client: handle.id, protocol });
     this.session = new ClientSession({

@@ -2,6 +2,7 @@
 // It also keeps hostile or dead peers from piling up: connections that have not sent their first
 // byte are limited (the oldest is closed to admit a new one, so a flood of silent connections
 // cannot lock real clients out), and idle legacy connections that stay silent are swept.
+import { formatPeerAddress } from './peer-address.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { AccessControl } from './access/access-control.js';
@@ -97,7 +98,7 @@ export class EdgeTcpServer {
       this.server.on('connection', (raw: Socket) => this.handshakeStarted(raw));
       this.server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
         this.handshakeEnded(socket);
-        log.debug({ err: err.message, code: err.code, peer: `${socket.remoteAddress}:${socket.remotePort}` }, 'TLS handshake failed');
+        log.debug({ err: err.message, code: err.code, peer: formatPeerAddress(socket) }, 'TLS handshake failed');
       });
     }
     // A listen error (port in use) rejects listen() and is reported once by the caller.
@@ -162,7 +163,7 @@ export class EdgeTcpServer {
       oldest.destroy();
       this.noteEviction();
     }
-    const key = `${raw.remoteAddress}:${raw.remotePort}`;
+    const key = formatPeerAddress(raw);
     this.handshaking.set(key, raw);
     raw.once('close', () => {
       if (this.handshaking.get(key) === raw) this.handshaking.delete(key);
@@ -171,7 +172,7 @@ export class EdgeTcpServer {
 
   /** The handshake of the raw socket under `socket` is over, done or failed. */
   private handshakeEnded(socket: Socket): void {
-    this.handshaking.delete(`${socket.remoteAddress}:${socket.remotePort}`);
+    this.handshaking.delete(formatPeerAddress(socket));
   }
 
   private evictOldestPending(): void {

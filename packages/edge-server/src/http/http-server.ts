@@ -1,5 +1,6 @@
 // The HTTP side of edgecam-server, on plain node:http: the live MJPEG stream, snapshots, a
 // viewer page, status, Prometheus metrics and a health check, all over the one shared capture.
+import { formatPeerAddress } from '../peer-address.js';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
@@ -104,7 +105,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       if ('error' in fps) return sendError(res, 400, 'BAD_REQUEST', fps.error);
       const maxViewers = deps.maxClients ?? 0;
       if (maxViewers > 0 && viewers.size >= maxViewers && req.method !== 'HEAD') {
-        log.warn({ peer: peerAddress(req.socket), maxClients: maxViewers }, 'too many stream viewers; refusing');
+        log.warn({ peer: formatPeerAddress(req.socket), maxClients: maxViewers }, 'too many stream viewers; refusing');
         return sendError(res, 503, 'TOO_MANY_CLIENTS', `this server takes at most ${maxViewers} stream viewers`, {
           'Retry-After': String(SNAPSHOT_RETRY_AFTER_SECONDS),
         });
@@ -119,7 +120,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
         hub,
         registry,
         logger: log,
-        address: peerAddress(req.socket),
+        address: formatPeerAddress(req.socket),
         layout: layoutForUserAgent(req.headers['user-agent']),
         maxFps: fps.fps,
         stallTimeoutMs,
@@ -130,7 +131,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     },
 
     '/snapshot.jpg': async (req, res) => {
-      const client = registry.register({ protocol: 'http', address: peerAddress(req.socket) });
+      const client = registry.register({ protocol: 'http', address: formatPeerAddress(req.socket) });
       try {
         client.setMode('single');
         let frame: CapturedFrame | undefined;
@@ -206,7 +207,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   server.maxHeadersCount = limits.maxHeadersCount;
   if (deps.tls) {
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-      log.debug({ err: err.message, code: err.code, peer: peerAddress(socket) }, 'TLS handshake failed');
+      log.debug({ err: err.message, code: err.code, peer: formatPeerAddress(socket) }, 'TLS handshake failed');
     });
   }
 
@@ -216,7 +217,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     if (limiter && path !== STREAM_PATH) {
       const waitMs = limiter.take(addressKey(req.socket.remoteAddress), Date.now());
       if (waitMs > 0) {
-        log.debug({ peer: peerAddress(req.socket), path }, 'rate limited');
+        log.debug({ peer: formatPeerAddress(req.socket), path }, 'rate limited');
         sendError(res, 429, 'RATE_LIMITED', 'too many requests from your address; slow down', {
           'Retry-After': String(Math.max(1, Math.ceil(waitMs / 1000))),
         });
@@ -295,11 +296,6 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   }) as Server['close'];
 
   return server;
-}
-
-function peerAddress(socket: Socket): string {
-  const host = socket.remoteAddress ?? 'unknown';
-  return host.includes(':') ? `[${host}]:${socket.remotePort ?? 0}` : `${host}:${socket.remotePort ?? 0}`;
 }
 
 function errorText(err: unknown): string {
