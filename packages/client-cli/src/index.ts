@@ -1,4 +1,4 @@
-// The public API of @edgecam/client-cli: the `edgecam` command (bin: dist/cli.js) and the client
+// The public API of @edgecam/client-cli: the `edgecam` command (bin: bin/edgecam.js, which runs dist/cli.js) and the client
 // connection it is built on, for programs that want frames without shelling out.
 export {
   connect,

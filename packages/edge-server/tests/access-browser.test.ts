@@ -6,15 +6,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missingPlayer, titled } from '../../../tools/players.mjs';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const OUTPUT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-output');
 const TOKEN = 'browser-token-5d1e';
+const noChromium = missingPlayer('chromium');
 let browser: Browser;
 let server: TestServer;
 let base: string;
 
 beforeAll(async () => {
+  if (noChromium) return;
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -62,7 +65,7 @@ async function viewPage(context: BrowserContext, path: string, screenshot: strin
   return { refused, width, state };
 }
 
-describe('the page of a server with --token', () => {
+describe.skipIf(noChromium)(titled('the page of a server with --token', noChromium), () => {
   it('opened as /?token=, shows the stream and keeps polling /status with the token', async () => {
     const context = await browser.newContext();
     try {

@@ -1,15 +1,18 @@
 // The players the README points at /stream.mjpg, run for real: OpenCV (cv2.VideoCapture on the
 // URL, Debian's python3-opencv) and VLC (Debian's vlc-bin), with the token as the URL's password.
-// `.ci/run` installs both when the machine lacks them.
+// `npm test` installs both when it can; without them these suites are skipped with the reason.
 import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missingPlayer, titled } from '../../../tools/players.mjs';
 import { isWholeJpeg, readJpegInfo } from '@edgecam/protocol';
 import { startRealServer, type RealHttpServer } from './http-fixtures/real-server.js';
 
 const TOKEN = 'players-test-token-1';
+const noOpenCv = missingPlayer('opencv');
+const noVlc = missingPlayer('vlc');
 let server: RealHttpServer;
 let dir: string;
 
@@ -47,7 +50,7 @@ function streamUrl(password?: string): string {
   return `http://${auth}127.0.0.1:${server.httpPort}/stream.mjpg`;
 }
 
-describe('OpenCV on the HTTP stream', () => {
+describe.skipIf(noOpenCv)(titled('OpenCV on the HTTP stream', noOpenCv), () => {
   // Reads 30 frames from the URL the way an OpenCV user does, and says what it got.
   const script = `
 import json, sys, cv2
@@ -77,7 +80,7 @@ print(json.dumps(out))
   });
 });
 
-describe('VLC on the HTTP stream', () => {
+describe.skipIf(noVlc)(titled('VLC on the HTTP stream', noVlc), () => {
   it('demuxes whole JPEGs of the configured size, with the token as the password', async () => {
     const out = join(dir, 'vlc.mjpeg');
     const args = ['-I', 'dummy', '--no-audio', streamUrl(TOKEN), '--sout', `#std{access=file,mux=raw,dst=${out}}`];

@@ -5,6 +5,10 @@
 import { chmod, copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missingPlayer, titled } from '../../../tools/players.mjs';
+
+const noOpenCv = missingPlayer('opencv');
+const noVlc = missingPlayer('vlc');
 import { createRecorder, inspect, repair } from '../src/index.js';
 import { runFfmpeg } from './helpers/ffmpeg.js';
 import { captureTimeUs, makeJpegs, tempDir } from './helpers/frames.js';
@@ -59,7 +63,7 @@ function expectAllFrames(r: OpenCvReport, frames: number): void {
   expect(r.fps).toBeCloseTo(30000 / 1001, 6);
 }
 
-describe('OpenCV (cv2.VideoCapture, its default FFmpeg backend)', () => {
+describe.skipIf(noOpenCv)(titled('OpenCV (cv2.VideoCapture, its default FFmpeg backend)', noOpenCv), () => {
   it('reads every frame of plain, multi-RIFF (OpenDML), repaired and mid-recording files at the measured rate', async () => {
     const { reports } = await openCvRead([files.plain, files.multiRiff, files.repaired, files.liveCopy], CAP_FFMPEG);
     expect(reports.map((r) => r.backend)).toEqual(['FFMPEG', 'FFMPEG', 'FFMPEG', 'FFMPEG']);
@@ -84,7 +88,7 @@ describe('OpenCV (cv2.VideoCapture, its default FFmpeg backend)', () => {
   });
 });
 
-describe("OpenCV's built-in MJPEG reader (CAP_OPENCV_MJPEG, used when OpenCV lacks FFmpeg)", () => {
+describe.skipIf(noOpenCv)(titled("OpenCV's built-in MJPEG reader (CAP_OPENCV_MJPEG, used when OpenCV lacks FFmpeg)", noOpenCv), () => {
   it('reads every frame of a single-RIFF file at the measured rate, and seeks in it', async () => {
     const { reports } = await openCvRead([files.plain, files.repaired, ...segments], CAP_OPENCV_MJPEG, 30);
     expect(reports.every((r) => r.backend === 'CV_MJPEG')).toBe(true);
@@ -104,7 +108,7 @@ describe("OpenCV's built-in MJPEG reader (CAP_OPENCV_MJPEG, used when OpenCV lac
   });
 });
 
-describe('VLC', () => {
+describe.skipIf(noVlc)(titled('VLC', noVlc), () => {
   /** Frames VLC takes out of `file`, from `start` seconds on, as JPEG buffers. */
   async function vlcFrames(file: string, name: string, start = 0, ours = true): Promise<Buffer[]> {
     const out = join(dir, `${name}.vlc.mjpeg`);

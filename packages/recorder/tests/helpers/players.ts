@@ -1,7 +1,7 @@
 /**
  * The other players the recorder promises to satisfy: OpenCV (Debian's python3-opencv, driven by
- * /usr/bin/python3) and VLC (Debian's vlc-bin and vlc-plugin-base). `.ci/run` installs both when
- * the machine lacks them; elsewhere a missing one fails the test with the package to install.
+ * /usr/bin/python3) and VLC (Debian's vlc-bin and vlc-plugin-base). `npm test` installs both when
+ * it can; the suites that need a missing one are skipped with the reason (tools/players.mjs).
  */
 import { accessSync, constants } from 'node:fs';
 import { type ProcessRun, run } from './run.js';

@@ -1,0 +1,6 @@
+export type PlayerName = 'chromium' | 'opencv' | 'vlc';
+export declare const PLAYERS: Record<PlayerName, { present(): boolean; packages: string[] }>;
+/** Undefined when the player is installed, else why its tests cannot run and how to fix that. */
+export declare function missingPlayer(name: PlayerName): string | undefined;
+/** A suite's title, with the reason appended when the suite is skipped for a missing player. */
+export declare function titled(title: string, missing: string | undefined): string;

@@ -1,0 +1,47 @@
+// The outside programs the interop tests drive: Debian's Chromium, OpenCV (python3-opencv) and VLC.
+// `npm test` installs the missing ones first where it can (tools/test.mjs, as root with apt-get);
+// a test whose player is still missing is skipped with the reason, and CI counts a skip as a failure.
+import { accessSync, constants } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+
+const PYTHON = process.env.EDGECAM_OPENCV_PYTHON ?? '/usr/bin/python3';
+
+function executable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Each player: how to tell it is here, and the Debian packages that bring it. */
+export const PLAYERS = {
+  chromium: { present: () => executable('/usr/bin/chromium'), packages: ['chromium'] },
+  opencv: {
+    present: () => spawnSync(PYTHON, ['-c', 'import cv2'], { stdio: 'ignore' }).status === 0,
+    packages: ['python3-opencv'],
+  },
+  vlc: { present: () => executable('/usr/bin/cvlc'), packages: ['vlc-bin', 'vlc-plugin-base'] },
+};
+
+const known = new Map();
+
+/** Undefined when the player is installed, else why its tests cannot run and how to fix that. */
+export function missingPlayer(name) {
+  if (!known.has(name)) {
+    const p = PLAYERS[name];
+    known.set(
+      name,
+      p.present()
+        ? undefined
+        : `${name} is not installed: run \`apt-get install ${p.packages.join(' ')}\` as root (npm test does it when it can)`,
+    );
+  }
+  return known.get(name);
+}
+
+/** A suite's title, with the reason appended when the suite is skipped for a missing player. */
+export function titled(title, missing) {
+  return missing === undefined ? title : `${title} [skipped: ${missing}]`;
+}
