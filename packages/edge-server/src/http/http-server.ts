@@ -5,7 +5,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { CapturedFrame } from '@edgecam/protocol';
+import { choosePartLayout, MULTIPART_CONTENT_TYPE, type CapturedFrame } from '@edgecam/protocol';
 import type { AccessControl, AccessVerdict } from '../access/access-control.js';
 import { addressKey } from '../access/address-key.js';
 import type { RateLimiter } from '../access/rate-limiter.js';
@@ -15,7 +15,6 @@ import { parseFpsParam } from './frame-pacer.js';
 import { INDEX_PAGE_CSP, renderIndexPage } from './index-page.js';
 import { MjpegViewer } from './mjpeg-viewer.js';
 import { NO_SIGNAL_HEADER, NO_SIGNAL_JPEG } from './no-signal.js';
-import { layoutForUserAgent, STREAM_CONTENT_TYPE } from './multipart.js';
 import { BASE_HEADERS, NO_STORE, sendBody, sendError, sendJson } from './responses.js';
 import { sourceHealth } from './source-health.js';
 
@@ -112,7 +111,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       }
       if (req.method === 'HEAD') {
         // Tells players what they would get without starting the capture.
-        res.writeHead(200, { ...BASE_HEADERS, ...NO_STORE, 'Content-Type': STREAM_CONTENT_TYPE });
+        res.writeHead(200, { ...BASE_HEADERS, ...NO_STORE, 'Content-Type': MULTIPART_CONTENT_TYPE });
         res.end();
         return;
       }
@@ -121,7 +120,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
         registry,
         logger: log,
         address: formatPeerAddress(req.socket),
-        layout: layoutForUserAgent(req.headers['user-agent']),
+        layout: choosePartLayout(undefined, req.headers['user-agent']),
         maxFps: fps.fps,
         stallTimeoutMs,
         onClose: (v) => viewers.delete(v),
