@@ -54,7 +54,7 @@ function serveIndex(ctx: HttpContext, _req: IncomingMessage, res: ServerResponse
   });
 }
 
-/** GET /stream.mjpg: the live MJPEG stream, `?fps=N` thins it. */
+/** GET /stream.mjpg: the live MJPEG stream; `?fps=N` thins it, `?advance_headers=0|1` picks the part layout. */
 function serveStream(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
   const fps = parseFpsParam(query.get('fps'));
   if ('error' in fps) return sendError(res, 400, 'BAD_REQUEST', fps.error);
@@ -76,7 +76,7 @@ function serveStream(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
     registry: ctx.registry,
     logger: ctx.log,
     address: formatPeerAddress(req.socket),
-    layout: choosePartLayout(undefined, req.headers['user-agent']),
+    layout: choosePartLayout(query.get('advance_headers'), req.headers['user-agent']),
     maxFps: fps.fps,
     stallTimeoutMs: ctx.stallTimeoutMs,
     onClose: (v) => ctx.viewers.delete(v),
