@@ -11,7 +11,7 @@ import { SHORT_TOKEN_LENGTH, type EdgeServerConfig } from './config.js';
 import { createClientRegistry } from './client-registry.js';
 import { resolveFfmpeg, type ResolvedFfmpeg } from './ffmpeg.js';
 import { SharedFrameHub } from './frame-hub.js';
-import { createHttpServer, type HttpLimits } from './http/http-server.js';
+import { createHttpServer, type EdgeHttpServer, type HttpLimits } from './http/http-server.js';
 import { createLogger } from './logger.js';
 import { createServerMetrics, type EdgeServerMetrics } from './metrics.js';
 import { createSource } from './sources/create-source.js';
@@ -72,14 +72,6 @@ function listenHttp(server: HttpServer, port: number, host: string): Promise<num
       const address = server.address();
       resolve(typeof address === 'object' && address ? address.port : port);
     });
-  });
-}
-
-function closeHttp(server: HttpServer): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    // Streams never end by themselves: cut them, or close() would wait forever.
-    server.closeAllConnections();
   });
 }
 
@@ -145,12 +137,12 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
       };
     },
   });
-  let http: HttpServer | null = null;
+  let http: EdgeHttpServer | null = null;
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       logger.info('shutting down');
-      await Promise.all([tcp.close(), http ? closeHttp(http) : undefined]);
+      await Promise.all([tcp.close(), http?.close()]);
       await hub.close();
       logger.info('stopped');
     })();
@@ -175,7 +167,7 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
         tls: tlsPems,
         limits: opts.httpLimits,
       });
-      httpPort = await listenHttp(http, config.httpPort, config.host);
+      httpPort = await listenHttp(http.server, config.httpPort, config.host);
     }
     logger.info(
       {

@@ -95,13 +95,13 @@ describe('HTTP with --token', () => {
 
   it('serves the page opened as /?token= with the token in the stream, snapshot and status URLs', async () => {
     const withQuery = await (await fetch(`${base}/?token=${TOKEN}`)).text();
-    expect(withQuery).toContain(`<img id="live" src="stream.mjpg?token=${TOKEN}"`);
+    expect(withQuery).toContain(`<img id="live" src="stream.mjpg?advance_headers=1&#38;token=${TOKEN}"`);
     expect(withQuery).toContain(`href="snapshot.jpg?token=${TOKEN}"`);
     expect(withQuery).toContain(`href="status?token=${TOKEN}"`);
     expect(withQuery).toContain("fetch(withToken('status')");
     // Basic (what a browser sends after its prompt) needs no token in the page: it is resent by itself.
     const withBasic = await (await fetch(`${base}/`, { headers: { Authorization: basic('', TOKEN) } })).text();
-    expect(withBasic).toContain('<img id="live" src="stream.mjpg"');
+    expect(withBasic).toContain('<img id="live" src="stream.mjpg?advance_headers=1"');
     expect(withBasic).not.toContain(TOKEN);
   });
 

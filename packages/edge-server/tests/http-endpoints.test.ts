@@ -89,7 +89,7 @@ describe('GET /', () => {
     expect(csp).toContain("default-src 'none'");
     expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/);
     const html = await res.text();
-    expect(html).toContain('<img id="live" src="stream.mjpg"');
+    expect(html).toContain('<img id="live" src="stream.mjpg?advance_headers=1"');
     expect(html).toContain("fetch(withToken('status')");
     expect(html).toContain('name="viewport"');
     expect(html).toContain('edgecam-test');

@@ -97,6 +97,31 @@ describe('GET /stream.mjpg byte order', () => {
     await expectBodyExactly(client, Buffer.concat([afterA, b, latin1('\r\n'), nextHeaders]));
   });
 
+  it('sends the next header block after each frame to a player that asks with ?advance_headers=1', async () => {
+    const { hub, port } = await serve(new FakeHub());
+    const client = await open(port, '/stream.mjpg?advance_headers=1', FFMPEG_UA);
+    const boundary = boundaryOf((await client.head()).headers.get('content-type'));
+    const nextHeaders = latin1(`--${boundary}\r\nContent-Type: image/jpeg\r\n\r\n`);
+    await expectBodyExactly(client, nextHeaders);
+    const a = jpegs[4]!;
+    hub.emit(a);
+    await expectBodyExactly(client, Buffer.concat([nextHeaders, a, latin1('\r\n'), nextHeaders]));
+  });
+
+  it('sends Content-Length to a browser that asks with ?advance_headers=0', async () => {
+    const { hub, port } = await serve(new FakeHub());
+    const client = await open(port, '/stream.mjpg?advance_headers=0', BROWSER_UA);
+    const boundary = boundaryOf((await client.head()).headers.get('content-type'));
+    const preamble = latin1(`--${boundary}\r\n`);
+    await expectBodyExactly(client, preamble);
+    const a = jpegs[5]!;
+    hub.emit(a);
+    await expectBodyExactly(
+      client,
+      Buffer.concat([preamble, latin1(`Content-Type: image/jpeg\r\nContent-Length: ${a.length}\r\n\r\n`), a, latin1(`\r\n--${boundary}\r\n`)]),
+    );
+  });
+
   it('ends the stream with the closing boundary when the server closes', async () => {
     for (const ua of [FFMPEG_UA, BROWSER_UA]) {
       const { hub, port } = await serve(new FakeHub());

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeFrame, type CapturedFrame } from '@edgecam/protocol';
 import { oncePerFrame } from '../src/per-frame.js';
-import { framePart } from '../src/http/multipart.js';
+import { framePart } from '../src/http/mjpeg-viewer.js';
 
 function frame(seq: number, size: number): CapturedFrame {
   return { seq, captureTimeUs: 1_700_000_000_000_000 + seq, jpeg: Buffer.alloc(size, seq) };

@@ -1,24 +1,21 @@
 // The HTTP side of edgecam-server, on plain node:http: the live MJPEG stream, snapshots, a
 // viewer page, status, Prometheus metrics and a health check, all over the one shared capture.
-import { formatPeerAddress } from '../peer-address.js';
+// The endpoints are in routes.ts; this file owns the node server, its limits and its closing.
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { CapturedFrame } from '@edgecam/protocol';
-import type { AccessControl, AccessVerdict } from '../access/access-control.js';
-import { addressKey } from '../access/address-key.js';
+import type { AccessControl } from '../access/access-control.js';
 import type { RateLimiter } from '../access/rate-limiter.js';
-import { AUTH_CHALLENGE, presentedTokens, redactUrl } from './http-credentials.js';
 import type { ClientRegistry, FrameHub, ServerMetrics } from '../contracts.js';
-import { parseFpsParam } from './frame-pacer.js';
-import { INDEX_PAGE_CSP, renderIndexPage } from './index-page.js';
-import { MjpegViewer } from './mjpeg-viewer.js';
-import { NO_SIGNAL_HEADER, NO_SIGNAL_JPEG } from './no-signal.js';
-import { layoutForUserAgent, STREAM_CONTENT_TYPE } from './multipart.js';
-import { BASE_HEADERS, NO_STORE, sendBody, sendError, sendJson } from './responses.js';
-import { sourceHealth } from './source-health.js';
+import { formatPeerAddress } from '../peer-address.js';
+import { admit } from './admission.js';
+import { redactUrl } from './http-credentials.js';
+import { renderIndexPage } from './index-page.js';
+import { sendError } from './responses.js';
+import { ROUTES, type HttpContext } from './routes.js';
 
+/** What the HTTP server works with: the shared capture and bookkeeping, plus optional settings. */
 export interface HttpServerDeps {
   hub: FrameHub;
   registry: ClientRegistry;
@@ -43,6 +40,7 @@ export interface HttpServerDeps {
   tls?: { key: string; cert: string } | null;
 }
 
+/** Limits on requests, so slow or hostile clients stay cheap. */
 export interface HttpLimits {
   /** Bytes of request line plus headers; over it node answers 431. */
   maxHeaderSize: number;
@@ -69,250 +67,108 @@ export const HTTP_LIMITS: Readonly<HttpLimits> = {
 
 /** HTTPS: time for a TLS handshake (node's default of 120 s would let idle sockets pile up). */
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
-const STREAM_PATH = '/stream.mjpg';
-/** /healthz stays open with a token set: probes rarely carry secrets, and it shows no image. */
-const OPEN_PATHS = new Set(['/healthz']);
-
 const ALLOW = 'GET, HEAD';
-const SNAPSHOT_RETRY_AFTER_SECONDS = 5;
 
-type Route = (req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => void | Promise<void>;
+/** The HTTP side, running: the node server to listen on, and a close that ends the streams first. */
+export interface EdgeHttpServer {
+  /** The node:http (or node:https) server: listen on it, watch its connections. */
+  readonly server: Server;
+  /**
+   * Ends every stream with its closing boundary, then closes the server. A stream never ends by
+   * itself, so connections still open after `graceMs` (default: none) are cut.
+   */
+  close(graceMs?: number): Promise<void>;
+}
 
-export function createHttpServer(deps: HttpServerDeps): Server {
-  const { hub, registry, metrics } = deps;
-  const log = deps.logger.child({ component: 'http' });
+/** The HTTP server over the shared capture; it does not listen yet. */
+export function createHttpServer(deps: HttpServerDeps): EdgeHttpServer {
   const serverName = deps.serverName ?? 'edgecam-server';
   const version = deps.version ?? '0.0.0';
-  const snapshotTimeoutMs = deps.snapshotTimeoutMs ?? 5_000;
-  const stallTimeoutMs = deps.stallTimeoutMs ?? 30_000;
-  const startedAt = performance.now();
-  const viewers = new Set<MjpegViewer>();
-  const indexPage = renderIndexPage(serverName, version);
-
-  const routes: Record<string, Route> = {
-    '/': (_req, res, query) => {
-      // A page opened as /?token=… passes the token on to the stream, snapshot and status URLs.
-      const token = deps.access?.required ? query.get('token') : null;
-      const page = token ? renderIndexPage(serverName, version, token) : indexPage;
-      sendBody(res, 200, 'text/html; charset=utf-8', page, {
-        'Content-Security-Policy': INDEX_PAGE_CSP,
-        'Referrer-Policy': 'no-referrer',
-      });
-    },
-
-    '/stream.mjpg': (req, res, query) => {
-      const fps = parseFpsParam(query.get('fps'));
-      if ('error' in fps) return sendError(res, 400, 'BAD_REQUEST', fps.error);
-      const maxViewers = deps.maxClients ?? 0;
-      if (maxViewers > 0 && viewers.size >= maxViewers && req.method !== 'HEAD') {
-        log.warn({ peer: formatPeerAddress(req.socket), maxClients: maxViewers }, 'too many stream viewers; refusing');
-        return sendError(res, 503, 'TOO_MANY_CLIENTS', `this server takes at most ${maxViewers} stream viewers`, {
-          'Retry-After': String(SNAPSHOT_RETRY_AFTER_SECONDS),
-        });
-      }
-      if (req.method === 'HEAD') {
-        // Tells players what they would get without starting the capture.
-        res.writeHead(200, { ...BASE_HEADERS, ...NO_STORE, 'Content-Type': STREAM_CONTENT_TYPE });
-        res.end();
-        return;
-      }
-      const viewer = new MjpegViewer(res, {
-        hub,
-        registry,
-        logger: log,
-        address: formatPeerAddress(req.socket),
-        layout: layoutForUserAgent(req.headers['user-agent']),
-        maxFps: fps.fps,
-        stallTimeoutMs,
-        onClose: (v) => viewers.delete(v),
-      });
-      viewers.add(viewer);
-      viewer.start();
-    },
-
-    '/snapshot.jpg': async (req, res) => {
-      const client = registry.register({ protocol: 'http', address: formatPeerAddress(req.socket) });
-      try {
-        client.setMode('single');
-        let frame: CapturedFrame | undefined;
-        // While the camera is lost (or when it fails while we wait) the answer is the "no signal"
-        // picture: an <img> or a home-automation poller shows why instead of a broken image.
-        if (!hub.info().noSignal) {
-          try {
-            frame = await hub.snapshot(snapshotTimeoutMs);
-          } catch (err) {
-            if (!hub.info().noSignal) {
-              log.warn({ err: errorText(err) }, 'snapshot failed: source unavailable');
-              sendError(res, 503, 'SOURCE_UNAVAILABLE', snapshotFailure(err, snapshotTimeoutMs), {
-                'Retry-After': String(SNAPSHOT_RETRY_AFTER_SECONDS),
-              });
-              return;
-            }
-          }
-        }
-        if (res.destroyed) return;
-        if (!frame) {
-          sendBody(res, 200, 'image/jpeg', NO_SIGNAL_JPEG, {
-            'Content-Disposition': 'inline; filename="no-signal.jpg"',
-            [NO_SIGNAL_HEADER]: '1',
-          });
-          return;
-        }
-        sendBody(res, 200, 'image/jpeg', frame.jpeg, {
-          'Content-Disposition': 'inline; filename="snapshot.jpg"',
-          'X-Frame-Seq': String(frame.seq),
-          'X-Capture-Time-Us': String(frame.captureTimeUs),
-        });
-        if (req.method !== 'HEAD') client.sent(frame.jpeg.length, frame.captureTimeUs);
-      } finally {
-        client.close();
-      }
-    },
-
-    '/status': (_req, res) => {
-      sendJson(res, 200, {
-        server: serverName,
-        version,
-        uptime: Math.round(performance.now() - startedAt) / 1000,
-        source: hub.info(),
-        clients: registry.list(),
-      });
-    },
-
-    '/metrics': async (_req, res) => {
-      const text = await metrics.text();
-      sendBody(res, 200, metrics.contentType, text);
-    },
-
-    '/healthz': (_req, res) => {
-      const health = sourceHealth(hub.info(), Date.now());
-      sendJson(res, health.healthy ? 200 : 503, { ok: health.healthy, ...health });
-    },
+  const ctx: HttpContext = {
+    hub: deps.hub,
+    registry: deps.registry,
+    metrics: deps.metrics,
+    log: deps.logger.child({ component: 'http' }),
+    serverName,
+    version,
+    startedAt: performance.now(),
+    indexPage: renderIndexPage(serverName, version),
+    snapshotTimeoutMs: deps.snapshotTimeoutMs ?? 5_000,
+    stallTimeoutMs: deps.stallTimeoutMs ?? 30_000,
+    maxClients: deps.maxClients ?? 0,
+    access: deps.access,
+    rateLimiter: deps.rateLimiter ?? null,
+    viewers: new Set(),
   };
+  const server = createNodeServer(deps, { ...HTTP_LIMITS, ...deps.limits }, (req, res) => void handleRequest(ctx, req, res));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(ctx.log, err, socket));
+  if (deps.tls) {
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      ctx.log.debug({ err: err.message, code: err.code, peer: formatPeerAddress(socket) }, 'TLS handshake failed');
+    });
+  }
+  return {
+    server,
+    close: (graceMs = 0) =>
+      new Promise<void>((resolve) => {
+        // server.close() waits for every connection, and a stream ends only when we end it.
+        for (const viewer of ctx.viewers) viewer.end();
+        server.close(() => resolve());
+        if (graceMs > 0) setTimeout(() => server.closeAllConnections(), graceMs).unref();
+        else server.closeAllConnections();
+      }),
+  };
+}
 
-  const limits: HttpLimits = { ...HTTP_LIMITS, ...deps.limits };
-  const serverOptions = {
+function createNodeServer(deps: HttpServerDeps, limits: HttpLimits, listener: (req: IncomingMessage, res: ServerResponse) => void): Server {
+  const options = {
     maxHeaderSize: limits.maxHeaderSize,
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
   };
-  const listener = (req: IncomingMessage, res: ServerResponse) => {
-    void handle(req, res);
-  };
   const server: Server = deps.tls
-    ? createHttpsServer({ ...serverOptions, key: deps.tls.key, cert: deps.tls.cert, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, listener)
-    : createServer(serverOptions, listener);
+    ? createHttpsServer({ ...options, key: deps.tls.key, cert: deps.tls.cert, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, listener)
+    : createServer(options, listener);
   server.maxHeadersCount = limits.maxHeadersCount;
-  if (deps.tls) {
-    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-      log.debug({ err: err.message, code: err.code, peer: formatPeerAddress(socket) }, 'TLS handshake failed');
-    });
-  }
-
-  /** Rate limit and token, before any route runs. Returns false when it has answered already. */
-  function admit(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean {
-    const limiter = deps.rateLimiter;
-    if (limiter && path !== STREAM_PATH) {
-      const waitMs = limiter.take(addressKey(req.socket.remoteAddress), Date.now());
-      if (waitMs > 0) {
-        log.debug({ peer: formatPeerAddress(req.socket), path }, 'rate limited');
-        sendError(res, 429, 'RATE_LIMITED', 'too many requests from your address; slow down', {
-          'Retry-After': String(Math.max(1, Math.ceil(waitMs / 1000))),
-        });
-        return false;
-      }
-    }
-    const access = deps.access;
-    if (!access?.required || OPEN_PATHS.has(path)) return true;
-    const verdict = access.check(
-      { address: req.socket.remoteAddress, port: req.socket.remotePort },
-      presentedTokens(req.headers.authorization, query),
-      'http',
-    );
-    if (verdict.ok) return true;
-    refuse(res, verdict);
-    return false;
-  }
-
-  function refuse(res: ServerResponse, verdict: Exclude<AccessVerdict, { ok: true }>): void {
-    if (verdict.reason === 'throttled') {
-      sendError(res, 429, 'TOO_MANY_FAILURES', verdict.message, {
-        'Retry-After': String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))),
-      });
-      return;
-    }
-    const message =
-      verdict.reason === 'missing'
-        ? `${verdict.message}: send it as a Bearer token, as the password of Basic authentication, or as ?token=`
-        : verdict.message;
-    sendError(res, 401, 'UNAUTHORIZED', message, { 'WWW-Authenticate': AUTH_CHALLENGE });
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = performance.now();
-    const rawUrl = req.url ?? '/';
-    res.on('finish', () => {
-      log.debug({ method: req.method, url: redactUrl(rawUrl), status: res.statusCode, ms: Math.round(performance.now() - started) }, 'http request');
-    });
-    try {
-      // Split by hand rather than `new URL(req.url, base)`: that reads `//host/x` as a host.
-      const queryAt = rawUrl.indexOf('?');
-      const path = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
-      const query = new URLSearchParams(queryAt === -1 ? '' : rawUrl.slice(queryAt + 1));
-      if (!admit(req, res, path, query)) return;
-      const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
-      if (!route) return sendError(res, 404, 'NOT_FOUND', `no such path: ${path.slice(0, 200)}`);
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${path} accepts ${ALLOW}`, { Allow: ALLOW });
-      }
-      await route(req, res, query);
-    } catch (err) {
-      // Logged in full here; the client only learns that it failed.
-      log.error({ err, method: req.method, url: redactUrl(rawUrl) }, 'http handler failed');
-      if (!res.headersSent) sendError(res, 500, 'INTERNAL', 'internal error');
-      else res.destroy();
-    }
-  }
-
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    log.debug({ err: err.message, code: err.code }, 'bad http request');
-    if (err.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const status =
-      err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  });
-
-  // server.close() waits for every connection to end, and a stream never does by itself: end
-  // the streams (with their closing boundary) so that close() just works for the caller.
-  const closeServer = server.close.bind(server);
-  server.close = ((callback?: (err?: Error) => void) => {
-    for (const viewer of viewers) viewer.end();
-    return closeServer(callback);
-  }) as Server['close'];
-
   return server;
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+/** Admission, then the route; a handler that throws is logged here and answered 500. */
+async function handleRequest(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const started = performance.now();
+  const rawUrl = req.url ?? '/';
+  res.on('finish', () => {
+    ctx.log.debug({ method: req.method, url: redactUrl(rawUrl), status: res.statusCode, ms: Math.round(performance.now() - started) }, 'http request');
+  });
+  try {
+    // Split by hand rather than `new URL(req.url, base)`: that reads `//host/x` as a host.
+    const queryAt = rawUrl.indexOf('?');
+    const path = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
+    const query = new URLSearchParams(queryAt === -1 ? '' : rawUrl.slice(queryAt + 1));
+    if (!admit(ctx, req, res, path, query)) return;
+    const route = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
+    if (!route) return sendError(res, 404, 'NOT_FOUND', `no such path: ${path.slice(0, 200)}`);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${path} accepts ${ALLOW}`, { Allow: ALLOW });
+    }
+    await route(ctx, req, res, query);
+  } catch (err) {
+    // Logged in full here; the client only learns that it failed.
+    ctx.log.error({ err, method: req.method, url: redactUrl(rawUrl) }, 'http handler failed');
+    if (!res.headersSent) sendError(res, 500, 'INTERNAL', 'internal error');
+    else res.destroy();
+  }
 }
 
-/** Our own sentence for the client: the hub's coded errors are safe to repeat, anything else is not. */
-function snapshotFailure(err: unknown, timeoutMs: number): string {
-  const code = typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;
-  switch (code) {
-    case 'SOURCE_UNAVAILABLE':
-      return `no frame from the source within ${timeoutMs} ms`;
-    case 'SOURCE_ENDED':
-      return 'the source has ended and delivers no more frames';
-    case 'HUB_CLOSED':
-      return 'the server is shutting down';
-    default:
-      return 'the source is unavailable';
+/** A request node could not parse (or that came too slowly): a bare status line, then close. */
+function answerClientError(log: Logger, err: NodeJS.ErrnoException, socket: Socket): void {
+  log.debug({ err: err.message, code: err.code }, 'bad http request');
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
   }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }

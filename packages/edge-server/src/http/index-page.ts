@@ -3,6 +3,10 @@
 // behind a reverse proxy under a sub-path.
 import { createHash } from 'node:crypto';
 
+// The page's <img> is a browser: it asks for the layout a browser shows without delay, rather
+// than leaving the server to guess it from the User-Agent.
+const STREAM_URL = 'stream.mjpg?advance_headers=1';
+
 const STYLE = `
 :root { color-scheme: dark; font-family: system-ui, sans-serif; }
 body { margin: 0; background: #111; color: #eee; }
@@ -33,7 +37,7 @@ const SCRIPT = `
   // a broken image on the screen.
   img.addEventListener('error', () => {
     clearTimeout(retry);
-    retry = setTimeout(() => { img.src = withToken('stream.mjpg?reconnect=' + Date.now()); }, 2000);
+    retry = setTimeout(() => { img.src = withToken('${STREAM_URL}&reconnect=' + Date.now()); }, 2000);
   });
   const show = (id, text, cls) => { const el = $(id); el.textContent = text; if (cls) el.className = cls; };
   async function poll() {
@@ -76,7 +80,8 @@ const escapeHtml = (text: string): string =>
 /** The page; with `token`, every link and the stream carry it as ?token= (it came that way). */
 export function renderIndexPage(serverName: string, version: string, token?: string): string {
   const name = escapeHtml(serverName);
-  const link = (path: string): string => escapeHtml(token ? `${path}?token=${encodeURIComponent(token)}` : path);
+  const link = (url: string): string =>
+    escapeHtml(token ? `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}` : url);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -87,7 +92,7 @@ export function renderIndexPage(serverName: string, version: string, token?: str
 </head>
 <body>
 <header><h1>${name}</h1><span class="version">${escapeHtml(version)}</span></header>
-<div class="frame"><img id="live" src="${link('stream.mjpg')}" alt="Live camera stream"></div>
+<div class="frame"><img id="live" src="${link(STREAM_URL)}" alt="Live camera stream"></div>
 <dl>
 <div><dt>Resolution</dt><dd id="resolution">&ndash;</dd></div>
 <div><dt>FPS (measured / set)</dt><dd id="fps">&ndash;</dd></div>

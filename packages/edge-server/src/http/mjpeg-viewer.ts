@@ -5,10 +5,20 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
-import type { CapturedFrame } from '@edgecam/protocol';
+import {
+  describeSystemError,
+  multipartEpilogue,
+  multipartPart,
+  multipartPreamble,
+  MULTIPART_CONTENT_TYPE,
+  NewestWins,
+  type CapturedFrame,
+  type PartFrame,
+  type PartLayout,
+} from '@edgecam/protocol';
 import type { ClientHandle, ClientRegistry, FrameHub } from '../contracts.js';
+import { oncePerFrame } from '../per-frame.js';
 import { FramePacer } from './frame-pacer.js';
-import { framePart, streamEpilogue, streamPreamble, STREAM_CONTENT_TYPE, type PartLayout } from './multipart.js';
 import { NO_SIGNAL_INTERVAL_MS, noSignalFrame } from './no-signal.js';
 import { BASE_HEADERS } from './responses.js';
 
@@ -26,27 +36,34 @@ export interface MjpegViewerOptions {
   onClose: (viewer: MjpegViewer) => void;
 }
 
+// The part headers carry the frame's length: built once per frame, shared by every viewer.
+const lengthPrefixedPart = oncePerFrame((frame) => multipartPart('length-prefixed', frame.jpeg.length));
+
+/** The bytes around one frame's JPEG in `layout` (shared: never mutate them). */
+export function framePart(layout: PartLayout, frame: CapturedFrame): PartFrame {
+  return layout === 'length-prefixed' ? lengthPrefixedPart(frame) : multipartPart(layout, frame.jpeg.length);
+}
+
+/** One stream response: multipart parts of the newest frame, the placeholder while there is no signal. */
 export class MjpegViewer {
   private readonly res: ServerResponse;
   private readonly opts: MjpegViewerOptions;
   private readonly pacer: FramePacer | undefined;
   private readonly client: ClientHandle;
   private readonly log: Logger;
-  private subscription: Subscription | undefined;
   /**
-   * Backpressure state. While the socket holds an unsent frame (write() returned false, i.e.
-   * more than its highWaterMark of 16 KiB is buffered) new frames are not written: the newest
-   * waits here and replaces any older one, which counts as dropped. So a viewer that never reads
-   * costs at most one frame in the socket buffer plus a reference to one shared hub frame.
+   * A frame is in flight while the socket buffers more than its highWaterMark (write() returned
+   * false); meanwhile only the newest frame waits. A viewer that never reads costs one frame in
+   * the socket buffer plus a reference to one shared hub frame.
    */
-  private awaitingDrain = false;
-  private pending: CapturedFrame | undefined;
+  private readonly slot: NewestWins<CapturedFrame>;
+  private subscription: Subscription | undefined;
+  private drained: (() => void) | undefined;
   private lastWritten: CapturedFrame | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
   private noSignalTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private framesSent = 0;
-  private framesDropped = 0;
   private readonly startedAt = Date.now();
 
   constructor(res: ServerResponse, opts: MjpegViewerOptions) {
@@ -55,8 +72,10 @@ export class MjpegViewer {
     this.pacer = opts.maxFps === undefined ? undefined : new FramePacer(opts.maxFps);
     this.client = opts.registry.register({ protocol: 'http', address: opts.address });
     this.log = opts.logger.child({ client: this.client.id, protocol: 'http', address: opts.address });
+    this.slot = new NewestWins({ deliver: this.write, onDrop: () => this.client.dropped(1) });
   }
 
+  /** Sends the response head and the preamble, then frames until the viewer or the source goes. */
   start(): void {
     const { res } = this;
     // A stream never ends by itself: no chunked framing, the end of the stream is the end of
@@ -64,14 +83,14 @@ export class MjpegViewer {
     res.useChunkedEncodingByDefault = false;
     res.writeHead(200, {
       ...BASE_HEADERS,
-      'Content-Type': STREAM_CONTENT_TYPE,
+      'Content-Type': MULTIPART_CONTENT_TYPE,
       'Cache-Control': 'no-store, no-cache, must-revalidate, max-age=0',
       Pragma: 'no-cache',
       // Reverse proxies (nginx) would otherwise buffer the stream and add latency.
       'X-Accel-Buffering': 'no',
     });
     res.socket?.setNoDelay(true);
-    res.write(streamPreamble(this.opts.layout));
+    res.write(multipartPreamble(this.opts.layout));
 
     res.on('drain', this.onDrain);
     res.on('close', this.onClose);
@@ -93,7 +112,7 @@ export class MjpegViewer {
     this.subscription = this.opts.hub.frames$.subscribe({
       next: (frame) => this.offer(frame),
       error: (err: unknown) => {
-        this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'frame source failed; ending the stream');
+        this.log.warn({ err: describeSystemError(err) }, 'frame source failed; ending the stream');
         this.end();
       },
       complete: () => this.end(),
@@ -102,17 +121,6 @@ export class MjpegViewer {
     if (!this.closed) this.noSignalTimer = setInterval(this.showNoSignal, NO_SIGNAL_INTERVAL_MS);
   }
 
-  /** Sends the placeholder if the camera is lost right now; frames$ brings the live frames back. */
-  private readonly showNoSignal = (): void => {
-    if (this.closed || !this.opts.hub.info().noSignal) return;
-    // Not through the pacer: it is already slow, and ?fps= must not hide it.
-    if (this.awaitingDrain) {
-      this.pending = noSignalFrame();
-      return;
-    }
-    this.write(noSignalFrame());
-  };
-
   /**
    * Ends the stream with the closing boundary, e.g. when the server shuts down. A viewer that is
    * not reading would never take those bytes and keep the connection (and server.close()) open,
@@ -120,23 +128,29 @@ export class MjpegViewer {
    */
   end(): void {
     if (this.closed || this.res.writableEnded) return;
-    if (this.awaitingDrain) this.res.destroy();
-    else this.res.end(streamEpilogue(this.opts.layout));
+    if (this.slot.busy) this.res.destroy();
+    else this.res.end(multipartEpilogue(this.opts.layout));
     this.release();
   }
+
+  /** Sends the placeholder if the camera is lost right now; frames$ brings the live frames back. */
+  private readonly showNoSignal = (): void => {
+    if (this.closed || !this.opts.hub.info().noSignal) return;
+    // Not through the pacer: it is already slow, and ?fps= must not hide it. It replaces a
+    // waiting frame without counting a drop: that frame is stale, not skipped for slowness.
+    this.slot.clear();
+    this.slot.offer(noSignalFrame());
+  };
 
   private offer(frame: CapturedFrame): void {
     if (this.closed || frame === this.lastWritten) return;
     if (this.pacer && !this.pacer.admit(performance.now())) return;
-    if (this.awaitingDrain) {
-      if (this.pending) this.countDropped();
-      this.pending = frame;
-      return;
-    }
-    this.write(frame);
+    this.slot.offer(frame);
   }
 
-  private write(frame: CapturedFrame): void {
+  /** NewestWins' deliver: done at once when the socket took it all, else on 'drain'. */
+  private readonly write = (frame: CapturedFrame, done: () => void): void => {
+    if (this.closed) return;
     const { res } = this;
     const { prefix, suffix } = framePart(this.opts.layout, frame);
     // Corked so the three pieces leave in one writev; the JPEG itself is never copied.
@@ -148,24 +162,20 @@ export class MjpegViewer {
     this.lastWritten = frame;
     this.framesSent += 1;
     this.client.sent(prefix.length + frame.jpeg.length + suffix.length, frame.captureTimeUs);
-    if (!flushed) {
-      this.awaitingDrain = true;
-      this.stallTimer ??= setTimeout(this.onStall, this.opts.stallTimeoutMs);
+    if (flushed) {
+      done();
+      return;
     }
-  }
-
-  private countDropped(): void {
-    this.framesDropped += 1;
-    this.client.dropped(1);
-  }
+    this.drained = done;
+    this.stallTimer ??= setTimeout(this.onStall, this.opts.stallTimeoutMs);
+  };
 
   private readonly onDrain = (): void => {
-    this.awaitingDrain = false;
     clearTimeout(this.stallTimer);
     this.stallTimer = undefined;
-    const next = this.pending;
-    this.pending = undefined;
-    if (next && !this.closed) this.write(next);
+    const done = this.drained;
+    this.drained = undefined;
+    if (!this.closed) done?.();
   };
 
   private readonly onStall = (): void => {
@@ -183,14 +193,15 @@ export class MjpegViewer {
     this.closed = true;
     this.subscription?.unsubscribe();
     this.subscription = undefined;
-    this.pending = undefined;
+    this.slot.clear();
+    this.drained = undefined;
     clearTimeout(this.stallTimer);
     this.stallTimer = undefined;
     clearInterval(this.noSignalTimer);
     this.noSignalTimer = undefined;
     this.client.close();
     this.log.info(
-      { framesSent: this.framesSent, dropped: this.framesDropped, seconds: (Date.now() - this.startedAt) / 1000 },
+      { framesSent: this.framesSent, dropped: this.slot.dropped, seconds: (Date.now() - this.startedAt) / 1000 },
       'http viewer disconnected',
     );
     this.opts.onClose(this);

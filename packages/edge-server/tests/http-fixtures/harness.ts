@@ -17,7 +17,8 @@ export interface RunningHttpServer {
 export const testLogger = pino({ level: process.env.EDGECAM_TEST_LOG ?? 'silent' });
 
 export async function startHttpServer(deps: Omit<HttpServerDeps, 'logger'> & { logger?: HttpServerDeps['logger'] }): Promise<RunningHttpServer> {
-  const server = createHttpServer({ logger: testLogger, ...deps });
+  const http = createHttpServer({ logger: testLogger, ...deps });
+  const { server } = http;
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -30,12 +31,8 @@ export async function startHttpServer(deps: Omit<HttpServerDeps, 'logger'> & { l
     port,
     url: `http://127.0.0.1:${port}`,
     sockets,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Anything still open after a grace period (a test's stalled client) is cut off.
-        setTimeout(() => server.closeAllConnections(), 2_000).unref();
-      }),
+    // Anything still open after a grace period (a test's stalled client) is cut off.
+    close: () => http.close(2_000),
   };
 }
 

@@ -1,0 +1,50 @@
+// What every request passes before its endpoint runs: the per-address rate limit, then the token.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AccessVerdict } from '../access/access-control.js';
+import { addressKey } from '../access/address-key.js';
+import { formatPeerAddress } from '../peer-address.js';
+import { AUTH_CHALLENGE, presentedTokens } from './http-credentials.js';
+import { sendError } from './responses.js';
+import { STREAM_PATH, type HttpContext } from './routes.js';
+
+/** /healthz stays open with a token set: probes rarely carry secrets, and it shows no image. */
+const OPEN_PATHS = new Set(['/healthz']);
+
+/** Rate limit and token, before any route runs. Returns false when it has answered already. */
+export function admit(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean {
+  const limiter = ctx.rateLimiter;
+  if (limiter && path !== STREAM_PATH) {
+    const waitMs = limiter.take(addressKey(req.socket.remoteAddress), Date.now());
+    if (waitMs > 0) {
+      ctx.log.debug({ peer: formatPeerAddress(req.socket), path }, 'rate limited');
+      sendError(res, 429, 'RATE_LIMITED', 'too many requests from your address; slow down', {
+        'Retry-After': String(Math.max(1, Math.ceil(waitMs / 1000))),
+      });
+      return false;
+    }
+  }
+  const { access } = ctx;
+  if (!access?.required || OPEN_PATHS.has(path)) return true;
+  const verdict = access.check(
+    { address: req.socket.remoteAddress, port: req.socket.remotePort },
+    presentedTokens(req.headers.authorization, query),
+    'http',
+  );
+  if (verdict.ok) return true;
+  refuse(res, verdict);
+  return false;
+}
+
+function refuse(res: ServerResponse, verdict: Exclude<AccessVerdict, { ok: true }>): void {
+  if (verdict.reason === 'throttled') {
+    sendError(res, 429, 'TOO_MANY_FAILURES', verdict.message, {
+      'Retry-After': String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))),
+    });
+    return;
+  }
+  const message =
+    verdict.reason === 'missing'
+      ? `${verdict.message}: send it as a Bearer token, as the password of Basic authentication, or as ?token=`
+      : verdict.message;
+  sendError(res, 401, 'UNAUTHORIZED', message, { 'WWW-Authenticate': AUTH_CHALLENGE });
+}
