@@ -9,13 +9,13 @@ import { RateLimiter } from './access/rate-limiter.js';
 import type { ClientRegistry } from './contracts.js';
 import { SHORT_TOKEN_LENGTH, type EdgeServerConfig } from './config.js';
 import { createClientRegistry } from './client-registry.js';
-import { resolveFfmpeg, type ResolvedFfmpeg } from './ffmpeg.js';
+import { resolveFfmpeg, type ResolvedFfmpeg } from './sources/ffmpeg/resolve-ffmpeg.js';
 import { SharedFrameHub } from './frame-hub.js';
 import { createHttpServer, type HttpLimits } from './http/http-server.js';
 import { createLogger } from './logger.js';
 import { createServerMetrics, type EdgeServerMetrics } from './metrics.js';
 import { createSource } from './sources/create-source.js';
-import type { SupervisorTuning } from './sources/ffmpeg-source.js';
+import type { SupervisorTuning } from './sources/ffmpeg/ffmpeg-source.js';
 import type { FrameSource } from './sources/source.js';
 import { formatSourceSpec } from './sources/source-spec.js';
 import { EdgeTcpServer } from './tcp-server.js';
@@ -86,6 +86,7 @@ function closeHttp(server: HttpServer): Promise<void> {
 export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptions = {}): Promise<RunningEdgeServer> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const spec = opts.source ? opts.source.spec : formatSourceSpec(config.source);
+  // Resolved here only, and handed to the source: its probes and its runs use this one binary.
   const ffmpeg = opts.source || config.source.kind === 'stdin' ? null : (opts.ffmpeg ?? resolveFfmpeg());
   if (ffmpeg) logger.info({ ffmpeg: ffmpeg.path, via: ffmpeg.via }, `using ffmpeg from ${ffmpeg.via}`);
 
@@ -108,7 +109,7 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
       fps: config.fps,
       quality: config.quality,
       logger,
-      ffmpeg: ffmpeg ?? undefined,
+      ffmpeg,
       stdin: opts.stdin,
       supervisor: opts.supervisor,
     });

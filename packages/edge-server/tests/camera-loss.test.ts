@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { NEVER, defer, mergeMap, throwError, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { liveFfmpegPids, restartWithBackoff } from '../src/ffmpeg-supervisor.js';
+import { liveFfmpegPids, restartWithBackoff } from '../src/sources/ffmpeg/ffmpeg-supervisor.js';
 import { NO_SIGNAL_HEIGHT, NO_SIGNAL_JPEG, NO_SIGNAL_WIDTH } from '../src/http/no-signal.js';
 import { readJpegInfo } from '@edgecam/protocol';
 import { MultipartReader, RawHttpClient } from './http-fixtures/raw-http.js';

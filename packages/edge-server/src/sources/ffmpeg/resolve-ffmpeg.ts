@@ -4,7 +4,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
-import { EdgeServerError } from './errors.js';
+import { EdgeServerError } from '../../errors.js';
 
 export type FfmpegVia = 'EDGECAM_FFMPEG' | 'ffmpeg-static' | '@ffmpeg-installer/ffmpeg' | 'PATH';
 

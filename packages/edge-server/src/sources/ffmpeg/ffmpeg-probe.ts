@@ -1,6 +1,6 @@
 // Short ffmpeg runs that only describe an input (a camera's formats, a file's codec).
 import { execFile } from 'node:child_process';
-import type { ResolvedFfmpeg } from '../ffmpeg.js';
+import type { ResolvedFfmpeg } from './resolve-ffmpeg.js';
 import {
   fileProbeArgs,
   parseInputProbe,

@@ -2,11 +2,11 @@
 import { Observable } from 'rxjs';
 import type { Logger } from 'pino';
 import { nowUs } from '@edgecam/protocol';
-import type { SourceKind } from '../contracts.js';
-import type { ResolvedFfmpeg } from '../ffmpeg.js';
-import { FfmpegSupervisor, type FfmpegSupervisorOptions } from '../ffmpeg-supervisor.js';
-import { MpjpegDecoder } from './mpjpeg-decoder.js';
-import { FrameStamper, type FrameSource, type SourceEvent } from './source.js';
+import type { SourceKind } from '../../contracts.js';
+import type { ResolvedFfmpeg } from './resolve-ffmpeg.js';
+import { FfmpegSupervisor, type FfmpegSupervisorOptions } from './ffmpeg-supervisor.js';
+import { MpjpegDecoder } from '../mpjpeg-decoder.js';
+import { FrameStamper, type FrameSource, type SourceEvent } from '../source.js';
 
 export type SupervisorTuning = Partial<
   Pick<FfmpegSupervisorOptions, 'initialBackoffMs' | 'maxBackoffMs' | 'stableAfterMs' | 'killGraceMs' | 'stallTimeoutMs'>

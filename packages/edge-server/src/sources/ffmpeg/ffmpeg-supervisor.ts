@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { Observable, defer, map, merge, timer, type Subscription } from 'rxjs';
 import { retryWithBackoff } from '@edgecam/protocol/rx';
-import type { ResolvedFfmpeg } from './ffmpeg.js';
+import type { ResolvedFfmpeg } from './resolve-ffmpeg.js';
 
 /** How a child ended, for onExit. */
 export interface FfmpegExit {
