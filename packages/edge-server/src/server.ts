@@ -22,6 +22,7 @@ import { EdgeTcpServer } from './tcp-server.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls/tls-material.js';
 import { SERVER_NAME, VERSION } from './version.js';
 
+/** What code (tests, benchmarks, the CLI) can set beyond the configuration. */
 export interface StartOptions {
   logger?: Logger;
   /** Overrides resolveFfmpeg() (tests use a fake ffmpeg this way, or via EDGECAM_FFMPEG). */
@@ -45,6 +46,7 @@ export interface StartOptions {
   httpLimits?: Partial<HttpLimits>;
 }
 
+/** A started server: its ports, its parts, and close(). */
 export interface RunningEdgeServer {
   tcpPort: number;
   /** null with --no-http. */
@@ -83,6 +85,7 @@ function closeHttp(server: HttpServer): Promise<void> {
   });
 }
 
+/** Starts the capture, the TCP server and the HTTP server from one configuration. */
 export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptions = {}): Promise<RunningEdgeServer> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const spec = opts.source ? opts.source.spec : formatSourceSpec(config.source);

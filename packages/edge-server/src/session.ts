@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { NewestWins, type CapturedFrame, type CommandChar } from '@edgecam/protocol';
 import type { ClientHandle, ClientMode, FrameHub } from './contracts.js';
 
+/** What a session writes frames to (the socket, or a fake in tests). */
 export interface SessionTransport {
   /**
    * Writes one frame's parts (header, JPEG) as one corked write; calls done once they are handed
@@ -27,6 +28,7 @@ export interface SessionTransport {
 /** The parts of one frame on the wire; shared by every client sent that frame, so never mutated. */
 export type FrameEncoder = (frame: CapturedFrame) => readonly Uint8Array[];
 
+/** Options of ClientSession. */
 export interface SessionOptions {
   hub: FrameHub;
   handle: ClientHandle;
@@ -39,6 +41,7 @@ export interface SessionOptions {
   statsIntervalMs?: number;
 }
 
+/** What a session has done, for its stats line and its goodbye. */
 export interface SessionCounters {
   framesSent: number;
   bytesSent: number;
@@ -47,6 +50,7 @@ export interface SessionCounters {
   unknownBytes: number;
 }
 
+/** One client's commands and frame delivery. */
 export class ClientSession {
   private readonly o: SessionOptions;
   private readonly log: Logger;

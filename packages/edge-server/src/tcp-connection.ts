@@ -28,6 +28,7 @@ import { formatPeerAddress } from './peer-address.js';
 import { oncePerFrame } from './per-frame.js';
 import { ClientSession, type FrameEncoder, type SessionTransport } from './session.js';
 
+/** Options of TcpConnection. */
 export interface ConnectionOptions {
   socket: Socket;
   hub: FrameHub;
@@ -83,6 +84,7 @@ function socketBytes(socket: Socket): Observable<Buffer> {
   });
 }
 
+/** One accepted TCP connection, from protocol detection to close. */
 export class TcpConnection {
   private readonly o: ConnectionOptions;
   private readonly socket: Socket;

@@ -9,6 +9,7 @@ import type { FrameSource } from './source.js';
 import { formatSourceSpec, type SourceSpec } from './source-spec.js';
 import { createStdinSource } from './stdin-source.js';
 
+/** Options of createSource. */
 export interface CreateSourceOptions extends CaptureSize {
   source: SourceSpec;
   logger: Logger;

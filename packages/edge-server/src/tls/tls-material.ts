@@ -12,6 +12,7 @@ import { describeSystemError } from '@edgecam/protocol';
 import { generate } from 'selfsigned';
 import { ConfigError } from '../config.js';
 
+/** The TLS flags of the configuration. */
 export interface TlsSettings {
   tlsCert: string | null;
   tlsKey: string | null;
@@ -19,6 +20,7 @@ export interface TlsSettings {
   tlsDir: string;
 }
 
+/** The key and certificate served, and how they were obtained. */
 export interface TlsMaterial {
   key: string;
   cert: string;
@@ -31,12 +33,14 @@ export interface TlsMaterial {
   notAfter: Date;
 }
 
+/** File names of the self-signed pair in --tls-dir. */
 export const SELF_SIGNED_KEY_FILE = 'edgecam-key.pem';
 export const SELF_SIGNED_CERT_FILE = 'edgecam-cert.pem';
 /** Long, because clients pin the fingerprint: a new certificate means re-pinning every client. */
 const SELF_SIGNED_DAYS = 3650;
 const EXPIRY_WARNING_DAYS = 30;
 
+/** Loads or makes the key and certificate; null without TLS. */
 export async function loadTlsMaterial(s: TlsSettings, logger: Logger): Promise<TlsMaterial | null> {
   let material: TlsMaterial;
   if (s.tlsCert !== null && s.tlsKey !== null) {

@@ -8,10 +8,12 @@ import { FfmpegSupervisor, type FfmpegSupervisorOptions } from './ffmpeg-supervi
 import { MpjpegDecoder } from '../mpjpeg-decoder.js';
 import { FrameStamper, type FrameSource, type SourceEvent } from '../source.js';
 
+/** The supervisor settings tests and benchmarks may change. */
 export type SupervisorTuning = Partial<
   Pick<FfmpegSupervisorOptions, 'initialBackoffMs' | 'maxBackoffMs' | 'stableAfterMs' | 'killGraceMs' | 'stallTimeoutMs'>
 >;
 
+/** Options of createFfmpegSource. */
 export interface FfmpegSourceOptions {
   kind: SourceKind;
   spec: string;
@@ -25,6 +27,7 @@ export interface FfmpegSourceOptions {
   supervisor?: SupervisorTuning;
 }
 
+/** A source whose every capture runs one supervised ffmpeg. */
 export function createFfmpegSource(o: FfmpegSourceOptions): FrameSource {
   const stamper = new FrameStamper();
   const stopping = new Set<Promise<void>>();

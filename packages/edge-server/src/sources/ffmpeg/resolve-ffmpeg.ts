@@ -6,8 +6,10 @@ import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import { EdgeServerError } from '../../errors.js';
 
+/** Where the ffmpeg binary was found. */
 export type FfmpegVia = 'EDGECAM_FFMPEG' | 'ffmpeg-static' | '@ffmpeg-installer/ffmpeg' | 'PATH';
 
+/** The ffmpeg binary to run, and where it came from. */
 export interface ResolvedFfmpeg {
   path: string;
   via: FfmpegVia;
