@@ -107,6 +107,7 @@ class Registry implements ClientRegistry {
   }
 }
 
+/** The one registry of TCP and HTTP clients, feeding /status and the metrics. */
 export function createClientRegistry(metrics?: EdgeServerMetrics): ClientRegistry {
   return new Registry(metrics);
 }

@@ -10,6 +10,7 @@ export type SourceKind = 'testsrc' | 'v4l2' | 'file' | 'stdin' | 'custom';
 /** idle: nobody is watching, no ffmpeg runs. restarting: the source died and waits to retry. */
 export type SourceState = 'idle' | 'starting' | 'running' | 'restarting';
 
+/** What /status and WELCOME say about the capture. */
 export interface SourceInfo {
   kind: SourceKind;
   /** As given on the command line, e.g. `v4l2:/dev/video0`. */
@@ -49,9 +50,12 @@ export interface FrameHub {
   info(): SourceInfo;
 }
 
+/** How a client is connected. */
 export type ClientProtocol = 'legacy' | 'v2' | 'http';
+/** What a client is being sent. */
 export type ClientMode = 'idle' | 'single' | 'streaming';
 
+/** One client as /status lists it. */
 export interface ClientStats {
   id: number;
   protocol: ClientProtocol;
@@ -77,6 +81,7 @@ export interface ClientHandle {
   close(): void;
 }
 
+/** Every connected client, whatever its protocol. */
 export interface ClientRegistry {
   register(init: { protocol: ClientProtocol; address: string }): ClientHandle;
   list(): ClientStats[];

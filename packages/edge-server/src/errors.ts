@@ -12,6 +12,7 @@ export type EdgeServerErrorCode =
   | 'SOURCE_ENDED' // the source cannot deliver any more frames (stdin closed)
   | 'HUB_CLOSED'; // the capture was shut down while someone waited for a frame
 
+/** An error with a stable code, for callers that act on the cause. */
 export class EdgeServerError extends Error {
   readonly code: EdgeServerErrorCode;
 

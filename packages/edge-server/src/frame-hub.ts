@@ -1,8 +1,9 @@
 // The one capture every consumer shares. The first consumer (a streaming TCP client, an HTTP
 // viewer, a pending snapshot) starts the source; `idleStop` after the last one leaves it stops,
-// so an idle device spends no CPU. Frames fan out through a Subject: a slow consumer never
-// holds anyone up, because each session decides for itself what to skip.
-import { Observable, Subject, firstValueFrom, map, merge, timeout, type Subscription } from 'rxjs';
+// so an idle device spends no CPU. That lifecycle is RxJS's share() with a delayed reset; frames
+// fan out through its Subject, so a slow consumer never holds anyone up (each session decides for
+// itself what to skip).
+import { Observable, Subject, firstValueFrom, map, merge, share, takeUntil, timeout, timer, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import { readJpegInfo, type CapturedFrame } from '@edgecam/protocol';
 import type { FrameHub, SourceInfo, SourceState } from './contracts.js';
@@ -10,6 +11,7 @@ import { EdgeServerError } from './errors.js';
 import type { EdgeServerMetrics } from './metrics.js';
 import type { FrameSource, SourceEvent } from './sources/source.js';
 
+/** Options of SharedFrameHub. */
 export interface FrameHubOptions {
   logger: Logger;
   /** How long the capture keeps running after the last consumer leaves. */
@@ -27,16 +29,19 @@ export interface FrameHubOptions {
 const FPS_SAMPLES = 512;
 const FPS_WINDOW_MS = 3000;
 
+/** The FrameHub over one FrameSource. */
 export class SharedFrameHub implements FrameHub {
   readonly frames$: Observable<CapturedFrame>;
   private readonly source: FrameSource;
   private readonly opts: FrameHubOptions;
   private readonly log: Logger;
   private readonly staleAfterMs: number;
-  private readonly subject = new Subject<CapturedFrame>();
   private consumers = 0;
-  private capture: Subscription | null = null;
-  private idleTimer: NodeJS.Timeout | null = null;
+  /** A capture is running (between 'capture starting' and its stop or failure). */
+  private capturing = false;
+  /** alwaysOn: a subscription that keeps the shared capture from ever going idle. */
+  private keepAlive: Subscription | null = null;
+  private readonly closing = new Subject<void>();
   private closed = false;
   private newest: CapturedFrame | undefined;
   private newestAt = 0;
@@ -61,19 +66,31 @@ export class SharedFrameHub implements FrameHub {
     this.staleAfterMs = opts.staleAfterMs ?? Math.max(3000, 5000 / source.fps);
     this.width = source.width;
     this.height = source.height;
+    // One capture for everyone: started by the first subscriber, kept through gaps shorter than
+    // idleStopMs, stopped after that; an error or the end lets the next subscriber start afresh.
+    const shared$ = this.capture().pipe(
+      takeUntil(this.closing),
+      share({
+        connector: () => new Subject<CapturedFrame>(),
+        resetOnError: true,
+        resetOnComplete: true,
+        resetOnRefCountZero: () => timer(opts.idleStopMs),
+      }),
+    );
     this.frames$ = new Observable<CapturedFrame>((sub) => {
       if (this.closed) {
         sub.complete();
         return;
       }
-      this.acquire();
-      const inner = this.subject.subscribe(sub);
+      this.consumers++;
+      // A source failure is reported through info() and snapshot(), not to every consumer.
+      const inner = shared$.subscribe({ next: (f) => sub.next(f), complete: () => sub.complete(), error: () => {} });
       return () => {
+        this.consumers--;
         inner.unsubscribe();
-        this.release();
       };
     });
-    if (opts.alwaysOn) this.startCapture();
+    if (opts.alwaysOn) this.keepAlive = shared$.subscribe({ error: () => {} });
   }
 
   /** Consumers right now (frames$ subscriptions, including pending snapshots). */
@@ -127,78 +144,74 @@ export class SharedFrameHub implements FrameHub {
   }
 
   private noSignal(): boolean {
-    if (!this.capture) return false;
+    if (!this.capturing) return false;
     return this.failing || (this.newest !== undefined && this.latest() === undefined);
   }
 
   /** Stops the capture for good and waits until its processes have exited. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
-    this.stopCapture('server closing');
-    this.subject.complete();
+    this.closing.next();
+    this.keepAlive?.unsubscribe();
+    this.keepAlive = null;
     this.failed.complete();
     await this.source.settled();
   }
 
-  private acquire(): void {
-    this.consumers++;
-    if (this.idleTimer) {
-      clearTimeout(this.idleTimer);
-      this.idleTimer = null;
-    }
-    if (!this.capture) this.startCapture();
+  /** The source's frames while subscribed, with the hub's bookkeeping of its lifecycle. */
+  private capture(): Observable<CapturedFrame> {
+    return new Observable<CapturedFrame>((sub) => {
+      this.captureStarting();
+      const events = this.source.capture().subscribe({
+        next: (event) => {
+          if (event.type === 'frame') {
+            this.onFrame(event.frame);
+            sub.next(event.frame);
+          } else this.onEvent(event);
+        },
+        error: (err: Error) => {
+          this.captureFailed(err);
+          sub.error(err);
+        },
+      });
+      return () => {
+        events.unsubscribe();
+        this.captureStopped(this.closed ? 'server closing' : `idle for ${this.opts.idleStopMs} ms`);
+      };
+    });
   }
 
-  private release(): void {
-    this.consumers--;
-    if (this.consumers > 0 || this.opts.alwaysOn || this.closed || !this.capture) return;
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = null;
-      if (this.consumers === 0) this.stopCapture(`idle for ${this.opts.idleStopMs} ms`);
-    }, this.opts.idleStopMs);
-  }
-
-  private startCapture(): void {
-    if (this.closed || this.capture) return;
+  private captureStarting(): void {
     this.log.info({ source: this.source.spec, consumers: this.consumers }, 'capture starting');
+    this.capturing = true;
     this.measureSize = true;
     this.arrivalCount = 0;
     // A new capture starts clean; an error from an earlier one would read as a lost camera.
     this.failing = false;
     this.lastError = null;
-    this.capture = this.source.capture().subscribe({
-      next: (event) => this.onEvent(event),
-      error: (err: Error) => {
-        this.capture = null;
-        this.state = 'restarting';
-        this.lastError = err.message;
-        this.failing = true;
-        this.failed.next();
-        this.log.error({ err: err.message }, 'capture source ended');
-        this.opts.onSourceEnded?.(err);
-      },
-    });
   }
 
-  private stopCapture(why: string): void {
-    const capture = this.capture;
-    if (!capture) return;
-    this.capture = null;
-    capture.unsubscribe();
+  private captureFailed(err: Error): void {
+    this.capturing = false;
+    this.state = 'restarting';
+    this.lastError = err.message;
+    this.failing = true;
+    this.failed.next();
+    this.log.error({ err: err.message }, 'capture source ended');
+    this.opts.onSourceEnded?.(err);
+  }
+
+  private captureStopped(why: string): void {
+    if (!this.capturing) return;
+    this.capturing = false;
     this.state = 'idle';
     this.newest = undefined;
     this.failing = false;
     this.log.info({ why }, 'capture stopped');
   }
 
-  private onEvent(event: SourceEvent): void {
+  private onEvent(event: Exclude<SourceEvent, { type: 'frame' }>): void {
     switch (event.type) {
-      case 'frame':
-        this.onFrame(event.frame);
-        return;
       case 'state':
         this.state = event.state;
         if (event.error !== undefined) this.lastError = event.error;
@@ -235,7 +248,6 @@ export class SharedFrameHub implements FrameHub {
       }
     }
     this.opts.metrics?.frameCaptured();
-    this.subject.next(frame);
   }
 
   private measuredFps(): number {

@@ -3,6 +3,7 @@ import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import type { LogLevel } from './config.js';
 
+/** A pino logger at this level, pretty on a terminal unless told otherwise. */
 export function createLogger(level: LogLevel, opts: { pretty?: boolean } = {}): Logger {
   const usePretty = opts.pretty ?? Boolean(process.stdout.isTTY);
   // Synchronous writes in both cases: with pino's default asynchronous stream, the lines still

@@ -13,6 +13,7 @@ export interface EdgeServerMetrics extends ServerMetrics {
   clientsChanged(protocol: ClientProtocol, count: number): void;
 }
 
+/** A Prometheus registry of this server's metrics. */
 export function createServerMetrics(opts: { defaultMetrics?: boolean } = {}): EdgeServerMetrics {
   const registry = new Registry();
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'edgecam_' });

@@ -9,19 +9,20 @@ import { RateLimiter } from './access/rate-limiter.js';
 import type { ClientRegistry } from './contracts.js';
 import { SHORT_TOKEN_LENGTH, type EdgeServerConfig } from './config.js';
 import { createClientRegistry } from './client-registry.js';
-import { resolveFfmpeg, type ResolvedFfmpeg } from './ffmpeg.js';
+import { resolveFfmpeg, type ResolvedFfmpeg } from './sources/ffmpeg/resolve-ffmpeg.js';
 import { SharedFrameHub } from './frame-hub.js';
 import { createHttpServer, type EdgeHttpServer, type HttpLimits } from './http/http-server.js';
 import { createLogger } from './logger.js';
 import { createServerMetrics, type EdgeServerMetrics } from './metrics.js';
 import { createSource } from './sources/create-source.js';
-import type { SupervisorTuning } from './sources/ffmpeg-source.js';
+import type { SupervisorTuning } from './sources/ffmpeg/ffmpeg-source.js';
 import type { FrameSource } from './sources/source.js';
 import { formatSourceSpec } from './sources/source-spec.js';
 import { EdgeTcpServer } from './tcp-server.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls/tls-material.js';
 import { SERVER_NAME, VERSION } from './version.js';
 
+/** What code (tests, benchmarks, the CLI) can set beyond the configuration. */
 export interface StartOptions {
   logger?: Logger;
   /** Overrides resolveFfmpeg() (tests use a fake ffmpeg this way, or via EDGECAM_FFMPEG). */
@@ -45,6 +46,7 @@ export interface StartOptions {
   httpLimits?: Partial<HttpLimits>;
 }
 
+/** A started server: its ports, its parts, and close(). */
 export interface RunningEdgeServer {
   tcpPort: number;
   /** null with --no-http. */
@@ -75,9 +77,11 @@ function listenHttp(server: HttpServer, port: number, host: string): Promise<num
   });
 }
 
+/** Starts the capture, the TCP server and the HTTP server from one configuration. */
 export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptions = {}): Promise<RunningEdgeServer> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const spec = opts.source ? opts.source.spec : formatSourceSpec(config.source);
+  // Resolved here only, and handed to the source: its probes and its runs use this one binary.
   const ffmpeg = opts.source || config.source.kind === 'stdin' ? null : (opts.ffmpeg ?? resolveFfmpeg());
   if (ffmpeg) logger.info({ ffmpeg: ffmpeg.path, via: ffmpeg.via }, `using ffmpeg from ${ffmpeg.via}`);
 
@@ -100,7 +104,7 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
       fps: config.fps,
       quality: config.quality,
       logger,
-      ffmpeg: ffmpeg ?? undefined,
+      ffmpeg,
       stdin: opts.stdin,
       supervisor: opts.supervisor,
     });

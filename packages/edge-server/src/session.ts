@@ -1,20 +1,20 @@
 // One client's session: what it asked for, and delivery with newest-frame-wins backpressure.
 // Nothing here touches the network, so the rules can be tested with a fake transport.
 //
-// Each session owns all of its state (the seed shared one set of flags among every client,
-// so two clients broke each other). Rules:
+// Each session owns all of its state, so one client can never disturb another. Rules:
 // - `0` sends the newest frame once (waiting for the first one if the capture has none yet);
 //   ignored while streaming. Each `0` gets one frame.
-// - `1` acknowledges a single frame. We never wait for it (the seed did); it is counted.
+// - `1` acknowledges a single frame. Nothing waits for it; it is counted.
 // - `3` streams every new frame; `q` stops; `2` ends this session only.
 // - At most one frame is in flight, meaning not yet handed to the kernel. A frame that arrives
-//   meanwhile waits in a one-frame slot; a newer one replaces it and the older is counted as
-//   dropped. So a client that never reads costs one frame of memory, and slows nobody.
+//   meanwhile waits in a one-frame slot (NewestWins); a newer one replaces it and the older is
+//   counted as dropped. So a client that never reads costs one frame of memory, and slows nobody.
 import type { Subscription } from 'rxjs';
 import type { Logger } from 'pino';
-import type { CapturedFrame, CommandChar } from '@edgecam/protocol';
+import { NewestWins, type CapturedFrame, type CommandChar } from '@edgecam/protocol';
 import type { ClientHandle, ClientMode, FrameHub } from './contracts.js';
 
+/** What a session writes frames to (the socket, or a fake in tests). */
 export interface SessionTransport {
   /**
    * Writes one frame's parts (header, JPEG) as one corked write; calls done once they are handed
@@ -28,6 +28,7 @@ export interface SessionTransport {
 /** The parts of one frame on the wire; shared by every client sent that frame, so never mutated. */
 export type FrameEncoder = (frame: CapturedFrame) => readonly Uint8Array[];
 
+/** Options of ClientSession. */
 export interface SessionOptions {
   hub: FrameHub;
   handle: ClientHandle;
@@ -40,6 +41,7 @@ export interface SessionOptions {
   statsIntervalMs?: number;
 }
 
+/** What a session has done, for its stats line and its goodbye. */
 export interface SessionCounters {
   framesSent: number;
   bytesSent: number;
@@ -48,13 +50,13 @@ export interface SessionCounters {
   unknownBytes: number;
 }
 
+/** One client's commands and frame delivery. */
 export class ClientSession {
   private readonly o: SessionOptions;
   private readonly log: Logger;
   private streaming = false;
   private singlesWanted = 0;
-  private slot: CapturedFrame | undefined;
-  private inFlight = false;
+  private readonly delivery: NewestWins<CapturedFrame>;
   private subscription: Subscription | null = null;
   private ended = false;
   private statsTimer: NodeJS.Timeout | null = null;
@@ -65,6 +67,14 @@ export class ClientSession {
   constructor(opts: SessionOptions) {
     this.o = opts;
     this.log = opts.logger;
+    this.delivery = new NewestWins<CapturedFrame>({
+      deliver: (frame, done) => this.send(frame, done),
+      onIdle: () => this.onIdle(),
+      onDrop: () => {
+        this.counters.dropped++;
+        this.o.handle.dropped(1);
+      },
+    });
   }
 
   get mode(): ClientMode {
@@ -73,7 +83,7 @@ export class ClientSession {
 
   /** True while a frame is being handed to the OS (for tests and diagnostics). */
   get busy(): boolean {
-    return this.inFlight;
+    return this.delivery.busy;
   }
 
   command(c: CommandChar): void {
@@ -85,7 +95,7 @@ export class ClientSession {
           return;
         }
         this.singlesWanted++;
-        this.pump();
+        if (!this.delivery.busy) this.serveSingle();
         break;
       case '1':
         this.counters.acks++;
@@ -93,15 +103,15 @@ export class ClientSession {
       case '3':
         if (this.streaming) return;
         this.streaming = true;
-        // A single still waiting is answered by the stream's first frame (see sendStreamed), or,
-        // if `q` comes before any frame does, by the next frame after it.
+        // A single still waiting is answered by the stream's first frame (see send), or, if `q`
+        // comes before any frame does, by the next frame after it.
         this.log.info('streaming started');
         this.startStats();
         break;
       case 'q':
         if (!this.streaming) return;
         this.streaming = false;
-        this.slot = undefined;
+        this.delivery.clear();
         this.logStats(true);
         this.stopStats();
         this.log.info({ framesSent: this.counters.framesSent, dropped: this.counters.dropped }, 'streaming stopped');
@@ -133,7 +143,7 @@ export class ClientSession {
     if (this.streaming) this.logStats(true);
     this.streaming = false;
     this.singlesWanted = 0;
-    this.slot = undefined;
+    this.delivery.clear();
     this.stopStats();
     this.subscription?.unsubscribe();
     this.subscription = null;
@@ -155,63 +165,47 @@ export class ClientSession {
   private onFrame(frame: CapturedFrame): void {
     if (this.ended) return;
     if (this.streaming) {
-      if (!this.inFlight) {
-        this.sendStreamed(frame);
-        return;
-      }
-      if (this.slot) {
-        this.counters.dropped++;
-        this.o.handle.dropped(1);
-      }
-      this.slot = frame;
+      this.delivery.offer(frame);
       return;
     }
-    if (this.singlesWanted > 0 && !this.inFlight) {
+    // A single is never queued behind a busy socket: onIdle serves it from latest().
+    if (this.singlesWanted > 0 && !this.delivery.busy) {
       this.singlesWanted--;
-      this.send(frame);
+      this.delivery.offer(frame);
       this.o.handle.setMode(this.mode);
       this.updateSubscription();
     }
   }
 
-  /** Sends what is owed once the socket is free: the slot while streaming, else a single. */
-  private pump(): void {
-    if (this.inFlight || this.ended) return;
-    if (this.streaming) {
-      const frame = this.slot;
-      this.slot = undefined;
-      if (frame) this.sendStreamed(frame);
-      return;
-    }
-    if (this.singlesWanted > 0) {
-      const frame = this.o.hub.latest();
-      if (frame) {
-        this.singlesWanted--;
-        this.send(frame);
-        this.o.handle.setMode(this.mode);
-      }
-    }
+  /** The socket took the last frame and none waits: serve a single that is still owed. */
+  private onIdle(): void {
+    if (this.ended || this.streaming) return;
+    this.serveSingle();
     this.updateSubscription();
   }
 
-  /** A stream frame also answers every single that was still waiting when `3` came. */
-  private sendStreamed(frame: CapturedFrame): void {
-    this.singlesWanted = 0;
-    this.send(frame);
+  /** Answers a waiting `0` with the newest frame, if there is one yet. */
+  private serveSingle(): void {
+    if (this.singlesWanted === 0) return;
+    const frame = this.o.hub.latest();
+    if (!frame) return;
+    this.singlesWanted--;
+    this.delivery.offer(frame);
+    this.o.handle.setMode(this.mode);
   }
 
-  private send(frame: CapturedFrame): void {
+  private send(frame: CapturedFrame, done: () => void): void {
+    // A stream frame also answers every single that was still waiting when `3` came.
+    if (this.streaming) this.singlesWanted = 0;
     const parts = this.o.encode(frame);
     let bytes = 0;
     for (const p of parts) bytes += p.length;
-    this.inFlight = true;
     this.counters.framesSent++;
     this.counters.bytesSent += bytes;
     this.o.handle.sent(bytes, frame.captureTimeUs);
     this.o.transport.writeFrame(parts, (err) => {
-      this.inFlight = false;
-      if (err) return; // the connection is going away; its 'close' ends the session
-      this.pump();
+      // A failed write means the connection is going away; its 'close' ends the session.
+      if (!err) done();
     });
   }
 

@@ -1,13 +1,13 @@
 // One TCP connection: tells legacy from v2 by the first bytes, decodes what the client sends,
-// and drives its ClientSession. The server never writes anything but whole frames (legacy) or
-// whole messages (v2): an unknown legacy byte is skipped silently, a broken v2 peer gets an
-// ERROR message and is closed.
-import { formatPeerAddress } from './peer-address.js';
+// and drives its ClientSession. The socket's bytes are one stream: detectProtocol reads its head,
+// then the rest flows through decodeCommands() (legacy) or decodeClientMessages() (v2), and a
+// ProtocolError arrives as that stream's error. The server never writes anything but whole frames
+// (legacy) or whole messages (v2): an unknown legacy byte is skipped silently, a broken v2 peer
+// gets an ERROR message and is closed.
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { Observable, startWith, type Observer, type Subscription } from 'rxjs';
 import {
-  ClientMessageDecoder,
-  CommandDecoder,
   ProtocolError,
   V2_MAGIC,
   detectProtocol,
@@ -21,11 +21,14 @@ import {
   type ErrorBody,
   type Welcome,
 } from '@edgecam/protocol';
+import { decodeClientMessages, decodeCommands } from '@edgecam/protocol/rx';
 import type { AccessControl, AccessVerdict } from './access/access-control.js';
 import type { ClientProtocol, ClientRegistry, FrameHub } from './contracts.js';
+import { formatPeerAddress } from './peer-address.js';
 import { oncePerFrame } from './per-frame.js';
 import { ClientSession, type FrameEncoder, type SessionTransport } from './session.js';
 
+/** Options of TcpConnection. */
 export interface ConnectionOptions {
   socket: Socket;
   hub: FrameHub;
@@ -55,8 +58,8 @@ const v2Encoder: FrameEncoder = oncePerFrame((f) => encodeFrameMessage(f.seq % 0
 const CONTROL_BACKLOG_BYTES = 64 * 1024;
 // How long a closing connection may take to flush before it is destroyed.
 const CLOSE_GRACE_MS = 2000;
-// A legacy peer that has sent this many bytes that are no command is not a camera client (the
-// seed's client sends nothing else): it is closed rather than parsed forever.
+// A legacy peer that has sent this many bytes that are no command is not a camera client (real
+// clients send nothing but commands): it is closed rather than parsed forever.
 export const MAX_UNKNOWN_BYTES = 1024;
 
 /** `ECAM` followed by some version byte: a v2-style client, even if not our version. */
@@ -64,6 +67,24 @@ function startsLikeV2(head: Uint8Array): boolean {
   return head.length >= 4 && Buffer.from(head.subarray(0, 4)).equals(V2_MAGIC.subarray(0, 4));
 }
 
+/** The socket's bytes as a stream: 'data' chunks, complete on 'end', a socket error as its error. */
+function socketBytes(socket: Socket): Observable<Buffer> {
+  return new Observable<Buffer>((sub) => {
+    const onData = (chunk: Buffer): void => sub.next(chunk);
+    const onEnd = (): void => sub.complete();
+    const onError = (err: Error): void => sub.error(err);
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+    socket.once('error', onError);
+    return () => {
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('error', onError);
+    };
+  });
+}
+
+/** One accepted TCP connection, from protocol detection to close. */
 export class TcpConnection {
   private readonly o: ConnectionOptions;
   private readonly socket: Socket;
@@ -71,8 +92,9 @@ export class TcpConnection {
   private head: Buffer = Buffer.alloc(0);
   private protocol: ClientProtocol | null = null;
   private session: ClientSession | null = null;
-  private legacyDecoder: CommandDecoder | null = null;
-  private v2Decoder: ClientMessageDecoder | null = null;
+  private readonly bytes$: Observable<Buffer>;
+  /** The socket's bytes: read by detect() first, then by the protocol's decoder. */
+  private input: Subscription | null = null;
   private helloTimer: NodeJS.Timeout | null = null;
   private greeted = false;
   private lastFrameBytes = 0;
@@ -89,10 +111,11 @@ export class TcpConnection {
     this.socket.setNoDelay(true);
     this.socket.setKeepAlive(true, 30_000);
     this.closed = new Promise((resolve) => this.socket.once('close', () => resolve()));
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     // ECONNRESET, EPIPE and writes after the peer vanished land here; 'close' follows and ends the session.
     this.socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
     this.socket.once('close', () => this.onClose());
+    this.bytes$ = socketBytes(this.socket);
+    this.input = this.bytes$.subscribe(this.reader((chunk) => this.detect(chunk)));
     this.log.debug('connected');
   }
 
@@ -125,6 +148,7 @@ export class TcpConnection {
   /** Closes at once, nothing flushed (a silent connection evicted under a flood). */
   destroy(): void {
     this.closing = true;
+    this.stopReading();
     this.session?.close();
     this.clearHelloTimer();
     this.socket.destroy();
@@ -134,30 +158,49 @@ export class TcpConnection {
   close(): void {
     if (this.closing) return;
     this.closing = true;
+    this.stopReading();
     this.session?.close();
     this.clearHelloTimer();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
   }
 
-  private onData(chunk: Buffer): void {
-    if (this.closing) return;
-    this.lastInputAt = performance.now();
-    try {
-      if (this.protocol === null) {
-        if (this.head.length === 0) this.o.onFirstByte?.();
-        this.detect(chunk);
-      } else if (this.protocol === 'legacy') {
-        this.legacyDecoder?.push(chunk, (e) => this.onLegacy(e));
-      } else {
-        this.v2Decoder?.push(chunk, (m) => this.onMessage(m));
-      }
-    } catch (err) {
-      this.onProtocolError(err);
-    }
+  /**
+   * What reads the input: `next` for each item, a ProtocolError as the coded ERROR/close. Errors
+   * thrown by our own handling are caught here, since RxJS would not route them to `error`.
+   */
+  private reader<T>(next: (item: T) => void): Partial<Observer<T>> {
+    return {
+      next: (item) => {
+        if (this.closing) return;
+        try {
+          next(item);
+        } catch (err) {
+          this.onUnexpectedError(err);
+        }
+      },
+      error: (err: unknown) => {
+        if (err instanceof ProtocolError) this.onProtocolError(err);
+        // Otherwise a socket error: its listener logged it and 'close' follows.
+      },
+    };
+  }
+
+  private stopReading(): void {
+    this.input?.unsubscribe();
+    this.input = null;
+  }
+
+  /** After detection: the rest of the head, then every later chunk, through the protocol's decoder. */
+  private readOn<T>(rest: Buffer, decode: (bytes$: Observable<Buffer>) => Observable<T>, handle: (item: T) => void): void {
+    this.stopReading();
+    const bytes$ = rest.length > 0 ? this.bytes$.pipe(startWith(rest)) : this.bytes$;
+    this.input = decode(bytes$).subscribe(this.reader(handle));
   }
 
   private detect(chunk: Buffer): void {
+    this.lastInputAt = performance.now();
+    if (this.head.length === 0) this.o.onFirstByte?.();
     this.head = this.head.length === 0 ? chunk : Buffer.concat([this.head, chunk]);
     let kind: 'legacy' | 'v2' | 'more';
     try {
@@ -243,11 +286,11 @@ export class TcpConnection {
       return;
     }
     this.openSession('legacy', legacyEncoder);
-    this.legacyDecoder = new CommandDecoder();
-    this.legacyDecoder.push(rest, (e) => this.onLegacy(e));
+    this.readOn(rest, decodeCommands(), (e) => this.onLegacy(e));
   }
 
   private onLegacy(e: CommandEvent): void {
+    this.lastInputAt = performance.now();
     if (!this.session || this.closing) return;
     if (e.kind === 'command') {
       this.session.command(e.command);
@@ -268,11 +311,11 @@ export class TcpConnection {
       return;
     }
     this.startHelloTimer();
-    this.v2Decoder = new ClientMessageDecoder();
-    if (rest.length > 0) this.v2Decoder.push(rest, (m) => this.onMessage(m));
+    this.readOn(rest, decodeClientMessages(), (m) => this.onMessage(m));
   }
 
   private onMessage(m: ClientMessage): void {
+    this.lastInputAt = performance.now();
     if (this.closing) return;
     if (!this.greeted) {
       if (m.type !== 'hello') {
@@ -316,12 +359,18 @@ export class TcpConnection {
     return this.o.access.check({ address: this.socket.remoteAddress, port: this.socket.remotePort }, token === undefined ? [] : [token], 'v2');
   }
 
-  private onProtocolError(err: unknown): void {
-    if (err instanceof ProtocolError) {
-      this.log.warn({ code: err.code, err: err.message }, 'protocol error; closing');
-      this.fail({ code: err.code, message: err.message });
+  private onProtocolError(err: ProtocolError): void {
+    if (this.closing) return;
+    if (err.code === 'TRUNCATED' && this.socket.readableEnded) {
+      // The peer hung up inside a message: nobody is left to read an ERROR.
+      this.log.debug({ err: err.message }, 'peer ended mid-message');
       return;
     }
+    this.log.warn({ code: err.code, err: err.message }, 'protocol error; closing');
+    this.fail({ code: err.code, message: err.message });
+  }
+
+  private onUnexpectedError(err: unknown): void {
     this.log.error({ err }, 'unexpected error handling client input; closing');
     this.closing = true;
     this.session?.close();
@@ -357,6 +406,7 @@ export class TcpConnection {
   }
 
   private onClose(): void {
+    this.stopReading();
     this.clearHelloTimer();
     this.session?.close();
     // A connection that never became a client (a port scan, a flood) is not worth an info line.

@@ -11,6 +11,7 @@ import type { Welcome } from '@edgecam/protocol';
 import type { ClientRegistry, FrameHub } from './contracts.js';
 import { TcpConnection } from './tcp-connection.js';
 
+/** Options of EdgeTcpServer. */
 export interface TcpServerOptions {
   hub: FrameHub;
   registry: ClientRegistry;
@@ -41,6 +42,7 @@ const DEFAULT_IDLE_TIMEOUT_MS = 600_000;
 // Under a flood, one warning per this interval says how many silent connections were closed.
 const EVICTION_LOG_INTERVAL_MS = 5000;
 
+/** The TCP listener for legacy and v2 clients, over TLS when configured. */
 export class EdgeTcpServer {
   private readonly o: TcpServerOptions;
   private readonly server: Server;

@@ -5,8 +5,10 @@
 import { rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NEVER, defer, mergeMap, throwError, timer } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Backoff, liveFfmpegPids } from '../src/ffmpeg-supervisor.js';
+import { liveFfmpegPids, restartWithBackoff } from '../src/sources/ffmpeg/ffmpeg-supervisor.js';
 import { NO_SIGNAL_HEIGHT, NO_SIGNAL_JPEG, NO_SIGNAL_WIDTH } from '../src/http/no-signal.js';
 import { readJpegInfo } from '@edgecam/protocol';
 import { MultipartReader, RawHttpClient } from './http-fixtures/raw-http.js';
@@ -79,10 +81,20 @@ function restartWarnings(s: TestServer): number[] {
 
 describe('the restart delay', () => {
   it('is 1 s, doubling up to 30 s while the source keeps failing, and starts over after a run of 10 s', () => {
-    const b = new Backoff();
-    expect(Array.from({ length: 8 }, () => b.next(50))).toEqual([1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000]);
-    expect(b.next(10_000)).toBe(1000);
-    expect(b.next(9_999)).toBe(2000);
+    // Virtual time: runs that die after 50 ms eight times, then after 10 000 ms, then after 9 999 ms.
+    const ranMs = [...Array<number>(8).fill(50), 10_000, 9_999];
+    const delays: number[] = [];
+    new TestScheduler((a, b) => expect(a).toEqual(b)).run(() => {
+      let run = 0;
+      const run$ = defer(() => {
+        const ms = ranMs[run++];
+        return ms === undefined ? NEVER : timer(ms).pipe(mergeMap(() => throwError(() => new Error('ffmpeg died'))));
+      });
+      run$.pipe(restartWithBackoff({ onRetry: (_err, ms) => delays.push(ms) })).subscribe();
+    });
+    expect(delays.slice(0, 8)).toEqual([1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000]);
+    expect(delays[8]).toBe(1000);
+    expect(delays[9]).toBe(2000);
   });
 });
 

@@ -6,7 +6,7 @@ import {
   qualityToQscale,
   testsrcArgs,
   v4l2Args,
-} from '../src/sources/ffmpeg-args.js';
+} from '../src/sources/ffmpeg/ffmpeg-args.js';
 
 const size = { width: 1280, height: 720, fps: 30, quality: 80 };
 

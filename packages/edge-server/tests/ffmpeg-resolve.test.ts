@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EdgeServerError } from '../src/errors.js';
-import { resolveFfmpeg } from '../src/ffmpeg.js';
+import { resolveFfmpeg } from '../src/sources/ffmpeg/resolve-ffmpeg.js';
 
 function executable(): string {
   const dir = mkdtempSync(join(tmpdir(), 'edgecam-resolve-'));

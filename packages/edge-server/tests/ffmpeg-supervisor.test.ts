@@ -1,7 +1,7 @@
 // ffmpeg dying and coming back, backoff, and never leaving a child behind.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { FfmpegSupervisor, liveFfmpegPids, type FfmpegExit } from '../src/ffmpeg-supervisor.js';
+import { FfmpegSupervisor, liveFfmpegPids, type FfmpegExit } from '../src/sources/ffmpeg/ffmpeg-supervisor.js';
 import { LegacyClient } from './support/clients.js';
 import { makeFakeFfmpeg } from './support/fake-ffmpeg.js';
 import { testPatternJpegs } from './support/jpegs.js';

@@ -92,7 +92,8 @@ describe('SharedFrameHub', () => {
 
   it('stops the capture idle-stop after the last consumer leaves, not before', () => {
     // Fake timers: on a loaded machine real sleeps of a fraction of the idle time can overrun it.
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    // RxJS schedules its timer() with setInterval.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
     try {
       const source = new FakeSource();
       const { h } = hub(source, { idleStopMs: 150 });
@@ -190,6 +191,20 @@ describe('SharedFrameHub', () => {
     source.end();
     expect(ended).toMatchObject({ code: 'SOURCE_ENDED' });
     expect(h.info()).toMatchObject({ lastError: 'standard input ended' });
+  });
+
+  it('keeps consumers subscribed when the source ends, and lets the next consumer start it afresh', () => {
+    const source = new FakeSource();
+    const { h } = hub(source);
+    let failed = false;
+    const a = h.frames$.subscribe({ error: () => (failed = true) });
+    source.end();
+    expect(failed).toBe(false);
+    expect(h.info().state).toBe('restarting');
+    const b = h.frames$.subscribe();
+    expect(source.starts).toBe(2);
+    a.unsubscribe();
+    b.unsubscribe();
   });
 
   it('completes its frames and refuses snapshots once closed', async () => {

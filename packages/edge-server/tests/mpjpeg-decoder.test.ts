@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
 import { EdgeServerError } from '../src/errors.js';
-import { resolveFfmpeg } from '../src/ffmpeg.js';
+import { resolveFfmpeg } from '../src/sources/ffmpeg/resolve-ffmpeg.js';
 import { MpjpegDecoder } from '../src/sources/mpjpeg-decoder.js';
 
 /** mpjpeg as ffmpeg writes it: the boundary once, then headers, body, CRLF and boundary per part. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { isWholeJpeg, readJpegInfo } from '@edgecam/protocol';
-import { resolveFfmpeg } from '../src/ffmpeg.js';
+import { resolveFfmpeg } from '../src/sources/ffmpeg/resolve-ffmpeg.js';
 import { LegacyClient } from './support/clients.js';
 import { makeFakeFfmpeg } from './support/fake-ffmpeg.js';
 import { testPatternJpegs } from './support/jpegs.js';

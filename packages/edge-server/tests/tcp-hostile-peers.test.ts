@@ -3,6 +3,7 @@
 // sockets. The server must stay up, free what they held, and keep serving real clients.
 import { connect, type Socket } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { V2_MAGIC, encodeHello } from '@edgecam/protocol';
 import { MAX_UNKNOWN_BYTES } from '../src/tcp-connection.js';
 import { LegacyClient, V2Client } from './support/clients.js';
 import { padJpeg, testPatternJpegs } from './support/jpegs.js';
@@ -145,6 +146,17 @@ describe('garbage', () => {
 });
 
 describe('peers that vanish', () => {
+  it('lets a v2 peer that hangs up inside its HELLO go without an ERROR or a warning', async () => {
+    const s = await start({});
+    const peer = await rawPeer(s.tcpPort);
+    const hello = encodeHello({ client: 'test' });
+    peer.socket.end(Buffer.concat([V2_MAGIC, hello.subarray(0, hello.length - 2)]));
+    await waitUntil(() => peer.closed, 5000, 'the server to close it');
+    expect(peer.received).toBe(0);
+    expect(logged(s, 'protocol error; closing')).toEqual([]);
+    await waitUntil(() => s.tcp.connectionCount === 0, 5000, 'the connection to be freed');
+  });
+
   it('survives resets and closes in the middle of a frame and half-closed sockets, frees them, and keeps the healthy client at rate', async () => {
     const s = await start({}, big);
     const healthy = await LegacyClient.connect(s.tcpPort);

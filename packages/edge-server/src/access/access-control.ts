@@ -7,8 +7,10 @@ import type { Logger } from 'pino';
 import { addressKey } from './address-key.js';
 import { FailureThrottle, type ThrottleTuning } from './failure-throttle.js';
 
+/** Which door a token is presented at. */
 export type AccessVia = 'v2' | 'http';
 
+/** Whether a token is accepted, and why not. */
 export type AccessVerdict =
   | { ok: true }
   | {
@@ -21,6 +23,7 @@ export type AccessVerdict =
       message: string;
     };
 
+/** Who presents a token. */
 export interface Peer {
   address: string | undefined;
   port?: number | undefined;
@@ -28,6 +31,7 @@ export interface Peer {
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
+/** Checks tokens for TCP and HTTP alike, slowing down wrong guesses. */
 export class AccessControl {
   private readonly expected: Buffer | null;
   private readonly throttle: FailureThrottle;

@@ -3,6 +3,7 @@
 // address in it at will.
 import { isIPv4, isIPv6 } from 'node:net';
 
+/** The key a peer address is throttled and rate-limited under. */
 export function addressKey(remoteAddress: string | undefined): string {
   if (remoteAddress === undefined || remoteAddress === '') return 'unknown';
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(remoteAddress);

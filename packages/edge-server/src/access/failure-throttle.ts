@@ -5,6 +5,7 @@
 // their answer at once (an auto-negotiating CLI gives up on v2 after a second of silence).
 import { LruMap } from './lru-map.js';
 
+/** How FailureThrottle slows down wrong tokens. */
 export interface ThrottleTuning {
   /** Wrong tokens from one address that are answered as such; the last of them starts the first block. */
   freeFailures: number;
@@ -17,6 +18,7 @@ export interface ThrottleTuning {
   maxAddresses: number;
 }
 
+/** The throttle the server uses unless tests tune it. */
 export const DEFAULT_THROTTLE: Readonly<ThrottleTuning> = {
   freeFailures: 5,
   baseBlockMs: 1_000,
@@ -31,6 +33,7 @@ interface Record {
   blockedUntil: number;
 }
 
+/** Counts wrong tokens per peer address and blocks those that keep guessing. */
 export class FailureThrottle {
   private readonly t: ThrottleTuning;
   private readonly records: LruMap<string, Record>;

@@ -3,6 +3,7 @@
 // bucket, which is what it would have after a pause anyway.
 import { LruMap } from './lru-map.js';
 
+/** Options of RateLimiter. */
 export interface RateLimit {
   ratePerSecond: number;
   burst: number;
@@ -14,6 +15,7 @@ interface Bucket {
   at: number;
 }
 
+/** A token bucket per peer address. */
 export class RateLimiter {
   private readonly buckets: LruMap<string, Bucket>;
 

@@ -1,31 +1,34 @@
 // Builds the FrameSource a --source value names.
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { resolveFfmpeg, type ResolvedFfmpeg } from '../ffmpeg.js';
-import { fileArgs, testsrcArgs, v4l2Args, type CaptureSize } from './ffmpeg-args.js';
-import { probeFile, probeV4l2 } from './ffmpeg-probe.js';
-import { createFfmpegSource, type SupervisorTuning } from './ffmpeg-source.js';
+import type { ResolvedFfmpeg } from './ffmpeg/resolve-ffmpeg.js';
+import { fileArgs, testsrcArgs, v4l2Args, type CaptureSize } from './ffmpeg/ffmpeg-args.js';
+import { probeFile, probeV4l2 } from './ffmpeg/ffmpeg-probe.js';
+import { createFfmpegSource, type SupervisorTuning } from './ffmpeg/ffmpeg-source.js';
 import type { FrameSource } from './source.js';
 import { formatSourceSpec, type SourceSpec } from './source-spec.js';
 import { createStdinSource } from './stdin-source.js';
 
+/** Options of createSource. */
 export interface CreateSourceOptions extends CaptureSize {
   source: SourceSpec;
   logger: Logger;
-  /** Defaults to resolveFfmpeg(); not needed (and not resolved) for stdin. */
-  ffmpeg?: ResolvedFfmpeg;
+  /** Resolved once by the caller; needed by every source but stdin. */
+  ffmpeg: ResolvedFfmpeg | null;
   /** For the stdin source; defaults to process.stdin. */
   stdin?: Readable;
   supervisor?: SupervisorTuning;
 }
 
+/** The FrameSource for a parsed --source. */
 export function createSource(o: CreateSourceOptions): FrameSource {
   const size: CaptureSize = { width: o.width, height: o.height, fps: o.fps, quality: o.quality };
   const spec = o.source;
   if (spec.kind === 'stdin') {
     return createStdinSource({ input: o.stdin ?? process.stdin, ...size, logger: o.logger });
   }
-  const ffmpeg = o.ffmpeg ?? resolveFfmpeg();
+  const ffmpeg = o.ffmpeg;
+  if (!ffmpeg) throw new Error(`createSource: ${formatSourceSpec(spec)} needs the resolved ffmpeg`);
   const log = o.logger.child({ source: formatSourceSpec(spec) });
   const base = {
     kind: spec.kind,

@@ -7,6 +7,7 @@
 // on the next SOI. A frame growing past maxFrameBytes is dropped the same way, so memory stays
 // bounded whatever the producer sends.
 
+/** The default maxFrameBytes: a frame growing past it is dropped. */
 export const DEFAULT_MAX_JPEG_BYTES = 16 * 1024 * 1024;
 
 const enum S {
@@ -33,6 +34,7 @@ function isRst(b: number): boolean {
   return b >= 0xd0 && b <= 0xd7;
 }
 
+/** Splits concatenated JPEGs (a raw MJPEG stream) at their SOI/EOI markers. */
 export class JpegSplitter {
   private readonly maxFrameBytes: number;
   private state = S.SeekSoi;

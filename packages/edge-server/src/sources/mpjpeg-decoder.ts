@@ -11,13 +11,16 @@
 // allocate what it claims.
 import { EdgeServerError } from '../errors.js';
 
+/** Default of MpjpegDecoderOptions.maxHeaderBytes. */
 export const DEFAULT_MAX_MPJPEG_HEADER_BYTES = 8 * 1024;
+/** Default of MpjpegDecoderOptions.maxFrameBytes. */
 export const DEFAULT_MAX_MPJPEG_FRAME_BYTES = 16 * 1024 * 1024;
 
 const LF = 0x0a;
 const CR = 0x0d;
 const DASH = 0x2d;
 
+/** Options of MpjpegDecoder. */
 export interface MpjpegDecoderOptions {
   /** Bytes allowed between the end of one part's body and the blank line ending the next part's headers. */
   maxHeaderBytes?: number;
@@ -25,6 +28,7 @@ export interface MpjpegDecoderOptions {
   maxFrameBytes?: number;
 }
 
+/** Splits ffmpeg's mpjpeg output into JPEGs. */
 export class MpjpegDecoder {
   private readonly maxHeaderBytes: number;
   private readonly maxFrameBytes: number;

@@ -1,11 +1,13 @@
 // The --source value: testsrc | v4l2:/dev/videoN | file:PATH | stdin.
 
+/** A parsed --source value. */
 export type SourceSpec =
   | { kind: 'testsrc' }
   | { kind: 'v4l2'; device: string }
   | { kind: 'file'; path: string }
   | { kind: 'stdin' };
 
+/** The accepted --source forms, for help and error messages. */
 export const SOURCE_SYNTAX = 'testsrc, v4l2:/dev/videoN, file:PATH or stdin';
 
 /** Parses a --source value; returns undefined when it is none of the accepted forms. */
@@ -23,6 +25,7 @@ export function parseSourceSpec(text: string): SourceSpec | undefined {
   return undefined;
 }
 
+/** A SourceSpec as it is written on the command line. */
 export function formatSourceSpec(spec: SourceSpec): string {
   switch (spec.kind) {
     case 'testsrc':

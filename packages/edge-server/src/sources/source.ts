@@ -4,6 +4,7 @@ import type { Observable } from 'rxjs';
 import type { CapturedFrame } from '@edgecam/protocol';
 import type { SourceKind } from '../contracts.js';
 
+/** What a capture reports: frames and its state. */
 export type SourceEvent =
   | { type: 'frame'; frame: CapturedFrame }
   /** starting: a process is being launched; running: frames flow; restarting: it died and waits to retry. */
@@ -11,6 +12,7 @@ export type SourceEvent =
   /** The capture was started again after a failure. */
   | { type: 'restart' };
 
+/** A capture the FrameHub can start and stop. */
 export interface FrameSource {
   readonly kind: SourceKind;
   /** As given on the command line, e.g. `v4l2:/dev/video0`. */

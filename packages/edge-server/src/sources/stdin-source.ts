@@ -13,6 +13,7 @@ import { JpegSplitter } from './jpeg-splitter.js';
 import { MpjpegDecoder } from './mpjpeg-decoder.js';
 import { FrameStamper, type FrameSource, type SourceEvent } from './source.js';
 
+/** Options of createStdinSource. */
 export interface StdinSourceOptions {
   input: Readable;
   width: number;
@@ -26,6 +27,7 @@ function isWhitespace(b: number): boolean {
   return b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0a;
 }
 
+/** A source reading JPEGs (raw MJPEG or mpjpeg) from standard input. */
 export function createStdinSource(o: StdinSourceOptions): FrameSource {
   const log = o.logger.child({ source: 'stdin' });
   const stamper = new FrameStamper();

@@ -8,9 +8,11 @@ import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { describeSystemError } from '@edgecam/protocol';
 import { generate } from 'selfsigned';
 import { ConfigError } from '../config.js';
 
+/** The TLS flags of the configuration. */
 export interface TlsSettings {
   tlsCert: string | null;
   tlsKey: string | null;
@@ -18,6 +20,7 @@ export interface TlsSettings {
   tlsDir: string;
 }
 
+/** The key and certificate served, and how they were obtained. */
 export interface TlsMaterial {
   key: string;
   cert: string;
@@ -30,12 +33,14 @@ export interface TlsMaterial {
   notAfter: Date;
 }
 
+/** File names of the self-signed pair in --tls-dir. */
 export const SELF_SIGNED_KEY_FILE = 'edgecam-key.pem';
 export const SELF_SIGNED_CERT_FILE = 'edgecam-cert.pem';
 /** Long, because clients pin the fingerprint: a new certificate means re-pinning every client. */
 const SELF_SIGNED_DAYS = 3650;
 const EXPIRY_WARNING_DAYS = 30;
 
+/** Loads or makes the key and certificate; null without TLS. */
 export async function loadTlsMaterial(s: TlsSettings, logger: Logger): Promise<TlsMaterial | null> {
   let material: TlsMaterial;
   if (s.tlsCert !== null && s.tlsKey !== null) {
@@ -60,7 +65,7 @@ async function readPem(path: string, flag: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`${flag}: cannot read ${path}: ${reason(err)}`);
+    throw new ConfigError(`${flag}: cannot read ${path}: ${describeSystemError(err)}`);
   }
 }
 
@@ -77,13 +82,13 @@ function describe(
   try {
     x509 = new X509Certificate(cert);
   } catch (err) {
-    throw new ConfigError(`${what}: ${certPath} is not a PEM certificate (${reason(err)})`);
+    throw new ConfigError(`${what}: ${certPath} is not a PEM certificate (${describeSystemError(err)})`);
   }
   try {
     // Fails on a key that is not PEM, and on a key that does not belong to the certificate.
     createSecureContext({ key, cert });
   } catch (err) {
-    throw new ConfigError(`${what}: ${keyPath} is not the private key of ${certPath} (${reason(err)})`);
+    throw new ConfigError(`${what}: ${keyPath} is not the private key of ${certPath} (${describeSystemError(err)})`);
   }
   return { key, cert, fingerprint256: x509.fingerprint256, origin, certPath, keyPath, notAfter: new Date(x509.validTo) };
 }
@@ -94,7 +99,7 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new ConfigError(`--tls-dir: cannot look at ${path}: ${reason(err)}`);
+    throw new ConfigError(`--tls-dir: cannot look at ${path}: ${describeSystemError(err)}`);
   }
 }
 
@@ -116,7 +121,7 @@ async function selfSigned(dir: string, logger: Logger): Promise<TlsMaterial> {
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
   } catch (err) {
-    throw new ConfigError(`--tls-dir: cannot create ${dir}: ${reason(err)}`);
+    throw new ConfigError(`--tls-dir: cannot create ${dir}: ${describeSystemError(err)}`);
   }
   const names = subjectNames();
   const now = new Date();
@@ -158,7 +163,7 @@ async function writeNew(path: string, text: string, mode: number): Promise<void>
     await rename(tmp, path);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
-    throw new ConfigError(`--tls-dir: cannot write ${path}: ${reason(err)}`);
+    throw new ConfigError(`--tls-dir: cannot write ${path}: ${describeSystemError(err)}`);
   }
 }
 
@@ -176,18 +181,4 @@ function subjectNames(): { cn: string; dns: string[]; ips: string[] } {
     for (const a of list ?? []) if (!a.internal && !a.address.startsWith('fe80:')) ips.add(a.address);
   }
   return { cn: validHost ?? 'edgecam', dns: [...dns], ips: [...ips] };
-}
-
-function reason(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  const known: Record<string, string> = {
-    ENOENT: 'no such file or directory',
-    EACCES: 'permission denied',
-    EISDIR: 'it is a directory',
-    ENOTDIR: 'a part of the path is not a directory',
-    EROFS: 'the filesystem is read-only',
-    ENOSPC: 'no space left on the device',
-    EEXIST: 'the file already exists',
-  };
-  return (code !== undefined ? known[code] : undefined) ?? (err instanceof Error ? err.message : String(err));
 }

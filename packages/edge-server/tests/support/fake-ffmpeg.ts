@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ResolvedFfmpeg } from '../../src/ffmpeg.js';
+import type { ResolvedFfmpeg } from '../../src/sources/ffmpeg/resolve-ffmpeg.js';
 
 export interface FakeFfmpegConfig {
   jpeg: Buffer;

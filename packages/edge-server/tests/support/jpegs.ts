@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { resolveFfmpeg } from '../../src/ffmpeg.js';
+import { resolveFfmpeg } from '../../src/sources/ffmpeg/resolve-ffmpeg.js';
 
 const run = promisify(execFile);
 

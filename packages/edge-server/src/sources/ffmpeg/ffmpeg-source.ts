@@ -2,16 +2,18 @@
 import { Observable } from 'rxjs';
 import type { Logger } from 'pino';
 import { nowUs } from '@edgecam/protocol';
-import type { SourceKind } from '../contracts.js';
-import type { ResolvedFfmpeg } from '../ffmpeg.js';
-import { FfmpegSupervisor, type FfmpegSupervisorOptions } from '../ffmpeg-supervisor.js';
-import { MpjpegDecoder } from './mpjpeg-decoder.js';
-import { FrameStamper, type FrameSource, type SourceEvent } from './source.js';
+import type { SourceKind } from '../../contracts.js';
+import type { ResolvedFfmpeg } from './resolve-ffmpeg.js';
+import { FfmpegSupervisor, type FfmpegSupervisorOptions } from './ffmpeg-supervisor.js';
+import { MpjpegDecoder } from '../mpjpeg-decoder.js';
+import { FrameStamper, type FrameSource, type SourceEvent } from '../source.js';
 
+/** The supervisor settings tests and benchmarks may change. */
 export type SupervisorTuning = Partial<
   Pick<FfmpegSupervisorOptions, 'initialBackoffMs' | 'maxBackoffMs' | 'stableAfterMs' | 'killGraceMs' | 'stallTimeoutMs'>
 >;
 
+/** Options of createFfmpegSource. */
 export interface FfmpegSourceOptions {
   kind: SourceKind;
   spec: string;
@@ -25,6 +27,7 @@ export interface FfmpegSourceOptions {
   supervisor?: SupervisorTuning;
 }
 
+/** A source whose every capture runs one supervised ffmpeg. */
 export function createFfmpegSource(o: FfmpegSourceOptions): FrameSource {
   const stamper = new FrameStamper();
   const stopping = new Set<Promise<void>>();

@@ -6,6 +6,7 @@ const COMMON = ['-hide_banner', '-nostats', '-loglevel', 'info'];
 /** mpjpeg on stdout, one write per frame so frames leave ffmpeg as soon as they exist. */
 const OUTPUT = ['-an', '-f', 'mpjpeg', '-flush_packets', '1', 'pipe:1'];
 
+/** The picture the capture is asked for. */
 export interface CaptureSize {
   width: number;
   height: number;
@@ -62,6 +63,7 @@ export function v4l2ProbeArgs(device: string): string[] {
   return ['-hide_banner', '-nostdin', '-f', 'v4l2', '-list_formats', 'all', '-i', device];
 }
 
+/** The formats a V4L2 device offers, as ffmpeg lists them. */
 export interface V4l2Formats {
   compressed: string[];
   raw: string[];
@@ -84,6 +86,7 @@ export function fileProbeArgs(path: string): string[] {
   return ['-hide_banner', '-nostdin', '-i', path];
 }
 
+/** What ffmpeg says about an input file. */
 export interface InputProbe {
   /** Demuxer names, e.g. ['avi'] or ['mov', 'mp4', ...]; empty if ffmpeg could not open it. */
   formats: string[];

@@ -1,6 +1,6 @@
 // Short ffmpeg runs that only describe an input (a camera's formats, a file's codec).
 import { execFile } from 'node:child_process';
-import type { ResolvedFfmpeg } from '../ffmpeg.js';
+import type { ResolvedFfmpeg } from './resolve-ffmpeg.js';
 import {
   fileProbeArgs,
   parseInputProbe,
@@ -28,10 +28,12 @@ function stderrOf(ffmpeg: ResolvedFfmpeg, args: string[]): Promise<string> {
   });
 }
 
+/** The formats a V4L2 device offers. */
 export async function probeV4l2(ffmpeg: ResolvedFfmpeg, device: string): Promise<V4l2Formats> {
   return parseV4l2Formats(await stderrOf(ffmpeg, v4l2ProbeArgs(device)));
 }
 
+/** What ffmpeg says about a file (its demuxers and video codec). */
 export async function probeFile(ffmpeg: ResolvedFfmpeg, path: string): Promise<InputProbe> {
   return parseInputProbe(await stderrOf(ffmpeg, fileProbeArgs(path)));
 }

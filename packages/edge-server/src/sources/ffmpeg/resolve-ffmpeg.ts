@@ -4,10 +4,12 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
-import { EdgeServerError } from './errors.js';
+import { EdgeServerError } from '../../errors.js';
 
+/** Where the ffmpeg binary was found. */
 export type FfmpegVia = 'EDGECAM_FFMPEG' | 'ffmpeg-static' | '@ffmpeg-installer/ffmpeg' | 'PATH';
 
+/** The ffmpeg binary to run, and where it came from. */
 export interface ResolvedFfmpeg {
   path: string;
   via: FfmpegVia;
