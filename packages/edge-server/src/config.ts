@@ -3,6 +3,7 @@
 // then checked as a whole by the options' zod schema. A bad value is refused with one sentence
 // naming where it came from (the flag, or the variable and its flag) and what is allowed.
 import { readFileSync } from 'node:fs';
+import { describeSystemError } from '@edgecam/protocol';
 import { Command, CommanderError, Option } from 'commander';
 import { EdgeServerError } from './errors.js';
 import {
@@ -132,9 +133,7 @@ function readTokenFile(path: string, name: string): string {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
-    throw new ConfigError(`${name}: cannot read ${path}: ${why}`);
+    throw new ConfigError(`${name}: cannot read ${path}: ${describeSystemError(err)}`);
   }
   // Files written by `echo` or an editor end with a newline that is no part of the token.
   const token = text.replace(/[\r\n]+$/, '');
