@@ -279,3 +279,14 @@ export function defaultOf(spec: OptionSpec, env: NodeJS.ProcessEnv): unknown {
 export function flagName(spec: OptionSpec): string {
   return spec.flag.split(' ')[0] ?? spec.flag;
 }
+
+/** The JSON Schema of a --config file: every option optional, described by its help line. */
+export function configFileJsonSchema(): Record<string, unknown> {
+  const described = mapOptions((_, spec) => {
+    const fixed = 'default' in spec && spec.default !== null ? { default: spec.default } : {};
+    // `--no-http` is `http: false` in a file.
+    const help = spec.flag.startsWith('--no-') ? `false: ${spec.help}` : spec.help;
+    return spec.schema.meta({ description: `${help} (${flagName(spec)}, ${spec.env})`, ...fixed });
+  });
+  return z.toJSONSchema(z.strictObject(described).partial(), { io: 'input' });
+}

@@ -1,15 +1,17 @@
-// The configuration edgecam-server runs with, merged from layers (defaults < EDGECAM_* variables
-// < flags; a config file will slot in above the defaults), each later layer winning per option,
-// then checked as a whole by the options' zod schema. A bad value is refused with one sentence
-// naming where it came from (the flag, or the variable and its flag) and what is allowed.
+// The configuration edgecam-server runs with, merged from layers (defaults < --config file <
+// EDGECAM_* variables < flags), each later layer winning per option, then checked as a whole by
+// the options' zod schema. A bad value is refused with one sentence naming where it came from
+// (the flag, the variable and its flag, or the file, line and key) and what is allowed.
 import { readFileSync } from 'node:fs';
 import { describeSystemError } from '@edgecam/protocol';
 import { Command, CommanderError, Option } from 'commander';
+import { parseConfigFile } from './config-file.js';
 import { EdgeServerError } from './errors.js';
 import {
   OPTIONS,
   OPTIONS_SCHEMA,
   OPTION_KEYS,
+  configFileJsonSchema,
   TOKEN_EXPECT,
   TOKEN_PATTERN,
   defaultOf,
@@ -34,7 +36,11 @@ export class ConfigError extends EdgeServerError {
 }
 
 /** Where a value came from, as refusals name it. */
-type Origin = { layer: 'default' } | { layer: 'env'; variable: string } | { layer: 'flag' };
+type Origin =
+  | { layer: 'default' }
+  | { layer: 'file'; path: string; line: number }
+  | { layer: 'env'; variable: string }
+  | { layer: 'flag' };
 
 interface Given {
   /** In the schema's input form. */
@@ -71,6 +77,34 @@ function envLayer(env: NodeJS.ProcessEnv): Layer {
   return layer;
 }
 
+/** Where --config and EDGECAM_CONFIG name the file; the flag wins. */
+const CONFIG_FLAG = '--config';
+const CONFIG_ENV = 'EDGECAM_CONFIG';
+
+function fileLayer(path: string, name: string): Layer {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${name}: cannot read ${path}: ${describeSystemError(err)}`);
+  }
+  const content = parseConfigFile(text);
+  if ('problem' in content) throw new ConfigError(`${path}:${content.line}: ${content.problem}`);
+  const layer: Layer = new Map();
+  for (const { key, value, line } of content.entries) {
+    if (!isOptionKey(key)) {
+      throw new ConfigError(`${path}:${line}: ${key}: no such option; the keys are the long flags in camelCase (httpPort for --http-port)`);
+    }
+    const origin: Origin = { layer: 'file', path, line };
+    // Strings go through the flags' text rules, so `alwaysOn: yes` means what EDGECAM_ALWAYS_ON=yes does.
+    layer.set(key, typeof value === 'string' ? fromText(OPTIONS[key], value, origin) : { value, origin });
+  }
+  // The whole file is checked, values overridden by variables or flags too.
+  const result = OPTIONS_SCHEMA.partial().safeParse(Object.fromEntries([...layer].map(([key, given]) => [key, given.value])));
+  if (!result.success) refuse(result.error.issues[0], (key) => layer.get(key));
+  return layer;
+}
+
 function flagLayer(program: Command): Layer {
   const opts = program.opts<Record<string, unknown>>();
   const layer: Layer = new Map();
@@ -82,9 +116,10 @@ function flagLayer(program: Command): Layer {
   return layer;
 }
 
-/** The option as a refusal names it: the flag, or the variable and its flag. */
+/** The option as a refusal names it: the flag, the variable and its flag, or the file, line and key. */
 function nameOf(key: OptionKey, origin: Origin): string {
   const flag = flagName(OPTIONS[key]);
+  if (origin.layer === 'file') return `${origin.path}:${origin.line}: ${key}`;
   return origin.layer === 'env' ? `${origin.variable} (${flag})` : flag;
 }
 
@@ -117,15 +152,19 @@ function isOptionKey(key: unknown): key is OptionKey {
   return typeof key === 'string' && Object.hasOwn(OPTIONS, key);
 }
 
+/** Throws the refusal for a schema issue: where the value came from, what is allowed, what was given. */
+function refuse(issue: { path: PropertyKey[]; message: string } | undefined, givenFor: (key: OptionKey) => Given | undefined): never {
+  const key = issue?.path[0];
+  const given = isOptionKey(key) ? givenFor(key) : undefined;
+  if (!isOptionKey(key) || !given) throw new ConfigError(issue?.message ?? 'invalid configuration');
+  throw new ConfigError(`${nameOf(key, given.origin)}: expected ${OPTIONS[key].expect}, got ${JSON.stringify(given.text ?? given.value)}`);
+}
+
 /** The merged values checked by the schema; the first bad one is refused. */
 function validate(merged: Record<OptionKey, Winner>): Options {
   const result = OPTIONS_SCHEMA.safeParse(mapOptions((key) => merged[key].value));
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const key = issue?.path[0];
-  if (!isOptionKey(key)) throw new ConfigError(issue?.message ?? 'invalid configuration');
-  const given = merged[key];
-  throw new ConfigError(`${nameOf(key, given.origin)}: expected ${OPTIONS[key].expect}, got ${JSON.stringify(given.text ?? given.value)}`);
+  return refuse(result.error.issues[0], (key) => merged[key]);
 }
 
 function readTokenFile(path: string, name: string): string {
@@ -220,6 +259,8 @@ function buildProgram(version: string, env: NodeJS.ProcessEnv): Command {
   const program = new Command('edgecam-server')
     .description('Serve a camera (or ffmpeg test pattern) to edgecam, seed-era and HTTP clients on the LAN.')
     .version(version);
+  program.option(`${CONFIG_FLAG} <file>`, `read options from this YAML file; variables and flags override it (${CONFIG_ENV})`);
+  program.option('--config-schema', 'print the JSON Schema of --config files and exit');
   for (const key of OPTION_KEYS) {
     const spec: OptionSpec = OPTIONS[key];
     const option = new Option(spec.flag, helpLine(spec, env));
@@ -249,5 +290,18 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     }
     throw err;
   }
-  return { config: resolve([defaultsLayer(env), envLayer(env), flagLayer(program)]) };
+  if (program.opts().configSchema === true) return { exitCode: 0, output: `${JSON.stringify(configFileJsonSchema(), null, 2)}\n` };
+  const layers = [defaultsLayer(env)];
+  const file = configFileFrom(program, env);
+  if (file) layers.push(fileLayer(file.path, file.name));
+  layers.push(envLayer(env), flagLayer(program));
+  return { config: resolve(layers) };
+}
+
+/** The --config file, and how a refusal names where its path came from. */
+function configFileFrom(program: Command, env: NodeJS.ProcessEnv): { path: string; name: string } | undefined {
+  const flag: unknown = program.opts().config;
+  if (typeof flag === 'string') return { path: flag, name: CONFIG_FLAG };
+  const variable = env[CONFIG_ENV];
+  return variable ? { path: variable, name: `${CONFIG_ENV} (${CONFIG_FLAG})` } : undefined;
 }
