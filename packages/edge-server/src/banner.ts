@@ -2,6 +2,7 @@
 import { networkInterfaces } from 'node:os';
 import type { ResolvedFfmpeg } from './sources/ffmpeg/resolve-ffmpeg.js';
 
+/** What the banner reports, from the config and the running server. */
 export interface BannerInput {
   host: string;
   tcpPort: number;
@@ -26,6 +27,7 @@ export function connectHosts(host: string): string[] {
   return [...found, '127.0.0.1'];
 }
 
+/** The banner's lines, without newlines. */
 export function bannerLines(b: BannerInput): string[] {
   const hosts = connectHosts(b.host);
   const lines = [`edgecam-server ${b.version}: ${b.source}`];

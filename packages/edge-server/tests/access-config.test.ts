@@ -52,7 +52,7 @@ describe('the token', () => {
 
   it('names the file when --token-file cannot be read or holds more than a token', () => {
     const missing = join(dir, 'missing');
-    expect(refusal(['--token-file', missing])).toBe(`--token-file: cannot read ${missing}: no such file`);
+    expect(refusal(['--token-file', missing])).toBe(`--token-file: cannot read ${missing}: no such file or directory`);
     expect(refusal(['--token-file', dir])).toBe(`--token-file: cannot read ${dir}: it is a directory`);
     const two = file('two-lines', 'line one\nline two\n');
     expect(refusal(['--token-file', two])).toMatch(/^--token-file: .*two-lines must hold the token alone/);

@@ -1,0 +1,37 @@
+// A config file's text to `key: value` entries with the line each key is on, so that a refusal
+// can name the file, the line and the key. YAML here; the keys are not checked here.
+import { LineCounter, isMap, isNode, isScalar, parseDocument } from 'yaml';
+
+/** One top-level `key: value` of a config file. */
+export interface ConfigFileEntry {
+  key: string;
+  value: unknown;
+  /** 1-based. */
+  line: number;
+}
+
+/** The entries, or the first thing wrong with the text and its line. */
+export type ConfigFileContent = { entries: ConfigFileEntry[] } | { line: number; problem: string };
+
+/** Parses a YAML config file's text: a mapping of option keys to values, or nothing at all. */
+export function parseConfigFile(text: string): ConfigFileContent {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const error = doc.errors[0];
+  const lineOf = (range: readonly number[] | null | undefined) => lines.linePos(range?.[0] ?? 0).line;
+  if (error) return { line: lineOf(error.pos), problem: error.message };
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && root.value === null)) return { entries: [] };
+  if (!isMap(root)) return { line: lineOf(root.range), problem: 'expected `option: value` lines (a YAML mapping)' };
+  const entries: ConfigFileEntry[] = [];
+  for (const pair of root.items) {
+    const key = pair.key;
+    if (!isScalar(key) || typeof key.value !== 'string') {
+      return { line: isNode(key) ? lineOf(key.range) : lineOf(root.range), problem: 'expected an option name as the key' };
+    }
+    // `token:` with nothing after it is null, as in JSON.
+    const value: unknown = isNode(pair.value) ? pair.value.toJS(doc) : null;
+    entries.push({ key: key.value, value, line: lineOf(key.range) });
+  }
+  return { entries };
+}

@@ -1,0 +1,292 @@
+// Every option of edgecam-server, once: flag, EDGECAM_* variable, default, help line and zod
+// schema. The command line, the variables, the options' type and (later) a config file's JSON
+// Schema all come from this table; the key is the config-file key and commander's option name.
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { z } from 'zod';
+import { SOURCE_SYNTAX, parseSourceSpec } from './sources/source-spec.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** What a token may be: what fits a Bearer header, a URL and a HELLO without surprises. */
+export const TOKEN_PATTERN = /^[\x21-\x7e]{1,512}$/;
+/** TOKEN_PATTERN in words, for refusals. */
+export const TOKEN_EXPECT = '1 to 512 printable ASCII characters, no spaces';
+
+/** Where --tls-self-signed keeps its key and certificate unless --tls-dir says otherwise. */
+export function defaultTlsDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CONFIG_HOME && isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : join(homedir(), '.config');
+  return join(base, 'edgecam');
+}
+
+/** A default in the schema's input form, fixed or read from the environment. */
+type Default<T> = { default: T } | { defaultFrom: (env: NodeJS.ProcessEnv) => T };
+
+/** One option: how it is given, what it may be, and what it is when not given. */
+export type OptionSpec<S extends z.ZodType = z.ZodType> = {
+  /** Commander's flags (`--port <port>`, `--always-on`, `--no-http`); their camelCase name is the key. */
+  flag: string;
+  /** The variable; an empty value counts as unset. */
+  env: string;
+  /** The --help line, to which the variable and the default are added. */
+  help: string;
+  /** Completes "expected ..., got ..." when the value is refused. */
+  expect: string;
+  /** The value as a config file holds it; flag and variable text is converted and checked by it too. */
+  schema: S;
+  /** Flag or variable text to the schema's input; text that does not convert is left for the schema to refuse. */
+  fromText?: (text: string) => unknown;
+  /** Keys of options this one cannot be given with on the command line. */
+  conflicts?: readonly string[];
+} & Default<z.input<S>>;
+
+function option<S extends z.ZodType>(spec: OptionSpec<S>): OptionSpec<S> {
+  return spec;
+}
+
+// Text converters keep to plain digits so that "1e3", "+5" or " 5" are refused, not guessed at.
+const integer = (min: number, max: number) => ({
+  schema: z.number().int().min(min).max(max),
+  fromText: (s: string): unknown => (/^\d+$/.test(s) ? Number(s) : s),
+});
+const decimal = (min: number, max: number, exclusiveMin = false) => ({
+  schema: exclusiveMin ? z.number().gt(min).max(max) : z.number().min(min).max(max),
+  fromText: (s: string): unknown => (/^\d+(\.\d+)?$/.test(s) ? Number(s) : s),
+});
+const SWITCH_WORDS = new Map([
+  ['1', true], ['true', true], ['yes', true], ['on', true],
+  ['0', false], ['false', false], ['no', false], ['off', false],
+]);
+const onOff = {
+  schema: z.boolean(),
+  fromText: (s: string): unknown => SWITCH_WORDS.get(s.trim().toLowerCase()) ?? s,
+  expect: 'on or off (1/0, true/false, yes/no)',
+};
+
+const SIZE_LIMIT = { min: 16, max: 8192 };
+
+export const OPTIONS = {
+  host: option({
+    flag: '--host <address>',
+    env: 'EDGECAM_HOST',
+    help: 'address to listen on',
+    expect: 'an IP address or host name',
+    schema: z.string().regex(/^[A-Za-z0-9.:%_-]+$/),
+    default: '0.0.0.0',
+  }),
+  port: option({
+    flag: '--port <port>',
+    env: 'EDGECAM_PORT',
+    help: 'TCP port for legacy and v2 clients',
+    expect: 'an integer from 0 to 65535',
+    ...integer(0, 65535),
+    default: 6810,
+  }),
+  httpPort: option({
+    flag: '--http-port <port>',
+    env: 'EDGECAM_HTTP_PORT',
+    help: 'HTTP port',
+    expect: 'an integer from 0 to 65535',
+    ...integer(0, 65535),
+    default: 8080,
+    conflicts: ['http'],
+  }),
+  http: option({ flag: '--no-http', env: 'EDGECAM_HTTP', help: 'do not serve HTTP', ...onOff, default: true }),
+  source: option({
+    flag: '--source <source>',
+    env: 'EDGECAM_SOURCE',
+    help: SOURCE_SYNTAX,
+    expect: SOURCE_SYNTAX,
+    schema: z.string().transform((s, ctx) => {
+      const spec = parseSourceSpec(s);
+      if (!spec) {
+        ctx.addIssue({ code: 'custom', message: 'bad source' });
+        return z.NEVER;
+      }
+      return spec;
+    }),
+    default: 'testsrc',
+  }),
+  size: option({
+    flag: '--size <WxH>',
+    env: 'EDGECAM_SIZE',
+    help: 'capture size for testsrc and v4l2',
+    expect: `WIDTHxHEIGHT, each from ${SIZE_LIMIT.min} to ${SIZE_LIMIT.max} (e.g. 640x480)`,
+    schema: z
+      .string()
+      .regex(/^\d+x\d+$/)
+      .transform((s) => {
+        const [width = 0, height = 0] = s.split('x').map(Number);
+        return { width, height };
+      })
+      .refine(({ width, height }) => [width, height].every((n) => n >= SIZE_LIMIT.min && n <= SIZE_LIMIT.max)),
+    default: '640x480',
+  }),
+  fps: option({
+    flag: '--fps <fps>',
+    env: 'EDGECAM_FPS',
+    help: 'frames per second for testsrc, v4l2 and raw .mjpeg files',
+    expect: 'a number of frames per second from 1 to 240',
+    ...decimal(1, 240),
+    default: 30,
+  }),
+  quality: option({
+    flag: '--quality <1-100>',
+    env: 'EDGECAM_QUALITY',
+    help: 'JPEG quality when encoding',
+    expect: 'an integer from 1 to 100',
+    ...integer(1, 100),
+    default: 80,
+  }),
+  idleStop: option({
+    flag: '--idle-stop <seconds>',
+    env: 'EDGECAM_IDLE_STOP',
+    help: 'stop the capture this long after the last viewer leaves',
+    expect: 'a number of seconds from 0 to 86400',
+    ...decimal(0, 86400),
+    default: 5,
+    conflicts: ['alwaysOn'],
+  }),
+  alwaysOn: option({ flag: '--always-on', env: 'EDGECAM_ALWAYS_ON', help: 'capture even with no viewers', ...onOff, default: false }),
+  maxClients: option({
+    flag: '--max-clients <n>',
+    env: 'EDGECAM_MAX_CLIENTS',
+    help: 'clients allowed per protocol, 0 for no limit',
+    expect: 'an integer from 0 (no limit) to 100000',
+    ...integer(0, 100_000),
+    default: 0,
+  }),
+  helloTimeout: option({
+    flag: '--hello-timeout <seconds>',
+    env: 'EDGECAM_HELLO_TIMEOUT',
+    help: 'v2 clients must say HELLO within this time',
+    expect: 'a number of seconds above 0, up to 3600',
+    ...decimal(0, 3600, true),
+    default: 5,
+  }),
+  maxPending: option({
+    flag: '--max-pending <n>',
+    env: 'EDGECAM_MAX_PENDING',
+    help: 'connections allowed before their first byte',
+    expect: 'an integer from 1 to 100000',
+    ...integer(1, 100_000),
+    default: 64,
+  }),
+  idleTimeout: option({
+    flag: '--idle-timeout <seconds>',
+    env: 'EDGECAM_IDLE_TIMEOUT',
+    help: 'close a legacy connection silent this long while not streaming, 0 never',
+    expect: 'a number of seconds from 0 (never) to 86400',
+    ...decimal(0, 86400),
+    default: 600,
+  }),
+  token: option({
+    flag: '--token <secret>',
+    env: 'EDGECAM_TOKEN',
+    help: 'clients must present this token',
+    expect: TOKEN_EXPECT,
+    schema: z.string().regex(TOKEN_PATTERN).nullable(),
+    default: null,
+    conflicts: ['tokenFile'],
+  }),
+  tokenFile: option({
+    flag: '--token-file <path>',
+    env: 'EDGECAM_TOKEN_FILE',
+    help: 'read the token from this file',
+    expect: 'a file name',
+    schema: z.string().min(1).nullable(),
+    default: null,
+  }),
+  allowLegacy: option({
+    flag: '--allow-legacy',
+    env: 'EDGECAM_ALLOW_LEGACY',
+    help: 'with a token, still let legacy clients in without one',
+    ...onOff,
+    default: false,
+  }),
+  tlsCert: option({
+    flag: '--tls-cert <path>',
+    env: 'EDGECAM_TLS_CERT',
+    help: 'PEM certificate: TCP over TLS, HTTP over HTTPS; needs --tls-key',
+    expect: 'a PEM certificate file',
+    schema: z.string().min(1).nullable(),
+    default: null,
+  }),
+  tlsKey: option({
+    flag: '--tls-key <path>',
+    env: 'EDGECAM_TLS_KEY',
+    help: 'PEM private key of --tls-cert',
+    expect: 'a PEM private key file',
+    schema: z.string().min(1).nullable(),
+    default: null,
+  }),
+  tlsSelfSigned: option({
+    flag: '--tls-self-signed',
+    env: 'EDGECAM_TLS_SELF_SIGNED',
+    help: 'make a self-signed certificate on first start, keep it in --tls-dir, use it for TLS',
+    ...onOff,
+    default: false,
+    conflicts: ['tlsCert', 'tlsKey'],
+  }),
+  tlsDir: option({
+    flag: '--tls-dir <dir>',
+    env: 'EDGECAM_TLS_DIR',
+    help: 'where --tls-self-signed keeps its files',
+    expect: 'a directory',
+    schema: z.string().min(1),
+    defaultFrom: defaultTlsDir,
+  }),
+  httpRateLimit: option({
+    flag: '--http-rate-limit <n>',
+    env: 'EDGECAM_HTTP_RATE_LIMIT',
+    help: 'HTTP requests per second per address, except the stream, 0 for no limit',
+    expect: 'a number of requests per second from 0 (no limit) to 100000',
+    ...decimal(0, 100_000),
+    default: 10,
+  }),
+  logLevel: option({
+    flag: '--log-level <level>',
+    env: 'EDGECAM_LOG_LEVEL',
+    help: LOG_LEVELS.join('|'),
+    expect: LOG_LEVELS.join(', '),
+    schema: z.enum(LOG_LEVELS),
+    default: 'info',
+  }),
+};
+
+type Table = typeof OPTIONS;
+export type OptionKey = keyof Table;
+/** The table's keys, in --help order. */
+export const OPTION_KEYS = Object.keys(OPTIONS) as OptionKey[];
+
+/** Applies fn to every option, keeping the keys. */
+export function mapOptions<T>(fn: (key: OptionKey, spec: OptionSpec) => T): Record<OptionKey, T> {
+  // Object.fromEntries forgets the keys; OPTION_KEYS holds every one of them.
+  return Object.fromEntries(OPTION_KEYS.map((key) => [key, fn(key, OPTIONS[key])])) as Record<OptionKey, T>;
+}
+
+/** Every option's value, as one object; a config file is checked against it (no unknown keys). */
+export const OPTIONS_SCHEMA = z.strictObject(mapOptions((_, spec) => spec.schema) as { [K in OptionKey]: Table[K]['schema'] });
+export type Options = z.output<typeof OPTIONS_SCHEMA>;
+
+/** The option's default for this environment, in the schema's input form. */
+export function defaultOf(spec: OptionSpec, env: NodeJS.ProcessEnv): unknown {
+  return 'defaultFrom' in spec ? spec.defaultFrom(env) : spec.default;
+}
+
+/** The long flag alone, as refusals name the option: `--port`, `--no-http`. */
+export function flagName(spec: OptionSpec): string {
+  return spec.flag.split(' ')[0] ?? spec.flag;
+}
+
+/** The JSON Schema of a --config file: every option optional, described by its help line. */
+export function configFileJsonSchema(): Record<string, unknown> {
+  const described = mapOptions((_, spec) => {
+    const fixed = 'default' in spec && spec.default !== null ? { default: spec.default } : {};
+    // `--no-http` is `http: false` in a file.
+    const help = spec.flag.startsWith('--no-') ? `false: ${spec.help}` : spec.help;
+    return spec.schema.meta({ description: `${help} (${flagName(spec)}, ${spec.env})`, ...fixed });
+  });
+  return z.toJSONSchema(z.strictObject(described).partial(), { io: 'input' });
+}
