@@ -159,6 +159,31 @@ export const ROUTES: Readonly<Record<string, Route>> = {
   '/healthz': serveHealthz,
 };
 
+/** µStreamer's paths, which Home Assistant setups and scripts use. */
+const PATH_ALIASES = new Map([
+  ['/stream', STREAM_PATH],
+  ['/snapshot', '/snapshot.jpg'],
+]);
+
+/** mjpg-streamer's `/?action=…`, which OctoPrint and Mainsail/Fluidd (crowsnest) use. */
+const ACTIONS = new Map([
+  ['stream', STREAM_PATH],
+  ['snapshot', '/snapshot.jpg'],
+]);
+
+/**
+ * The ROUTES key a request names: our own paths as they are, and the other streamers' URLs as
+ * ours, so they pass the same admission (token, rate limit) as the endpoints they stand for.
+ * `/` without `action` stays the page; an unknown action names no route.
+ */
+export function routePath(path: string, query: URLSearchParams): string {
+  if (path === '/') {
+    const action = query.get('action');
+    return action === null ? path : (ACTIONS.get(action) ?? `/?action=${action}`);
+  }
+  return PATH_ALIASES.get(path) ?? path;
+}
+
 /** Our own sentence for the client: the hub's coded errors are safe to repeat, anything else is not. */
 function snapshotFailure(err: unknown, timeoutMs: number): string {
   const code = typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;
