@@ -4,7 +4,7 @@
 // token rules, and `/` without `action` stays the page.
 import { MULTIPART_BOUNDARY } from '@edgecam/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MultipartReader, RawHttpClient } from './http-fixtures/raw-http.js';
+import { BROWSER_UA, MultipartReader, RawHttpClient, type Part } from './http-fixtures/raw-http.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const TOKEN = 'alias-token-7b2f';
@@ -28,7 +28,7 @@ const withQuery = (path: string, param: string): string => `${path}${path.includ
 const basic = (password: string): string => `Basic ${Buffer.from(`octoprint:${password}`).toString('base64')}`;
 
 /** GETs `path` and returns the status and, for a 200 stream, the first whole JPEG part. */
-async function getStream(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; jpeg?: Buffer }> {
+async function getStream(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; jpeg?: Buffer; part?: Part }> {
   const client = await RawHttpClient.open(port, path, { headers });
   try {
     const head = await client.head();
@@ -42,7 +42,7 @@ async function getStream(port: number, path: string, headers: Record<string, str
       fed = body.length;
       return reader.parts[0];
     }, 15_000, `a part from ${path}`);
-    return { status: 200, jpeg: part.body };
+    return { status: 200, jpeg: part.body, part };
   } finally {
     client.close();
   }
@@ -108,6 +108,15 @@ describe('the stream and snapshot URLs of mjpg-streamer and µStreamer', () => {
       expect(status, `${url} ${JSON.stringify(headers)}`).toBe(200);
       expect(isJpeg(body)).toBe(true);
     }
+  });
+
+  it.each(STREAMS)('%s puts Content-Length in every part, as mjpg-streamer and µStreamer do, even for a browser', async (path) => {
+    const { part } = await getStream(open.httpPort!, path, { 'User-Agent': BROWSER_UA });
+    expect(part!.headers.get('content-length')).toBe(String(part!.body.length));
+    // Asked for the browser layout, as µStreamer takes it, it sends that instead.
+    const ahead = await getStream(open.httpPort!, withQuery(path, 'advance_headers=1'), { 'User-Agent': BROWSER_UA });
+    expect(ahead.part!.headers.has('content-length')).toBe(false);
+    expect(isJpeg(ahead.jpeg)).toBe(true);
   });
 
   it('keeps / the page, with or without a token in the query', async () => {

@@ -172,16 +172,22 @@ const ACTIONS = new Map([
 ]);
 
 /**
- * The ROUTES key a request names: our own paths as they are, and the other streamers' URLs as
- * ours, so they pass the same admission (token, rate limit) as the endpoints they stand for.
- * `/` without `action` stays the page; an unknown action names no route.
+ * The ROUTES key a request names: our own paths as they are, the other streamers' URLs as ours,
+ * so they pass the same admission (token, rate limit) as the endpoints they stand for. `/`
+ * without `action` stays the page; an unknown action names no route. A stream alias without
+ * `advance_headers` gets those streamers' layout, Content-Length in every part, whatever the
+ * User-Agent: their clients parse parts by it (Mainsail's reader does, from a browser).
  */
-export function routePath(path: string, query: URLSearchParams): string {
+export function resolveAlias(path: string, query: URLSearchParams): string {
+  let target = PATH_ALIASES.get(path);
   if (path === '/') {
     const action = query.get('action');
-    return action === null ? path : (ACTIONS.get(action) ?? `/?action=${action}`);
+    if (action === null) return path;
+    target = ACTIONS.get(action) ?? `/?action=${action}`;
   }
-  return PATH_ALIASES.get(path) ?? path;
+  if (target === undefined) return path;
+  if (target === STREAM_PATH && !query.has('advance_headers')) query.set('advance_headers', '0');
+  return target;
 }
 
 /** Our own sentence for the client: the hub's coded errors are safe to repeat, anything else is not. */
