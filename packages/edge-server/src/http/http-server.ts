@@ -13,7 +13,7 @@ import { admit } from './admission.js';
 import { redactUrl } from './http-credentials.js';
 import { renderIndexPage } from './index-page.js';
 import { sendError } from './responses.js';
-import { ROUTES, type HttpContext } from './routes.js';
+import { ROUTES, resolveAlias, type HttpContext } from './routes.js';
 
 /** What the HTTP server works with: the shared capture and bookkeeping, plus optional settings. */
 export interface HttpServerDeps {
@@ -145,8 +145,9 @@ async function handleRequest(ctx: HttpContext, req: IncomingMessage, res: Server
   try {
     // Split by hand rather than `new URL(req.url, base)`: that reads `//host/x` as a host.
     const queryAt = rawUrl.indexOf('?');
-    const path = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
+    const rawPath = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
     const query = new URLSearchParams(queryAt === -1 ? '' : rawUrl.slice(queryAt + 1));
+    const path = resolveAlias(rawPath, query);
     if (!admit(ctx, req, res, path, query)) return;
     const route = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
     if (!route) return sendError(res, 404, 'NOT_FOUND', `no such path: ${path.slice(0, 200)}`);

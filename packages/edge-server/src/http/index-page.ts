@@ -1,6 +1,7 @@
 // GET /: one self-contained page (the device has no internet, so no external assets): the live
-// stream and a few figures from /status, polled once a second. Relative URLs, so it also works
-// behind a reverse proxy under a sub-path.
+// stream, a few figures from /status polled once a second, why the camera is down when it is,
+// and a fullscreen button. The stream reopens by itself after a server restart or a stall.
+// Relative URLs, so it also works behind a reverse proxy under a sub-path.
 import { createHash } from 'node:crypto';
 
 // The page's <img> is a browser: it asks for the layout a browser shows without delay, rather
@@ -9,12 +10,16 @@ const STREAM_URL = 'stream.mjpg?advance_headers=1';
 
 const STYLE = `
 :root { color-scheme: dark; font-family: system-ui, sans-serif; }
+[hidden] { display: none !important; }
 body { margin: 0; background: #111; color: #eee; }
 header { display: flex; justify-content: space-between; align-items: baseline; padding: .5rem .75rem; }
 h1 { font-size: 1.1rem; margin: 0; }
 .version { color: #999; font-size: .85rem; }
-.frame { background: #000; display: flex; justify-content: center; }
+.frame { position: relative; background: #000; display: flex; justify-content: center; align-items: center; }
 #live { display: block; width: 100%; max-width: 100vw; max-height: 75vh; height: auto; object-fit: contain; }
+.frame:fullscreen #live { max-height: 100vh; height: 100vh; }
+#fullscreen { position: absolute; top: .5rem; right: .5rem; background: #000a; color: #eee; border: 1px solid #666; border-radius: .4rem; padding: .3rem .7rem; font: inherit; cursor: pointer; }
+#notice { position: absolute; left: .5rem; right: .5rem; bottom: .5rem; margin: 0; background: #400c; color: #fcc; border-radius: .4rem; padding: .4rem .7rem; overflow-wrap: anywhere; }
 dl { display: grid; grid-template-columns: repeat(auto-fit, minmax(8.5rem, 1fr)); gap: .5rem; margin: .75rem; }
 dl div { background: #222; border-radius: .4rem; padding: .5rem .75rem; }
 dt { color: #aaa; font-size: .8rem; }
@@ -32,32 +37,121 @@ const SCRIPT = `
   // token on to every URL it fetches; the server has already put it into the links.
   const token = new URLSearchParams(location.search).get('token');
   const withToken = (url) => token ? url + (url.includes('?') ? '&' : '?') + 'token=' + encodeURIComponent(token) : url;
+
+  // Chromium fires no event when a multipart stream ends (a server restart): the <img> keeps its
+  // last frame. So the page reconnects when the server restarted or came back, and when the
+  // picture stands still while the server lists no HTTP viewer or reports new frames. A still
+  // scene looks the same, so each reconnect that brings no change doubles the wait, up to a minute.
+  const STALL_MS = 5000;
+  const STALL_MAX_MS = 60000;
   let retry;
-  // The stream ends when the server restarts or the network drops: reconnect instead of leaving
-  // a broken image on the screen.
+  const reconnect = () => {
+    clearTimeout(retry);
+    img.src = withToken('${STREAM_URL}&reconnect=' + Date.now());
+  };
+  // A stream that cannot be opened (the server is down) fires error: try again shortly.
   img.addEventListener('error', () => {
     clearTimeout(retry);
-    retry = setTimeout(() => { img.src = withToken('${STREAM_URL}&reconnect=' + Date.now()); }, 2000);
+    retry = setTimeout(reconnect, 2000);
   });
+
+  const sampler = document.createElement('canvas');
+  sampler.width = 64;
+  sampler.height = 48;
+  const sampled = sampler.getContext('2d', { willReadFrequently: true });
+  /** A digest of what the <img> shows now; '' while it shows nothing. */
+  function picture() {
+    if (!img.naturalWidth) return '';
+    try {
+      sampled.drawImage(img, 0, 0, sampler.width, sampler.height);
+      const d = sampled.getImageData(0, 0, sampler.width, sampler.height).data;
+      let h = 0;
+      for (let i = 0; i < d.length; i++) h = (Math.imul(h, 31) + d[i]) >>> 0;
+      return String(h);
+    } catch {
+      return '';
+    }
+  }
+
+  // The source's error is the camera's or ffmpeg's text: shown as text, its control and
+  // direction characters as escapes, so it can neither break nor disguise the line.
+  const visible = (text) => String(text).slice(0, 500)
+    .replace(/[\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]/g, (c) => '\\\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  const notice = (text) => { const el = $('notice'); el.textContent = text || ''; el.hidden = !text; };
   const show = (id, text, cls) => { const el = $(id); el.textContent = text; if (cls) el.className = cls; };
+
+  let uptime = -1;
+  let reachable = true;
+  let shown = '';
+  let changedAt = Date.now();
+  let framesAtChange = 0;
+  let stallMs = STALL_MS;
+
+  /** Reconnects when the picture stands still although our stream should be moving. */
+  function watch(src, httpViewers, now) {
+    const p = picture();
+    // No HTTP viewer means not us either; otherwise the source must have sent frames since.
+    const stalled = httpViewers === 0 || (src.state === 'running' && !src.noSignal && src.framesCaptured > framesAtChange);
+    if (p !== shown) {
+      shown = p;
+      changedAt = now;
+      framesAtChange = src.framesCaptured;
+      stallMs = STALL_MS;
+    } else if (!document.hidden && stalled && now - changedAt > stallMs) {
+      reconnect();
+      changedAt = now;
+      framesAtChange = src.framesCaptured;
+      stallMs = Math.min(stallMs * 2, STALL_MAX_MS);
+    }
+  }
+
   async function poll() {
+    let s;
     try {
       const res = await fetch(withToken('status'), { cache: 'no-store' });
-      const s = await res.json();
-      const src = s.source;
-      show('resolution', src.width + '\\u00d7' + src.height);
-      show('fps', src.fpsMeasured.toFixed(1) + ' / ' + src.fpsConfigured);
-      const watching = s.clients.filter((c) => c.mode === 'streaming');
-      const http = watching.filter((c) => c.protocol === 'http').length;
-      show('viewers', watching.length + ' (' + http + ' http)');
-      show('dropped', String(s.clients.reduce((n, c) => n + c.dropped, 0)));
-      show('state', src.state, 'state-' + src.state);
-    } catch {
+      if (!res.ok) throw new Error('the server answered ' + res.status);
+      s = await res.json();
+    } catch (err) {
+      reachable = false;
       show('state', 'unreachable', 'state-unreachable');
+      notice('Server unreachable, retrying\\u2026' + (err instanceof TypeError ? '' : ' (' + visible(err.message) + ')'));
+      setTimeout(poll, 1000);
+      return;
     }
+    const src = s.source;
+    // A restarted server (its uptime went back) or one that was away ended our stream.
+    if (!reachable || s.uptime < uptime) {
+      reconnect();
+      changedAt = Date.now();
+      framesAtChange = src.framesCaptured;
+    }
+    reachable = true;
+    uptime = s.uptime;
+    const watching = s.clients.filter((c) => c.mode === 'streaming');
+    const http = watching.filter((c) => c.protocol === 'http').length;
+    watch(src, http, Date.now());
+    show('resolution', src.width + '\\u00d7' + src.height);
+    show('fps', src.fpsMeasured.toFixed(1) + ' / ' + src.fpsConfigured);
+    show('viewers', watching.length + ' (' + http + ' http)');
+    show('dropped', String(s.clients.reduce((n, c) => n + c.dropped, 0)));
+    show('state', src.state, 'state-' + src.state);
+    const down = src.state === 'restarting' || src.noSignal;
+    notice(down ? 'Camera down: ' + (src.lastError ? visible(src.lastError) : 'no frames from the source') + '; the server keeps retrying' : '');
     setTimeout(poll, 1000);
   }
   poll();
+
+  const frame = $('frame');
+  const button = $('fullscreen');
+  if (document.fullscreenEnabled && frame.requestFullscreen) {
+    const toggle = () => document.fullscreenElement ? document.exitFullscreen() : frame.requestFullscreen().catch(() => {});
+    button.hidden = false;
+    button.addEventListener('click', toggle);
+    img.addEventListener('dblclick', toggle);
+    document.addEventListener('fullscreenchange', () => {
+      button.textContent = document.fullscreenElement ? 'Exit fullscreen' : 'Fullscreen';
+    });
+  }
 })();
 `;
 
@@ -66,7 +160,8 @@ const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(
 /** Allows exactly our inline style and script, and nothing from anywhere else. */
 export const INDEX_PAGE_CSP = [
   "default-src 'none'",
-  "img-src 'self'",
+  // data: only for the empty favicon, so the browser does not ask for a /favicon.ico we lack.
+  "img-src 'self' data:",
   "connect-src 'self'",
   `style-src ${sha256(STYLE)}`,
   `script-src ${sha256(SCRIPT)}`,
@@ -88,11 +183,14 @@ export function renderIndexPage(serverName: string, version: string, token?: str
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${name}</title>
+<link rel="icon" href="data:,">
 <style>${STYLE}</style>
 </head>
 <body>
 <header><h1>${name}</h1><span class="version">${escapeHtml(version)}</span></header>
-<div class="frame"><img id="live" src="${link(STREAM_URL)}" alt="Live camera stream"></div>
+<div class="frame" id="frame"><img id="live" src="${link(STREAM_URL)}" alt="Live camera stream">
+<button id="fullscreen" type="button" hidden>Fullscreen</button>
+<p id="notice" role="status" hidden></p></div>
 <dl>
 <div><dt>Resolution</dt><dd id="resolution">&ndash;</dd></div>
 <div><dt>FPS (measured / set)</dt><dd id="fps">&ndash;</dd></div>

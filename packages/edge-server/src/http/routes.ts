@@ -159,6 +159,37 @@ export const ROUTES: Readonly<Record<string, Route>> = {
   '/healthz': serveHealthz,
 };
 
+/** µStreamer's paths, which Home Assistant setups and scripts use. */
+const PATH_ALIASES = new Map([
+  ['/stream', STREAM_PATH],
+  ['/snapshot', '/snapshot.jpg'],
+]);
+
+/** mjpg-streamer's `/?action=…`, which OctoPrint and Mainsail/Fluidd (crowsnest) use. */
+const ACTIONS = new Map([
+  ['stream', STREAM_PATH],
+  ['snapshot', '/snapshot.jpg'],
+]);
+
+/**
+ * The ROUTES key a request names: our own paths as they are, the other streamers' URLs as ours,
+ * so they pass the same admission (token, rate limit) as the endpoints they stand for. `/`
+ * without `action` stays the page; an unknown action names no route. A stream alias without
+ * `advance_headers` gets those streamers' layout, Content-Length in every part, whatever the
+ * User-Agent: their clients parse parts by it (Mainsail's reader does, from a browser).
+ */
+export function resolveAlias(path: string, query: URLSearchParams): string {
+  let target = PATH_ALIASES.get(path);
+  if (path === '/') {
+    const action = query.get('action');
+    if (action === null) return path;
+    target = ACTIONS.get(action) ?? `/?action=${action}`;
+  }
+  if (target === undefined) return path;
+  if (target === STREAM_PATH && !query.has('advance_headers')) query.set('advance_headers', '0');
+  return target;
+}
+
 /** Our own sentence for the client: the hub's coded errors are safe to repeat, anything else is not. */
 function snapshotFailure(err: unknown, timeoutMs: number): string {
   const code = typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;

@@ -1,0 +1,184 @@
+// The page at / heals by itself, in headless Chromium (as in http-browser.test.ts): Chromium
+// fires no event when a multipart stream ends, so after a server restart the page must notice
+// the frozen picture and reconnect. It says why the camera is down, offers fullscreen, and
+// none of its requests fail.
+import { createServer, type AddressInfo } from 'node:net';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { missingPlayer, titled } from '../../../tools/players.mjs';
+import { FakeHub } from './http-fixtures/fake-hub.js';
+import { FixedMetrics, RecordingRegistry } from './http-fixtures/fake-registry.js';
+import { startHttpServer, waitFor, type RunningHttpServer } from './http-fixtures/harness.js';
+import { solidJpeg } from './http-fixtures/jpeg-frames.js';
+import { startRealServer, type RealHttpServer } from './http-fixtures/real-server.js';
+
+const OUTPUT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-output');
+const noChromium = missingPlayer('chromium');
+let browser: Browser;
+let running: RunningHttpServer | undefined;
+let real: RealHttpServer | undefined;
+let page: Page | undefined;
+
+beforeAll(async () => {
+  if (noChromium) return;
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    timeout: 30_000,
+  });
+  await mkdir(OUTPUT_DIR, { recursive: true });
+}, 60_000);
+
+afterEach(async () => {
+  await page?.close();
+  page = undefined;
+  await running?.close();
+  running = undefined;
+  await real?.close();
+  real = undefined;
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** A loopback port that is free now, so a server can be started on it twice. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** A digest of the pixels the <img> shows now ('' while it shows nothing). */
+const PIXEL_DIGEST = `(() => {
+  const img = document.getElementById('live');
+  if (!img.naturalWidth) return '';
+  const canvas = document.createElement('canvas');
+  canvas.width = img.naturalWidth;
+  canvas.height = img.naturalHeight;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(img, 0, 0);
+  const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+  let hash = 0;
+  for (let i = 0; i < data.length; i += 4) hash = (Math.imul(hash, 31) + data[i] + data[i + 1] * 7 + data[i + 2] * 13) >>> 0;
+  return String(hash);
+})()`;
+
+/** The notice over the picture: its text, or null while it is hidden. */
+const NOTICE = `(() => { const n = document.getElementById('notice'); return n.hidden ? null : n.textContent; })()`;
+
+/** Evaluates `expression` in the page until `accept` holds (string expressions: see http-browser.test.ts). */
+async function pagePoll<T>(p: Page, expression: string, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await p.evaluate<T>(expression);
+    if (accept(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${expression.slice(0, 80)}; last value ${JSON.stringify(value)}`);
+    await p.waitForTimeout(100);
+  }
+}
+
+/** Waits until the picture has shown `count` different images none of which is in `besides`. */
+async function newPictures(p: Page, count: number, besides: Set<string>, timeoutMs: number): Promise<Set<string>> {
+  const seen = new Set<string>();
+  await pagePoll<string>(
+    p,
+    PIXEL_DIGEST,
+    (digest) => {
+      if (digest !== '' && !besides.has(digest)) seen.add(digest);
+      return seen.size >= count;
+    },
+    timeoutMs,
+  );
+  return seen;
+}
+
+/** Opens the page and records every request that failed or was answered with an error. */
+async function openPage(url: string): Promise<{ page: Page; failed: string[] }> {
+  page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  const failed: string[] = [];
+  page.on('response', (res) => {
+    if (res.status() >= 400) failed.push(`${res.status()} ${res.url()}`);
+  });
+  page.on('requestfailed', (req) => failed.push(`failed ${req.url()}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') failed.push(`console: ${msg.text()}`);
+  });
+  await page.goto(`${url}/`, { waitUntil: 'domcontentloaded' });
+  await pagePoll<number>(page, `document.getElementById('live').naturalWidth`, (w) => w > 0, 15_000);
+  return { page, failed };
+}
+
+describe.skipIf(noChromium)(titled('the page at / heals in headless Chromium', noChromium), () => {
+  it('shows new frames again, by itself, after the server restarts on the same port', async () => {
+    const port = await freePort();
+    real = await startRealServer({ httpPort: port, fps: 10 });
+    const { page: p, failed } = await openPage(real.url);
+    const before = await newPictures(p, 3, new Set(), 15_000);
+    // The status figures load too, and nothing the page asked for failed (the favicon included).
+    await pagePoll<string>(p, `document.getElementById('state').textContent`, (t) => t === 'running', 10_000);
+    expect(failed).toEqual([]);
+
+    await real.close();
+    real = undefined;
+    expect(await pagePoll<string | null>(p, NOTICE, (t) => t !== null, 15_000)).toMatch(/^Server unreachable, retrying/);
+    const frozen = await p.evaluate<string>(PIXEL_DIGEST);
+
+    real = await startRealServer({ httpPort: port, fps: 10 });
+    // Three pictures the old server never sent: the stream was reopened, and it moves.
+    await newPictures(p, 3, new Set([...before, frozen]), 30_000);
+    await pagePoll<string | null>(p, NOTICE, (t) => t === null, 10_000);
+    await pagePoll<string>(p, `document.getElementById('state').textContent`, (t) => t === 'running', 10_000);
+    await p.screenshot({ path: join(OUTPUT_DIR, 'http-browser-after-restart.png') });
+  }, 90_000);
+
+  it('reopens a stream that stopped while the server kept running', async () => {
+    const hub = new FakeHub(320, 240, 10);
+    hub.play([await solidJpeg('red'), await solidJpeg('blue')], 10);
+    const registry = new RecordingRegistry();
+    running = await startHttpServer({ hub, registry, metrics: new FixedMetrics() });
+    const { page: p } = await openPage(running.url);
+    await waitFor(() => hub.subscribers === 1, 5_000, 'the page to subscribe');
+    // Cut only the stream's connection, found by the address the registry has for the viewer.
+    const viewer = registry.list().find((c) => c.mode === 'streaming')!;
+    const stream = [...running.sockets].find((s) => `${s.remoteAddress}:${s.remotePort}` === viewer.address)!;
+    stream.destroy();
+    await waitFor(() => hub.subscriptions >= 2 && hub.subscribers === 1, 30_000, 'the page to open the stream again');
+    await newPictures(p, 2, new Set(), 10_000);
+    hub.stop();
+  }, 60_000);
+
+  it('says why the camera is down, with the control characters of the source error made visible', async () => {
+    const hub = new FakeHub(320, 240, 10);
+    hub.emit(await solidJpeg('red'));
+    running = await startHttpServer({ hub, registry: new RecordingRegistry(), metrics: new FixedMetrics() });
+    const { page: p } = await openPage(running.url);
+    hub.infoOverride = { state: 'restarting', noSignal: true, lastError: 'ffmpeg exited 1: /dev/video0:\u001b[31m busy\nretry' };
+    const text = await pagePoll<string | null>(p, NOTICE, (t) => t !== null, 10_000);
+    expect(text).toBe('Camera down: ffmpeg exited 1: /dev/video0:\\u001b[31m busy\\u000aretry; the server keeps retrying');
+    expect(await p.textContent('#state')).toBe('restarting');
+    await p.screenshot({ path: join(OUTPUT_DIR, 'http-browser-camera-down.png') });
+
+    hub.infoOverride = {};
+    await pagePoll<string | null>(p, NOTICE, (t) => t === null, 10_000);
+  });
+
+  it('puts the picture in fullscreen with its button, and takes it out again', async () => {
+    const hub = new FakeHub(320, 240, 10);
+    hub.emit(await solidJpeg('blue'));
+    running = await startHttpServer({ hub, registry: new RecordingRegistry(), metrics: new FixedMetrics() });
+    const { page: p } = await openPage(running.url);
+    const fullscreenId = `document.fullscreenElement ? document.fullscreenElement.id : null`;
+    await p.click('#fullscreen');
+    await pagePoll<string | null>(p, fullscreenId, (id) => id === 'frame', 5_000);
+    await pagePoll<string>(p, `document.getElementById('fullscreen').textContent`, (t) => t === 'Exit fullscreen', 5_000);
+    await p.click('#fullscreen');
+    await pagePoll<string | null>(p, fullscreenId, (id) => id === null, 5_000);
+    await pagePoll<string>(p, `document.getElementById('fullscreen').textContent`, (t) => t === 'Fullscreen', 5_000);
+  });
+});
