@@ -16,8 +16,7 @@
 // Usage: node tools/bench/decode.mjs [--quick] [--json]
 //   Run `npx tsc -p packages/protocol/tsconfig.build.json` first: this imports the built dist.
 import { FrameDecoder, encodeFrame } from '@edgecam/protocol';
-import { pathToFileURL } from 'node:url';
-import { round, stats } from './support/stats.mjs';
+import { rotated, round, runStandalone, stats } from './support/stats.mjs';
 
 const KiB = 1024;
 const CHUNK_SIZES = [1 * KiB, 16 * KiB, 64 * KiB];
@@ -151,10 +150,8 @@ export async function run({ quick = false } = {}) {
     const vsIdeal = [];
     for (let r = 0; r < runs; r++) {
       // Rotate the order so no loop always runs right after the GC debt of another.
-      const order = Object.keys(loops);
-      for (let k = 0; k < r % order.length; k++) order.push(order.shift());
       const t = {};
-      for (const name of order) {
+      for (const name of rotated(Object.keys(loops), r)) {
         const { ms: elapsed, last } = timeMs(loops[name], passes);
         t[name] = elapsed;
         ms[name].push(elapsed);
@@ -212,21 +209,4 @@ export async function run({ quick = false } = {}) {
   };
 }
 
-function printTable(result) {
-  const cols = Object.keys(result.rows[0]);
-  const widths = cols.map((c) => Math.max(c.length, ...result.rows.map((r) => String(r[c]).length)));
-  const line = (cells) => cells.map((s, i) => String(s).padStart(widths[i])).join('  ');
-  console.log(line(cols));
-  for (const r of result.rows) console.log(line(cols.map((c) => r[c])));
-  console.log(
-    `\nratio (decoder / ${result.baseline}): ${result.ratio.median} (min ${result.ratio.min}, max ${result.ratio.max}, ${result.ratio.runs} runs); goal ${result.goal}: ${result.goalMet === null ? 'not judged in --quick' : result.goalMet ? 'met' : 'NOT met'}`,
-  );
-  for (const n of result.notes) console.log(`- ${n}`);
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const args = process.argv.slice(2);
-  const result = await run({ quick: args.includes('--quick') });
-  if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
-  else printTable(result);
-}
+await runStandalone(import.meta.url, run);

@@ -13,13 +13,8 @@
 // the legacy and v2 clients.
 //
 // Usage: node tools/bench/delivery.mjs [--quick] [--json]   (needs the packages built)
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { measureEpochOffsetUs } from './support/clock.mjs';
-import { writeJpegs } from './support/frames.mjs';
-import { startServerProcess } from './support/server-process.mjs';
-import { ratioOf, round, runStandalone, sleep, stats } from './support/stats.mjs';
+import { withServers } from './support/setup.mjs';
+import { ratioOf, rotated, round, runStandalone, sleep, stats } from './support/stats.mjs';
 import { openStreamClient } from './support/stream-client.mjs';
 
 const GOAL = 0.8;
@@ -57,16 +52,9 @@ export async function run({ quick = false } = {}) {
   // by several times within seconds, and a ratio of two neighbouring short runs shares more of it.
   const runs = quick ? 1 : 15;
   const timing = quick ? { warmMs: 150, windowMs: 300 } : { warmMs: 250, windowMs: 750 };
-  const dir = await mkdtemp(join(tmpdir(), 'edgecam-bench-delivery-'));
-  const servers = [];
-  try {
-    const jpegs = await writeJpegs(dir, { count: quick ? 8 : 30 });
-    const meanJpeg = jpegs.reduce((a, j) => a + j.length, 0) / jpegs.length;
-    const common = { framesDir: dir, fps: 0, clockOffsetUs: measureEpochOffsetUs() };
-    const edgecam = await startServerProcess({ ...common, kind: 'edgecam', idleStopSeconds: 0.1 });
-    servers.push(edgecam);
-    const plain = await startServerProcess({ ...common, kind: 'plain' });
-    servers.push(plain);
+  return withServers('delivery', { quick }, async ({ jpegs, meanJpeg, start }) => {
+    const edgecam = await start({ kind: 'edgecam', fps: 0, idleStopSeconds: 0.1 });
+    const plain = await start({ kind: 'plain', fps: 0 });
 
     const cases = {
       'edgecam-server, legacy client': () => measure(edgecam, 'v1', timing),
@@ -77,9 +65,7 @@ export async function run({ quick = false } = {}) {
     // One untimed round, so both servers and the client are warm.
     for (const fn of Object.values(cases)) await fn();
     for (let r = 0; r < runs; r++) {
-      const order = Object.keys(cases);
-      for (let k = 0; k < r % order.length; k++) order.push(order.shift());
-      for (const name of order) {
+      for (const name of rotated(Object.keys(cases), r)) {
         results[name].push(await cases[name]());
         await sleep(150); // edgecam's capture stops 0.1 s after its client leaves
       }
@@ -125,10 +111,7 @@ export async function run({ quick = false } = {}) {
         'The v2 client is compared with the same legacy baseline: its 17-byte header instead of 4 is 0.01% of a frame.',
       ],
     };
-  } finally {
-    await Promise.all(servers.map((s) => s.stop()));
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 await runStandalone(import.meta.url, run);

@@ -18,13 +18,8 @@
 // core per extra client, and no client below 95% of the source's frames.
 //
 // Usage: node tools/bench/fanout.mjs [--quick] [--json]   (needs the packages built)
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { measureEpochOffsetUs } from './support/clock.mjs';
-import { writeJpegs } from './support/frames.mjs';
-import { startServerProcess } from './support/server-process.mjs';
-import { ratioOf, round, runStandalone, sleep, stats } from './support/stats.mjs';
+import { withServers } from './support/setup.mjs';
+import { ratioOf, rotated, round, runStandalone, sleep, stats } from './support/stats.mjs';
 import { openStreamClient } from './support/stream-client.mjs';
 
 const COUNTS = [1, 10, 50];
@@ -72,20 +67,13 @@ const slope = (p, from, to) => {
 export async function run({ quick = false } = {}) {
   const runs = quick ? 1 : 3;
   const timing = quick ? { warmMs: 200, windowMs: 300 } : { warmMs: 1000, windowMs: 4000 };
-  const dir = await mkdtemp(join(tmpdir(), 'edgecam-bench-fanout-'));
-  const servers = [];
-  try {
-    const jpegs = await writeJpegs(dir, { count: quick ? 8 : 30 });
-    const meanJpeg = jpegs.reduce((a, j) => a + j.length, 0) / jpegs.length;
-    const common = { framesDir: dir, fps: FPS, framing: 'v2', clockOffsetUs: measureEpochOffsetUs(), alwaysOn: true };
-    const edgecam = await startServerProcess({ ...common, kind: 'edgecam' });
-    servers.push(edgecam);
-    const plain = await startServerProcess({ ...common, kind: 'plain' });
-    servers.push(plain);
+  return withServers('fanout', { quick }, async ({ jpegs, meanJpeg, start }) => {
+    const common = { fps: FPS, framing: 'v2', alwaysOn: true };
+    const edgecam = await start({ ...common, kind: 'edgecam' });
+    const plain = await start({ ...common, kind: 'plain' });
     const passes = { edgecam: [], plain: [] };
     for (let r = 0; r < runs; r++) {
-      const order = r % 2 ? ['plain', 'edgecam'] : ['edgecam', 'plain'];
-      for (const name of order) passes[name].push(await pass(name === 'edgecam' ? edgecam : plain, timing));
+      for (const name of rotated(['edgecam', 'plain'], r)) passes[name].push(await pass(name === 'edgecam' ? edgecam : plain, timing));
     }
 
     const slopes = (name, from = 1, to = 50) => passes[name].map((p) => slope(p, from, to));
@@ -129,10 +117,7 @@ export async function run({ quick = false } = {}) {
         `${jpegs.length} pre-encoded 1280x720 JPEGs (mean ${round(meanJpeg / 1024, 1)} KiB, so ${round((meanJpeg * FPS * 8) / 1e6, 1)} Mbit/s per client) paced at ${FPS} fps; v2 clients; ${runs} runs per server, alternating, each adding clients 1 -> 10 -> 50 with ${timing.warmMs} ms of warm-up and a ${timing.windowMs} ms window per count. CPU is user + system time of the server process, which includes the kernel's loopback TCP work done on its behalf. Memory is read after a full garbage collection at the end of each window: RSS, and the V8 heap plus Buffers (what a client keeps alive; RSS moves in allocator-sized steps).`,
       ],
     };
-  } finally {
-    await Promise.all(servers.map((s) => s.stop()));
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 await runStandalone(import.meta.url, run);

@@ -14,13 +14,9 @@
 // what a bare socket costs.
 //
 // Usage: node tools/bench/latency.mjs [--quick] [--json]   (needs the packages built)
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { makeClock, measureEpochOffsetUs } from './support/clock.mjs';
-import { writeJpegs } from './support/frames.mjs';
-import { startServerProcess } from './support/server-process.mjs';
-import { percentile, ratioOf, round, runStandalone, sleep, stats } from './support/stats.mjs';
+import { makeClock } from './support/clock.mjs';
+import { withServers } from './support/setup.mjs';
+import { percentile, ratioOf, rotated, round, runStandalone, sleep, stats } from './support/stats.mjs';
 import { openStreamClient } from './support/stream-client.mjs';
 
 const COUNTS = [1, 10];
@@ -50,26 +46,18 @@ async function measure(server, n, clock, { warmMs, windowMs }) {
 export async function run({ quick = false } = {}) {
   const runs = quick ? 1 : 7;
   const timing = quick ? { warmMs: 200, windowMs: 500 } : { warmMs: 500, windowMs: 4000 };
-  const dir = await mkdtemp(join(tmpdir(), 'edgecam-bench-latency-'));
-  const servers = [];
-  try {
-    const jpegs = await writeJpegs(dir, { count: quick ? 8 : 30 });
-    const meanJpeg = jpegs.reduce((a, j) => a + j.length, 0) / jpegs.length;
-    const clockOffsetUs = measureEpochOffsetUs();
+  return withServers('latency', { quick }, async ({ jpegs, meanJpeg, clockOffsetUs, start }) => {
     const clock = makeClock(clockOffsetUs);
     // Each server's source runs only while its clients stream, so the idle one stays idle.
-    const common = { framesDir: dir, fps: FPS, framing: 'v2', clockOffsetUs, alwaysOn: false, idleStopSeconds: 0.1 };
-    const edgecam = await startServerProcess({ ...common, kind: 'edgecam' });
-    servers.push(edgecam);
-    const plain = await startServerProcess({ ...common, kind: 'plain' });
-    servers.push(plain);
+    const common = { fps: FPS, framing: 'v2', alwaysOn: false, idleStopSeconds: 0.1 };
+    const edgecam = await start({ ...common, kind: 'edgecam' });
+    const plain = await start({ ...common, kind: 'plain' });
     const byName = { edgecam, plain };
 
     // samples[name][n] = one sorted list of latencies per run
     const samples = { edgecam: { 1: [], 10: [] }, plain: { 1: [], 10: [] } };
     for (let r = 0; r < runs; r++) {
-      const order = r % 2 ? ['plain', 'edgecam'] : ['edgecam', 'plain'];
-      for (const n of COUNTS) for (const name of order) samples[name][n].push(await measure(byName[name], n, clock, timing));
+      for (const n of COUNTS) for (const name of rotated(['edgecam', 'plain'], r)) samples[name][n].push(await measure(byName[name], n, clock, timing));
     }
 
     const ms = (us) => round(us / 1000, 2);
@@ -111,10 +99,7 @@ export async function run({ quick = false } = {}) {
         `${jpegs.length} pre-encoded 1280x720 JPEGs (mean ${round(meanJpeg / 1024, 1)} KiB) at ${FPS} fps; ${runs} runs per server and client count, alternating, each a ${timing.windowMs} ms window after ${timing.warmMs} ms of warm-up; percentiles over every frame of every client of every run (nearest rank). Capture time is when the in-memory source emits the frame; receive time is when its last byte reaches the client's 'data' handler; both from CLOCK_MONOTONIC in two processes.`,
       ],
     };
-  } finally {
-    await Promise.all(servers.map((s) => s.stop()));
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 await runStandalone(import.meta.url, run);

@@ -17,12 +17,13 @@
 //   Run `npx tsc -p packages/recorder/tsconfig.build.json` first: this imports the built dist.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { round, stats } from './support/stats.mjs';
+import { withTempDir } from './support/setup.mjs';
+import { round, runStandalone, stats } from './support/stats.mjs';
 import { createRecorder, inspect } from '@edgecam/recorder';
 
 const GOAL = 1;
@@ -160,8 +161,7 @@ export async function run({ quick = false } = {}) {
   const ffmpeg = resolveFfmpeg();
   const frameCount = quick ? 60 : 600;
   const runs = quick ? 1 : 7;
-  const dir = await mkdtemp(join(tmpdir(), 'edgecam-bench-record-'));
-  try {
+  return withTempDir('record', async (dir) => {
     const { mjpeg, jpegs } = await makeFrames(ffmpeg.path, dir, frameCount);
     const sizes = jpegs.map((j) => j.length);
     const totalBytes = sizes.reduce((a, b) => a + b, 0);
@@ -229,26 +229,7 @@ export async function run({ quick = false } = {}) {
         `Checked after the runs: our file has ${oursInfo.frames} frames and no problems; ffmpeg's has ${theirInfo.frames} chunks (ffmpeg 4 doubles the time base and writes an empty chunk between frames).`,
       ],
     };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
-function printTable(result) {
-  const cols = Object.keys(result.rows[0]);
-  const widths = cols.map((c) => Math.max(c.length, ...result.rows.map((r) => String(r[c]).length)));
-  const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join('  ');
-  console.log(line(cols));
-  for (const r of result.rows) console.log(line(cols.map((c) => r[c])));
-  console.log(
-    `\nratio (${result.baseline} time / ours): ${result.ratio.median} (min ${result.ratio.min}, max ${result.ratio.max}, ${result.ratio.runs} runs); goal ${result.goal}: ${result.goalMet === null ? 'not judged in --quick' : result.goalMet ? 'met' : 'NOT met'}`,
-  );
-  for (const n of result.notes) console.log(`- ${n}`);
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const args = process.argv.slice(2);
-  const result = await run({ quick: args.includes('--quick') });
-  if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
-  else printTable(result);
-}
+await runStandalone(import.meta.url, run);

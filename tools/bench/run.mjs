@@ -6,22 +6,55 @@
 // Figures are ratios against a baseline measured in the same run, because these machines are
 // shared and noisy: an absolute number alone proves nothing.
 //
-// Usage: node tools/bench/run.mjs [--quick] [--json] [--only id,id] [--out BENCHMARKS.md]
+// Usage: node tools/bench/run.mjs [--quick] [--json] [--only id,id] [--out FILE] [--help]
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, platform, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const json = args.includes('--json');
-const onlyArg = args[args.indexOf('--only') + 1];
-const only = args.includes('--only') && onlyArg ? onlyArg.split(',') : null;
-const out = args.includes('--out') ? args[args.indexOf('--out') + 1] : join(here, '..', '..', 'BENCHMARKS.md');
-
 // Order: the cheap ones first, so a smoke run fails fast.
 const modules = ['decode', 'record', 'delivery', 'latency', 'fanout', 'seed'];
+
+const USAGE = `Usage: node tools/bench/run.mjs [--quick] [--json] [--only id,id] [--out FILE] [--help]
+
+Runs the benchmarks (${modules.join(', ')})
+and writes their results as markdown.
+
+  --quick      small, short runs whose goals are not judged; the markdown goes to
+               stdout unless --out is given
+  --json       print the machine and the results as JSON on stdout, write no markdown
+  --only IDS   run only these benchmarks, comma-separated
+  --out FILE   where the markdown goes (default: BENCHMARKS.md at the repository root)
+  --help       print this and run nothing
+`;
+
+function usageError(message) {
+  process.stderr.write(`run.mjs: ${message}\n${USAGE.split('\n')[0]}\n`);
+  process.exit(2);
+}
+
+const opts = { quick: false, json: false, only: null, out: null };
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) {
+  const arg = argv[i];
+  if (arg === '--help' || arg === '-h') {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  } else if (arg === '--quick') opts.quick = true;
+  else if (arg === '--json') opts.json = true;
+  else if (arg === '--only' || arg === '--out') {
+    const value = argv[++i];
+    if (value === undefined || value.startsWith('--')) usageError(`${arg} needs a value`);
+    if (arg === '--out') opts.out = value;
+    else opts.only = value.split(',');
+  } else usageError(`unknown option ${arg}`);
+}
+const unknown = opts.only?.filter((id) => !modules.includes(id)) ?? [];
+if (unknown.length > 0) usageError(`no benchmark called ${unknown.join(', ')}`);
+const { quick, json, only } = opts;
+// Quick runs print their markdown unless told where to write it; full runs update BENCHMARKS.md.
+const out = opts.out ?? (quick ? null : join(here, '..', '..', 'BENCHMARKS.md'));
 
 const loadAtStart = loadavg().map((l) => l.toFixed(2)).join(', ');
 const started = performance.now();
@@ -52,7 +85,7 @@ const machine = {
 
 if (json) {
   process.stdout.write(JSON.stringify({ machine, results }, null, 2) + '\n');
-} else if (!quick) {
+} else if (out !== null) {
   writeFileSync(out, renderMarkdown(machine, results));
   process.stderr.write(`bench: wrote ${out}\n`);
 } else {

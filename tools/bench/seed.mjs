@@ -12,15 +12,10 @@
 // The figure is fps(edgecam pair) / fps(naive pair), per run, median.
 //
 // Usage: node tools/bench/seed.mjs [--quick] [--json]   (needs the packages and tools built)
-import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { FrameDecoder, encodeFrame } from '@edgecam/protocol';
-import { measureEpochOffsetUs } from './support/clock.mjs';
-import { writeJpegs } from './support/frames.mjs';
 import { loadNaiveSeed } from './support/naive-seed.mjs';
-import { startServerProcess } from './support/server-process.mjs';
+import { withServers } from './support/setup.mjs';
 import { ratioOf, round, runStandalone, sleep, stats } from './support/stats.mjs';
 import { openStreamClient } from './support/stream-client.mjs';
 
@@ -138,19 +133,9 @@ export async function run({ quick = false } = {}) {
   const naive = await loadNaiveSeed();
   const runs = quick ? 1 : 5;
   const timing = quick ? { warmMs: 150, windowMs: 300 } : { warmMs: 500, windowMs: 2000 };
-  const dir = await mkdtemp(join(tmpdir(), 'edgecam-bench-seed-'));
-  const servers = [];
-  try {
-    const jpegs = await writeJpegs(dir, { count: quick ? 8 : 30 });
-    const meanJpeg = jpegs.reduce((a, j) => a + j.length, 0) / jpegs.length;
+  return withServers('seed', { quick }, async ({ jpegs, meanJpeg, start, stopAll }) => {
     const dec = decoding(jpegs, naive, { runs: quick ? 3 : 11, targetMs: quick ? 10 : 60 });
 
-    const common = { framesDir: dir, clockOffsetUs: measureEpochOffsetUs() };
-    const start = async (o) => {
-      const s = await startServerProcess({ ...common, ...o });
-      servers.push(s);
-      return s;
-    };
     const edgecam = await start({ kind: 'edgecam', fps: 0, idleStopSeconds: 0.1 });
     const seedServer = await start({ kind: 'naive', fps: 0 });
     const pairs = {
@@ -174,7 +159,7 @@ export async function run({ quick = false } = {}) {
     const ratio = ratioOf(vsSeed('edgecam-server -> FrameDecoder client'));
 
     // Ten clients at 30 fps, against a paced server of each kind.
-    await Promise.all(servers.splice(0).map((s) => s.stop()));
+    await stopAll();
     const many = quick ? { warmMs: 300, windowMs: 400 } : { warmMs: 500, windowMs: 2000 };
     const ours10 = await manyClients(await start({ kind: 'edgecam', fps: 30, alwaysOn: true }), 10, 30, many);
     const seed10 = await manyClients(await start({ kind: 'naive', fps: 30 }), 10, 30, many);
@@ -229,10 +214,7 @@ export async function run({ quick = false } = {}) {
         'Ten clients: each server paced at 30 fps, ten legacy clients connected at once; the naive server serves one client at a time, so the others wait for it to leave.',
       ],
     };
-  } finally {
-    await Promise.all(servers.map((s) => s.stop()));
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 await runStandalone(import.meta.url, run);

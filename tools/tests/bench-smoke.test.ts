@@ -2,6 +2,9 @@
 // not judged) and reports the shape run.mjs renders, with a finite ratio. Speed is not asserted
 // here; `npm run bench` measures it.
 import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -49,5 +52,30 @@ describe('the benchmarks in quick mode', () => {
     const { stdout } = await run(process.execPath, [bench('decode.mjs'), '--quick'], { timeout: 60_000 });
     expect(stdout).toContain('decoder MB/s');
     expect(stdout).toMatch(/goal >= 0\.9: not judged in --quick/);
+  });
+
+  it('print run.mjs usage with --help and run nothing', async () => {
+    const { stdout, stderr } = await run(process.execPath, [bench('run.mjs'), '--help'], { timeout: 10_000 });
+    expect(stdout).toMatch(/^Usage: node tools\/bench\/run\.mjs/);
+    expect(stdout).toContain('--out FILE');
+    expect(stderr).not.toContain('bench:');
+  });
+
+  it('refuse an unknown run.mjs option instead of starting a run', async () => {
+    const failed = run(process.execPath, [bench('run.mjs'), '--quik'], { timeout: 10_000 });
+    await expect(failed).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('unknown option --quik') });
+  });
+
+  it('write the markdown where --out says', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'edgecam-bench-out-'));
+    try {
+      const out = join(dir, 'bench.md');
+      await run(process.execPath, [bench('run.mjs'), '--quick', '--only', 'decode', '--out', out], { timeout: 60_000 });
+      const markdown = await readFile(out, 'utf8');
+      expect(markdown).toMatch(/^# Benchmarks/);
+      expect(markdown).toContain('## Frame decoding (v1)');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -9,8 +9,9 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { inspect } from '@edgecam/recorder';
+import { cleanupsAfterEach } from './cleanups.js';
 import { startFakeSeedServer, type FakeSeedServer } from './fake-seed-server.js';
 import { ffmpegDecode } from './ffmpeg.js';
 import { CLI, tempDir, type CliRun } from './run-cli.js';
@@ -18,10 +19,7 @@ import { testFrames } from './test-frames.js';
 
 const DISK_BYTES = 192 * 1024;
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
+const cleanups = cleanupsAfterEach();
 
 /** Runs the CLI with its working folder on a fresh tmpfs of `bytes`; what it wrote lands in `out`. */
 function runOnSmallDisk(args: string[], bytes: number, out: string): Promise<CliRun> {

@@ -8,6 +8,7 @@ import { inspect } from '@edgecam/recorder';
 import { connect } from '../src/connection.js';
 import { ffmpegDecode } from './ffmpeg.js';
 import { runCli, spawnCli, tempDir } from './run-cli.js';
+import { sleep } from './wait-for.js';
 
 /**
  * The CLI against the real edgecam-server: a live ffmpeg test pattern at 160x120, 30 fps, on an
@@ -71,7 +72,7 @@ describe('against the real edgecam-server', () => {
   it('stops a recording on SIGINT with an indexed file and exit 0', async () => {
     const cwd = tempDir();
     const run = spawnCli(['--port', port, 'record', '-o', 'int.avi', '--json'], { cwd });
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     run.child.kill('SIGINT');
     const r = await run.done;
     expect(r.code).toBe(0);
@@ -102,7 +103,7 @@ describe('against the real edgecam-server', () => {
     for (let i = 0; i < 50; i++) {
       snap = await fetch(`${url}snapshot.jpg`);
       if (snap.status === 200) break;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     expect(snap!.status).toBe(200);
     expect(readJpegInfo(Buffer.from(await snap!.arrayBuffer()))).toMatchObject({ width: 160, height: 120 });

@@ -1,4 +1,5 @@
 import net, { type AddressInfo, type Socket } from 'node:net';
+import { sleep } from './wait-for.js';
 
 /**
  * A stand-in for the seed's Python server, faithful in the ways that hurt clients:
@@ -74,7 +75,7 @@ export async function startFakeSeedServer(opts: FakeSeedOptions): Promise<FakeSe
     const now = performance.now();
     const at = Math.max(now, nextReadAt);
     nextReadAt = at + period;
-    if (at > now) await new Promise((r) => setTimeout(r, at - now));
+    if (at > now) await sleep(at - now);
     return frames[frameIndex++ % frames.length]!;
   };
 

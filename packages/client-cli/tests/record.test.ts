@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeFrame } from '@edgecam/protocol';
 import { inspect } from '@edgecam/recorder';
+import { cleanupsAfterEach } from './cleanups.js';
 import { startFakeSeedServer, type FakeSeedServer } from './fake-seed-server.js';
 import { startFakeV2Server } from './fake-v2-server.js';
 import { ffmpegDecode } from './ffmpeg.js';
@@ -12,10 +13,7 @@ import { startScriptedServer } from './scripted-server.js';
 import { testFrames } from './test-frames.js';
 import { waitFor } from './wait-for.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
+const cleanups = cleanupsAfterEach();
 
 async function seedServer(fps = 30): Promise<FakeSeedServer> {
   const seed = await startFakeSeedServer({ frames: testFrames(), fps });

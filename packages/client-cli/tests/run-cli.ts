@@ -2,6 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { inject } from 'vitest';
+import { sleep } from './wait-for.js';
 
 /** The built CLI (global-setup compiles it before the tests run). */
 export const CLI = resolve(import.meta.dirname, '../dist/cli.js');
@@ -62,7 +63,7 @@ export function spawnCli(args: string[], opts: SpawnOptions): {
       if (performance.now() > until || child.exitCode !== null) {
         throw new Error(`no output matching ${re} (stdout: ${JSON.stringify(stdout)}, stderr: ${JSON.stringify(stderr)})`);
       }
-      await new Promise((r) => setTimeout(r, 25));
+      await sleep(25);
     }
   };
   return { child, done, output: () => ({ stdout, stderr }), waitForOutput };

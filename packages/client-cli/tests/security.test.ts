@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { DEFAULT_CONFIG, startEdgeServer, type EdgeServerConfig, type RunningEdgeServer } from '@edgecam/edge-server';
 import { readJpegInfo } from '@edgecam/protocol';
 import { runCli, spawnCli, tempDir } from './run-cli.js';
+import { sleep } from './wait-for.js';
 
 const TOKEN = 'cli-security-token-91ab';
 const servers: RunningEdgeServer[] = [];
@@ -133,7 +134,7 @@ describe('against a server with --tls-self-signed', () => {
     let res = await fetch(`${url}snapshot.jpg`);
     for (const until = Date.now() + 10_000; res.status === 503 && Date.now() < until; ) {
       await res.arrayBuffer();
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       res = await fetch(`${url}snapshot.jpg`);
     }
     expect(res.status).toBe(200);

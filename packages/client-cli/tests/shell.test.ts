@@ -1,8 +1,9 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readJpegInfo } from '@edgecam/protocol';
 import { inspect } from '@edgecam/recorder';
+import { cleanupsAfterEach } from './cleanups.js';
 import { startFakeSeedServer } from './fake-seed-server.js';
 import { startFakeV2Server } from './fake-v2-server.js';
 import { ffmpegDecode } from './ffmpeg.js';
@@ -10,10 +11,7 @@ import { runCli, spawnCli, tempDir } from './run-cli.js';
 import { testFrames } from './test-frames.js';
 import { waitFor } from './wait-for.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
+const cleanups = cleanupsAfterEach();
 
 describe('edgecam shell', () => {
   it('runs a piped script against a seed server: snapshot, record, stop, quit', async () => {

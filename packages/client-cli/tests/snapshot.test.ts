@@ -1,17 +1,15 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readJpegInfo } from '@edgecam/protocol';
+import { cleanupsAfterEach } from './cleanups.js';
 import { startFakeSeedServer } from './fake-seed-server.js';
 import { startFakeV2Server } from './fake-v2-server.js';
 import { runCli, tempDir } from './run-cli.js';
 import { testFrames } from './test-frames.js';
 import { waitFor } from './wait-for.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
+const cleanups = cleanupsAfterEach();
 
 describe('edgecam snapshot', () => {
   it('saves one frame from a seed server as snapshot_<unix ms>.jpg, acknowledging it', async () => {

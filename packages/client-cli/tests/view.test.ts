@@ -1,16 +1,14 @@
 import http from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isWholeJpeg, readJpegInfo } from '@edgecam/protocol';
+import { cleanupsAfterEach } from './cleanups.js';
 import { startFakeSeedServer } from './fake-seed-server.js';
 import { startFakeV2Server } from './fake-v2-server.js';
 import { spawnCli, tempDir } from './run-cli.js';
 import { testFrames } from './test-frames.js';
 import { waitFor } from './wait-for.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
+const cleanups = cleanupsAfterEach();
 
 /**
  * Reads `count` parts of a multipart/x-mixed-replace response by their Content-Length, checking

@@ -3,6 +3,11 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 10
   const until = performance.now() + timeoutMs;
   while (!check()) {
     if (performance.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
+}
+
+/** Resolves after `ms`: for pacing and polling, never as the thing a test waits for. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }

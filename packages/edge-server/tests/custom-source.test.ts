@@ -1,11 +1,10 @@
 // StartOptions.source: code can bring its own frames (the benchmarks feed pre-encoded JPEGs this
 // way) and the server serves them exactly like a captured source, without resolving ffmpeg.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Observable } from 'rxjs';
-import type { FrameSource, SourceEvent } from '../src/index.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { LegacyClient, V2Client } from './support/clients.js';
 import { testPatternJpegs } from './support/jpegs.js';
+import { PacedSource } from './support/paced-source.js';
 import { waitUntil } from './support/wait.js';
 
 let jpegs: Buffer[];
@@ -13,36 +12,16 @@ beforeAll(async () => {
   jpegs = await testPatternJpegs(96, 64, 3);
 });
 
-/** Emits its JPEGs in turn every `everyMs` while subscribed, with increasing seq and times. */
-class MemorySource implements FrameSource {
-  readonly kind = 'custom' as const;
-  readonly spec = 'memory:test';
-  readonly width = 96;
-  readonly height = 64;
-  readonly fps = 50;
-  subscribed = 0;
-  unsubscribed = 0;
-  seq = 0;
-  constructor(private readonly frames: Buffer[]) {}
-  capture(): Observable<SourceEvent> {
-    return new Observable<SourceEvent>((sub) => {
-      this.subscribed++;
-      sub.next({ type: 'state', state: 'running' });
-      const timer = setInterval(() => {
-        this.seq++;
-        const jpeg = this.frames[(this.seq - 1) % this.frames.length] as Buffer;
-        sub.next({ type: 'frame', frame: { seq: this.seq, captureTimeUs: 1_700_000_000_000_000 + this.seq * 20_000, jpeg } });
-      }, 20);
-      return () => {
-        this.unsubscribed++;
-        clearInterval(timer);
-      };
-    });
-  }
-  settled(): Promise<void> {
-    return Promise.resolve();
-  }
-}
+/** 50 fps from memory, with capture times of its own (so the test can tell they are kept). */
+const memorySource = (frames: Buffer[]) =>
+  new PacedSource(frames, {
+    spec: 'memory:test',
+    width: 96,
+    height: 64,
+    fps: 50,
+    catchUp: false,
+    captureTimeUs: (seq) => 1_700_000_000_000_000 + seq * 20_000,
+  });
 
 let server: TestServer | null = null;
 afterEach(async () => {
@@ -52,7 +31,7 @@ afterEach(async () => {
 
 describe('a source given in StartOptions', () => {
   it('is served to a v2 client with its own sequence numbers, capture times and JPEG bytes', async () => {
-    const source = new MemorySource(jpegs);
+    const source = memorySource(jpegs);
     // A file source that does not exist: proves config.source is not used when a source is given.
     server = await startTestServer({ source: { kind: 'file', path: '/nonexistent/edgecam.mp4' } }, { source });
     expect(server.ffmpeg).toBeNull();
@@ -72,14 +51,14 @@ describe('a source given in StartOptions', () => {
   });
 
   it('is started by the first client and stopped after the last one leaves, like a capture', async () => {
-    const source = new MemorySource(jpegs);
+    const source = memorySource(jpegs);
     server = await startTestServer({ idleStopSeconds: 0.1 }, { source });
-    expect(source.subscribed).toBe(0);
+    expect(source.starts).toBe(0);
     const client = await LegacyClient.connect(server.tcpPort);
     client.write('3');
     await client.waitForFrames(3);
-    expect(source.subscribed).toBe(1);
+    expect(source.starts).toBe(1);
     client.close();
-    await waitUntil(() => source.unsubscribed === 1, 5000, 'the idle stop to unsubscribe the source');
+    await waitUntil(() => source.stops === 1, 5000, 'the idle stop to unsubscribe the source');
   });
 });

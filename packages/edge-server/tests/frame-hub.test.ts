@@ -1,12 +1,11 @@
 // The shared capture's lifecycle with a fake source: who starts it, when it stops, what it reports.
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Observable, type Subscriber, type Subscription } from 'rxjs';
-import { EdgeServerError } from '../src/errors.js';
+import type { Subscription } from 'rxjs';
 import { SharedFrameHub } from '../src/frame-hub.js';
 import { createServerMetrics } from '../src/metrics.js';
-import type { FrameSource, SourceEvent } from '../src/sources/source.js';
 import { testPatternJpegs } from './support/jpegs.js';
 import { memoryLogger } from './support/logger.js';
+import { ManualSource } from './support/test-source.js';
 import { sleep, waitUntil } from './support/wait.js';
 
 let jpeg: Buffer;
@@ -14,53 +13,12 @@ beforeAll(async () => {
   [jpeg] = (await testPatternJpegs(64, 48, 1)) as [Buffer];
 });
 
-class FakeSource implements FrameSource {
-  readonly kind = 'testsrc' as const;
-  readonly spec = 'testsrc';
-  readonly width = 320;
-  readonly height = 240;
-  readonly fps = 25;
-  starts = 0;
-  stops = 0;
-  private sub: Subscriber<SourceEvent> | null = null;
-  private seq = 0;
-  capture(): Observable<SourceEvent> {
-    return new Observable<SourceEvent>((sub) => {
-      this.starts++;
-      this.sub = sub;
-      sub.next({ type: 'state', state: 'starting' });
-      return () => {
-        this.stops++;
-        this.sub = null;
-      };
-    });
-  }
-  get running(): boolean {
-    return this.sub !== null;
-  }
-  emit(): number {
-    this.seq++;
-    this.sub?.next({ type: 'state', state: 'running' });
-    this.sub?.next({ type: 'frame', frame: { seq: this.seq, captureTimeUs: Date.now() * 1000, jpeg } });
-    return this.seq;
-  }
-  send(e: SourceEvent): void {
-    this.sub?.next(e);
-  }
-  end(): void {
-    this.sub?.error(new EdgeServerError('SOURCE_ENDED', 'standard input ended'));
-  }
-  settled(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
 const hubs: SharedFrameHub[] = [];
 afterEach(async () => {
   await Promise.all(hubs.splice(0).map((h) => h.close()));
 });
 
-function hub(source: FakeSource, opts: { idleStopMs?: number; alwaysOn?: boolean; onSourceEnded?: (e: Error) => void } = {}) {
+function hub(source: ManualSource, opts: { idleStopMs?: number; alwaysOn?: boolean; onSourceEnded?: (e: Error) => void } = {}) {
   const metrics = createServerMetrics({ defaultMetrics: false });
   const h = new SharedFrameHub(source, {
     logger: memoryLogger().logger,
@@ -75,7 +33,7 @@ function hub(source: FakeSource, opts: { idleStopMs?: number; alwaysOn?: boolean
 
 describe('SharedFrameHub', () => {
   it('starts one capture for the first consumer and shares it with the next', () => {
-    const source = new FakeSource();
+    const source = new ManualSource(jpeg);
     const { h } = hub(source);
     expect(source.starts).toBe(0);
     expect(h.info().state).toBe('idle');
@@ -95,7 +53,7 @@ describe('SharedFrameHub', () => {
     // RxJS schedules its timer() with setInterval.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
     try {
-      const source = new FakeSource();
+      const source = new ManualSource(jpeg);
       const { h } = hub(source, { idleStopMs: 150 });
       let s: Subscription = h.frames$.subscribe();
       s.unsubscribe();
@@ -113,7 +71,7 @@ describe('SharedFrameHub', () => {
   });
 
   it('is idle after the idle stop, with no newest frame', async () => {
-    const source = new FakeSource();
+    const source = new ManualSource(jpeg);
     const { h } = hub(source, { idleStopMs: 20 });
     const s = h.frames$.subscribe();
     source.emit();
@@ -125,7 +83,7 @@ describe('SharedFrameHub', () => {
   });
 
   it('captures from the start to close with always-on, consumers or not', async () => {
-    const source = new FakeSource();
+    const source = new ManualSource(jpeg);
     const { h } = hub(source, { alwaysOn: true, idleStopMs: 10 });
     expect(source.starts).toBe(1);
     h.frames$.subscribe().unsubscribe();
@@ -136,7 +94,7 @@ describe('SharedFrameHub', () => {
   });
 
   it('gives the newest frame from latest() and from snapshot() without waiting', async () => {
-    const source = new FakeSource();
+    const source = new ManualSource(jpeg);
     const { h } = hub(source, { alwaysOn: true });
     source.emit();
     source.emit();
@@ -145,7 +103,7 @@ describe('SharedFrameHub', () => {
   });
 
   it('starts an idle capture for snapshot() and waits for its first frame', async () => {
-    const source = new FakeSource();
+    const source = new ManualSource(jpeg);
     const { h } = hub(source, { idleStopMs: 50 });
     const pending = h.snapshot(5000);
     expect(source.starts).toBe(1);
@@ -155,13 +113,13 @@ describe('SharedFrameHub', () => {
   });
 
   it('refuses snapshot() with SOURCE_UNAVAILABLE when no frame comes in time', async () => {
-    const source = new FakeSource();
+    const source = new ManualSource(jpeg);
     const { h } = hub(source);
     await expect(h.snapshot(50)).rejects.toMatchObject({ code: 'SOURCE_UNAVAILABLE' });
   });
 
   it('reports size from the JPEG, measured fps, restarts and the last error', async () => {
-    const source = new FakeSource();
+    const source = new ManualSource(jpeg);
     const { h, metrics } = hub(source, { alwaysOn: true });
     expect(h.info()).toMatchObject({ width: 320, height: 240, fpsConfigured: 25, framesCaptured: 0, lastFrameAt: null });
     let firstAt = 0;
@@ -185,7 +143,7 @@ describe('SharedFrameHub', () => {
   });
 
   it('says when the source can never deliver again', () => {
-    const source = new FakeSource();
+    const source = new ManualSource(jpeg);
     let ended: Error | undefined;
     const { h } = hub(source, { alwaysOn: true, onSourceEnded: (e) => (ended = e) });
     source.end();
@@ -208,7 +166,7 @@ describe('SharedFrameHub', () => {
   });
 
   it('completes its frames and refuses snapshots once closed', async () => {
-    const source = new FakeSource();
+    const source = new ManualSource(jpeg);
     const { h } = hub(source);
     let completed = false;
     h.frames$.subscribe({ complete: () => (completed = true) });

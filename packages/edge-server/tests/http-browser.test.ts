@@ -9,7 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { missingPlayer, titled } from '../../../tools/players.mjs';
 import { FakeHub } from './http-fixtures/fake-hub.js';
 import { FixedMetrics, RecordingRegistry } from './http-fixtures/fake-registry.js';
-import { startHttpServer, waitFor, type RunningHttpServer } from './http-fixtures/harness.js';
+import { startHttpServer, type RunningHttpServer } from './http-fixtures/harness.js';
+import { waitUntil } from './support/wait.js';
 import { solidJpeg } from './http-fixtures/jpeg-frames.js';
 import { startRealServer, type RealHttpServer } from './http-fixtures/real-server.js';
 
@@ -121,7 +122,7 @@ describe.skipIf(noChromium)(titled('the page at / in headless Chromium', noChrom
     hub.emit(red); // the page opens on red, sent from latest()
     running = await startHttpServer({ hub, registry: new RecordingRegistry(), metrics: new FixedMetrics() });
     const p = await openPage(running.url);
-    await waitFor(() => hub.subscribers === 1, 5_000, 'the page to subscribe');
+    await waitUntil(() => hub.subscribers === 1, 5_000, 'the page to subscribe');
     const [r] = await p.evaluate<number[]>(CENTRE_PIXEL);
     expect(r).toBeGreaterThan(200);
 

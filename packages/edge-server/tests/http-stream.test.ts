@@ -4,7 +4,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readJpegInfo } from '@edgecam/protocol';
 import { FakeHub } from './http-fixtures/fake-hub.js';
 import { FixedMetrics, RecordingRegistry } from './http-fixtures/fake-registry.js';
-import { startHttpServer, waitFor, type RunningHttpServer } from './http-fixtures/harness.js';
+import { startHttpServer, type RunningHttpServer } from './http-fixtures/harness.js';
+import { sleep, waitUntil } from './support/wait.js';
 import { testPatternJpegs } from './http-fixtures/jpeg-frames.js';
 import { BROWSER_UA, FFMPEG_UA, MultipartReader, RawHttpClient } from './http-fixtures/raw-http.js';
 
@@ -34,7 +35,6 @@ async function open(port: number, path: string, userAgent: string, method = 'GET
 }
 
 const latin1 = (s: string) => Buffer.from(s, 'latin1');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until exactly `expected` has arrived, then a little longer to prove nothing more follows. */
 async function expectBodyExactly(client: RawHttpClient, expected: Buffer): Promise<void> {
@@ -192,7 +192,7 @@ describe('GET /stream.mjpg delivery', () => {
     const { hub, registry, port } = await serve(new FakeHub());
     const client = await open(port, '/stream.mjpg', FFMPEG_UA);
     await client.head();
-    await waitFor(() => hub.subscribers === 1, 5_000, 'the subscription');
+    await waitUntil(() => hub.subscribers === 1, 5_000, 'the subscription');
     const [stats] = registry.list();
     expect(stats).toMatchObject({ protocol: 'http', mode: 'streaming', address: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
     hub.emit(jpegs[0]!);
@@ -201,7 +201,7 @@ describe('GET /stream.mjpg delivery', () => {
     expect(registry.list()[0]!.bytesSent).toBeGreaterThan(jpegs[0]!.length + jpegs[1]!.length);
 
     client.close();
-    await waitFor(() => hub.subscribers === 0 && registry.list().length === 0, 5_000, 'cleanup');
+    await waitUntil(() => hub.subscribers === 0 && registry.list().length === 0, 5_000, 'cleanup');
     expect(hub.subscriptions).toBe(1);
   });
 
@@ -226,7 +226,7 @@ describe('GET /stream.mjpg with slow viewers', () => {
     stalled.socket.pause(); // never reads again: the kernel buffers fill, then the server's
     const healthy = await open(port, '/stream.mjpg', FFMPEG_UA);
     const boundary = boundaryOf((await healthy.head()).headers.get('content-type'));
-    await waitFor(() => hub.subscribers === 2, 5_000, 'both subscriptions');
+    await waitUntil(() => hub.subscribers === 2, 5_000, 'both subscriptions');
 
     let maxBuffered = 0;
     const sampler = setInterval(() => {
@@ -263,10 +263,10 @@ describe('GET /stream.mjpg with slow viewers', () => {
     const stalled = await open(port, '/stream.mjpg', FFMPEG_UA);
     await stalled.head();
     stalled.socket.pause();
-    await waitFor(() => hub.subscribers === 1, 5_000, 'the subscription');
+    await waitUntil(() => hub.subscribers === 1, 5_000, 'the subscription');
     hub.play(big, 60);
     try {
-      await waitFor(() => hub.subscribers === 0 && registry.list().length === 0, 15_000, 'the stalled viewer to be cut off');
+      await waitUntil(() => hub.subscribers === 0 && registry.list().length === 0, 15_000, 'the stalled viewer to be cut off');
     } finally {
       hub.stop();
     }

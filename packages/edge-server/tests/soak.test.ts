@@ -8,18 +8,12 @@
 //
 // Bounded in time and CPU: a 160x120 test pattern padded to 40 kB at 20 fps (about 40 MB/s to
 // all clients together), clients that count frames and keep none.
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  FrameDecoder,
-  ServerMessageDecoder,
-  V2_MAGIC,
-  encodeCommandMessage,
-  encodeHello,
-  encodePing,
-} from '@edgecam/protocol';
+import { V2_MAGIC, encodeHello, encodePing } from '@edgecam/protocol';
+import { CountingClient, openSocket } from './support/clients.js';
 import { padJpeg, testPatternJpegs } from './support/jpegs.js';
 import { memoryLogger, type MemoryLogger } from './support/logger.js';
 import { PacedSource } from './support/paced-source.js';
@@ -49,45 +43,7 @@ function retainedBytes(): number {
 
 const sockets = new Set<Socket>();
 
-function open(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ port, host: '127.0.0.1' });
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => {}); // resets and refusals are part of the test
-    s.once('connect', () => resolve(s));
-    s.once('error', reject);
-  });
-}
-
-/** A streaming client that counts whole frames and keeps none. */
-class CountingClient {
-  frames = 0;
-  closed = false;
-  decodeError: Error | null = null;
-
-  private constructor(readonly socket: Socket, readonly protocol: 'legacy' | 'v2') {
-    const legacy = new FrameDecoder();
-    const v2 = new ServerMessageDecoder();
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        if (protocol === 'legacy') legacy.push(chunk, () => this.frames++);
-        else v2.push(chunk, (m) => m.type === 'frame' && this.frames++);
-      } catch (err) {
-        this.decodeError = err as Error;
-      }
-    });
-    socket.on('close', () => (this.closed = true));
-  }
-
-  static async start(port: number, protocol: 'legacy' | 'v2'): Promise<CountingClient> {
-    const socket = await open(port);
-    const c = new CountingClient(socket, protocol);
-    if (protocol === 'legacy') socket.write('3');
-    else socket.write(Buffer.concat([V2_MAGIC, encodeHello({ client: 'soak' }), encodeCommandMessage('3')]));
-    return c;
-  }
-}
+const open = (port: number): Promise<Socket> => openSocket(port, sockets);
 
 /** A GET /stream.mjpg viewer (player layout) that counts parts by their closing boundary. */
 class CountingViewer {
@@ -176,11 +132,11 @@ describe('soak', () => {
   it('keeps 45 healthy TCP clients and 2 HTTP viewers at 80% of the source rate among stalled readers, garbage and floods, with bounded memory', { timeout: 90_000 }, async () => {
     const port = server.tcpPort;
     const healthy: CountingClient[] = [];
-    for (let i = 0; i < HEALTHY_LEGACY; i++) healthy.push(await CountingClient.start(port, 'legacy'));
-    for (let i = 0; i < HEALTHY_V2; i++) healthy.push(await CountingClient.start(port, 'v2'));
+    for (let i = 0; i < HEALTHY_LEGACY; i++) healthy.push(await CountingClient.start(port, 'legacy', sockets));
+    for (let i = 0; i < HEALTHY_V2; i++) healthy.push(await CountingClient.start(port, 'v2', sockets));
     const stalled: CountingClient[] = [];
     for (let i = 0; i < STALLED; i++) {
-      const c = await CountingClient.start(port, i % 2 === 0 ? 'legacy' : 'v2');
+      const c = await CountingClient.start(port, i % 2 === 0 ? 'legacy' : 'v2', sockets);
       c.socket.pause(); // never reads again
       stalled.push(c);
     }

@@ -35,11 +35,3 @@ export class ProtocolError extends Error {
     this.fatal = options.fatal ?? true;
   }
 }
-
-/** The error every decoder throws once it has failed, until its reset() is called. */
-export function decoderFailed(what: string): ProtocolError {
-  return new ProtocolError(
-    'DECODER_FAILED',
-    `${what} has already failed on a fatal error; call reset() before pushing more bytes`,
-  );
-}

@@ -1,7 +1,8 @@
 import { DEFAULT_MAX_FRAME_BYTES, FRAME_HEADER_LENGTH } from './constants.js';
-import { asBuffer, readU32 } from './bytes.js';
+import { readU32 } from './bytes.js';
 import { limitOption } from './limit-option.js';
-import { ProtocolError, decoderFailed } from './errors.js';
+import { ProtocolError } from './errors.js';
+import { FailOnceDecoder } from './fail-once-decoder.js';
 
 export interface FrameDecoderOptions {
   /** Largest frame accepted; a header claiming more is refused before anything is buffered. */
@@ -10,13 +11,14 @@ export interface FrameDecoderOptions {
 
 /**
  * v1 decoder: a server-to-client byte stream of `[u32be length][JPEG]` into JPEG buffers.
+ * push() throws FRAME_TOO_LARGE (fatal) on a length over the limit, decided from the header alone.
  *
  * Ownership: a frame that lies inside one pushed chunk is emitted as a view (subarray) of that
  * chunk, so the caller must not mutate a chunk after pushing it. A frame spread over chunks is
  * copied once into a buffer of exactly its size, allocated when its header is decoded; nothing is
  * ever grown by concatenation, so a 16 MiB frame in 1 KiB chunks costs one copy, not O(n²).
  */
-export class FrameDecoder {
+export class FrameDecoder extends FailOnceDecoder<Buffer> {
   readonly maxFrameBytes: number;
 
   // Header bytes split across chunks are gathered here (at most 3 of them at a time).
@@ -25,9 +27,9 @@ export class FrameDecoder {
   // The frame being filled across chunks: exact-size, owned by the decoder until emitted.
   private pending: Buffer | null = null;
   private pendingFilled = 0;
-  private failed = false;
 
   constructor(opts: FrameDecoderOptions = {}) {
+    super('FrameDecoder');
     this.maxFrameBytes = limitOption('maxFrameBytes', opts.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES);
   }
 
@@ -36,31 +38,17 @@ export class FrameDecoder {
     return this.pending !== null ? FRAME_HEADER_LENGTH + this.pendingFilled : this.headerFilled;
   }
 
-  /** Forgets any partial frame and a previous failure; use it to start a new stream. */
-  reset(): void {
+  protected forget(): void {
     this.headerFilled = 0;
     this.pending = null;
     this.pendingFilled = 0;
-    this.failed = false;
   }
 
-  /**
-   * Decodes `chunk`, calling `onFrame` for each complete frame in order. Throws ProtocolError
-   * (fatal) on a length over the limit; after that, and after `onFrame` throws, every push throws
-   * DECODER_FAILED until reset(), because the stream position is no longer known.
-   */
-  push(chunk: Uint8Array, onFrame: (jpeg: Buffer) => void): void {
-    if (this.failed) throw decoderFailed('FrameDecoder');
-    try {
-      this.decode(asBuffer(chunk), onFrame);
-    } catch (err) {
-      this.failed = true;
-      this.pending = null;
-      throw err;
-    }
+  protected dropPartial(): void {
+    this.pending = null;
   }
 
-  private decode(buf: Buffer, onFrame: (jpeg: Buffer) => void): void {
+  protected decode(buf: Buffer, onFrame: (jpeg: Buffer) => void): void {
     const len = buf.length;
     let off = 0;
 

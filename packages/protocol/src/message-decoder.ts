@@ -7,10 +7,11 @@ import {
   PING_DATA_LENGTH,
   type CommandChar,
 } from './constants.js';
-import { asBuffer, readU32 } from './bytes.js';
+import { readU32 } from './bytes.js';
 import { limitOption } from './limit-option.js';
 import { isCommandChar } from './command-encoder.js';
-import { ProtocolError, decoderFailed } from './errors.js';
+import { ProtocolError } from './errors.js';
+import { FailOnceDecoder } from './fail-once-decoder.js';
 import {
   describeIssues,
   errorBodySchema,
@@ -91,8 +92,9 @@ export interface MessageDecoderOptions {
  * payload is buffered. A payload that lies inside one chunk is decoded from a view of it; one
  * spread over chunks is copied once into a buffer of exactly its size. For FRAME the 12 bytes of
  * seq and capture time are gathered with the header, so a spanning JPEG gets its own exact buffer.
+ * Every error push() throws is fatal.
  */
-class MessageDecoder<M> {
+class MessageDecoder<M> extends FailOnceDecoder<M> {
   private readonly maxFrameBytes: number;
   private readonly maxControlBytes: number;
 
@@ -108,13 +110,13 @@ class MessageDecoder<M> {
   // A payload spread over chunks, exact-size.
   private body: Buffer | null = null;
   private bodyFilled = 0;
-  private failed = false;
 
   constructor(
-    private readonly who: string,
+    who: string,
     private readonly specs: ReadonlyMap<number, Spec<M>>,
     opts: MessageDecoderOptions,
   ) {
+    super(who);
     this.maxFrameBytes = limitOption('maxFrameBytes', opts.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES);
     this.maxControlBytes = limitOption('maxControlBytes', opts.maxControlBytes, DEFAULT_MAX_CONTROL_BYTES);
   }
@@ -124,31 +126,18 @@ class MessageDecoder<M> {
     return this.body !== null ? this.headLength + this.bodyFilled : this.headFilled;
   }
 
-  reset(): void {
+  protected forget(): void {
     this.headFilled = 0;
     this.spec = null;
     this.body = null;
     this.bodyFilled = 0;
-    this.failed = false;
   }
 
-  /**
-   * Decodes `chunk`, calling `onMessage` for each complete message in order. Every error is fatal
-   * (ProtocolError); afterwards, and after `onMessage` throws, push throws DECODER_FAILED until
-   * reset().
-   */
-  push(chunk: Uint8Array, onMessage: (m: M) => void): void {
-    if (this.failed) throw decoderFailed(this.who);
-    try {
-      this.decode(asBuffer(chunk), onMessage);
-    } catch (err) {
-      this.failed = true;
-      this.body = null;
-      throw err;
-    }
+  protected dropPartial(): void {
+    this.body = null;
   }
 
-  private decode(buf: Buffer, on: (m: M) => void): void {
+  protected decode(buf: Buffer, on: (m: M) => void): void {
     const len = buf.length;
     let off = 0;
     while (off < len) {

@@ -13,7 +13,8 @@ import {
   type ServerMessage,
 } from '../src/index.js';
 
-interface Pushable<T> {
+/** What every decoder offers: push a chunk, get each decoded item. */
+export interface Pushable<T> {
   push(chunk: Uint8Array, on: (item: T) => void): void;
 }
 

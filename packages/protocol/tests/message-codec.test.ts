@@ -18,44 +18,38 @@ import {
   clientMessageFixtures,
   serverErrorFixtures,
   serverMessageFixtures,
+  type MessageFixture,
 } from './fixtures/v2-messages.js';
-import { byteAtATime, decodeChunks, encodeClient, encodeServer, expectProtocolError } from './helpers.js';
+import { byteAtATime, decodeChunks, encodeClient, encodeServer, expectProtocolError, type Pushable } from './helpers.js';
 
-describe('v2 client message fixtures', () => {
-  it.each(clientMessageFixtures)('decodes $name', ({ message, bytes }) => {
-    expect(decodeChunks(new ClientMessageDecoder(), [Buffer.from(bytes)])).toEqual([message]);
-  });
+/** Four tests per fixture: decode whole, decode byte by byte, encode to the bytes, round trip. */
+function messageFixtureSuite<M>(
+  side: string,
+  fixtures: readonly MessageFixture<M>[],
+  newDecoder: () => Pushable<M>,
+  encode: (m: M) => Buffer,
+): void {
+  describe(`v2 ${side} message fixtures`, () => {
+    it.each(fixtures)('decodes $name', ({ message, bytes }) => {
+      expect(decodeChunks(newDecoder(), [Buffer.from(bytes)])).toEqual([message]);
+    });
 
-  it.each(clientMessageFixtures)('decodes $name fed one byte at a time', ({ message, bytes }) => {
-    expect(decodeChunks(new ClientMessageDecoder(), byteAtATime(Buffer.from(bytes)))).toEqual([message]);
-  });
+    it.each(fixtures)('decodes $name fed one byte at a time', ({ message, bytes }) => {
+      expect(decodeChunks(newDecoder(), byteAtATime(Buffer.from(bytes)))).toEqual([message]);
+    });
 
-  it.each(clientMessageFixtures)('encodes $name to the fixture bytes', ({ message, bytes }) => {
-    expect(hex(encodeClient(message))).toBe(hex(bytes));
-  });
+    it.each(fixtures)('encodes $name to the fixture bytes', ({ message, bytes }) => {
+      expect(hex(encode(message))).toBe(hex(bytes));
+    });
 
-  it.each(clientMessageFixtures)('round-trips $name', ({ message }) => {
-    expect(decodeChunks(new ClientMessageDecoder(), [encodeClient(message)])).toEqual([message]);
+    it.each(fixtures)('round-trips $name', ({ message }) => {
+      expect(decodeChunks(newDecoder(), [encode(message)])).toEqual([message]);
+    });
   });
-});
+}
 
-describe('v2 server message fixtures', () => {
-  it.each(serverMessageFixtures)('decodes $name', ({ message, bytes }) => {
-    expect(decodeChunks(new ServerMessageDecoder(), [Buffer.from(bytes)])).toEqual([message]);
-  });
-
-  it.each(serverMessageFixtures)('decodes $name fed one byte at a time', ({ message, bytes }) => {
-    expect(decodeChunks(new ServerMessageDecoder(), byteAtATime(Buffer.from(bytes)))).toEqual([message]);
-  });
-
-  it.each(serverMessageFixtures)('encodes $name to the fixture bytes', ({ message, bytes }) => {
-    expect(hex(encodeServer(message))).toBe(hex(bytes));
-  });
-
-  it.each(serverMessageFixtures)('round-trips $name', ({ message }) => {
-    expect(decodeChunks(new ServerMessageDecoder(), [encodeServer(message)])).toEqual([message]);
-  });
-});
+messageFixtureSuite('client', clientMessageFixtures, () => new ClientMessageDecoder(), encodeClient);
+messageFixtureSuite('server', serverMessageFixtures, () => new ServerMessageDecoder(), encodeServer);
 
 describe('v2 error fixtures', () => {
   it.each(clientErrorFixtures)('a server refuses $name with $code and emits nothing after it', (f) => {

@@ -1,18 +1,15 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ClientMessageDecoder,
+  ProtocolError,
   ServerMessageDecoder,
-  encodeCommandMessage,
-  encodeErrorMessage,
   encodeFrameMessage,
   encodeHello,
-  encodePing,
-  encodePong,
-  encodeWelcome,
+  type ClientMessage,
   type ServerMessage,
 } from '../src/index.js';
 import { counting, joined } from './fixtures/bytes.js';
-import { byteAtATime, cut, decodeChunks, expectProtocolError } from './helpers.js';
+import { byteAtATime, cut, decodeChunks, encodeClient, encodeServer, expectProtocolError } from './helpers.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -27,28 +24,15 @@ const SERVER_MESSAGES: ServerMessage[] = [
   { type: 'error', error: { code: 'NOT_STREAMING', message: 'q without 3' } },
   { type: 'frame', seq: 3, captureTimeUs: 1_700_000_000_066_667, jpeg: Buffer.from(counting(7)) },
 ];
-const SERVER_STREAM = Buffer.concat([
-  encodeWelcome(WELCOME),
-  ...encodeFrameMessage(1, 1_700_000_000_000_001, Buffer.from(counting(20))),
-  encodePong(Buffer.from(counting(8))),
-  ...encodeFrameMessage(2, 1_700_000_000_033_334, Buffer.alloc(0)),
-  encodeErrorMessage({ code: 'NOT_STREAMING', message: 'q without 3' }),
-  ...encodeFrameMessage(3, 1_700_000_000_066_667, Buffer.from(counting(7))),
-]);
-const CLIENT_STREAM = Buffer.concat([
-  encodeHello({ token: 'secret', client: 'test' }),
-  encodeCommandMessage('3'),
-  encodePing(Buffer.from(counting(8))),
-  encodeCommandMessage('q'),
-  encodeCommandMessage('2'),
-]);
-const CLIENT_MESSAGES = [
+const SERVER_STREAM = Buffer.concat(SERVER_MESSAGES.map(encodeServer));
+const CLIENT_MESSAGES: ClientMessage[] = [
   { type: 'hello', hello: { token: 'secret', client: 'test' } },
   { type: 'command', command: '3' },
   { type: 'ping', data: Buffer.from(counting(8)) },
   { type: 'command', command: 'q' },
   { type: 'command', command: '2' },
 ];
+const CLIENT_STREAM = Buffer.concat(CLIENT_MESSAGES.map(encodeClient));
 
 describe('ServerMessageDecoder chunking', () => {
   it('returns the same messages for a stream cut at every pair of offsets', () => {
@@ -156,6 +140,19 @@ describe('v2 failure', () => {
     expectProtocolError(() => decoder.push(SERVER_STREAM, () => {}), 'DECODER_FAILED');
     decoder.reset();
     expect(decodeChunks(decoder, [SERVER_STREAM])).toEqual(SERVER_MESSAGES);
+  });
+
+  it('fails when the message callback throws, naming the decoder, until reset', () => {
+    const decoder = new ClientMessageDecoder();
+    const boom = new Error('consumer failed');
+    expect(() => decoder.push(CLIENT_STREAM, () => {
+      throw boom;
+    })).toThrow(boom);
+    const failed = expectProtocolError(() => decoder.push(CLIENT_STREAM, () => {}), 'DECODER_FAILED');
+    expect(failed).toBeInstanceOf(ProtocolError);
+    expect(failed.message).toContain('ClientMessageDecoder');
+    decoder.reset();
+    expect(decodeChunks(decoder, [CLIENT_STREAM])).toEqual(CLIENT_MESSAGES);
   });
 
   it('forgets a partial message on reset', () => {

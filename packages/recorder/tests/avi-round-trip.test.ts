@@ -1,20 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readAviStructure } from '../src/avi-reader.js';
 import { createRecorder, inspect } from '../src/index.js';
 import { decode } from './helpers/ffmpeg.js';
-import { captureTimeUs, makeJpegs, tempDir, withParity } from './helpers/frames.js';
+import { captureTimeUs, suiteFiles, withParity } from './helpers/frames.js';
 
 let jpegs: Buffer[];
 let dir: string;
-let cleanup: () => Promise<void>;
-
-beforeAll(async () => {
-  jpegs = await makeJpegs(90);
-  ({ dir, cleanup } = await tempDir('round-trip'));
-});
-afterAll(() => cleanup());
+suiteFiles('round-trip', 90, (f) => ({ jpegs, dir } = f));
 
 async function record(name: string, frames: Buffer[], options: Parameters<typeof createRecorder>[1] = {}) {
   const path = join(dir, name);

@@ -2,21 +2,20 @@ import { spawn } from 'node:child_process';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readAviStructure } from '../src/avi-reader.js';
 import { createRecorder, inspect, repair } from '../src/index.js';
 import { decode, runFfmpeg } from './helpers/ffmpeg.js';
 import { transpileSources } from './helpers/child-build.js';
-import { captureTimeUs, makeJpegs, tempDir } from './helpers/frames.js';
+import { captureTimeUs, suiteFiles } from './helpers/frames.js';
+import { sleep } from './helpers/sleep.js';
 
 let jpegs: Buffer[];
 let dir: string;
-let cleanup: () => Promise<void>;
 let childEntry: string;
+suiteFiles('crash', 40, (f) => ({ jpegs, dir } = f));
 
 beforeAll(async () => {
-  jpegs = await makeJpegs(40);
-  ({ dir, cleanup } = await tempDir('crash'));
   const jpegDir = join(dir, 'jpegs');
   await mkdir(jpegDir);
   await Promise.all(jpegs.map((j, i) => writeFile(join(jpegDir, `f${String(i).padStart(4, '0')}.jpg`), j)));
@@ -37,7 +36,6 @@ beforeAll(async () => {
     }
   `);
 });
-afterAll(() => cleanup());
 
 /**
  * Run the recorder in a child, let it write at least `minFrames` and then 500 ms more (several
@@ -58,10 +56,10 @@ async function recordAndKill(out: string, threshold: number, minFrames: number):
   }));
   try {
     const deadline = Date.now() + 15_000;
-    while (alive && count < minFrames && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (alive && count < minFrames && Date.now() < deadline) await sleep(20);
     expect(count).toBeGreaterThanOrEqual(minFrames);
     const checkpointed = count;
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
     return checkpointed;
@@ -113,7 +111,7 @@ describe('a file copied while it is being recorded', () => {
     const rec = createRecorder(path, { checkpointIntervalMs: 30 });
     for (let i = 0; i < 40; i++) {
       await rec.write({ seq: i, captureTimeUs: captureTimeUs(i), jpeg: jpegs[i]! });
-      await new Promise((r) => setTimeout(r, 3));
+      await sleep(3);
     }
     await rec.flush();
     await copyFile(path, join(dir, 'copy-flushed.avi'));
@@ -121,10 +119,10 @@ describe('a file copied while it is being recorded', () => {
     const writing = (async () => {
       for (let i = 40; i < 80; i++) {
         await rec.write({ seq: i, captureTimeUs: captureTimeUs(i), jpeg: jpegs[i % 40]! });
-        await new Promise((r) => setTimeout(r, 3));
+        await sleep(3);
       }
     })();
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     await copyFile(path, join(dir, 'copy-live.avi'));
     await writing;
     await rec.close();

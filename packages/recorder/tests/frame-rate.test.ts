@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readAviStructure } from '../src/avi-reader.js';
 import { RateMeter, rationalFor } from '../src/frame-rate.js';
 import { createRecorder } from '../src/index.js';
-import { makeJpegs, tempDir } from './helpers/frames.js';
+import { suiteFiles } from './helpers/frames.js';
+import { sleep } from './helpers/sleep.js';
 import { MemoryDisk } from './helpers/memory-disk.js';
 
 describe('frame rate as a rational', () => {
@@ -43,19 +44,14 @@ describe('frame rate as a rational', () => {
 describe('the rate written in the file', () => {
   let jpegs: Buffer[];
   let dir: string;
-  let cleanup: () => Promise<void>;
-  beforeAll(async () => {
-    jpegs = await makeJpegs(12);
-    ({ dir, cleanup } = await tempDir('rate'));
-  });
-  afterAll(() => cleanup());
+  suiteFiles('rate', 12, (f) => ({ jpegs, dir } = f));
 
   it('is measured from arrival times when frames carry no capture time', async () => {
     const path = join(dir, 'arrival.avi');
     const rec = createRecorder(path, { checkpointIntervalMs: 0 });
     for (const j of jpegs) {
       await rec.write(j);
-      await new Promise((r) => setTimeout(r, 25)); // at most 40 fps; slower under load
+      await sleep(25); // at most 40 fps; slower under load
     }
     const summary = await rec.close();
     const s = await readAviStructure(path);

@@ -1,21 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { from, lastValueFrom, Subject, toArray } from 'rxjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type RecorderEvent, RecorderError, createRecorder, inspect, recordTo } from '../src/index.js';
 import { decode } from './helpers/ffmpeg.js';
-import { captureTimeUs, makeJpegs, tempDir, withParity } from './helpers/frames.js';
+import { captureTimeUs, suiteFiles, withParity } from './helpers/frames.js';
+import { sleep } from './helpers/sleep.js';
 import { MemoryDisk } from './helpers/memory-disk.js';
 
 let jpegs: Buffer[];
 let dir: string;
-let cleanup: () => Promise<void>;
-
-beforeAll(async () => {
-  jpegs = await makeJpegs(45);
-  ({ dir, cleanup } = await tempDir('mjpeg-sink'));
-});
-afterAll(() => cleanup());
+suiteFiles('mjpeg-sink', 45, (f) => ({ jpegs, dir } = f));
 
 const frames = () => jpegs.map((jpeg, i) => ({ seq: i, captureTimeUs: captureTimeUs(i), jpeg }));
 
@@ -87,7 +82,7 @@ describe('recordTo (RxJS sink)', () => {
     const done = lastValueFrom(source.pipe(recordTo({ path: join(dir, 'seg.avi'), segment: { durationMs: 500 }, progressIntervalMs: 20 }), toArray()));
     for (const f of frames()) {
       source.next(f);
-      await new Promise((r) => setTimeout(r, 2));
+      await sleep(2);
     }
     source.complete();
     events.push(...(await done));
@@ -116,7 +111,7 @@ describe('recordTo (RxJS sink)', () => {
         break;
       }
       source.next(f);
-      await new Promise((r) => setTimeout(r, 1));
+      await sleep(1);
     }
     const err = await outcome;
     expect(err).toMatchObject({ code: 'WRITE_FAILED', errno: 'ENOSPC' });

@@ -1,21 +1,15 @@
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readAviStructure } from '../src/avi-reader.js';
 import { expandFileName } from '../src/file-name.js';
 import { type RecorderEvent, createRecorder, inspect } from '../src/index.js';
 import { decode } from './helpers/ffmpeg.js';
-import { captureTimeUs, makeJpegs, tempDir } from './helpers/frames.js';
+import { captureTimeUs, suiteFiles } from './helpers/frames.js';
 
 let jpegs: Buffer[];
 let dir: string;
-let cleanup: () => Promise<void>;
-
-beforeAll(async () => {
-  jpegs = await makeJpegs(90);
-  ({ dir, cleanup } = await tempDir('segments'));
-});
-afterAll(() => cleanup());
+suiteFiles('segments', 90, (f) => ({ jpegs, dir } = f));
 
 /** Every frame of every file, in order, as bytes. */
 async function framesOf(paths: string[]): Promise<Buffer[]> {

@@ -24,6 +24,13 @@ export function ratioOf(values, d = 2) {
   return { median: round(s.median, d), min: round(s.min, d), max: round(s.max, d), runs: s.runs };
 }
 
+/** `names` turned left by `r` places: each run starts with another, so none always runs right
+ * after the same neighbour (and its GC debt). */
+export function rotated(names, r) {
+  const k = r % names.length;
+  return [...names.slice(k), ...names.slice(0, k)];
+}
+
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function printTable(result) {

@@ -35,12 +35,3 @@ export async function startHttpServer(deps: Omit<HttpServerDeps, 'logger'> & { l
     close: () => http.close(2_000),
   };
 }
-
-/** Polls `ready` until it holds; for state that changes without a socket event to wait on. */
-export async function waitFor(ready: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -13,9 +13,20 @@ import {
 } from '@edgecam/protocol';
 import { waitUntil } from './wait.js';
 
-function open(port: number): Promise<Socket> {
+/**
+ * Connects to 127.0.0.1:`port`. Errors after connecting are left to the caller's own listeners
+ * (resets are part of many tests). `sockets`, when given, holds the socket until it closes, so a
+ * test can destroy whatever is left.
+ */
+export function openSocket(port: number, sockets?: Set<Socket>): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = connect({ port, host: '127.0.0.1' }, () => {
+    const s = connect({ port, host: '127.0.0.1' });
+    if (sockets) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    }
+    s.on('error', () => {});
+    s.once('connect', () => {
       s.off('error', reject);
       resolve(s);
     });
@@ -63,7 +74,7 @@ export class LegacyClient extends TestClient {
   private readonly decoder = new FrameDecoder();
 
   static async connect(port: number): Promise<LegacyClient> {
-    return new LegacyClient(await open(port));
+    return new LegacyClient(await openSocket(port));
   }
 
   protected onChunk(chunk: Buffer): void {
@@ -88,7 +99,7 @@ export class V2Client extends TestClient {
 
   /** Connects and sends the magic and, unless hello is false, a HELLO. */
   static async connect(port: number, opts: { hello?: boolean; client?: string } = {}): Promise<V2Client> {
-    const c = new V2Client(await open(port));
+    const c = new V2Client(await openSocket(port));
     c.write(V2_MAGIC);
     if (opts.hello ?? true) c.write(encodeHello({ client: opts.client ?? 'vitest' }));
     return c;
@@ -114,5 +125,35 @@ export class V2Client extends TestClient {
     await waitUntil(() => this.of(type).length >= n || this.error !== null, timeoutMs, () => `${n} ${type} messages (have ${this.of(type).length})`);
     if (this.error) throw this.error;
     return this.of(type);
+  }
+}
+
+/** A streaming client that counts whole frames and keeps none, so a soak's memory stays flat. */
+export class CountingClient {
+  frames = 0;
+  closed = false;
+  decodeError: Error | null = null;
+
+  private constructor(readonly socket: Socket, readonly protocol: 'legacy' | 'v2') {
+    const legacy = new FrameDecoder();
+    const v2 = new ServerMessageDecoder();
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        if (protocol === 'legacy') legacy.push(chunk, () => this.frames++);
+        else v2.push(chunk, (m) => m.type === 'frame' && this.frames++);
+      } catch (err) {
+        this.decodeError = err as Error;
+      }
+    });
+    socket.on('close', () => (this.closed = true));
+  }
+
+  /** Connects and asks for the stream ('3', or the magic, a HELLO and COMMAND '3'). */
+  static async start(port: number, protocol: 'legacy' | 'v2', sockets?: Set<Socket>): Promise<CountingClient> {
+    const socket = await openSocket(port, sockets);
+    const c = new CountingClient(socket, protocol);
+    if (protocol === 'legacy') socket.write('3');
+    else socket.write(Buffer.concat([V2_MAGIC, encodeHello({ client: 'soak' }), encodeCommandMessage('3')]));
+    return c;
   }
 }

@@ -5,6 +5,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { runFfmpeg } from './ffmpeg.js';
 
 export async function makeJpegs(count: number, size = '160x120', quality = 5): Promise<Buffer[]> {
@@ -33,6 +34,21 @@ export async function tempDir(name: string): Promise<{ dir: string; cleanup: () 
   await mkdir(base, { recursive: true });
   const dir = await mkdtemp(join(base, `${name}-`));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * The usual suite setup, as hooks: before all tests, `count` test JPEGs and a fresh temp dir named
+ * for the suite, handed to `use`; after all, the dir is removed.
+ */
+export function suiteFiles(name: string, count: number, use: (files: { jpegs: Buffer[]; dir: string }) => void): void {
+  let cleanup: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const jpegs = await makeJpegs(count);
+    const temp = await tempDir(name);
+    cleanup = temp.cleanup;
+    use({ jpegs, dir: temp.dir });
+  });
+  afterAll(() => cleanup?.());
 }
 
 /** Capture times (µs) of frame i at exactly `num/den` fps. */
