@@ -152,7 +152,7 @@ describe('SharedFrameHub', () => {
   });
 
   it('keeps consumers subscribed when the source ends, and lets the next consumer start it afresh', () => {
-    const source = new FakeSource();
+    const source = new ManualSource(jpeg);
     const { h } = hub(source);
     let failed = false;
     const a = h.frames$.subscribe({ error: () => (failed = true) });

@@ -11,7 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { missingPlayer, titled } from '../../../tools/players.mjs';
 import { FakeHub } from './http-fixtures/fake-hub.js';
 import { FixedMetrics, RecordingRegistry } from './http-fixtures/fake-registry.js';
-import { startHttpServer, waitFor, type RunningHttpServer } from './http-fixtures/harness.js';
+import { startHttpServer, type RunningHttpServer } from './http-fixtures/harness.js';
+import { waitUntil } from './support/wait.js';
 import { solidJpeg } from './http-fixtures/jpeg-frames.js';
 import { startRealServer, type RealHttpServer } from './http-fixtures/real-server.js';
 
@@ -143,12 +144,12 @@ describe.skipIf(noChromium)(titled('the page at / heals in headless Chromium', n
     const registry = new RecordingRegistry();
     running = await startHttpServer({ hub, registry, metrics: new FixedMetrics() });
     const { page: p } = await openPage(running.url);
-    await waitFor(() => hub.subscribers === 1, 5_000, 'the page to subscribe');
+    await waitUntil(() => hub.subscribers === 1, 5_000, 'the page to subscribe');
     // Cut only the stream's connection, found by the address the registry has for the viewer.
     const viewer = registry.list().find((c) => c.mode === 'streaming')!;
     const stream = [...running.sockets].find((s) => `${s.remoteAddress}:${s.remotePort}` === viewer.address)!;
     stream.destroy();
-    await waitFor(() => hub.subscriptions >= 2 && hub.subscribers === 1, 30_000, 'the page to open the stream again');
+    await waitUntil(() => hub.subscriptions >= 2 && hub.subscribers === 1, 30_000, 'the page to open the stream again');
     await newPictures(p, 2, new Set(), 10_000);
     hub.stop();
   }, 60_000);

@@ -235,7 +235,7 @@ describe('GET /stream.mjpg with slow viewers', () => {
     hub.play(big, 60);
     // Play until the kernel's buffers for the stalled viewer are full and the server starts
     // dropping for it: how long that takes depends on the machine's load, not on a fixed time.
-    await waitFor(() => (registry.list()[0]?.dropped ?? 0) >= 3, 60_000, 'the stalled viewer to drop frames');
+    await waitUntil(() => (registry.list()[0]?.dropped ?? 0) >= 3, 60_000, 'the stalled viewer to drop frames');
     hub.stop();
     clearInterval(sampler);
     // Everything the server wrote to the healthy viewer has arrived (its body also holds the
