@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_PORT } from '@edgecam/protocol';
 import { readFileSync } from 'node:fs';
+import type { ProtocolChoice, TlsOptions } from './connection.js';
 import { CliError, ExitCode, fileError, usageError } from './errors.js';
 
 /**
@@ -8,8 +9,6 @@ import { CliError, ExitCode, fileError, usageError } from './errors.js';
  * typed options. Each failure becomes one usage error that names the flag (or the variable the
  * value came from) and what it accepts.
  */
-
-export type ProtocolChoice = 'auto' | 'legacy' | 'v2';
 
 export interface GlobalOptions {
   host: string;
@@ -19,13 +18,6 @@ export interface GlobalOptions {
   token: string | undefined;
   /** Connect over TLS (--tls, --ca or --fingerprint); undefined for plain TCP. */
   tls: TlsOptions | undefined;
-}
-
-export interface TlsOptions {
-  /** PEM certificates to trust instead of the system's CAs (--ca FILE). */
-  ca?: string | undefined;
-  /** SHA-256 of the server certificate, `AB:CD:…` (--fingerprint): trusted if it matches, whoever signed it. */
-  fingerprint?: string | undefined;
 }
 
 export const GLOBAL_DEFAULTS = {

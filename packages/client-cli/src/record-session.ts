@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
-import { connect, frameTimeout, timeBudget, type ConnectOptions, type ServerConnection, type WireProtocol } from './connection.js';
+import type { ConnectOptions, ServerConnection, WireProtocol } from './connection.js';
+import { frameTimeout, timeBudget } from './frame-timeout.js';
+import { connect } from './negotiate.js';
 import { CliError, ExitCode, errorText } from './errors.js';
 import { RecordStats, type StatsSnapshot } from './record-stats.js';
 import { FrameSink } from './frame-sink.js';

@@ -1,7 +1,8 @@
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
-import { connect, frameTimeout, nextFrame } from './connection.js';
+import { frameTimeout, nextFrame } from './frame-timeout.js';
+import { connect } from './negotiate.js';
 import { connectOptions } from './connect-options.js';
 import { CliError, ExitCode, errorText } from './errors.js';
 import { FrameSink } from './frame-sink.js';

@@ -1,7 +1,7 @@
 import net, { type Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import { CliError, ExitCode } from './errors.js';
-import type { TlsOptions } from './options.js';
+import type { TlsOptions } from './connection.js';
 
 /** `host:port`, with brackets around an IPv6 address. */
 export function formatAddress(host: string, port: number): string {

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import { Subject, type Observable } from 'rxjs';
 import { readJpegInfo, type CapturedFrame, type Welcome } from '@edgecam/protocol';
-import { connect, frameTimeout, type ConnectOptions, type ServerConnection, type WireProtocol } from './connection.js';
+import type { ConnectOptions, ServerConnection, WireProtocol } from './connection.js';
+import { frameTimeout } from './frame-timeout.js';
+import { connect } from './negotiate.js';
 import { CliError, ExitCode, errorText } from './errors.js';
 import { RecordStats } from './record-stats.js';
 
