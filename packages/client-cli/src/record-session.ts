@@ -6,8 +6,7 @@ import { CliError, ExitCode, errorText } from './errors.js';
 import { aborted } from './interrupt.js';
 import { connection$, reconnect$ } from './reconnect.js';
 import { RecordStats, type StatsSnapshot } from './record-stats.js';
-import { FrameSink } from './frame-sink.js';
-import type { RecordingOutcome, RecordingTarget } from './recording-target.js';
+import { Recording, type RecordingOptions, type RecordingOutcome } from './recording.js';
 
 export type StopReason = 'frames' | 'duration' | 'signal' | 'error';
 
@@ -20,8 +19,8 @@ export interface RecordSessionOptions {
   durationMs?: number | undefined;
   /** Keep recording across lost connections, retrying with backoff. */
   reconnect: boolean;
-  /** Opens the output when the first frame arrives, so a session without frames leaves no file. */
-  openTarget: () => RecordingTarget;
+  /** Where and how to record; a session without frames leaves no file. */
+  recording: RecordingOptions;
   /** Ctrl-C / SIGTERM: stop as if a limit was reached. */
   signal: AbortSignal;
   log: Logger;
@@ -45,7 +44,7 @@ export interface RecordResult {
  */
 export class RecordSession {
   readonly stats = new RecordStats();
-  private readonly sink: FrameSink;
+  private readonly recording: Recording;
   private readonly stop = new AbortController();
   private readonly stopped$ = from(aborted(this.stop.signal));
   private stopReason: StopReason | undefined;
@@ -54,12 +53,12 @@ export class RecordSession {
   private protocol: WireProtocol | undefined;
 
   constructor(private readonly opts: RecordSessionOptions) {
-    this.sink = new FrameSink(opts.openTarget, this.stats, () => this.requestStop('error'));
+    this.recording = new Recording(opts.recording, this.stats, () => this.requestStop('error'));
   }
 
   /** Bytes in the output so far (0 before the first frame). */
   fileBytes(): number {
-    return this.sink.bytes();
+    return this.recording.bytes();
   }
 
   async run(): Promise<RecordResult> {
@@ -92,8 +91,8 @@ export class RecordSession {
       clearTimeout(this.durationTimer);
     }
 
-    const outcome = await this.sink.close();
-    error ??= this.sink.failure;
+    const outcome = await this.recording.close();
+    error ??= this.recording.failure;
     return {
       stoppedBy: error !== undefined ? 'error' : (this.stopReason ?? 'signal'),
       error,
@@ -136,7 +135,7 @@ export class RecordSession {
             this.durationTimer = setTimeout(() => this.requestStop('duration'), this.opts.durationMs);
           }
           this.stats.frame(f, sequenced);
-          this.sink.push(f);
+          this.recording.push(f);
           if (this.opts.maxFrames !== undefined && this.stats.frames >= this.opts.maxFrames) this.requestStop('frames');
         },
         error: (err: unknown) => void finish(err instanceof CliError ? err : new CliError(ExitCode.UNEXPECTED, errorText(err))),
