@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import { Observable, Subject, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
-import { encodeCommandMessage, encodeCommands, type CapturedFrame, type CommandChar, type Welcome } from '@edgecam/protocol';
-import { CliError, ExitCode, errorText } from './errors.js';
+import { describeSystemError, encodeCommandMessage, encodeCommands, type CapturedFrame, type CommandChar, type Welcome } from '@edgecam/protocol';
+import { CliError, ExitCode } from './errors.js';
 
 export type WireProtocol = 'legacy' | 'v2';
 
@@ -124,13 +124,14 @@ export class Connection implements ServerConnection {
     });
   }
 
+  /** Mid-session, a reset or a broken pipe is the server's doing: say so; else the shared reason. */
   private socketError(err: NodeJS.ErrnoException): CliError {
     const reason =
       err.code === 'ECONNRESET'
         ? 'the server reset the connection'
         : err.code === 'EPIPE'
           ? 'the server stopped reading'
-          : (err.code ?? errorText(err));
+          : describeSystemError(err);
     return new CliError(ExitCode.CONNECTION, `the connection to ${this.address} failed: ${reason}`, { cause: err });
   }
 
