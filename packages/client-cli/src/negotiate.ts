@@ -117,13 +117,17 @@ function negotiateV2(
     };
     const giveUp = (err: CliError) => {
       sub.unsubscribe();
+      socket.destroy();
       settle(() => reject(err));
     };
     const notV2 = (reason: string, err: CliError) => {
+      if (strict) {
+        giveUp(err);
+        return;
+      }
       sub.unsubscribe();
       socket.pause();
-      if (strict) settle(() => reject(err));
-      else settle(() => resolve({ kind: 'fallback', reason }));
+      settle(() => resolve({ kind: 'fallback', reason }));
     };
     const closedSilently = () =>
       notV2(CLOSED_SILENTLY, new CliError(ExitCode.CONNECTION, `the server closed the connection before its v2 WELCOME; ${quietHint}`));
