@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { describeSystemError, encodeCommandMessage, encodeCommands, type CapturedFrame, type CommandChar, type Welcome } from '@edgecam/protocol';
 import { CliError, ExitCode } from './errors.js';
 
+/** The protocol a connection settled on. */
 export type WireProtocol = 'legacy' | 'v2';
 
 /** `auto` tries v2 and falls back to legacy; the others speak only that protocol. */
@@ -63,7 +64,9 @@ export interface ServerConnection {
   close(graceMs?: number): Promise<void>;
 }
 
+/** `auto`: how long to wait for a WELCOME before trying legacy. */
 export const DEFAULT_NEGOTIATE_MS = 1000;
+/** Legacy: least time between two commands (see ConnectOptions.legacyCommandGapMs). */
 export const DEFAULT_LEGACY_COMMAND_GAP_MS = 100;
 
 /** The socket's bytes as a stream: completes at the server's FIN or close, errors with the socket's error. */

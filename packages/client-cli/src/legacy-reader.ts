@@ -4,6 +4,7 @@ import { decodeFrames } from '@edgecam/protocol/rx';
 import { CliError, ExitCode, errorText } from './errors.js';
 import { ItemPeek, looksLikeText, quoteText } from './peer-text.js';
 
+/** What the legacy reader needs to know to word its errors. */
 export interface LegacyReaderOptions {
   maxFrameBytes: number;
   /** The socket is TLS: the refusal hint then does not suggest --tls. */

@@ -5,6 +5,7 @@ import { connect } from './negotiate.js';
 
 /** The first wait after a lost connection; each failed attempt doubles it, up to the maximum. */
 export const RECONNECT_FIRST_MS = 500;
+/** The longest wait between two reconnect attempts. */
 export const RECONNECT_MAX_MS = 10_000;
 
 /**

@@ -28,6 +28,7 @@ export interface RecordingOutcome {
   fps: number;
 }
 
+/** Where and how to record. */
 export interface RecordingOptions {
   /** The output name; may hold the recorder's tokens ({index}, {unixms}, %Y%m%d...). */
   path: string;
