@@ -153,8 +153,7 @@ function negotiateV2(
           if (welcome !== undefined) {
             if (early !== undefined) early.push(m);
             else after.next(m);
-          }
-          else if (m.type === 'welcome') {
+          } else if (m.type === 'welcome') {
             const w = (welcome = m.welcome);
             settle(() =>
               resolve({
