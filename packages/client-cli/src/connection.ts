@@ -56,10 +56,6 @@ export interface ServerConnection {
   readonly failure: CliError | undefined;
   /** Sends one command (a byte in legacy, a COMMAND message in v2), in order. */
   command(c: CommandChar): Promise<void>;
-  /** Stops reading the socket, so TCP slows the server down (frames already read still arrive). */
-  pause(): void;
-  /** Reads the socket again after pause(). */
-  resume(): void;
   /** Ends the connection politely (FIN, never the `2` that stops a seed server); waits up to `graceMs` (1 s) for the server's close. */
   close(graceMs?: number): Promise<void>;
 }
@@ -147,14 +143,6 @@ export class Connection implements ServerConnection {
     this.subject.error(err);
   }
 
-  pause(): void {
-    this.socket.pause();
-  }
-
-  resume(): void {
-    if (!this.ended) this.socket.resume();
-  }
-
   command(c: CommandChar): Promise<void> {
     const run = async () => {
       this.checkWritable();
@@ -192,8 +180,6 @@ export class Connection implements ServerConnection {
       this.subject.complete();
       // Let queued commands (the final `q`) leave before the FIN.
       await this.commands;
-      // Keep reading (and discarding) so the server's FIN and close can arrive.
-      this.socket.resume();
       this.socket.end();
     }
     const timer = setTimeout(() => this.socket.destroy(), graceMs);
