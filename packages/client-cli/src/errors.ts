@@ -1,3 +1,5 @@
+import { describeSystemError } from '@edgecam/protocol';
+
 /**
  * Exit codes of the `edgecam` command. Scripts branch on them, so a code never changes meaning.
  */
@@ -43,20 +45,7 @@ export function usageError(message: string): CliError {
 
 /** Turns a filesystem error into a sentence that names the file and the reason. */
 export function fileError(action: string, path: string, err: unknown): CliError {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  const reasons: Record<string, string> = {
-    ENOENT: 'no such file or directory',
-    EACCES: 'permission denied',
-    EPERM: 'operation not permitted',
-    ENOSPC: 'no space left on the device',
-    EISDIR: 'it is a directory',
-    ENOTDIR: 'a part of the path is not a directory',
-    EROFS: 'the filesystem is read-only',
-    EIO: 'an I/O error occurred',
-    EEXIST: 'the file already exists',
-  };
-  const reason = (code !== undefined ? reasons[code] : undefined) ?? errorText(err);
-  return new CliError(ExitCode.FILE, `could not ${action} ${path}: ${reason}`, { cause: err });
+  return new CliError(ExitCode.FILE, `could not ${action} ${path}: ${describeSystemError(err)}`, { cause: err });
 }
 
 /** The message of anything thrown, without a stack. */

@@ -1,61 +1,65 @@
 import type { ServerResponse } from 'node:http';
 import type { Observable, Subscription } from 'rxjs';
-import type { CapturedFrame } from '@edgecam/protocol';
-
-export const BOUNDARY = 'edgecamframe';
-const BOUNDARY_LINE = Buffer.from(`\r\n--${BOUNDARY}\r\n`);
+import {
+  MULTIPART_CONTENT_TYPE,
+  NewestWins,
+  multipartEpilogue,
+  multipartPart,
+  multipartPreamble,
+  type CapturedFrame,
+  type PartLayout,
+} from '@edgecam/protocol';
 
 /**
- * One browser's `multipart/x-mixed-replace` stream. The boundary goes out before the first part
- * and right after each JPEG, because browsers show a part only once the next boundary arrives.
- * A viewer that reads slower than frames come gets the newest frame when its socket drains; the
- * frames in between are skipped (counted), never queued.
+ * One viewer's `multipart/x-mixed-replace` stream, in the layout it asked for (see protocol's
+ * multipart.ts). A viewer that reads slower than frames come gets the newest frame when its
+ * socket drains; the frames in between are skipped (counted), never queued.
  */
 export class MjpegResponse {
-  skipped = 0;
-  private waiting = false;
-  private pending: CapturedFrame | undefined;
+  private readonly slot: NewestWins<CapturedFrame>;
   private readonly sub: Subscription;
 
   constructor(
     private readonly res: ServerResponse,
+    private readonly layout: PartLayout,
     frames$: Observable<CapturedFrame>,
     first: CapturedFrame | undefined,
   ) {
+    this.slot = new NewestWins({ deliver: (f, done) => this.send(f, done) });
     res.writeHead(200, {
-      'Content-Type': `multipart/x-mixed-replace; boundary=${BOUNDARY}`,
+      'Content-Type': MULTIPART_CONTENT_TYPE,
       'Cache-Control': 'no-store',
       Pragma: 'no-cache',
     });
-    res.write(`--${BOUNDARY}\r\n`);
-    if (first !== undefined) this.offer(first);
-    this.sub = frames$.subscribe({ next: (f) => this.offer(f), complete: () => res.end() });
-    res.on('close', () => this.sub.unsubscribe());
-    res.on('drain', () => {
-      this.waiting = false;
-      const next = this.pending;
-      this.pending = undefined;
-      if (next !== undefined) this.send(next);
+    res.write(multipartPreamble(layout));
+    if (first !== undefined) this.slot.offer(first);
+    this.sub = frames$.subscribe({
+      next: (f) => this.slot.offer(f),
+      complete: () => {
+        if (!res.destroyed) res.end(multipartEpilogue(layout));
+      },
+    });
+    res.on('close', () => {
+      this.sub.unsubscribe();
+      this.slot.clear();
     });
   }
 
-  private offer(f: CapturedFrame): void {
-    if (this.waiting) {
-      if (this.pending !== undefined) this.skipped++;
-      this.pending = f;
-      return;
-    }
-    this.send(f);
+  /** Frames skipped because this viewer was still reading an older one. */
+  get skipped(): number {
+    return this.slot.dropped;
   }
 
-  private send(f: CapturedFrame): void {
-    if (this.res.destroyed) return;
+  private send(f: CapturedFrame, done: () => void): void {
     const res = this.res;
+    if (res.destroyed || res.writableEnded) return;
+    const part = multipartPart(this.layout, f.jpeg.length);
     res.cork();
-    res.write(`Content-Type: image/jpeg\r\nContent-Length: ${f.jpeg.length}\r\n\r\n`);
+    res.write(part.prefix);
     res.write(f.jpeg);
-    const ok = res.write(BOUNDARY_LINE);
+    const ok = res.write(part.suffix);
     res.uncork();
-    if (!ok) this.waiting = true;
+    if (ok) done();
+    else res.once('drain', done);
   }
 }

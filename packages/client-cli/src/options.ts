@@ -1,15 +1,16 @@
 import { z } from 'zod';
 import { DEFAULT_PORT } from '@edgecam/protocol';
 import { readFileSync } from 'node:fs';
+import type { ProtocolChoice, TlsOptions } from './connection.js';
 import { CliError, ExitCode, fileError, usageError } from './errors.js';
 
 /**
  * Flag values arrive as strings (from argv or EDGECAM_* variables); these schemas turn them into
  * typed options. Each failure becomes one usage error that names the flag (or the variable the
- * value came from) and what it accepts.
+ * value came from) and what it accepts. The rules are edgecam-server's: a variable set to the
+ * empty string counts as unset, switches take 1/0, true/false, yes/no, on/off, and a token is
+ * what the server accepts.
  */
-
-export type ProtocolChoice = 'auto' | 'legacy' | 'v2';
 
 export interface GlobalOptions {
   host: string;
@@ -19,13 +20,6 @@ export interface GlobalOptions {
   token: string | undefined;
   /** Connect over TLS (--tls, --ca or --fingerprint); undefined for plain TCP. */
   tls: TlsOptions | undefined;
-}
-
-export interface TlsOptions {
-  /** PEM certificates to trust instead of the system's CAs (--ca FILE). */
-  ca?: string | undefined;
-  /** SHA-256 of the server certificate, `AB:CD:…` (--fingerprint): trusted if it matches, whoever signed it. */
-  fingerprint?: string | undefined;
 }
 
 export const GLOBAL_DEFAULTS = {
@@ -106,8 +100,9 @@ export const timeoutSchema = flag(
   (ms) => ms > 0 && ms <= 24 * 3_600_000,
   'a number of seconds above 0 (e.g. 10, 2.5 or 500ms), at most a day',
 );
-// Kept short so the HELLO that carries it stays one small TCP segment (see safe-hello.ts).
-export const tokenSchema = flag((s) => s, (s) => s.length > 0 && s.length <= 512, 'a non-empty string of at most 512 characters');
+/** What a token may be (edgecam-server's rule): fits a Bearer header, a URL and a small HELLO. */
+export const TOKEN_PATTERN = /^[\x21-\x7e]{1,512}$/;
+export const tokenSchema = flag((s) => s, (s) => TOKEN_PATTERN.test(s), '1 to 512 printable ASCII characters, no spaces');
 /**
  * A SHA-256 fingerprint as edgecam-server's banner prints it (`AB:CD:…`), or as openssl does
  * (`sha256 Fingerprint=AB:CD:…`), or bare hex; normalised to upper-case pairs joined by colons.
@@ -121,7 +116,7 @@ export const fingerprintSchema = flag(parseFingerprint, () => true, 'a SHA-256 f
 export const switchSchema = flag(
   (s) => {
     const v = s.trim().toLowerCase();
-    return ['1', 'true', 'yes', 'on'].includes(v) ? true : ['0', 'false', 'no', 'off', ''].includes(v) ? false : undefined;
+    return ['1', 'true', 'yes', 'on'].includes(v) ? true : ['0', 'false', 'no', 'off'].includes(v) ? false : undefined;
   },
   () => true,
   'on or off (1/0, true/false, yes/no)',
@@ -196,7 +191,8 @@ export interface RawGlobals {
 }
 
 /** Validates the global flags; `sourceOf` tells whether a value came from argv or the environment. */
-export function parseGlobals(raw: RawGlobals, sourceOf: (key: keyof RawGlobals) => ValueSource): GlobalOptions {
+export function parseGlobals(given: RawGlobals, sourceOf: (key: keyof RawGlobals) => ValueSource): GlobalOptions {
+  const raw = withoutEmptyEnv(given, sourceOf);
   return {
     host: parseFlag(hostSchema, raw.host, '--host', sourceOf('host'), GLOBAL_ENV.host),
     port: parseFlag(portSchema, raw.port, '--port', sourceOf('port'), GLOBAL_ENV.port),
@@ -208,6 +204,22 @@ export function parseGlobals(raw: RawGlobals, sourceOf: (key: keyof RawGlobals) 
         : parseFlag(tokenSchema, raw.token, '--token', sourceOf('token'), GLOBAL_ENV.token),
     tls: parseTls(raw, sourceOf),
   };
+}
+
+/** A variable set to the empty string counts as unset: the flag's default, or nothing. */
+function withoutEmptyEnv(raw: RawGlobals, sourceOf: (key: keyof RawGlobals) => ValueSource): RawGlobals {
+  const out: RawGlobals = { ...raw };
+  const empty = (key: keyof RawGlobals) => sourceOf(key) === 'env' && raw[key] === '';
+  if (empty('host')) out.host = GLOBAL_DEFAULTS.host;
+  if (empty('port')) out.port = GLOBAL_DEFAULTS.port;
+  if (empty('protocol')) out.protocol = GLOBAL_DEFAULTS.protocol;
+  if (empty('timeout')) out.timeout = GLOBAL_DEFAULTS.timeout;
+  if (empty('token')) out.token = undefined;
+  if (empty('ca')) out.ca = undefined;
+  if (empty('fingerprint')) out.fingerprint = undefined;
+  // Commander turns a boolean flag on for any value of its variable, the empty one included.
+  if (sourceOf('tls') === 'env' && process.env[GLOBAL_ENV.tls] === '') out.tls = undefined;
+  return out;
 }
 
 /** --tls, --ca and --fingerprint: any of them means TLS. The CA file is read here. */

@@ -12,7 +12,7 @@ import {
 } from './options.js';
 import { RecordSession, type RecordResult } from './record-session.js';
 import { formatBytes, progressLine } from './record-stats.js';
-import { openRecordingTarget, type SegmentLimit } from './recording-target.js';
+import type { SegmentLimit } from './recording.js';
 import { clearLiveLine, printError, printLine, setLiveLine } from './terminal.js';
 
 export interface RecordFlags {
@@ -60,7 +60,7 @@ export async function recordCommand(g: GlobalOptions, flags: RecordFlags, log: L
     maxFrames,
     durationMs,
     reconnect: flags.reconnect === true,
-    openTarget: () => openRecordingTarget({ path: output, format, segment, log }),
+    recording: { path: output, format, segment, log },
     signal: interrupt.signal,
     log,
   });

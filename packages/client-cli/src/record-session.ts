@@ -1,9 +1,12 @@
 import type { Logger } from 'pino';
-import { connect, frameTimeout, timeBudget, type ConnectOptions, type ServerConnection, type WireProtocol } from './connection.js';
+import { firstValueFrom, from, takeUntil, type Observable } from 'rxjs';
+import type { ConnectOptions, ServerConnection, WireProtocol } from './connection.js';
+import { frameTimeout, timeBudget } from './frame-timeout.js';
 import { CliError, ExitCode, errorText } from './errors.js';
+import { aborted } from './interrupt.js';
+import { connection$, reconnect$ } from './reconnect.js';
 import { RecordStats, type StatsSnapshot } from './record-stats.js';
-import { FrameSink } from './frame-sink.js';
-import type { RecordingOutcome, RecordingTarget } from './recording-target.js';
+import { Recording, type RecordingOptions, type RecordingOutcome } from './recording.js';
 
 export type StopReason = 'frames' | 'duration' | 'signal' | 'error';
 
@@ -16,8 +19,8 @@ export interface RecordSessionOptions {
   durationMs?: number | undefined;
   /** Keep recording across lost connections, retrying with backoff. */
   reconnect: boolean;
-  /** Opens the output when the first frame arrives, so a session without frames leaves no file. */
-  openTarget: () => RecordingTarget;
+  /** Where and how to record; a session without frames leaves no file. */
+  recording: RecordingOptions;
   /** Ctrl-C / SIGTERM: stop as if a limit was reached. */
   signal: AbortSignal;
   log: Logger;
@@ -34,9 +37,6 @@ export interface RecordResult {
   reconnects: number;
 }
 
-const BACKOFF_START_MS = 500;
-const BACKOFF_MAX_MS = 10_000;
-
 /**
  * Streams frames (`3`) from the server into a recording until a limit, the signal or an error,
  * then stops the stream (`q`), closes the connection and closes the file with its index. The
@@ -44,20 +44,21 @@ const BACKOFF_MAX_MS = 10_000;
  */
 export class RecordSession {
   readonly stats = new RecordStats();
-  private readonly sink: FrameSink;
+  private readonly recording: Recording;
   private readonly stop = new AbortController();
+  private readonly stopped$ = from(aborted(this.stop.signal));
   private stopReason: StopReason | undefined;
   private durationTimer: NodeJS.Timeout | undefined;
   private reconnects = 0;
   private protocol: WireProtocol | undefined;
 
   constructor(private readonly opts: RecordSessionOptions) {
-    this.sink = new FrameSink(opts.openTarget, this.stats, () => this.requestStop('error'));
+    this.recording = new Recording(opts.recording, this.stats, () => this.requestStop('error'));
   }
 
   /** Bytes in the output so far (0 before the first frame). */
   fileBytes(): number {
-    return this.sink.bytes();
+    return this.recording.bytes();
   }
 
   async run(): Promise<RecordResult> {
@@ -70,7 +71,7 @@ export class RecordSession {
     // each frame within --timeout of the one before (and of a reconnect).
     const left = timeBudget(opts.timeoutMs);
     try {
-      let conn = await untilStopped(connect(opts.connect), this.stop.signal);
+      let conn = await this.untilStopped(connection$(opts.connect));
       for (let first = true; conn !== undefined; first = false) {
         this.protocol = conn.protocol;
         const failure = await this.stream(conn, first ? left() : opts.timeoutMs);
@@ -90,8 +91,8 @@ export class RecordSession {
       clearTimeout(this.durationTimer);
     }
 
-    const outcome = await this.sink.close();
-    error ??= this.sink.failure;
+    const outcome = await this.recording.close();
+    error ??= this.recording.failure;
     return {
       stoppedBy: error !== undefined ? 'error' : (this.stopReason ?? 'signal'),
       error,
@@ -134,7 +135,7 @@ export class RecordSession {
             this.durationTimer = setTimeout(() => this.requestStop('duration'), this.opts.durationMs);
           }
           this.stats.frame(f, sequenced);
-          this.sink.push(f);
+          this.recording.push(f);
           if (this.opts.maxFrames !== undefined && this.stats.frames >= this.opts.maxFrames) this.requestStop('frames');
         },
         error: (err: unknown) => void finish(err instanceof CliError ? err : new CliError(ExitCode.UNEXPECTED, errorText(err))),
@@ -152,62 +153,20 @@ export class RecordSession {
   /** Retries with doubling backoff until connected or stopped; logs the gap. */
   private async reconnect(failure: CliError): Promise<ServerConnection | undefined> {
     const lostAt = Date.now();
-    this.opts.log.warn({ reason: failure.message }, 'connection lost; reconnecting');
-    let delay = BACKOFF_START_MS;
-    while (!this.stop.signal.aborted) {
-      await abortableSleep(delay, this.stop.signal);
-      if (this.stop.signal.aborted) break;
-      try {
-        const conn = await untilStopped(connect(this.opts.connect), this.stop.signal);
-        if (conn === undefined) break;
-        this.reconnects++;
-        this.opts.log.warn({ gapMs: Date.now() - lostAt, protocol: conn.protocol }, `reconnected after a gap of ${((Date.now() - lostAt) / 1000).toFixed(1)} s`);
-        return conn;
-      } catch (err) {
-        this.opts.log.info({ reason: errorText(err), retryInMs: Math.min(delay * 2, BACKOFF_MAX_MS) }, 'reconnect failed');
-        delay = Math.min(delay * 2, BACKOFF_MAX_MS);
-      }
-    }
-    return undefined;
-  }
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
-}
-
-/**
- * The connection, or undefined as soon as `signal` aborts (Ctrl-C while a far host does not
- * answer must not wait for the connect timeout); a connection made after that is closed.
- */
-function untilStopped(p: Promise<ServerConnection>, signal: AbortSignal): Promise<ServerConnection | undefined> {
-  if (signal.aborted) {
-    p.then((c) => c.close(), () => undefined);
-    return Promise.resolve(undefined);
-  }
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      p.then((c) => c.close(), () => undefined);
-      resolve(undefined);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (c) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(c);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
+    const { log } = this.opts;
+    log.warn({ reason: failure.message }, 'connection lost; reconnecting');
+    const conn = await this.untilStopped(
+      reconnect$(this.opts.connect, (err, retryInMs) => log.info({ reason: errorText(err), retryInMs }, 'reconnect failed')),
     );
-  });
+    if (conn !== undefined) {
+      this.reconnects++;
+      log.warn({ gapMs: Date.now() - lostAt, protocol: conn.protocol }, `reconnected after a gap of ${((Date.now() - lostAt) / 1000).toFixed(1)} s`);
+    }
+    return conn;
+  }
+
+  /** The connection, or undefined as soon as the session is stopped (a later one is closed). */
+  private untilStopped(conn$: Observable<ServerConnection>): Promise<ServerConnection | undefined> {
+    return firstValueFrom(conn$.pipe(takeUntil(this.stopped$)), { defaultValue: undefined });
+  }
 }

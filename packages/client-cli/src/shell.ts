@@ -1,15 +1,15 @@
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
-import { connect, frameTimeout, nextFrame } from './connection.js';
+import { frameTimeout, nextFrame } from './frame-timeout.js';
+import { connect } from './negotiate.js';
 import { connectOptions } from './connect-options.js';
 import { CliError, ExitCode, errorText } from './errors.js';
-import { FrameSink } from './frame-sink.js';
 import { onInterrupt } from './interrupt.js';
 import type { GlobalOptions } from './options.js';
 import { RecordStats, formatBytes } from './record-stats.js';
 import { defaultRecordingName } from './record-command.js';
-import { openRecordingTarget } from './recording-target.js';
+import { Recording } from './recording.js';
 import { checkJpeg, defaultSnapshotName, saveJpeg, takeSnapshot } from './snapshot.js';
 import { printError, printLine } from './terminal.js';
 
@@ -24,7 +24,7 @@ const HELP = `commands:
 interface ActiveRecording {
   path: string;
   stats: RecordStats;
-  sink: FrameSink;
+  recording: Recording;
   sub: Subscription;
   /** Set when the recording ended on its own (lost connection, disk error). */
   ended: Promise<CliError>;
@@ -64,7 +64,7 @@ export async function shellCommand(g: GlobalOptions, log: Logger): Promise<numbe
     recording = undefined;
     r.sub.unsubscribe();
     await conn.command('q').catch(() => undefined);
-    const outcome = await r.sink.close();
+    const outcome = await r.recording.close();
     const s = r.stats.snapshot(true);
     if (outcome === undefined || outcome.frames === 0) {
       printLine(`no frames were recorded; nothing saved`);
@@ -73,7 +73,7 @@ export async function shellCommand(g: GlobalOptions, log: Logger): Promise<numbe
         `saved ${outcome.files.join(', ')}: ${outcome.frames} frames, ${(outcome.fps > 0 ? outcome.frames / outcome.fps : s.elapsedMs / 1000).toFixed(2)} s, ${outcome.fps.toFixed(2)} fps, ${s.dropped} dropped, ${formatBytes(outcome.bytes)}`,
       );
     }
-    if (r.sink.failure !== undefined) printError(`edgecam: ${r.sink.failure.message}`);
+    if (r.recording.failure !== undefined) printError(`edgecam: ${r.recording.failure.message}`);
   };
 
   const startRecording = async (): Promise<void> => {
@@ -85,17 +85,17 @@ export async function shellCommand(g: GlobalOptions, log: Logger): Promise<numbe
     const stats = new RecordStats();
     let endRecording: (e: CliError) => void = () => undefined;
     const ended = new Promise<CliError>((r) => (endRecording = r));
-    const sink = new FrameSink(() => openRecordingTarget({ path, format: 'avi', segment: undefined, log }), stats, endRecording);
+    const rec = new Recording({ path, format: 'avi', segment: undefined, log }, stats, endRecording);
     const first = nextFrame(conn, g.timeoutMs);
     first.catch(() => undefined);
     const sub = conn.frames$.pipe(frameTimeout(g.timeoutMs)).subscribe({
       next: (f) => {
         stats.frame(f, conn.protocol === 'v2');
-        sink.push(f);
+        rec.push(f);
       },
       error: (err: unknown) => endRecording(asCliError(err)),
     });
-    recording = { path, stats, sink, sub, ended };
+    recording = { path, stats, recording: rec, sub, ended };
     await conn.command('3');
     try {
       await first;

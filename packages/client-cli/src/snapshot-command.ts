@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { connect, timeBudget } from './connection.js';
+import { timeBudget } from './frame-timeout.js';
+import { connect } from './negotiate.js';
 import { connectOptions } from './connect-options.js';
 import { CliError, ExitCode } from './errors.js';
 import { aborted, onInterrupt } from './interrupt.js';

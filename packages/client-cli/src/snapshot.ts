@@ -1,7 +1,8 @@
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isWholeJpeg, readJpegInfo, type CapturedFrame, type JpegInfo } from '@edgecam/protocol';
-import { nextFrame, type ServerConnection } from './connection.js';
+import type { ServerConnection } from './connection.js';
+import { nextFrame } from './frame-timeout.js';
 import { CliError, ExitCode, fileError } from './errors.js';
 
 /**

@@ -1,7 +1,8 @@
 import net, { type Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
+import { describeSystemError } from '@edgecam/protocol';
 import { CliError, ExitCode } from './errors.js';
-import type { TlsOptions } from './options.js';
+import type { TlsOptions } from './connection.js';
 
 /** `host:port`, with brackets around an IPv6 address. */
 export function formatAddress(host: string, port: number): string {
@@ -13,20 +14,9 @@ function seconds(ms: number): string {
 }
 export { seconds as formatSeconds };
 
-/** A sentence for a failed connect, by errno. */
+/** A sentence for a failed connect, with the reason for its errno. */
 export function connectError(address: string, err: NodeJS.ErrnoException): CliError {
-  const why: Record<string, string> = {
-    ECONNREFUSED: 'connection refused (is the server running, and on this port?)',
-    ENOTFOUND: 'the host name does not resolve',
-    EAI_AGAIN: 'the host name could not be resolved right now',
-    EHOSTUNREACH: 'the host is unreachable',
-    ENETUNREACH: 'the network is unreachable',
-    ETIMEDOUT: 'the connection timed out',
-    ECONNRESET: 'the connection was reset',
-    EADDRNOTAVAIL: 'the address is not available',
-  };
-  const reason = (err.code !== undefined ? why[err.code] : undefined) ?? err.message;
-  return new CliError(ExitCode.CONNECTION, `could not connect to ${address}: ${reason}`, { cause: err });
+  return new CliError(ExitCode.CONNECTION, `could not connect to ${address}: ${describeSystemError(err)}`, { cause: err });
 }
 
 const PIN_HINT = 'edgecam-server prints its fingerprint when it starts';

@@ -1,7 +1,10 @@
 import type { Logger } from 'pino';
-import { Subject, type Observable } from 'rxjs';
+import { Subject, type Observable, type Subscription } from 'rxjs';
 import { readJpegInfo, type CapturedFrame, type Welcome } from '@edgecam/protocol';
-import { connect, frameTimeout, type ConnectOptions, type ServerConnection, type WireProtocol } from './connection.js';
+import type { ConnectOptions, ServerConnection, WireProtocol } from './connection.js';
+import { frameTimeout } from './frame-timeout.js';
+import { connect } from './negotiate.js';
+import { reconnect$ } from './reconnect.js';
 import { CliError, ExitCode, errorText } from './errors.js';
 import { RecordStats } from './record-stats.js';
 
@@ -19,9 +22,6 @@ export interface RelayStatus {
   lastError: string | null;
 }
 
-const BACKOFF_START_MS = 500;
-const BACKOFF_MAX_MS = 10_000;
-
 /**
  * Keeps one stream from the server running for every local viewer: connects, sends `3`, and
  * republishes each frame; when the connection is lost (or no frame comes within the timeout) it
@@ -38,7 +38,7 @@ export class StreamRelay {
   private stopped = false;
   private reconnects = 0;
   private lastError: string | null = null;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private retry: Subscription | undefined;
 
   constructor(
     private readonly opts: ConnectOptions,
@@ -102,33 +102,17 @@ export class StreamRelay {
     if (this.stopped) return;
     this.lastError = errorText(err);
     this.log.warn({ reason: this.lastError }, 'lost the stream; reconnecting');
-    this.retry(BACKOFF_START_MS);
-  }
-
-  private retry(delay: number): void {
-    this.retryTimer = setTimeout(() => {
-      connect(this.opts).then(
-        (conn) => {
-          if (this.stopped) {
-            void conn.close();
-            return;
-          }
-          this.reconnects++;
-          this.log.warn({ protocol: conn.protocol }, 'stream back');
-          this.attach(conn);
-        },
-        (err: unknown) => {
-          this.lastError = errorText(err);
-          if (!this.stopped) this.retry(Math.min(delay * 2, BACKOFF_MAX_MS));
-        },
-      );
-    }, delay);
+    this.retry = reconnect$(this.opts, (e) => (this.lastError = errorText(e))).subscribe((next) => {
+      this.reconnects++;
+      this.log.warn({ protocol: next.protocol }, 'stream back');
+      this.attach(next);
+    });
   }
 
   /** Stops the stream (`q`) and closes the connection. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.retryTimer);
+    this.retry?.unsubscribe();
     this.subject.complete();
     const conn = this.conn;
     this.conn = undefined;

@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { choosePartLayout, describeSystemError } from '@edgecam/protocol';
 import { connectOptions } from './connect-options.js';
 import { CliError, ExitCode } from './errors.js';
 import { aborted, onInterrupt } from './interrupt.js';
@@ -47,9 +48,8 @@ export async function viewCommand(g: GlobalOptions, listen: ListenAddress, log: 
 
 function listenOn(server: http.Server, at: ListenAddress): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      const why = err.code === 'EADDRINUSE' ? 'the address is in use' : err.code === 'EACCES' ? 'permission denied' : (err.code ?? err.message);
-      reject(new CliError(ExitCode.CONNECTION, `could not listen on ${formatAddress(at.host, at.port)}: ${why} (see --listen)`));
+    server.once('error', (err: Error) => {
+      reject(new CliError(ExitCode.CONNECTION, `could not listen on ${formatAddress(at.host, at.port)}: ${describeSystemError(err)} (see --listen)`));
     });
     server.listen(at.port, at.host, () => resolve());
   });
@@ -60,8 +60,8 @@ function handle(req: IncomingMessage, res: ServerResponse, relay: StreamRelay, u
     res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('method not allowed\n');
     return;
   }
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-  switch (path) {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  switch (url.pathname) {
     case '/':
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
       res.end(req.method === 'HEAD' ? undefined : viewPage(upstream));
@@ -71,7 +71,7 @@ function handle(req: IncomingMessage, res: ServerResponse, relay: StreamRelay, u
         res.writeHead(200, { 'Content-Type': 'multipart/x-mixed-replace' }).end();
         return;
       }
-      new MjpegResponse(res, relay.frames$, relay.latest());
+      new MjpegResponse(res, choosePartLayout(url.searchParams.get('advance_headers'), req.headers['user-agent']), relay.frames$, relay.latest());
       return;
     case '/snapshot.jpg': {
       const frame = relay.latest();

@@ -27,7 +27,7 @@ export function viewPage(upstream: string): string {
   <span id="stats">connecting…</span>
   <a class="button" id="snapshot" href="/snapshot.jpg" download>Snapshot</a>
 </header>
-<main><img id="stream" src="/stream.mjpg" alt="live stream from ${escapeHtml(upstream)}"></main>
+<main><img id="stream" src="/stream.mjpg?advance_headers=1" alt="live stream from ${escapeHtml(upstream)}"></main>
 <script>
   const stats = document.getElementById('stats');
   async function refresh() {

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { encodeFrame, encodeWelcome, isWholeJpeg } from '@edgecam/protocol';
-import { connect, nextFrame, type ServerConnection } from '../src/connection.js';
+import type { ServerConnection } from '../src/connection.js';
+import { nextFrame } from '../src/frame-timeout.js';
+import { connect } from '../src/negotiate.js';
 import { CliError, ExitCode } from '../src/errors.js';
 import { takeSnapshot } from '../src/snapshot.js';
 import { startFakeSeedServer } from './fake-seed-server.js';

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { DEFAULT_CONFIG, startEdgeServer, type RunningEdgeServer } from '@edgecam/edge-server';
 import { readJpegInfo } from '@edgecam/protocol';
 import { inspect } from '@edgecam/recorder';
-import { connect } from '../src/connection.js';
+import { connect } from '../src/negotiate.js';
 import { ffmpegDecode } from './ffmpeg.js';
 import { runCli, spawnCli, tempDir } from './run-cli.js';
 import { sleep } from './wait-for.js';

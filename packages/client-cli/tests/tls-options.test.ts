@@ -82,3 +82,29 @@ describe('TLS flags', () => {
     expect(notCert.stderr).toContain('holds no PEM certificate');
   });
 });
+
+describe('the server\'s rules for values', () => {
+  const fromEnv = () => 'env';
+  const envNames = ['EDGECAM_TLS'] as const;
+  afterEach(() => {
+    for (const n of envNames) delete process.env[n];
+  });
+
+  it('take a variable set to the empty string as unset', () => {
+    process.env.EDGECAM_TLS = '';
+    const g = parseGlobals({ host: '', port: '', protocol: '', timeout: '', token: '', tls: true, ca: '', fingerprint: '' }, fromEnv);
+    expect(g).toEqual({ host: '127.0.0.1', port: 6810, protocol: 'auto', timeoutMs: 10_000, token: undefined, tls: undefined });
+  });
+
+  it('still refuse an empty value given on the command line', () => {
+    expect(refusal({ token: '' }).message).toBe('invalid value "" for --token: expected 1 to 512 printable ASCII characters, no spaces');
+  });
+
+  it.each(['has space', 'tab\there', 'é-accent', 'x'.repeat(513)])('refuse the token %j, as the server would', (token) => {
+    expect(refusal({ token }).exitCode).toBe(ExitCode.USAGE);
+  });
+
+  it('accept a token the server accepts', () => {
+    expect(parseGlobals({ ...base, token: 'demo-token-4f9c2a7e!~' }, fromCli).token).toBe('demo-token-4f9c2a7e!~');
+  });
+});

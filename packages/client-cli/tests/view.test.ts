@@ -56,6 +56,45 @@ function readParts(url: string, count: number): Promise<{ contentType: string; p
   });
 }
 
+/**
+ * Reads `count` parts of a headers-ahead stream (`?advance_headers=1`): the body opens with a
+ * part's boundary and headers, and each JPEG is followed at once by the next part's boundary and
+ * headers, with no Content-Length, so a browser can show it without waiting for the next frame.
+ */
+function readHeadersAhead(url: string, count: number): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, (res) => {
+      const boundary = /boundary=(\S+)/.exec(String(res.headers['content-type']))![1];
+      const head = Buffer.from(`--${boundary}\r\nContent-Type: image/jpeg\r\n\r\n`);
+      const between = Buffer.concat([Buffer.from('\r\n'), head]);
+      let buf = Buffer.alloc(0);
+      let opened = false;
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        if (!opened) {
+          if (buf.length < head.length) return;
+          expect(buf.subarray(0, head.length).equals(head)).toBe(true);
+          buf = buf.subarray(head.length);
+          opened = true;
+        }
+        for (let end = buf.indexOf(between); end >= 0; end = buf.indexOf(between)) {
+          parts.push(buf.subarray(0, end));
+          buf = buf.subarray(end + between.length);
+          if (parts.length === count) {
+            req.destroy();
+            resolve(parts);
+            return;
+          }
+        }
+      });
+    });
+    req.on('error', (e) => {
+      if (!req.destroyed) reject(e);
+    });
+  });
+}
+
 async function get(url: string): Promise<{ status: number; type: string; body: Buffer; disposition: string | undefined }> {
   const res = await fetch(url);
   return {
@@ -76,7 +115,7 @@ describe('edgecam view', () => {
     const page = await get(url!);
     expect(page.status).toBe(200);
     expect(page.type).toBe('text/html; charset=utf-8');
-    expect(page.body.toString()).toContain('<img id="stream" src="/stream.mjpg"');
+    expect(page.body.toString()).toContain('<img id="stream" src="/stream.mjpg?advance_headers=1"');
     expect(page.body.toString()).toContain('href="/snapshot.jpg" download');
 
     const { contentType, parts } = await readParts(`${url}stream.mjpg`, 5);
@@ -103,6 +142,17 @@ describe('edgecam view', () => {
     expect(r.stderr).toBe('');
     await waitFor(() => seed.commands.includes('q'), 'the stop command');
     expect(seed.commands.slice(1)).toEqual(['3', 'q']);
+  });
+
+  it('sends the next part\'s headers right after each frame when the page asks with ?advance_headers=1', async () => {
+    const seed = await startFakeSeedServer({ frames: testFrames() });
+    cleanups.push(() => seed.close());
+    const run = spawnCli(['--port', String(seed.port), 'view', '--listen', '127.0.0.1:0'], { cwd: tempDir() });
+    const [, url] = await run.waitForOutput(/open (http:\/\/127\.0\.0\.1:\d+\/) /);
+    const parts = await readHeadersAhead(`${url}stream.mjpg?advance_headers=1`, 3);
+    for (const p of parts) expect(isWholeJpeg(p)).toBe(true);
+    run.child.kill('SIGINT');
+    expect((await run.done).code).toBe(0);
   });
 
   it('relays a v2 server and names it', async () => {

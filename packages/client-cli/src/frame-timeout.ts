@@ -1,0 +1,41 @@
+import { EmptyError, firstValueFrom, throwError, timeout, type Observable } from 'rxjs';
+import type { CapturedFrame } from '@edgecam/protocol';
+import type { ServerConnection } from './connection.js';
+import { CliError, ExitCode } from './errors.js';
+import { formatSeconds } from './socket-open.js';
+
+/**
+ * The first frame from now on, or a CliError: timeout, closed, or whatever broke the connection.
+ * `waitMs` is what is left of the `--timeout` (`timeoutMs`, which the error names) when part of
+ * it went on connecting.
+ */
+export async function nextFrame(conn: ServerConnection, timeoutMs: number, waitMs = timeoutMs): Promise<CapturedFrame> {
+  try {
+    return await firstValueFrom(conn.frames$.pipe(frameTimeout(timeoutMs, waitMs)));
+  } catch (err) {
+    if (err instanceof EmptyError) throw new CliError(ExitCode.CONNECTION, 'the connection was closed before a frame arrived');
+    throw err;
+  }
+}
+
+/**
+ * rxjs `timeout` for a frame stream: each frame must follow the previous within `ms` (the
+ * `--timeout`, which the error names); the first must come within `firstMs`, what is left of it.
+ */
+export function frameTimeout(ms: number, firstMs = ms) {
+  return timeout<CapturedFrame, Observable<never>>({ first: firstMs, each: ms, with: () => throwError(() => noFrameError(ms)) });
+}
+
+/**
+ * One `--timeout` shared by several waits (connecting, then the first frame): returns what is
+ * left of `timeoutMs` since this call, at least 1 ms, at each call.
+ */
+export function timeBudget(timeoutMs: number): () => number {
+  const started = performance.now();
+  return () => Math.max(1, timeoutMs - (performance.now() - started));
+}
+
+/** The error for a stream that went quiet for longer than `--timeout`. */
+export function noFrameError(ms: number): CliError {
+  return new CliError(ExitCode.CONNECTION, `no frame arrived within ${formatSeconds(ms)} (see --timeout)`);
+}

@@ -1,0 +1,56 @@
+import { catchError, concatWith, defer, map, filter, tap, throwError, type OperatorFunction } from 'rxjs';
+import { ProtocolError, type CapturedFrame, type ServerMessage } from '@edgecam/protocol';
+import { decodeServerMessages } from '@edgecam/protocol/rx';
+import { CliError, ExitCode, errorText } from './errors.js';
+import { PEEK_BYTES, looksLikeText, quoteText } from './peer-text.js';
+import { serverError } from './server-error.js';
+
+/**
+ * v2 bytes to messages. Bad bytes and a cut in the middle of a message become CliErrors; a clean
+ * close completes (what a close means depends on whether the WELCOME came); socket errors pass.
+ */
+export function readV2Messages(opts: { maxFrameBytes: number }): OperatorFunction<Buffer, ServerMessage> {
+  return (bytes$) =>
+    defer(() => {
+      let last: Buffer | undefined;
+      return bytes$.pipe(
+        tap((chunk) => (last = chunk)),
+        decodeServerMessages({ maxFrameBytes: opts.maxFrameBytes }),
+        catchError((err: unknown) => throwError(() => (err instanceof ProtocolError ? describe(err, last) : err))),
+      );
+    });
+}
+
+/** True for the error readV2Messages gives when the stream ended inside a message. */
+export function isCut(err: unknown): boolean {
+  return err instanceof CliError && err.cause instanceof ProtocolError && err.cause.code === 'TRUNCATED';
+}
+
+function describe(err: ProtocolError, chunk: Buffer | undefined): CliError {
+  if (err.code === 'TRUNCATED') {
+    const partial = /(\d+) bytes/.exec(err.message)?.[1];
+    const had = partial !== undefined ? ` (${partial} bytes of it had arrived)` : '';
+    return new CliError(ExitCode.CONNECTION, `the connection was cut in the middle of a message${had}`, { cause: err });
+  }
+  const head = chunk?.subarray(0, PEEK_BYTES);
+  if (head !== undefined && looksLikeText(head)) {
+    return new CliError(ExitCode.PROTOCOL, `the server sent text instead of a v2 message: ${quoteText(head)}`);
+  }
+  return new CliError(ExitCode.PROTOCOL, `the server broke the v2 protocol: ${errorText(err)}`, { cause: err });
+}
+
+/**
+ * The messages after the WELCOME to frames, with the server's sequence numbers and capture
+ * times. An ERROR ends the stream with its sentence, and so does the server's close.
+ */
+export function v2Frames(): OperatorFunction<ServerMessage, CapturedFrame> {
+  return (messages$) =>
+    messages$.pipe(
+      tap((m) => {
+        if (m.type === 'error') throw serverError(m.error, false);
+      }),
+      filter((m): m is Extract<ServerMessage, { type: 'frame' }> => m.type === 'frame'),
+      map((m): CapturedFrame => ({ seq: m.seq, captureTimeUs: m.captureTimeUs, jpeg: m.jpeg })),
+      concatWith(defer(() => throwError(() => new CliError(ExitCode.CONNECTION, 'the server closed the connection')))),
+    );
+}
