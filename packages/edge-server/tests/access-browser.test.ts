@@ -4,9 +4,10 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingPlayer, titled } from '../../../tools/players.mjs';
+import { launchChromium } from './support/browser.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const OUTPUT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-output');
@@ -18,11 +19,7 @@ let base: string;
 
 beforeAll(async () => {
   if (noChromium) return;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    timeout: 30_000,
-  });
+  browser = await launchChromium();
   server = await startTestServer({ httpPort: 0, token: TOKEN, fps: 10 }, { accessTuning: { freeFailures: 1000 } });
   base = `http://127.0.0.1:${server.httpPort}`;
   await mkdir(OUTPUT_DIR, { recursive: true });

@@ -6,9 +6,10 @@ import { createServer, type AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { missingPlayer, titled } from '../../../tools/players.mjs';
+import { launchChromium } from './support/browser.js';
 import { FakeHub } from './http-fixtures/fake-hub.js';
 import { FixedMetrics, RecordingRegistry } from './http-fixtures/fake-registry.js';
 import { startHttpServer, type RunningHttpServer } from './http-fixtures/harness.js';
@@ -25,11 +26,7 @@ let page: Page | undefined;
 
 beforeAll(async () => {
   if (noChromium) return;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    timeout: 30_000,
-  });
+  browser = await launchChromium();
   await mkdir(OUTPUT_DIR, { recursive: true });
 }, 60_000);
 
