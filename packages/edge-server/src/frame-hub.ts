@@ -3,6 +3,8 @@
 // so an idle device spends no CPU. That lifecycle is RxJS's share() with a delayed reset; frames
 // fan out through its Subject, so a slow consumer never holds anyone up (each session decides for
 // itself what to skip).
+// A frame's way: a FrameSource's capture() (sources/ffmpeg/ffmpeg-source.ts, sources/stdin-source.ts)
+// -> here -> frames$ to each ClientSession (session.ts) or HTTP viewer (http/mjpeg-viewer.ts).
 import { Observable, Subject, firstValueFrom, map, merge, share, takeUntil, timeout, timer, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import { readJpegInfo, type CapturedFrame } from '@edgecam/protocol';

@@ -231,6 +231,7 @@ export class TcpConnection {
     return max <= 0 || this.o.registry.count(protocol) < max;
   }
 
+  /** The last stage of a frame's way: ClientSession (session.ts) hands it here as [header, JPEG]. */
   private transport(): SessionTransport {
     const socket = this.socket;
     return {
