@@ -18,6 +18,7 @@ import { createSource } from './sources/create-source.js';
 import type { SupervisorTuning } from './sources/ffmpeg/ffmpeg-source.js';
 import type { FrameSource } from './sources/source.js';
 import { formatSourceSpec } from './sources/source-spec.js';
+import { clipReason } from './tcp-connection.js';
 import { EdgeTcpServer } from './tcp-server.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls/tls-material.js';
 import { SERVER_NAME, VERSION } from './version.js';
@@ -142,8 +143,11 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
         height: info.height,
         fps: info.fpsConfigured,
         authRequired: access.required,
+        // Only while there is a failure to report; a client shows it instead of waiting in silence.
+        ...(info.lastError !== null ? { source: { state: info.state, error: clipReason(info.lastError) } } : {}),
       };
     },
+    sourceLoss$: hub.sourceLoss$,
   });
   let http: EdgeHttpServer | null = null;
   let closing: Promise<void> | null = null;
