@@ -67,6 +67,10 @@ async function main(): Promise<void> {
       onSourceEnded: () => shutdown('source ended', 0),
     });
   } catch (err) {
+    if (err instanceof EdgeServerError && err.code === 'SOURCE_NOT_FOUND') {
+      process.stderr.write(`edgecam-server: ${err.message}\n`);
+      process.exit(2);
+    }
     const message = err instanceof EdgeServerError || (err as NodeJS.ErrnoException).code ? (err as Error).message : String(err);
     logger.fatal({ err }, `cannot start: ${message}`);
     process.exit(1);

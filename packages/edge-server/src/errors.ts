@@ -10,6 +10,7 @@ export type EdgeServerErrorCode =
   | 'DECODER_FAILED' // input pushed after a fatal error, before reset()
   | 'SOURCE_UNAVAILABLE' // no frame arrived within the time asked for
   | 'SOURCE_ENDED' // the source cannot deliver any more frames (stdin closed)
+  | 'SOURCE_NOT_FOUND' // --source names a file that does not exist
   | 'HUB_CLOSED'; // the capture was shut down while someone waited for a frame
 
 /** An error with a stable code, for callers that act on the cause. */

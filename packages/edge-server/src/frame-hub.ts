@@ -3,7 +3,9 @@
 // so an idle device spends no CPU. That lifecycle is RxJS's share() with a delayed reset; frames
 // fan out through its Subject, so a slow consumer never holds anyone up (each session decides for
 // itself what to skip).
-import { Observable, Subject, firstValueFrom, map, merge, share, takeUntil, timeout, timer, type Subscription } from 'rxjs';
+// A frame's way: a FrameSource's capture() (sources/ffmpeg/ffmpeg-source.ts, sources/stdin-source.ts)
+// -> here -> frames$ to each ClientSession (session.ts) or HTTP viewer (http/mjpeg-viewer.ts).
+import { BehaviorSubject, Observable, Subject, distinctUntilChanged, firstValueFrom, map, merge, share, takeUntil, timeout, timer, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import { readJpegInfo, type CapturedFrame } from '@edgecam/protocol';
 import type { FrameHub, SourceInfo, SourceState } from './contracts.js';
@@ -56,6 +58,12 @@ export class SharedFrameHub implements FrameHub {
   /** The source reported a failure and no frame came since: the camera is lost for now. */
   private failing = false;
   private readonly failed = new Subject<void>();
+  private readonly loss = new BehaviorSubject<string | null>(null);
+  /**
+   * Why the source is lost (it failed and no frame came since), or null while it is not: the
+   * current value on subscribe, then each change. A new loss is a new value after a null.
+   */
+  readonly sourceLoss$: Observable<string | null> = this.loss.pipe(distinctUntilChanged());
   private width: number;
   private height: number;
 
@@ -155,6 +163,7 @@ export class SharedFrameHub implements FrameHub {
     this.keepAlive?.unsubscribe();
     this.keepAlive = null;
     this.failed.complete();
+    this.loss.complete();
     await this.source.settled();
   }
 
@@ -187,7 +196,7 @@ export class SharedFrameHub implements FrameHub {
     this.measureSize = true;
     this.arrivalCount = 0;
     // A new capture starts clean; an error from an earlier one would read as a lost camera.
-    this.failing = false;
+    this.setFailing(false);
     this.lastError = null;
   }
 
@@ -195,7 +204,7 @@ export class SharedFrameHub implements FrameHub {
     this.capturing = false;
     this.state = 'restarting';
     this.lastError = err.message;
-    this.failing = true;
+    this.setFailing(true);
     this.failed.next();
     this.log.error({ err: err.message }, 'capture source ended');
     this.opts.onSourceEnded?.(err);
@@ -206,7 +215,7 @@ export class SharedFrameHub implements FrameHub {
     this.capturing = false;
     this.state = 'idle';
     this.newest = undefined;
-    this.failing = false;
+    this.setFailing(false);
     this.log.info({ why }, 'capture stopped');
   }
 
@@ -216,7 +225,7 @@ export class SharedFrameHub implements FrameHub {
         this.state = event.state;
         if (event.error !== undefined) this.lastError = event.error;
         if (event.state === 'restarting' && !this.failing) {
-          this.failing = true;
+          this.setFailing(true);
           this.failed.next();
         }
         return;
@@ -227,6 +236,12 @@ export class SharedFrameHub implements FrameHub {
     }
   }
 
+  /** The one place `failing` changes, so sourceLoss$ follows it. */
+  private setFailing(failing: boolean): void {
+    this.failing = failing;
+    this.loss.next(failing ? (this.lastError ?? 'the source failed') : null);
+  }
+
   private onFrame(frame: CapturedFrame): void {
     const now = performance.now();
     this.newest = frame;
@@ -234,7 +249,7 @@ export class SharedFrameHub implements FrameHub {
     this.lastFrameAt = Date.now();
     this.framesCaptured++;
     this.lastError = null;
-    this.failing = false;
+    if (this.failing) this.setFailing(false);
     this.arrivals[this.arrivalCount % FPS_SAMPLES] = now;
     this.arrivalCount++;
     if (this.measureSize) {

@@ -7,7 +7,7 @@ import { AccessControl } from './access/access-control.js';
 import type { ThrottleTuning } from './access/failure-throttle.js';
 import { RateLimiter } from './access/rate-limiter.js';
 import type { ClientRegistry } from './contracts.js';
-import { SHORT_TOKEN_LENGTH, type EdgeServerConfig } from './config.js';
+import { DEFAULT_CONFIG, SHORT_TOKEN_LENGTH, type EdgeServerConfig } from './config.js';
 import { createClientRegistry } from './client-registry.js';
 import { resolveFfmpeg, type ResolvedFfmpeg } from './sources/ffmpeg/resolve-ffmpeg.js';
 import { SharedFrameHub } from './frame-hub.js';
@@ -18,6 +18,7 @@ import { createSource } from './sources/create-source.js';
 import type { SupervisorTuning } from './sources/ffmpeg/ffmpeg-source.js';
 import type { FrameSource } from './sources/source.js';
 import { formatSourceSpec } from './sources/source-spec.js';
+import { clipReason } from './tcp-connection.js';
 import { EdgeTcpServer } from './tcp-server.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls/tls-material.js';
 import { SERVER_NAME, VERSION } from './version.js';
@@ -85,16 +86,7 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
   const ffmpeg = opts.source || config.source.kind === 'stdin' ? null : (opts.ffmpeg ?? resolveFfmpeg());
   if (ffmpeg) logger.info({ ffmpeg: ffmpeg.path, via: ffmpeg.via }, `using ffmpeg from ${ffmpeg.via}`);
 
-  // Before anything starts: a bad certificate or key stops the server here.
-  const tls = await loadTlsMaterial(config, logger);
-  const access = new AccessControl(config.token, logger, opts.accessTuning);
-  if (config.token !== null && config.token.length < SHORT_TOKEN_LENGTH) {
-    logger.warn({ length: config.token.length }, `the token is short: use at least ${SHORT_TOKEN_LENGTH} random characters`);
-  }
-  const tlsPems = tls ? { key: tls.key, cert: tls.cert } : null;
-
-  const metrics = createServerMetrics();
-  const registry = createClientRegistry(metrics);
+  // Before anything starts: a file that does not exist, a bad certificate or key stop the server here.
   const source =
     opts.source ??
     createSource({
@@ -108,6 +100,19 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
       stdin: opts.stdin,
       supervisor: opts.supervisor,
     });
+  if (!opts.source && config.source.kind === 'file' && (config.width !== DEFAULT_CONFIG.width || config.height !== DEFAULT_CONFIG.height)) {
+    // The config does not record whether --size was given; a size other than the default was.
+    logger.warn({ size: `${config.width}x${config.height}` }, '--size is ignored for file sources: a file plays at its own size');
+  }
+  const tls = await loadTlsMaterial(config, logger);
+  const access = new AccessControl(config.token, logger, opts.accessTuning);
+  if (config.token !== null && config.token.length < SHORT_TOKEN_LENGTH) {
+    logger.warn({ length: config.token.length }, `the token is short: use at least ${SHORT_TOKEN_LENGTH} random characters`);
+  }
+  const tlsPems = tls ? { key: tls.key, cert: tls.cert } : null;
+
+  const metrics = createServerMetrics();
+  const registry = createClientRegistry(metrics);
   const hub = new SharedFrameHub(source, {
     logger,
     idleStopMs: config.idleStopSeconds * 1000,
@@ -138,8 +143,11 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
         height: info.height,
         fps: info.fpsConfigured,
         authRequired: access.required,
+        // Only while there is a failure to report; a client shows it instead of waiting in silence.
+        ...(info.lastError !== null ? { source: { state: info.state, error: clipReason(info.lastError) } } : {}),
       };
     },
+    sourceLoss$: hub.sourceLoss$,
   });
   let http: EdgeHttpServer | null = null;
   let closing: Promise<void> | null = null;

@@ -1,5 +1,7 @@
 // One client's session: what it asked for, and delivery with newest-frame-wins backpressure.
 // Nothing here touches the network, so the rules can be tested with a fake transport.
+// A frame's way: SharedFrameHub.frames$ (frame-hub.ts) -> onFrame -> NewestWins -> send ->
+// SessionTransport.writeFrame, which TcpConnection (tcp-connection.ts) writes onto the socket.
 //
 // Each session owns all of its state, so one client can never disturb another. Rules:
 // - `0` sends the newest frame once (waiting for the first one if the capture has none yet);

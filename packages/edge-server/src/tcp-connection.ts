@@ -3,7 +3,8 @@
 // then the rest flows through decodeCommands() (legacy) or decodeClientMessages() (v2), and a
 // ProtocolError arrives as that stream's error. The server never writes anything but whole frames
 // (legacy) or whole messages (v2): an unknown legacy byte is skipped silently, a broken v2 peer
-// gets an ERROR message and is closed.
+// gets an ERROR message and is closed. The one ERROR that keeps the connection open is
+// SOURCE_UNAVAILABLE: a v2 client waiting for frames is told, once per loss, why none come.
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { Observable, startWith, type Observer, type Subscription } from 'rxjs';
@@ -39,6 +40,8 @@ export interface ConnectionOptions {
   /** Per protocol; 0 for no limit. */
   maxClients: number;
   welcome: () => Welcome;
+  /** Why the source is lost, or null: current value on subscribe, then changes. */
+  sourceLoss$?: Observable<string | null>;
   statsIntervalMs?: number;
   /** The first byte arrived: the connection is no longer pending. */
   onFirstByte?: () => void;
@@ -58,6 +61,13 @@ const v2Encoder: FrameEncoder = oncePerFrame((f) => encodeFrameMessage(f.seq % 0
 const CONTROL_BACKLOG_BYTES = 64 * 1024;
 // How long a closing connection may take to flush before it is destroyed.
 const CLOSE_GRACE_MS = 2000;
+// WELCOME and ERROR are JSON of at most 4096 bytes; a source's reason (an ffmpeg stderr line) is cut to fit.
+const MAX_REASON_CHARS = 1000;
+
+/** A source's failure reason, cut to fit a WELCOME or an ERROR. */
+export function clipReason(reason: string): string {
+  return reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS - 1)}…` : reason;
+}
 // A legacy peer that has sent this many bytes that are no command is not a camera client (real
 // clients send nothing but commands): it is closed rather than parsed forever.
 export const MAX_UNKNOWN_BYTES = 1024;
@@ -101,6 +111,10 @@ export class TcpConnection {
   private handleId = 0;
   private closing = false;
   private lastInputAt = performance.now();
+  /** v2: why the source is lost right now (null: it is not), and whether this client was told. */
+  private sourceLost: string | null = null;
+  private toldSourceLost = false;
+  private lossWatch: Subscription | null = null;
   /** Resolves once the socket is closed. */
   readonly closed: Promise<void>;
 
@@ -231,6 +245,7 @@ export class TcpConnection {
     return max <= 0 || this.o.registry.count(protocol) < max;
   }
 
+  /** The last stage of a frame's way: ClientSession (session.ts) hands it here as [header, JPEG]. */
   private transport(): SessionTransport {
     const socket = this.socket;
     return {
@@ -332,6 +347,7 @@ export class TcpConnection {
       this.openSession('v2', v2Encoder);
       this.log.info({ clientName: m.hello.client }, 'hello');
       this.socket.write(encodeWelcome(this.o.welcome()));
+      this.lossWatch = this.o.sourceLoss$?.subscribe((reason) => this.onSourceLoss(reason)) ?? null;
       return;
     }
     switch (m.type) {
@@ -340,6 +356,7 @@ export class TcpConnection {
         return;
       case 'command':
         this.session?.command(m.command);
+        if (m.command === '0' || m.command === '3') this.tellSourceLost();
         return;
       case 'ping':
         if (this.socket.writableLength > this.lastFrameBytes + CONTROL_BACKLOG_BYTES) {
@@ -352,6 +369,26 @@ export class TcpConnection {
         this.socket.write(encodePong(m.data));
         return;
     }
+  }
+
+  private onSourceLoss(reason: string | null): void {
+    if (reason === null) {
+      // Frames come again: a later loss is a new one, told again.
+      this.sourceLost = null;
+      this.toldSourceLost = false;
+      return;
+    }
+    this.sourceLost = reason;
+    if (this.session && this.session.mode !== 'idle') this.tellSourceLost();
+  }
+
+  /** v2: a non-fatal ERROR saying why no frames come, once per loss; the session goes on waiting. */
+  private tellSourceLost(): void {
+    if (this.sourceLost === null || this.toldSourceLost || this.closing) return;
+    this.toldSourceLost = true;
+    const message = clipReason(this.sourceLost);
+    this.log.info({ reason: message }, 'told the client the source is unavailable');
+    this.socket.write(encodeErrorMessage({ code: 'SOURCE_UNAVAILABLE', message }));
   }
 
   private checkToken(token: string | undefined): AccessVerdict {
@@ -407,6 +444,7 @@ export class TcpConnection {
 
   private onClose(): void {
     this.stopReading();
+    this.lossWatch?.unsubscribe();
     this.clearHelloTimer();
     this.session?.close();
     // A connection that never became a client (a port scan, a flood) is not worth an info line.

@@ -7,6 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { AccessControl } from './access/access-control.js';
 import type { Logger } from 'pino';
+import type { Observable } from 'rxjs';
 import type { Welcome } from '@edgecam/protocol';
 import type { ClientRegistry, FrameHub } from './contracts.js';
 import { TcpConnection } from './tcp-connection.js';
@@ -22,6 +23,8 @@ export interface TcpServerOptions {
   maxClients: number;
   helloTimeoutMs: number;
   welcome: () => Welcome;
+  /** Why the source is lost, or null (SharedFrameHub.sourceLoss$): v2 clients are told with a non-fatal ERROR. */
+  sourceLoss$?: Observable<string | null>;
   statsIntervalMs?: number;
   /** Connections that have not sent a byte yet, at most. Default 64. */
   maxPending?: number;
@@ -80,6 +83,7 @@ export class EdgeTcpServer {
         helloTimeoutMs: o.helloTimeoutMs,
         maxClients: o.maxClients,
         welcome: o.welcome,
+        sourceLoss$: o.sourceLoss$,
         statsIntervalMs: o.statsIntervalMs,
         onFirstByte: () => this.pending.delete(conn),
         access: o.access,

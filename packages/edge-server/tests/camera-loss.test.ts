@@ -41,7 +41,9 @@ interface Flags {
 
 async function startWithCamera(name: string, tuning: { stallTimeoutMs?: number } = {}): Promise<{ s: TestServer; flags: Flags }> {
   const flags = { unplugged: join(dir, `${name}.unplugged`), wedged: join(dir, `${name}.wedged`) };
-  const ffmpeg = makeFakeFfmpeg({ jpeg, fps: 10, unpluggedFlag: flags.unplugged, wedgedFlag: flags.wedged });
+  // The probe lists formats, as a plugged-in camera does: the fake device node itself does not exist here.
+  const v4l2Formats = '[video4linux2,v4l2 @ 0x1] Compressed:       mjpeg :          Motion-JPEG : 160x120';
+  const ffmpeg = makeFakeFfmpeg({ jpeg, fps: 10, v4l2Formats, unpluggedFlag: flags.unplugged, wedgedFlag: flags.wedged });
   server = await startTestServer(
     { fps: 10, httpPort: 0, source: { kind: 'v4l2', device: '/dev/video0' } },
     { ffmpeg, statsIntervalMs: 0, supervisor: { initialBackoffMs: 100, maxBackoffMs: 400, ...tuning } },

@@ -176,3 +176,29 @@ describe('SharedFrameHub', () => {
     await expect(h.snapshot(10)).rejects.toMatchObject({ code: 'HUB_CLOSED' });
   });
 });
+
+describe('SharedFrameHub.sourceLoss$', () => {
+  it('says why the source is lost when it fails, and null once a frame comes or the capture stops', async () => {
+    const source = new FakeSource();
+    const { h } = hub(source, { idleStopMs: 10 });
+    const seen: (string | null)[] = [];
+    const watch = h.sourceLoss$.subscribe((r) => seen.push(r));
+    const consumer = h.frames$.subscribe();
+    source.emit();
+    source.send({ type: 'state', state: 'restarting', error: 'ffmpeg exited with code 1: gone' });
+    source.send({ type: 'state', state: 'starting' });
+    source.send({ type: 'state', state: 'restarting', error: 'ffmpeg exited with code 1: still gone' });
+    expect(seen).toEqual([null, 'ffmpeg exited with code 1: gone']);
+    source.emit();
+    expect(seen).toEqual([null, 'ffmpeg exited with code 1: gone', null]);
+    source.send({ type: 'state', state: 'restarting', error: 'again' });
+    consumer.unsubscribe();
+    await waitUntil(() => !source.running, 5000, 'the capture to stop');
+    expect(seen).toEqual([null, 'ffmpeg exited with code 1: gone', null, 'again', null]);
+    // A late subscriber gets the current state first.
+    const late: (string | null)[] = [];
+    h.sourceLoss$.subscribe((r) => late.push(r)).unsubscribe();
+    expect(late).toEqual([null]);
+    watch.unsubscribe();
+  });
+});

@@ -10,6 +10,12 @@ export const helloSchema = z.object({
   client: z.string().optional(),
 });
 
+/** WELCOME's `source`: a state name (a string, so a newer server may add states) and why it failed. */
+export const welcomeSourceSchema = z.object({
+  state: z.string().min(1),
+  error: z.string().optional(),
+});
+
 export const welcomeSchema = z.object({
   server: z.string(),
   version: z.string(),
@@ -17,6 +23,7 @@ export const welcomeSchema = z.object({
   height: z.number().int().nonnegative(),
   fps: z.number().nonnegative(),
   authRequired: z.boolean(),
+  source: welcomeSourceSchema.optional(),
 });
 
 export const errorBodySchema = z.object({
@@ -24,12 +31,22 @@ export const errorBodySchema = z.object({
   message: z.string(),
 });
 
+/** ERROR codes after which the server keeps the connection open (PROTOCOL.md §4). */
+const NON_FATAL_ERROR_CODES: ReadonlySet<string> = new Set(['SOURCE_UNAVAILABLE']);
+
+/** Whether a server closes the connection after an ERROR with this code: every code but those documented as non-fatal. */
+export function isFatalErrorCode(code: string): boolean {
+  return !NON_FATAL_ERROR_CODES.has(code);
+}
+
 /** A zod failure as one line: `path: message; path: message`. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
 export type Hello = { token?: string; client?: string };
+/** idle, starting, running, restarting (edgecam-server's states); receivers must accept others. */
+export type WelcomeSource = { state: string; error?: string };
 export type Welcome = {
   server: string;
   version: string;
@@ -37,6 +54,8 @@ export type Welcome = {
   height: number;
   fps: number;
   authRequired: boolean;
+  /** Sent while the capture has a failure to report: its state and why. Older servers never send it. */
+  source?: WelcomeSource;
 };
 export type ErrorBody = { code: string; message: string };
 

@@ -9,6 +9,7 @@ import {
   encodePing,
   encodePong,
   encodeWelcome,
+  isFatalErrorCode,
   type ClientMessage,
   type ServerMessage,
 } from '../src/index.js';
@@ -143,5 +144,24 @@ describe('v2 decoders accept newer peers', () => {
       type: 'welcome',
       welcome: { server: 's', version: '2', width: 1, height: 2, fps: 3, authRequired: false },
     });
+  });
+});
+
+describe('WELCOME source and non-fatal ERRORs', () => {
+  it('decode a WELCOME without source, as older servers send it', () => {
+    const json = Buffer.from('{"server":"s","version":"1","width":1,"height":2,"fps":3,"authRequired":false}');
+    const [m] = decodeChunks(new ServerMessageDecoder(), [Buffer.concat([Buffer.from([0x81, 0, 0, 0, json.length]), json])]);
+    expect(m).toEqual({ type: 'welcome', welcome: { server: 's', version: '1', width: 1, height: 2, fps: 3, authRequired: false } });
+  });
+
+  it('accept a source state they do not know, for newer servers', () => {
+    const json = Buffer.from('{"server":"s","version":"9","width":1,"height":2,"fps":3,"authRequired":false,"source":{"state":"dozing"}}');
+    const [m] = decodeChunks(new ServerMessageDecoder(), [Buffer.concat([Buffer.from([0x81, 0, 0, 0, json.length]), json])]);
+    expect(m).toMatchObject({ welcome: { source: { state: 'dozing' } } });
+  });
+
+  it('call every ERROR code fatal but SOURCE_UNAVAILABLE', () => {
+    expect(isFatalErrorCode('SOURCE_UNAVAILABLE')).toBe(false);
+    for (const code of ['UNAUTHORIZED', 'TOO_MANY_CLIENTS', 'HELLO_TIMEOUT', 'BAD_PAYLOAD', 'SOMETHING_NEW']) expect(isFatalErrorCode(code)).toBe(true);
   });
 });

@@ -1,10 +1,14 @@
 // Builds the FrameSource a --source value names.
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ResolvedFfmpeg } from './ffmpeg/resolve-ffmpeg.js';
 import { fileArgs, testsrcArgs, v4l2Args, type CaptureSize } from './ffmpeg/ffmpeg-args.js';
 import { probeFile, probeV4l2 } from './ffmpeg/ffmpeg-probe.js';
 import { createFfmpegSource, type SupervisorTuning } from './ffmpeg/ffmpeg-source.js';
+import { InputNotReady } from './ffmpeg/ffmpeg-supervisor.js';
+import { EdgeServerError } from '../errors.js';
 import type { FrameSource } from './source.js';
 import { formatSourceSpec, type SourceSpec } from './source-spec.js';
 import { createStdinSource } from './stdin-source.js';
@@ -20,7 +24,21 @@ export interface CreateSourceOptions extends CaptureSize {
   supervisor?: SupervisorTuning;
 }
 
-/** The FrameSource for a parsed --source. */
+/** True when nothing is at path (a missing file, or a device not plugged in). */
+function isMissing(path: string): boolean {
+  try {
+    statSync(path);
+    return false;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR';
+  }
+}
+
+/**
+ * The FrameSource for a parsed --source. Throws SOURCE_NOT_FOUND for a file that does not exist:
+ * unlike a camera, it will not appear later.
+ */
 export function createSource(o: CreateSourceOptions): FrameSource {
   const size: CaptureSize = { width: o.width, height: o.height, fps: o.fps, quality: o.quality };
   const spec = o.source;
@@ -47,12 +65,22 @@ export function createSource(o: CreateSourceOptions): FrameSource {
         // Asked on every (re)start: the camera may have been swapped while it was unplugged.
         args: async () => {
           const formats = await probeV4l2(ffmpeg, spec.device);
+          // An empty probe of a device that is not there: the camera may be plugged in later.
+          if (formats.compressed.length === 0 && formats.raw.length === 0 && isMissing(spec.device)) {
+            throw new InputNotReady(`${spec.device} does not exist yet (No such file or directory)`, 'it appears');
+          }
           const mjpeg = formats.compressed.includes('mjpeg');
           log.info({ formats, passthrough: mjpeg }, mjpeg ? 'camera offers MJPEG: copying it' : 'camera offers no MJPEG: encoding');
           return v4l2Args(spec.device, size, mjpeg);
         },
       });
     case 'file':
+      if (isMissing(spec.path)) {
+        throw new EdgeServerError(
+          'SOURCE_NOT_FOUND',
+          `--source ${formatSourceSpec(spec)}: there is no file at ${resolve(spec.path)}; give the path of an existing video file`,
+        );
+      }
       return createFfmpegSource({
         ...base,
         args: async () => {

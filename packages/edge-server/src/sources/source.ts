@@ -1,8 +1,9 @@
 // What every capture source provides to the FrameHub: a cold observable that runs the capture
 // while subscribed and stops it on unsubscribe.
-import type { Observable } from 'rxjs';
+import { Observable, type OperatorFunction } from 'rxjs';
 import type { CapturedFrame } from '@edgecam/protocol';
 import type { SourceKind } from '../contracts.js';
+import type { ArrivedJpeg } from './split-frames.js';
 
 /** What a capture reports: frames and its state. */
 export type SourceEvent =
@@ -47,4 +48,20 @@ export class FrameStamper {
     this.lastTimeUs = Math.max(captureTimeUs, this.lastTimeUs + 1);
     return { seq: this.seq, captureTimeUs: this.lastTimeUs, jpeg };
   }
+}
+
+/** JPEGs to CapturedFrames through the source's stamper; a part that is no JPEG is skipped (onInvalid). */
+export function stampFrames(stamper: FrameStamper, onInvalid?: () => void): OperatorFunction<ArrivedJpeg, CapturedFrame> {
+  return (jpegs$) =>
+    new Observable<CapturedFrame>((sub) =>
+      jpegs$.subscribe({
+        next: ({ jpeg, arrivalUs }) => {
+          const frame = stamper.stamp(jpeg, arrivalUs);
+          if (frame) sub.next(frame);
+          else onInvalid?.();
+        },
+        error: (err: unknown) => sub.error(err),
+        complete: () => sub.complete(),
+      }),
+    );
 }

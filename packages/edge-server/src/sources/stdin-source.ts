@@ -4,14 +4,20 @@
 // here, without an ffmpeg in between: no extra process on a small board, and no frame of delay
 // (ffmpeg's MJPEG parser only releases a frame once the next one begins).
 // When nobody watches, stdin is paused: the producer blocks on a full pipe instead of encoding.
-import { Observable } from 'rxjs';
+// A frame's way from standard input to a client's socket:
+//   stdin chunks (stdinChunks) -> splitMpjpeg() or splitJpegs(), chosen by the first byte
+//   (split-frames.ts) -> stampFrames(): CapturedFrame {seq, captureTimeUs} (source.ts)
+//   -> SourceEvent 'frame' -> SharedFrameHub.frames$ (frame-hub.ts)
+//   -> ClientSession per client (session.ts) -> TcpConnection's socket (tcp-connection.ts)
+import { Observable, connect, filter, merge } from 'rxjs';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { nowUs } from '@edgecam/protocol';
+import type { CapturedFrame } from '@edgecam/protocol';
 import { EdgeServerError } from '../errors.js';
 import { JpegSplitter } from './jpeg-splitter.js';
 import { MpjpegDecoder } from './mpjpeg-decoder.js';
-import { FrameStamper, type FrameSource, type SourceEvent } from './source.js';
+import { FrameStamper, stampFrames, type FrameSource, type SourceEvent } from './source.js';
+import { splitJpegs, splitMpjpeg } from './split-frames.js';
 
 /** Options of createStdinSource. */
 export interface StdinSourceOptions {
@@ -27,14 +33,58 @@ function isWhitespace(b: number): boolean {
   return b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0a;
 }
 
+/** The input's chunks while subscribed (paused otherwise); its end or failure is SOURCE_ENDED. */
+function stdinChunks(input: Readable): Observable<Buffer> {
+  return new Observable<Buffer>((sub) => {
+    const onData = (chunk: Buffer): void => sub.next(chunk);
+    const onEnd = (): void => sub.error(new EdgeServerError('SOURCE_ENDED', 'standard input ended; no more frames will come'));
+    const onError = (err: Error): void => sub.error(new EdgeServerError('SOURCE_ENDED', `standard input failed: ${err.message}`));
+    input.on('data', onData);
+    input.once('end', onEnd);
+    input.once('error', onError);
+    input.resume();
+    return () => {
+      input.off('data', onData);
+      input.off('end', onEnd);
+      input.off('error', onError);
+      input.pause();
+    };
+  });
+}
+
 /** A source reading JPEGs (raw MJPEG or mpjpeg) from standard input. */
 export function createStdinSource(o: StdinSourceOptions): FrameSource {
   const log = o.logger.child({ source: 'stdin' });
   const stamper = new FrameStamper();
-  // The byte stream is continuous across subscriptions, so the parser state is kept too.
+  // The byte stream is continuous across subscriptions, so the format and the parsers are kept too.
   let format: 'mpjpeg' | 'jpeg' | null = null;
-  const mpjpeg = new MpjpegDecoder({ maxFrameBytes: o.maxFrameBytes });
-  const jpeg = new JpegSplitter({ maxFrameBytes: o.maxFrameBytes });
+  const mpjpeg = splitMpjpeg({
+    decoder: new MpjpegDecoder({ maxFrameBytes: o.maxFrameBytes }),
+    onMalformed: (err) => log.warn({ err: err.message }, 'bad mpjpeg on standard input; resynchronising'),
+  });
+  const jpegs = splitJpegs({
+    splitter: new JpegSplitter({ maxFrameBytes: o.maxFrameBytes }),
+    onDropped: (dropped) => log.warn({ dropped }, 'dropped a corrupt or oversized JPEG from standard input'),
+  });
+  /** False while only whitespace has come; then fixes the format: mpjpeg starts with its `--boundary`. */
+  const detected = (chunk: Buffer): boolean => {
+    if (format !== null) return true;
+    const first = chunk.findIndex((b) => !isWhitespace(b));
+    if (first === -1) return false;
+    format = chunk[first] === 0x2d ? 'mpjpeg' : 'jpeg';
+    log.info({ format }, 'reading frames from standard input');
+    return true;
+  };
+  const frames$ = stdinChunks(o.input).pipe(
+    filter(detected),
+    connect((chunks$) =>
+      merge(
+        chunks$.pipe(filter(() => format === 'mpjpeg'), mpjpeg),
+        chunks$.pipe(filter(() => format === 'jpeg'), jpegs),
+      ),
+    ),
+    stampFrames(stamper),
+  );
   let ended: string | null = null;
 
   const capture = (): Observable<SourceEvent> =>
@@ -46,57 +96,22 @@ export function createStdinSource(o: StdinSourceOptions): FrameSource {
       }
       sub.next({ type: 'state', state: 'starting' });
       let flowing = false;
-      let droppedSeen = jpeg.dropped;
-      const onFrame = (arrival: number) => (data: Buffer) => {
-        const frame = stamper.stamp(data, arrival);
-        if (!frame) return;
-        if (!flowing) {
-          flowing = true;
-          sub.next({ type: 'state', state: 'running' });
-        }
-        sub.next({ type: 'frame', frame });
-      };
-      const onData = (chunk: Buffer) => {
-        const arrival = nowUs();
-        if (format === null) {
-          const first = chunk.findIndex((b) => !isWhitespace(b));
-          if (first === -1) return;
-          format = chunk[first] === 0x2d ? 'mpjpeg' : 'jpeg';
-          log.info({ format }, 'reading frames from standard input');
-        }
-        if (format === 'mpjpeg') {
-          try {
-            mpjpeg.push(chunk, onFrame(arrival));
-          } catch (err) {
-            log.warn({ err: (err as Error).message }, 'bad mpjpeg on standard input; resynchronising');
-            mpjpeg.reset();
+      const frames = frames$.subscribe({
+        next: (frame: CapturedFrame) => {
+          if (!flowing) {
+            flowing = true;
+            sub.next({ type: 'state', state: 'running' });
           }
-        } else {
-          jpeg.push(chunk, onFrame(arrival));
-          if (jpeg.dropped !== droppedSeen) {
-            log.warn({ dropped: jpeg.dropped }, 'dropped a corrupt or oversized JPEG from standard input');
-            droppedSeen = jpeg.dropped;
-          }
-        }
-      };
-      const finish = (reason: string) => {
-        ended = reason;
-        log.error(reason);
-        sub.next({ type: 'state', state: 'restarting', error: reason });
-        sub.error(new EdgeServerError('SOURCE_ENDED', reason));
-      };
-      const onEnd = () => finish('standard input ended; no more frames will come');
-      const onError = (err: Error) => finish(`standard input failed: ${err.message}`);
-      o.input.on('data', onData);
-      o.input.once('end', onEnd);
-      o.input.once('error', onError);
-      o.input.resume();
-      return () => {
-        o.input.off('data', onData);
-        o.input.off('end', onEnd);
-        o.input.off('error', onError);
-        o.input.pause();
-      };
+          sub.next({ type: 'frame', frame });
+        },
+        error: (err: Error) => {
+          ended = err.message;
+          log.error(ended);
+          sub.next({ type: 'state', state: 'restarting', error: ended });
+          sub.error(new EdgeServerError('SOURCE_ENDED', ended));
+        },
+      });
+      return () => frames.unsubscribe();
     });
 
   return {

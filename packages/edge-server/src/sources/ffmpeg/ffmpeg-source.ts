@@ -1,12 +1,18 @@
 // A source backed by a supervised ffmpeg that writes mpjpeg on stdout (testsrc, v4l2, file).
-import { Observable } from 'rxjs';
+// A frame's way from ffmpeg to a client's socket:
+//   ffmpeg stdout chunks (FfmpegSupervisor.onStdout, one stream per run)
+//   -> splitMpjpeg(): whole JPEGs with their arrival time (split-frames.ts)
+//   -> stampFrames(): CapturedFrame {seq, captureTimeUs} (source.ts)
+//   -> SourceEvent 'frame' -> SharedFrameHub.frames$ (frame-hub.ts)
+//   -> ClientSession per client (session.ts) -> TcpConnection's socket (tcp-connection.ts)
+import { Observable, Subject, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
-import { nowUs } from '@edgecam/protocol';
+import type { CapturedFrame } from '@edgecam/protocol';
 import type { SourceKind } from '../../contracts.js';
 import type { ResolvedFfmpeg } from './resolve-ffmpeg.js';
 import { FfmpegSupervisor, type FfmpegSupervisorOptions } from './ffmpeg-supervisor.js';
-import { MpjpegDecoder } from '../mpjpeg-decoder.js';
-import { FrameStamper, type FrameSource, type SourceEvent } from '../source.js';
+import { splitMpjpeg } from '../split-frames.js';
+import { FrameStamper, stampFrames, type FrameSource, type SourceEvent } from '../source.js';
 
 /** The supervisor settings tests and benchmarks may change. */
 export type SupervisorTuning = Partial<
@@ -35,8 +41,18 @@ export function createFfmpegSource(o: FfmpegSourceOptions): FrameSource {
 
   const capture = (): Observable<SourceEvent> =>
     new Observable<SourceEvent>((sub) => {
-      const decoder = new MpjpegDecoder();
       let flowing = false;
+      // The running child's stdout, and its pipeline: each run parses from a clean state.
+      let stdout: Subject<Buffer> | null = null;
+      let frames: Subscription | null = null;
+      const onFrame = (frame: CapturedFrame): void => {
+        if (!flowing) {
+          flowing = true;
+          sub.next({ type: 'state', state: 'running' });
+        }
+        sub.next({ type: 'frame', frame });
+      };
+      const onInvalid = (): void => log.debug({ invalid: stamper.invalid }, 'skipped a part that is not a JPEG');
       sub.next({ type: 'state', state: 'starting' });
       const supervisor: FfmpegSupervisor = new FfmpegSupervisor({
         ...o.supervisor,
@@ -44,29 +60,16 @@ export function createFfmpegSource(o: FfmpegSourceOptions): FrameSource {
         args: o.args,
         logger: log,
         onSpawn: () => {
-          decoder.reset();
+          frames?.unsubscribe();
           flowing = false;
-        },
-        onStdout: (chunk) => {
-          const arrival = nowUs();
-          try {
-            decoder.push(chunk, (jpeg) => {
-              const frame = stamper.stamp(jpeg, arrival);
-              if (!frame) {
-                log.debug({ invalid: stamper.invalid }, 'skipped a part that is not a JPEG');
-                return;
-              }
-              if (!flowing) {
-                flowing = true;
-                sub.next({ type: 'state', state: 'running' });
-              }
-              sub.next({ type: 'frame', frame });
-            });
-          } catch (err) {
+          stdout = new Subject<Buffer>();
+          frames = stdout.pipe(splitMpjpeg(), stampFrames(stamper, onInvalid)).subscribe({
+            next: onFrame,
             // ffmpeg's output stopped making sense: start it over rather than guess.
-            supervisor.fail((err as Error).message);
-          }
+            error: (err: Error) => supervisor.fail(err.message),
+          });
         },
+        onStdout: (chunk) => stdout?.next(chunk),
         onExit: (exit) => {
           flowing = false;
           sub.next({ type: 'state', state: 'restarting', error: exit.reason });
@@ -78,6 +81,7 @@ export function createFfmpegSource(o: FfmpegSourceOptions): FrameSource {
       });
       supervisor.start();
       return () => {
+        frames?.unsubscribe();
         const stopped = supervisor.stop().finally(() => stopping.delete(stopped));
         stopping.add(stopped);
       };

@@ -104,8 +104,25 @@ class RunFailed extends Error {
     readonly ranMs: number,
     readonly stderrTail: string[] = [],
     readonly pid?: number,
+    /** Set when the input is not there yet: what the retries wait for. */
+    readonly waitingFor?: string,
   ) {
     super(reason);
+  }
+}
+
+/**
+ * Thrown by args() when the input is not there yet (a camera not plugged in): no ffmpeg runs,
+ * and the log says what is awaited instead of reporting a failure. Retried like any failure.
+ */
+export class InputNotReady extends Error {
+  /** reason: `/dev/video0 does not exist yet`; waitingFor: `it appears`. */
+  constructor(
+    readonly reason: string,
+    readonly waitingFor: string,
+  ) {
+    super(reason);
+    this.name = 'InputNotReady';
   }
 }
 
@@ -209,6 +226,11 @@ export class FfmpegSupervisor {
   }
 
   private failed(f: RunFailed, delayMs: number): void {
+    if (f.waitingFor !== undefined) {
+      this.log.warn({ restartInMs: delayMs }, `${f.reason}; retrying in ${Math.round(delayMs / 100) / 10} s until ${f.waitingFor}`);
+      this.opts.onExit?.({ code: null, signal: null, reason: f.reason, restartInMs: delayMs });
+      return;
+    }
     this.log.warn(
       { pid: f.pid, code: f.code, signal: f.signal, ranMs: f.ranMs, restartInMs: delayMs, stderrTail: f.stderrTail },
       `${f.reason}; restarting in ${delayMs} ms`,
@@ -229,7 +251,9 @@ export class FfmpegSupervisor {
             child = this.spawnChild(args).subscribe(sub);
           },
           (err: unknown) => {
-            if (!stopped) sub.error(new RunFailed(`could not prepare ffmpeg arguments: ${(err as Error).message}`, null, null, 0));
+            if (stopped) return;
+            if (err instanceof InputNotReady) sub.error(new RunFailed(err.reason, null, null, 0, [], undefined, err.waitingFor));
+            else sub.error(new RunFailed(`could not prepare ffmpeg arguments: ${(err as Error).message}`, null, null, 0));
           },
         )
         .finally(() => {
