@@ -179,7 +179,7 @@ describe('SharedFrameHub', () => {
 
 describe('SharedFrameHub.sourceLoss$', () => {
   it('says why the source is lost when it fails, and null once a frame comes or the capture stops', async () => {
-    const source = new FakeSource();
+    const source = new ManualSource(jpeg);
     const { h } = hub(source, { idleStopMs: 10 });
     const seen: (string | null)[] = [];
     const watch = h.sourceLoss$.subscribe((r) => seen.push(r));
