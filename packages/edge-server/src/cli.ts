@@ -4,6 +4,7 @@
 import { bannerLines } from './banner.js';
 import { ConfigError, parseCommandLine } from './config.js';
 import { EdgeServerError } from './errors.js';
+import { describeListenFailure } from './listen-failure.js';
 import { createLogger } from './logger.js';
 import { startEdgeServer } from './server.js';
 import { formatSourceSpec } from './sources/source-spec.js';
@@ -67,6 +68,13 @@ async function main(): Promise<void> {
       onSourceEnded: () => shutdown('source ended', 0),
     });
   } catch (err) {
+    const listen = describeListenFailure(err, config);
+    if (listen) {
+      // A person at a terminal reads the stderr line; log collectors (JSON on stdout) get it too.
+      if (!process.stdout.isTTY) logger.fatal({ code: (err as NodeJS.ErrnoException).code }, `cannot start: ${listen} (${(err as NodeJS.ErrnoException).code})`);
+      process.stderr.write(`edgecam-server: ${listen}\n`);
+      process.exit(1);
+    }
     const message = err instanceof EdgeServerError || (err as NodeJS.ErrnoException).code ? (err as Error).message : String(err);
     logger.fatal({ err }, `cannot start: ${message}`);
     process.exit(1);

@@ -194,6 +194,15 @@ function checkTls(o: Options, merged: Record<OptionKey, Winner>): void {
   }
 }
 
+function checkPorts(o: Options, merged: Record<OptionKey, Winner>): void {
+  // Caught here, the second listen would otherwise fail as "port in use" by this very server.
+  if (o.http && o.port !== 0 && o.port === o.httpPort) {
+    throw new ConfigError(
+      `${nameOf('port', merged.port.origin)} and ${nameOf('httpPort', merged.httpPort.origin)}: both are ${o.port}; TCP and HTTP need a port each`,
+    );
+  }
+}
+
 /** The options as the server uses them: the size split, no HTTP as a null port, seconds named. */
 function toConfig(o: Options, token: string | null) {
   return {
@@ -243,6 +252,7 @@ function resolve(layers: readonly Layer[]): EdgeServerConfig {
   const o = validate(merged);
   const token = o.tokenFile !== null ? readTokenFile(o.tokenFile, nameOf('tokenFile', merged.tokenFile.origin)) : o.token;
   checkTls(o, merged);
+  checkPorts(o, merged);
   return toConfig(o, token);
 }
 
