@@ -19,7 +19,8 @@ async function main(): Promise<void> {
     parsed = parseCommandLine(process.argv.slice(2), process.env, VERSION);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`edgecam-server: ${err.message}\nRun edgecam-server --help to see every option.\n`);
+      const lines = err.problems.map((problem) => `edgecam-server: ${problem}\n`).join('');
+      process.stderr.write(`${lines}Run edgecam-server --help to see every option.\n`);
       process.exit(2);
     }
     throw err;
