@@ -4,6 +4,7 @@
 import { bannerLines } from './banner.js';
 import { ConfigError, parseCommandLine } from './config.js';
 import { EdgeServerError } from './errors.js';
+import { describeListenFailure } from './listen-failure.js';
 import { createLogger } from './logger.js';
 import { startEdgeServer } from './server.js';
 import { formatSourceSpec } from './sources/source-spec.js';
@@ -18,7 +19,8 @@ async function main(): Promise<void> {
     parsed = parseCommandLine(process.argv.slice(2), process.env, VERSION);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`edgecam-server: ${err.message}\nRun edgecam-server --help to see every option.\n`);
+      const lines = err.problems.map((problem) => `edgecam-server: ${problem}\n`).join('');
+      process.stderr.write(`${lines}Run edgecam-server --help to see every option.\n`);
       process.exit(2);
     }
     throw err;
@@ -70,6 +72,13 @@ async function main(): Promise<void> {
     if (err instanceof EdgeServerError && err.code === 'SOURCE_NOT_FOUND') {
       process.stderr.write(`edgecam-server: ${err.message}\n`);
       process.exit(2);
+    }
+    const listen = describeListenFailure(err, config);
+    if (listen) {
+      // A person at a terminal reads the stderr line; log collectors (JSON on stdout) get it too.
+      if (!process.stdout.isTTY) logger.fatal({ code: (err as NodeJS.ErrnoException).code }, `cannot start: ${listen} (${(err as NodeJS.ErrnoException).code})`);
+      process.stderr.write(`edgecam-server: ${listen}\n`);
+      process.exit(1);
     }
     const message = err instanceof EdgeServerError || (err as NodeJS.ErrnoException).code ? (err as Error).message : String(err);
     logger.fatal({ err }, `cannot start: ${message}`);

@@ -280,7 +280,7 @@ export function flagName(spec: OptionSpec): string {
   return spec.flag.split(' ')[0] ?? spec.flag;
 }
 
-/** The JSON Schema of a --config file: every option optional, described by its help line. */
+/** The JSON Schema of a --config file (shipped as edgecam.schema.json): every option optional, described by its help line. */
 export function configFileJsonSchema(): Record<string, unknown> {
   const described = mapOptions((_, spec) => {
     const fixed = 'default' in spec && spec.default !== null ? { default: spec.default } : {};
@@ -288,5 +288,10 @@ export function configFileJsonSchema(): Record<string, unknown> {
     const help = spec.flag.startsWith('--no-') ? `false: ${spec.help}` : spec.help;
     return spec.schema.meta({ description: `${help} (${flagName(spec)}, ${spec.env})`, ...fixed });
   });
-  return z.toJSONSchema(z.strictObject(described).partial(), { io: 'input' });
+  const file = z.strictObject(described).partial().meta({
+    title: 'edgecam-server configuration',
+    description: 'A --config file: any of the options, by the long flag in camelCase. EDGECAM_* variables and flags override it.',
+  });
+  // Draft 7: what editors' YAML and JSON language servers check most completely.
+  return z.toJSONSchema(file, { io: 'input', target: 'draft-7' });
 }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describeSystemError } from '@edgecam/protocol';
 import { Command, CommanderError, Option } from 'commander';
 import { parseConfigFile } from './config-file.js';
+import { formatResolved, maskToken, type ReportRow } from './config-report.js';
 import { EdgeServerError } from './errors.js';
 import {
   OPTIONS,
@@ -27,11 +28,16 @@ export { LOG_LEVELS, TOKEN_PATTERN, defaultTlsDir, type LogLevel } from './confi
 /** Shorter tokens work, but are guessable enough to warn about. */
 export const SHORT_TOKEN_LENGTH = 12;
 
-/** A bad option value or combination; the message is the sentence to print. */
+/** A bad option value or combination; the message is the sentence to print (a line per problem). */
 export class ConfigError extends EdgeServerError {
-  constructor(message: string) {
-    super('CONFIG_INVALID', message);
+  /** One sentence per problem found; most refusals have one. */
+  readonly problems: readonly string[];
+
+  constructor(problems: string | readonly string[]) {
+    const list = typeof problems === 'string' ? [problems] : problems;
+    super('CONFIG_INVALID', list.join('\n'));
     this.name = 'ConfigError';
+    this.problems = list;
   }
 }
 
@@ -91,9 +97,12 @@ function fileLayer(path: string, name: string): Layer {
   const content = parseConfigFile(text);
   if ('problem' in content) throw new ConfigError(`${path}:${content.line}: ${content.problem}`);
   const layer: Layer = new Map();
+  // Every problem in the file is reported at once, in line order, so one edit fixes them all.
+  const problems: { line: number; problem: string }[] = [];
   for (const { key, value, line } of content.entries) {
     if (!isOptionKey(key)) {
-      throw new ConfigError(`${path}:${line}: ${key}: no such option; the keys are the long flags in camelCase (httpPort for --http-port)`);
+      problems.push({ line, problem: `${path}:${line}: ${key}: no such option; the keys are the long flags in camelCase (httpPort for --http-port)` });
+      continue;
     }
     const origin: Origin = { layer: 'file', path, line };
     // Strings go through the flags' text rules, so `alwaysOn: yes` means what EDGECAM_ALWAYS_ON=yes does.
@@ -101,7 +110,13 @@ function fileLayer(path: string, name: string): Layer {
   }
   // The whole file is checked, values overridden by variables or flags too.
   const result = OPTIONS_SCHEMA.partial().safeParse(Object.fromEntries([...layer].map(([key, given]) => [key, given.value])));
-  if (!result.success) refuse(result.error.issues[0], (key) => layer.get(key));
+  if (!result.success) {
+    for (const [key, problem] of refusals(result.error.issues, (k) => layer.get(k))) {
+      const given = isOptionKey(key) ? layer.get(key) : undefined;
+      problems.push({ line: given?.origin.layer === 'file' ? given.origin.line : 0, problem });
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems.sort((a, b) => a.line - b.line).map((p) => p.problem));
   return layer;
 }
 
@@ -152,19 +167,26 @@ function isOptionKey(key: unknown): key is OptionKey {
   return typeof key === 'string' && Object.hasOwn(OPTIONS, key);
 }
 
-/** Throws the refusal for a schema issue: where the value came from, what is allowed, what was given. */
-function refuse(issue: { path: PropertyKey[]; message: string } | undefined, givenFor: (key: OptionKey) => Given | undefined): never {
-  const key = issue?.path[0];
-  const given = isOptionKey(key) ? givenFor(key) : undefined;
-  if (!isOptionKey(key) || !given) throw new ConfigError(issue?.message ?? 'invalid configuration');
-  throw new ConfigError(`${nameOf(key, given.origin)}: expected ${OPTIONS[key].expect}, got ${JSON.stringify(given.text ?? given.value)}`);
+/** The refusal of each option the schema's issues are about (one per option): where the value came from, what is allowed, what was given. */
+function refusals(issues: readonly { path: PropertyKey[]; message: string }[], givenFor: (key: OptionKey) => Given | undefined): Map<PropertyKey, string> {
+  const found = new Map<PropertyKey, string>();
+  for (const issue of issues) {
+    const key = issue.path[0] ?? '';
+    if (found.has(key)) continue;
+    const given = isOptionKey(key) ? givenFor(key) : undefined;
+    found.set(
+      key,
+      isOptionKey(key) && given ? `${nameOf(key, given.origin)}: expected ${OPTIONS[key].expect}, got ${JSON.stringify(given.text ?? given.value)}` : issue.message,
+    );
+  }
+  return found;
 }
 
-/** The merged values checked by the schema; the first bad one is refused. */
+/** The merged values checked by the schema; every bad one is refused. */
 function validate(merged: Record<OptionKey, Winner>): Options {
   const result = OPTIONS_SCHEMA.safeParse(mapOptions((key) => merged[key].value));
   if (result.success) return result.data;
-  return refuse(result.error.issues[0], (key) => merged[key]);
+  throw new ConfigError([...refusals(result.error.issues, (key) => merged[key]).values()]);
 }
 
 function readTokenFile(path: string, name: string): string {
@@ -190,6 +212,15 @@ function checkTls(o: Options, merged: Record<OptionKey, Winner>): void {
   if (o.tlsSelfSigned && o.tlsCert !== null) {
     throw new ConfigError(
       `${nameOf('tlsSelfSigned', merged.tlsSelfSigned.origin)} and ${nameOf('tlsCert', merged.tlsCert.origin)}: use your own certificate or a self-signed one, not both`,
+    );
+  }
+}
+
+function checkPorts(o: Options, merged: Record<OptionKey, Winner>): void {
+  // Caught here, the second listen would otherwise fail as "port in use" by this very server.
+  if (o.http && o.port !== 0 && o.port === o.httpPort) {
+    throw new ConfigError(
+      `${nameOf('port', merged.port.origin)} and ${nameOf('httpPort', merged.httpPort.origin)}: both are ${o.port}; TCP and HTTP need a port each`,
     );
   }
 }
@@ -237,17 +268,41 @@ function toConfig(o: Options, token: string | null) {
 /** The configuration the server runs with. */
 export type EdgeServerConfig = ReturnType<typeof toConfig>;
 
+/** The configuration, and per option the value that won and where it came from. */
+interface Resolved {
+  config: EdgeServerConfig;
+  merged: Record<OptionKey, Winner>;
+}
+
 /** Merges the layers (lowest first, the defaults first of all), checks them and reads the token file. */
-function resolve(layers: readonly Layer[]): EdgeServerConfig {
+function resolve(layers: readonly Layer[]): Resolved {
   const merged = merge(layers);
   const o = validate(merged);
   const token = o.tokenFile !== null ? readTokenFile(o.tokenFile, nameOf('tokenFile', merged.tokenFile.origin)) : o.token;
   checkTls(o, merged);
-  return toConfig(o, token);
+  checkPorts(o, merged);
+  return { config: toConfig(o, token), merged };
+}
+
+/** Where a value came from, in a few words: `default`, `--port`, `EDGECAM_PORT`, `edgecam.yaml:3`. */
+function originText(key: OptionKey, origin: Origin): string {
+  if (origin.layer === 'file') return `${origin.path}:${origin.line}`;
+  return origin.layer === 'env' ? origin.variable : origin.layer === 'flag' ? flagName(OPTIONS[key]) : 'default';
+}
+
+/** The options as `config check` prints them: in the file's form, the token masked, each with where it came from. */
+function reportRows(config: EdgeServerConfig, merged: Record<OptionKey, Winner>): ReportRow[] {
+  return OPTION_KEYS.map((key) => {
+    const winner = merged[key];
+    const from = originText(key, winner.origin);
+    if (key !== 'token') return { key, value: winner.value, from };
+    const tokenFile = merged.tokenFile.value;
+    return { key, value: config.token === null ? null : maskToken(config.token), from: typeof tokenFile === 'string' ? `read from ${tokenFile}` : from };
+  });
 }
 
 /** The configuration with nothing given, in this process's environment. */
-export const DEFAULT_CONFIG: EdgeServerConfig = resolve([defaultsLayer(process.env)]);
+export const DEFAULT_CONFIG: EdgeServerConfig = resolve([defaultsLayer(process.env)]).config;
 
 function helpLine(spec: OptionSpec, env: NodeJS.ProcessEnv): string {
   if (!spec.flag.includes('<')) return `${spec.help} (${spec.env}=${spec.flag.startsWith('--no-') ? 'off' : 'on'})`;
@@ -255,10 +310,18 @@ function helpLine(spec: OptionSpec, env: NodeJS.ProcessEnv): string {
   return value === null ? `${spec.help} (${spec.env})` : `${spec.help} (${spec.env}, default ${String(value)})`;
 }
 
-function buildProgram(version: string, env: NodeJS.ProcessEnv): Command {
+/** What the command line asks for besides running the server. */
+interface Asked {
+  check?: { json: boolean };
+}
+
+function buildProgram(version: string, env: NodeJS.ProcessEnv, write: (s: string) => void, asked: Asked): Command {
   const program = new Command('edgecam-server')
     .description('Serve a camera (or ffmpeg test pattern) to edgecam, seed-era and HTTP clients on the LAN.')
-    .version(version);
+    .version(version)
+    // Before the subcommands, which inherit both.
+    .configureOutput({ writeOut: write, writeErr: write })
+    .exitOverride();
   program.option(`${CONFIG_FLAG} <file>`, `read options from this YAML file; variables and flags override it (${CONFIG_ENV})`);
   program.option('--config-schema', 'print the JSON Schema of --config files and exit');
   for (const key of OPTION_KEYS) {
@@ -267,35 +330,56 @@ function buildProgram(version: string, env: NodeJS.ProcessEnv): Command {
     if (spec.conflicts) option.conflicts([...spec.conflicts]);
     program.addOption(option);
   }
-  return program.allowExcessArguments(false).exitOverride();
+  program.allowExcessArguments(false).action(() => undefined);
+  // The server's options stay the program's, so they are read after `config check` too.
+  program
+    .command('config')
+    .description('about the configuration')
+    .command('check')
+    .description(`print the configuration the options resolve to (defaults < ${CONFIG_FLAG} file < variables < flags), the token masked, and exit; or every problem, and exit 2`)
+    .option('--json', 'print JSON instead of YAML')
+    .action((opts: { json?: boolean }) => {
+      asked.check = { json: opts.json === true };
+    });
+  return program;
 }
 
 export type CommandLineResult = { config: EdgeServerConfig } | { exitCode: number; output: string };
 
 /**
  * Parses argv (without node and the script) and the environment. Returns the config, or what to
- * print and the exit code for --help, --version and usage errors (2). Throws ConfigError for a
- * bad value; callers print its message and exit 2.
+ * print and the exit code for --help, --version, `config check` and usage errors (2). Throws
+ * ConfigError for a bad value; callers print its problems and exit 2.
  */
 export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = process.env, version = '0.0.0'): CommandLineResult {
-  const program = buildProgram(version, env);
   let output = '';
-  program.configureOutput({ writeOut: (s) => (output += s), writeErr: (s) => (output += s) });
+  const asked: Asked = {};
+  const program = buildProgram(version, env, (s) => (output += s), asked);
   try {
     program.parse(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
-      const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
-      return { exitCode: ok ? 0 : 2, output };
+      // --help and --version exit 0; a usage error, or `config` without `check`, is 2.
+      return { exitCode: err.exitCode === 0 ? 0 : 2, output };
     }
     throw err;
   }
   if (program.opts().configSchema === true) return { exitCode: 0, output: `${JSON.stringify(configFileJsonSchema(), null, 2)}\n` };
-  const layers = [defaultsLayer(env)];
-  const file = configFileFrom(program, env);
-  if (file) layers.push(fileLayer(file.path, file.name));
-  layers.push(envLayer(env), flagLayer(program));
-  return { config: resolve(layers) };
+  const run = (): Resolved => {
+    const layers = [defaultsLayer(env)];
+    const file = configFileFrom(program, env);
+    if (file) layers.push(fileLayer(file.path, file.name));
+    layers.push(envLayer(env), flagLayer(program));
+    return resolve(layers);
+  };
+  if (!asked.check) return { config: run().config };
+  try {
+    const { config, merged } = run();
+    return { exitCode: 0, output: formatResolved(reportRows(config, merged), asked.check.json ? 'json' : 'yaml', version) };
+  } catch (err) {
+    if (err instanceof ConfigError) return { exitCode: 2, output: err.problems.map((p) => `${p}\n`).join('') };
+    throw err;
+  }
 }
 
 /** The --config file, and how a refusal names where its path came from. */

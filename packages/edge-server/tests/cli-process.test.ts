@@ -4,16 +4,27 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { LegacyClient } from './support/clients.js';
 import { waitUntil } from './support/wait.js';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const children: ChildProcess[] = [];
+const holders: Server[] = [];
 
 afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const h of holders.splice(0)) h.close();
 });
+
+/** A port on 127.0.0.1 that a plain listener of the test holds. */
+async function heldPort(): Promise<number> {
+  const holder = createServer();
+  holders.push(holder);
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  return (holder.address() as { port: number }).port;
+}
 
 interface Running {
   child: ChildProcess;
@@ -153,5 +164,33 @@ describe('the edgecam-server process', () => {
     expect(second.lines.find((l) => l.level === 60)?.msg).toMatch(/cannot start: .*EADDRINUSE/);
     first.child.kill('SIGTERM');
     expect((await first.exited).code).toBe(0);
+  });
+
+  it('says in one line, without a stack, that its TCP port is in use, and how to choose another', async () => {
+    const port = await heldPort();
+    const r = start(['--no-http'], { EDGECAM_PORT: String(port) });
+    expect(await r.exited).toEqual({ code: 1, signal: null });
+    expect(r.stderr()).toBe(`edgecam-server: TCP port ${port} is in use (another edgecam-server?); choose another with --port or EDGECAM_PORT\n`);
+    const fatal = r.lines.filter((l) => l.level === 60);
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0]).toMatchObject({ code: 'EADDRINUSE', msg: expect.stringMatching(/^cannot start: TCP port \d+ is in use/) });
+    expect(fatal[0]).not.toHaveProperty('err');
+  });
+
+  it('says the same of its HTTP port, naming --http-port', async () => {
+    const port = await heldPort();
+    const r = start(['--http-port', String(port)]);
+    expect(await r.exited).toEqual({ code: 1, signal: null });
+    expect(r.stderr()).toBe(
+      `edgecam-server: HTTP port ${port} is in use (another edgecam-server?); choose another with --http-port or EDGECAM_HTTP_PORT, or turn HTTP off with --no-http\n`,
+    );
+  });
+
+  it('says when --host is not an address of this machine', async () => {
+    const r = start(['--host', '192.0.2.1']);
+    expect(await r.exited).toEqual({ code: 1, signal: null });
+    expect(r.stderr()).toBe(
+      'edgecam-server: --host 192.0.2.1 is not an address of this machine; choose one it has, or 0.0.0.0 for all, with --host or EDGECAM_HOST\n',
+    );
   });
 });

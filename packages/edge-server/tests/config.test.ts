@@ -83,4 +83,10 @@ describe('command line and environment', () => {
       expect('output' in help && help.output).toContain(flag);
     }
   });
+
+  it('refuses one port for both TCP and HTTP, which would fail as "in use" by itself', () => {
+    expect(refusal(['--port', '7000'], { EDGECAM_HTTP_PORT: '7000' })).toBe('--port and EDGECAM_HTTP_PORT (--http-port): both are 7000; TCP and HTTP need a port each');
+    expect(config(['--port', '7000', '--no-http'], { EDGECAM_HTTP_PORT: '7000' }).port).toBe(7000);
+    expect(config(['--port', '0', '--http-port', '0']).port).toBe(0);
+  });
 });

@@ -1,0 +1,30 @@
+// What `edgecam-server config check` prints: the resolved options in the config file's form
+// (YAML, each line saying where its value came from, or JSON), with the token masked.
+import { stringify } from 'yaml';
+
+/** One option as reported: its key, its value in the file's form, and where the value came from. */
+export interface ReportRow {
+  key: string;
+  value: unknown;
+  from: string;
+}
+
+/** Tokens shorter than this are masked whole: two characters of a short one give too much away. */
+const SHOWN_TOKEN_MIN_LENGTH = 12;
+
+/** The token as reports show it: its first two characters and an ellipsis, or `***` when short. */
+export function maskToken(token: string): string {
+  return token.length >= SHOWN_TOKEN_MIN_LENGTH ? `${token.slice(0, 2)}…` : '***';
+}
+
+/** The rows as a YAML config file with a comment per line, or as one JSON object. */
+export function formatResolved(rows: readonly ReportRow[], format: 'yaml' | 'json', version: string): string {
+  if (format === 'json') return `${JSON.stringify(Object.fromEntries(rows.map((r) => [r.key, r.value])), null, 2)}\n`;
+  const lines = rows.map((r) => ({ text: `${r.key}: ${stringify(r.value, { lineWidth: 0 }).trimEnd()}`, from: r.from }));
+  const width = Math.max(...lines.map((l) => l.text.length));
+  return [
+    `# edgecam-server ${version}: the configuration in effect (defaults < --config file < EDGECAM_* variables < flags)`,
+    ...lines.map((l) => `${l.text.padEnd(width)}  # ${l.from}`),
+    '',
+  ].join('\n');
+}
