@@ -4,7 +4,7 @@
 // of a guess was right shows in the timing.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
-import { addressKey } from './address-key.js';
+import { addressKey, peerKey } from './address-key.js';
 import { FailureThrottle, type ThrottleTuning } from './failure-throttle.js';
 
 /** Which door a token is presented at. */
@@ -61,7 +61,7 @@ export class AccessControl {
    */
   check(peer: Peer, presented: readonly string[], via: AccessVia): AccessVerdict {
     if (this.expected === null) return { ok: true };
-    const key = addressKey(peer.address);
+    const key = peerKey(peer.address);
     const fields = { peer: peer.port === undefined ? key : `${peer.address}:${peer.port}`, via };
     const now = this.now();
     const blocked = this.throttle.blockedFor(key, now);
@@ -86,7 +86,7 @@ export class AccessControl {
       this.throttle.success(key);
       return { ok: true };
     }
-    const blockMs = this.throttle.failure(key, now);
+    const blockMs = this.throttle.failure(key, now, addressKey(peer.address));
     this.log.warn(blockMs > 0 ? { ...fields, blockedForMs: blockMs } : fields, 'access refused: wrong token');
     return { ok: false, reason: 'wrong', retryAfterMs: 0, message: 'wrong token' };
   }
