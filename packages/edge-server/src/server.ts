@@ -13,6 +13,7 @@ import { resolveFfmpeg, type ResolvedFfmpeg } from './sources/ffmpeg/resolve-ffm
 import { SharedFrameHub } from './frame-hub.js';
 import { createHttpServer, type EdgeHttpServer, type HttpLimits } from './http/http-server.js';
 import { createLogger } from './logger.js';
+import { LogLimiter, type LogLimits } from './log-limiter.js';
 import { createServerMetrics, type EdgeServerMetrics } from './metrics.js';
 import { createSource } from './sources/create-source.js';
 import type { SupervisorTuning } from './sources/ffmpeg/ffmpeg-source.js';
@@ -45,6 +46,8 @@ export interface StartOptions {
   accessTuning?: Partial<ThrottleTuning>;
   /** Overrides the HTTP limits (tests use short timeouts). */
   httpLimits?: Partial<HttpLimits>;
+  /** How many log lines peers may cause (tests use short summary windows). */
+  logLimits?: Partial<LogLimits>;
 }
 
 /** A started server: its ports, its parts, and close(). */
@@ -105,7 +108,9 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
     logger.warn({ size: `${config.width}x${config.height}` }, '--size is ignored for file sources: a file plays at its own size');
   }
   const tls = await loadTlsMaterial(config, logger);
-  const access = new AccessControl(config.token, logger, opts.accessTuning);
+  // One budget for the lines peers cause, on the TCP and HTTP sides alike.
+  const logLimiter = new LogLimiter(opts.logLimits);
+  const access = new AccessControl(config.token, logger, opts.accessTuning, Date.now, logLimiter);
   if (config.token !== null && config.token.length < SHORT_TOKEN_LENGTH) {
     logger.warn({ length: config.token.length }, `the token is short: use at least ${SHORT_TOKEN_LENGTH} random characters`);
   }
@@ -132,6 +137,7 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
     idleTimeoutMs: config.idleTimeoutSeconds * 1000,
     statsIntervalMs: opts.statsIntervalMs,
     access,
+    logLimiter,
     allowLegacy: config.allowLegacy,
     tls: tlsPems,
     welcome: () => {
@@ -156,6 +162,7 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
       logger.info('shutting down');
       await Promise.all([tcp.close(), http?.close()]);
       await hub.close();
+      logLimiter.flush();
       logger.info('stopped');
     })();
     return closing;
@@ -173,6 +180,7 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
         serverName: SERVER_NAME,
         version: VERSION,
         access,
+        logLimiter,
         rateLimiter:
           config.httpRateLimit > 0 ? new RateLimiter({ ratePerSecond: config.httpRateLimit, burst: Math.max(2, 2 * config.httpRateLimit) }) : null,
         maxClients: config.maxClients,

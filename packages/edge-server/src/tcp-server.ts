@@ -11,6 +11,7 @@ import type { Observable } from 'rxjs';
 import type { Welcome } from '@edgecam/protocol';
 import type { ClientRegistry, FrameHub } from './contracts.js';
 import { TcpConnection } from './tcp-connection.js';
+import { LogLimiter } from './log-limiter.js';
 
 /** Options of EdgeTcpServer. */
 export interface TcpServerOptions {
@@ -32,6 +33,8 @@ export interface TcpServerOptions {
   idleTimeoutMs?: number;
   /** Checks v2 tokens; with a token set, legacy clients are refused unless allowLegacy. */
   access?: AccessControl;
+  /** Bounds the lines peers cause; shared with the HTTP side by the server. Default: one of its own. */
+  logLimiter?: LogLimiter;
   allowLegacy?: boolean;
   /** Serve over TLS with this key and certificate (PEM). */
   tls?: { key: string; cert: string } | null;
@@ -70,6 +73,7 @@ export class EdgeTcpServer {
     this.o = o;
     const log = o.logger.child({ component: 'tcp' });
     this.log = log;
+    const logLimiter = o.logLimiter ?? new LogLimiter();
     this.maxPending = o.maxPending ?? DEFAULT_MAX_PENDING;
     this.idleTimeoutMs = o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     const onConnection = (socket: Socket) => {
@@ -79,7 +83,7 @@ export class EdgeTcpServer {
         socket,
         hub: o.hub,
         registry: o.registry,
-        logger: log,
+        logger: logLimiter.forPeer(log, socket.remoteAddress),
         helloTimeoutMs: o.helloTimeoutMs,
         maxClients: o.maxClients,
         welcome: o.welcome,
@@ -104,7 +108,7 @@ export class EdgeTcpServer {
       this.server.on('connection', (raw: Socket) => this.handshakeStarted(raw));
       this.server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
         this.handshakeEnded(socket);
-        log.debug({ err: err.message, code: err.code, peer: formatPeerAddress(socket) }, 'TLS handshake failed');
+        logLimiter.forPeer(log, socket.remoteAddress).debug({ err: err.message, code: err.code, peer: formatPeerAddress(socket) }, 'TLS handshake failed');
       });
     }
     // A listen error (port in use) rejects listen() and is reported once by the caller.

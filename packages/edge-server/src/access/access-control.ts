@@ -4,7 +4,8 @@
 // of a guess was right shows in the timing.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
-import { addressKey } from './address-key.js';
+import { addressKey, peerKey } from './address-key.js';
+import { LogLimiter } from '../log-limiter.js';
 import { FailureThrottle, type ThrottleTuning } from './failure-throttle.js';
 
 /** Which door a token is presented at. */
@@ -37,12 +38,21 @@ export class AccessControl {
   private readonly throttle: FailureThrottle;
   private readonly log: Logger;
   private readonly now: () => number;
+  private readonly logLimiter: LogLimiter;
 
-  constructor(token: string | null, logger: Logger, tuning: Partial<ThrottleTuning> = {}, now: () => number = Date.now) {
+  /** `logLimiter` bounds the refusal lines peers cause (the server shares one with TCP and HTTP). */
+  constructor(
+    token: string | null,
+    logger: Logger,
+    tuning: Partial<ThrottleTuning> = {},
+    now: () => number = Date.now,
+    logLimiter: LogLimiter = new LogLimiter(),
+  ) {
     this.expected = token === null ? null : digest(token);
     this.throttle = new FailureThrottle(tuning);
     this.log = logger.child({ component: 'access' });
     this.now = now;
+    this.logLimiter = logLimiter;
   }
 
   /** True when a token is set. */
@@ -61,13 +71,14 @@ export class AccessControl {
    */
   check(peer: Peer, presented: readonly string[], via: AccessVia): AccessVerdict {
     if (this.expected === null) return { ok: true };
-    const key = addressKey(peer.address);
+    const key = peerKey(peer.address);
     const fields = { peer: peer.port === undefined ? key : `${peer.address}:${peer.port}`, via };
     const now = this.now();
+    const log = this.logLimiter.forPeer(this.log, peer.address);
     const blocked = this.throttle.blockedFor(key, now);
     if (blocked > 0) {
-      // Debug only: a guesser hammering a blocked address must not fill the disk with log lines.
-      this.log.debug({ ...fields, retryAfterMs: blocked }, 'access refused: address blocked after failed attempts');
+      // Debug only, and bounded per peer like every refusal: a guesser must not fill the disk.
+      log.debug({ ...fields, retryAfterMs: blocked }, 'access refused: address blocked after failed attempts');
       return {
         ok: false,
         reason: 'throttled',
@@ -76,7 +87,7 @@ export class AccessControl {
       };
     }
     if (presented.length === 0) {
-      this.log.info(fields, 'access refused: no token presented');
+      log.info(fields, 'access refused: no token presented');
       return { ok: false, reason: 'missing', retryAfterMs: 0, message: 'this server requires a token' };
     }
     // Every candidate is compared, so the time taken does not depend on which one matched.
@@ -86,8 +97,8 @@ export class AccessControl {
       this.throttle.success(key);
       return { ok: true };
     }
-    const blockMs = this.throttle.failure(key, now);
-    this.log.warn(blockMs > 0 ? { ...fields, blockedForMs: blockMs } : fields, 'access refused: wrong token');
+    const blockMs = this.throttle.failure(key, now, addressKey(peer.address));
+    log.warn(blockMs > 0 ? { ...fields, blockedForMs: blockMs } : fields, 'access refused: wrong token');
     return { ok: false, reason: 'wrong', retryAfterMs: 0, message: 'wrong token' };
   }
 }

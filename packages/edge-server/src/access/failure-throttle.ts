@@ -3,6 +3,11 @@
 // however many connections it opens in parallel. Refusing outright, rather than delaying each
 // answer, means a guesser gains nothing from parallel connections, and honest clients still get
 // their answer at once (an auto-negotiating CLI gives up on v2 after a second of silence).
+// Blocks are per address, so one host cannot lock out another. A host rotating through the
+// addresses of its IPv6 /64 meets a coarser budget instead: once the /64 has had many wrong
+// tokens, each of its addresses is blocked at its first one. That never blocks a right token
+// (hosts sharing the /64 keep getting in), so it only slows such a guesser down; a long random
+// token is what stops it.
 import { LruMap } from './lru-map.js';
 
 /** How FailureThrottle slows down wrong tokens. */
@@ -14,8 +19,10 @@ export interface ThrottleTuning {
   maxBlockMs: number;
   /** An address that has not failed for this long starts over. */
   forgetAfterMs: number;
-  /** Addresses remembered at most (least recently failed forgotten first). */
+  /** Addresses remembered at most (least recently failed forgotten first); as many networks too. */
   maxAddresses: number;
+  /** Wrong tokens from one IPv6 /64 (any of its addresses) after which each address has no free failures. */
+  networkFreeFailures: number;
 }
 
 /** The throttle the server uses unless tests tune it. */
@@ -25,6 +32,7 @@ export const DEFAULT_THROTTLE: Readonly<ThrottleTuning> = {
   maxBlockMs: 60_000,
   forgetAfterMs: 15 * 60_000,
   maxAddresses: 10_000,
+  networkFreeFailures: 50,
 };
 
 interface Record {
@@ -37,10 +45,12 @@ interface Record {
 export class FailureThrottle {
   private readonly t: ThrottleTuning;
   private readonly records: LruMap<string, Record>;
+  private readonly networks: LruMap<string, Record>;
 
   constructor(tuning: Partial<ThrottleTuning> = {}) {
     this.t = { ...DEFAULT_THROTTLE, ...tuning };
     this.records = new LruMap(this.t.maxAddresses);
+    this.networks = new LruMap(this.t.maxAddresses);
   }
 
   /** Addresses currently remembered (for tests and metrics). */
@@ -54,20 +64,30 @@ export class FailureThrottle {
     return r ? Math.max(0, r.blockedUntil - now) : 0;
   }
 
-  /** Records a wrong token; returns the block now in force (0 while within the free failures). */
-  failure(key: string, now: number): number {
-    let r = this.records.get(key);
-    if (!r || now - r.lastFailureAt > this.t.forgetAfterMs) r = { failures: 0, lastFailureAt: now, blockedUntil: 0 };
-    r.failures++;
-    r.lastFailureAt = now;
+  /**
+   * Records a wrong token from the address `key`, in the network `network` (its IPv6 /64; omit
+   * for IPv4); returns the block now in force (0 while within the free failures).
+   */
+  failure(key: string, now: number, network?: string): number {
+    const r = this.count(this.records, key, now);
+    const crowded = network !== undefined && network !== key && this.count(this.networks, network, now).failures > this.t.networkFreeFailures;
     // "After 5 wrong tokens the address is refused": the 5th starts the block, the 6th try meets it.
-    const over = r.failures - this.t.freeFailures + 1;
+    const over = r.failures - (crowded ? 1 : this.t.freeFailures) + 1;
     if (over > 0) {
       const block = Math.min(this.t.maxBlockMs, this.t.baseBlockMs * 2 ** Math.min(over - 1, 30));
       r.blockedUntil = now + block;
     }
-    this.records.set(key, r);
     return Math.max(0, r.blockedUntil - now);
+  }
+
+  /** One more failure in the table, started over when the last one is long ago. */
+  private count(table: LruMap<string, Record>, key: string, now: number): Record {
+    let r = table.get(key);
+    if (!r || now - r.lastFailureAt > this.t.forgetAfterMs) r = { failures: 0, lastFailureAt: now, blockedUntil: 0 };
+    r.failures++;
+    r.lastFailureAt = now;
+    table.set(key, r);
+    return r;
   }
 
   /** The right token: the address starts over. */

@@ -25,11 +25,15 @@ export function admit(ctx: HttpContext, req: IncomingMessage, res: ServerRespons
   }
   const { access } = ctx;
   if (!access?.required || OPEN_PATHS.has(path)) return true;
-  const verdict = access.check(
-    { address: req.socket.remoteAddress, port: req.socket.remotePort },
-    presentedTokens(req.headers.authorization, query),
-    'http',
-  );
+  // Two different tokens in one request would be two guesses for the price of one failure:
+  // such a request is refused before either is compared (the same token twice is one).
+  const presented = [...new Set(presentedTokens(req.headers.authorization, query))];
+  if (presented.length > 1) {
+    ctx.log.info({ peer: formatPeerAddress(req.socket), path }, 'access refused: two different tokens in one request');
+    sendError(res, 400, 'BAD_REQUEST', 'send the token once: in the Authorization header or as ?token=, not two different ones');
+    return false;
+  }
+  const verdict = access.check({ address: req.socket.remoteAddress, port: req.socket.remotePort }, presented, 'http');
   if (verdict.ok) return true;
   refuse(res, verdict);
   return false;

@@ -31,9 +31,29 @@ export function tokenFromAuthorization(header: string): string | undefined {
   return undefined;
 }
 
-/** The URL as it may be logged: the value of any `token` parameter replaced. */
+/**
+ * The URL as it may be logged: the value of every query parameter whose name, decoded the way
+ * the server decodes it (`to%6Ben`, `tok%65n`), reads `token` in any case, replaced.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&#]*/gi, '$1REDACTED');
+  const queryAt = url.indexOf('?');
+  if (queryAt === -1) return url;
+  const fields = url
+    .slice(queryAt + 1)
+    .split('&')
+    .map((field) => {
+      const eq = field.indexOf('=');
+      const rawName = eq === -1 ? field : field.slice(0, eq);
+      return isTokenName(rawName) ? `${rawName}=REDACTED` : field;
+    });
+  return `${url.slice(0, queryAt + 1)}${fields.join('&')}`;
+}
+
+/** Whether a raw query name decodes (as URLSearchParams decodes it) to `token`, in any case. */
+function isTokenName(rawName: string): boolean {
+  if (rawName.length < 5) return false;
+  const [name] = new URLSearchParams(`${rawName}=`).keys();
+  return name !== undefined && name.toLowerCase() === 'token';
 }
 
 /** The challenge that makes browsers and VLC ask for a password (used as the token). */

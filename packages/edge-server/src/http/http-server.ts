@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { AccessControl } from '../access/access-control.js';
 import type { RateLimiter } from '../access/rate-limiter.js';
+import { LogLimiter } from '../log-limiter.js';
 import type { ClientRegistry, FrameHub, ServerMetrics } from '../contracts.js';
 import { formatPeerAddress } from '../peer-address.js';
 import { admit } from './admission.js';
@@ -32,6 +33,8 @@ export interface HttpServerDeps {
   limits?: Partial<HttpLimits>;
   /** Checks the token (Bearer, Basic or ?token=) on every endpoint but /healthz. */
   access?: AccessControl;
+  /** Bounds the lines peers cause; shared with the TCP side by the server. Default: one of its own. */
+  logLimiter?: LogLimiter;
   /** Requests per address for every endpoint but the stream; null or absent: no limit. */
   rateLimiter?: RateLimiter | null;
   /** Stream viewers at most (--max-clients); 0 or absent: no limit. */
@@ -89,6 +92,7 @@ export function createHttpServer(deps: HttpServerDeps): EdgeHttpServer {
     registry: deps.registry,
     metrics: deps.metrics,
     log: deps.logger.child({ component: 'http' }),
+    logLimiter: deps.logLimiter ?? new LogLimiter(),
     serverName,
     version,
     startedAt: performance.now(),
@@ -101,10 +105,11 @@ export function createHttpServer(deps: HttpServerDeps): EdgeHttpServer {
     viewers: new Set(),
   };
   const server = createNodeServer(deps, { ...HTTP_LIMITS, ...deps.limits }, (req, res) => void handleRequest(ctx, req, res));
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(ctx.log, err, socket));
+  const peerLog = (socket: Socket) => ctx.logLimiter.forPeer(ctx.log, socket.remoteAddress);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(peerLog(socket), err, socket));
   if (deps.tls) {
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-      ctx.log.debug({ err: err.message, code: err.code, peer: formatPeerAddress(socket) }, 'TLS handshake failed');
+      peerLog(socket).debug({ err: err.message, code: err.code, peer: formatPeerAddress(socket) }, 'TLS handshake failed');
     });
   }
   return {
@@ -136,7 +141,9 @@ function createNodeServer(deps: HttpServerDeps, limits: HttpLimits, listener: (r
 }
 
 /** Admission, then the route; a handler that throws is logged here and answered 500. */
-async function handleRequest(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handleRequest(server: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // Every line this request causes counts against its peer's log budget.
+  const ctx: HttpContext = { ...server, log: server.logLimiter.forPeer(server.log, req.socket.remoteAddress) };
   const started = performance.now();
   const rawUrl = req.url ?? '/';
   res.on('finish', () => {

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { choosePartLayout, describeSystemError, MULTIPART_CONTENT_TYPE, type CapturedFrame } from '@edgecam/protocol';
 import type { AccessControl } from '../access/access-control.js';
 import type { RateLimiter } from '../access/rate-limiter.js';
+import type { LogLimiter } from '../log-limiter.js';
 import type { ClientRegistry, FrameHub, ServerMetrics } from '../contracts.js';
 import { formatPeerAddress } from '../peer-address.js';
 import { parseFpsParam } from './frame-pacer.js';
@@ -19,7 +20,9 @@ export interface HttpContext {
   readonly hub: FrameHub;
   readonly registry: ClientRegistry;
   readonly metrics: ServerMetrics;
+  /** Within a request: bounded per peer (LogLimiter), since a peer decides how often it is used. */
   readonly log: Logger;
+  readonly logLimiter: LogLimiter;
   readonly serverName: string;
   readonly version: string;
   /** performance.now() when the server was created, for /status uptime. */
