@@ -15,6 +15,8 @@ export interface BannerInput {
   /** A token is required. */
   tokenRequired?: boolean;
   allowLegacy?: boolean;
+  /** A v4l2 device that is not there yet (it may be plugged in later). */
+  missingDevice?: string | null;
 }
 
 /** Addresses a client on the LAN can use: the host itself, or every IPv4 address for a wildcard. */
@@ -31,6 +33,9 @@ export function connectHosts(host: string): string[] {
 export function bannerLines(b: BannerInput): string[] {
   const hosts = connectHosts(b.host);
   const lines = [`edgecam-server ${b.version}: ${b.source}`];
+  if (b.missingDevice) {
+    lines.push(`  Camera: ${b.missingDevice} does not exist yet; the capture retries until it is plugged in (check the device name with \`ls /dev/video*\`)`);
+  }
   const tcp = b.tls ? 'tls' : 'tcp';
   const http = b.tls ? 'https' : 'http';
   lines.push(`  TCP  (edgecam, seed clients): ${hosts.map((h) => `${tcp}://${h}:${b.tcpPort}`).join('  ')}`);

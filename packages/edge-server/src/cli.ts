@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // edgecam-server: parse the command line, start, print where to connect, and shut down cleanly
 // on SIGINT/SIGTERM (stop accepting, close sessions, stop ffmpeg, exit 0).
+import { existsSync } from 'node:fs';
 import { bannerLines } from './banner.js';
 import { ConfigError, parseCommandLine } from './config.js';
 import { EdgeServerError } from './errors.js';
@@ -95,6 +96,7 @@ async function main(): Promise<void> {
     tls: running.tls,
     tokenRequired: running.access.required,
     allowLegacy: config.allowLegacy,
+    missingDevice: config.source.kind === 'v4l2' && !existsSync(config.source.device) ? config.source.device : null,
   });
   process.stderr.write(banner.join('\n') + '\n');
 }

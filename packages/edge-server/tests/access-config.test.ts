@@ -99,6 +99,12 @@ describe('the start banner', () => {
     expect(text).toContain('tcp://127.0.0.1:6810');
   });
 
+  it('says plainly when the camera device is not there yet', () => {
+    const text = bannerLines({ ...base, source: 'v4l2:/dev/video7', missingDevice: '/dev/video7' }).join('\n');
+    expect(text).toContain('Camera: /dev/video7 does not exist yet; the capture retries until it is plugged in');
+    expect(bannerLines(base).join('\n')).not.toContain('Camera:');
+  });
+
   it('says whether legacy clients are refused or let in without a token', () => {
     expect(bannerLines({ ...base, tokenRequired: true }).join('\n')).toContain('legacy clients refused');
     expect(bannerLines({ ...base, tokenRequired: true, allowLegacy: true }).join('\n')).toContain(
