@@ -96,7 +96,8 @@ async function startCapturing(): Promise<{ r: Running; tcpPort: number; ffmpegPi
   return { r, tcpPort, ffmpegPid };
 }
 
-describe('the edgecam-server process', () => {
+// Each test starts node processes, which take seconds each on a loaded machine.
+describe('the edgecam-server process', { timeout: 60_000 }, () => {
   it('starts with no arguments, prints where to connect and which ffmpeg, and serves', async () => {
     const r = start([]);
     const { tcpPort } = await listening(r);

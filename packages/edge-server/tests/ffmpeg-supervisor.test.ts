@@ -1,5 +1,5 @@
 // ffmpeg dying and coming back, backoff, and never leaving a child behind.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync } from 'node:fs';
 import { FfmpegSupervisor, liveFfmpegPids, type FfmpegExit } from '../src/sources/ffmpeg/ffmpeg-supervisor.js';
 import { LegacyClient } from './support/clients.js';
@@ -72,20 +72,37 @@ describe('the ffmpeg child', () => {
   it('is killed with SIGKILL when it ignores SIGTERM for the grace period', async () => {
     const ffmpeg = makeFakeFfmpeg({ jpeg, ignoreTerm: true, fps: 5 });
     let chunks = 0;
+    const log = memoryLogger();
     const sup = new FfmpegSupervisor({
       ffmpeg,
       args: () => ['pipe:1'],
-      logger: memoryLogger().logger,
+      logger: log.logger,
       onStdout: () => chunks++,
       killGraceMs: 300,
     });
     sup.start();
     await waitUntil(() => chunks > 0, 10_000, 'output');
     const pid = sup.pid!;
-    const t0 = performance.now();
-    await sup.stop();
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(250);
+    const kill = vi.spyOn(process, 'kill');
+    const sent = () => kill.mock.calls.filter(([target]) => Math.abs(target) === pid).map(([, signal]) => signal);
+    // The grace period runs in virtual time; the child's answers are real events waited for.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const stopped = sup.stop();
+      expect(sent()).toEqual(['SIGTERM']);
+      await waitUntil(() => log.lines.some((l) => l.stderr === 'fake ffmpeg ignores SIGTERM'), 10_000, 'the child to ignore SIGTERM');
+      vi.advanceTimersByTime(299);
+      expect(sent()).toEqual(['SIGTERM']);
+      expect(alive(pid)).toBe(true);
+      vi.advanceTimersByTime(1);
+      expect(sent()).toEqual(['SIGTERM', 'SIGKILL']);
+      await stopped;
+    } finally {
+      vi.useRealTimers();
+      kill.mockRestore();
+    }
     expect(alive(pid)).toBe(false);
+    expect(log.lines.find((l) => l.msg === 'ffmpeg stopped')).toMatchObject({ signal: 'SIGKILL' });
   });
 
   it('is stopped when the capture goes idle and started again on demand', async () => {

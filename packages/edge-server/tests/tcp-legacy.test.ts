@@ -132,7 +132,7 @@ describe('legacy clients', () => {
     const single = await client();
     streamer.write('3');
     await streamer.waitForFrames(2);
-    const t0 = performance.now();
+    const capturedBefore = server.hub.info().framesCaptured;
     const start = streamer.frames.length;
     for (let i = 1; i <= 5; i++) {
       single.write('0');
@@ -140,11 +140,14 @@ describe('legacy clients', () => {
       single.write('1');
       await sleep(150);
     }
-    const seconds = (performance.now() - t0) / 1000;
+    // The streamer kept up with what the source produced meanwhile, counted, not per second
+    // (one frame of slack for the one in flight).
+    const captured = server.hub.info().framesCaptured - capturedBefore;
+    const streamed = streamer.frames.length - start;
     // Exactly one frame per request, never a frame of the other client's stream.
     expect(await settled(single, 300)).toBe(5);
-    const rate = (streamer.frames.length - start) / seconds;
-    expect(rate).toBeGreaterThan(FPS * 0.6);
+    expect(captured).toBeGreaterThan(0);
+    expect(streamed).toBeGreaterThanOrEqual(captured * 0.8 - 1);
     streamer.write('q');
   });
 
