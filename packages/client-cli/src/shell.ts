@@ -86,7 +86,9 @@ export async function shellCommand(g: GlobalOptions, log: Logger): Promise<numbe
     const stats = new RecordStats();
     let endRecording: (e: CliError) => void = () => undefined;
     const ended = new Promise<CliError>((r) => (endRecording = r));
-    const rec = new Recording({ path, format: 'avi', segment: undefined, log }, stats, endRecording);
+    const rec = new Recording({ path, format: 'avi', segment: undefined, log }, stats, endRecording, (full) =>
+      full ? conn.pause() : conn.resume(),
+    );
     const first = nextFrame(conn, g.timeoutMs);
     first.catch(() => undefined);
     const sub = conn.frames$.pipe(frameTimeout(g.timeoutMs)).subscribe({

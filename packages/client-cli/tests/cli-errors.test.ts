@@ -130,3 +130,42 @@ describe('edgecam record keeps what it got when the connection breaks', () => {
     expect(decoded).toEqual({ frames: 5, errors: '' });
   });
 });
+
+describe('edgecam record against frames that are not JPEGs', () => {
+  const junk = () => {
+    const body = Buffer.from('not a jpeg at all');
+    return encodeFrame(body);
+  };
+  const sentence = /^edgecam: the server sent \d+ frames, none of them a JPEG the recorder could take \(not a whole JPEG: a frame must start with SOI \(FF D8\) and end with EOI \(FF D9\)\); nothing was saved\n$/;
+
+  it('exits 4 (protocol), not 3, when a few arrive and then nothing', async () => {
+    const server = await serve((s) =>
+      s.on('data', (d: Buffer) => {
+        if (d.includes(0x33)) for (let i = 0; i < 3; i++) s.write(Buffer.concat(junk()));
+      }),
+    );
+    const cwd = tempDir();
+    const r = await runCli(['--port', String(server.port), '--protocol', 'legacy', '--timeout', '1', 'record'], { cwd, env: { EDGECAM_LOG_LEVEL: 'silent' } });
+    expect(r.stderr).toMatch(sentence);
+    expect(r.code).toBe(4);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('exits 4 when they keep coming, with --frames or without', async () => {
+    const server = await serve((s) =>
+      s.on('data', (d: Buffer) => {
+        if (!d.includes(0x33)) return;
+        const timer = setInterval(() => (s.destroyed ? clearInterval(timer) : s.write(Buffer.concat(junk()))), 5);
+        s.on('close', () => clearInterval(timer));
+      }),
+    );
+    for (const extra of [[], ['--frames', '5']]) {
+      const cwd = tempDir();
+      const r = await runCli(['--port', String(server.port), '--protocol', 'legacy', 'record', ...extra], { cwd, env: { EDGECAM_LOG_LEVEL: 'silent' } });
+      expect(r.stderr).toMatch(sentence);
+      expect(r.code).toBe(4);
+      expect(readdirSync(cwd)).toEqual([]);
+    }
+  });
+});
+
