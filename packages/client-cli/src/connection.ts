@@ -56,6 +56,10 @@ export interface ServerConnection {
   readonly failure: CliError | undefined;
   /** Sends one command (a byte in legacy, a COMMAND message in v2), in order. */
   command(c: CommandChar): Promise<void>;
+  /** Stops reading the socket, so TCP backpressure reaches the server (which then drops at the source). */
+  pause(): void;
+  /** Reads the socket again after pause(). */
+  resume(): void;
   /** Ends the connection politely (FIN, never the `2` that stops a seed server); waits up to `graceMs` (1 s) for the server's close. */
   close(graceMs?: number): Promise<void>;
 }
@@ -163,6 +167,14 @@ export class Connection implements ServerConnection {
     return p;
   }
 
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    if (!this.ended) this.socket.resume();
+  }
+
   private checkWritable(): void {
     if (this.failure !== undefined) throw this.failure;
     if (this.socket.destroyed || this.socket.writableEnded) {
@@ -180,6 +192,8 @@ export class Connection implements ServerConnection {
       this.subject.complete();
       // Let queued commands (the final `q`) leave before the FIN.
       await this.commands;
+      // A paused socket would not read the server's FIN; what arrives now is dropped anyway.
+      this.socket.resume();
       this.socket.end();
     }
     const timer = setTimeout(() => this.socket.destroy(), graceMs);

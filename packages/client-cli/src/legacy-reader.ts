@@ -3,9 +3,12 @@ import { FRAME_HEADER_LENGTH, ProtocolError, nowUs, type CapturedFrame } from '@
 import { decodeFrames } from '@edgecam/protocol/rx';
 import { CliError, ExitCode, errorText } from './errors.js';
 import { ItemPeek, looksLikeText, quoteText } from './peer-text.js';
+import { httpPortError, looksLikeHttp, looksLikeTls, needsTlsError } from './wrong-port.js';
 
 /** What the legacy reader needs to know to word its errors. */
 export interface LegacyReaderOptions {
+  /** `host:port`, for the sentences that name the port. */
+  address: string;
   maxFrameBytes: number;
   /** The socket is TLS: the refusal hint then does not suggest --tls. */
   overTls: boolean;
@@ -36,11 +39,14 @@ export function readLegacyFrames(opts: LegacyReaderOptions): OperatorFunction<Bu
         // A socket error: the connection names it.
         return err;
       };
+      const textError = (head: Buffer): CliError =>
+        looksLikeHttp(head)
+          ? httpPortError(opts.address, head)
+          : new CliError(ExitCode.PROTOCOL, `the server sent text instead of a frame: ${quoteText(head)}`);
       const protocolError = (err: ProtocolError): CliError => {
         const head = peek.current();
-        if (looksLikeText(head)) {
-          return new CliError(ExitCode.PROTOCOL, `the server sent text instead of a frame: ${quoteText(head)}`);
-        }
+        if (looksLikeText(head)) return textError(head);
+        if (received === head.length && looksLikeTls(head) && !opts.overTls) return needsTlsError(opts.address);
         if (err.code === 'FRAME_TOO_LARGE' && head.length >= FRAME_HEADER_LENGTH) {
           return new CliError(
             ExitCode.PROTOCOL,
@@ -63,9 +69,8 @@ export function readLegacyFrames(opts: LegacyReaderOptions): OperatorFunction<Bu
         }
         if (partial === 0) return new CliError(ExitCode.CONNECTION, 'the server closed the connection');
         const head = peek.current();
-        if (looksLikeText(head)) {
-          return new CliError(ExitCode.PROTOCOL, `the server sent text instead of a frame: ${quoteText(head)}`);
-        }
+        if (looksLikeText(head)) return textError(head);
+        if (received === partial && looksLikeTls(head) && !opts.overTls) return needsTlsError(opts.address);
         return new CliError(ExitCode.CONNECTION, `the connection was cut in the middle of a frame (${partial} bytes of it had arrived)`);
       };
       return bytes$.pipe(

@@ -17,6 +17,7 @@ import { CLIENT_NAME, encodeSafeHello } from './safe-hello.js';
 import { serverError } from './server-error.js';
 import { formatAddress, formatSeconds, openSocket } from './socket-open.js';
 import { isCut, readV2Messages, v2Frames } from './v2-reader.js';
+import { failIfQuietTls, httpPortError, looksLikeHttp, looksLikeTls, needsTlsError, speaksTls } from './wrong-port.js';
 
 const silentLogger = pino({ level: 'silent' });
 
@@ -31,13 +32,19 @@ export async function connect(opts: ConnectOptions): Promise<ServerConnection> {
   const maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   const gapMs = opts.legacyCommandGapMs ?? DEFAULT_LEGACY_COMMAND_GAP_MS;
 
-  const legacy = async () => {
+  /** `tlsWatchMs`: after a silent hang-up on the v2 opening, how long a quiet legacy socket may stay quiet before we ask whether the port speaks TLS. */
+  const legacy = async (tlsWatchMs?: number) => {
     if (opts.token !== undefined) log.warn('the legacy protocol has no authentication: the token is not sent');
     const socket = await openSocket(opts.host, opts.port, opts.timeoutMs, opts.tls);
     log.debug({ address, tls: opts.tls !== undefined }, 'connected (legacy)');
     let conn: Connection | undefined = undefined;
-    const frames = socketBytes(socket).pipe(
-      readLegacyFrames({ maxFrameBytes, overTls: opts.tls !== undefined, firstCommandAt: () => conn?.firstCommandAt }),
+    let bytes = socketBytes(socket);
+    if (tlsWatchMs !== undefined) {
+      const ms = tlsWatchMs;
+      bytes = bytes.pipe(failIfQuietTls(() => speaksTls(opts.host, opts.port, ms), ms, () => conn?.firstCommandAt !== undefined, address));
+    }
+    const frames = bytes.pipe(
+      readLegacyFrames({ address, maxFrameBytes, overTls: opts.tls !== undefined, firstCommandAt: () => conn?.firstCommandAt }),
     );
     conn = new Connection(socket, address, 'legacy', undefined, frames, gapMs, log);
     return conn;
@@ -51,7 +58,7 @@ export async function connect(opts: ConnectOptions): Promise<ServerConnection> {
   const waitMs = strict ? opts.timeoutMs : Math.min(opts.negotiateMs ?? DEFAULT_NEGOTIATE_MS, opts.timeoutMs / 2);
   const socket = await openSocket(opts.host, opts.port, opts.timeoutMs, opts.tls);
   const hello = { client: CLIENT_NAME, ...(opts.token !== undefined ? { token: opts.token } : {}) };
-  const result = await negotiateV2(socket, encodeSafeHello(hello), waitMs, strict, maxFrameBytes, {
+  const result = await negotiateV2(socket, encodeSafeHello(hello), waitMs, strict, maxFrameBytes, address, {
     tokenSent: opts.token !== undefined,
     tls: opts.tls !== undefined,
   });
@@ -60,10 +67,16 @@ export async function connect(opts: ConnectOptions): Promise<ServerConnection> {
     return result.connect((frames) => new Connection(socket, address, 'v2', result.welcome, frames, gapMs, log));
   }
   socket.destroy();
-  if (result.reason === CLOSED_SILENTLY && opts.tls === undefined) {
-    // The seed server answers our opening with text; a TLS server waiting for a handshake hangs
-    // up without a word, and then leaves the legacy attempt hanging: say so now, not after the timeout.
+  const silentClose = result.reason === CLOSED_SILENTLY && opts.tls === undefined;
+  // A TLS server hangs up on our plain opening without a word (a legacy server answers with text).
+  // Forced to v2, the sentence already names TLS as one cause, and nothing waits for --timeout.
+  if (strict) throw result.strictError;
+  if (silentClose) {
+    // It would then leave the legacy attempt waiting for a handshake until --timeout: legacy()
+    // asks whether the port speaks TLS if the answer to our first command is silence.
     log.warn({ address }, 'the server closed the connection without a word; trying the legacy protocol (if the server uses TLS, add --tls or --fingerprint)');
+    log.info({ address, reason: result.reason }, 'no v2 WELCOME; reconnecting with the legacy protocol');
+    return legacy(waitMs / 2);
   }
   log.info({ address, reason: result.reason }, 'no v2 WELCOME; reconnecting with the legacy protocol');
   return legacy();
@@ -78,7 +91,8 @@ type Negotiated =
       /** Hands the messages after the WELCOME, as frames, to the connection `make` builds. */
       connect: (make: (frames: Observable<CapturedFrame>) => Connection) => Connection;
     }
-  | { kind: 'fallback'; reason: string };
+  /** `strictError`: what to report when the protocol was forced to v2. */
+  | { kind: 'fallback'; reason: string; strictError?: CliError | undefined };
 
 /** The opening's answer is no v2 message: a legacy server, or something else entirely. */
 class NotV2 extends Error {}
@@ -95,6 +109,7 @@ function negotiateV2(
   waitMs: number,
   strict: boolean,
   maxFrameBytes: number,
+  address: string,
   how: { tokenSent: boolean; tls: boolean },
 ): Promise<Negotiated> {
   const hint = 'it may be a legacy server (try --protocol auto or --protocol legacy)';
@@ -129,8 +144,13 @@ function negotiateV2(
       socket.pause();
       settle(() => resolve({ kind: 'fallback', reason }));
     };
-    const closedSilently = () =>
-      notV2(CLOSED_SILENTLY, new CliError(ExitCode.CONNECTION, `the server closed the connection before its v2 WELCOME; ${quietHint}`));
+    const closedSilently = () => {
+      sub.unsubscribe();
+      const strictError = strict
+        ? new CliError(ExitCode.CONNECTION, `the server closed the connection before its v2 WELCOME; ${quietHint}`)
+        : undefined;
+      settle(() => resolve({ kind: 'fallback', reason: CLOSED_SILENTLY, ...(strictError !== undefined ? { strictError } : {}) }));
+    };
 
     const sub = socketBytes(socket)
       .pipe(
@@ -140,6 +160,9 @@ function negotiateV2(
           const type = chunk[0];
           if (type === MessageType.WELCOME || type === MessageType.ERROR) return;
           const head = chunk.subarray(0, PEEK_BYTES);
+          // No legacy server answers like these: say which port this is instead of falling back.
+          if (looksLikeHttp(head)) throw httpPortError(address, head);
+          if (looksLikeTls(head) && !how.tls) throw needsTlsError(address);
           throw new NotV2(
             looksLikeText(head)
               ? `text ${quoteText(head)}`

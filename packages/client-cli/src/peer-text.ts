@@ -19,10 +19,46 @@ export function looksLikeText(bytes: Uint8Array): boolean {
   return alnum >= 3;
 }
 
-/** A JSON-quoted excerpt of text bytes, shortened with an ellipsis when long. */
+/** A quoted excerpt of text bytes (control characters made visible), shortened with an ellipsis when long. */
 export function quoteText(bytes: Uint8Array, max = 48): string {
   const text = Buffer.from(bytes.subarray(0, max)).toString('latin1').trim();
-  return JSON.stringify(text) + (bytes.length > max ? '…' : '');
+  return `"${visibleText(text).replace(/"/g, '\\"')}"` + (bytes.length > max ? '…' : '');
+}
+
+// C0 controls (ESC, BEL, CR, LF, ...), DEL, C1 controls (a lone 0x9B is a CSI to some terminals),
+// and the Unicode line separators and direction overrides that can reorder or split a line.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// Our own multi-line output keeps its newlines and tabs; everything else above is shown.
+const TERMINAL_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+function escapeControl(c: string): string {
+  const code = c.charCodeAt(0);
+  if (c === '\n') return '\\n';
+  if (c === '\r') return '\\r';
+  if (c === '\t') return '\\t';
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * A string from the peer (an ERROR message, a WELCOME field, a text reply) as one line that is
+ * safe to show on a terminal or a page: every control character is written out (`\x1b`, `\n`),
+ * so the peer can neither drive the terminal nor forge a line of ours.
+ */
+export function visibleText(text: string): string {
+  return text.replace(CONTROL, escapeControl);
+}
+
+/** The server's name and version from its WELCOME, for a banner or a status line. */
+export function serverName(w: { server: string; version: string }): string {
+  return visibleText(`${w.server} ${w.version}`);
+}
+
+/**
+ * The last line of defence, for everything written to the terminal: control characters other
+ * than newline and tab are written out, whatever their source.
+ */
+export function terminalText(text: string): string {
+  return text.replace(TERMINAL_CONTROL, escapeControl);
 }
 
 /**

@@ -94,7 +94,11 @@ export async function runCli(argv: string[]): Promise<number> {
   program
     .command('view')
     .description('serve a local web page with the live stream, its fps and a snapshot button')
-    .option('--listen <host:port>', 'where the page is served', '127.0.0.1:8090')
+    .option(
+      '--listen <host:port>',
+      'where the page is served; loopback by default, since the page re-serves the camera without authentication',
+      '127.0.0.1:8090',
+    )
     .action(async (o: { listen: string }) => {
       const g = globals();
       const listen = parseFlag(listenSchema, o.listen, '--listen');

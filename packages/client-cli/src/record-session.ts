@@ -8,6 +8,9 @@ import { connection$, reconnect$ } from './reconnect.js';
 import { RecordStats, type StatsSnapshot } from './record-stats.js';
 import { Recording, type RecordingOptions, type RecordingOutcome } from './recording.js';
 
+/** A stream that starts with this many frames the recorder refuses, and none it takes, is not a camera's. */
+const NOT_JPEG_LIMIT = 30;
+
 export type StopReason = 'frames' | 'duration' | 'signal' | 'error';
 
 export interface RecordSessionOptions {
@@ -51,9 +54,22 @@ export class RecordSession {
   private durationTimer: NodeJS.Timeout | undefined;
   private reconnects = 0;
   private protocol: WireProtocol | undefined;
+  /** The connection frames come from now, which the recorder's backpressure pauses. */
+  private current: ServerConnection | undefined;
+  private full = false;
 
   constructor(private readonly opts: RecordSessionOptions) {
-    this.recording = new Recording(opts.recording, this.stats, () => this.requestStop('error'));
+    this.recording = new Recording(
+      opts.recording,
+      this.stats,
+      () => this.requestStop('error'),
+      (full) => {
+        // The disk is behind: stop reading, so the server's newest-frame-wins drops at the source.
+        this.full = full;
+        if (full) this.current?.pause();
+        else this.current?.resume();
+      },
+    );
   }
 
   /** Bytes in the output so far (0 before the first frame). */
@@ -93,6 +109,10 @@ export class RecordSession {
 
     const outcome = await this.recording.close();
     error ??= this.recording.failure;
+    // Frames came, but none was a JPEG: that is the server's doing, whatever ended the wait.
+    if ((outcome === undefined || outcome.frames === 0) && this.stats.rejected > 0 && error?.exitCode !== ExitCode.FILE) {
+      if (error !== undefined || this.stopReason !== 'signal') error = this.notJpegError();
+    }
     return {
       stoppedBy: error !== undefined ? 'error' : (this.stopReason ?? 'signal'),
       error,
@@ -101,6 +121,14 @@ export class RecordSession {
       protocol: this.protocol,
       reconnects: this.reconnects,
     };
+  }
+
+  private notJpegError(): CliError {
+    const n = this.stats.rejected;
+    return new CliError(
+      ExitCode.PROTOCOL,
+      `the server sent ${n} ${n === 1 ? 'frame' : 'frames'}, none of them a JPEG the recorder could take (${this.recording.firstRefusal ?? 'refused'}); nothing was saved`,
+    );
   }
 
   private requestStop(reason: StopReason): void {
@@ -113,6 +141,8 @@ export class RecordSession {
   private stream(conn: ServerConnection, firstWaitMs: number): Promise<CliError | undefined> {
     const sequenced = conn.protocol === 'v2';
     this.stats.resetSequence();
+    this.current = conn;
+    if (this.full) conn.pause();
     return new Promise((resolve) => {
       let done = false;
       const finish = async (failure: CliError | undefined) => {
@@ -136,7 +166,9 @@ export class RecordSession {
           }
           this.stats.frame(f, sequenced);
           this.recording.push(f);
-          if (this.opts.maxFrames !== undefined && this.stats.frames >= this.opts.maxFrames) this.requestStop('frames');
+          // --frames N means N frames in the file: refused frames do not count.
+          if (this.opts.maxFrames !== undefined && this.recording.accepted() >= this.opts.maxFrames) this.requestStop('frames');
+          else if (this.recording.accepted() === 0 && this.stats.rejected >= NOT_JPEG_LIMIT) void finish(this.notJpegError());
         },
         error: (err: unknown) => void finish(err instanceof CliError ? err : new CliError(ExitCode.UNEXPECTED, errorText(err))),
         complete: () => void finish(new CliError(ExitCode.CONNECTION, 'the connection was closed')),

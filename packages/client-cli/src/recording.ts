@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { Subject } from 'rxjs';
 import type { CapturedFrame } from '@edgecam/protocol';
-import { RecorderError, recordTo, type FileSummary, type RecorderEvent } from '@edgecam/recorder';
+import { RecorderError, recordTo, type FileSummary, type RecorderEvent, type RecorderFs } from '@edgecam/recorder';
 import { CliError, ExitCode, fileError } from './errors.js';
 import type { RecordFormat } from './options.js';
 import type { RecordStats } from './record-stats.js';
@@ -35,14 +35,18 @@ export interface RecordingOptions {
   format: RecordFormat;
   segment: SegmentLimit | undefined;
   log: Logger;
+  /** For tests: the recorder's file layer (a slow disk) and queue bound. */
+  tuning?: { fs?: RecorderFs; maxQueueFrames?: number };
 }
 
 const STAT_INTERVAL_MS = 250;
 
 /**
  * Frames from the network into recordTo(), as they come. The recorder's write queue is the one
- * bound on memory: a frame it has no room for is counted in `stats.dropped`, one it refuses
- * (not a whole JPEG, another size) in `stats.rejected`. No frame means no file.
+ * bound on memory. With `onBackpressure` the caller stops reading while the queue is full and no
+ * frame received is lost; without it, a frame the queue has no room for is counted in
+ * `stats.dropped`. A frame the recorder refuses (not a whole JPEG, another size) is counted in
+ * `stats.rejected`. No frame means no file.
  */
 export class Recording {
   private readonly frames = new Subject<CapturedFrame>();
@@ -52,6 +56,10 @@ export class Recording {
   private closedBytes = 0;
   private currentBytes = 0;
   private statAt = 0;
+  private pushed = 0;
+  private refused = 0;
+  /** Why the first refused frame was refused. */
+  firstRefusal: string | undefined;
   /** Set when the recording could not be written: the files keep what reached the disk. */
   failure: CliError | undefined;
 
@@ -60,6 +68,8 @@ export class Recording {
     private readonly stats: RecordStats,
     /** Called once when writing fails, so the caller can stop the stream. */
     onFailure: (err: CliError) => void,
+    /** true: the write queue is full, stop reading; false: go on (see recordTo). */
+    onBackpressure?: (full: boolean) => void,
   ) {
     const seg = opts.segment;
     const events$ = this.frames.pipe(
@@ -67,6 +77,8 @@ export class Recording {
         path: opts.path,
         format: opts.format,
         ...(seg !== undefined ? { segment: { durationMs: seg.durationMs, maxBytes: seg.bytes } } : {}),
+        ...(onBackpressure !== undefined ? { onBackpressure } : {}),
+        ...opts.tuning,
       }),
     );
     this.done = new Promise((resolve) =>
@@ -84,7 +96,16 @@ export class Recording {
 
   /** Hands one frame to the recorder (a plain call: this is the per-frame path). */
   push(f: CapturedFrame): void {
+    this.pushed++;
     this.frames.next(f);
+  }
+
+  /**
+   * Frames that are in the file or on their way there: pushed, less those refused. Exact while
+   * the queue has room (a refusal is known at once); frames held behind a full queue count.
+   */
+  accepted(): number {
+    return this.pushed - this.refused;
   }
 
   /** Writes what is queued, then closes every file with its index. Undefined when no file was made. */
@@ -131,6 +152,8 @@ export class Recording {
           this.stats.dropped++;
         } else {
           this.stats.rejected++;
+          this.refused++;
+          this.firstRefusal ??= e.error.message;
           log.warn({ code: e.error.code, seq: e.seq }, `frame refused: ${e.error.message}`);
         }
         break;

@@ -1,11 +1,14 @@
 import type { ErrorBody } from '@edgecam/protocol';
 import { CliError, ExitCode } from './errors.js';
+import { visibleText } from './peer-text.js';
 
 /**
  * A v2 ERROR as a sentence: before the WELCOME it turns us away, after it it ends the session.
  * UNAUTHORIZED gets its own sentence, which says what to do about the token.
  */
-export function serverError(e: ErrorBody, beforeWelcome: boolean, tokenSent?: boolean): CliError {
+export function serverError(peer: ErrorBody, beforeWelcome: boolean, tokenSent?: boolean): CliError {
+  // Both fields are the peer's words, and end up on a terminal.
+  const e = { code: visibleText(peer.code), message: visibleText(peer.message) };
   if (e.code === 'UNAUTHORIZED') {
     if (/too many wrong tokens/.test(e.message)) {
       return new CliError(ExitCode.CONNECTION, `the server refused the connection: ${e.message} (UNAUTHORIZED)`);

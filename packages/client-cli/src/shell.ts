@@ -6,6 +6,7 @@ import { connect } from './negotiate.js';
 import { connectOptions } from './connect-options.js';
 import { CliError, ExitCode, errorText } from './errors.js';
 import { onInterrupt } from './interrupt.js';
+import { serverName } from './peer-text.js';
 import type { GlobalOptions } from './options.js';
 import { RecordStats, formatBytes } from './record-stats.js';
 import { defaultRecordingName } from './record-command.js';
@@ -39,7 +40,7 @@ interface ActiveRecording {
 export async function shellCommand(g: GlobalOptions, log: Logger): Promise<number> {
   const interactive = process.stdin.isTTY === true;
   const conn = await connect(connectOptions(g, log));
-  const who = conn.welcome !== undefined ? `${conn.welcome.server} ${conn.welcome.version}, ` : '';
+  const who = conn.welcome !== undefined ? `${serverName(conn.welcome)}, ` : '';
   printLine(`connected to ${conn.address} (${who}${conn.protocol} protocol); type help for commands`);
 
   const rl = createInterface({ input: process.stdin, terminal: interactive });
@@ -85,7 +86,9 @@ export async function shellCommand(g: GlobalOptions, log: Logger): Promise<numbe
     const stats = new RecordStats();
     let endRecording: (e: CliError) => void = () => undefined;
     const ended = new Promise<CliError>((r) => (endRecording = r));
-    const rec = new Recording({ path, format: 'avi', segment: undefined, log }, stats, endRecording);
+    const rec = new Recording({ path, format: 'avi', segment: undefined, log }, stats, endRecording, (full) =>
+      full ? conn.pause() : conn.resume(),
+    );
     const first = nextFrame(conn, g.timeoutMs);
     first.catch(() => undefined);
     const sub = conn.frames$.pipe(frameTimeout(g.timeoutMs)).subscribe({

@@ -19,6 +19,20 @@ export function connectError(address: string, err: NodeJS.ErrnoException): CliEr
   return new CliError(ExitCode.CONNECTION, `could not connect to ${address}: ${describeSystemError(err)}`, { cause: err });
 }
 
+/**
+ * The sentence for a connect that got no answer within `--timeout` (a host that is down or
+ * filtered, which the kernel reports as ETIMEDOUT only minutes later), or, over TLS, a TCP
+ * connection whose handshake never came.
+ */
+export function connectTimeout(address: string, timeoutMs: number, inTlsHandshake: boolean): CliError {
+  const within = seconds(timeoutMs);
+  return inTlsHandshake
+    ? new CliError(ExitCode.CONNECTION, `could not connect securely to ${address}: no TLS handshake within ${within} (does the server speak TLS on this port?)`)
+    : new CliError(ExitCode.CONNECTION, `could not connect to ${address}: no answer within ${within} (is the host up, and the address right?)`, {
+        cause: Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' }),
+      });
+}
+
 const PIN_HINT = 'edgecam-server prints its fingerprint when it starts';
 
 /** A sentence for a failed TLS handshake or certificate check. */
@@ -84,14 +98,7 @@ export function openSocket(host: string, port: number, timeoutMs: number, tlsOpt
       : net.connect({ host, port });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(
-        new CliError(
-          ExitCode.CONNECTION,
-          tlsOpts
-            ? `could not connect securely to ${address} within ${seconds(timeoutMs)}: no answer, or no TLS handshake (does the server speak TLS on this port?)`
-            : `could not connect to ${address} within ${seconds(timeoutMs)}: no answer (is the address right?)`,
-        ),
-      );
+      reject(connectTimeout(address, timeoutMs, tlsOpts !== undefined && tcpConnected));
     }, timeoutMs);
     let tcpConnected = false;
     const onError = (err: NodeJS.ErrnoException) => {

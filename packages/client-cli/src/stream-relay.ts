@@ -7,6 +7,7 @@ import { connect } from './negotiate.js';
 import { reconnect$ } from './reconnect.js';
 import { CliError, ExitCode, errorText } from './errors.js';
 import { RecordStats } from './record-stats.js';
+import { serverName, visibleText } from './peer-text.js';
 
 export interface RelayStatus {
   upstream: string;
@@ -62,14 +63,14 @@ export class StreamRelay {
       upstream: this.upstream,
       connected: this.conn !== undefined,
       protocol: this.conn?.protocol ?? null,
-      server: this.welcome !== undefined ? `${this.welcome.server} ${this.welcome.version}` : null,
+      server: this.welcome !== undefined ? serverName(this.welcome) : null,
       frames: s.frames,
       fps: Math.round(s.fps * 10) / 10,
       kbitPerSecond: Math.round(s.kbitPerSecond),
       width: this.size?.width ?? null,
       height: this.size?.height ?? null,
       reconnects: this.reconnects,
-      lastError: this.lastError,
+      lastError: this.lastError !== null ? visibleText(this.lastError) : null,
     };
   }
 

@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { terminalText } from './peer-text.js';
 
 /**
  * Everything the CLI writes to the terminal goes through here, so that the live progress line
@@ -31,14 +32,14 @@ export function clearLiveLine(): void {
 /** A line on stdout (results: file saved, summary, URL). */
 export function printLine(text: string): void {
   clearLive();
-  process.stdout.write(text + '\n');
+  process.stdout.write(terminalText(text) + '\n');
   drawLive();
 }
 
 /** A line on stderr (errors and notes for people). */
 export function printError(text: string): void {
   clearLive();
-  process.stderr.write(text + '\n');
+  process.stderr.write(terminalText(text) + '\n');
   drawLive();
 }
 
@@ -58,7 +59,7 @@ export function createLogger(level = process.env.EDGECAM_LOG_LEVEL ?? 'warn'): L
         try {
           const rec = JSON.parse(line) as { level: number; msg?: string; reason?: string };
           const extra = rec.reason !== undefined ? ` (${rec.reason})` : '';
-          process.stderr.write(`edgecam ${LEVEL_NAMES[rec.level] ?? rec.level}: ${rec.msg ?? ''}${extra}\n`);
+          process.stderr.write(terminalText(`edgecam ${LEVEL_NAMES[rec.level] ?? rec.level}: ${rec.msg ?? ''}${extra}`) + '\n');
         } catch {
           process.stderr.write(line);
         }

@@ -8,9 +8,10 @@ import { aborted, onInterrupt } from './interrupt.js';
 import { MjpegResponse } from './mjpeg-response.js';
 import type { GlobalOptions, ListenAddress } from './options.js';
 import { defaultSnapshotName } from './snapshot.js';
+import { hostAllowed, isLoopback } from './host-check.js';
 import { formatAddress } from './socket-open.js';
 import { StreamRelay } from './stream-relay.js';
-import { printLine } from './terminal.js';
+import { printError, printLine } from './terminal.js';
 import { viewPage } from './view-page.js';
 
 /**
@@ -28,9 +29,21 @@ export async function viewCommand(g: GlobalOptions, listen: ListenAddress, log: 
         throw new CliError(ExitCode.INTERRUPTED, 'interrupted before the stream started');
       }),
     ]);
-    const server = http.createServer((req, res) => handle(req, res, relay, upstream));
+    let port = listen.port;
+    const server = http.createServer((req, res) => {
+      if (!hostAllowed(req.headers.host, listen.host, port)) {
+        refuseHost(res, req.headers.host, formatAddress(listen.host, port));
+        return;
+      }
+      handle(req, res, relay, upstream);
+    });
     await listenOn(server, listen);
-    const port = (server.address() as AddressInfo).port;
+    port = (server.address() as AddressInfo).port;
+    if (!isLoopback(listen.host)) {
+      printError(
+        `edgecam view: warning: listening on ${formatAddress(listen.host, port)}, so anyone who can reach it sees the camera without a token or password (the page has no authentication of its own)`,
+      );
+    }
     const relayStatus = relay.status();
     printLine(
       `edgecam view: open http://${formatAddress(listen.host, port)}/ (relaying ${upstream}, ${relayStatus.protocol} protocol${relayStatus.server !== null ? `, ${relayStatus.server}` : ''}; Ctrl-C to stop)`,
@@ -53,6 +66,12 @@ function listenOn(server: http.Server, at: ListenAddress): Promise<void> {
     });
     server.listen(at.port, at.host, () => resolve());
   });
+}
+
+/** 403 for a request addressed to another name: see host-check.ts. */
+function refuseHost(res: ServerResponse, host: string | undefined, own: string): void {
+  res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+  res.end(`forbidden: Host ${JSON.stringify(host ?? '')} is not this viewer's address; open http://${own}/ (or localhost) instead\n`);
 }
 
 function handle(req: IncomingMessage, res: ServerResponse, relay: StreamRelay, upstream: string): void {

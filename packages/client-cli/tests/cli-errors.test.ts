@@ -65,13 +65,12 @@ describe.each(['snapshot', 'record'])('edgecam %s against a broken peer', (comma
   it.each(brokenPeers)('exits with one sentence for $name, leaving no file', async ({ script, code, message }) => {
     const server = await serve(script);
     const cwd = tempDir();
-    const started = performance.now();
-    const r = await runCli(['--port', String(server.port), '--protocol', 'legacy', '--timeout', '0.5', command], { cwd });
+    // --timeout 0.5: a CLI still waiting after 10 s is killed, and fails on its exit code.
+    const r = await runCli(['--port', String(server.port), '--protocol', 'legacy', '--timeout', '0.5', command], { cwd, killAfterMs: 10_000 });
     expect(r.stderr).toMatch(message);
     expect(r.code).toBe(code);
     expect(r.stdout).toBe('');
     expect(readdirSync(cwd)).toEqual([]);
-    expect(performance.now() - started).toBeLessThan(10_000);
   });
 });
 
@@ -89,20 +88,14 @@ describe('auto-negotiation against broken peers', () => {
   it('gives up on a silent server within --timeout, negotiation included', async () => {
     const server = await serve(() => undefined);
     const cwd = tempDir();
-    // What node's start-up and a quick exit cost here, to take off the measurement below.
-    let started = performance.now();
-    expect((await runCli(['--version'], { cwd })).code).toBe(0);
-    const startUp = performance.now() - started;
-    started = performance.now();
-    const r = await runCli(['--port', String(server.port), '--timeout', '1.5', 'snapshot'], { cwd });
-    const waited = performance.now() - started - startUp;
+    // One --timeout for everything: 8 s. Separate waits (8 s for the WELCOME, 8 s for the frame,
+    // 1 s to close) would take 17 s, and the test's own limit of 14 s kills such a CLI. The
+    // lower bound is the whole run, start-up included, so load can only add to it.
+    const started = performance.now();
+    const r = await runCli(['--port', String(server.port), '--timeout', '8', 'snapshot'], { cwd, killAfterMs: 14_000 });
     expect(r.code).toBe(3);
-    expect(r.stderr).toBe('edgecam: no frame arrived within 1.5 s (see --timeout)\n');
-    // Up to 0.75 s for the WELCOME that never came, the rest of the 1.5 s for the frame, 0.1 s
-    // for the close; the slack is for a loaded machine. (Each wait on its own took 1.5 s + 1.5 s
-    // + 1 s before the waits shared one deadline.)
-    expect(waited).toBeGreaterThanOrEqual(1400);
-    expect(waited).toBeLessThan(2600);
+    expect(r.stderr).toBe('edgecam: no frame arrived within 8 s (see --timeout)\n');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(8000);
     expect(server.accepted()).toBe(2);
   });
 });
@@ -130,3 +123,42 @@ describe('edgecam record keeps what it got when the connection breaks', () => {
     expect(decoded).toEqual({ frames: 5, errors: '' });
   });
 });
+
+describe('edgecam record against frames that are not JPEGs', () => {
+  const junk = () => {
+    const body = Buffer.from('not a jpeg at all');
+    return encodeFrame(body);
+  };
+  const sentence = /^edgecam: the server sent \d+ frames, none of them a JPEG the recorder could take \(not a whole JPEG: a frame must start with SOI \(FF D8\) and end with EOI \(FF D9\)\); nothing was saved\n$/;
+
+  it('exits 4 (protocol), not 3, when a few arrive and then nothing', async () => {
+    const server = await serve((s) =>
+      s.on('data', (d: Buffer) => {
+        if (d.includes(0x33)) for (let i = 0; i < 3; i++) s.write(Buffer.concat(junk()));
+      }),
+    );
+    const cwd = tempDir();
+    const r = await runCli(['--port', String(server.port), '--protocol', 'legacy', '--timeout', '1', 'record'], { cwd, env: { EDGECAM_LOG_LEVEL: 'silent' } });
+    expect(r.stderr).toMatch(sentence);
+    expect(r.code).toBe(4);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('exits 4 when they keep coming, with --frames or without', async () => {
+    const server = await serve((s) =>
+      s.on('data', (d: Buffer) => {
+        if (!d.includes(0x33)) return;
+        const timer = setInterval(() => (s.destroyed ? clearInterval(timer) : s.write(Buffer.concat(junk()))), 5);
+        s.on('close', () => clearInterval(timer));
+      }),
+    );
+    for (const extra of [[], ['--frames', '5']]) {
+      const cwd = tempDir();
+      const r = await runCli(['--port', String(server.port), '--protocol', 'legacy', 'record', ...extra], { cwd, env: { EDGECAM_LOG_LEVEL: 'silent' } });
+      expect(r.stderr).toMatch(sentence);
+      expect(r.code).toBe(4);
+      expect(readdirSync(cwd)).toEqual([]);
+    }
+  });
+});
+

@@ -90,10 +90,11 @@ describe('auto-negotiation', () => {
         if (i > 0) legacyScript(testFrames()[1]!)(socket);
       }),
     );
-    const started = performance.now();
     const conn = track(await connect({ ...base, port: server.port, protocol: 'auto', negotiateMs: 300 }));
     expect(conn.protocol).toBe('legacy');
-    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    // It waited on the first connection with the v2 opening sent, then reconnected.
+    expect(server.accepted()).toBe(2);
+    expect(Buffer.concat(server.received[0]!).subarray(0, 4).toString()).toBe('ECAM');
     expect((await takeSnapshot(conn, 5000)).jpeg.equals(testFrames()[1]!)).toBe(true);
   });
 
@@ -167,9 +168,10 @@ describe('connection errors', () => {
   it('times out when a legacy server sends no frame', async () => {
     const server = track(await startScriptedServer(() => undefined));
     const conn = track(await connect({ ...base, port: server.port, protocol: 'legacy' }));
+    // The deadline is the promise: a bound far above it, which only a wait for something else would pass.
     const started = performance.now();
     await expectCliError(takeSnapshot(conn, 400), ExitCode.CONNECTION, /^no frame arrived within 0\.4 s/);
-    expect(performance.now() - started).toBeLessThan(3000);
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it('quotes the text a server sends where a frame should be', async () => {

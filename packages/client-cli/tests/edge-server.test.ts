@@ -64,15 +64,17 @@ describe('against the real edgecam-server', () => {
     expect(await ffmpegDecode(join(cwd, 'rec.avi'))).toEqual({ frames: 30, errors: '' });
     const info = await inspect(join(cwd, 'rec.avi'));
     expect(info).toMatchObject({ frames: 30, width: 160, height: 120, indexed: true, problems: [] });
-    // The file states the rate the frames really came at: the source's 30 fps, with slack for load.
-    expect(info.fps).toBeGreaterThan(20);
-    expect(info.fps).toBeLessThan(40);
+    // The file states the rate measured from the server's capture times, the one the summary gave
+    // (a rate range would measure the machine's load, not the client).
+    expect(info.fps).toBeGreaterThan(0);
+    expect(info.fps).toBeCloseTo(s.fps, 2);
   });
 
   it('stops a recording on SIGINT with an indexed file and exit 0', async () => {
     const cwd = tempDir();
-    const run = spawnCli(['--port', port, 'record', '-o', 'int.avi', '--json'], { cwd });
-    await sleep(1500);
+    // Interrupt once the CLI says the file is open, i.e. its first frame is in.
+    const run = spawnCli(['--port', port, 'record', '-o', 'int.avi', '--json'], { cwd, env: { EDGECAM_LOG_LEVEL: 'debug' } });
+    await run.waitForOutput(/recording file opened/);
     run.child.kill('SIGINT');
     const r = await run.done;
     expect(r.code).toBe(0);

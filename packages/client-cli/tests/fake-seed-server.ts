@@ -28,6 +28,8 @@ export interface FakeSeedServer {
   connections(): number;
   /** Frames sent over all connections. */
   framesSent(): number;
+  /** performance.now() at each frame sent, over all connections. */
+  readonly sentAt: number[];
   close(): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export async function startFakeSeedServer(opts: FakeSeedOptions): Promise<FakeSe
   const chunks: Buffer[] = [];
   const sockets = new Set<Socket>();
   let sent = 0;
+  const sentAt: number[] = [];
   let frameIndex = 0;
   let nextReadAt = 0;
   // Wakes every waiting sender when a flag changes (the seed busy-polls its Events).
@@ -86,6 +89,7 @@ export async function startFakeSeedServer(opts: FakeSeedOptions): Promise<FakeSe
     socket.write(header);
     socket.write(jpeg);
     sent++;
+    sentAt.push(performance.now());
   };
 
   const sender = async (socket: Socket) => {
@@ -165,6 +169,7 @@ export async function startFakeSeedServer(opts: FakeSeedOptions): Promise<FakeSe
     flags,
     connections: () => sockets.size,
     framesSent: () => sent,
+    sentAt,
     close: async () => {
       flags.shutdown = true;
       changed();

@@ -7,7 +7,9 @@ import {
   encodeWelcome,
   type ClientMessage,
   type CommandChar,
+  type ErrorBody,
   type Hello,
+  type Welcome,
 } from '@edgecam/protocol';
 
 /**
@@ -32,6 +34,10 @@ export interface FakeV2Options {
   token?: string;
   /** Leave this many sequence numbers out after every sent frame (the client counts them as dropped). */
   seqGap?: number;
+  /** Fields to put in the WELCOME instead of the defaults. */
+  welcome?: Partial<Welcome>;
+  /** Answer the first command with this ERROR and close, instead of acting on it. */
+  errorOnCommand?: ErrorBody;
 }
 
 export async function startFakeV2Server(opts: FakeV2Options): Promise<FakeV2Server> {
@@ -73,12 +79,24 @@ export async function startFakeV2Server(opts: FakeV2Options): Promise<FakeV2Serv
         }
         welcomed = true;
         socket.write(
-          encodeWelcome({ server: 'fake-v2', version: '0.0.0', width: 160, height: 120, fps: opts.fps ?? 30, authRequired: opts.token !== undefined }),
+          encodeWelcome({
+            server: 'fake-v2',
+            version: '0.0.0',
+            width: 160,
+            height: 120,
+            fps: opts.fps ?? 30,
+            authRequired: opts.token !== undefined,
+            ...opts.welcome,
+          }),
         );
         return;
       }
       if (m.type !== 'command' || !welcomed) return;
       commands.push(m.command);
+      if (opts.errorOnCommand !== undefined) {
+        socket.end(encodeErrorMessage(opts.errorOnCommand));
+        return;
+      }
       if (m.command === '0' && timer === undefined) sendFrame();
       else if (m.command === '3' && timer === undefined) timer = setInterval(sendFrame, period);
       else if (m.command === 'q') stop();

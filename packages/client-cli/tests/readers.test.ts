@@ -8,7 +8,7 @@ import { readV2Messages, v2Frames } from '../src/v2-reader.js';
 
 const jpeg = (n: number) => Buffer.from([0xff, 0xd8, n, n, n, 0xff, 0xd9]);
 const legacy = (firstCommandAt?: number) =>
-  readLegacyFrames({ maxFrameBytes: 1024, overTls: false, firstCommandAt: () => firstCommandAt });
+  readLegacyFrames({ address: '127.0.0.1:6810', maxFrameBytes: 1024, overTls: false, firstCommandAt: () => firstCommandAt });
 
 /** The frames a stream gives, and the CliError it ends with (a reader never just completes). */
 function collect(frames$: Observable<CapturedFrame>): { frames: CapturedFrame[]; done: Promise<CliError> } {

@@ -59,9 +59,12 @@ describe('edgecam record', () => {
     expect(await ffmpegDecode(path)).toEqual({ frames: 20, errors: '' });
     const info = await inspect(path);
     expect(info).toMatchObject({ frames: 20, width: 160, height: 120, indexed: true, problems: [] });
-    // The seed's camera runs at 30 fps and the file says the measured rate.
-    expect(info.fps).toBeGreaterThan(20);
-    expect(info.fps).toBeLessThan(40);
+    // The file says the rate the frames came at: the rate the seed sent these 20 at, measured on
+    // its side over the same frames (so a loaded machine slows both), not a default.
+    const sent = seed.sentAt.slice(0, 20);
+    const sentRate = (sent.length - 1) / ((sent.at(-1)! - sent[0]!) / 1000);
+    expect(info.fps / sentRate).toBeGreaterThan(0.6);
+    expect(info.fps / sentRate).toBeLessThan(1.67);
     // It started the stream and stopped it; it never sent the `2` that shuts a seed server down.
     await waitFor(() => seed.commands.includes('q'), 'the stop command');
     expect(seed.commands.slice(1)).toEqual(['3', 'q']);
@@ -137,15 +140,14 @@ describe('edgecam record', () => {
     const silent = await startScriptedServer(() => undefined);
     cleanups.push(() => silent.close());
     const cwd = tempDir();
-    const run = spawnCli(['--port', String(silent.port), '--protocol', 'v2', '--timeout', '60', 'record'], { cwd });
+    // --timeout of an hour: a CLI that waited for it would be killed by the test's own limit.
+    const run = spawnCli(['--port', String(silent.port), '--protocol', 'v2', '--timeout', '3600', 'record'], { cwd });
     // The v2 opening has arrived: the CLI now waits for a WELCOME that will not come.
     await waitFor(() => (silent.received[0]?.length ?? 0) > 0, 'the v2 opening');
-    const interruptedAt = performance.now();
     run.child.kill('SIGINT');
     const r = await run.done;
     expect(r.code).toBe(130);
     expect(r.stderr).toBe('edgecam: interrupted before the first frame; nothing was saved\n');
-    expect(performance.now() - interruptedAt).toBeLessThan(10_000);
     expect(readdirSync(cwd)).toEqual([]);
   });
 

@@ -1,9 +1,12 @@
 /**
  * recordTo(): the recorder as an RxJS sink. Frames in, file events out.
  *
- * An Observable cannot be slowed down, so frames that arrive while the write queue is at its
- * bound are refused (a 'rejected' event with QUEUE_FULL) rather than buffered without limit.
- * The output completes once every file is closed after the source completes; it errors after
+ * An Observable cannot be slowed down by its subscriber. Without `onBackpressure`, frames that
+ * arrive while the write queue is at its bound are refused (a 'rejected' event with QUEUE_FULL)
+ * rather than buffered without limit. With it, recordTo keeps every frame: it tells the producer
+ * to stop (`onBackpressure(true)`) when the queue is full, holds what still arrives, and says
+ * `onBackpressure(false)` once all of that is in the queue; a source that ends meanwhile has its
+ * held frames written before the files close. The output completes once every file is closed after the source completes; it errors after
  * the 'closed' events if the source errors or a write error ends the recording (the 'error' event
  * of the plain API is delivered as that error, not as a value). Unsubscribing early also closes
  * the files, silently.
@@ -14,6 +17,12 @@ import { type Recorder, type RecorderEvent, type RecorderFrame, type RecorderOpt
 export interface RecordToOptions extends RecorderOptions {
   /** File name pattern (see createRecorder). */
   readonly path: string;
+  /**
+   * Backpressure for a source that can stop (a socket that can pause): called with true when the
+   * write queue is full, false when it has room for what was held. Given this, no frame is
+   * refused with QUEUE_FULL; the source must stop between true and false, or memory grows.
+   */
+  readonly onBackpressure?: (full: boolean) => void;
 }
 
 export function recordTo(options: RecordToOptions): OperatorFunction<RecorderFrame | Uint8Array, RecorderEvent> {
@@ -44,13 +53,61 @@ export function recordTo(options: RecordToOptions): OperatorFunction<RecorderFra
           else subscriber.next(event);
         },
       });
+      const onBackpressure = options.onBackpressure;
+      // With backpressure: frames wait here, in order, while a write waits for room.
+      const held: Array<RecorderFrame | Uint8Array> = [];
+      let writing = false;
+      let full = false;
+      let ended: { err: unknown } | undefined;
+      const pump = (): void => {
+        if (writing || finished) return;
+        const frame = held.shift();
+        if (frame === undefined) {
+          if (full) {
+            full = false;
+            onBackpressure!(false);
+          }
+          if (ended !== undefined) finish(ended.err);
+          return;
+        }
+        writing = true;
+        const written = recorder.write(frame);
+        const next = (): void => {
+          writing = false;
+          pump();
+        };
+        // write() resolves at once while the queue has room; a callback on it runs before a
+        // microtask queued after it, which tells the two cases apart without a timer.
+        let settled = false;
+        written.then(
+          () => (settled = true),
+          () => (settled = true),
+        );
+        queueMicrotask(() => {
+          if (settled) return next();
+          if (!full) {
+            full = true;
+            onBackpressure!(true);
+          }
+          written.then(next, next);
+        });
+      };
+      const end = (err?: unknown): void => {
+        if (onBackpressure === undefined || (held.length === 0 && !writing)) finish(err);
+        else ended = { err };
+      };
       sourceSub = source.subscribe({
         next: (frame) => {
+          if (onBackpressure !== undefined) {
+            held.push(frame);
+            pump();
+            return;
+          }
           // Refusals arrive as 'rejected' events, a write error as the 'error' event.
           recorder.write(frame).catch(() => undefined);
         },
-        error: (err: unknown) => finish(err),
-        complete: () => finish(),
+        error: (err: unknown) => end(err),
+        complete: () => end(),
       });
       if (stopSource) sourceSub.unsubscribe();
       return () => {

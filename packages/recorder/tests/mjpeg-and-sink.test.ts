@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { from, lastValueFrom, Subject, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { type RecorderEvent, RecorderError, createRecorder, inspect, recordTo } from '../src/index.js';
+import { type RecorderEvent, type RecorderFs, RecorderError, createRecorder, inspect, recordTo } from '../src/index.js';
+import { open } from 'node:fs/promises';
 import { decode } from './helpers/ffmpeg.js';
 import { captureTimeUs, suiteFiles, withParity } from './helpers/frames.js';
 import { sleep } from './helpers/sleep.js';
@@ -119,5 +120,42 @@ describe('recordTo (RxJS sink)', () => {
     const closed = events.find((e) => e.type === 'closed');
     expect(closed).toMatchObject({ file: { error: { errno: 'ENOSPC' } } });
     expect(events.some((e) => e.type === 'error')).toBe(false);
+  });
+
+  it('with onBackpressure, keeps every frame of a source faster than the disk, and says when to stop and go on', async () => {
+    // A disk whose writes wait until the test opens the gate: slower than any source.
+    let openGate: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (openGate = r));
+    const slowFs: RecorderFs = {
+      async open(path) {
+        const handle = await open(path, 'w');
+        return {
+          writev: async (buffers, position) => {
+            await gate;
+            return handle.writev(buffers, position);
+          },
+          truncate: (n) => handle.truncate(n),
+          datasync: () => handle.datasync(),
+          close: () => handle.close(),
+        };
+      },
+    };
+    const path = join(dir, 'backpressure.avi');
+    const signals: boolean[] = [];
+    const source = new Subject<{ seq: number; captureTimeUs: number; jpeg: Buffer }>();
+    const done = lastValueFrom(
+      source.pipe(recordTo({ path, fs: slowFs, checkpointIntervalMs: 0, maxQueueFrames: 4, onBackpressure: (full) => signals.push(full) }), toArray()),
+    );
+    for (const f of frames()) source.next(f);
+    // Let the writes that can start start, and the queue fill.
+    await new Promise((r) => setImmediate(r));
+    expect(signals).toEqual([true]);
+    source.complete();
+    openGate();
+    const events = await done;
+    expect(events.filter((e) => e.type === 'rejected')).toEqual([]);
+    expect(signals).toEqual([true, false]);
+    expect(events.at(-1)).toMatchObject({ type: 'closed', file: { path, frames: 45 } });
+    expect(await inspect(path)).toMatchObject({ frames: 45, problems: [], indexed: true });
   });
 });
