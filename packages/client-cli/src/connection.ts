@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { Observable, Subject, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import { describeSystemError, encodeCommandMessage, encodeCommands, type CapturedFrame, type CommandChar, type Welcome } from '@edgecam/protocol';
+import { visibleText } from './peer-text.js';
 import { CliError, ExitCode } from './errors.js';
 
 /** The protocol a connection settled on. */
@@ -54,6 +55,8 @@ export interface ServerConnection {
   readonly frames$: Observable<CapturedFrame>;
   /** Why the connection ended, once it failed (undefined while it works or after close()). */
   readonly failure: CliError | undefined;
+  /** The server's word that its camera is down (v2), until a frame arrives again. */
+  readonly sourceDown: string | undefined;
   /** Sends one command (a byte in legacy, a COMMAND message in v2), in order. */
   command(c: CommandChar): Promise<void>;
   /** Stops reading the socket, so TCP backpressure reaches the server (which then drops at the source). */
@@ -99,6 +102,7 @@ export class Connection implements ServerConnection {
   /** Set once we closed it or it failed: later events are ignored. */
   private ended = false;
   failure: CliError | undefined;
+  sourceDown: string | undefined;
   private commands: Promise<void> = Promise.resolve();
   private lastCommandAt = Number.NEGATIVE_INFINITY;
   /** When the first command left, for the legacy reader's refusal check. */
@@ -119,12 +123,21 @@ export class Connection implements ServerConnection {
     this.closed = new Promise((r) => socket.once('close', () => r()));
     // The reader lets go of the socket once it ends; an error after that must not crash us.
     socket.on('error', () => undefined);
+    const source = welcome?.source;
+    if (source && source.state !== 'running' && source.error !== undefined) this.sourceDown = visibleText(source.error);
     this.sub = frames.subscribe({
       next: (f) => {
+        this.sourceDown = undefined;
         if (!this.ended) this.subject.next(f);
       },
       error: (err: unknown) => this.fail(err instanceof CliError ? err : this.socketError(err as NodeJS.ErrnoException)),
     });
+  }
+
+  /** The server said its camera is down (a non-fatal SOURCE_UNAVAILABLE): frames follow when it is back. */
+  noteSourceDown(why: string): void {
+    this.sourceDown = why;
+    this.log.warn({ reason: why }, `the server's camera is down: ${why}; waiting for it to come back`);
   }
 
   /** Mid-session, a reset or a broken pipe is the server's doing: say so; else the shared reason. */

@@ -11,7 +11,7 @@ import { formatSeconds } from './socket-open.js';
  */
 export async function nextFrame(conn: ServerConnection, timeoutMs: number, waitMs = timeoutMs): Promise<CapturedFrame> {
   try {
-    return await firstValueFrom(conn.frames$.pipe(frameTimeout(timeoutMs, waitMs)));
+    return await firstValueFrom(conn.frames$.pipe(frameTimeout(timeoutMs, waitMs, conn)));
   } catch (err) {
     if (err instanceof EmptyError) throw new CliError(ExitCode.CONNECTION, 'the connection was closed before a frame arrived');
     throw err;
@@ -22,8 +22,12 @@ export async function nextFrame(conn: ServerConnection, timeoutMs: number, waitM
  * rxjs `timeout` for a frame stream: each frame must follow the previous within `ms` (the
  * `--timeout`, which the error names); the first must come within `firstMs`, what is left of it.
  */
-export function frameTimeout(ms: number, firstMs = ms) {
-  return timeout<CapturedFrame, Observable<never>>({ first: firstMs, each: ms, with: () => throwError(() => noFrameError(ms)) });
+export function frameTimeout(ms: number, firstMs = ms, conn?: Pick<ServerConnection, 'sourceDown'>) {
+  return timeout<CapturedFrame, Observable<never>>({
+    first: firstMs,
+    each: ms,
+    with: () => throwError(() => noFrameError(ms, conn?.sourceDown)),
+  });
 }
 
 /**
@@ -35,7 +39,13 @@ export function timeBudget(timeoutMs: number): () => number {
   return () => Math.max(1, timeoutMs - (performance.now() - started));
 }
 
-/** The error for a stream that went quiet for longer than `--timeout`. */
-export function noFrameError(ms: number): CliError {
+/** The error for a stream that went quiet for longer than `--timeout`, with the server's reason when it gave one. */
+export function noFrameError(ms: number, sourceDown?: string): CliError {
+  if (sourceDown !== undefined) {
+    return new CliError(
+      ExitCode.CONNECTION,
+      `no frame arrived within ${formatSeconds(ms)}: the server's camera is down (${sourceDown}); fix the server's source or try again when it is back`,
+    );
+  }
   return new CliError(ExitCode.CONNECTION, `no frame arrived within ${formatSeconds(ms)} (see --timeout)`);
 }

@@ -185,7 +185,13 @@ function negotiateV2(
                 connect: (make) => {
                   const held = early ?? [];
                   early = undefined;
-                  return make(concat(from(held), after).pipe(v2Frames()));
+                  // A notice among the held messages arrives while make() runs, before conn exists.
+                  let conn: Connection | undefined;
+                  let pending: string | undefined;
+                  const note = (why: string) => (conn ? conn.noteSourceDown(why) : (pending = why));
+                  conn = make(concat(from(held), after).pipe(v2Frames(note)));
+                  if (pending !== undefined) conn.noteSourceDown(pending);
+                  return conn;
                 },
               }),
             );

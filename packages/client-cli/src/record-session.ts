@@ -158,7 +158,7 @@ export class RecordSession {
       };
       const onStop = () => void finish(undefined);
 
-      const sub = conn.frames$.pipe(frameTimeout(this.opts.timeoutMs, firstWaitMs)).subscribe({
+      const sub = conn.frames$.pipe(frameTimeout(this.opts.timeoutMs, firstWaitMs, conn)).subscribe({
         next: (f) => {
           if (done || this.stop.signal.aborted) return;
           if (!this.stats.started && this.opts.durationMs !== undefined) {

@@ -91,7 +91,7 @@ export async function shellCommand(g: GlobalOptions, log: Logger): Promise<numbe
     );
     const first = nextFrame(conn, g.timeoutMs);
     first.catch(() => undefined);
-    const sub = conn.frames$.pipe(frameTimeout(g.timeoutMs)).subscribe({
+    const sub = conn.frames$.pipe(frameTimeout(g.timeoutMs, g.timeoutMs, conn)).subscribe({
       next: (f) => {
         stats.frame(f, conn.protocol === 'v2');
         rec.push(f);

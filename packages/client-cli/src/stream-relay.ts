@@ -78,7 +78,7 @@ export class StreamRelay {
     this.conn = conn;
     this.welcome = conn.welcome;
     this.stats.resetSequence();
-    conn.frames$.pipe(frameTimeout(this.timeoutMs)).subscribe({
+    conn.frames$.pipe(frameTimeout(this.timeoutMs, this.timeoutMs, conn)).subscribe({
       next: (f) => {
         this.latestFrame = f;
         this.stats.frame(f, conn.protocol === 'v2');

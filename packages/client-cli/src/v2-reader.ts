@@ -1,8 +1,8 @@
 import { catchError, concatWith, defer, map, filter, tap, throwError, type OperatorFunction } from 'rxjs';
-import { ProtocolError, type CapturedFrame, type ServerMessage } from '@edgecam/protocol';
+import { ProtocolError, isFatalErrorCode, type CapturedFrame, type ServerMessage } from '@edgecam/protocol';
 import { decodeServerMessages } from '@edgecam/protocol/rx';
 import { CliError, ExitCode, errorText } from './errors.js';
-import { PEEK_BYTES, looksLikeText, quoteText } from './peer-text.js';
+import { PEEK_BYTES, looksLikeText, quoteText, visibleText } from './peer-text.js';
 import { serverError } from './server-error.js';
 
 /**
@@ -41,13 +41,17 @@ function describe(err: ProtocolError, chunk: Buffer | undefined): CliError {
 
 /**
  * The messages after the WELCOME to frames, with the server's sequence numbers and capture
- * times. An ERROR ends the stream with its sentence, and so does the server's close.
+ * times. A fatal ERROR ends the stream with its sentence, and so does the server's close; a
+ * non-fatal one (the server's camera is down, SOURCE_UNAVAILABLE) goes to `onNotice` and the
+ * stream goes on, since frames follow when the camera is back.
  */
-export function v2Frames(): OperatorFunction<ServerMessage, CapturedFrame> {
+export function v2Frames(onNotice: (message: string) => void = () => undefined): OperatorFunction<ServerMessage, CapturedFrame> {
   return (messages$) =>
     messages$.pipe(
       tap((m) => {
-        if (m.type === 'error') throw serverError(m.error, false);
+        if (m.type !== 'error') return;
+        if (isFatalErrorCode(m.error.code)) throw serverError(m.error, false);
+        onNotice(visibleText(m.error.message));
       }),
       filter((m): m is Extract<ServerMessage, { type: 'frame' }> => m.type === 'frame'),
       map((m): CapturedFrame => ({ seq: m.seq, captureTimeUs: m.captureTimeUs, jpeg: m.jpeg })),

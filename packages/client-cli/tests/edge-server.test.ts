@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
@@ -111,5 +111,28 @@ describe('against the real edgecam-server', () => {
     expect(readJpegInfo(Buffer.from(await snap!.arrayBuffer()))).toMatchObject({ width: 160, height: 120 });
     run.child.kill('SIGINT');
     expect((await run.done).code).toBe(0);
+  });
+});
+
+describe('against an edgecam-server whose camera is down', () => {
+  let broken: RunningEdgeServer;
+  let dir: string;
+  beforeAll(async () => {
+    dir = tempDir('broken-');
+    // A file that exists but is no video: ffmpeg exits with an error at every try.
+    writeFileSync(join(dir, 'not-a-video.mp4'), 'this is not a video\n');
+    broken = await startEdgeServer(
+      { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, httpPort: null, source: { kind: 'file', path: join(dir, 'not-a-video.mp4') }, logLevel: 'silent' },
+      { logger: pino({ level: 'silent' }), statsIntervalMs: 0 },
+    );
+  });
+  afterAll(() => broken.close());
+
+  it("says the server's camera is down and why, instead of only that no frame arrived", async () => {
+    const r = await runCli(['--port', String(broken.tcpPort), '--timeout', '4', 'snapshot', '-o', 'shot.jpg'], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("the server's camera is down (ffmpeg exited with code");
+    expect(r.stderr).toContain('not-a-video.mp4');
+    expect(readdirSync(dir)).not.toContain('shot.jpg');
   });
 });
