@@ -19,7 +19,7 @@ import type { SupervisorTuning } from './sources/ffmpeg/ffmpeg-source.js';
 import type { FrameSource } from './sources/source.js';
 import { formatSourceSpec } from './sources/source-spec.js';
 import { clipReason } from './tcp-connection.js';
-import { EdgeTcpServer } from './tcp-server.js';
+import { EdgeTcpServer, type TcpLimits } from './tcp-server.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls/tls-material.js';
 import { SERVER_NAME, VERSION } from './version.js';
 
@@ -45,6 +45,8 @@ export interface StartOptions {
   accessTuning?: Partial<ThrottleTuning>;
   /** Overrides the HTTP limits (tests use short timeouts). */
   httpLimits?: Partial<HttpLimits>;
+  /** Overrides the TCP limits (tests use short timeouts). */
+  tcpLimits?: Partial<TcpLimits>;
 }
 
 /** A started server: its ports, its parts, and close(). */
@@ -134,6 +136,7 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
     access,
     allowLegacy: config.allowLegacy,
     tls: tlsPems,
+    limits: opts.tcpLimits,
     welcome: () => {
       const info = hub.info();
       return {

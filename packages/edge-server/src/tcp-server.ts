@@ -35,10 +35,21 @@ export interface TcpServerOptions {
   allowLegacy?: boolean;
   /** Serve over TLS with this key and certificate (PEM). */
   tls?: { key: string; cert: string } | null;
+  /** Overrides TCP_LIMITS (tests use short timeouts). */
+  limits?: Partial<TcpLimits>;
 }
 
-/** Time for a TLS handshake; node's default of 120 s would let silent sockets pile up. */
-const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Limits on what one TCP peer may cost; tests shorten them. */
+export interface TcpLimits {
+  /** A TLS handshake not done in this time is failed and its socket destroyed. */
+  tlsHandshakeTimeoutMs: number;
+}
+
+/** The limits a TCP peer gets unless StartOptions.tcpLimits says otherwise. */
+export const TCP_LIMITS: Readonly<TcpLimits> = {
+  // node's default of 120 s would let silent sockets pile up.
+  tlsHandshakeTimeoutMs: 10_000,
+};
 
 const DEFAULT_MAX_PENDING = 64;
 const DEFAULT_IDLE_TIMEOUT_MS = 600_000;
@@ -48,6 +59,7 @@ const EVICTION_LOG_INTERVAL_MS = 5000;
 /** The TCP listener for legacy and v2 clients, over TLS when configured. */
 export class EdgeTcpServer {
   private readonly o: TcpServerOptions;
+  private readonly limits: TcpLimits;
   private readonly server: Server;
   private readonly connections = new Set<TcpConnection>();
   /** Connections without their first byte, oldest first (a Set keeps insertion order). */
@@ -68,6 +80,7 @@ export class EdgeTcpServer {
 
   constructor(o: TcpServerOptions) {
     this.o = o;
+    this.limits = { ...TCP_LIMITS, ...o.limits };
     const log = o.logger.child({ component: 'tcp' });
     this.log = log;
     this.maxPending = o.maxPending ?? DEFAULT_MAX_PENDING;
@@ -98,11 +111,13 @@ export class EdgeTcpServer {
     };
     // Over TLS a connection reaches us once its handshake is done; until then node holds it.
     this.server = o.tls
-      ? createTlsServer({ key: o.tls.key, cert: o.tls.cert, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, onConnection)
+      ? createTlsServer({ key: o.tls.key, cert: o.tls.cert, handshakeTimeout: this.limits.tlsHandshakeTimeoutMs }, onConnection)
       : createServer(onConnection);
     if (o.tls) {
       this.server.on('connection', (raw: Socket) => this.handshakeStarted(raw));
       this.server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+        // With a listener here node leaves the socket open, even after its handshake timeout.
+        socket.destroy();
         this.handshakeEnded(socket);
         log.debug({ err: err.message, code: err.code, peer: formatPeerAddress(socket) }, 'TLS handshake failed');
       });
