@@ -1,7 +1,8 @@
 // The TCP listener: legacy and v2 clients on one port, each connection its own session.
 // It also keeps hostile or dead peers from piling up: connections that have not sent their first
 // byte are limited (the oldest is closed to admit a new one, so a flood of silent connections
-// cannot lock real clients out), and idle legacy connections that stay silent are swept.
+// cannot lock real clients out), idle connections that stay silent are swept, and so are
+// clients whose socket has taken nothing for the stall timeout.
 import { formatPeerAddress } from './peer-address.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
@@ -28,7 +29,7 @@ export interface TcpServerOptions {
   statsIntervalMs?: number;
   /** Connections that have not sent a byte yet, at most. Default 64. */
   maxPending?: number;
-  /** A legacy or unidentified connection that receives no frames and sends nothing this long is closed; 0: never. Default 600 s. */
+  /** A connection that receives no frames and sends nothing this long is closed (a v2 client with IDLE_TIMEOUT); 0: never. Default 600 s. */
   idleTimeoutMs?: number;
   /** Checks v2 tokens; with a token set, legacy clients are refused unless allowLegacy. */
   access?: AccessControl;
@@ -43,12 +44,27 @@ export interface TcpServerOptions {
 export interface TcpLimits {
   /** A TLS handshake not done in this time is failed and its socket destroyed. */
   tlsHandshakeTimeoutMs: number;
+  /** A client whose socket takes none of the frame in flight for this long is closed; 0: never. */
+  stallTimeoutMs: number;
+  /** Control messages (PING, COMMAND, HELLO, legacy commands) answered per second, and at once. */
+  controlPerSecond: number;
+  controlBurst: number;
+  /** Messages over that budget are dropped; past this many (refilled per second) the client is closed. */
+  overBudgetBurst: number;
+  overBudgetPerSecond: number;
 }
 
 /** The limits a TCP peer gets unless StartOptions.tcpLimits says otherwise. */
 export const TCP_LIMITS: Readonly<TcpLimits> = {
   // node's default of 120 s would let silent sockets pile up.
   tlsHandshakeTimeoutMs: 10_000,
+  // What HTTP stream viewers get too.
+  stallTimeoutMs: 30_000,
+  // A client pings once a second or so; even a burst of commands is a few.
+  controlPerSecond: 50,
+  controlBurst: 100,
+  overBudgetBurst: 1000,
+  overBudgetPerSecond: 200,
 };
 
 const DEFAULT_MAX_PENDING = 64;
@@ -101,6 +117,7 @@ export class EdgeTcpServer {
         onFirstByte: () => this.pending.delete(conn),
         access: o.access,
         allowLegacy: o.allowLegacy,
+        limits: this.limits,
       });
       this.connections.add(conn);
       this.pending.add(conn);
@@ -218,14 +235,21 @@ export class EdgeTcpServer {
     }
   }
 
-  /** Closes connections idle past the idle timeout, checked a few times per timeout (at most once a second). */
+  /**
+   * Closes connections idle past the idle timeout, and clients stalled past the stall timeout;
+   * checked a few times per timeout (at most once a second).
+   */
   private startSweep(): void {
-    if (this.idleTimeoutMs <= 0 || this.sweepTimer) return;
-    const every = Math.max(50, Math.min(1000, this.idleTimeoutMs / 4));
+    const idleMs = this.idleTimeoutMs;
+    const stallMs = this.limits.stallTimeoutMs;
+    const timeouts = [idleMs, stallMs].filter((ms) => ms > 0);
+    if (timeouts.length === 0 || this.sweepTimer) return;
+    const every = Math.max(50, Math.min(1000, Math.min(...timeouts) / 4));
     this.sweepTimer = setInterval(() => {
       const now = performance.now();
       for (const conn of this.connections) {
-        if (conn.idleSince(now) >= this.idleTimeoutMs) conn.closeIdle(this.idleTimeoutMs);
+        if (idleMs > 0 && conn.idleSince(now) >= idleMs) conn.closeIdle(idleMs);
+        else if (stallMs > 0 && conn.stalledSince(now) >= stallMs) conn.closeStalled(stallMs);
       }
     }, every);
     this.sweepTimer.unref();

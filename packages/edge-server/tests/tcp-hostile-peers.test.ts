@@ -87,7 +87,7 @@ describe('connections that have not sent a byte (--max-pending)', () => {
 });
 
 describe('--idle-timeout', () => {
-  it('closes a connection that never sent anything and a legacy client that stopped asking, and keeps streaming and v2 clients', async () => {
+  it('closes a connection that never sent anything and a legacy client that stopped asking, and keeps streaming legacy and v2 clients', async () => {
     const s = await start({ idleTimeoutSeconds: 0.4, helloTimeoutSeconds: 60 });
     const t0 = performance.now();
     const silent = await rawPeer(s.tcpPort);
@@ -98,6 +98,8 @@ describe('--idle-timeout', () => {
     streaming.write('3');
     const v2 = await V2Client.connect(s.tcpPort);
     await v2.waitFor('welcome');
+    // A v2 client that neither streams nor sends is idle too (IDLE_TIMEOUT, tcp-timeouts.test.ts).
+    v2.command('3');
 
     await waitUntil(() => silent.closed && single.ended, 5000, 'the idle connections to be closed');
     expect(silent.closedAt - t0).toBeGreaterThanOrEqual(350);
