@@ -86,6 +86,7 @@ async function main(): Promise<void> {
     tls: running.tls,
     tokenRequired: running.access.required,
     allowLegacy: config.allowLegacy,
+    limits: { maxClients: config.maxClients, maxPerAddress: config.maxPerAddress },
   });
   process.stderr.write(banner.join('\n') + '\n');
 }

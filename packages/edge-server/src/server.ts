@@ -129,6 +129,7 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
     host: config.host,
     port: config.port,
     maxClients: config.maxClients,
+    maxPerAddress: config.maxPerAddress,
     helloTimeoutMs: config.helloTimeoutSeconds * 1000,
     maxPending: config.maxPending,
     idleTimeoutMs: config.idleTimeoutSeconds * 1000,

@@ -7,6 +7,7 @@ import { formatPeerAddress } from './peer-address.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { AccessControl } from './access/access-control.js';
+import { addressKey } from './access/address-key.js';
 import type { Logger } from 'pino';
 import type { Observable } from 'rxjs';
 import type { Welcome } from '@edgecam/protocol';
@@ -22,6 +23,8 @@ export interface TcpServerOptions {
   port: number;
   /** Per protocol (legacy, v2); 0 for no limit. */
   maxClients: number;
+  /** Connections from one address (IPv6: one /64), handshaking or not; 0 or absent for no limit. */
+  maxPerAddress?: number;
   helloTimeoutMs: number;
   welcome: () => Welcome;
   /** Why the source is lost, or null (SharedFrameHub.sourceLoss$): v2 clients are told with a non-fatal ERROR. */
@@ -86,6 +89,9 @@ export class EdgeTcpServer {
    * flood of connections that never finish a handshake cannot hold sockets for 10 s each.
    */
   private readonly handshaking = new Map<string, Socket>();
+  /** Open sockets by addressKey, for --max-per-address. */
+  private readonly perAddress = new Map<string, number>();
+  private refusedLoggedAt = Number.NEGATIVE_INFINITY;
   private readonly log: Logger;
   private readonly maxPending: number;
   private readonly idleTimeoutMs: number;
@@ -102,7 +108,9 @@ export class EdgeTcpServer {
     this.maxPending = o.maxPending ?? DEFAULT_MAX_PENDING;
     this.idleTimeoutMs = o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     const onConnection = (socket: Socket) => {
+      // Over TLS the raw socket was counted when it arrived (handshakeStarted).
       if (o.tls) this.handshakeEnded(socket);
+      else if (!this.admitAddress(socket)) return;
       if (this.pending.size >= this.maxPending) this.evictOldestPending();
       const conn = new TcpConnection({
         socket,
@@ -195,6 +203,7 @@ export class EdgeTcpServer {
   }
 
   private handshakeStarted(raw: Socket): void {
+    if (!this.admitAddress(raw)) return;
     if (this.handshaking.size >= this.maxPending) {
       const [key, oldest] = this.handshaking.entries().next().value as [string, Socket];
       this.handshaking.delete(key);
@@ -206,6 +215,30 @@ export class EdgeTcpServer {
     raw.once('close', () => {
       if (this.handshaking.get(key) === raw) this.handshaking.delete(key);
     });
+  }
+
+  /** Counts a new socket against its address until it closes; destroys it when the address has its fill. */
+  private admitAddress(raw: Socket): boolean {
+    const max = this.o.maxPerAddress ?? 0;
+    if (max <= 0) return true;
+    const key = addressKey(raw.remoteAddress);
+    const open = this.perAddress.get(key) ?? 0;
+    if (open >= max) {
+      raw.destroy();
+      const now = performance.now();
+      if (now - this.refusedLoggedAt >= EVICTION_LOG_INTERVAL_MS) {
+        this.refusedLoggedAt = now;
+        this.log.warn({ address: key, maxPerAddress: max }, 'too many connections from one address; refusing (--max-per-address)');
+      }
+      return false;
+    }
+    this.perAddress.set(key, open + 1);
+    raw.once('close', () => {
+      const left = (this.perAddress.get(key) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(key, left);
+      else this.perAddress.delete(key);
+    });
+    return true;
   }
 
   /** The handshake of the raw socket under `socket` is over, done or failed. */

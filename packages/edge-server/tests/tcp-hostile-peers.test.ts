@@ -63,7 +63,8 @@ function logged(s: TestServer, msg: string): Record<string, unknown>[] {
 
 describe('connections that have not sent a byte (--max-pending)', () => {
   it('are limited: the oldest is closed to admit a new one, so a flood cannot lock a real client out', async () => {
-    const s = await start({ maxPending: 4 });
+    // All peers share 127.0.0.1: no per-address limit, so --max-pending alone is at work.
+    const s = await start({ maxPending: 4, maxPerAddress: 0 });
     const flood: RawPeer[] = [];
     for (let i = 0; i < 10; i++) flood.push(await rawPeer(s.tcpPort));
     await waitUntil(() => flood.filter((p) => p.closed).length >= 6, 10_000, 'six evictions');
@@ -160,7 +161,7 @@ describe('peers that vanish', () => {
   });
 
   it('survives resets and closes in the middle of a frame and half-closed sockets, frees them, and keeps the healthy client at rate', async () => {
-    const s = await start({}, big);
+    const s = await start({ maxPerAddress: 0 }, big);
     const healthy = await LegacyClient.connect(s.tcpPort);
     healthy.write('3');
     await healthy.waitForFrames(5);

@@ -17,7 +17,7 @@ let s: TestServer;
 
 beforeAll(async () => {
   s = await startTestServer(
-    { tlsSelfSigned: true, tlsDir: dir, httpPort: 0, maxPending: 64 },
+    { tlsSelfSigned: true, tlsDir: dir, httpPort: 0, maxPending: 64, maxPerAddress: 0 },
     { tcpLimits: { tlsHandshakeTimeoutMs: HANDSHAKE_MS }, httpLimits: { tlsHandshakeTimeoutMs: HANDSHAKE_MS } },
   );
 });
