@@ -14,6 +14,8 @@ export interface BannerInput {
   tls?: { fingerprint256: string; certPath: string; origin: 'files' | 'created' | 'reused' } | null;
   /** A token is required. */
   tokenRequired?: boolean;
+  /** The client limits in force (0: none). */
+  limits?: { maxClients: number; maxPerAddress: number };
   allowLegacy?: boolean;
   /** A v4l2 device that is not there yet (it may be plugged in later). */
   missingDevice?: string | null;
@@ -27,6 +29,13 @@ export function connectHosts(host: string): string[] {
     for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) found.push(a.address);
   }
   return [...found, '127.0.0.1'];
+}
+
+/** The client limits in words, with the flags that lift them. */
+function limitsText({ maxClients, maxPerAddress }: { maxClients: number; maxPerAddress: number }): string {
+  const clients = maxClients > 0 ? `${maxClients} clients per protocol (TCP legacy, TCP v2, HTTP viewers)` : 'no client limit';
+  const perAddress = maxPerAddress > 0 ? `${maxPerAddress} TCP connections per address` : 'no per-address limit';
+  return `${clients}, ${perAddress}; raise with --max-clients and --max-per-address (0: no limit)`;
 }
 
 /** The banner's lines, without newlines. */
@@ -57,6 +66,7 @@ export function bannerLines(b: BannerInput): string[] {
   } else {
     lines.push('  Access: open to anyone who can reach these ports (no --token)');
   }
+  if (b.limits) lines.push(`  Limits: ${limitsText(b.limits)}`);
   lines.push(b.ffmpeg ? `  ffmpeg: ${b.ffmpeg.path} (via ${b.ffmpeg.via})` : '  ffmpeg: not used (frames come from standard input)');
   return lines;
 }

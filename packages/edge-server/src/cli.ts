@@ -97,6 +97,7 @@ async function main(): Promise<void> {
     tokenRequired: running.access.required,
     allowLegacy: config.allowLegacy,
     missingDevice: config.source.kind === 'v4l2' && !existsSync(config.source.device) ? config.source.device : null,
+    limits: { maxClients: config.maxClients, maxPerAddress: config.maxPerAddress },
   });
   process.stderr.write(banner.join('\n') + '\n');
 }

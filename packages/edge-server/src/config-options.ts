@@ -152,10 +152,19 @@ export const OPTIONS = {
   maxClients: option({
     flag: '--max-clients <n>',
     env: 'EDGECAM_MAX_CLIENTS',
-    help: 'clients allowed per protocol, 0 for no limit',
+    help: 'clients allowed per protocol (legacy, v2, HTTP viewers), 0 for no limit',
     expect: 'an integer from 0 (no limit) to 100000',
     ...integer(0, 100_000),
-    default: 0,
+    // A small board runs out of CPU and descriptors long before an open server stops accepting.
+    default: 32,
+  }),
+  maxPerAddress: option({
+    flag: '--max-per-address <n>',
+    env: 'EDGECAM_MAX_PER_ADDRESS',
+    help: 'TCP connections allowed from one address (IPv6: one /64), 0 for no limit',
+    expect: 'an integer from 0 (no limit) to 100000',
+    ...integer(0, 100_000),
+    default: 8,
   }),
   helloTimeout: option({
     flag: '--hello-timeout <seconds>',
@@ -176,7 +185,7 @@ export const OPTIONS = {
   idleTimeout: option({
     flag: '--idle-timeout <seconds>',
     env: 'EDGECAM_IDLE_TIMEOUT',
-    help: 'close a legacy connection silent this long while not streaming, 0 never',
+    help: 'close a TCP connection silent this long while not streaming (v2: IDLE_TIMEOUT), 0 never',
     expect: 'a number of seconds from 0 (never) to 86400',
     ...decimal(0, 86400),
     default: 600,

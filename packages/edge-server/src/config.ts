@@ -243,6 +243,8 @@ function toConfig(o: Options, token: string | null) {
     alwaysOn: o.alwaysOn,
     /** Per protocol; 0 for no limit. */
     maxClients: o.maxClients,
+    /** TCP connections from one address (IPv6: one /64); 0 for no limit. */
+    maxPerAddress: o.maxPerAddress,
     logLevel: o.logLevel,
     /** v2 clients must send HELLO within this many seconds. */
     helloTimeoutSeconds: o.helloTimeout,

@@ -20,7 +20,7 @@ import type { SupervisorTuning } from './sources/ffmpeg/ffmpeg-source.js';
 import type { FrameSource } from './sources/source.js';
 import { formatSourceSpec } from './sources/source-spec.js';
 import { clipReason } from './tcp-connection.js';
-import { EdgeTcpServer } from './tcp-server.js';
+import { EdgeTcpServer, type TcpLimits } from './tcp-server.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls/tls-material.js';
 import { SERVER_NAME, VERSION } from './version.js';
 
@@ -48,6 +48,8 @@ export interface StartOptions {
   httpLimits?: Partial<HttpLimits>;
   /** How many log lines peers may cause (tests use short summary windows). */
   logLimits?: Partial<LogLimits>;
+  /** Overrides the TCP limits (tests use short timeouts). */
+  tcpLimits?: Partial<TcpLimits>;
 }
 
 /** A started server: its ports, its parts, and close(). */
@@ -132,6 +134,7 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
     host: config.host,
     port: config.port,
     maxClients: config.maxClients,
+    maxPerAddress: config.maxPerAddress,
     helloTimeoutMs: config.helloTimeoutSeconds * 1000,
     maxPending: config.maxPending,
     idleTimeoutMs: config.idleTimeoutSeconds * 1000,
@@ -140,6 +143,7 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
     logLimiter,
     allowLegacy: config.allowLegacy,
     tls: tlsPems,
+    limits: opts.tcpLimits,
     welcome: () => {
       const info = hub.info();
       return {

@@ -5,6 +5,9 @@
 // (legacy) or whole messages (v2): an unknown legacy byte is skipped silently, a broken v2 peer
 // gets an ERROR message and is closed. The one ERROR that keeps the connection open is
 // SOURCE_UNAVAILABLE: a v2 client waiting for frames is told, once per loss, why none come.
+// Control messages (PING, COMMAND, HELLO, legacy commands) spend a per-connection budget: over it
+// they are dropped and the socket is paused until the budget refills, so TCP itself slows a
+// flooder and it cannot take the event loop from other clients' frames.
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { Observable, startWith, type Observer, type Subscription } from 'rxjs';
@@ -24,10 +27,12 @@ import {
 } from '@edgecam/protocol';
 import { decodeClientMessages, decodeCommands } from '@edgecam/protocol/rx';
 import type { AccessControl, AccessVerdict } from './access/access-control.js';
+import { RateLimiter } from './access/rate-limiter.js';
 import type { ClientProtocol, ClientRegistry, FrameHub } from './contracts.js';
 import { formatPeerAddress } from './peer-address.js';
 import { oncePerFrame } from './per-frame.js';
 import { ClientSession, type FrameEncoder, type SessionTransport } from './session.js';
+import type { TcpLimits } from './tcp-server.js';
 
 /** Options of TcpConnection. */
 export interface ConnectionOptions {
@@ -49,6 +54,7 @@ export interface ConnectionOptions {
   access?: AccessControl;
   /** With a token set, let legacy clients in all the same (they cannot present one). */
   allowLegacy?: boolean;
+  limits: TcpLimits;
 }
 
 // Encoded once per frame and shared by every client of the protocol (header buffers included).
@@ -59,6 +65,8 @@ const v2Encoder: FrameEncoder = oncePerFrame((f) => encodeFrameMessage(f.seq % 0
 // Control messages (PONG) a client makes us queue while it does not read: beyond this much
 // waiting in user space besides the frame in flight, it is flooding us and is dropped.
 const CONTROL_BACKLOG_BYTES = 64 * 1024;
+// The budget is one bucket per connection; RateLimiter keys it, and this is the only key.
+const BUCKET = '';
 // How long a closing connection may take to flush before it is destroyed.
 const CLOSE_GRACE_MS = 2000;
 // WELCOME and ERROR are JSON of at most 4096 bytes; a source's reason (an ffmpeg stderr line) is cut to fit.
@@ -115,6 +123,13 @@ export class TcpConnection {
   private sourceLost: string | null = null;
   private toldSourceLost = false;
   private lossWatch: Subscription | null = null;
+  /** When the frame in flight was handed to the socket; null when none is in flight. */
+  private frameWrittenAt: number | null = null;
+  private readonly controlBudget: RateLimiter;
+  private readonly overBudget: RateLimiter;
+  /** Reading is paused until the control budget refills. */
+  private throttled = false;
+  private droppedMessages = 0;
   /** Resolves once the socket is closed. */
   readonly closed: Promise<void>;
 
@@ -128,6 +143,9 @@ export class TcpConnection {
     // ECONNRESET, EPIPE and writes after the peer vanished land here; 'close' follows and ends the session.
     this.socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
     this.socket.once('close', () => this.onClose());
+    const l = o.limits;
+    this.controlBudget = new RateLimiter({ ratePerSecond: l.controlPerSecond, burst: l.controlBurst, maxAddresses: 1 });
+    this.overBudget = new RateLimiter({ ratePerSecond: l.overBudgetPerSecond, burst: l.overBudgetBurst, maxAddresses: 1 });
     this.bytes$ = socketBytes(this.socket);
     this.input = this.bytes$.subscribe(this.reader((chunk) => this.detect(chunk)));
     this.log.debug('connected');
@@ -144,19 +162,35 @@ export class TcpConnection {
   }
 
   /**
-   * How long this connection has been silent while owed nothing: not yet identified, or a legacy
-   * session that is neither streaming nor waiting for a single frame. 0 when it is not idle.
+   * How long this connection has been silent while owed nothing: not yet identified, or a session
+   * (legacy, or v2 after HELLO) that is neither streaming nor waiting for a single frame. 0 when
+   * it is not idle. A v2 client before HELLO is the hello timeout's.
    */
   idleSince(now: number): number {
     if (this.closing) return 0;
-    const idle = this.protocol === null ? this.head.length === 0 : this.protocol === 'legacy' && this.session?.mode === 'idle';
+    const idle = this.protocol === null ? this.head.length === 0 : this.session?.mode === 'idle';
     return idle ? now - this.lastInputAt : 0;
   }
 
-  /** Closes an idle connection (see idleSince). */
+  /** Closes an idle connection (see idleSince); a v2 client is told why. */
   closeIdle(timeoutMs: number): void {
     this.log.info({ idleTimeoutMs: timeoutMs, identified: this.protocol !== null }, 'connection idle too long; closing');
+    if (this.protocol === 'v2') {
+      this.fail({ code: 'IDLE_TIMEOUT', message: `nothing streamed, asked for or sent for ${timeoutMs / 1000} s` });
+      return;
+    }
     this.close();
+  }
+
+  /** How long the frame in flight has waited for the socket to take it; 0 when none waits. */
+  stalledSince(now: number): number {
+    return this.closing || this.frameWrittenAt === null ? 0 : now - this.frameWrittenAt;
+  }
+
+  /** Closes a client whose socket takes nothing (see stalledSince): nothing could reach it, so no ERROR. */
+  closeStalled(timeoutMs: number): void {
+    this.log.warn({ stallTimeoutMs: timeoutMs, queued: this.socket.writableLength }, 'client takes no data; closing');
+    this.destroy();
   }
 
   /** Closes at once, nothing flushed (a silent connection evicted under a flood). */
@@ -251,6 +285,7 @@ export class TcpConnection {
     return {
       writeFrame: (parts, done) => {
         // One writev for header and JPEG, no copy.
+        this.frameWrittenAt = performance.now();
         let bytes = 0;
         socket.cork();
         for (let i = 0; i < parts.length - 1; i++) {
@@ -258,7 +293,10 @@ export class TcpConnection {
           socket.write(parts[i] as Uint8Array);
         }
         bytes += (parts[parts.length - 1] as Uint8Array).length;
-        socket.write(parts[parts.length - 1] as Uint8Array, done);
+        socket.write(parts[parts.length - 1] as Uint8Array, (err) => {
+          this.frameWrittenAt = null;
+          done(err);
+        });
         socket.uncork();
         this.lastFrameBytes = bytes;
       },
@@ -308,6 +346,7 @@ export class TcpConnection {
     this.lastInputAt = performance.now();
     if (!this.session || this.closing) return;
     if (e.kind === 'command') {
+      if (!this.withinBudget()) return;
       this.session.command(e.command);
       return;
     }
@@ -343,6 +382,7 @@ export class TcpConnection {
         return;
       }
       this.greeted = true;
+      this.controlBudget.take(BUCKET, performance.now());
       this.clearHelloTimer();
       this.openSession('v2', v2Encoder);
       this.log.info({ clientName: m.hello.client }, 'hello');
@@ -350,6 +390,7 @@ export class TcpConnection {
       this.lossWatch = this.o.sourceLoss$?.subscribe((reason) => this.onSourceLoss(reason)) ?? null;
       return;
     }
+    if (!this.withinBudget()) return;
     switch (m.type) {
       case 'hello':
         this.log.debug('repeated HELLO ignored');
@@ -369,6 +410,35 @@ export class TcpConnection {
         this.socket.write(encodePong(m.data));
         return;
     }
+  }
+
+  /**
+   * Spends one control message from the budget. Over it the message is dropped and reading
+   * pauses until the budget has room again; far over it the client is closed.
+   */
+  private withinBudget(): boolean {
+    const now = performance.now();
+    const waitMs = this.controlBudget.take(BUCKET, now);
+    if (waitMs === 0) return true;
+    this.droppedMessages++;
+    if (this.overBudget.take(BUCKET, now) > 0) {
+      this.log.warn({ dropped: this.droppedMessages }, 'client floods control messages; closing');
+      if (this.protocol === 'v2') this.fail({ code: 'TOO_MANY_MESSAGES', message: `more than ${this.o.limits.controlPerSecond} control messages a second` });
+      else this.destroy();
+      return false;
+    }
+    if (!this.throttled) {
+      if (this.droppedMessages === 1) this.log.warn({ perSecond: this.o.limits.controlPerSecond }, 'client sends control messages over its budget; slowing it down');
+      this.throttled = true;
+      this.socket.pause();
+      // Wait for a tenth of the burst, so a paused flooder is not woken for every single token.
+      const refillMs = Math.max(waitMs, (this.o.limits.controlBurst / 10 / this.o.limits.controlPerSecond) * 1000);
+      setTimeout(() => {
+        this.throttled = false;
+        if (!this.closing) this.socket.resume();
+      }, refillMs).unref();
+    }
+    return false;
   }
 
   private onSourceLoss(reason: string | null): void {

@@ -1,11 +1,13 @@
 // The TCP listener: legacy and v2 clients on one port, each connection its own session.
 // It also keeps hostile or dead peers from piling up: connections that have not sent their first
 // byte are limited (the oldest is closed to admit a new one, so a flood of silent connections
-// cannot lock real clients out), and idle legacy connections that stay silent are swept.
+// cannot lock real clients out), idle connections that stay silent are swept, and so are
+// clients whose socket has taken nothing for the stall timeout.
 import { formatPeerAddress } from './peer-address.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { AccessControl } from './access/access-control.js';
+import { peerKey } from './access/address-key.js';
 import type { Logger } from 'pino';
 import type { Observable } from 'rxjs';
 import type { Welcome } from '@edgecam/protocol';
@@ -22,6 +24,8 @@ export interface TcpServerOptions {
   port: number;
   /** Per protocol (legacy, v2); 0 for no limit. */
   maxClients: number;
+  /** Connections from one address (IPv6: one /64), handshaking or not; 0 or absent for no limit. */
+  maxPerAddress?: number;
   helloTimeoutMs: number;
   welcome: () => Welcome;
   /** Why the source is lost, or null (SharedFrameHub.sourceLoss$): v2 clients are told with a non-fatal ERROR. */
@@ -29,7 +33,7 @@ export interface TcpServerOptions {
   statsIntervalMs?: number;
   /** Connections that have not sent a byte yet, at most. Default 64. */
   maxPending?: number;
-  /** A legacy or unidentified connection that receives no frames and sends nothing this long is closed; 0: never. Default 600 s. */
+  /** A connection that receives no frames and sends nothing this long is closed (a v2 client with IDLE_TIMEOUT); 0: never. Default 600 s. */
   idleTimeoutMs?: number;
   /** Checks v2 tokens; with a token set, legacy clients are refused unless allowLegacy. */
   access?: AccessControl;
@@ -38,10 +42,36 @@ export interface TcpServerOptions {
   allowLegacy?: boolean;
   /** Serve over TLS with this key and certificate (PEM). */
   tls?: { key: string; cert: string } | null;
+  /** Overrides TCP_LIMITS (tests use short timeouts). */
+  limits?: Partial<TcpLimits>;
 }
 
-/** Time for a TLS handshake; node's default of 120 s would let silent sockets pile up. */
-const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Limits on what one TCP peer may cost; tests shorten them. */
+export interface TcpLimits {
+  /** A TLS handshake not done in this time is failed and its socket destroyed. */
+  tlsHandshakeTimeoutMs: number;
+  /** A client whose socket takes none of the frame in flight for this long is closed; 0: never. */
+  stallTimeoutMs: number;
+  /** Control messages (PING, COMMAND, HELLO, legacy commands) answered per second, and at once. */
+  controlPerSecond: number;
+  controlBurst: number;
+  /** Messages over that budget are dropped; past this many (refilled per second) the client is closed. */
+  overBudgetBurst: number;
+  overBudgetPerSecond: number;
+}
+
+/** The limits a TCP peer gets unless StartOptions.tcpLimits says otherwise. */
+export const TCP_LIMITS: Readonly<TcpLimits> = {
+  // node's default of 120 s would let silent sockets pile up.
+  tlsHandshakeTimeoutMs: 10_000,
+  // What HTTP stream viewers get too.
+  stallTimeoutMs: 30_000,
+  // A client pings once a second or so; even a burst of commands is a few.
+  controlPerSecond: 50,
+  controlBurst: 100,
+  overBudgetBurst: 1000,
+  overBudgetPerSecond: 200,
+};
 
 const DEFAULT_MAX_PENDING = 64;
 const DEFAULT_IDLE_TIMEOUT_MS = 600_000;
@@ -51,6 +81,7 @@ const EVICTION_LOG_INTERVAL_MS = 5000;
 /** The TCP listener for legacy and v2 clients, over TLS when configured. */
 export class EdgeTcpServer {
   private readonly o: TcpServerOptions;
+  private readonly limits: TcpLimits;
   private readonly server: Server;
   private readonly connections = new Set<TcpConnection>();
   /** Connections without their first byte, oldest first (a Set keeps insertion order). */
@@ -61,6 +92,9 @@ export class EdgeTcpServer {
    * flood of connections that never finish a handshake cannot hold sockets for 10 s each.
    */
   private readonly handshaking = new Map<string, Socket>();
+  /** Open sockets by peerKey, for --max-per-address. */
+  private readonly perAddress = new Map<string, number>();
+  private refusedLoggedAt = Number.NEGATIVE_INFINITY;
   private readonly log: Logger;
   private readonly maxPending: number;
   private readonly idleTimeoutMs: number;
@@ -71,13 +105,16 @@ export class EdgeTcpServer {
 
   constructor(o: TcpServerOptions) {
     this.o = o;
+    this.limits = { ...TCP_LIMITS, ...o.limits };
     const log = o.logger.child({ component: 'tcp' });
     this.log = log;
     const logLimiter = o.logLimiter ?? new LogLimiter();
     this.maxPending = o.maxPending ?? DEFAULT_MAX_PENDING;
     this.idleTimeoutMs = o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     const onConnection = (socket: Socket) => {
+      // Over TLS the raw socket was counted when it arrived (handshakeStarted).
       if (o.tls) this.handshakeEnded(socket);
+      else if (!this.admitAddress(socket)) return;
       if (this.pending.size >= this.maxPending) this.evictOldestPending();
       const conn = new TcpConnection({
         socket,
@@ -92,6 +129,7 @@ export class EdgeTcpServer {
         onFirstByte: () => this.pending.delete(conn),
         access: o.access,
         allowLegacy: o.allowLegacy,
+        limits: this.limits,
       });
       this.connections.add(conn);
       this.pending.add(conn);
@@ -102,11 +140,13 @@ export class EdgeTcpServer {
     };
     // Over TLS a connection reaches us once its handshake is done; until then node holds it.
     this.server = o.tls
-      ? createTlsServer({ key: o.tls.key, cert: o.tls.cert, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, onConnection)
+      ? createTlsServer({ key: o.tls.key, cert: o.tls.cert, handshakeTimeout: this.limits.tlsHandshakeTimeoutMs }, onConnection)
       : createServer(onConnection);
     if (o.tls) {
       this.server.on('connection', (raw: Socket) => this.handshakeStarted(raw));
       this.server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+        // With a listener here node leaves the socket open, even after its handshake timeout.
+        socket.destroy();
         this.handshakeEnded(socket);
         logLimiter.forPeer(log, socket.remoteAddress).debug({ err: err.message, code: err.code, peer: formatPeerAddress(socket) }, 'TLS handshake failed');
       });
@@ -167,6 +207,7 @@ export class EdgeTcpServer {
   }
 
   private handshakeStarted(raw: Socket): void {
+    if (!this.admitAddress(raw)) return;
     if (this.handshaking.size >= this.maxPending) {
       const [key, oldest] = this.handshaking.entries().next().value as [string, Socket];
       this.handshaking.delete(key);
@@ -178,6 +219,32 @@ export class EdgeTcpServer {
     raw.once('close', () => {
       if (this.handshaking.get(key) === raw) this.handshaking.delete(key);
     });
+  }
+
+  /** Counts a new socket against its address until it closes; destroys it when the address has its fill. */
+  private admitAddress(raw: Socket): boolean {
+    const max = this.o.maxPerAddress ?? 0;
+    if (max <= 0) return true;
+    // Per host, not per /64: on a SLAAC LAN every host shares one /64. A host rotating addresses
+    // is still bounded by --max-clients and --max-pending.
+    const key = peerKey(raw.remoteAddress);
+    const open = this.perAddress.get(key) ?? 0;
+    if (open >= max) {
+      raw.destroy();
+      const now = performance.now();
+      if (now - this.refusedLoggedAt >= EVICTION_LOG_INTERVAL_MS) {
+        this.refusedLoggedAt = now;
+        this.log.warn({ address: key, maxPerAddress: max }, 'too many connections from one address; refusing (--max-per-address)');
+      }
+      return false;
+    }
+    this.perAddress.set(key, open + 1);
+    raw.once('close', () => {
+      const left = (this.perAddress.get(key) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(key, left);
+      else this.perAddress.delete(key);
+    });
+    return true;
   }
 
   /** The handshake of the raw socket under `socket` is over, done or failed. */
@@ -207,14 +274,21 @@ export class EdgeTcpServer {
     }
   }
 
-  /** Closes connections idle past the idle timeout, checked a few times per timeout (at most once a second). */
+  /**
+   * Closes connections idle past the idle timeout, and clients stalled past the stall timeout;
+   * checked a few times per timeout (at most once a second).
+   */
   private startSweep(): void {
-    if (this.idleTimeoutMs <= 0 || this.sweepTimer) return;
-    const every = Math.max(50, Math.min(1000, this.idleTimeoutMs / 4));
+    const idleMs = this.idleTimeoutMs;
+    const stallMs = this.limits.stallTimeoutMs;
+    const timeouts = [idleMs, stallMs].filter((ms) => ms > 0);
+    if (timeouts.length === 0 || this.sweepTimer) return;
+    const every = Math.max(50, Math.min(1000, Math.min(...timeouts) / 4));
     this.sweepTimer = setInterval(() => {
       const now = performance.now();
       for (const conn of this.connections) {
-        if (conn.idleSince(now) >= this.idleTimeoutMs) conn.closeIdle(this.idleTimeoutMs);
+        if (idleMs > 0 && conn.idleSince(now) >= idleMs) conn.closeIdle(idleMs);
+        else if (stallMs > 0 && conn.stalledSince(now) >= stallMs) conn.closeStalled(stallMs);
       }
     }, every);
     this.sweepTimer.unref();

@@ -119,7 +119,8 @@ beforeAll(async () => {
   source = new PacedSource([padJpeg(small, FRAME_BYTES)], { fps: FPS, width: 160, height: 120, catchUp: false });
   log = memoryLogger('warn');
   server = await startTestServer(
-    { fps: FPS, maxPending: MAX_PENDING, idleTimeoutSeconds: 5, httpPort: 0 },
+    // Every peer is 127.0.0.1 and there are 50 streaming clients: no client or per-address limit.
+    { fps: FPS, maxPending: MAX_PENDING, idleTimeoutSeconds: 5, httpPort: 0, maxClients: 0, maxPerAddress: 0 },
     { source, statsIntervalMs: 0, logger: log.logger },
   );
 });

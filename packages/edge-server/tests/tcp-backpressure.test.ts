@@ -18,7 +18,9 @@ beforeAll(async () => {
   const jpeg = padJpeg(small, FRAME_BYTES);
   frameBytes = jpeg.length;
   const ffmpeg = makeFakeFfmpeg({ jpeg, fps: FPS });
-  server = await startTestServer({ fps: FPS }, { ffmpeg });
+  // A control budget large enough for the 8000 PINGs below: this file tests the PONG backlog
+  // guard; the budget that would otherwise stop them first is tested in tcp-control-flood.test.ts.
+  server = await startTestServer({ fps: FPS }, { ffmpeg, tcpLimits: { controlBurst: 100_000 } });
 });
 
 afterAll(async () => {

@@ -63,7 +63,8 @@ function logged(s: TestServer, msg: string): Record<string, unknown>[] {
 
 describe('connections that have not sent a byte (--max-pending)', () => {
   it('are limited: the oldest is closed to admit a new one, so a flood cannot lock a real client out', async () => {
-    const s = await start({ maxPending: 4 });
+    // All peers share 127.0.0.1: no per-address limit, so --max-pending alone is at work.
+    const s = await start({ maxPending: 4, maxPerAddress: 0 });
     const flood: RawPeer[] = [];
     for (let i = 0; i < 10; i++) flood.push(await rawPeer(s.tcpPort));
     await waitUntil(() => flood.filter((p) => p.closed).length >= 6, 10_000, 'six evictions');
@@ -87,7 +88,7 @@ describe('connections that have not sent a byte (--max-pending)', () => {
 });
 
 describe('--idle-timeout', () => {
-  it('closes a connection that never sent anything and a legacy client that stopped asking, and keeps streaming and v2 clients', async () => {
+  it('closes a connection that never sent anything and a legacy client that stopped asking, and keeps streaming legacy and v2 clients', async () => {
     const s = await start({ idleTimeoutSeconds: 0.4, helloTimeoutSeconds: 60 });
     const t0 = performance.now();
     const silent = await rawPeer(s.tcpPort);
@@ -98,6 +99,8 @@ describe('--idle-timeout', () => {
     streaming.write('3');
     const v2 = await V2Client.connect(s.tcpPort);
     await v2.waitFor('welcome');
+    // A v2 client that neither streams nor sends is idle too (IDLE_TIMEOUT, tcp-timeouts.test.ts).
+    v2.command('3');
 
     await waitUntil(() => silent.closed && single.ended, 5000, 'the idle connections to be closed');
     expect(silent.closedAt - t0).toBeGreaterThanOrEqual(350);
@@ -158,7 +161,7 @@ describe('peers that vanish', () => {
   });
 
   it('survives resets and closes in the middle of a frame and half-closed sockets, frees them, and keeps the healthy client at rate', async () => {
-    const s = await start({}, big);
+    const s = await start({ maxPerAddress: 0 }, big);
     const healthy = await LegacyClient.connect(s.tcpPort);
     healthy.write('3');
     await healthy.waitForFrames(5);

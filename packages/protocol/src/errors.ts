@@ -14,6 +14,8 @@ export type ProtocolErrorCode =
   | 'UNAUTHORIZED' // (used by servers in v2 ERROR) token missing or wrong
   | 'TOO_MANY_CLIENTS'
   | 'HELLO_TIMEOUT'
+  | 'IDLE_TIMEOUT' // (servers) a client that neither streams nor sends anything, for too long
+  | 'TOO_MANY_MESSAGES' // (servers) control messages far past the per-connection budget
   | 'NOT_STREAMING'
   | 'SOURCE_UNAVAILABLE';
 

@@ -55,6 +55,8 @@ export interface HttpLimits {
   keepAliveTimeoutMs: number;
   /** How often node looks for requests over those timeouts. */
   timeoutCheckIntervalMs: number;
+  /** HTTPS: a TLS handshake not done in this time is failed and its socket destroyed. */
+  tlsHandshakeTimeoutMs: number;
 }
 
 /** Limits on what a client may send us; requests are tiny GETs, so these are generous. */
@@ -66,10 +68,9 @@ export const HTTP_LIMITS: Readonly<HttpLimits> = {
   keepAliveTimeoutMs: 5_000,
   // node's default is 30 s, which would let a slow client hold a socket six times longer.
   timeoutCheckIntervalMs: 1_000,
+  // node's default of 120 s would let silent sockets pile up.
+  tlsHandshakeTimeoutMs: 10_000,
 };
-
-/** HTTPS: time for a TLS handshake (node's default of 120 s would let idle sockets pile up). */
-const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 const ALLOW = 'GET, HEAD';
 
 /** The HTTP side, running: the node server to listen on, and a close that ends the streams first. */
@@ -109,6 +110,8 @@ export function createHttpServer(deps: HttpServerDeps): EdgeHttpServer {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(peerLog(socket), err, socket));
   if (deps.tls) {
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      // With a listener here node leaves the socket open (CLOSE_WAIT once the peer leaves).
+      socket.destroy();
       peerLog(socket).debug({ err: err.message, code: err.code, peer: formatPeerAddress(socket) }, 'TLS handshake failed');
     });
   }
@@ -134,7 +137,7 @@ function createNodeServer(deps: HttpServerDeps, limits: HttpLimits, listener: (r
     connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
   };
   const server: Server = deps.tls
-    ? createHttpsServer({ ...options, key: deps.tls.key, cert: deps.tls.cert, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, listener)
+    ? createHttpsServer({ ...options, key: deps.tls.key, cert: deps.tls.cert, handshakeTimeout: limits.tlsHandshakeTimeoutMs }, listener)
     : createServer(options, listener);
   server.maxHeadersCount = limits.maxHeadersCount;
   return server;

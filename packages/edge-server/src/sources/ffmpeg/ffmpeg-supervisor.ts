@@ -2,7 +2,8 @@
 // restarted with backoff (1 s doubling to 30 s) when it dies or stops writing (a camera that was
 // unplugged can leave ffmpeg blocked on a read forever), and killed (SIGTERM, then SIGKILL after
 // a grace period) when stopped. Every live child is also killed when this process exits,
-// whatever the reason, so an edge device never collects orphaned encoders.
+// whatever the reason, so an edge device never collects orphaned encoders; on Linux the kernel
+// kills it even when this process is SIGKILLed (die-with-parent.ts).
 //
 // Each run is an Observable that errors when the child dies; retryWithBackoff resubscribes, and a
 // run that lived stableAfterMs emits once, so the next failure waits initialBackoffMs again.
@@ -11,6 +12,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { Observable, defer, map, merge, timer, type Subscription } from 'rxjs';
 import { retryWithBackoff } from '@edgecam/protocol/rx';
+import { dieWithParent } from './die-with-parent.js';
 import type { ResolvedFfmpeg } from './resolve-ffmpeg.js';
 
 /** How a child ended, for onExit. */
@@ -272,7 +274,8 @@ export class FfmpegSupervisor {
     return new Observable<never>((sub) => {
       const { ffmpeg, stdin } = this.opts;
       const startedAt = Date.now();
-      const child = spawn(ffmpeg.path, args, {
+      const launch = dieWithParent(ffmpeg.path, args);
+      const child = spawn(launch.command, launch.args, {
         stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
         detached: process.platform !== 'win32',
       });
@@ -291,7 +294,7 @@ export class FfmpegSupervisor {
       let spawnError: Error | null = null;
       child.on('error', (err) => (spawnError = err));
       if (child.pid !== undefined) {
-        this.log.info({ pid: child.pid, ffmpeg: ffmpeg.path, via: ffmpeg.via, args }, 'ffmpeg started');
+        this.log.info({ pid: child.pid, ffmpeg: ffmpeg.path, via: ffmpeg.via, args, diesWithServer: launch.guarded }, 'ffmpeg started');
         this.opts.onSpawn?.(child.pid);
       }
 
