@@ -42,7 +42,12 @@ function accounted(lines: Record<string, unknown>[], msg: string): number {
 
 async function server(level: pino.LevelWithSilent, overrides: Parameters<typeof startTestServer>[0] = {}) {
   const { logger, out } = byteLogger(level);
-  const s = await startTestServer({ fps: 10, httpPort: 0, httpRateLimit: 0, ...overrides }, { logger, logLimits: LOG_LIMITS });
+  // The control-message budget would stop these floods early (tcp-control-flood.test.ts): lifted
+  // here, so that what is measured is the log limiter alone.
+  const s = await startTestServer(
+    { fps: 10, httpPort: 0, httpRateLimit: 0, ...overrides },
+    { logger, logLimits: LOG_LIMITS, tcpLimits: { controlBurst: 1_000_000, controlPerSecond: 1_000_000 } },
+  );
   servers.push(s);
   return { s, out };
 }
