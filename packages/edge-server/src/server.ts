@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { AccessControl } from './access/access-control.js';
 import type { ThrottleTuning } from './access/failure-throttle.js';
-import { RateLimiter } from './access/rate-limiter.js';
+import { HostRateLimiter } from './access/rate-limiter.js';
 import type { ClientRegistry } from './contracts.js';
 import { DEFAULT_CONFIG, SHORT_TOKEN_LENGTH, type EdgeServerConfig } from './config.js';
 import { createClientRegistry } from './client-registry.js';
@@ -186,8 +186,9 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
         access,
         logLimiter,
         rateLimiter:
-          config.httpRateLimit > 0 ? new RateLimiter({ ratePerSecond: config.httpRateLimit, burst: Math.max(2, 2 * config.httpRateLimit) }) : null,
+          config.httpRateLimit > 0 ? new HostRateLimiter({ ratePerSecond: config.httpRateLimit, burst: Math.max(2, 2 * config.httpRateLimit) }) : null,
         maxClients: config.maxClients,
+        maxPerAddress: config.maxPerAddress,
         tls: tlsPems,
         limits: opts.httpLimits,
       });

@@ -1,7 +1,6 @@
-// What every request passes before its endpoint runs: the per-address rate limit, then the token.
+// What every request passes before its endpoint runs: the per-host rate limit, then the token.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessVerdict } from '../access/access-control.js';
-import { addressKey } from '../access/address-key.js';
 import { formatPeerAddress } from '../peer-address.js';
 import { AUTH_CHALLENGE, presentedTokens } from './http-credentials.js';
 import { sendError } from './responses.js';
@@ -14,7 +13,7 @@ const OPEN_PATHS = new Set(['/healthz']);
 export function admit(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean {
   const limiter = ctx.rateLimiter;
   if (limiter && path !== STREAM_PATH) {
-    const waitMs = limiter.take(addressKey(req.socket.remoteAddress), Date.now());
+    const waitMs = limiter.take(req.socket.remoteAddress, Date.now());
     if (waitMs > 0) {
       ctx.log.debug({ peer: formatPeerAddress(req.socket), path }, 'rate limited');
       sendError(res, 429, 'RATE_LIMITED', 'too many requests from your address; slow down', {

@@ -6,7 +6,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { AccessControl } from '../access/access-control.js';
-import type { RateLimiter } from '../access/rate-limiter.js';
+import type { HostRateLimiter } from '../access/rate-limiter.js';
 import { LogLimiter } from '../log-limiter.js';
 import type { ClientRegistry, FrameHub, ServerMetrics } from '../contracts.js';
 import { formatPeerAddress } from '../peer-address.js';
@@ -35,10 +35,12 @@ export interface HttpServerDeps {
   access?: AccessControl;
   /** Bounds the lines peers cause; shared with the TCP side by the server. Default: one of its own. */
   logLimiter?: LogLimiter;
-  /** Requests per address for every endpoint but the stream; null or absent: no limit. */
-  rateLimiter?: RateLimiter | null;
+  /** Requests per host for every endpoint but the stream; null or absent: no limit. */
+  rateLimiter?: HostRateLimiter | null;
   /** Stream viewers at most (--max-clients); 0 or absent: no limit. */
   maxClients?: number;
+  /** Open streams per host (--max-per-address); 0 or absent: no limit. */
+  maxPerAddress?: number;
   /** Serve HTTPS with this key and certificate (PEM). */
   tls?: { key: string; cert: string } | null;
 }
@@ -101,9 +103,11 @@ export function createHttpServer(deps: HttpServerDeps): EdgeHttpServer {
     snapshotTimeoutMs: deps.snapshotTimeoutMs ?? 5_000,
     stallTimeoutMs: deps.stallTimeoutMs ?? 30_000,
     maxClients: deps.maxClients ?? 0,
+    maxPerAddress: deps.maxPerAddress ?? 0,
     access: deps.access,
     rateLimiter: deps.rateLimiter ?? null,
     viewers: new Set(),
+    streamsPerHost: new Map(),
   };
   const server = createNodeServer(deps, { ...HTTP_LIMITS, ...deps.limits }, (req, res) => void handleRequest(ctx, req, res));
   const peerLog = (socket: Socket) => ctx.logLimiter.forPeer(ctx.log, socket.remoteAddress);

@@ -11,6 +11,7 @@ export type HttpErrorCode =
   | 'TOO_MANY_FAILURES' // this address sent too many wrong tokens lately (429)
   | 'RATE_LIMITED' // this address sends requests too fast (429)
   | 'TOO_MANY_CLIENTS' // --max-clients stream viewers already (503)
+  | 'TOO_MANY_STREAMS' // --max-per-address streams from this host already (429)
   | 'INTERNAL';
 
 /** Live content must never be served from a cache: a cached snapshot is a wrong snapshot. */

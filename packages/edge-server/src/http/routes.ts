@@ -4,7 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { choosePartLayout, describeSystemError, MULTIPART_CONTENT_TYPE, type CapturedFrame } from '@edgecam/protocol';
 import type { AccessControl } from '../access/access-control.js';
-import type { RateLimiter } from '../access/rate-limiter.js';
+import { peerKey } from '../access/address-key.js';
+import type { HostRateLimiter } from '../access/rate-limiter.js';
 import type { LogLimiter } from '../log-limiter.js';
 import type { ClientRegistry, FrameHub, ServerMetrics } from '../contracts.js';
 import { formatPeerAddress } from '../peer-address.js';
@@ -33,16 +34,20 @@ export interface HttpContext {
   readonly stallTimeoutMs: number;
   /** Stream viewers at most; 0: no limit. */
   readonly maxClients: number;
+  /** Open streams per host (peerKey); 0: no limit. */
+  readonly maxPerAddress: number;
   readonly access: AccessControl | undefined;
-  readonly rateLimiter: RateLimiter | null;
+  readonly rateLimiter: HostRateLimiter | null;
   /** The open streams, so that closing the server can end them. */
   readonly viewers: Set<MjpegViewer>;
+  /** Open streams by peerKey; a host without one has no entry. */
+  readonly streamsPerHost: Map<string, number>;
 }
 
 /** One endpoint; the method is already known to be GET or HEAD. */
 export type Route = (ctx: HttpContext, req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => void | Promise<void>;
 
-/** Rate limiting skips it: a stream is one long request, limited by --max-clients instead. */
+/** Rate limiting skips it: a stream is one long request, limited by --max-clients and --max-per-address instead. */
 export const STREAM_PATH = '/stream.mjpg';
 const RETRY_AFTER_SECONDS = 5;
 
@@ -68,6 +73,15 @@ function serveStream(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
       'Retry-After': String(RETRY_AFTER_SECONDS),
     });
   }
+  // Per host, like the TCP side: on a SLAAC LAN every host shares one /64.
+  const host = peerKey(req.socket.remoteAddress);
+  const { maxPerAddress } = ctx;
+  if (maxPerAddress > 0 && (ctx.streamsPerHost.get(host) ?? 0) >= maxPerAddress && req.method !== 'HEAD') {
+    ctx.log.warn({ peer: formatPeerAddress(req.socket), maxPerAddress }, 'too many streams from one address; refusing (--max-per-address)');
+    return sendError(res, 429, 'TOO_MANY_STREAMS', `your address has ${maxPerAddress} streams open, the most this server allows (--max-per-address)`, {
+      'Retry-After': String(RETRY_AFTER_SECONDS),
+    });
+  }
   if (req.method === 'HEAD') {
     // Tells players what they would get without starting the capture.
     res.writeHead(200, { ...BASE_HEADERS, ...NO_STORE, 'Content-Type': MULTIPART_CONTENT_TYPE });
@@ -82,9 +96,15 @@ function serveStream(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
     layout: choosePartLayout(query.get('advance_headers'), req.headers['user-agent']),
     maxFps: fps.fps,
     stallTimeoutMs: ctx.stallTimeoutMs,
-    onClose: (v) => ctx.viewers.delete(v),
+    onClose: (v) => {
+      ctx.viewers.delete(v);
+      const left = (ctx.streamsPerHost.get(host) ?? 1) - 1;
+      if (left > 0) ctx.streamsPerHost.set(host, left);
+      else ctx.streamsPerHost.delete(host);
+    },
   });
   ctx.viewers.add(viewer);
+  ctx.streamsPerHost.set(host, (ctx.streamsPerHost.get(host) ?? 0) + 1);
   viewer.start();
 }
 
