@@ -76,9 +76,21 @@ describe('the v2 reader', () => {
   });
 
   it('ends the session with the server\'s ERROR', async () => {
-    const bytes = encodeErrorMessage({ code: 'SOURCE_UNAVAILABLE', message: 'the camera is gone' });
+    const bytes = encodeErrorMessage({ code: 'IDLE_TIMEOUT', message: 'nothing from you for 600 s' });
     const { error } = await run(from([bytes]).pipe(readV2Messages({ maxFrameBytes: 1024 }), v2Frames()));
-    expect(error.message).toBe('the server ended the session: the camera is gone (SOURCE_UNAVAILABLE)');
+    expect(error.message).toBe('the server ended the session: nothing from you for 600 s (IDLE_TIMEOUT)');
+  });
+
+  it('goes on after a non-fatal SOURCE_UNAVAILABLE, handing its reason to onNotice', async () => {
+    const notices: string[] = [];
+    const bytes = Buffer.concat([
+      encodeErrorMessage({ code: 'SOURCE_UNAVAILABLE', message: 'the camera is gone\u001b[2J' }),
+      ...encodeFrameMessage(3, 1_000_000, jpeg(1)),
+    ]);
+    const { frames, done } = collect(from([bytes]).pipe(readV2Messages({ maxFrameBytes: 1024 }), v2Frames((m) => notices.push(m))));
+    expect((await done).message).toBe('the server closed the connection');
+    expect(frames.map((f) => f.seq)).toEqual([3]);
+    expect(notices).toEqual(['the camera is gone\\x1b[2J']);
   });
 
   it('counts the bytes of a message cut short', async () => {

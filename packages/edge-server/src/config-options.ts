@@ -161,7 +161,7 @@ export const OPTIONS = {
   maxPerAddress: option({
     flag: '--max-per-address <n>',
     env: 'EDGECAM_MAX_PER_ADDRESS',
-    help: 'TCP connections allowed from one address (IPv6: one /64), 0 for no limit',
+    help: 'TCP connections and HTTP streams allowed from one host (a full address, also on IPv6), 0 for no limit',
     expect: 'an integer from 0 (no limit) to 100000',
     ...integer(0, 100_000),
     default: 8,
@@ -249,7 +249,7 @@ export const OPTIONS = {
   httpRateLimit: option({
     flag: '--http-rate-limit <n>',
     env: 'EDGECAM_HTTP_RATE_LIMIT',
-    help: 'HTTP requests per second per address, except the stream, 0 for no limit',
+    help: 'HTTP requests per second per host (8x that per IPv6 /64), except the stream, 0 for no limit',
     expect: 'a number of requests per second from 0 (no limit) to 100000',
     ...decimal(0, 100_000),
     default: 10,

@@ -3,6 +3,7 @@
 // byte are limited (the oldest is closed to admit a new one, so a flood of silent connections
 // cannot lock real clients out), idle connections that stay silent are swept, and so are
 // clients whose socket has taken nothing for the stall timeout.
+import { PerHostCount } from './access/per-host-count.js';
 import { formatPeerAddress } from './peer-address.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
@@ -92,8 +93,8 @@ export class EdgeTcpServer {
    * flood of connections that never finish a handshake cannot hold sockets for 10 s each.
    */
   private readonly handshaking = new Map<string, Socket>();
-  /** Open sockets by peerKey, for --max-per-address. */
-  private readonly perAddress = new Map<string, number>();
+  /** Open sockets per host, for --max-per-address. */
+  private readonly perAddress: PerHostCount;
   private refusedLoggedAt = Number.NEGATIVE_INFINITY;
   private readonly log: Logger;
   private readonly maxPending: number;
@@ -106,6 +107,7 @@ export class EdgeTcpServer {
   constructor(o: TcpServerOptions) {
     this.o = o;
     this.limits = { ...TCP_LIMITS, ...o.limits };
+    this.perAddress = new PerHostCount(o.maxPerAddress ?? 0);
     const log = o.logger.child({ component: 'tcp' });
     this.log = log;
     const logLimiter = o.logLimiter ?? new LogLimiter();
@@ -223,27 +225,18 @@ export class EdgeTcpServer {
 
   /** Counts a new socket against its address until it closes; destroys it when the address has its fill. */
   private admitAddress(raw: Socket): boolean {
-    const max = this.o.maxPerAddress ?? 0;
-    if (max <= 0) return true;
-    // Per host, not per /64: on a SLAAC LAN every host shares one /64. A host rotating addresses
-    // is still bounded by --max-clients and --max-pending.
+    // A host rotating addresses in its /64 is still bounded by --max-clients and --max-pending.
     const key = peerKey(raw.remoteAddress);
-    const open = this.perAddress.get(key) ?? 0;
-    if (open >= max) {
+    if (this.perAddress.full(key)) {
       raw.destroy();
       const now = performance.now();
       if (now - this.refusedLoggedAt >= EVICTION_LOG_INTERVAL_MS) {
         this.refusedLoggedAt = now;
-        this.log.warn({ address: key, maxPerAddress: max }, 'too many connections from one address; refusing (--max-per-address)');
+        this.log.warn({ address: key, maxPerAddress: this.perAddress.max }, 'too many connections from one address; refusing (--max-per-address)');
       }
       return false;
     }
-    this.perAddress.set(key, open + 1);
-    raw.once('close', () => {
-      const left = (this.perAddress.get(key) ?? 1) - 1;
-      if (left > 0) this.perAddress.set(key, left);
-      else this.perAddress.delete(key);
-    });
+    raw.once('close', this.perAddress.take(key));
     return true;
   }
 

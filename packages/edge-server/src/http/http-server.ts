@@ -1,6 +1,7 @@
 // The HTTP side of edgecam-server, on plain node:http: the live MJPEG stream, snapshots, a
 // viewer page, status, Prometheus metrics and a health check, all over the one shared capture.
 // The endpoints are in routes.ts; this file owns the node server, its limits and its closing.
+import { PerHostCount } from '../access/per-host-count.js';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
@@ -103,11 +104,10 @@ export function createHttpServer(deps: HttpServerDeps): EdgeHttpServer {
     snapshotTimeoutMs: deps.snapshotTimeoutMs ?? 5_000,
     stallTimeoutMs: deps.stallTimeoutMs ?? 30_000,
     maxClients: deps.maxClients ?? 0,
-    maxPerAddress: deps.maxPerAddress ?? 0,
     access: deps.access,
     rateLimiter: deps.rateLimiter ?? null,
     viewers: new Set(),
-    streamsPerHost: new Map(),
+    streamsPerHost: new PerHostCount(deps.maxPerAddress ?? 0),
   };
   const server = createNodeServer(deps, { ...HTTP_LIMITS, ...deps.limits }, (req, res) => void handleRequest(ctx, req, res));
   const peerLog = (socket: Socket) => ctx.logLimiter.forPeer(ctx.log, socket.remoteAddress);

@@ -1,5 +1,6 @@
 // The HTTP endpoints, one function each, and the table that maps a path to its function. Each
 // takes the request context instead of closing over the server, so it reads on its own.
+import type { PerHostCount } from '../access/per-host-count.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { choosePartLayout, describeSystemError, MULTIPART_CONTENT_TYPE, type CapturedFrame } from '@edgecam/protocol';
@@ -35,13 +36,13 @@ export interface HttpContext {
   /** Stream viewers at most; 0: no limit. */
   readonly maxClients: number;
   /** Open streams per host (peerKey); 0: no limit. */
-  readonly maxPerAddress: number;
   readonly access: AccessControl | undefined;
   readonly rateLimiter: HostRateLimiter | null;
   /** The open streams, so that closing the server can end them. */
   readonly viewers: Set<MjpegViewer>;
   /** Open streams by peerKey; a host without one has no entry. */
-  readonly streamsPerHost: Map<string, number>;
+  /** Open streams per host, for --max-per-address. */
+  readonly streamsPerHost: PerHostCount;
 }
 
 /** One endpoint; the method is already known to be GET or HEAD. */
@@ -75,8 +76,8 @@ function serveStream(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
   }
   // Per host, like the TCP side: on a SLAAC LAN every host shares one /64.
   const host = peerKey(req.socket.remoteAddress);
-  const { maxPerAddress } = ctx;
-  if (maxPerAddress > 0 && (ctx.streamsPerHost.get(host) ?? 0) >= maxPerAddress && req.method !== 'HEAD') {
+  const maxPerAddress = ctx.streamsPerHost.max;
+  if (ctx.streamsPerHost.full(host) && req.method !== 'HEAD') {
     ctx.log.warn({ peer: formatPeerAddress(req.socket), maxPerAddress }, 'too many streams from one address; refusing (--max-per-address)');
     return sendError(res, 429, 'TOO_MANY_STREAMS', `your address has ${maxPerAddress} streams open, the most this server allows (--max-per-address)`, {
       'Retry-After': String(RETRY_AFTER_SECONDS),
@@ -88,6 +89,7 @@ function serveStream(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
     res.end();
     return;
   }
+  const giveBack = ctx.streamsPerHost.take(host);
   const viewer = new MjpegViewer(res, {
     hub: ctx.hub,
     registry: ctx.registry,
@@ -98,13 +100,10 @@ function serveStream(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
     stallTimeoutMs: ctx.stallTimeoutMs,
     onClose: (v) => {
       ctx.viewers.delete(v);
-      const left = (ctx.streamsPerHost.get(host) ?? 1) - 1;
-      if (left > 0) ctx.streamsPerHost.set(host, left);
-      else ctx.streamsPerHost.delete(host);
+      giveBack();
     },
   });
   ctx.viewers.add(viewer);
-  ctx.streamsPerHost.set(host, (ctx.streamsPerHost.get(host) ?? 0) + 1);
   viewer.start();
 }
 
