@@ -4,3 +4,5 @@ export declare const PLAYERS: Record<PlayerName, { present(): boolean; packages:
 export declare function missingPlayer(name: PlayerName): string | undefined;
 /** A suite's title, with the reason appended when the suite is skipped for a missing player. */
 export declare function titled(title: string, missing: string | undefined): string;
+/** How the page tests launch Debian's Chromium with playwright-core. */
+export declare const CHROMIUM_LAUNCH: { executablePath: string; args: string[]; timeout: number };

@@ -45,3 +45,22 @@ export function missingPlayer(name) {
 export function titled(title, missing) {
   return missing === undefined ? title : `${title} [skipped: ${missing}]`;
 }
+
+/**
+ * How the page tests launch Debian's Chromium with playwright-core. The flags keep it off a
+ * network this machine does not have: without them it retries Google's hosts at every start.
+ */
+export const CHROMIUM_LAUNCH = {
+  executablePath: '/usr/bin/chromium',
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+  timeout: 30_000,
+};

@@ -21,6 +21,8 @@ export interface RelayStatus {
   height: number | null;
   reconnects: number;
   lastError: string | null;
+  /** The server's word that its camera is down (v2), until frames come again. */
+  cameraDown: string | null;
 }
 
 /**
@@ -71,6 +73,7 @@ export class StreamRelay {
       height: this.size?.height ?? null,
       reconnects: this.reconnects,
       lastError: this.lastError !== null ? visibleText(this.lastError) : null,
+      cameraDown: this.conn?.sourceDown ?? null,
     };
   }
 

@@ -1,7 +1,7 @@
 /** Polls `check` until it returns true, failing with `what` after `timeoutMs`. */
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const until = performance.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (performance.now() > until) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
