@@ -52,8 +52,10 @@ async function start({ kind, framesDir, fps, framing = 'v1', clockOffsetUs, alwa
 async function startEdgecam(source, { alwaysOn, idleStopSeconds }) {
   // Logs at the default level go to stdout, which the parent points at /dev/null: the server
   // still formats and writes every line, as it does in production.
+  // Every benchmark client comes from 127.0.0.1, up to 50 at once: the per-host and per-protocol
+  // limits that protect a device would refuse them.
   const running = await startEdgeServer(
-    { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, httpPort: null, alwaysOn, idleStopSeconds },
+    { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, httpPort: null, alwaysOn, idleStopSeconds, maxClients: 0, maxPerAddress: 0 },
     { source },
   );
   return {
