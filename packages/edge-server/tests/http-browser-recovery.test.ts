@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { missingPlayer, titled } from '../../../tools/players.mjs';
-import { usePageFixture } from './support/browser.js';
+import { pagePoll, usePageFixture } from './support/browser.js';
 import { FakeHub } from './http-fixtures/fake-hub.js';
 import { FixedMetrics, RecordingRegistry } from './http-fixtures/fake-registry.js';
 import { startHttpServer } from './http-fixtures/harness.js';
@@ -46,17 +46,6 @@ const PIXEL_DIGEST = `(() => {
 
 /** The notice over the picture: its text, or null while it is hidden. */
 const NOTICE = `(() => { const n = document.getElementById('notice'); return n.hidden ? null : n.textContent; })()`;
-
-/** Evaluates `expression` in the page until `accept` holds (string expressions: see http-browser.test.ts). */
-async function pagePoll<T>(p: Page, expression: string, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await p.evaluate<T>(expression);
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${expression.slice(0, 80)}; last value ${JSON.stringify(value)}`);
-    await p.waitForTimeout(100);
-  }
-}
 
 /** Waits until the picture has shown `count` different images none of which is in `besides`. */
 async function newPictures(p: Page, count: number, besides: Set<string>, timeoutMs: number): Promise<Set<string>> {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { missingPlayer, titled } from '../../../tools/players.mjs';
-import { usePageFixture } from './support/browser.js';
+import { pagePoll, usePageFixture } from './support/browser.js';
 import { FakeHub } from './http-fixtures/fake-hub.js';
 import { FixedMetrics, RecordingRegistry } from './http-fixtures/fake-registry.js';
 import { startHttpServer } from './http-fixtures/harness.js';
@@ -43,20 +43,6 @@ const PIXEL_DIGEST = onLiveImage(`const data = ctx.getImageData(0, 0, canvas.wid
 /** The [r, g, b] of the centre pixel of what the <img> shows now. */
 const CENTRE_PIXEL = onLiveImage(`const d = ctx.getImageData(canvas.width >> 1, canvas.height >> 1, 1, 1).data;
   return [d[0], d[1], d[2]];`);
-
-/**
- * Evaluates `expression` in the page until `accept` holds. Polled from here rather than with
- * waitForFunction, whose polling evaluates strings in a way the page's CSP (rightly) refuses.
- */
-async function pagePoll<T>(p: Page, expression: string, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await p.evaluate<T>(expression);
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${expression.slice(0, 80)}; last value ${JSON.stringify(value)}`);
-    await p.waitForTimeout(50);
-  }
-}
 
 async function openPage(url: string): Promise<Page> {
   const page = await fx.browser.newPage({ viewport: { width: 390, height: 844 } }); // a phone

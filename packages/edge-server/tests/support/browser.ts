@@ -56,3 +56,17 @@ export function usePageFixture(missing: string | undefined, outputDir: string): 
   });
   return fixture;
 }
+
+/**
+ * Evaluates `expression` in the page until `accept` holds. Polled from here rather than with
+ * waitForFunction, whose polling evaluates strings in a way the page's CSP (rightly) refuses.
+ */
+export async function pagePoll<T>(p: Page, expression: string, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await p.evaluate<T>(expression);
+    if (accept(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${expression.slice(0, 80)}; last value ${JSON.stringify(value)}`);
+    await p.waitForTimeout(50);
+  }
+}
