@@ -11,42 +11,31 @@ import { waitFor } from './wait-for.js';
 const cleanups = cleanupsAfterEach();
 
 /**
- * Reads `count` parts of a multipart/x-mixed-replace response by their Content-Length, checking
- * that each JPEG is followed at once by the next boundary (browsers show a part only then).
+ * GETs `url`, checks that its body opens with `opening(contentType)`, then hands `take` the unread
+ * bytes after each chunk; `take` returns what it left unread, and a result once it has enough.
  */
-function readParts(url: string, count: number): Promise<{ contentType: string; parts: Buffer[] }> {
+function readStream<T>(
+  url: string,
+  setup: (contentType: string) => { opening: Buffer; take: (buf: Buffer) => [rest: Buffer, result?: T] },
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, (res) => {
-      const contentType = String(res.headers['content-type']);
-      const delimiter = Buffer.from(`--${/boundary=(\S+)/.exec(contentType)![1]}\r\n`);
-      let buf = Buffer.alloc(0);
+      const { opening, take } = setup(String(res.headers['content-type']));
+      let buf: Buffer = Buffer.alloc(0);
       let opened = false;
-      const parts: Buffer[] = [];
       res.on('data', (d: Buffer) => {
         buf = Buffer.concat([buf, d]);
         if (!opened) {
-          if (buf.length < delimiter.length) return;
-          // The boundary comes before the first part.
-          expect(buf.subarray(0, delimiter.length).equals(delimiter)).toBe(true);
-          buf = buf.subarray(delimiter.length);
+          if (buf.length < opening.length) return;
+          expect(buf.subarray(0, opening.length).equals(opening)).toBe(true);
+          buf = buf.subarray(opening.length);
           opened = true;
         }
-        for (;;) {
-          const headerEnd = buf.indexOf('\r\n\r\n');
-          if (headerEnd < 0) return;
-          const length = Number(/Content-Length: (\d+)/i.exec(buf.subarray(0, headerEnd).toString())![1]);
-          const bodyStart = headerEnd + 4;
-          const next = bodyStart + length + 2 + delimiter.length;
-          if (buf.length < next) return;
-          // Right after the JPEG: CRLF and the next boundary, without waiting for the next frame.
-          expect(buf.subarray(bodyStart + length, next).toString()).toBe(`\r\n${delimiter.toString()}`);
-          parts.push(buf.subarray(bodyStart, bodyStart + length));
-          buf = buf.subarray(next);
-          if (parts.length === count) {
-            req.destroy();
-            resolve({ contentType, parts });
-            return;
-          }
+        const [rest, result] = take(buf);
+        buf = rest;
+        if (result !== undefined) {
+          req.destroy();
+          resolve(result);
         }
       });
     });
@@ -57,41 +46,57 @@ function readParts(url: string, count: number): Promise<{ contentType: string; p
 }
 
 /**
+ * Reads `count` parts of a multipart/x-mixed-replace response by their Content-Length, checking
+ * that each JPEG is followed at once by the next boundary (browsers show a part only then).
+ */
+function readParts(url: string, count: number): Promise<{ contentType: string; parts: Buffer[] }> {
+  return readStream(url, (contentType) => {
+    const delimiter = Buffer.from(`--${/boundary=(\S+)/.exec(contentType)![1]}\r\n`);
+    const parts: Buffer[] = [];
+    return {
+      // The boundary comes before the first part.
+      opening: delimiter,
+      take: (buf) => {
+        for (;;) {
+          const headerEnd = buf.indexOf('\r\n\r\n');
+          if (headerEnd < 0) return [buf];
+          const length = Number(/Content-Length: (\d+)/i.exec(buf.subarray(0, headerEnd).toString())![1]);
+          const bodyStart = headerEnd + 4;
+          const next = bodyStart + length + 2 + delimiter.length;
+          if (buf.length < next) return [buf];
+          // Right after the JPEG: CRLF and the next boundary, without waiting for the next frame.
+          expect(buf.subarray(bodyStart + length, next).toString()).toBe(`\r\n${delimiter.toString()}`);
+          parts.push(buf.subarray(bodyStart, bodyStart + length));
+          buf = buf.subarray(next);
+          if (parts.length === count) return [buf, { contentType, parts }];
+        }
+      },
+    };
+  });
+}
+
+/**
  * Reads `count` parts of a headers-ahead stream (`?advance_headers=1`): the body opens with a
  * part's boundary and headers, and each JPEG is followed at once by the next part's boundary and
  * headers, with no Content-Length, so a browser can show it without waiting for the next frame.
  */
 function readHeadersAhead(url: string, count: number): Promise<Buffer[]> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, (res) => {
-      const boundary = /boundary=(\S+)/.exec(String(res.headers['content-type']))![1];
-      const head = Buffer.from(`--${boundary}\r\nContent-Type: image/jpeg\r\n\r\n`);
-      const between = Buffer.concat([Buffer.from('\r\n'), head]);
-      let buf = Buffer.alloc(0);
-      let opened = false;
-      const parts: Buffer[] = [];
-      res.on('data', (d: Buffer) => {
-        buf = Buffer.concat([buf, d]);
-        if (!opened) {
-          if (buf.length < head.length) return;
-          expect(buf.subarray(0, head.length).equals(head)).toBe(true);
-          buf = buf.subarray(head.length);
-          opened = true;
-        }
+  return readStream(url, (contentType) => {
+    const boundary = /boundary=(\S+)/.exec(contentType)![1];
+    const head = Buffer.from(`--${boundary}\r\nContent-Type: image/jpeg\r\n\r\n`);
+    const between = Buffer.concat([Buffer.from('\r\n'), head]);
+    const parts: Buffer[] = [];
+    return {
+      opening: head,
+      take: (buf) => {
         for (let end = buf.indexOf(between); end >= 0; end = buf.indexOf(between)) {
           parts.push(buf.subarray(0, end));
           buf = buf.subarray(end + between.length);
-          if (parts.length === count) {
-            req.destroy();
-            resolve(parts);
-            return;
-          }
+          if (parts.length === count) return [buf, parts];
         }
-      });
-    });
-    req.on('error', (e) => {
-      if (!req.destroyed) reject(e);
-    });
+        return [buf];
+      },
+    };
   });
 }
 

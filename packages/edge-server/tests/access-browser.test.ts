@@ -1,32 +1,28 @@
 // The page with a token, in a real browser (Debian's Chromium, headless, as in
 // http-browser.test.ts): opened as /?token=…, or after Basic authentication, its stream and its
 // status polling keep working, and no request of the page is refused.
-import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingPlayer, titled } from '../../../tools/players.mjs';
-import { launchChromium } from './support/browser.js';
+import { usePageFixture } from './support/browser.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const OUTPUT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-output');
 const TOKEN = 'browser-token-5d1e';
 const noChromium = missingPlayer('chromium');
-let browser: Browser;
+const fx = usePageFixture(noChromium, OUTPUT_DIR);
 let server: TestServer;
 let base: string;
 
 beforeAll(async () => {
   if (noChromium) return;
-  browser = await launchChromium();
   server = await startTestServer({ httpPort: 0, token: TOKEN, fps: 10 }, { accessTuning: { freeFailures: 1000 } });
   base = `http://127.0.0.1:${server.httpPort}`;
-  await mkdir(OUTPUT_DIR, { recursive: true });
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
   await server?.close();
 });
 
@@ -64,7 +60,7 @@ async function viewPage(context: BrowserContext, path: string, screenshot: strin
 
 describe.skipIf(noChromium)(titled('the page of a server with --token', noChromium), () => {
   it('opened as /?token=, shows the stream and keeps polling /status with the token', async () => {
-    const context = await browser.newContext();
+    const context = await fx.browser.newContext();
     try {
       const r = await viewPage(context, `/?token=${TOKEN}`, 'access-page-query-token.png');
       expect(r).toEqual({ refused: [], width: 160, state: 'running' });
@@ -74,7 +70,7 @@ describe.skipIf(noChromium)(titled('the page of a server with --token', noChromi
   });
 
   it('after Basic authentication (what the browser prompt sends), works without a token in any URL', async () => {
-    const context = await browser.newContext({ httpCredentials: { username: 'viewer', password: TOKEN } });
+    const context = await fx.browser.newContext({ httpCredentials: { username: 'viewer', password: TOKEN } });
     try {
       const r = await viewPage(context, '/', 'access-page-basic.png');
       // The first request is refused with the challenge; the browser answers it with the credentials.

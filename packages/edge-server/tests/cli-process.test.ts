@@ -3,10 +3,11 @@
 // (Nx runs it before the tests).
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { LegacyClient } from './support/clients.js';
+import { alive, childrenOf } from './support/processes.js';
 import { waitUntil } from './support/wait.js';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -54,31 +55,6 @@ function start(args: string[], env: Record<string, string> = {}): Running {
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   return { child, lines, stderr: () => err, exited };
-}
-
-/** Pids whose parent is `pid`, from /proc. */
-function childrenOf(pid: number): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) found.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return found;
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 async function listening(r: Running): Promise<{ tcpPort: number }> {

@@ -3,11 +3,12 @@
 // with the server (PR_SET_PDEATHSIG). Needs `npm run build` (the built CLI is started).
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeFakeFfmpeg } from './support/fake-ffmpeg.js';
+import { alive } from './support/processes.js';
 import { testPatternJpegs } from './support/jpegs.js';
 import { waitUntil } from './support/wait.js';
 
@@ -18,15 +19,6 @@ const hasSetpriv = process.platform === 'linux' && spawnSync('setpriv', ['--help
 afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 describe.runIf(hasSetpriv)('ffmpeg when the server is SIGKILLed', () => {
   it('dies with the server even while it writes nothing (a wedged camera)', async () => {

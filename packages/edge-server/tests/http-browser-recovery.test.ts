@@ -3,45 +3,22 @@
 // the frozen picture and reconnect. It says why the camera is down, offers fullscreen, and
 // none of its requests fail.
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { missingPlayer, titled } from '../../../tools/players.mjs';
-import { launchChromium } from './support/browser.js';
+import { pagePoll, usePageFixture } from './support/browser.js';
 import { FakeHub } from './http-fixtures/fake-hub.js';
 import { FixedMetrics, RecordingRegistry } from './http-fixtures/fake-registry.js';
-import { startHttpServer, type RunningHttpServer } from './http-fixtures/harness.js';
+import { startHttpServer } from './http-fixtures/harness.js';
 import { waitUntil } from './support/wait.js';
 import { solidJpeg } from './http-fixtures/jpeg-frames.js';
-import { startRealServer, type RealHttpServer } from './http-fixtures/real-server.js';
+import { startRealServer } from './http-fixtures/real-server.js';
 
 const OUTPUT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-output');
 const noChromium = missingPlayer('chromium');
-let browser: Browser;
-let running: RunningHttpServer | undefined;
-let real: RealHttpServer | undefined;
-let page: Page | undefined;
-
-beforeAll(async () => {
-  if (noChromium) return;
-  browser = await launchChromium();
-  await mkdir(OUTPUT_DIR, { recursive: true });
-}, 60_000);
-
-afterEach(async () => {
-  await page?.close();
-  page = undefined;
-  await running?.close();
-  running = undefined;
-  await real?.close();
-  real = undefined;
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const fx = usePageFixture(noChromium, OUTPUT_DIR);
 
 /** A loopback port that is free now, so a server can be started on it twice. */
 async function freePort(): Promise<number> {
@@ -70,17 +47,6 @@ const PIXEL_DIGEST = `(() => {
 /** The notice over the picture: its text, or null while it is hidden. */
 const NOTICE = `(() => { const n = document.getElementById('notice'); return n.hidden ? null : n.textContent; })()`;
 
-/** Evaluates `expression` in the page until `accept` holds (string expressions: see http-browser.test.ts). */
-async function pagePoll<T>(p: Page, expression: string, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await p.evaluate<T>(expression);
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${expression.slice(0, 80)}; last value ${JSON.stringify(value)}`);
-    await p.waitForTimeout(100);
-  }
-}
-
 /** Waits until the picture has shown `count` different images none of which is in `besides`. */
 async function newPictures(p: Page, count: number, besides: Set<string>, timeoutMs: number): Promise<Set<string>> {
   const seen = new Set<string>();
@@ -98,7 +64,8 @@ async function newPictures(p: Page, count: number, besides: Set<string>, timeout
 
 /** Opens the page and records every request that failed or was answered with an error. */
 async function openPage(url: string): Promise<{ page: Page; failed: string[] }> {
-  page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  const page = await fx.browser.newPage({ viewport: { width: 390, height: 844 } });
+  fx.page = page;
   const failed: string[] = [];
   page.on('response', (res) => {
     if (res.status() >= 400) failed.push(`${res.status()} ${res.url()}`);
@@ -115,19 +82,19 @@ async function openPage(url: string): Promise<{ page: Page; failed: string[] }> 
 describe.skipIf(noChromium)(titled('the page at / heals in headless Chromium', noChromium), () => {
   it('shows new frames again, by itself, after the server restarts on the same port', async () => {
     const port = await freePort();
-    real = await startRealServer({ httpPort: port, fps: 10 });
-    const { page: p, failed } = await openPage(real.url);
+    fx.real = await startRealServer({ httpPort: port, fps: 10 });
+    const { page: p, failed } = await openPage(fx.real.url);
     const before = await newPictures(p, 3, new Set(), 15_000);
     // The status figures load too, and nothing the page asked for failed (the favicon included).
     await pagePoll<string>(p, `document.getElementById('state').textContent`, (t) => t === 'running', 10_000);
     expect(failed).toEqual([]);
 
-    await real.close();
-    real = undefined;
+    await fx.real.close();
+    fx.real = undefined;
     expect(await pagePoll<string | null>(p, NOTICE, (t) => t !== null, 15_000)).toMatch(/^Server unreachable, retrying/);
     const frozen = await p.evaluate<string>(PIXEL_DIGEST);
 
-    real = await startRealServer({ httpPort: port, fps: 10 });
+    fx.real = await startRealServer({ httpPort: port, fps: 10 });
     // Three pictures the old server never sent: the stream was reopened, and it moves.
     await newPictures(p, 3, new Set([...before, frozen]), 30_000);
     await pagePoll<string | null>(p, NOTICE, (t) => t === null, 10_000);
@@ -139,12 +106,12 @@ describe.skipIf(noChromium)(titled('the page at / heals in headless Chromium', n
     const hub = new FakeHub(320, 240, 10);
     hub.play([await solidJpeg('red'), await solidJpeg('blue')], 10);
     const registry = new RecordingRegistry();
-    running = await startHttpServer({ hub, registry, metrics: new FixedMetrics() });
-    const { page: p } = await openPage(running.url);
+    fx.running = await startHttpServer({ hub, registry, metrics: new FixedMetrics() });
+    const { page: p } = await openPage(fx.running.url);
     await waitUntil(() => hub.subscribers === 1, 5_000, 'the page to subscribe');
     // Cut only the stream's connection, found by the address the registry has for the viewer.
     const viewer = registry.list().find((c) => c.mode === 'streaming')!;
-    const stream = [...running.sockets].find((s) => `${s.remoteAddress}:${s.remotePort}` === viewer.address)!;
+    const stream = [...fx.running.sockets].find((s) => `${s.remoteAddress}:${s.remotePort}` === viewer.address)!;
     stream.destroy();
     await waitUntil(() => hub.subscriptions >= 2 && hub.subscribers === 1, 30_000, 'the page to open the stream again');
     await newPictures(p, 2, new Set(), 10_000);
@@ -154,8 +121,8 @@ describe.skipIf(noChromium)(titled('the page at / heals in headless Chromium', n
   it('says why the camera is down, with the control characters of the source error made visible', async () => {
     const hub = new FakeHub(320, 240, 10);
     hub.emit(await solidJpeg('red'));
-    running = await startHttpServer({ hub, registry: new RecordingRegistry(), metrics: new FixedMetrics() });
-    const { page: p } = await openPage(running.url);
+    fx.running = await startHttpServer({ hub, registry: new RecordingRegistry(), metrics: new FixedMetrics() });
+    const { page: p } = await openPage(fx.running.url);
     hub.infoOverride = { state: 'restarting', noSignal: true, lastError: 'ffmpeg exited 1: /dev/video0:\u001b[31m busy\nretry' };
     const text = await pagePoll<string | null>(p, NOTICE, (t) => t !== null, 10_000);
     expect(text).toBe('Camera down: ffmpeg exited 1: /dev/video0:\\u001b[31m busy\\u000aretry; the server keeps retrying');
@@ -169,8 +136,8 @@ describe.skipIf(noChromium)(titled('the page at / heals in headless Chromium', n
   it('puts the picture in fullscreen with its button, and takes it out again', async () => {
     const hub = new FakeHub(320, 240, 10);
     hub.emit(await solidJpeg('blue'));
-    running = await startHttpServer({ hub, registry: new RecordingRegistry(), metrics: new FixedMetrics() });
-    const { page: p } = await openPage(running.url);
+    fx.running = await startHttpServer({ hub, registry: new RecordingRegistry(), metrics: new FixedMetrics() });
+    const { page: p } = await openPage(fx.running.url);
     const fullscreenId = `document.fullscreenElement ? document.fullscreenElement.id : null`;
     await p.click('#fullscreen');
     await pagePoll<string | null>(p, fullscreenId, (id) => id === 'frame', 5_000);

@@ -1,48 +1,25 @@
 // A real browser: Debian's Chromium, headless, driven by playwright-core. It must be installed
 // (`apt-get install chromium`; npm test does it when it can). Without it the suite is skipped with
 // the reason, and CI counts that skip as a failure.
-import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { missingPlayer, titled } from '../../../tools/players.mjs';
-import { launchChromium } from './support/browser.js';
+import { pagePoll, usePageFixture } from './support/browser.js';
 import { FakeHub } from './http-fixtures/fake-hub.js';
 import { FixedMetrics, RecordingRegistry } from './http-fixtures/fake-registry.js';
-import { startHttpServer, type RunningHttpServer } from './http-fixtures/harness.js';
+import { startHttpServer } from './http-fixtures/harness.js';
 import { waitUntil } from './support/wait.js';
 import { solidJpeg } from './http-fixtures/jpeg-frames.js';
-import { startRealServer, type RealHttpServer } from './http-fixtures/real-server.js';
+import { startRealServer } from './http-fixtures/real-server.js';
 
 const OUTPUT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-output');
 const WIDTH = 320;
 const HEIGHT = 240;
 
 const noChromium = missingPlayer('chromium');
-let browser: Browser;
-let running: RunningHttpServer | undefined;
-let real: RealHttpServer | undefined;
-let page: Page | undefined;
-
-beforeAll(async () => {
-  if (noChromium) return;
-  browser = await launchChromium();
-  await mkdir(OUTPUT_DIR, { recursive: true });
-}, 60_000);
-
-afterEach(async () => {
-  await page?.close();
-  page = undefined;
-  await running?.close();
-  running = undefined;
-  await real?.close();
-  real = undefined;
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const fx = usePageFixture(noChromium, OUTPUT_DIR);
 
 /** Page-side expression: the live <img> drawn onto a canvas, then `body` run on its 2D context. */
 function onLiveImage(body: string): string {
@@ -67,22 +44,9 @@ const PIXEL_DIGEST = onLiveImage(`const data = ctx.getImageData(0, 0, canvas.wid
 const CENTRE_PIXEL = onLiveImage(`const d = ctx.getImageData(canvas.width >> 1, canvas.height >> 1, 1, 1).data;
   return [d[0], d[1], d[2]];`);
 
-/**
- * Evaluates `expression` in the page until `accept` holds. Polled from here rather than with
- * waitForFunction, whose polling evaluates strings in a way the page's CSP (rightly) refuses.
- */
-async function pagePoll<T>(p: Page, expression: string, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await p.evaluate<T>(expression);
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${expression.slice(0, 80)}; last value ${JSON.stringify(value)}`);
-    await p.waitForTimeout(50);
-  }
-}
-
 async function openPage(url: string): Promise<Page> {
-  page = await browser.newPage({ viewport: { width: 390, height: 844 } }); // a phone
+  const page = await fx.browser.newPage({ viewport: { width: 390, height: 844 } }); // a phone
+  fx.page = page;
   await page.goto(`${url}/`, { waitUntil: 'domcontentloaded' });
   await pagePoll<number>(page, `document.getElementById('live').naturalWidth`, (w) => w > 0, 15_000);
   return page;
@@ -90,8 +54,8 @@ async function openPage(url: string): Promise<Page> {
 
 describe.skipIf(noChromium)(titled('the page at / in headless Chromium', noChromium), () => {
   it('shows the live test pattern at the configured width, with changing pixels and the status figures', async () => {
-    real = await startRealServer({ width: WIDTH, height: HEIGHT, fps: 20 });
-    const p = await openPage(real.url);
+    fx.real = await startRealServer({ width: WIDTH, height: HEIGHT, fps: 20 });
+    const p = await openPage(fx.real.url);
     expect(await p.evaluate(`document.getElementById('live').naturalWidth`)).toBe(WIDTH);
     expect(await p.evaluate(`document.getElementById('live').naturalHeight`)).toBe(HEIGHT);
 
@@ -117,8 +81,8 @@ describe.skipIf(noChromium)(titled('the page at / in headless Chromium', noChrom
     const hub = new FakeHub(WIDTH, HEIGHT, 30);
     const [red, blue] = [await solidJpeg('red'), await solidJpeg('blue')];
     hub.emit(red); // the page opens on red, sent from latest()
-    running = await startHttpServer({ hub, registry: new RecordingRegistry(), metrics: new FixedMetrics() });
-    const p = await openPage(running.url);
+    fx.running = await startHttpServer({ hub, registry: new RecordingRegistry(), metrics: new FixedMetrics() });
+    const p = await openPage(fx.running.url);
     await waitUntil(() => hub.subscribers === 1, 5_000, 'the page to subscribe');
     const [r] = await p.evaluate<number[]>(CENTRE_PIXEL);
     expect(r).toBeGreaterThan(200);
