@@ -1,26 +1,15 @@
 // Debian's Chromium, headless, driven by playwright-core, for the page tests (npm test installs
-// it; tools/players.mjs says when it is missing). The flags keep it off a network this machine
-// does not have: without them it retries Google's hosts at every start.
+// it; tools/players.mjs says when it is missing and how to launch it).
 import { mkdir } from 'node:fs/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import { CHROMIUM_LAUNCH } from '../../../../tools/players.mjs';
 import type { RunningHttpServer } from '../http-fixtures/harness.js';
 import type { RealHttpServer } from '../http-fixtures/real-server.js';
 
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 /** A fresh headless Chromium; the caller closes it. */
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: FLAGS, timeout: 30_000 });
+  return chromium.launch(CHROMIUM_LAUNCH);
 }
 
 /** What a page test holds: set `page`, `running` and `real` in a test and they are closed after it. */
