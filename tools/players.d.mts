@@ -6,3 +6,5 @@ export declare function missingPlayer(name: PlayerName): string | undefined;
 export declare function titled(title: string, missing: string | undefined): string;
 /** How the page tests launch Debian's Chromium with playwright-core. */
 export declare const CHROMIUM_LAUNCH: { executablePath: string; args: string[]; timeout: number };
+/** A page-side script giving a digest of the pixels the <img> with this id shows now ('' while none). */
+export declare function imageDigestScript(id: string): string;

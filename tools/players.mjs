@@ -64,3 +64,24 @@ export const CHROMIUM_LAUNCH = {
   ],
   timeout: 30_000,
 };
+
+/**
+ * A page-side script (for playwright's page.evaluate) giving a digest of the pixels the <img>
+ * with this id shows now, or '' while it shows nothing: a page test sees a live stream as the
+ * digest changing.
+ */
+export function imageDigestScript(id) {
+  return `(() => {
+  const img = document.getElementById(${JSON.stringify(id)});
+  if (!img.naturalWidth) return '';
+  const canvas = document.createElement('canvas');
+  canvas.width = img.naturalWidth;
+  canvas.height = img.naturalHeight;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(img, 0, 0);
+  const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+  let hash = 0;
+  for (let i = 0; i < data.length; i += 4) hash = (Math.imul(hash, 31) + data[i] + data[i + 1] * 7 + data[i + 2] * 13) >>> 0;
+  return String(hash);
+})()`;
+}

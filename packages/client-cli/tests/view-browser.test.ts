@@ -4,7 +4,7 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_LAUNCH, missingPlayer, titled } from '../../../tools/players.mjs';
+import { CHROMIUM_LAUNCH, imageDigestScript, missingPlayer, titled } from '../../../tools/players.mjs';
 import { cleanupsAfterEach } from './cleanups.js';
 import { startFakeSeedServer } from './fake-seed-server.js';
 import { spawnCli, tempDir } from './run-cli.js';
@@ -31,23 +31,9 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Page-side: a digest of what the <img> shows now (0 while it shows nothing). */
-const PICTURE = `(() => {
-  const img = document.getElementById('stream');
-  if (!img.naturalWidth) return 0;
-  const c = document.createElement('canvas');
-  c.width = img.naturalWidth;
-  c.height = img.naturalHeight;
-  const ctx = c.getContext('2d');
-  ctx.drawImage(img, 0, 0);
-  const data = ctx.getImageData(0, 0, c.width, c.height).data;
-  let h = 0;
-  for (let i = 0; i < data.length; i += 97) h = (h * 31 + data[i]) >>> 0;
-  return h || 1;
-})()`;
-
-function picture(page: Page): Promise<number> {
-  return page.evaluate(PICTURE) as Promise<number>;
+/** A digest of what the <img> shows now ('' while it shows nothing). */
+function picture(page: Page): Promise<string> {
+  return page.evaluate(imageDigestScript('stream')) as Promise<string>;
 }
 
 /** Waits until the picture has changed `times` times: the stream is live. */
@@ -57,7 +43,7 @@ async function seeFramesMove(page: Page, times: number, what: string): Promise<v
   await waitFor(
     async () => {
       const now = await picture(page);
-      if (now !== 0 && now !== last) changes++;
+      if (now !== '' && now !== last) changes++;
       last = now;
       return changes >= times;
     },

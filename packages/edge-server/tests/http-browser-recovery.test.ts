@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { missingPlayer, titled } from '../../../tools/players.mjs';
+import { imageDigestScript, missingPlayer, titled } from '../../../tools/players.mjs';
 import { pagePoll, usePageFixture } from './support/browser.js';
 import { FakeHub } from './http-fixtures/fake-hub.js';
 import { FixedMetrics, RecordingRegistry } from './http-fixtures/fake-registry.js';
@@ -30,19 +30,7 @@ async function freePort(): Promise<number> {
 }
 
 /** A digest of the pixels the <img> shows now ('' while it shows nothing). */
-const PIXEL_DIGEST = `(() => {
-  const img = document.getElementById('live');
-  if (!img.naturalWidth) return '';
-  const canvas = document.createElement('canvas');
-  canvas.width = img.naturalWidth;
-  canvas.height = img.naturalHeight;
-  const ctx = canvas.getContext('2d');
-  ctx.drawImage(img, 0, 0);
-  const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-  let hash = 0;
-  for (let i = 0; i < data.length; i += 4) hash = (Math.imul(hash, 31) + data[i] + data[i + 1] * 7 + data[i + 2] * 13) >>> 0;
-  return String(hash);
-})()`;
+const PIXEL_DIGEST = imageDigestScript('live');
 
 /** The notice over the picture: its text, or null while it is hidden. */
 const NOTICE = `(() => { const n = document.getElementById('notice'); return n.hidden ? null : n.textContent; })()`;
