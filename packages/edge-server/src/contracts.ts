@@ -3,6 +3,7 @@
 // and /metrics see every viewer whatever protocol it speaks.
 import type { Observable } from 'rxjs';
 import type { CapturedFrame } from '@edgecam/protocol';
+import type { Logger } from 'pino';
 
 /** custom: a FrameSource handed to startEdgeServer by code (StartOptions.source). */
 export type SourceKind = 'testsrc' | 'v4l2' | 'file' | 'stdin' | 'custom';
@@ -95,4 +96,14 @@ export interface ClientRegistry {
 export interface ServerMetrics {
   readonly contentType: string;
   text(): Promise<string>;
+}
+
+/**
+ * One camera of the server as the features that hang off it (recording, motion, H.264, events)
+ * see it: its name, its shared capture and a logger that already says which camera.
+ */
+export interface CameraContext {
+  readonly name: string;
+  readonly hub: FrameHub;
+  readonly logger: Logger;
 }

@@ -17,7 +17,8 @@ export type ProtocolErrorCode =
   | 'IDLE_TIMEOUT' // (servers) a client that neither streams nor sends anything, for too long
   | 'TOO_MANY_MESSAGES' // (servers) control messages far past the per-connection budget
   | 'NOT_STREAMING'
-  | 'SOURCE_UNAVAILABLE';
+  | 'SOURCE_UNAVAILABLE'
+  | 'UNKNOWN_CAMERA'; // (servers) HELLO names a camera the server does not have
 
 export interface ProtocolErrorOptions {
   /** True when the byte stream cannot be trusted any more (the decoder stops until reset()). */

@@ -8,6 +8,7 @@ import type { CommandChar } from './constants.js';
 export const helloSchema = z.object({
   token: z.string().optional(),
   client: z.string().optional(),
+  camera: z.string().optional(),
 });
 
 /** WELCOME's `source`: a state name (a string, so a newer server may add states) and why it failed. */
@@ -24,6 +25,8 @@ export const welcomeSchema = z.object({
   fps: z.number().nonnegative(),
   authRequired: z.boolean(),
   source: welcomeSourceSchema.optional(),
+  camera: z.string().optional(),
+  cameras: z.array(z.string()).optional(),
 });
 
 export const errorBodySchema = z.object({
@@ -44,7 +47,12 @@ export function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
-export type Hello = { token?: string; client?: string };
+export type Hello = {
+  token?: string;
+  client?: string;
+  /** Which of the server's cameras to watch; absent means its default camera. */
+  camera?: string;
+};
 /** idle, starting, running, restarting (edgecam-server's states); receivers must accept others. */
 export type WelcomeSource = { state: string; error?: string };
 export type Welcome = {
@@ -56,6 +64,10 @@ export type Welcome = {
   authRequired: boolean;
   /** Sent while the capture has a failure to report: its state and why. Older servers never send it. */
   source?: WelcomeSource;
+  /** The camera this connection watches. Older servers (one camera) never send it. */
+  camera?: string;
+  /** Every camera the server has, default first. Older servers never send it. */
+  cameras?: string[];
 };
 export type ErrorBody = { code: string; message: string };
 
