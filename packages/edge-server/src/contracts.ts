@@ -107,3 +107,23 @@ export interface CameraContext {
   readonly hub: FrameHub;
   readonly logger: Logger;
 }
+
+/**
+ * Something a camera's detector saw. A motion event is published at `start`, may be updated while
+ * it lasts (a higher score, a better snapshot), and published once more at `end`.
+ */
+export interface CameraEvent {
+  /** Unique within the server's run, e.g. `front-1733070000000`. */
+  readonly id: string;
+  readonly camera: string;
+  readonly type: 'motion';
+  readonly phase: 'start' | 'update' | 'end';
+  /** Wall-clock ms. */
+  readonly startedAt: number;
+  /** Wall-clock ms; set at `end` only. */
+  readonly endedAt?: number;
+  /** 0..1: the largest share of the (unmasked) picture seen moving so far. */
+  readonly score: number;
+  /** The frame that best shows the event so far. */
+  readonly snapshot?: CapturedFrame;
+}
