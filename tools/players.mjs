@@ -1,4 +1,5 @@
-// The outside programs the interop tests drive: Debian's Chromium, OpenCV (python3-opencv) and VLC.
+// The outside programs the interop tests drive: Debian's Chromium, OpenCV (python3-opencv), VLC,
+// ffprobe (to check what a publisher sent) and mosquitto (an MQTT broker besides the in-process one).
 // `npm test` installs the missing ones first where it can (tools/test.mjs, as root with apt-get);
 // a test whose player is still missing is skipped with the reason, and CI counts a skip as a failure.
 import { accessSync, constants } from 'node:fs';
@@ -23,6 +24,8 @@ export const PLAYERS = {
     packages: ['python3-opencv'],
   },
   vlc: { present: () => executable('/usr/bin/cvlc'), packages: ['vlc-bin', 'vlc-plugin-base'] },
+  ffprobe: { present: () => executable('/usr/bin/ffprobe'), packages: ['ffmpeg'] },
+  mosquitto: { present: () => executable('/usr/sbin/mosquitto'), packages: ['mosquitto'] },
 };
 
 const known = new Map();
