@@ -96,6 +96,21 @@ describe('http:// MJPEG source', () => {
     expect(frames.every((f) => isWholeJpeg(f))).toBe(true);
     expect(server.hub.info()).toMatchObject({ kind: 'http', state: 'running', width: 160, height: 120 });
     expect(server.hub.info().spec).toBe(`http://127.0.0.1:${upstream.httpPort}/stream.mjpg`);
+    expect(server.ffmpeg).toBeNull();
+  });
+
+  it('reports why the camera is down in the hub, which shows no signal meanwhile', async () => {
+    const { url } = await fakeCamera((_req, res) => res.writeHead(401).end());
+    const server = await startTestServer(
+      { source: { kind: 'http', url: url.replace('http://', 'http://viewer:hunter2@') + '/mjpg', insecure: false }, alwaysOn: true },
+      { supervisor: { initialBackoffMs: 50 } },
+    );
+    servers.push(server);
+    await waitUntil(() => server.hub.info().restarts >= 1, 10_000, 'a reconnection');
+    expect(server.hub.info()).toMatchObject({ kind: 'http', state: expect.stringMatching(/^(restarting|starting)$/), noSignal: true });
+    expect(server.hub.info().lastError).toMatch(/^the camera refused the credentials \(HTTP 401 Unauthorized\)/);
+    expect(server.hub.info().spec).toBe(`${url.replace('http://', 'http://viewer:***@')}/mjpg`);
+    expect(JSON.stringify(server.log.lines)).not.toContain('hunter2');
   });
 
   it('splits parts that have no Content-Length at the boundary, across any chunking', async () => {

@@ -1,5 +1,7 @@
 // The network sources' --source forms, and rtsp:// through ffmpeg: its command line, and no
-// password in what the server logs or reports.
+// password in what the server logs or reports. There is no loopback run against a real RTSP
+// server: ffmpeg's `-rtsp_flags listen` cannot serve a reader, and rtsp-streaming-server (npm)
+// serves RTP over UDP only, answering our TCP SETUP with 461 Unsupported Transport.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { formatSourceSpec, parseSourceSpec } from '../src/sources/source-spec.js';
 import { rtspArgs, parseRtspTimeoutOption } from '../src/sources/ffmpeg/ffmpeg-args.js';

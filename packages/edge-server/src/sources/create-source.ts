@@ -19,7 +19,7 @@ import { withCredentials, type CameraCredentials } from './url-credentials.js';
 export interface CreateSourceOptions extends CaptureSize {
   source: SourceSpec;
   logger: Logger;
-  /** Resolved once by the caller; needed by every source but stdin. */
+  /** Resolved once by the caller; needed by every source that needsFfmpeg(). */
   ffmpeg: ResolvedFfmpeg | null;
   /** For the stdin source; defaults to process.stdin. */
   stdin?: Readable;

@@ -141,7 +141,7 @@ export function createHttpMjpegSource(o: HttpMjpegSourceOptions): FrameSource {
             }
             sub.next({ type: 'frame', frame });
           },
-          error: (err: Error) => fail(`bad MJPEG from the camera: ${err.message}`),
+          error: (err: Error) => fail(`bad MJPEG from the camera: ${peerText(err.message, 200)}`),
         });
         res.on('data', (chunk: Buffer) => chunks.next(chunk));
         res.on('error', (err) => fail(unreachable(err)));

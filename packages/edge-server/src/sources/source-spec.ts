@@ -51,6 +51,11 @@ export function parseSourceSpec(text: string): SourceSpec | undefined {
   return undefined;
 }
 
+/** Whether the source runs ffmpeg (stdin and http(s) split their JPEGs in-process). */
+export function needsFfmpeg(spec: SourceSpec): boolean {
+  return spec.kind !== 'stdin' && spec.kind !== 'http';
+}
+
 /** A SourceSpec as it is written on the command line, with any password masked. */
 export function formatSourceSpec(spec: SourceSpec): string {
   switch (spec.kind) {
