@@ -80,7 +80,7 @@ export function createHttpMjpegSource(o: HttpMjpegSourceOptions): FrameSource {
     if (res.statusCode === 401) {
       return authorization
         ? `the camera refused the credentials (${status}); check the user and password`
-        : `the camera wants a user and password (${status}); give them in the URL (http://USER:PASSWORD@${where}/…)`;
+        : `the camera wants a user and password (${status}); give them in the URL (${target.protocol}//USER:PASSWORD@${where}/…)`;
     }
     if (res.statusCode === 404) return `the camera has no stream at ${target.pathname} (${status}); check the path of its MJPEG stream`;
     return `the camera answered ${status} instead of its MJPEG stream`;
