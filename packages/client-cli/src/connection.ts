@@ -27,6 +27,8 @@ export interface ConnectOptions {
   /** Limit for connecting and for the v2 handshake when the protocol is forced to v2. */
   timeoutMs: number;
   token?: string | undefined;
+  /** The camera named in HELLO (v2 only); undefined: the server's default camera. */
+  camera?: string | undefined;
   /** Connect over TLS (both the v2 attempt and legacy); undefined for plain TCP. */
   tls?: TlsOptions | undefined;
   /** `auto`: how long to wait for a WELCOME before trying legacy (default 1 s). */

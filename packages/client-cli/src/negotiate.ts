@@ -57,12 +57,21 @@ export async function connect(opts: ConnectOptions): Promise<ServerConnection> {
   // answers with silence still has the other half to send its frame.
   const waitMs = strict ? opts.timeoutMs : Math.min(opts.negotiateMs ?? DEFAULT_NEGOTIATE_MS, opts.timeoutMs / 2);
   const socket = await openSocket(opts.host, opts.port, opts.timeoutMs, opts.tls);
-  const hello = { client: CLIENT_NAME, ...(opts.token !== undefined ? { token: opts.token } : {}) };
+  const hello = {
+    client: CLIENT_NAME,
+    ...(opts.token !== undefined ? { token: opts.token } : {}),
+    ...(opts.camera !== undefined ? { camera: opts.camera } : {}),
+  };
   const result = await negotiateV2(socket, encodeSafeHello(hello), waitMs, strict, maxFrameBytes, address, {
     tokenSent: opts.token !== undefined,
     tls: opts.tls !== undefined,
   });
   if (result.kind === 'v2') {
+    if (opts.camera !== undefined && result.welcome.camera === undefined) {
+      // A server from before cameras had names ignores HELLO's camera: say so rather than show its one camera as the one asked for.
+      socket.destroy();
+      throw new CliError(ExitCode.CONNECTION, `the server at ${address} does not name its cameras (it serves one); leave out --camera`);
+    }
     log.debug({ address, welcome: result.welcome }, 'connected (v2)');
     return result.connect((frames) => new Connection(socket, address, 'v2', result.welcome, frames, gapMs, log));
   }
@@ -71,6 +80,12 @@ export async function connect(opts: ConnectOptions): Promise<ServerConnection> {
   // A TLS server hangs up on our plain opening without a word (a legacy server answers with text).
   // Forced to v2, the sentence already names TLS as one cause, and nothing waits for --timeout.
   if (strict) throw result.strictError;
+  if (opts.camera !== undefined) {
+    throw new CliError(
+      ExitCode.CONNECTION,
+      `the server at ${address} speaks only the legacy protocol (${result.reason}), which cannot pick a camera: a legacy server serves one camera per port; leave out --camera`,
+    );
+  }
   if (silentClose) {
     // It would then leave the legacy attempt waiting for a handshake until --timeout: legacy()
     // asks whether the port speaks TLS if the answer to our first command is silence.

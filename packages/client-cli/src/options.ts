@@ -20,6 +20,8 @@ export interface GlobalOptions {
   token: string | undefined;
   /** Connect over TLS (--tls, --ca or --fingerprint); undefined for plain TCP. */
   tls: TlsOptions | undefined;
+  /** Which of the server's cameras (--camera); undefined: its default camera. */
+  camera: string | undefined;
 }
 
 export const GLOBAL_DEFAULTS = {
@@ -39,6 +41,7 @@ export const GLOBAL_ENV = {
   tls: 'EDGECAM_TLS',
   ca: 'EDGECAM_CA',
   fingerprint: 'EDGECAM_FINGERPRINT',
+  camera: 'EDGECAM_CAMERA',
 } as const;
 
 const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -103,6 +106,13 @@ export const timeoutSchema = flag(
 /** What a token may be (edgecam-server's rule): fits a Bearer header, a URL and a small HELLO. */
 export const TOKEN_PATTERN = /^[\x21-\x7e]{1,512}$/;
 export const tokenSchema = flag((s) => s, (s) => TOKEN_PATTERN.test(s), '1 to 512 printable ASCII characters, no spaces');
+/** A camera name as it goes into HELLO: the server says which names exist, this only keeps out what no name can be. */
+export const cameraSchema = flag((s) => s.trim(), (s) => /^[^\u0000-\u001f\u007f\s]{1,64}$/u.test(s), '1 to 64 characters, no spaces');
+
+/** Legacy clients cannot name a camera: a server gives each camera its own legacy port instead. */
+export const LEGACY_CAMERA_REFUSAL =
+  '--camera needs the v2 protocol: legacy clients pick a camera by port (connect to the camera\'s legacyPort without --camera), or leave out --protocol legacy';
+
 /**
  * A SHA-256 fingerprint as edgecam-server's banner prints it (`AB:CD:…`), or as openssl does
  * (`sha256 Fingerprint=AB:CD:…`), or bare hex; normalised to upper-case pairs joined by colons.
@@ -188,21 +198,26 @@ export interface RawGlobals {
   tls?: boolean | undefined;
   ca?: string | undefined;
   fingerprint?: string | undefined;
+  camera?: string | undefined;
 }
 
 /** Validates the global flags; `sourceOf` tells whether a value came from argv or the environment. */
 export function parseGlobals(given: RawGlobals, sourceOf: (key: keyof RawGlobals) => ValueSource): GlobalOptions {
   const raw = withoutEmptyEnv(given, sourceOf);
+  const camera = raw.camera === undefined ? undefined : parseFlag(cameraSchema, raw.camera, '--camera', sourceOf('camera'), GLOBAL_ENV.camera);
+  const protocol = parseFlag(protocolSchema, raw.protocol, '--protocol', sourceOf('protocol'), GLOBAL_ENV.protocol);
+  if (camera !== undefined && protocol === 'legacy') throw usageError(LEGACY_CAMERA_REFUSAL);
   return {
     host: parseFlag(hostSchema, raw.host, '--host', sourceOf('host'), GLOBAL_ENV.host),
     port: parseFlag(portSchema, raw.port, '--port', sourceOf('port'), GLOBAL_ENV.port),
-    protocol: parseFlag(protocolSchema, raw.protocol, '--protocol', sourceOf('protocol'), GLOBAL_ENV.protocol),
+    protocol,
     timeoutMs: parseFlag(timeoutSchema, raw.timeout, '--timeout', sourceOf('timeout'), GLOBAL_ENV.timeout),
     token:
       raw.token === undefined
         ? undefined
         : parseFlag(tokenSchema, raw.token, '--token', sourceOf('token'), GLOBAL_ENV.token),
     tls: parseTls(raw, sourceOf),
+    camera,
   };
 }
 
@@ -217,6 +232,7 @@ function withoutEmptyEnv(raw: RawGlobals, sourceOf: (key: keyof RawGlobals) => V
   if (empty('token')) out.token = undefined;
   if (empty('ca')) out.ca = undefined;
   if (empty('fingerprint')) out.fingerprint = undefined;
+  if (empty('camera')) out.camera = undefined;
   // Commander turns a boolean flag on for any value of its variable, the empty one included.
   if (sourceOf('tls') === 'env' && process.env[GLOBAL_ENV.tls] === '') out.tls = undefined;
   return out;

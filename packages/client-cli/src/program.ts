@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { Logger } from 'pino';
+import { camerasCommand } from './cameras-command.js';
 import { CliError, ExitCode, errorText } from './errors.js';
 import { infoCommand, repairCommand } from './file-commands.js';
 import { GLOBAL_DEFAULTS, GLOBAL_ENV, listenSchema, parseFlag, parseGlobals, type GlobalOptions, type RawGlobals } from './options.js';
@@ -57,6 +58,11 @@ export async function runCli(argv: string[]): Promise<number> {
     .addOption(new Option('--tls', 'connect over TLS, checking the certificate against the system CAs (or --ca)').env(GLOBAL_ENV.tls))
     .addOption(new Option('--ca <file>', 'trust the CA certificate(s) in this PEM file (implies --tls)').env(GLOBAL_ENV.ca))
     .addOption(
+      new Option('--camera <name>', "which of the server's cameras (v2; list them with `edgecam cameras`); default: the server's default camera").env(
+        GLOBAL_ENV.camera,
+      ),
+    )
+    .addOption(
       new Option('--fingerprint <sha256>', "trust the server certificate with this SHA-256 fingerprint, e.g. a self-signed one (implies --tls)").env(
         GLOBAL_ENV.fingerprint,
       ),
@@ -111,6 +117,16 @@ export async function runCli(argv: string[]): Promise<number> {
     .action(async () => {
       const g = globals();
       exitCode = await shellCommand(g, logger());
+    });
+
+  program
+    .command('cameras')
+    .description("list the server's cameras, the default one marked (HOST[:PORT] in place of --host and --port)")
+    .argument('[address]', 'HOST, HOST:PORT or [IPv6]:PORT')
+    .option('--json', 'print JSON: {address, protocol, server, cameras, default}; cameras is null when the server serves one unnamed camera')
+    .action(async (address: string | undefined, o: { json?: boolean }) => {
+      const g = globals();
+      exitCode = await camerasCommand(g, address, o.json === true, logger());
     });
 
   program

@@ -20,6 +20,9 @@ export function serverError(peer: ErrorBody, beforeWelcome: boolean, tokenSent?:
         : `the server requires a token: ${e.message} (UNAUTHORIZED); pass it with --token or EDGECAM_TOKEN`,
     );
   }
+  if (e.code === 'UNKNOWN_CAMERA') {
+    return new CliError(ExitCode.CONNECTION, `the server refused the camera: ${e.message} (UNKNOWN_CAMERA); pick one of them with --camera`);
+  }
   const what = beforeWelcome ? 'the server refused the connection' : 'the server ended the session';
   return new CliError(ExitCode.CONNECTION, `${what}: ${e.message} (${e.code})`);
 }

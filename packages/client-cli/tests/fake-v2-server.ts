@@ -38,6 +38,8 @@ export interface FakeV2Options {
   welcome?: Partial<Welcome>;
   /** Answer the first command with this ERROR and close, instead of acting on it. */
   errorOnCommand?: ErrorBody;
+  /** A multi-camera server: WELCOME names the chosen camera and lists these (default first); an unknown name gets ERROR UNKNOWN_CAMERA. */
+  cameras?: string[];
 }
 
 export async function startFakeV2Server(opts: FakeV2Options): Promise<FakeV2Server> {
@@ -77,6 +79,12 @@ export async function startFakeV2Server(opts: FakeV2Options): Promise<FakeV2Serv
           socket.end(encodeErrorMessage({ code: 'UNAUTHORIZED', message: 'token missing or wrong' }));
           return;
         }
+        const cameras = opts.cameras;
+        const camera = m.hello.camera ?? cameras?.[0];
+        if (cameras !== undefined && !cameras.includes(camera ?? '')) {
+          socket.end(encodeErrorMessage({ code: 'UNKNOWN_CAMERA', message: `no camera ${JSON.stringify(camera)}; this server has: ${cameras.join(', ')}` }));
+          return;
+        }
         welcomed = true;
         socket.write(
           encodeWelcome({
@@ -86,6 +94,7 @@ export async function startFakeV2Server(opts: FakeV2Options): Promise<FakeV2Serv
             height: 120,
             fps: opts.fps ?? 30,
             authRequired: opts.token !== undefined,
+            ...(cameras !== undefined ? { camera, cameras } : {}),
             ...opts.welcome,
           }),
         );

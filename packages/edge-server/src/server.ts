@@ -18,7 +18,7 @@ import { createServerMetrics, type EdgeServerMetrics } from './metrics.js';
 import { createSource } from './sources/create-source.js';
 import type { SupervisorTuning } from './sources/ffmpeg/ffmpeg-source.js';
 import type { FrameSource } from './sources/source.js';
-import { formatSourceSpec } from './sources/source-spec.js';
+import { formatSourceSpec, needsFfmpeg } from './sources/source-spec.js';
 import { clipReason } from './tcp-connection.js';
 import { EdgeTcpServer, type TcpLimits } from './tcp-server.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls/tls-material.js';
@@ -57,7 +57,7 @@ export interface RunningEdgeServer {
   tcpPort: number;
   /** null with --no-http. */
   httpPort: number | null;
-  /** null for the stdin source and a source given in StartOptions, which need none. */
+  /** null for sources that run no ffmpeg (stdin, http) and a source given in StartOptions. */
   ffmpeg: ResolvedFfmpeg | null;
   hub: SharedFrameHub;
   registry: ClientRegistry;
@@ -88,7 +88,7 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
   const logger = opts.logger ?? createLogger(config.logLevel);
   const spec = opts.source ? opts.source.spec : formatSourceSpec(config.source);
   // Resolved here only, and handed to the source: its probes and its runs use this one binary.
-  const ffmpeg = opts.source || config.source.kind === 'stdin' ? null : (opts.ffmpeg ?? resolveFfmpeg());
+  const ffmpeg = opts.source || !needsFfmpeg(config.source) ? null : (opts.ffmpeg ?? resolveFfmpeg());
   if (ffmpeg) logger.info({ ffmpeg: ffmpeg.path, via: ffmpeg.via }, `using ffmpeg from ${ffmpeg.via}`);
 
   // Before anything starts: a file that does not exist, a bad certificate or key stop the server here.

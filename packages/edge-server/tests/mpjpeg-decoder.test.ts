@@ -207,3 +207,43 @@ describe('MpjpegDecoder on damaged ffmpeg output', () => {
     );
   });
 });
+
+describe('MpjpegDecoder with a boundary (HTTP cameras that omit Content-length)', () => {
+  /** Parts without Content-length, each ending at CRLF and the boundary line. */
+  function unsized(bodies: Buffer[], boundary = 'cam'): Buffer {
+    const parts: Buffer[] = [];
+    for (const b of bodies) parts.push(Buffer.from(`--${boundary}\r\nContent-Type: image/jpeg\r\n\r\n`), b, Buffer.from('\r\n'));
+    parts.push(Buffer.from(`--${boundary}\r\n`));
+    return Buffer.concat(parts);
+  }
+
+  it('ends each part at the next boundary, however the stream is chunked', () => {
+    const bodies = [body(300, 1), body(5, 2), body(1000, 3)];
+    const stream = unsized(bodies);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 16 }), (sizes) =>
+        same(decodeAll(stream, (i) => sizes[i % sizes.length] as number, new MpjpegDecoder({ boundary: 'cam' })), bodies),
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('accepts a boundary parameter that already carries the dashes, and parts with and without Content-length mixed', () => {
+    const a = body(50, 4);
+    const b = body(60, 5);
+    const stream = Buffer.concat([
+      Buffer.from(`--frame\r\nContent-length: ${a.length}\r\n\r\n`), a, Buffer.from('\r\n'),
+      Buffer.from('--frame\r\nContent-Type: image/jpeg\r\n\r\n'), b, Buffer.from('\r\n--frame\r\n'),
+    ]);
+    expect(same(decodeAll(stream, () => 7, new MpjpegDecoder({ boundary: '--frame' })), [a, b])).toBe(true);
+  });
+
+  it('refuses a part that grows past maxFrameBytes without a boundary, holding no more than that', () => {
+    const d = new MpjpegDecoder({ boundary: 'cam', maxFrameBytes: 1000 });
+    d.push(Buffer.from('--cam\r\nContent-Type: image/jpeg\r\n\r\n'), () => {});
+    const push = (): void => d.push(Buffer.alloc(100, 0x41), () => {});
+    for (let i = 0; i < 10; i++) push();
+    expect(d.bufferedBytes).toBeLessThanOrEqual(1000);
+    expect(codeOf(push)).toBe('FRAME_TOO_LARGE');
+  });
+});

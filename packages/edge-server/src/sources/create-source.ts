@@ -4,24 +4,28 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ResolvedFfmpeg } from './ffmpeg/resolve-ffmpeg.js';
-import { fileArgs, testsrcArgs, v4l2Args, type CaptureSize } from './ffmpeg/ffmpeg-args.js';
-import { probeFile, probeV4l2 } from './ffmpeg/ffmpeg-probe.js';
+import { fileArgs, rtspArgs, testsrcArgs, v4l2Args, type CaptureSize, type RtspTimeoutOption } from './ffmpeg/ffmpeg-args.js';
+import { probeFile, probeRtspTimeoutOption, probeV4l2 } from './ffmpeg/ffmpeg-probe.js';
 import { createFfmpegSource, type SupervisorTuning } from './ffmpeg/ffmpeg-source.js';
 import { InputNotReady } from './ffmpeg/ffmpeg-supervisor.js';
 import { EdgeServerError } from '../errors.js';
 import type { FrameSource } from './source.js';
 import { formatSourceSpec, type SourceSpec } from './source-spec.js';
+import { createHttpMjpegSource } from './http-mjpeg-source.js';
 import { createStdinSource } from './stdin-source.js';
+import { withCredentials, type CameraCredentials } from './url-credentials.js';
 
 /** Options of createSource. */
 export interface CreateSourceOptions extends CaptureSize {
   source: SourceSpec;
   logger: Logger;
-  /** Resolved once by the caller; needed by every source but stdin. */
+  /** Resolved once by the caller; needed by every source that needsFfmpeg(). */
   ffmpeg: ResolvedFfmpeg | null;
   /** For the stdin source; defaults to process.stdin. */
   stdin?: Readable;
   supervisor?: SupervisorTuning;
+  /** For http and rtsp sources: replaces a user and password given in the URL. */
+  credentials?: CameraCredentials;
 }
 
 /** True when nothing is at path (a missing file, or a device not plugged in). */
@@ -44,6 +48,10 @@ export function createSource(o: CreateSourceOptions): FrameSource {
   const spec = o.source;
   if (spec.kind === 'stdin') {
     return createStdinSource({ input: o.stdin ?? process.stdin, ...size, logger: o.logger });
+  }
+  if (spec.kind === 'http') {
+    // No ffmpeg: the camera's JPEGs are passed on as they come.
+    return createHttpMjpegSource({ url: spec.url, insecure: spec.insecure, credentials: o.credentials, ...size, logger: o.logger, tuning: o.supervisor });
   }
   const ffmpeg = o.ffmpeg;
   if (!ffmpeg) throw new Error(`createSource: ${formatSourceSpec(spec)} needs the resolved ffmpeg`);
@@ -89,5 +97,16 @@ export function createSource(o: CreateSourceOptions): FrameSource {
           return fileArgs(spec.path, size, probe);
         },
       });
+    case 'rtsp': {
+      const url = withCredentials(new URL(spec.url), o.credentials).href;
+      let timeoutOption: RtspTimeoutOption | undefined;
+      return createFfmpegSource({
+        ...base,
+        args: async () => {
+          timeoutOption ??= await probeRtspTimeoutOption(ffmpeg);
+          return rtspArgs(url, size, timeoutOption);
+        },
+      });
+    }
   }
 }

@@ -9,6 +9,8 @@
 // taken: the JPEG is never scanned for a boundary. Both the header block and the claimed frame
 // size are bounded before anything is buffered, so a broken or hostile producer cannot make us
 // allocate what it claims.
+// HTTP cameras send the same layout, some without Content-length: given the response's boundary,
+// such a part runs to the next `\r\n--boundary`, hunted for in at most maxFrameBytes.
 import { EdgeServerError } from '../errors.js';
 
 /** Default of MpjpegDecoderOptions.maxHeaderBytes. */
@@ -24,8 +26,16 @@ const DASH = 0x2d;
 export interface MpjpegDecoderOptions {
   /** Bytes allowed between the end of one part's body and the blank line ending the next part's headers. */
   maxHeaderBytes?: number;
-  /** Largest Content-length accepted. */
+  /** Largest Content-length accepted, and the longest a part without one may grow. */
   maxFrameBytes?: number;
+  /** The multipart boundary (from an HTTP Content-Type): parts without Content-length end at it. Without it they are refused. */
+  boundary?: string;
+}
+
+/** The bytes that end a part without Content-length: CRLF, then the boundary line's `--boundary`. */
+function delimiterOf(boundary: string): Buffer {
+  // Some cameras put the leading dashes into the Content-Type's boundary parameter already.
+  return Buffer.from(`\r\n${boundary.startsWith('--') ? boundary : `--${boundary}`}`, 'latin1');
 }
 
 /** Splits ffmpeg's mpjpeg output into JPEGs. */
@@ -43,16 +53,21 @@ export class MpjpegDecoder {
   private body: Buffer | null = null;
   private bodyFilled = 0;
   private failure: EdgeServerError | null = null;
+  // A part without Content-length: its bytes from earlier chunks, while the delimiter is hunted.
+  private readonly delimiter: Buffer | null;
+  private held: Buffer | null = null;
+  private heldFilled = 0;
 
   constructor(opts: MpjpegDecoderOptions = {}) {
     this.maxHeaderBytes = opts.maxHeaderBytes ?? DEFAULT_MAX_MPJPEG_HEADER_BYTES;
     this.maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_MPJPEG_FRAME_BYTES;
     this.line = Buffer.alloc(this.maxHeaderBytes);
+    this.delimiter = opts.boundary ? delimiterOf(opts.boundary) : null;
   }
 
   /** Bytes held for an incomplete header line or frame. */
   get bufferedBytes(): number {
-    return this.lineLength + this.bodyFilled;
+    return this.lineLength + this.bodyFilled + this.heldFilled;
   }
 
   /**
@@ -69,6 +84,10 @@ export class MpjpegDecoder {
     while (offset < end) {
       if (!this.inBody) {
         offset = this.readHeaders(chunk, offset, end);
+        continue;
+      }
+      if (this.contentLength === null) {
+        offset = this.hunt(chunk, offset, end, onFrame);
         continue;
       }
       const length = this.contentLength as number;
@@ -101,10 +120,77 @@ export class MpjpegDecoder {
     this.inBody = false;
     this.body = null;
     this.bodyFilled = 0;
+    this.held = null;
+    this.heldFilled = 0;
     this.lineLength = 0;
     this.headerBytes = 0;
     this.sawHeader = false;
     this.contentLength = null;
+  }
+
+  /**
+   * A part without Content-length: consumes body bytes from offset up to the delimiter; returns
+   * where the boundary line starts (for readHeaders), or end when the part goes on. Only the
+   * chunk is searched, plus the few held bytes a delimiter split across chunks can start in, so
+   * no byte is scanned twice.
+   */
+  private hunt(chunk: Uint8Array, offset: number, end: number, onFrame: (jpeg: Buffer) => void): number {
+    const d = this.delimiter as Buffer;
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    // A delimiter that began in the held bytes: compare what this chunk has of its rest.
+    for (let k = Math.max(0, this.heldFilled - d.length + 1); k < this.heldFilled; k++) {
+      const inHeld = this.heldFilled - k;
+      const held = this.held as Buffer;
+      if (held.compare(d, 0, inHeld, k, this.heldFilled) !== 0) continue;
+      const wanted = Math.min(d.length - inHeld, end - offset);
+      if (bytes.compare(d, inHeld, inHeld + wanted, offset, offset + wanted) !== 0) continue;
+      if (wanted < d.length - inHeld) break; // the chunk ends inside a possible delimiter: keep it
+      const frame = held.subarray(0, k);
+      const tail = held.subarray(Math.min(k + 2, this.heldFilled), this.heldFilled);
+      this.endHuntedPart(frame, onFrame);
+      // The boundary's dashes already held go to the header reader first, then the chunk.
+      this.readHeaders(tail, 0, tail.length);
+      return offset + Math.max(0, 2 - inHeld);
+    }
+    const at = bytes.indexOf(d, offset);
+    if (at !== -1 && at + d.length <= end) {
+      let frame: Buffer;
+      if (this.heldFilled === 0) frame = bytes.subarray(offset, at);
+      else {
+        this.hold(bytes, offset, at);
+        frame = (this.held as Buffer).subarray(0, this.heldFilled);
+      }
+      this.endHuntedPart(frame, onFrame);
+      return at + 2; // past the CRLF: the boundary line is the header reader's
+    }
+    this.hold(bytes, offset, end);
+    return end;
+  }
+
+  /** Appends bytes of a part without Content-length; a part growing past the limit is refused. */
+  private hold(bytes: Buffer, from: number, to: number): void {
+    const n = to - from;
+    const needed = this.heldFilled + n;
+    // The limit leaves room for a delimiter that has begun but not yet ended.
+    if (needed > this.maxFrameBytes + (this.delimiter as Buffer).length) {
+      this.fail('FRAME_TOO_LARGE', `mpjpeg part without Content-length grew past the ${this.maxFrameBytes}-byte limit with no boundary`);
+    }
+    if (this.held === null || this.held.length < needed) {
+      const grown = Buffer.allocUnsafeSlow(Math.min(Math.max(needed, 2 * (this.held?.length ?? 32 * 1024)), this.maxFrameBytes + (this.delimiter as Buffer).length));
+      if (this.held) this.held.copy(grown, 0, 0, this.heldFilled);
+      this.held = grown;
+    }
+    bytes.copy(this.held, this.heldFilled, from, to);
+    this.heldFilled = needed;
+  }
+
+  /** Delivers a hunted part (its buffer now belongs to the receiver) and starts the next part's headers. */
+  private endHuntedPart(frame: Buffer, onFrame: (jpeg: Buffer) => void): void {
+    if (frame.length > this.maxFrameBytes) {
+      this.fail('FRAME_TOO_LARGE', `mpjpeg part of ${frame.length} bytes is over the ${this.maxFrameBytes}-byte limit`);
+    }
+    this.startHeaders();
+    onFrame(frame);
   }
 
   /** Consumes header bytes from offset; returns the new offset (the body start once headers end). */
@@ -137,7 +223,7 @@ export class MpjpegDecoder {
       // A blank line ends the headers only once a header was seen: the CRLF that follows each
       // body and the boundary's own line come before any header and are skipped.
       if (!this.sawHeader) return;
-      if (this.contentLength === null) this.fail('MPJPEG_BAD_LENGTH', 'mpjpeg part without a Content-length header');
+      if (this.contentLength === null && this.delimiter === null) this.fail('MPJPEG_BAD_LENGTH', 'mpjpeg part without a Content-length header');
       this.inBody = true;
       return;
     }
@@ -165,6 +251,8 @@ export class MpjpegDecoder {
     this.lineLength = 0;
     this.body = null;
     this.bodyFilled = 0;
+    this.held = null;
+    this.heldFilled = 0;
     throw this.failure;
   }
 }

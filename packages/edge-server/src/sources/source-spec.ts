@@ -1,14 +1,30 @@
-// The --source value: testsrc | v4l2:/dev/videoN | file:PATH | stdin.
+// The --source value: testsrc | v4l2:/dev/videoN | file:PATH | stdin | http(s)://… | rtsp(s)://….
+import { maskUrlPasswords } from './url-credentials.js';
 
 /** A parsed --source value. */
 export type SourceSpec =
   | { kind: 'testsrc' }
   | { kind: 'v4l2'; device: string }
   | { kind: 'file'; path: string }
-  | { kind: 'stdin' };
+  | { kind: 'stdin' }
+  /** An MJPEG stream over HTTP; insecure: accept any TLS certificate (`#insecure` after the URL). */
+  | { kind: 'http'; url: string; insecure: boolean }
+  /** An RTSP camera, read through ffmpeg. */
+  | { kind: 'rtsp'; url: string };
 
 /** The accepted --source forms, for help and error messages. */
-export const SOURCE_SYNTAX = 'testsrc, v4l2:/dev/videoN, file:PATH or stdin';
+export const SOURCE_SYNTAX = 'testsrc, v4l2:/dev/videoN, file:PATH, stdin, http(s)://HOST/PATH (MJPEG) or rtsp(s)://HOST/PATH';
+
+/** The URL when text is an absolute URL with one of the schemes and a host. */
+function networkUrl(text: string, schemes: string[]): URL | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  return schemes.includes(url.protocol) && url.hostname !== '' ? url : undefined;
+}
 
 /** Parses a --source value; returns undefined when it is none of the accepted forms. */
 export function parseSourceSpec(text: string): SourceSpec | undefined {
@@ -22,10 +38,25 @@ export function parseSourceSpec(text: string): SourceSpec | undefined {
     const path = text.slice(5);
     return path.length > 0 ? { kind: 'file', path } : undefined;
   }
+  const http = networkUrl(text, ['http:', 'https:']);
+  if (http) {
+    // The fragment never reaches the camera, so it carries our own option.
+    if (http.hash !== '' && http.hash !== '#insecure') return undefined;
+    const insecure = http.hash === '#insecure';
+    http.hash = '';
+    return { kind: 'http', url: http.href, insecure };
+  }
+  const rtsp = networkUrl(text, ['rtsp:', 'rtsps:']);
+  if (rtsp) return { kind: 'rtsp', url: rtsp.href };
   return undefined;
 }
 
-/** A SourceSpec as it is written on the command line. */
+/** Whether the source runs ffmpeg (stdin and http(s) split their JPEGs in-process). */
+export function needsFfmpeg(spec: SourceSpec): boolean {
+  return spec.kind !== 'stdin' && spec.kind !== 'http';
+}
+
+/** A SourceSpec as it is written on the command line, with any password masked. */
 export function formatSourceSpec(spec: SourceSpec): string {
   switch (spec.kind) {
     case 'testsrc':
@@ -35,5 +66,9 @@ export function formatSourceSpec(spec: SourceSpec): string {
       return `v4l2:${spec.device}`;
     case 'file':
       return `file:${spec.path}`;
+    case 'http':
+      return maskUrlPasswords(spec.url) + (spec.insecure ? '#insecure' : '');
+    case 'rtsp':
+      return maskUrlPasswords(spec.url);
   }
 }

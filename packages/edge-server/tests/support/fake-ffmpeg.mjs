@@ -17,6 +17,8 @@ if (args.at(-1) !== 'pipe:1') {
   process.stderr.write(config.probe ?? '');
   process.exit(1);
 }
+// Like ffmpeg, name a network input on stderr, password and all.
+if (args.includes('-rtsp_transport')) process.stderr.write(`Input #0, rtsp, from '${args[args.indexOf('-i') + 1]}':\n`);
 if (config.ignoreTerm) process.on('SIGTERM', () => process.stderr.write('fake ffmpeg ignores SIGTERM\n'));
 const unplugged = () => config.unpluggedFlag && existsSync(config.unpluggedFlag);
 const wedged = () => config.wedgedFlag && existsSync(config.wedgedFlag);

@@ -125,3 +125,37 @@ export function fileArgs(path: string, o: CaptureSize, probe: InputProbe): strin
     ...OUTPUT,
   ];
 }
+
+/** How long ffmpeg waits on an RTSP camera's socket before giving up (µs): a dead camera fails fast and is retried. */
+export const RTSP_SOCKET_TIMEOUT_US = 5_000_000;
+
+/** ffmpeg 4.x calls the RTSP socket timeout -stimeout (its -timeout means "listen"); 5.0 and later call it -timeout. */
+export type RtspTimeoutOption = 'stimeout' | 'timeout';
+
+/** Which RTSP socket timeout option an ffmpeg has, from `-h demuxer=rtsp`. */
+export function parseRtspTimeoutOption(help: string): RtspTimeoutOption {
+  return /^\s*-stimeout\b/m.test(help) ? 'stimeout' : 'timeout';
+}
+
+/**
+ * An RTSP camera over TCP (UDP loses packets on Wi-Fi and is blocked by most NATs), encoded to
+ * MJPEG at the configured rate, quality and size (fitted inside it, keeping the camera's aspect).
+ */
+export function rtspArgs(url: string, o: CaptureSize, timeoutOption: RtspTimeoutOption): string[] {
+  return [
+    ...COMMON,
+    '-nostdin',
+    '-rtsp_transport',
+    'tcp',
+    `-${timeoutOption}`,
+    String(RTSP_SOCKET_TIMEOUT_US),
+    '-i',
+    url,
+    '-map',
+    '0:v:0',
+    '-vf',
+    `fps=${o.fps},scale=${o.width}:${o.height}:force_original_aspect_ratio=decrease`,
+    ...encode(o.quality),
+    ...OUTPUT,
+  ];
+}

@@ -4,9 +4,11 @@ import type { ResolvedFfmpeg } from './resolve-ffmpeg.js';
 import {
   fileProbeArgs,
   parseInputProbe,
+  parseRtspTimeoutOption,
   parseV4l2Formats,
   v4l2ProbeArgs,
   type InputProbe,
+  type RtspTimeoutOption,
   type V4l2Formats,
 } from './ffmpeg-args.js';
 
@@ -36,4 +38,19 @@ export async function probeV4l2(ffmpeg: ResolvedFfmpeg, device: string): Promise
 /** What ffmpeg says about a file (its demuxers and video codec). */
 export async function probeFile(ffmpeg: ResolvedFfmpeg, path: string): Promise<InputProbe> {
   return parseInputProbe(await stderrOf(ffmpeg, fileProbeArgs(path)));
+}
+
+/** The name this ffmpeg gives the RTSP socket timeout (its help goes to stdout). */
+export function probeRtspTimeoutOption(ffmpeg: ResolvedFfmpeg): Promise<RtspTimeoutOption> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      ffmpeg.path,
+      ['-hide_banner', '-h', 'demuxer=rtsp'],
+      { timeout: PROBE_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 1024 * 1024, encoding: 'utf8' },
+      (err, stdout) => {
+        if (err && typeof (err as NodeJS.ErrnoException).code === 'string') reject(err);
+        else resolve(parseRtspTimeoutOption(stdout));
+      },
+    );
+  });
 }

@@ -10,10 +10,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { Observable, defer, map, merge, timer, type Subscription } from 'rxjs';
-import { retryWithBackoff } from '@edgecam/protocol/rx';
+import { Observable, defer, type Subscription } from 'rxjs';
+import { restartWithBackoff } from '../restart-with-backoff.js';
 import { dieWithParent } from './die-with-parent.js';
 import type { ResolvedFfmpeg } from './resolve-ffmpeg.js';
+import { maskUrlPasswords } from '../url-credentials.js';
+
+export { restartWithBackoff, type RestartPolicy } from '../restart-with-backoff.js';
 
 /** How a child ended, for onExit. */
 export interface FfmpegExit {
@@ -126,35 +129,6 @@ export class InputNotReady extends Error {
     super(reason);
     this.name = 'InputNotReady';
   }
-}
-
-/** Options of restartWithBackoff. */
-export interface RestartPolicy {
-  /** The first delay; each further failure doubles it. Default 1000 ms. */
-  initialMs?: number;
-  /** The longest delay. Default 30000 ms. */
-  maxMs?: number;
-  /** A run that lived this long counts as healthy: the next failure waits initialMs again. Default 10 s. */
-  stableAfterMs?: number;
-  /** Called before each wait with the failure and the delay. */
-  onRetry?: (err: unknown, delayMs: number) => void;
-}
-
-/**
- * Resubscribes to a run that errors, with doubling delays. A run that lived stableAfterMs emits
- * once, which retryWithBackoff takes as success, so the backoff starts over. The timer is merged
- * first so that a run dying exactly at stableAfterMs still counts as healthy.
- */
-export function restartWithBackoff(policy: RestartPolicy = {}): (run$: Observable<never>) => Observable<'healthy'> {
-  const stableAfterMs = policy.stableAfterMs ?? 10_000;
-  return (run$) =>
-    merge(timer(stableAfterMs).pipe(map(() => 'healthy' as const)), run$).pipe(
-      retryWithBackoff({
-        initialMs: policy.initialMs,
-        maxMs: policy.maxMs,
-        onRetry: (err, _attempt, delayMs) => policy.onRetry?.(err, delayMs),
-      }),
-    );
 }
 
 /** Runs ffmpeg while started, restarting it with backoff whenever it dies. */
@@ -294,7 +268,7 @@ export class FfmpegSupervisor {
       let spawnError: Error | null = null;
       child.on('error', (err) => (spawnError = err));
       if (child.pid !== undefined) {
-        this.log.info({ pid: child.pid, ffmpeg: ffmpeg.path, via: ffmpeg.via, args, diesWithServer: launch.guarded }, 'ffmpeg started');
+        this.log.info({ pid: child.pid, ffmpeg: ffmpeg.path, via: ffmpeg.via, args: args.map(maskUrlPasswords), diesWithServer: launch.guarded }, 'ffmpeg started');
         this.opts.onSpawn?.(child.pid);
       }
 
@@ -307,8 +281,10 @@ export class FfmpegSupervisor {
       child.stderr?.on('data', (text: string) => {
         const lines = (partial + text).split(/\r?\n|\r/);
         partial = (lines.pop() ?? '').slice(-4096);
-        for (const line of lines) {
-          if (!line.trim()) continue;
+        for (const raw of lines) {
+          if (!raw.trim()) continue;
+          // ffmpeg names its input, password and all (`Input #0, rtsp, from 'rtsp://…'`).
+          const line = maskUrlPasswords(raw);
           this.log.debug({ pid: child.pid, stderr: line }, 'ffmpeg');
           tail.push(line);
           if (tail.length > STDERR_TAIL_LINES) tail.shift();
@@ -331,7 +307,7 @@ export class FfmpegSupervisor {
           this.log.info({ pid: child.pid, code, signal }, 'ffmpeg stopped');
           return;
         }
-        if (partial.trim()) tail.push(partial.trim());
+        if (partial.trim()) tail.push(maskUrlPasswords(partial.trim()));
         const last = tail.at(-1);
         const failure = spawnError as Error | null;
         const status = failure
