@@ -98,8 +98,11 @@ export class H264Hub {
     this.attach({ ready: () => true, send: (u) => sub.next(u) }),
   );
 
-  /** Adds a sink, starting the encoder if idle; the sink first gets the units since the newest keyframe. Returns detach. */
-  attach(sink: H264Sink): () => void {
+  /**
+   * Adds a sink, starting the encoder if idle. With replay (the default) the sink first gets the
+   * units since the newest keyframe; without, it starts at the next keyframe. Returns detach.
+   */
+  attach(sink: H264Sink, opts: { replay?: boolean } = {}): () => void {
     if (this.closed) throw new EdgeServerError('HUB_CLOSED', `the H.264 encoder of camera ${this.ctx.name} is shut down`);
     const a: Attached = { sink, state: 'join', stats: { sent: 0, skipped: 0 } };
     this.sinks.add(a);
@@ -107,7 +110,7 @@ export class H264Hub {
       clearTimeout(this.idleTimer);
       this.idleTimer = null;
     }
-    for (const unit of this.gop) this.deliver(a, unit);
+    if (opts.replay !== false) for (const unit of this.gop) this.deliver(a, unit);
     this.start();
     return () => {
       if (!this.sinks.delete(a)) return;
