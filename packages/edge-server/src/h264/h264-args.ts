@@ -24,6 +24,8 @@ export function h264EncoderArgs(config: H264Config, fps: number): string[] {
     '-probesize', '32',
     '-analyzeduration', '0',
     '-framerate', String(fps),
+    // Frame-threaded JPEG decoding holds a picture back per thread: latency we do not want.
+    '-threads', '1',
     '-i', '-',
     '-an',
     '-pix_fmt', 'yuv420p',

@@ -48,6 +48,9 @@ const MAX_GOP_UNITS = 600;
 const MAX_GOP_BYTES = 32 * 1024 * 1024;
 const MAX_PENDING_INPUT_BYTES = 8 * 1024 * 1024;
 const MAX_PENDING_TIMES = 256;
+// Frames given to the encoder whose picture has not come out; ffmpeg's MJPEG parser and our
+// splitter each hold one back, so a keeping-up encoder has two or three.
+const MAX_FRAMES_IN_FLIGHT = 5;
 
 interface Attached {
   sink: H264Sink;
@@ -201,8 +204,9 @@ export class H264Hub {
   private onFrame(frame: CapturedFrame): void {
     const input = this.input;
     if (!input) return;
-    // An encoder that cannot keep up loses camera frames here rather than queueing them.
-    if (input.writableLength > MAX_PENDING_INPUT_BYTES) {
+    // An encoder that cannot keep up loses camera frames here rather than queueing them: each
+    // frame waiting in the pipe is a frame time of latency.
+    if (this.pendingTimes.length >= MAX_FRAMES_IN_FLIGHT || input.writableLength > MAX_PENDING_INPUT_BYTES) {
       this.inputDropped++;
       return;
     }

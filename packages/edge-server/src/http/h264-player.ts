@@ -33,6 +33,9 @@ export const H264_PLAYER_SCRIPT = `(() => {
     const pc = new RTCPeerConnection();
     pc.addTransceiver('video', { direction: 'recvonly' });
     pc.addEventListener('track', (e) => {
+      // Live video: show each picture as soon as it is decoded rather than buffering for smoothness.
+      if ('jitterBufferTarget' in e.receiver) e.receiver.jitterBufferTarget = 0;
+      else e.receiver.playoutDelayHint = 0;
       video.srcObject = new MediaStream([e.track]);
       video.play().catch(() => {});
     });
