@@ -80,6 +80,10 @@ export class H264Routes {
     }
     const offer = await readBody(req, MAX_OFFER_BYTES);
     if (offer === undefined) return sendError(res, 400, 'BAD_REQUEST', `the SDP offer is larger than ${MAX_OFFER_BYTES} bytes`);
+    const sdp = offer.toString('utf8');
+    if (!/^m=video /m.test(sdp) || !/^a=rtpmap:\d+ H264\/90000/im.test(sdp)) {
+      return sendError(res, 400, 'BAD_REQUEST', 'the SDP offer must receive video in H.264 (an m=video line with an H264/90000 rtpmap)');
+    }
     try {
       await hub.checkEncoder();
     } catch (err) {
@@ -99,7 +103,7 @@ export class H264Routes {
     this.sessions.set(session.id, { camera, session });
     let answer: string;
     try {
-      answer = await session.answer(offer.toString('utf8'));
+      answer = await session.answer(sdp);
     } catch (err) {
       await session.close('bad offer');
       log.info({ err: (err as Error).message }, 'webrtc offer refused');
