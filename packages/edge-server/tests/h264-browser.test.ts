@@ -15,6 +15,7 @@ import { RecordingRegistry } from './http-fixtures/fake-registry.js';
 import { pagePoll, usePageFixture } from './support/browser.js';
 import { testPatternJpegs } from './support/jpegs.js';
 import { memoryLogger } from './support/logger.js';
+import { waitUntil } from './support/wait.js';
 
 const missing = missingPlayer('chromium');
 const fixture = usePageFixture(missing, 'test-output/h264-browser');
@@ -25,6 +26,7 @@ ${h264VideoElement('cam', '/cams/front/whep', '/stream.mjpg', 'front')}
 
 interface Running {
   port: number;
+  viewers(): number;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,7 @@ async function serve(jpegs: Buffer[], port = 0): Promise<Running> {
   cam.play(jpegs, 30);
   return {
     port: (server.address() as AddressInfo).port,
+    viewers: () => routes.viewerCount,
     close: async () => {
       cam.stop();
       server.closeAllConnections();
@@ -84,6 +87,10 @@ describe.skipIf(missing !== undefined)(titled('H.264 in Chromium over WHEP', mis
       // A new connection may start a new count: either way pictures are decoded again.
       const again = await page.evaluate<number>(framesDecoded);
       await pagePoll<number>(page, framesDecoded, (n) => n >= again + 30, 30_000);
+      // A viewer that goes away without a DELETE is dropped, and with it the encoder.
+      await page.close();
+      fixture.page = undefined;
+      await waitUntil(() => running.viewers() === 0, 60_000, 'the server to drop the closed tab');
     } finally {
       await running.close();
     }

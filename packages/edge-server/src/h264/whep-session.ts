@@ -10,6 +10,8 @@ import type { H264Hub, H264Sink } from './h264-hub.js';
 
 // A browser that has not connected within this long gave up (or never could): free its slot.
 const CONNECT_TIMEOUT_MS = 15_000;
+// How long a connection may stay 'disconnected' (ICE consent lost) before the viewer is dropped.
+const LOST_TIMEOUT_MS = 10_000;
 
 /** The codec offered to browsers: constrained baseline 3.1, as our libx264 arguments produce, in packetization mode 1. */
 function h264Codec(): RTCRtpCodecParameters {
@@ -40,6 +42,7 @@ export class WhepSession implements H264Sink {
   private readonly opts: WhepSessionOptions;
   private detach: (() => void) | null = null;
   private connectTimer: NodeJS.Timeout | null = null;
+  private lostTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
   constructor(opts: WhepSessionOptions) {
@@ -51,8 +54,15 @@ export class WhepSession implements H264Sink {
     });
     this.pc.addTransceiver(this.track, { direction: 'sendonly' });
     this.pc.connectionStateChange.subscribe((state) => {
+      if (this.lostTimer) clearTimeout(this.lostTimer);
+      this.lostTimer = null;
       if (state === 'connected') this.connected();
       else if (state === 'failed' || state === 'closed') void this.close(`peer connection ${state}`);
+      else if (state === 'disconnected') {
+        // A viewer that vanished without a DELETE (tab closed, network gone) must not keep the encoder running.
+        this.lostTimer = setTimeout(() => void this.close('peer connection lost'), LOST_TIMEOUT_MS);
+        this.lostTimer.unref();
+      }
     });
   }
 
@@ -87,6 +97,7 @@ export class WhepSession implements H264Sink {
     if (this.closed) return;
     this.closed = true;
     if (this.connectTimer) clearTimeout(this.connectTimer);
+    if (this.lostTimer) clearTimeout(this.lostTimer);
     this.detach?.();
     this.detach = null;
     this.opts.client.close();
