@@ -18,3 +18,6 @@ export type {
   SourceKind,
   SourceState,
 } from './contracts.js';
+export { h264ConfigSchema, type H264Config } from './h264/h264-config.js';
+export { H264Hub, type H264HubOptions, type H264Sink, type H264SinkStats } from './h264/h264-hub.js';
+export type { AccessUnit } from './h264/access-units.js';

@@ -1,0 +1,52 @@
+// ffmpeg's command line for the H.264 encoder: the camera's JPEGs on stdin, Annex-B H.264 on
+// stdout, an access unit delimiter before every picture (so the splitter can cut without waiting
+// for a slice header) and SPS/PPS repeated at every keyframe (so anyone can join there).
+import type { H264Config } from './h264-config.js';
+
+/** The ffmpeg arguments that encode MJPEG on stdin to Annex-B H.264 on stdout. */
+export function h264EncoderArgs(config: H264Config, fps: number): string[] {
+  const gop = Math.max(1, Math.round(config.keyframeIntervalS * fps));
+  const kbps = config.bitrateKbps;
+  const encoder: string[] = ['-c:v', config.encoder];
+  if (config.encoder === 'libx264') {
+    // zerolatency: no lookahead and no B-frames, so each picture leaves as soon as it is encoded.
+    encoder.push('-preset', config.preset, '-tune', 'zerolatency', '-profile:v', 'baseline');
+    encoder.push('-x264-params', `keyint=${gop}:min-keyint=${gop}:scenecut=0:repeat-headers=1`);
+  } else {
+    encoder.push('-g', String(gop), '-bf', '0');
+  }
+  return [
+    '-hide_banner',
+    '-loglevel', 'error',
+    '-f', 'mjpeg',
+    // The input is live: read it as it comes and do not probe ahead.
+    '-fflags', 'nobuffer',
+    '-probesize', '32',
+    '-analyzeduration', '0',
+    '-framerate', String(fps),
+    // Frame-threaded JPEG decoding holds a picture back per thread: latency we do not want.
+    '-threads', '1',
+    '-i', '-',
+    '-an',
+    '-pix_fmt', 'yuv420p',
+    ...encoder,
+    '-b:v', `${kbps}k`,
+    '-maxrate', `${kbps}k`,
+    '-bufsize', `${Math.max(1, Math.round(kbps / 2))}k`,
+    // dump_extra puts SPS/PPS before keyframes for encoders that keep them out of band.
+    '-bsf:v', config.encoder === 'libx264' ? 'h264_metadata=aud=insert' : 'dump_extra,h264_metadata=aud=insert',
+    '-flush_packets', '1',
+    '-f', 'h264',
+    '-',
+  ];
+}
+
+/** The H.264 encoders an `ffmpeg -encoders` listing names. */
+export function parseH264Encoders(listing: string): string[] {
+  const names: string[] = [];
+  for (const line of listing.split('\n')) {
+    const m = /^\s*V\S{5}\s+(\S+)\s+.*\(codec h264\)\s*$/.exec(line);
+    if (m?.[1]) names.push(m[1]);
+  }
+  return names;
+}

@@ -1,0 +1,31 @@
+// The per-camera `h264:` block: which ffmpeg encoder turns the camera's JPEGs into H.264, and how.
+import { z } from 'zod';
+
+/** Encoders edgecam knows how to drive; any other ffmpeg H.264 encoder name is passed through. */
+export const KNOWN_H264_ENCODERS = ['libx264', 'h264_v4l2m2m', 'h264_rkmpp'] as const;
+
+/** The per-camera `h264:` config block. */
+export const h264ConfigSchema = z
+  .object({
+    /** Off by default: no encoder runs unless a camera asks for H.264. */
+    enabled: z.boolean().default(false),
+    /** An ffmpeg encoder name: libx264 (software), h264_v4l2m2m (Raspberry Pi), h264_rkmpp (Rockchip), or another. */
+    encoder: z
+      .string()
+      .regex(/^[A-Za-z0-9_]+$/, 'an ffmpeg encoder name such as libx264, h264_v4l2m2m or h264_rkmpp')
+      .default('libx264'),
+    /** Target bitrate in kbit/s. */
+    bitrateKbps: z.number().int().min(50).max(100_000).default(2000),
+    /** Seconds between keyframes: a new viewer waits at most this long for its first picture. */
+    keyframeIntervalS: z.number().positive().max(60).default(1),
+    /** libx264 only: its speed preset (ultrafast costs the least CPU). */
+    preset: z
+      .enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium'])
+      .default('ultrafast'),
+    /** How long the encoder keeps running after its last viewer leaves, in ms. */
+    idleStopMs: z.number().int().min(0).default(5000),
+  })
+  .strict();
+
+/** The per-camera `h264:` config block, defaults applied. */
+export type H264Config = z.infer<typeof h264ConfigSchema>;

@@ -1,0 +1,266 @@
+// One H.264 encoder per camera, shared by every H.264 consumer (WebRTC viewers, MSE viewers, a
+// publisher). It runs only while someone is attached, and stops idleStopMs after the last leaves:
+// the camera's JPEGs go to ffmpeg's stdin, its Annex-B output is cut into access units, and each
+// unit goes to every sink by a plain call. A sink that is not ready loses units until the next
+// keyframe (it could not decode them anyway), counted; a new sink starts at the newest keyframe.
+import { PassThrough } from 'node:stream';
+import { Observable, type Subscription } from 'rxjs';
+import { nowUs, type CapturedFrame } from '@edgecam/protocol';
+import type { Logger } from 'pino';
+import type { CameraContext } from '../contracts.js';
+import { EdgeServerError } from '../errors.js';
+import { FfmpegSupervisor } from '../sources/ffmpeg/ffmpeg-supervisor.js';
+import type { ResolvedFfmpeg } from '../sources/ffmpeg/resolve-ffmpeg.js';
+import { AccessUnitSplitter, AccessUnitTooLarge, type AccessUnit } from './access-units.js';
+import { h264EncoderArgs } from './h264-args.js';
+import type { H264Config } from './h264-config.js';
+import { checkH264Encoder } from './h264-encoders.js';
+
+/** Something that takes a camera's access units. */
+export interface H264Sink {
+  /** False while the sink still works on earlier units: this one is skipped (and the rest until a keyframe). */
+  ready(): boolean;
+  send(unit: AccessUnit): void;
+}
+
+/** How a sink fares: what /status could show. */
+export interface H264SinkStats {
+  sent: number;
+  /** Units skipped because the sink was not ready (up to the next keyframe each time). */
+  skipped: number;
+}
+
+/** Options of H264Hub beyond the camera and its config. */
+export interface H264HubOptions {
+  ffmpeg: ResolvedFfmpeg;
+  /** Overrides the capture's configured rate, which sets the keyframe interval in frames. */
+  fps?: number;
+  /** Restart backoff of the encoder (tests shorten it). */
+  initialBackoffMs?: number;
+  /** The ffmpeg command line; defaults to h264EncoderArgs (tests substitute a fake encoder). */
+  args?: (config: H264Config, fps: number) => string[];
+  /** Skips the `ffmpeg -encoders` check (tests with a fake ffmpeg). */
+  skipEncoderCheck?: boolean;
+}
+
+// Bounds of the group of pictures kept for joiners, and of JPEG bytes waiting for the encoder.
+const MAX_GOP_UNITS = 600;
+const MAX_GOP_BYTES = 32 * 1024 * 1024;
+const MAX_PENDING_INPUT_BYTES = 8 * 1024 * 1024;
+const MAX_PENDING_TIMES = 256;
+// Frames given to the encoder whose picture has not come out; ffmpeg's MJPEG parser and our
+// splitter each hold one back, so a keeping-up encoder has two or three.
+const MAX_FRAMES_IN_FLIGHT = 5;
+
+interface Attached {
+  sink: H264Sink;
+  /** join: waiting for a first keyframe; skipping: fell behind, waiting for the next one. */
+  state: 'join' | 'live' | 'skipping';
+  stats: H264SinkStats;
+}
+
+/** The shared H.264 encoder of one camera. */
+export class H264Hub {
+  private readonly ctx: CameraContext;
+  private readonly config: H264Config;
+  private readonly opts: H264HubOptions;
+  private readonly log: Logger;
+  private readonly sinks = new Set<Attached>();
+  private readonly splitter = new AccessUnitSplitter();
+  /** The units since the newest keyframe, for joiners. */
+  private gop: AccessUnit[] = [];
+  private gopBytes = 0;
+  /** Capture times of the frames fed to the encoder and not yet out of it, oldest first. */
+  private pendingTimes: number[] = [];
+  private input: PassThrough | null = null;
+  private supervisor: FfmpegSupervisor | null = null;
+  private frames: Subscription | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private encoderCheck: Promise<void> | null = null;
+  private closed = false;
+  /** Camera frames not given to the encoder because it was behind. */
+  private inputDropped = 0;
+  private unitsOut = 0;
+
+  constructor(ctx: CameraContext, config: H264Config, opts: H264HubOptions) {
+    this.ctx = ctx;
+    this.config = config;
+    this.opts = opts;
+    this.log = ctx.logger.child({ component: 'h264' });
+  }
+
+  /** Resolves when this ffmpeg has the configured encoder; rejects with an error naming the config key otherwise. */
+  checkEncoder(): Promise<void> {
+    if (this.opts.skipEncoderCheck) return Promise.resolve();
+    this.encoderCheck ??= checkH264Encoder(this.opts.ffmpeg, this.config.encoder, this.ctx.name);
+    return this.encoderCheck;
+  }
+
+  /** Hot stream of access units; each subscription is a sink that never falls behind (it only copies references). */
+  readonly units$: Observable<AccessUnit> = new Observable<AccessUnit>((sub) =>
+    this.attach({ ready: () => true, send: (u) => sub.next(u) }),
+  );
+
+  /**
+   * Adds a sink, starting the encoder if idle. With replay (the default) the sink first gets the
+   * units since the newest keyframe; without, it starts at the next keyframe. Returns detach.
+   */
+  attach(sink: H264Sink, opts: { replay?: boolean } = {}): () => void {
+    if (this.closed) throw new EdgeServerError('HUB_CLOSED', `the H.264 encoder of camera ${this.ctx.name} is shut down`);
+    const a: Attached = { sink, state: 'join', stats: { sent: 0, skipped: 0 } };
+    this.sinks.add(a);
+    if (this.idleTimer) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+    }
+    if (opts.replay !== false) for (const unit of this.gop) this.deliver(a, unit);
+    this.start();
+    return () => {
+      if (!this.sinks.delete(a)) return;
+      if (this.sinks.size === 0 && !this.closed) {
+        this.idleTimer = setTimeout(() => void this.stop('idle'), this.config.idleStopMs);
+        this.idleTimer.unref();
+      }
+    };
+  }
+
+  /** A sink's counts (the object stays live while it is attached). */
+  statsOf(sink: H264Sink): H264SinkStats | undefined {
+    for (const a of this.sinks) if (a.sink === sink) return a.stats;
+    return undefined;
+  }
+
+  /** Sinks attached now. */
+  get sinkCount(): number {
+    return this.sinks.size;
+  }
+
+  /** Whether an encoder process is wanted now (attached sinks, or the idle grace period). */
+  get running(): boolean {
+    return this.supervisor !== null;
+  }
+
+  /** The encoder's pid while one runs. */
+  get pid(): number | undefined {
+    return this.supervisor?.pid;
+  }
+
+  /** Counters for /status and the benchmarks. */
+  stats(): { units: number; inputDropped: number; sinks: number; running: boolean } {
+    return { units: this.unitsOut, inputDropped: this.inputDropped, sinks: this.sinks.size, running: this.running };
+  }
+
+  /** Stops the encoder for good; resolves once ffmpeg has exited. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.sinks.clear();
+    await this.stop('closing');
+  }
+
+  private start(): void {
+    if (this.supervisor) return;
+    const fps = this.opts.fps ?? (this.ctx.hub.info().fpsConfigured || 30);
+    const input = new PassThrough({ highWaterMark: 1024 * 1024 });
+    this.input = input;
+    const makeArgs = this.opts.args ?? h264EncoderArgs;
+    this.supervisor = new FfmpegSupervisor({
+      ffmpeg: this.opts.ffmpeg,
+      args: async () => {
+        await this.checkEncoder();
+        return makeArgs(this.config, fps);
+      },
+      logger: this.log,
+      stdin: input,
+      initialBackoffMs: this.opts.initialBackoffMs,
+      onStdout: (chunk) => this.onOutput(chunk),
+      onSpawn: () => {
+        this.splitter.reset();
+        this.pendingTimes = [];
+        this.clearGop();
+      },
+    });
+    this.supervisor.start();
+    this.frames = this.ctx.hub.frames$.subscribe((frame) => this.onFrame(frame));
+    this.log.info({ encoder: this.config.encoder, bitrateKbps: this.config.bitrateKbps, fps }, 'h264 encoder starting');
+  }
+
+  private async stop(why: string): Promise<void> {
+    if (this.idleTimer) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+    }
+    const supervisor = this.supervisor;
+    if (!supervisor) return;
+    this.supervisor = null;
+    this.frames?.unsubscribe();
+    this.frames = null;
+    this.input?.end();
+    this.input = null;
+    this.clearGop();
+    await supervisor.stop();
+    this.log.info({ why }, 'h264 encoder stopped');
+  }
+
+  private onFrame(frame: CapturedFrame): void {
+    const input = this.input;
+    if (!input) return;
+    // An encoder that cannot keep up loses camera frames here rather than queueing them: each
+    // frame waiting in the pipe is a frame time of latency.
+    if (this.pendingTimes.length >= MAX_FRAMES_IN_FLIGHT || input.writableLength > MAX_PENDING_INPUT_BYTES) {
+      this.inputDropped++;
+      return;
+    }
+    if (this.pendingTimes.length >= MAX_PENDING_TIMES) this.pendingTimes.shift();
+    this.pendingTimes.push(frame.captureTimeUs);
+    input.write(frame.jpeg);
+  }
+
+  private onOutput(chunk: Buffer): void {
+    let units: AccessUnit[];
+    try {
+      units = this.splitter.push(chunk);
+    } catch (err) {
+      if (err instanceof AccessUnitTooLarge) this.supervisor?.fail(err.message);
+      return;
+    }
+    for (const unit of units) {
+      // One picture out per frame in, in order (no B-frames): its capture time is the oldest pending.
+      unit.timestampUs = this.pendingTimes.shift() ?? nowUs();
+      this.publish(unit);
+    }
+  }
+
+  private publish(unit: AccessUnit): void {
+    this.unitsOut++;
+    if (unit.keyframe) this.clearGop();
+    if (unit.keyframe || this.gop.length > 0) {
+      if (this.gop.length < MAX_GOP_UNITS && this.gopBytes + unit.data.length <= MAX_GOP_BYTES) {
+        this.gop.push(unit);
+        this.gopBytes += unit.data.length;
+      } else this.clearGop();
+    }
+    for (const a of this.sinks) this.deliver(a, unit);
+  }
+
+  private deliver(a: Attached, unit: AccessUnit): void {
+    if (a.state !== 'live') {
+      if (!unit.keyframe) {
+        if (a.state === 'skipping') a.stats.skipped++;
+        return;
+      }
+      a.state = 'live';
+    }
+    if (!a.sink.ready()) {
+      a.state = 'skipping';
+      a.stats.skipped++;
+      return;
+    }
+    a.stats.sent++;
+    a.sink.send(unit);
+  }
+
+  private clearGop(): void {
+    this.gop = [];
+    this.gopBytes = 0;
+  }
+}

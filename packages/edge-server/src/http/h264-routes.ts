@@ -1,0 +1,146 @@
+// The H.264 endpoints of the cameras: WHEP (RFC 9725) for WebRTC viewers, and the player script.
+//   POST   /cams/NAME/whep       SDP offer in, 201 + Location + SDP answer out
+//   DELETE /cams/NAME/whep/ID    ends that viewer
+//   GET    /h264-player.js       the page piece (h264-player.ts)
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { ClientRegistry } from '../contracts.js';
+import { EdgeServerError } from '../errors.js';
+import type { H264Hub } from '../h264/h264-hub.js';
+import { WhepSession } from '../h264/whep-session.js';
+import { formatPeerAddress } from '../peer-address.js';
+import { H264_PLAYER_SCRIPT } from './h264-player.js';
+import { BASE_HEADERS, NO_STORE, sendBody, sendError } from './responses.js';
+
+/** The player script's path. */
+export const H264_PLAYER_PATH = '/h264-player.js';
+// An SDP offer from a browser is a few kB; anything far larger is not one.
+const MAX_OFFER_BYTES = 64 * 1024;
+const WHEP_PATH = /^\/cams\/([^/]+)\/whep(?:\/([0-9a-f-]{36}))?$/;
+
+/** Options of H264Routes. */
+export interface H264RoutesOptions {
+  /** The camera's H.264 hub, or undefined when the camera has none (the request gets 404). */
+  hubOf(camera: string): H264Hub | undefined;
+  registry: ClientRegistry;
+  /** WebRTC viewers at most, over all cameras; 0: no limit. */
+  maxClients: number;
+  logger: Logger;
+  /** Extra ICE host candidates, e.g. ['127.0.0.1'] when viewers come over loopback. */
+  iceAddresses?: string[];
+}
+
+/** The WHEP endpoints and their viewers. */
+export class H264Routes {
+  private readonly opts: H264RoutesOptions;
+  private readonly sessions = new Map<string, { camera: string; session: WhepSession }>();
+
+  constructor(opts: H264RoutesOptions) {
+    this.opts = opts;
+  }
+
+  /** WebRTC viewers now. */
+  get viewerCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Answers the request if the path is one of ours; false leaves it to the other routes. */
+  handle(req: IncomingMessage, res: ServerResponse, path: string): boolean {
+    if (path === H264_PLAYER_PATH) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') sendError(res, 405, 'METHOD_NOT_ALLOWED', 'use GET', { Allow: 'GET, HEAD' });
+      else sendBody(res, 200, 'text/javascript; charset=utf-8', H264_PLAYER_SCRIPT);
+      return true;
+    }
+    const m = WHEP_PATH.exec(path);
+    if (!m) return false;
+    const camera = decodeURIComponent(m[1]!);
+    const id = m[2];
+    if (id === undefined && req.method === 'POST') void this.offer(camera, req, res);
+    else if (id !== undefined && req.method === 'DELETE') void this.end(camera, id, res);
+    else {
+      const allow = id === undefined ? 'POST' : 'DELETE';
+      sendError(res, 405, 'METHOD_NOT_ALLOWED', `use ${allow} here (WHEP without trickle ICE)`, { Allow: allow });
+    }
+    return true;
+  }
+
+  /** Ends every viewer (the server is closing). */
+  async close(): Promise<void> {
+    await Promise.all([...this.sessions.values()].map(({ session }) => session.close('server closing')));
+  }
+
+  private async offer(camera: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const hub = this.opts.hubOf(camera);
+    if (!hub) return sendError(res, 404, 'NOT_FOUND', `camera ${JSON.stringify(camera)} has no H.264 output; enable h264 for it in the config`);
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/sdp') return sendError(res, 400, 'BAD_REQUEST', 'send the SDP offer with Content-Type: application/sdp');
+    const { maxClients } = this.opts;
+    if (maxClients > 0 && this.sessions.size >= maxClients) {
+      return sendError(res, 503, 'TOO_MANY_CLIENTS', `this server takes at most ${maxClients} WebRTC viewers`, { 'Retry-After': '5' });
+    }
+    const offer = await readBody(req, MAX_OFFER_BYTES);
+    if (offer === undefined) return sendError(res, 400, 'BAD_REQUEST', `the SDP offer is larger than ${MAX_OFFER_BYTES} bytes`);
+    const sdp = offer.toString('utf8');
+    if (!/^m=video /m.test(sdp) || !/^a=rtpmap:\d+ H264\/90000/im.test(sdp)) {
+      return sendError(res, 400, 'BAD_REQUEST', 'the SDP offer must receive video in H.264 (an m=video line with an H264/90000 rtpmap)');
+    }
+    try {
+      await hub.checkEncoder();
+    } catch (err) {
+      const message = err instanceof EdgeServerError ? err.message : `the H.264 encoder cannot start: ${(err as Error).message}`;
+      return sendError(res, 503, 'SOURCE_UNAVAILABLE', message);
+    }
+    const peer = formatPeerAddress(req.socket);
+    const client = this.opts.registry.register({ protocol: 'http', address: peer });
+    const log = this.opts.logger.child({ camera, peer });
+    const session = new WhepSession({
+      hub,
+      client,
+      logger: log,
+      iceAddresses: this.opts.iceAddresses,
+      onClosed: (s) => this.sessions.delete(s.id),
+    });
+    this.sessions.set(session.id, { camera, session });
+    let answer: string;
+    try {
+      answer = await session.answer(sdp);
+    } catch (err) {
+      await session.close('bad offer');
+      log.info({ err: (err as Error).message }, 'webrtc offer refused');
+      return sendError(res, 400, 'BAD_REQUEST', 'the SDP offer could not be answered: it must offer H.264 video (packetization-mode 1)');
+    }
+    log.info({ session: session.id }, 'webrtc viewer offered');
+    sendBody(res, 201, 'application/sdp', answer, {
+      ...BASE_HEADERS,
+      ...NO_STORE,
+      Location: `/cams/${encodeURIComponent(camera)}/whep/${session.id}`,
+    });
+  }
+
+  private async end(camera: string, id: string, res: ServerResponse): Promise<void> {
+    const entry = this.sessions.get(id);
+    if (!entry || entry.camera !== camera) return sendError(res, 404, 'NOT_FOUND', 'no such WebRTC viewer (it may have ended already)');
+    await entry.session.close('viewer ended it');
+    res.writeHead(200, { ...BASE_HEADERS, 'Content-Length': 0 });
+    res.end();
+  }
+}
+
+/** The request body, or undefined when it is larger than `limit` (the rest is not read). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.destroy();
+        resolve(undefined);
+        return;
+      }
+      parts.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(parts)));
+    req.on('error', reject);
+  });
+}
