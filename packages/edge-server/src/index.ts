@@ -18,3 +18,7 @@ export type {
   SourceKind,
   SourceState,
 } from './contracts.js';
+export { startRecording, type RecordingDeps, type RecordingHandle, type RecordingState, type RecordingStatus } from './recording/camera-recording.js';
+export { recordConfigSchema, type RecordConfig, type RecordConfigInput } from './recording/record-config.js';
+export { RecordingsStore, type RecordingEntry, type ReplayFrame } from './recording/recordings-store.js';
+export { recordingsRoutes, type RecordingsRoute, type RecordingsRoutes, type RecordingsRoutesDeps } from './http/recordings-routes.js';
