@@ -8,7 +8,7 @@ import { parseDuration, parseSize, recordConfigSchema } from '../src/recording/r
 import { planRetention } from '../src/recording/retention.js';
 import { testPatternJpegs } from './http-fixtures/jpeg-frames.js';
 import { cameraContext, feed, waitForLine, writeSegment } from './recording-fixtures/recording-helpers.js';
-import { waitUntil } from './support/wait.js';
+import { sleep, waitUntil } from './support/wait.js';
 
 let jpegs: Buffer[];
 let dir: string;
@@ -97,6 +97,28 @@ describe('continuous recording', () => {
     // The gap shows: the second segment starts after the first one ends.
     expect(list[1]!.startMs).toBeGreaterThanOrEqual(list[0]!.endMs - 50);
     expect(await readdir(join(root, 'front'))).toHaveLength(2);
+  });
+
+  it('lists the segment being written as recording, refuses to delete it, and replays it as far as it is written', async () => {
+    const root = await tempDir();
+    const { ctx, hub } = cameraContext();
+    const rec = startRecording(ctx, recordConfigSchema.parse({ dir: root }), { statfs: bigDisk, recorder: { fsync: false, checkpointIntervalMs: 100 } });
+    handles.push(rec);
+    await waitUntil(() => hub.subscribers === 1, 10_000, 'the recording to subscribe');
+    await feed(hub, jpegs.slice(0, 10));
+    await waitUntil(() => rec.status().state === 'recording' && rec.status().file !== undefined, 10_000, 'a segment to open');
+    const live = rec.status().file!;
+    await rec.store.list().then((l) => expect(l).toMatchObject([{ file: live, recording: true, problems: [] }]));
+    expect(await rec.store.remove(live)).toBe('recording');
+    // Checkpoints every 100 ms make what was written readable before the file is closed.
+    let replayed = 0;
+    const deadline = performance.now() + 10_000;
+    while (replayed === 0 && performance.now() < deadline) {
+      for await (const _f of rec.store.frames(0)) replayed++;
+      if (replayed === 0) await sleep(50);
+    }
+    expect(replayed).toBeGreaterThan(0);
+    expect(replayed).toBeLessThanOrEqual(10);
   });
 
   it('repairs a segment cut mid-write by a crash when it starts', async () => {

@@ -152,6 +152,25 @@ describe('GET /cams/NAME/replay.mjpg', () => {
     expect(r.body.toString('latin1').endsWith('--\r\n')).toBe(true);
   });
 
+  it('paces the frames at the asked speed: at 1x the first frame comes long before the last', async () => {
+    const got = await new Promise<{ atFirst: number; total: number }>((resolve, reject) => {
+      const req = request(`${base}/cams/front/replay.mjpg?from=${t1}&speed=1&advance_headers=0`, (res) => {
+        const chunks: Buffer[] = [];
+        let atFirst = -1;
+        res.on('data', (c: Buffer) => {
+          chunks.push(c);
+          if (atFirst === -1 && parts(Buffer.concat(chunks)).length > 0) atFirst = parts(Buffer.concat(chunks)).length;
+        });
+        res.on('end', () => resolve({ atFirst, total: parts(Buffer.concat(chunks)).length }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    // 10 + 2 frames at 10 fps: the first arrives alone (or nearly), the stream ends with all of them.
+    expect(got.total).toBe(12);
+    expect(got.atFirst).toBeLessThan(got.total);
+  });
+
   it('takes Unix time in ms and refuses a bad instant, a bad speed and an instant after the end', async () => {
     const r = await call(`${base}/cams/front/replay.mjpg?from=${t1 + 5100}&speed=16&advance_headers=0`);
     expect(parts(r.body)).toHaveLength(1);
@@ -159,6 +178,15 @@ describe('GET /cams/NAME/replay.mjpg', () => {
     expect((await call(`${base}/cams/front/replay.mjpg?speed=100`)).status).toBe(400);
     expect((await call(`${base}/cams/front/replay.mjpg?from=${t1 + 60_000}`)).status).toBe(404);
     expect((await call(`${base}/cams/back/replay.mjpg`)).status).toBe(404);
+  });
+});
+
+describe('GET /recordings.html', () => {
+  it('serves the page with a CSP that allows only its own script and style', async () => {
+    const r = await call(`${base}/recordings.html?token=${TOKEN}`);
+    expect(r.status).toBe(200);
+    expect(r.headers['content-security-policy']).toMatch(/script-src 'sha256-/);
+    expect(r.body.toString()).toContain(`<meta name="edgecam-token" content="${TOKEN}">`);
   });
 });
 
