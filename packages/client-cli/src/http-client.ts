@@ -30,14 +30,16 @@ export interface HttpOptions {
   readonly method?: string;
 }
 
-/** GET (or `method`) `url`; resolves with the response once its headers arrive and its status is 2xx. */
+/**
+ * GET (or `method`) `url`; resolves with the response once its headers arrive and its status is
+ * 2xx. `timeoutMs` bounds every silence, the body's included.
+ */
 export function httpGet(url: URL, o: HttpOptions): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const headers: Record<string, string> = {};
     if (o.token !== undefined) headers.Authorization = `Bearer ${o.token}`;
     const req = send(url, { method: o.method ?? 'GET', headers, timeout: o.timeoutMs }, (res) => {
-      req.setTimeout(0);
       const status = res.statusCode ?? 0;
       if (status >= 200 && status < 300) return resolve(res);
       void readBody(res, 4096).then((body) => reject(refusal(url, status, body)), reject);

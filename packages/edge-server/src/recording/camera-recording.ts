@@ -58,6 +58,9 @@ const FILE_OVERHEAD = 64 * 1024;
 /** Room retention keeps ahead of the writer (at most a quarter of maxSize). */
 const MAX_RESERVE = 64 * 1024 * 1024;
 
+/** Frames ask for retention at most this often when room runs low. */
+const RETENTION_MIN_INTERVAL_MS = 250;
+
 /** Problems that a crash leaves and repair fixes. */
 const REPAIRABLE = new Set(['TRUNCATED', 'MISSING_INDEX', 'INDEX_MISMATCH', 'COUNT_MISMATCH', 'SIZE_MISMATCH']);
 
@@ -89,6 +92,10 @@ class CameraRecording implements RecordingHandle {
   private timers: NodeJS.Timeout[] = [];
   private lastFrameUs = 0;
   private lastArrival = 0;
+  private lowRunAt = -Infinity;
+  private exhaustedAsked = false;
+  /** The largest frame charged so far: less room than this (and a file's headers) is no room. */
+  private largestCost = 0;
   private written = 0;
   private dropped = 0;
   /** Bytes charged since start; budget is what was left at the last measure minus what was charged since. */
@@ -191,18 +198,33 @@ class CameraRecording implements RecordingHandle {
     }
     const cost = frame.jpeg.length + FRAME_OVERHEAD + (this.recorder ? 0 : FILE_OVERHEAD);
     const budget = this.budget();
+    if (budget - cost < this.reserve / 2) this.retentionSoon();
+    if (cost > this.largestCost) this.largestCost = cost;
     if (cost > budget) {
       this.dropped++;
-      void this.runRetention();
+      // Once per measure: a run that finds no more room declares the disk full.
+      if (!this.exhaustedAsked) {
+        this.exhaustedAsked = true;
+        void this.runRetention();
+      }
       return;
     }
-    if (budget - cost < this.reserve / 2) void this.runRetention();
     this.spent += cost;
-    this.recorder ??= this.openRecorder();
+    if (!this.recorder) {
+      this.recorder = this.openRecorder();
+      this.retentionSoon();
+    }
     this.state = 'recording';
     this.written++;
     // Refusals arrive as 'rejected' events, a write error as the 'error' event.
     this.recorder.write(frame).catch(() => undefined);
+  }
+
+  /** Retention on behalf of the frames, at most every RETENTION_MIN_INTERVAL_MS however low the room. */
+  private retentionSoon(): void {
+    if (this.lastArrival - this.lowRunAt < RETENTION_MIN_INTERVAL_MS) return;
+    this.lowRunAt = this.lastArrival;
+    void this.runRetention();
   }
 
   private budget(): number {
@@ -301,7 +323,8 @@ class CameraRecording implements RecordingHandle {
       if (result === 'removed') this.log.info({ file, reason }, 'recording deleted by retention');
     }
     this.budgetAt = { budget: plan.budget, spent: spentAtMeasure };
-    if (plan.budget <= FILE_OVERHEAD) {
+    this.exhaustedAsked = false;
+    if (plan.budget <= FILE_OVERHEAD + this.largestCost) {
       if (this.state !== 'disk-full' && this.state !== 'closed') {
         this.state = 'disk-full';
         this.log.error(
