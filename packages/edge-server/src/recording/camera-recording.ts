@@ -255,6 +255,8 @@ class CameraRecording implements RecordingHandle {
         this.log.info({ file: e.file.path.slice(this.dir.length + 1), frames: e.file.frames, bytes: e.file.bytes }, 'recording segment closed');
         break;
       case 'rejected':
+        // Counted as written when handed over; the recorder refused it after all.
+        this.written--;
         this.dropped++;
         // A new picture size needs a new file.
         if (e.error.code === 'SIZE_MISMATCH' && rec === this.recorder) this.endSegment();
