@@ -5,7 +5,9 @@ import { camerasCommand } from './cameras-command.js';
 import { CliError, ExitCode, errorText } from './errors.js';
 import { infoCommand, repairCommand } from './file-commands.js';
 import { GLOBAL_DEFAULTS, GLOBAL_ENV, listenSchema, parseFlag, parseGlobals, type GlobalOptions, type RawGlobals } from './options.js';
+import { pullCommand, type PullFlags } from './pull-command.js';
 import { recordCommand, type RecordFlags } from './record-command.js';
+import { recordingsCommand } from './recordings-command.js';
 import { shellCommand } from './shell.js';
 import { snapshotCommand } from './snapshot-command.js';
 import { createLogger, printError } from './terminal.js';
@@ -127,6 +129,30 @@ export async function runCli(argv: string[]): Promise<number> {
     .action(async (address: string | undefined, o: { json?: boolean }) => {
       const g = globals();
       exitCode = await camerasCommand(g, address, o.json === true, logger());
+    });
+
+  program
+    .command('recordings')
+    .description("list what edgecam-server has recorded (its HTTP port, 8080 unless given): camera, file, start, end, frames, size, problems")
+    .argument('<host>', 'HOST[:HTTPPORT] or http(s)://HOST:PORT')
+    .option('--camera <name>', 'only this camera')
+    .option('--json', 'print JSON')
+    .action(async (host: string, o: { camera?: string; json?: boolean }) => {
+      exitCode = await recordingsCommand(globals(), host, o);
+    });
+
+  program
+    .command('pull')
+    .description('download a time range of recordings, joined into one AVI (no re-encoding) or, with --as-is, the segments as they are')
+    .argument('<host>', 'HOST[:HTTPPORT] or http(s)://HOST:PORT')
+    .option('--camera <name>', 'the camera (needed when the server records several)')
+    .option('--from <time>', 'start: ISO 8601 (2026-12-01T17:00:00Z) or Unix time; default: the oldest recording')
+    .option('--to <time>', 'end: ISO 8601 or Unix time; default: the newest recording')
+    .option('-o, --output <path>', 'the AVI to write, or the directory with --as-is')
+    .option('--as-is', 'download the segments that cover the range, unchanged, into a directory')
+    .option('--json', 'print the summary as JSON')
+    .action(async (host: string, o: PullFlags) => {
+      exitCode = await pullCommand(globals(), host, o);
     });
 
   program

@@ -15,3 +15,4 @@ export type { FrameRate } from './frame-rate.js';
 export type { RecorderFs, RecorderFileHandle } from './file-system.js';
 export { inspect, type AviInspection, type AviProblem, type AviProblemCode } from './inspect.js';
 export { repair, type RepairOptions, type RepairResult } from './repair.js';
+export { readAviIndex, type AviFrameIndex, type AviFrameRef } from './avi-index.js';

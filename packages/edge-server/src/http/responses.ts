@@ -12,6 +12,8 @@ export type HttpErrorCode =
   | 'RATE_LIMITED' // this address sends requests too fast (429)
   | 'TOO_MANY_CLIENTS' // --max-clients stream viewers already (503)
   | 'TOO_MANY_STREAMS' // --max-per-address streams from this host already (429)
+  | 'CONFLICT' // the recording is being written and cannot be deleted (409)
+  | 'RANGE_NOT_SATISFIABLE' // a Range outside the file (416)
   | 'INTERNAL';
 
 /** Live content must never be served from a cache: a cached snapshot is a wrong snapshot. */

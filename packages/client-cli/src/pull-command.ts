@@ -1,0 +1,182 @@
+// `edgecam pull HOST --camera NAME --from T --to T -o out.avi`: a time range of a camera's
+// recordings, joined into one AVI (frames copied, not re-encoded) or, with --as-is, the segments
+// that cover it as they are, into a directory.
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createRecorder, readAviIndex, type Recorder } from '@edgecam/recorder';
+import { CliError, ExitCode, errorText, fileError } from './errors.js';
+import { httpBase, httpGet } from './http-client.js';
+import type { GlobalOptions } from './options.js';
+import { formatBytes } from './record-stats.js';
+import { listRecordings, type RemoteRecording } from './recordings-command.js';
+import { clearLiveLine, printLine, setLiveLine } from './terminal.js';
+
+export interface PullFlags {
+  camera?: string;
+  from?: string;
+  to?: string;
+  output?: string;
+  asIs?: boolean;
+  json?: boolean;
+}
+
+/** ISO 8601 or Unix time (seconds, or ms with 12 digits or more) to Unix ms. */
+export function parseInstant(text: string): number | undefined {
+  if (/^\d+(\.\d+)?$/.test(text)) return text.split('.')[0]!.length >= 12 ? Number(text) : Number(text) * 1000;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function instantFlag(text: string | undefined, flag: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  const ms = parseInstant(text);
+  if (ms === undefined) throw new CliError(ExitCode.USAGE, `${flag} ${JSON.stringify(text)} is neither an ISO 8601 time (2026-12-01T17:00:00Z) nor Unix time`);
+  return ms;
+}
+
+export async function pullCommand(g: GlobalOptions, target: string, o: PullFlags): Promise<number> {
+  const from = instantFlag(o.from, '--from', -Infinity);
+  const to = instantFlag(o.to, '--to', Infinity);
+  if (to <= from) throw new CliError(ExitCode.USAGE, '--to must be later than --from');
+  const all = await listRecordings(g, target, o.camera);
+  const cameras = [...new Set(all.map((r) => r.camera))];
+  const camera = o.camera ?? cameras[0];
+  if (o.camera === undefined && cameras.length > 1) {
+    throw new CliError(ExitCode.USAGE, `the server records ${cameras.length} cameras (${cameras.join(', ')}): pick one with --camera NAME`);
+  }
+  const segments = all.filter((r) => r.camera === camera && r.frames > 0 && r.endMs > from && r.startMs <= to);
+  if (camera === undefined || segments.length === 0) {
+    throw new CliError(ExitCode.FILE, `no recording${camera ? ` of ${camera}` : ''} covers that time range; list them with: edgecam recordings ${target}`);
+  }
+  const base = httpBase(target);
+  const progress = new Progress(segments.length, o.json !== true && process.stderr.isTTY === true);
+  try {
+    const result = o.asIs
+      ? await pullAsIs(g, base, segments, o.output ?? `${camera}_recordings`, progress)
+      : await pullJoined(g, base, segments, from, to, o.output ?? `${camera}_${new Date(Math.max(from, segments[0]!.startMs)).toISOString().replace(/[:.]/g, '-')}.avi`, progress);
+    progress.done();
+    if (o.json) printLine(JSON.stringify({ camera, ...result }));
+    else printLine(`saved ${result.output}: ${result.frames} frames from ${result.segments} segment${result.segments === 1 ? '' : 's'}, ${formatBytes(result.bytes)}`);
+    return ExitCode.OK;
+  } finally {
+    progress.done();
+  }
+}
+
+interface PullResult {
+  output: string;
+  segments: number;
+  frames: number;
+  bytes: number;
+}
+
+async function pullAsIs(g: GlobalOptions, base: URL, segments: RemoteRecording[], dir: string, progress: Progress): Promise<PullResult> {
+  await mkdir(dir, { recursive: true }).catch((err: unknown) => {
+    throw fileError('create', dir, err);
+  });
+  let bytes = 0;
+  let frames = 0;
+  for (const s of segments) {
+    const path = join(dir, `${safeName(s.camera)}_${safeName(s.file)}`);
+    bytes += await download(g, base, s, path, progress);
+    frames += s.frames;
+    progress.segmentDone();
+  }
+  return { output: dir, segments: segments.length, frames, bytes };
+}
+
+async function pullJoined(g: GlobalOptions, base: URL, segments: RemoteRecording[], from: number, to: number, output: string, progress: Progress): Promise<PullResult> {
+  const tmp = await mkdtemp(join(dirname(output) || '.', `.${basename(output)}.pull-`)).catch((err: unknown) => {
+    throw fileError('write beside', output, err);
+  });
+  let recorder: Recorder | undefined;
+  let frames = 0;
+  try {
+    for (const s of segments) {
+      const part = join(tmp, 'segment.avi');
+      await download(g, base, s, part, progress);
+      const index = await readAviIndex(part);
+      recorder ??= createRecorder(output, { frameRate: index.frameRate, format: 'avi' });
+      const periodMs = (1000 * index.frameRate.den) / index.frameRate.num;
+      const fh = await open(part, 'r');
+      try {
+        for (let i = 0; i < index.frames.length; i++) {
+          const t = s.startMs + i * periodMs;
+          if (t < from) continue;
+          if (t > to) break;
+          const ref = index.frames[i]!;
+          const jpeg = Buffer.allocUnsafe(ref.size);
+          await fh.read(jpeg, 0, ref.size, ref.offset);
+          await recorder.write(jpeg);
+          frames++;
+        }
+      } finally {
+        await fh.close();
+      }
+      await rm(part, { force: true });
+      progress.segmentDone();
+    }
+    const summary = await recorder!.close();
+    if (summary.error) throw fileError('write', output, summary.error);
+    if (frames === 0) throw new CliError(ExitCode.FILE, 'the segments hold no frame inside that time range');
+    return { output, segments: segments.length, frames, bytes: summary.files.reduce((n, f) => n + f.bytes, 0) };
+  } catch (err) {
+    await recorder?.close().catch(() => undefined);
+    throw err instanceof CliError ? err : new CliError(ExitCode.FILE, `could not join the segments into ${output}: ${errorText(err)}`, { cause: err });
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Download one segment to `path`; returns its bytes. */
+async function download(g: GlobalOptions, base: URL, s: RemoteRecording, path: string, progress: Progress): Promise<number> {
+  const url = new URL(`recordings/${encodeURIComponent(s.camera)}/${encodeURIComponent(s.file)}`, base);
+  const res = await httpGet(url, { token: g.token, timeoutMs: g.timeoutMs });
+  let n = 0;
+  res.on('data', (c: Buffer) => {
+    n += c.length;
+    progress.bytes(c.length);
+  });
+  try {
+    await pipeline(res, createWriteStream(path));
+  } catch (err) {
+    throw new CliError(ExitCode.CONNECTION, `downloading ${s.file} failed after ${formatBytes(n)}: ${errorText(err)}`, { cause: err });
+  }
+  return n;
+}
+
+/** A name from the server, made safe as one file name. */
+function safeName(s: string): string {
+  return String(s).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+}
+
+/** The live line on a TTY: segments done and bytes downloaded. */
+class Progress {
+  private done_ = 0;
+  private bytes_ = 0;
+  private lastDraw = 0;
+
+  constructor(private readonly total: number, private readonly live: boolean) {}
+
+  bytes(n: number): void {
+    this.bytes_ += n;
+    const now = performance.now();
+    if (now - this.lastDraw > 200) this.draw(now);
+  }
+
+  segmentDone(): void {
+    this.done_++;
+    this.draw(performance.now());
+  }
+
+  done(): void {
+    if (this.live) clearLiveLine();
+  }
+
+  private draw(now: number): void {
+    this.lastDraw = now;
+    if (this.live) setLiveLine(`pulling: ${this.done_}/${this.total} segments, ${formatBytes(this.bytes_)}`);
+  }
+}

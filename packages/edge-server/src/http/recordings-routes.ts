@@ -1,0 +1,297 @@
+// The recordings over HTTP: the list, downloads (with Range), deletion (token required when one
+// is set) and replay as MJPEG from any instant. Each camera's store is looked up by name, so the
+// routes do not know how cameras are configured.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { choosePartLayout, multipartEpilogue, multipartPart, multipartPreamble, MULTIPART_CONTENT_TYPE } from '@edgecam/protocol';
+import type { AccessControl } from '../access/access-control.js';
+import { formatPeerAddress } from '../peer-address.js';
+import type { RecordingsStore, ReplayFrame } from '../recording/recordings-store.js';
+import { AUTH_CHALLENGE, presentedTokens } from './http-credentials.js';
+import { RECORDINGS_PAGE_CSP, renderRecordingsPage } from './recordings-page.js';
+import { BASE_HEADERS, NO_STORE, sendBody, sendError, sendJson } from './responses.js';
+
+export interface RecordingsRoutesDeps {
+  /** The recordings of a camera, or undefined for a camera that has none configured. */
+  store(camera: string): RecordingsStore | undefined;
+  /** Cameras that record, for GET /recordings without ?camera=. */
+  cameras(): readonly string[];
+  /** Checks the token for DELETE; undefined or without a token: anyone may delete. */
+  readonly access?: AccessControl | undefined;
+  readonly log: Logger;
+  /** A replay viewer whose socket has not drained for this long is disconnected. Default 30 s. */
+  readonly stallTimeoutMs?: number;
+}
+
+/** One endpoint; it checks the method itself (DELETE is allowed on recordings). */
+export type RecordingsRoute = (req: IncomingMessage, res: ServerResponse, query: URLSearchParams, path: string) => void | Promise<void>;
+
+export interface RecordingsRoutes {
+  /** Exact paths, to merge into the server's route table. */
+  readonly routes: Readonly<Record<string, RecordingsRoute>>;
+  /** The route for a path under /recordings/ or /cams/NAME/replay.mjpg, else undefined. */
+  match(path: string): RecordingsRoute | undefined;
+  /** The whole thing as a request listener: true when it answered (for tests and simple servers). */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+}
+
+export const RECORDINGS_PATH = '/recordings';
+export const RECORDINGS_PAGE_PATH = '/recordings.html';
+const FILE_PREFIX = '/recordings/';
+const REPLAY_RE = /^\/cams\/([^/]+)\/replay\.mjpg$/;
+const MAX_SPEED = 16;
+/** Replay skips over gaps between segments (camera loss, downtime) instead of waiting them out. */
+const MAX_REPLAY_GAP_MS = 1000;
+const ALLOW_FILE = 'GET, HEAD, DELETE';
+
+export function recordingsRoutes(deps: RecordingsRoutesDeps): RecordingsRoutes {
+  const routes: Record<string, RecordingsRoute> = {
+    [RECORDINGS_PATH]: (req, res, query) => serveList(deps, req, res, query),
+    [RECORDINGS_PAGE_PATH]: (req, res, query) => servePage(deps, req, res, query),
+  };
+  const fileRoute: RecordingsRoute = (req, res, query, path) => serveFile(deps, req, res, query, path);
+  const replayRoute: RecordingsRoute = (req, res, query, path) => serveReplay(deps, req, res, query, path);
+  const match = (path: string): RecordingsRoute | undefined => {
+    if (path.startsWith(FILE_PREFIX)) return fileRoute;
+    if (REPLAY_RE.test(path)) return replayRoute;
+    return undefined;
+  };
+  return {
+    routes,
+    match,
+    async handle(req, res) {
+      const raw = req.url ?? '/';
+      const at = raw.indexOf('?');
+      const path = at === -1 ? raw : raw.slice(0, at);
+      const query = new URLSearchParams(at === -1 ? '' : raw.slice(at + 1));
+      const route = Object.hasOwn(routes, path) ? routes[path] : match(path);
+      if (!route) return false;
+      await route(req, res, query, path);
+      return true;
+    },
+  };
+}
+
+function onlyGet(req: IncomingMessage, res: ServerResponse, allow = 'GET, HEAD'): boolean {
+  if (req.method === 'GET' || req.method === 'HEAD' || (allow.includes('DELETE') && req.method === 'DELETE')) return true;
+  sendError(res, 405, 'METHOD_NOT_ALLOWED', `this path accepts ${allow}`, { Allow: allow });
+  return false;
+}
+
+/** GET /recordings[?camera=NAME]: every segment as JSON, oldest first per camera. */
+async function serveList(deps: RecordingsRoutesDeps, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+  if (!onlyGet(req, res)) return;
+  const only = query.get('camera');
+  const names = only === null ? deps.cameras() : [only];
+  const recordings = [];
+  for (const name of names) {
+    const store = deps.store(name);
+    if (!store) return sendError(res, 404, 'NOT_FOUND', `camera ${JSON.stringify(name.slice(0, 64))} does not record; see GET /recordings for those that do`);
+    recordings.push(...(await store.list()));
+  }
+  sendJson(res, 200, { cameras: names, recordings });
+}
+
+function servePage(deps: RecordingsRoutesDeps, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
+  if (!onlyGet(req, res)) return;
+  const token = deps.access?.required ? query.get('token') : null;
+  sendBody(res, 200, 'text/html; charset=utf-8', renderRecordingsPage(token), {
+    'Content-Security-Policy': RECORDINGS_PAGE_CSP,
+    'Referrer-Policy': 'no-referrer',
+  });
+}
+
+/** The store and file named by /recordings/CAM/FILE, or undefined after answering 404. */
+function fileOf(deps: RecordingsRoutesDeps, res: ServerResponse, path: string): { store: RecordingsStore; file: string; full: string } | undefined {
+  const parts = path.slice(FILE_PREFIX.length).split('/').map((p) => safeDecode(p));
+  const [camera, file] = parts;
+  const store = parts.length === 2 && camera && file ? deps.store(camera) : undefined;
+  const full = store?.pathOf(file!);
+  if (!store || full === undefined) {
+    sendError(res, 404, 'NOT_FOUND', 'no such recording: the path is /recordings/CAMERA/FILE as GET /recordings lists them');
+    return undefined;
+  }
+  return { store, file: file!, full };
+}
+
+function safeDecode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+}
+
+/** GET/HEAD /recordings/CAM/FILE (Range: one byte range), DELETE the same. */
+async function serveFile(deps: RecordingsRoutesDeps, req: IncomingMessage, res: ServerResponse, query: URLSearchParams, path: string): Promise<void> {
+  if (!onlyGet(req, res, ALLOW_FILE)) return;
+  const found = fileOf(deps, res, path);
+  if (!found) return;
+  if (req.method === 'DELETE') return deleteFile(deps, req, res, query, found.store, found.file);
+  const st = await stat(found.full).catch(() => undefined);
+  if (!st?.isFile()) return sendError(res, 404, 'NOT_FOUND', `no recording ${found.file}`);
+  const size = st.size;
+  const headers = {
+    ...BASE_HEADERS,
+    ...NO_STORE,
+    'Content-Type': 'video/x-msvideo',
+    'Content-Disposition': `attachment; filename="${found.store.camera}_${found.file}"`,
+    'Accept-Ranges': 'bytes',
+    'Last-Modified': st.mtime.toUTCString(),
+  };
+  const range = parseRange(req.headers.range, size);
+  if (range === 'unsatisfiable') {
+    return sendError(res, 416, 'RANGE_NOT_SATISFIABLE', `the file has ${size} bytes`, { 'Content-Range': `bytes */${size}` });
+  }
+  const [start, end] = range ?? [0, size - 1];
+  res.writeHead(range ? 206 : 200, {
+    ...headers,
+    'Content-Length': Math.max(0, end - start + 1),
+    ...(range ? { 'Content-Range': `bytes ${start}-${end}/${size}` } : {}),
+  });
+  if (req.method === 'HEAD' || end < start) return void res.end();
+  const stream = createReadStream(found.full, { start, end });
+  stream.on('error', () => res.destroy());
+  res.on('close', () => stream.destroy());
+  stream.pipe(res);
+}
+
+/**
+ * One range of `bytes=a-b`, `bytes=a-` or `bytes=-n`; undefined (the whole file) for no header,
+ * several ranges or one we do not read; 'unsatisfiable' for one that starts past the end.
+ */
+export function parseRange(header: string | undefined, size: number): [number, number] | 'unsatisfiable' | undefined {
+  if (header === undefined) return undefined;
+  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    if (n === 0) return 'unsatisfiable';
+    return [Math.max(0, size - n), size - 1];
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (start >= size) return 'unsatisfiable';
+  if (end < start) return undefined;
+  return [start, end];
+}
+
+async function deleteFile(
+  deps: RecordingsRoutesDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+  store: RecordingsStore,
+  file: string,
+): Promise<void> {
+  const { access } = deps;
+  if (access?.required) {
+    const presented = [...new Set(presentedTokens(req.headers.authorization, query))];
+    const verdict = access.check({ address: req.socket.remoteAddress, port: req.socket.remotePort }, presented, 'http');
+    if (!verdict.ok) {
+      if (verdict.reason === 'throttled') {
+        return sendError(res, 429, 'TOO_MANY_FAILURES', verdict.message, { 'Retry-After': String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))) });
+      }
+      return sendError(res, 401, 'UNAUTHORIZED', `deleting a recording needs the token: ${verdict.message}`, { 'WWW-Authenticate': AUTH_CHALLENGE });
+    }
+  }
+  const result = await store.remove(file);
+  if (result === 'missing') return sendError(res, 404, 'NOT_FOUND', `no recording ${file}`);
+  if (result === 'recording') return sendError(res, 409, 'CONFLICT', `${file} is being recorded; it can be deleted once its segment is closed`);
+  deps.log.info({ camera: store.camera, file, peer: formatPeerAddress(req.socket) }, 'recording deleted');
+  res.writeHead(204, { ...BASE_HEADERS, ...NO_STORE });
+  res.end();
+}
+
+/** `from`: ISO 8601 or Unix time (seconds, or ms when 12 digits or more). */
+export function parseInstant(text: string | null): number | undefined {
+  if (text === null || text === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    const n = Number(text);
+    return text.split('.')[0]!.length >= 12 ? n : n * 1000;
+  }
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * GET /cams/NAME/replay.mjpg?from=T&speed=S: the recording as MJPEG from the first frame at or
+ * after T, paced by the frames' timestamps at S times real speed (1 to 16), until its end. A
+ * slow reader slows the replay down (nothing is dropped from a file); X-Replay-Start gives the
+ * first frame's time in Unix ms.
+ */
+async function serveReplay(deps: RecordingsRoutesDeps, req: IncomingMessage, res: ServerResponse, query: URLSearchParams, path: string): Promise<void> {
+  if (!onlyGet(req, res)) return;
+  const camera = safeDecode(REPLAY_RE.exec(path)![1]!);
+  const store = camera === undefined ? undefined : deps.store(camera);
+  if (!store) return sendError(res, 404, 'NOT_FOUND', 'no such camera records; see GET /recordings');
+  const fromText = query.get('from');
+  const from = fromText === null ? 0 : parseInstant(fromText);
+  if (from === undefined) return sendError(res, 400, 'BAD_REQUEST', `from=${fromText!.slice(0, 64)} is neither an ISO 8601 time (2026-12-01T17:00:00Z) nor Unix time`);
+  const speedText = query.get('speed');
+  const speed = speedText === null ? 1 : Number(speedText);
+  if (!Number.isFinite(speed) || speed < 1 || speed > MAX_SPEED) return sendError(res, 400, 'BAD_REQUEST', `speed must be a number from 1 to ${MAX_SPEED}`);
+  const frames = store.frames(from);
+  let next = await frames.next();
+  if (next.done) return sendError(res, 404, 'NOT_FOUND', `no recording of ${camera} at or after ${new Date(from).toISOString()}`);
+  const layout = choosePartLayout(query.get('advance_headers'), req.headers['user-agent']);
+  res.writeHead(200, {
+    ...BASE_HEADERS,
+    ...NO_STORE,
+    'Content-Type': MULTIPART_CONTENT_TYPE,
+    'X-Replay-Start': String(Math.round(next.value.timeMs)),
+  });
+  if (req.method === 'HEAD') {
+    await frames.return(undefined);
+    return void res.end();
+  }
+  let gone = false;
+  res.on('close', () => (gone = true));
+  res.write(multipartPreamble(layout));
+  const startedAt = performance.now();
+  let mediaMs = 0;
+  let prev: ReplayFrame | undefined;
+  try {
+    while (!next.done && !gone) {
+      const frame = next.value;
+      if (prev) mediaMs += Math.min(Math.max(0, frame.timeMs - prev.timeMs), MAX_REPLAY_GAP_MS);
+      prev = frame;
+      const waitMs = startedAt + mediaMs / speed - performance.now();
+      if (waitMs > 1) await new Promise((r) => setTimeout(r, waitMs));
+      if (gone) break;
+      const part = multipartPart(layout, frame.jpeg.length);
+      res.cork();
+      res.write(part.prefix);
+      res.write(frame.jpeg);
+      const roomy = res.write(part.suffix);
+      res.uncork();
+      if (!roomy && !(await drained(res, deps.stallTimeoutMs ?? 30_000))) {
+        res.destroy();
+        break;
+      }
+      next = await frames.next();
+    }
+  } finally {
+    await frames.return(undefined);
+  }
+  if (!gone) res.end(multipartEpilogue(layout));
+}
+
+/** True once `res` drains, false if it stalls for `timeoutMs` or closes. */
+function drained(res: ServerResponse, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = (): void => done(true);
+    const onClose = (): void => done(false);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+  });
+}

@@ -1,0 +1,160 @@
+// One camera's recordings on disk: listing (with what inspect finds wrong), deleting, and
+// reading frames from an instant on, across segments, seeking by each file's index.
+import { open, readdir, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type AviProblem, inspect, readAviIndex } from '@edgecam/recorder';
+import { segmentStart } from './segment-name.js';
+
+/** One segment as GET /recordings lists it. */
+export interface RecordingEntry {
+  readonly camera: string;
+  readonly file: string;
+  /** ISO 8601, UTC. */
+  readonly start: string;
+  readonly end: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly frames: number;
+  readonly bytes: number;
+  readonly fps: number;
+  /** Being written now: its end moves, and it cannot be deleted. */
+  readonly recording: boolean;
+  /** What inspect found wrong (empty for a good file; not checked while it is being written). */
+  readonly problems: readonly AviProblem[];
+}
+
+/** A recorded frame and when it was captured. */
+export interface ReplayFrame {
+  readonly jpeg: Buffer;
+  /** Wall-clock ms. */
+  readonly timeMs: number;
+  readonly file: string;
+}
+
+export type RemoveResult = 'removed' | 'missing' | 'recording';
+
+interface Cached {
+  size: number;
+  mtimeMs: number;
+  entry: RecordingEntry;
+}
+
+/** Reads and deletes one camera's segments; `live()` names the file being written, if any. */
+export class RecordingsStore {
+  private readonly cache = new Map<string, Cached>();
+
+  constructor(
+    readonly camera: string,
+    readonly dir: string,
+    private readonly live: () => string | undefined = () => undefined,
+  ) {}
+
+  /** The camera's segments, oldest first. */
+  async list(): Promise<RecordingEntry[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const entries: RecordingEntry[] = [];
+    const seen = new Set<string>();
+    for (const file of names) {
+      if (segmentStart(file) === undefined) continue;
+      seen.add(file);
+      const entry = await this.entry(file);
+      if (entry) entries.push(entry);
+    }
+    for (const file of this.cache.keys()) if (!seen.has(file)) this.cache.delete(file);
+    return entries.sort((a, b) => a.startMs - b.startMs);
+  }
+
+  /** The segment's absolute path, or undefined for a name that is not one of ours. */
+  pathOf(file: string): string | undefined {
+    return segmentStart(file) === undefined ? undefined : join(this.dir, file);
+  }
+
+  /** One segment's entry, or undefined when it does not exist (or holds no readable AVI yet). */
+  async entry(file: string): Promise<RecordingEntry | undefined> {
+    const path = this.pathOf(file);
+    if (path === undefined) return undefined;
+    const st = await stat(path).catch(() => undefined);
+    if (!st?.isFile()) return undefined;
+    const cached = this.cache.get(file);
+    if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs) return cached.entry;
+    const recording = this.live() === file;
+    const info = await inspect(path).catch(() => undefined);
+    const startMs = segmentStart(file)!;
+    const frames = info?.frames ?? 0;
+    const fps = info?.fps ?? 0;
+    const endMs = startMs + (fps > 0 ? Math.round((frames * 1000) / fps) : 0);
+    const problems: AviProblem[] = recording ? [] : info ? [...info.problems] : [{ code: 'TRUNCATED', message: 'not a readable AVI' }];
+    const entry: RecordingEntry = {
+      camera: this.camera,
+      file,
+      start: new Date(startMs).toISOString(),
+      end: new Date(endMs).toISOString(),
+      startMs,
+      endMs,
+      frames,
+      bytes: st.size,
+      fps: Math.round(fps * 1000) / 1000,
+      recording,
+      problems,
+    };
+    if (!recording) this.cache.set(file, { size: st.size, mtimeMs: st.mtimeMs, entry });
+    return entry;
+  }
+
+  /** Delete a segment; the one being written is refused. */
+  async remove(file: string): Promise<RemoveResult> {
+    const path = this.pathOf(file);
+    if (path === undefined) return 'missing';
+    if (this.live() === file) return 'recording';
+    try {
+      await unlink(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+      throw err;
+    }
+    this.cache.delete(file);
+    return 'removed';
+  }
+
+  /**
+   * Frames captured at or after `fromMs`, in order, across segments; the segment being written
+   * is followed until the reader catches up with it. One frame is in memory at a time.
+   */
+  async *frames(fromMs: number): AsyncGenerator<ReplayFrame> {
+    let from = fromMs;
+    for (;;) {
+      let yielded = false;
+      for (const e of await this.list()) {
+        if (e.frames === 0 || (!e.recording && e.endMs <= from)) continue;
+        for await (const f of this.framesOf(e, from)) {
+          yielded = true;
+          from = f.timeMs + 0.5 * (1000 / Math.max(e.fps, 0.01));
+          yield f;
+        }
+      }
+      if (!yielded) return;
+    }
+  }
+
+  private async *framesOf(e: RecordingEntry, fromMs: number): AsyncGenerator<ReplayFrame> {
+    const path = join(this.dir, e.file);
+    const index = await readAviIndex(path).catch(() => undefined);
+    if (!index || index.frames.length === 0) return;
+    const periodMs = (1000 * index.frameRate.den) / index.frameRate.num;
+    const first = Math.max(0, Math.ceil((fromMs - e.startMs) / periodMs - 1e-9));
+    if (first >= index.frames.length) return;
+    const fh = await open(path, 'r').catch(() => undefined);
+    if (!fh) return;
+    try {
+      for (let i = first; i < index.frames.length; i++) {
+        const ref = index.frames[i]!;
+        const jpeg = Buffer.allocUnsafe(ref.size);
+        const { bytesRead } = await fh.read(jpeg, 0, ref.size, ref.offset);
+        if (bytesRead !== ref.size) return;
+        yield { jpeg, timeMs: e.startMs + i * periodMs, file: e.file };
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+}
