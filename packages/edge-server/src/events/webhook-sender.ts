@@ -7,7 +7,7 @@ import type { EventJson } from './event-bus.js';
 import type { WebhookConfig } from './events-config.js';
 
 export interface WebhookTuning {
-  /** Events waiting at most. Default 100. */
+  /** Events waiting at most, besides the one being sent. Default 100. */
   maxQueue?: number;
   /** Per request. Default 10 s. */
   timeoutMs?: number;
@@ -32,6 +32,7 @@ class RetryableError extends Error {}
 
 /** One webhook's queue and its one request in flight. */
 export class WebhookSender {
+  /** Events waiting; the one being sent (or waiting to be retried) is not in here. */
   private readonly queue: EventJson[] = [];
   private busy = false;
   private closed = false;
@@ -72,8 +73,8 @@ export class WebhookSender {
     this.inFlight?.abort();
   }
 
-  private async next(attempt: number): Promise<void> {
-    const e = this.queue[0];
+  /** Sends `e` (the queue's next when absent), retrying it, then goes on with the queue. */
+  private async next(attempt: number, e: EventJson | undefined = this.queue.shift()): Promise<void> {
     if (this.closed || e === undefined) {
       this.busy = false;
       return;
@@ -82,7 +83,6 @@ export class WebhookSender {
     try {
       await this.post(e);
       this.stats.sent++;
-      if (this.queue[0] === e) this.queue.shift();
       return this.next(1);
     } catch (err) {
       if (this.closed) return;
@@ -90,7 +90,6 @@ export class WebhookSender {
       if (!retryable || attempt >= this.t.maxAttempts) {
         this.stats.failed++;
         this.log.warn({ url: this.config.url, event: e.id, attempts: attempt, err: (err as Error).message }, 'webhook failed; event given up');
-        if (this.queue[0] === e) this.queue.shift();
         return this.next(1);
       }
       const ms = backoffDelay(attempt, this.t.initialDelayMs, this.t.maxDelayMs);
@@ -98,7 +97,7 @@ export class WebhookSender {
       this.log.info({ url: this.config.url, event: e.id, attempt, retryInMs: ms, err: (err as Error).message }, 'webhook failed; retrying');
       this.retryTimer = setTimeout(() => {
         this.retryTimer = null;
-        void this.next(attempt + 1);
+        void this.next(attempt + 1, e);
       }, ms);
       this.retryTimer.unref();
     }
