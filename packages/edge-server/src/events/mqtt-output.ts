@@ -21,6 +21,9 @@ export interface MqttOutputOptions {
   reconnectMs?: number;
 }
 
+// How long close() waits for the broker to take our `offline`.
+const CLOSE_GRACE_MS = 1000;
+
 /** One connection to the broker for the whole server. */
 export class MqttOutput {
   private readonly client: MqttClient;
@@ -75,10 +78,15 @@ export class MqttOutput {
     if (b.event.snapshot) this.send(this.topics.snapshot(camera), b.event.snapshot.jpeg, true);
   }
 
-  /** Says `offline` and disconnects. */
+  /** Says `offline` (waiting a moment for the broker to take it) and disconnects. */
   async close(): Promise<void> {
     if (this.client.connected) {
-      await this.client.publishAsync(this.topics.status, 'offline', { retain: true, qos: 1 }).catch(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.client.publishAsync(this.topics.status, 'offline', { retain: true, qos: 1 }).catch(() => undefined),
+        new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS))),
+      ]);
+      clearTimeout(timer);
     }
     await this.client.endAsync(true);
   }
