@@ -155,7 +155,9 @@ class EventSession {
           error: (err: unknown) => {
             clearTimeout(timer);
             const code = err instanceof ProtocolError ? ExitCode.PROTOCOL : ExitCode.CONNECTION;
-            fail(err instanceof CliError ? err : new CliError(code, `${address}: ${visibleText(errorText(err))}`));
+            // Before a WELCOME, garbage means a server that is not v2, so it has no events.
+            const hint = session === undefined && err instanceof ProtocolError ? ' (not a v2 server; legacy servers have no events)' : '';
+            fail(err instanceof CliError ? err : new CliError(code, `${address}: ${visibleText(errorText(err))}${hint}`));
           },
           complete: () => {
             clearTimeout(timer);
