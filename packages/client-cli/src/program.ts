@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { Logger } from 'pino';
 import { camerasCommand } from './cameras-command.js';
 import { CliError, ExitCode, errorText } from './errors.js';
+import { eventsCommand, parseHostPort, type EventsFlags } from './events-command.js';
 import { infoCommand, repairCommand } from './file-commands.js';
 import { GLOBAL_DEFAULTS, GLOBAL_ENV, listenSchema, parseFlag, parseGlobals, type GlobalOptions, type RawGlobals } from './options.js';
 import { pullCommand, type PullFlags } from './pull-command.js';
@@ -111,6 +112,22 @@ export async function runCli(argv: string[]): Promise<number> {
       const g = globals();
       const listen = parseFlag(listenSchema, o.listen, '--listen');
       exitCode = await viewCommand(g, listen, logger());
+    });
+
+  program
+    .command('events')
+    .description('follow the camera events (motion start and end) of a server, one line each, until Ctrl-C')
+    .argument('[host[:port]]', 'the server (default --host and --port)')
+    .option('--camera <name>', "the camera to follow (default: the server's default camera)")
+    .option('--json', 'print each event as one line of JSON')
+    .action(async (target: string | undefined, o: EventsFlags) => {
+      let g = globals();
+      if (target !== undefined) {
+        const at = parseHostPort(target, g.port);
+        if (!at) throw new CliError(ExitCode.USAGE, `${JSON.stringify(target)} is not HOST or HOST:PORT (IPv6: [ADDR]:PORT)`);
+        g = { ...g, ...at };
+      }
+      exitCode = await eventsCommand(g, o, logger());
     });
 
   program

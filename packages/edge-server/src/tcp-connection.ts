@@ -28,7 +28,8 @@ import {
 import { decodeClientMessages, decodeCommands } from '@edgecam/protocol/rx';
 import type { AccessControl, AccessVerdict } from './access/access-control.js';
 import { RateLimiter } from './access/rate-limiter.js';
-import type { ClientProtocol, ClientRegistry, FrameHub } from './contracts.js';
+import type { CameraEvent, ClientProtocol, ClientRegistry, FrameHub } from './contracts.js';
+import { EventSender } from './events/event-sender.js';
 import { formatPeerAddress } from './peer-address.js';
 import { oncePerFrame } from './per-frame.js';
 import { ClientSession, type FrameEncoder, type SessionTransport } from './session.js';
@@ -55,6 +56,8 @@ export interface ConnectionOptions {
   /** With a token set, let legacy clients in all the same (they cannot present one). */
   allowLegacy?: boolean;
   limits: TcpLimits;
+  /** A camera's events (HELLO's camera; undefined: the default), for v2 clients whose HELLO asks for them. */
+  events?: (camera: string | undefined) => Observable<CameraEvent>;
 }
 
 // Encoded once per frame and shared by every client of the protocol (header buffers included).
@@ -123,6 +126,7 @@ export class TcpConnection {
   private sourceLost: string | null = null;
   private toldSourceLost = false;
   private lossWatch: Subscription | null = null;
+  private eventSender: EventSender | null = null;
   /** When the frame in flight was handed to the socket; null when none is in flight. */
   private frameWrittenAt: number | null = null;
   private readonly controlBudget: RateLimiter;
@@ -388,6 +392,7 @@ export class TcpConnection {
       this.log.info({ clientName: m.hello.client }, 'hello');
       this.socket.write(encodeWelcome(this.o.welcome()));
       this.lossWatch = this.o.sourceLoss$?.subscribe((reason) => this.onSourceLoss(reason)) ?? null;
+      if (m.hello.events && this.o.events) this.eventSender = new EventSender(this.socket, this.o.events(m.hello.camera), this.log);
       return;
     }
     if (!this.withinBudget()) return;
@@ -515,6 +520,7 @@ export class TcpConnection {
   private onClose(): void {
     this.stopReading();
     this.lossWatch?.unsubscribe();
+    this.eventSender?.close();
     this.clearHelloTimer();
     this.session?.close();
     // A connection that never became a client (a port scan, a flood) is not worth an info line.

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { Observable } from 'rxjs';
 import type { Welcome } from '@edgecam/protocol';
 import type { ClientRegistry, FrameHub } from './contracts.js';
-import { TcpConnection } from './tcp-connection.js';
+import { TcpConnection, type ConnectionOptions } from './tcp-connection.js';
 import { LogLimiter } from './log-limiter.js';
 
 /** Options of EdgeTcpServer. */
@@ -45,6 +45,8 @@ export interface TcpServerOptions {
   tls?: { key: string; cert: string } | null;
   /** Overrides TCP_LIMITS (tests use short timeouts). */
   limits?: Partial<TcpLimits>;
+  /** A camera's events, for v2 clients whose HELLO asks for them (TcpConnection). */
+  events?: ConnectionOptions['events'];
 }
 
 /** Limits on what one TCP peer may cost; tests shorten them. */
@@ -132,6 +134,7 @@ export class EdgeTcpServer {
         access: o.access,
         allowLegacy: o.allowLegacy,
         limits: this.limits,
+        events: o.events,
       });
       this.connections.add(conn);
       this.pending.add(conn);

@@ -2,7 +2,7 @@
 export const DEFAULT_PORT = 6810;
 /** Largest JPEG a decoder accepts by default: far above any camera frame, far below a DoS. */
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
-/** Largest v2 JSON control message (HELLO, WELCOME, ERROR) a decoder accepts by default. */
+/** Largest v2 JSON control message (HELLO, WELCOME, ERROR, EVENT) a decoder accepts by default. */
 export const DEFAULT_MAX_CONTROL_BYTES = 4096;
 /** v1: each frame starts with its length as a u32 big-endian. */
 export const FRAME_HEADER_LENGTH = 4;
@@ -31,6 +31,7 @@ export const MessageType = {
   FRAME: 0x82, // server: u32be seq, u64be captureTimeUs, JPEG
   ERROR: 0x83, // server: JSON { code, message }
   PONG: 0x84, // server: the 8 bytes of the PING
+  EVENT: 0x85, // server: JSON { id, camera, type, phase, startedAt, endedAt?, score }
 } as const;
 export type MessageTypeValue = (typeof MessageType)[keyof typeof MessageType];
 

@@ -15,6 +15,7 @@ import { FailOnceDecoder } from './fail-once-decoder.js';
 import {
   describeIssues,
   errorBodySchema,
+  eventBodySchema,
   helloSchema,
   welcomeSchema,
   type ClientMessage,
@@ -76,12 +77,13 @@ const SERVER_SPECS = new Map<number, Spec<ServerMessage>>([
   [MessageType.FRAME, { name: 'FRAME', kind: 'frame' }],
   [MessageType.ERROR, { name: 'ERROR', kind: 'json', decode: (p) => ({ type: 'error', error: parseJson('ERROR', errorBodySchema, p) }) }],
   [MessageType.PONG, { name: 'PONG', kind: 'fixed', size: PING_DATA_LENGTH, decode: (p) => ({ type: 'pong', data: p }) }],
+  [MessageType.EVENT, { name: 'EVENT', kind: 'json', decode: (p) => ({ type: 'event', event: parseJson('EVENT', eventBodySchema, p) }) }],
 ]);
 
 export interface MessageDecoderOptions {
   /** Largest JPEG in a FRAME (the payload may be 12 bytes more, for seq and capture time). */
   maxFrameBytes?: number;
-  /** Largest JSON payload of HELLO, WELCOME and ERROR. */
+  /** Largest JSON payload of HELLO, WELCOME, ERROR and EVENT. */
   maxControlBytes?: number;
 }
 
@@ -289,7 +291,7 @@ export class ClientMessageDecoder extends MessageDecoder<ClientMessage> {
   }
 }
 
-/** Used by clients: decodes what v2 servers send (WELCOME, FRAME, ERROR, PONG). */
+/** Used by clients: decodes what v2 servers send (WELCOME, FRAME, ERROR, PONG, EVENT). */
 export class ServerMessageDecoder extends MessageDecoder<ServerMessage> {
   constructor(opts: MessageDecoderOptions = {}) {
     super('ServerMessageDecoder', SERVER_SPECS, opts);

@@ -12,9 +12,11 @@ import { ProtocolError } from './errors.js';
 import {
   describeIssues,
   errorBodySchema,
+  eventBodySchema,
   helloSchema,
   welcomeSchema,
   type ErrorBody,
+  type EventBody,
   type Hello,
   type Welcome,
 } from './messages.js';
@@ -84,6 +86,11 @@ export function encodeWelcome(w: Welcome): Buffer {
 /** v2 ERROR (server). */
 export function encodeErrorMessage(e: ErrorBody): Buffer {
   return jsonMessage(MessageType.ERROR, 'ERROR', errorBodySchema, e);
+}
+
+/** v2 EVENT (server): sent only to clients whose HELLO asked for `events`. */
+export function encodeEventMessage(e: EventBody): Buffer {
+  return jsonMessage(MessageType.EVENT, 'EVENT', eventBodySchema, e);
 }
 
 /** v2 PONG (server): the 8 bytes of the PING. */

@@ -9,6 +9,7 @@ export const helloSchema = z.object({
   token: z.string().optional(),
   client: z.string().optional(),
   camera: z.string().optional(),
+  events: z.boolean().optional(),
 });
 
 /** WELCOME's `source`: a state name (a string, so a newer server may add states) and why it failed. */
@@ -27,6 +28,17 @@ export const welcomeSchema = z.object({
   source: welcomeSourceSchema.optional(),
   camera: z.string().optional(),
   cameras: z.array(z.string()).optional(),
+});
+
+/** EVENT: something a camera's detector saw, without its picture (a URL serves that over HTTP). */
+export const eventBodySchema = z.object({
+  id: z.string().min(1),
+  camera: z.string(),
+  type: z.string().min(1),
+  phase: z.enum(['start', 'update', 'end']),
+  startedAt: z.number().int().nonnegative(),
+  endedAt: z.number().int().nonnegative().optional(),
+  score: z.number().min(0).max(1),
 });
 
 export const errorBodySchema = z.object({
@@ -52,6 +64,8 @@ export type Hello = {
   client?: string;
   /** Which of the server's cameras to watch; absent means its default camera. */
   camera?: string;
+  /** Send EVENT messages (0x85) for this connection's camera; absent or false: never. */
+  events?: boolean;
 };
 /** idle, starting, running, restarting (edgecam-server's states); receivers must accept others. */
 export type WelcomeSource = { state: string; error?: string };
@@ -70,6 +84,16 @@ export type Welcome = {
   cameras?: string[];
 };
 export type ErrorBody = { code: string; message: string };
+/** An EVENT's JSON; `type` is `motion` today (receivers must accept others). Times are wall-clock ms. */
+export type EventBody = {
+  id: string;
+  camera: string;
+  type: string;
+  phase: 'start' | 'update' | 'end';
+  startedAt: number;
+  endedAt?: number;
+  score: number;
+};
 
 export type ClientMessage =
   | { type: 'hello'; hello: Hello }
@@ -80,4 +104,5 @@ export type ServerMessage =
   | { type: 'welcome'; welcome: Welcome }
   | { type: 'frame'; seq: number; captureTimeUs: number; jpeg: Buffer }
   | { type: 'error'; error: ErrorBody }
-  | { type: 'pong'; data: Buffer };
+  | { type: 'pong'; data: Buffer }
+  | { type: 'event'; event: EventBody };

@@ -7,6 +7,7 @@ import {
   encodeHello,
   encodePing,
   encodePong,
+  encodeEventMessage,
   encodeWelcome,
   type ClientMessage,
   type ProtocolErrorCode,
@@ -78,5 +79,7 @@ export function encodeServer(m: ServerMessage): Buffer {
       return encodeErrorMessage(m.error);
     case 'pong':
       return encodePong(m.data);
+    case 'event':
+      return encodeEventMessage(m.event);
   }
 }

@@ -1,0 +1,92 @@
+// Starts everything that hangs off the cameras' events: the bus, clips, webhooks and MQTT. SSE
+// (createEventRoutes) and v2 EVENT (TcpConnection's `events`) read the bus this returns.
+import { filter, map, merge, type Observable, type Subscription } from 'rxjs';
+import type { Logger } from 'pino';
+import type { CameraContext, CameraEvent } from '../contracts.js';
+import { ClipRecorder } from './clip-recorder.js';
+import { EventBus, type EventBusOptions } from './event-bus.js';
+import type { EventsConfig } from './events-config.js';
+import { MqttOutput } from './mqtt-output.js';
+import { WebhookSender, type WebhookTuning } from './webhook-sender.js';
+
+export interface EventOutputsOptions {
+  config: EventsConfig;
+  /** Every camera of the server, default first. */
+  cameras: readonly CameraContext[];
+  /** Each camera's detector output, by camera name; cameras without one have no events. */
+  events: Readonly<Record<string, Observable<CameraEvent>>>;
+  logger: Logger;
+  serverName: string;
+  version: string;
+  bus?: Omit<EventBusOptions, 'clipFor'>;
+  webhookTuning?: WebhookTuning;
+  mqttReconnectMs?: number;
+}
+
+/** The running outputs. */
+export interface EventOutputs {
+  readonly bus: EventBus;
+  readonly webhooks: readonly WebhookSender[];
+  readonly mqtt: MqttOutput | null;
+  /** One camera's events for a v2 client (undefined: the default camera), as TcpConnection's `events` wants them. */
+  eventsOf(camera: string | undefined): Observable<CameraEvent>;
+  /** Stops every output, closing clips and saying `offline` over MQTT. */
+  close(): Promise<void>;
+}
+
+/** Wires the detectors' events through one bus to every configured output. */
+export function startEventOutputs(o: EventOutputsOptions): EventOutputs {
+  const log = o.logger.child({ component: 'events' });
+  const clips = new Map<string, ClipRecorder>();
+  if (o.config.clips) {
+    for (const camera of o.cameras) {
+      if (o.events[camera.name]) clips.set(camera.name, new ClipRecorder(camera, o.config.clips));
+    }
+  }
+  const bus = new EventBus({ ...o.bus, clipFor: (e) => clips.get(e.camera)?.handle(e) });
+  const webhooks = o.config.webhooks.map((w) => new WebhookSender(w, log, o.webhookTuning));
+  const mqtt = o.config.mqtt
+    ? new MqttOutput({
+        config: o.config.mqtt,
+        cameras: o.cameras.map((c) => c.name),
+        serverName: o.serverName,
+        version: o.version,
+        logger: log,
+        reconnectMs: o.mqttReconnectMs,
+      })
+    : null;
+  const outputs: Subscription = bus.events$.subscribe((b) => {
+    const json = bus.json(b);
+    for (const w of webhooks) w.offer(json);
+    mqtt?.publish(b, json);
+  });
+  const inputs: Subscription = merge(
+    ...Object.entries(o.events).map(([name, events$]) =>
+      // The camera's name is the one it is configured under, whatever a detector says.
+      events$.pipe(map((e) => (e.camera === name ? e : { ...e, camera: name }))),
+    ),
+  ).subscribe({
+    next: (e) => bus.publish(e),
+    error: (err: unknown) => log.error({ err: (err as Error).message }, 'a detector failed; its events stop'),
+  });
+  const defaultCamera = o.cameras[0]?.name;
+  return {
+    bus,
+    webhooks,
+    mqtt,
+    eventsOf: (camera) => {
+      const name = camera ?? defaultCamera;
+      return bus.events$.pipe(
+        filter((b) => b.event.camera === name),
+        map((b) => b.event),
+      );
+    },
+    close: async () => {
+      inputs.unsubscribe();
+      outputs.unsubscribe();
+      for (const w of webhooks) w.close();
+      bus.close();
+      await Promise.all([...[...clips.values()].map((c) => c.close()), mqtt?.close()]);
+    },
+  };
+}

@@ -1,0 +1,62 @@
+// The `events:` section of the server's config: where camera events go besides SSE and v2.
+import { z } from 'zod';
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+
+/** `5s`, `500ms`, `2m` or a number of seconds, as milliseconds. */
+export function parseDuration(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)$/.exec(value.trim());
+  return m ? Number(m[1]) * UNITS[m[2]!]! : undefined;
+}
+
+const duration = z
+  .union([z.string(), z.number()])
+  .transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not a duration; write e.g. 5s, 500ms or 2m` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+const phase = z.enum(['start', 'update', 'end']);
+
+export const webhookConfigSchema = z.strictObject({
+  url: httpUrl,
+  headers: z.record(z.string(), z.string()).optional(),
+  /** Which phases to POST; default start and end. */
+  events: z.array(phase).default(['start', 'end']),
+});
+
+export const mqttConfigSchema = z.strictObject({
+  url: z.url({ protocol: /^(mqtts?|wss?|tcp)$/, error: 'must be an mqtt://, mqtts://, ws:// or wss:// URL' }),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  topicPrefix: z.string().regex(/^[^#+]+$/, 'must not contain MQTT wildcards (# +)').default('edgecam'),
+  /** Publish Home Assistant MQTT discovery, so its entities appear by themselves. */
+  discovery: z.boolean().default(true),
+  discoveryPrefix: z.string().regex(/^[^#+]+$/, 'must not contain MQTT wildcards (# +)').default('homeassistant'),
+});
+
+export const clipsConfigSchema = z.strictObject({
+  dir: z.string().min(1),
+  preRoll: duration.default(5000),
+  postRoll: duration.default(5000),
+  /** A clip stops here even if its event goes on, so one stuck event cannot fill the disk. */
+  maxLength: duration.default(300_000),
+});
+
+/** The `events:` section: webhooks, MQTT (with Home Assistant discovery) and event clips. */
+export const eventsConfigSchema = z.strictObject({
+  webhooks: z.array(webhookConfigSchema).default([]),
+  mqtt: mqttConfigSchema.optional(),
+  clips: clipsConfigSchema.optional(),
+});
+
+export type EventsConfig = z.output<typeof eventsConfigSchema>;
+export type WebhookConfig = z.output<typeof webhookConfigSchema>;
+export type MqttConfig = z.output<typeof mqttConfigSchema>;
+export type ClipsConfig = z.output<typeof clipsConfigSchema>;

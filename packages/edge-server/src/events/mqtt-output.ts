@@ -1,0 +1,129 @@
+// Events to an MQTT broker (the `mqtt` package): per camera a retained motion state, the event
+// JSON and the snapshot JPEG, our availability as a retained status with `offline` as the last
+// will, and Home Assistant discovery. mqtt.js reconnects by itself; on every (re)connect we
+// publish discovery and the current state again, since a restarted broker may have lost both.
+// While disconnected, mqtt.js would queue publishes without bound, so we drop them instead: the
+// state that matters is re-published on connect.
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { BusEvent, EventJson } from './event-bus.js';
+import type { MqttConfig } from './events-config.js';
+import { discoveryMessages } from './home-assistant.js';
+import { mqttTopics, type MqttTopics } from './mqtt-topics.js';
+
+export interface MqttOutputOptions {
+  config: MqttConfig;
+  cameras: readonly string[];
+  serverName: string;
+  version: string;
+  logger: Logger;
+  /** Between reconnect attempts. Default 2 s. */
+  reconnectMs?: number;
+}
+
+// How long close() waits for the broker to take our `offline`.
+const CLOSE_GRACE_MS = 1000;
+
+/** One connection to the broker for the whole server. */
+export class MqttOutput {
+  private readonly client: MqttClient;
+  private readonly topics: MqttTopics;
+  private readonly motion = new Map<string, boolean>();
+  private readonly lastSnapshot = new Map<string, Buffer>();
+  private readonly log: Logger;
+  private wasConnected = false;
+  /** Publishes dropped while the broker was away. */
+  dropped = 0;
+
+  constructor(private readonly o: MqttOutputOptions) {
+    this.log = o.logger.child({ component: 'mqtt' });
+    this.topics = mqttTopics(o.config.topicPrefix);
+    for (const c of o.cameras) this.motion.set(c, false);
+    this.client = mqtt.connect(o.config.url, {
+      username: o.config.username,
+      password: o.config.password,
+      clientId: `edgecam-${o.serverName}-${process.pid}`.slice(0, 64),
+      reconnectPeriod: o.reconnectMs ?? 2000,
+      connectTimeout: 10_000,
+      will: { topic: this.topics.status, payload: Buffer.from('offline'), retain: true, qos: 1 },
+      // Our own queue is the state re-published on connect; mqtt.js's offline queue is unbounded.
+      queueQoSZero: false,
+    });
+    this.client.on('connect', () => this.onConnect());
+    this.client.on('close', () => {
+      if (this.wasConnected) this.log.warn({ url: redact(o.config.url) }, 'MQTT broker connection lost; reconnecting');
+      this.wasConnected = false;
+    });
+    this.client.on('error', (err) => this.log.warn({ err: err.message, url: redact(o.config.url) }, 'MQTT error'));
+  }
+
+  /** True while connected to the broker. */
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
+  /** Publishes one event: motion state, event JSON, snapshot. */
+  publish(b: BusEvent, json: EventJson): void {
+    const camera = b.event.camera;
+    const on = b.event.phase !== 'end';
+    const changed = this.motion.get(camera) !== on;
+    this.motion.set(camera, on);
+    if (b.event.snapshot) this.lastSnapshot.set(camera, b.event.snapshot.jpeg);
+    if (!this.client.connected) {
+      this.dropped++;
+      return;
+    }
+    if (changed || b.event.phase === 'start') this.send(this.topics.motion(camera), on ? 'ON' : 'OFF', true);
+    this.send(this.topics.event(camera), JSON.stringify(json), false);
+    if (b.event.snapshot) this.send(this.topics.snapshot(camera), b.event.snapshot.jpeg, true);
+  }
+
+  /** Says `offline` (waiting a moment for the broker to take it) and disconnects. */
+  async close(): Promise<void> {
+    if (this.client.connected) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.client.publishAsync(this.topics.status, 'offline', { retain: true, qos: 1 }).catch(() => undefined),
+        new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS))),
+      ]);
+      clearTimeout(timer);
+    }
+    await this.client.endAsync(true);
+  }
+
+  private onConnect(): void {
+    this.wasConnected = true;
+    this.log.info({ url: redact(this.o.config.url) }, 'MQTT connected');
+    this.send(this.topics.status, 'online', true);
+    if (this.o.config.discovery) {
+      for (const m of discoveryMessages({
+        discoveryPrefix: this.o.config.discoveryPrefix,
+        serverName: this.o.serverName,
+        version: this.o.version,
+        cameras: this.o.cameras,
+        topics: this.topics,
+      })) {
+        this.send(m.topic, m.payload, true);
+      }
+    }
+    for (const [camera, on] of this.motion) this.send(this.topics.motion(camera), on ? 'ON' : 'OFF', true);
+    for (const [camera, jpeg] of this.lastSnapshot) this.send(this.topics.snapshot(camera), jpeg, true);
+  }
+
+  private send(topic: string, payload: string | Buffer, retain: boolean): void {
+    this.client.publish(topic, payload, { retain, qos: retain ? 1 : 0 }, (err) => {
+      if (err) this.log.debug({ topic, err: err.message }, 'MQTT publish failed');
+    });
+  }
+}
+
+/** The URL without its password, for logs. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}

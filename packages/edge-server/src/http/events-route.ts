@@ -1,0 +1,103 @@
+// GET /events: camera events as server-sent events, and GET /events/ID/snapshot.jpg: the picture
+// of a recent event. A stream resumes after Last-Event-ID from the bus's small backlog; a client
+// that does not read is closed (its browser reconnects and resumes) rather than buffered for.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Subscription } from 'rxjs';
+import type { BusEvent, EventBus } from '../events/event-bus.js';
+import { BASE_HEADERS, NO_STORE, sendBody, sendError } from './responses.js';
+import type { HttpContext, Route } from './routes.js';
+
+/** The SSE endpoint's path. */
+export const EVENTS_PATH = '/events';
+const SNAPSHOT_PATH = /^\/events\/([^/]+)\/snapshot\.jpg$/;
+
+export interface EventRouteOptions {
+  /** A comment line this often keeps proxies from closing an idle stream. Default 15 s. */
+  heartbeatMs?: number;
+  /** Open event streams at most; more get 503. Default 100. */
+  maxStreams?: number;
+  /** Bytes a stream may have unsent before it is closed. Default 256 KiB. */
+  maxBufferedBytes?: number;
+}
+
+/** The event id a path names when it is `/events/ID/snapshot.jpg`, else undefined. */
+export function eventSnapshotId(path: string): string | undefined {
+  const m = SNAPSHOT_PATH.exec(path);
+  if (!m) return undefined;
+  try {
+    return decodeURIComponent(m[1]!);
+  } catch {
+    return undefined;
+  }
+}
+
+/** One SSE message: `id`, `event` (the phase) and the JSON on one `data` line. */
+function sseMessage(bus: EventBus, b: BusEvent): string {
+  return `id: ${b.seq}\nevent: ${b.event.phase}\ndata: ${JSON.stringify(bus.json(b))}\n\n`;
+}
+
+/** The two event routes over one bus: add `events` as ROUTES['/events'] and `snapshot` for paths eventSnapshotId() accepts. */
+export function createEventRoutes(bus: EventBus, opts: EventRouteOptions = {}): { events: Route; snapshot: Route; close(): void } {
+  const heartbeatMs = opts.heartbeatMs ?? 15_000;
+  const maxStreams = opts.maxStreams ?? 100;
+  const maxBuffered = opts.maxBufferedBytes ?? 256 * 1024;
+  const open = new Set<ServerResponse>();
+
+  const events: Route = (ctx: HttpContext, req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => {
+    const camera = query.get('camera');
+    if (open.size >= maxStreams && req.method !== 'HEAD') {
+      return sendError(res, 503, 'TOO_MANY_CLIENTS', `this server takes at most ${maxStreams} event streams`, { 'Retry-After': '5' });
+    }
+    const lastId = req.headers['last-event-id'] ?? query.get('lastEventId');
+    const after = typeof lastId === 'string' && /^\d+$/.test(lastId) ? Number(lastId) : undefined;
+    res.writeHead(200, {
+      ...BASE_HEADERS,
+      ...NO_STORE,
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      Connection: 'keep-alive',
+      // nginx buffers responses by default, which would hold events back.
+      'X-Accel-Buffering': 'no',
+    });
+    if (req.method === 'HEAD') return void res.end();
+    open.add(res);
+    const send = (b: BusEvent): void => {
+      if (camera !== null && b.event.camera !== camera) return;
+      if (res.writableLength > maxBuffered) {
+        ctx.log.warn({ buffered: res.writableLength }, 'event stream client reads nothing; closing');
+        res.destroy();
+        return;
+      }
+      res.write(sseMessage(bus, b));
+    };
+    // The retry hint first, then what the client missed, then live events.
+    res.write(`retry: 2000\n: edgecam events${camera !== null ? ` of ${camera}` : ''}\n\n`);
+    if (after !== undefined) for (const b of bus.since(after)) send(b);
+    const sub: Subscription = bus.events$.subscribe({ next: send, complete: () => res.end() });
+    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
+    heartbeat.unref();
+    res.once('close', () => {
+      open.delete(res);
+      clearInterval(heartbeat);
+      sub.unsubscribe();
+    });
+  };
+
+  const snapshot: Route = (_ctx, req, res) => {
+    const path = (req.url ?? '').split('?')[0]!;
+    const id = eventSnapshotId(path);
+    const frame = id === undefined ? undefined : bus.snapshot(id);
+    if (!frame) return sendError(res, 404, 'NOT_FOUND', 'no snapshot of that event; the server keeps those of recent events only');
+    sendBody(res, 200, 'image/jpeg', frame.jpeg, {
+      'Content-Disposition': 'inline; filename="snapshot.jpg"',
+      'X-Capture-Time-Us': String(frame.captureTimeUs),
+    });
+  };
+
+  return {
+    events,
+    snapshot,
+    close: () => {
+      for (const res of open) res.end();
+    },
+  };
+}
