@@ -18,3 +18,6 @@ export type {
   SourceKind,
   SourceState,
 } from './contracts.js';
+export { motionConfigSchema, type MotionConfig } from './motion/motion-config.js';
+export { startMotion, type MotionDeps, type MotionStatus, type RunningMotion } from './motion/start-motion.js';
+export type { CameraContext, CameraEvent } from './contracts.js';
