@@ -117,6 +117,8 @@ export class GrayDecoder {
   /** Kills ffmpeg; resolves once it has exited. */
   async stop(): Promise<void> {
     this.stopped = true;
+    // End of input makes ffmpeg finish at once; blocked on a read of stdin it may ignore SIGTERM.
+    this.input.end();
     await this.supervisor?.stop();
     this.input.destroy();
   }
