@@ -25,3 +25,6 @@ export { startRecording, type RecordingDeps, type RecordingHandle, type Recordin
 export { recordConfigSchema, type RecordConfig, type RecordConfigInput } from './recording/record-config.js';
 export { RecordingsStore, type RecordingEntry, type ReplayFrame } from './recording/recordings-store.js';
 export { recordingsRoutes, type RecordingsRoute, type RecordingsRoutes, type RecordingsRoutesDeps } from './http/recordings-routes.js';
+export { motionConfigSchema, type MotionConfig } from './motion/motion-config.js';
+export { startMotion, type MotionDeps, type MotionStatus, type RunningMotion } from './motion/start-motion.js';
+export type { CameraContext, CameraEvent } from './contracts.js';
