@@ -1,4 +1,5 @@
-// The outside programs the interop tests drive: Debian's Chromium, OpenCV (python3-opencv) and VLC.
+// The outside programs the interop tests drive: Debian's Chromium, OpenCV (python3-opencv) and VLC,
+// and systemd-analyze, which checks the shipped systemd unit.
 // `npm test` installs the missing ones first where it can (tools/test.mjs, as root with apt-get);
 // a test whose player is still missing is skipped with the reason, and CI counts a skip as a failure.
 import { accessSync, constants } from 'node:fs';
@@ -23,6 +24,8 @@ export const PLAYERS = {
     packages: ['python3-opencv'],
   },
   vlc: { present: () => executable('/usr/bin/cvlc'), packages: ['vlc-bin', 'vlc-plugin-base'] },
+  // Checks the shipped systemd unit; installing the package does not make systemd PID 1.
+  'systemd-analyze': { present: () => executable('/usr/bin/systemd-analyze'), packages: ['systemd'] },
 };
 
 const known = new Map();

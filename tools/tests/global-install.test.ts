@@ -1,9 +1,10 @@
-// What a user of a board gets: each package packed (`npm pack`, which builds it first), the
-// tarballs installed with `npm install -g` into an empty prefix, and the installed commands run
-// from an empty directory, far from this checkout. npm answers from its cache (--prefer-offline);
-// it asks the registry only for what the cache lacks.
+// What a user of a board gets: each package packed (`npm pack`), the tarballs installed with
+// `npm install -g` into an empty prefix, and the installed commands run from an empty directory,
+// far from this checkout. The packages' prepack builds them; here Nx has built them already
+// (tools depends on all four), so packing skips that. npm answers from its cache
+// (--prefer-offline) and asks the registry only for what the cache lacks.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -14,9 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const PACKAGES = ['protocol', 'recorder', 'edge-server', 'client-cli'] as const;
-// Packing builds four packages and npm installs about 85; a busy 2-core machine needs minutes
-// (6 on one shared by eight test runs).
-const SETUP_MS = 900_000;
+// npm installs about 85 packages: a 2-core machine shared by eight test runs needs minutes.
+const STEP_MS = 600_000;
 const RUN_MS = 60_000;
 
 let work: string;
@@ -44,18 +44,22 @@ beforeAll(async () => {
   prefix = join(work, 'prefix');
   const packs = join(work, 'packs');
   mkdirSync(packs, { recursive: true });
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', packs, ...PACKAGES.flatMap((p) => ['-w', `packages/${p}`])], {
+  for (const p of PACKAGES) {
+    const built = join(root, 'packages', p, 'dist/index.js');
+    if (!existsSync(built)) throw new Error(`${built} is missing: build first (npm run build; npm test does)`);
+  }
+  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packs, ...PACKAGES.flatMap((p) => ['-w', `packages/${p}`])], {
     cwd: root,
-    timeout: SETUP_MS / 2,
+    timeout: STEP_MS,
     maxBuffer: 64 * 1024 * 1024,
   });
   tarballs = (JSON.parse(stdout.slice(stdout.indexOf('['))) as { filename: string }[]).map((p) => join(packs, p.filename));
   await run('npm', ['install', '-g', '--prefer-offline', '--no-audit', '--no-fund', '--prefix', prefix, ...tarballs], {
     cwd: work,
-    timeout: SETUP_MS / 2,
+    timeout: STEP_MS,
     maxBuffer: 16 * 1024 * 1024,
   });
-}, SETUP_MS);
+}, 2 * STEP_MS);
 
 afterAll(async () => {
   await Promise.all(
@@ -74,7 +78,7 @@ afterAll(async () => {
   );
   // The prefix holds ffmpeg and about 85 packages: on a busy disk removing it takes a minute.
   if (work) await rm(work, { recursive: true, force: true });
-}, SETUP_MS / 3);
+}, STEP_MS / 2);
 
 describe('the packed packages', () => {
   it('each hold its README and built dist, and the server its schema and example config', async () => {
