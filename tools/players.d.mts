@@ -1,4 +1,4 @@
-export type PlayerName = 'chromium' | 'opencv' | 'vlc' | 'ffprobe' | 'mosquitto';
+export type PlayerName = 'chromium' | 'opencv' | 'vlc' | 'ffprobe' | 'mosquitto' | 'systemd-analyze';
 export declare const PLAYERS: Record<PlayerName, { present(): boolean; packages: string[] }>;
 /** Undefined when the player is installed, else why its tests cannot run and how to fix that. */
 export declare function missingPlayer(name: PlayerName): string | undefined;

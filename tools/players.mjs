@@ -1,5 +1,6 @@
 // The outside programs the interop tests drive: Debian's Chromium, OpenCV (python3-opencv), VLC,
-// ffprobe (to check what a publisher sent) and mosquitto (an MQTT broker besides the in-process one).
+// ffprobe (to check what a publisher sent) and mosquitto (an MQTT broker besides the in-process one)
+// and systemd-analyze, which checks the shipped systemd unit.
 // `npm test` installs the missing ones first where it can (tools/test.mjs, as root with apt-get);
 // a test whose player is still missing is skipped with the reason, and CI counts a skip as a failure.
 import { accessSync, constants } from 'node:fs';
@@ -26,6 +27,8 @@ export const PLAYERS = {
   vlc: { present: () => executable('/usr/bin/cvlc'), packages: ['vlc-bin', 'vlc-plugin-base'] },
   ffprobe: { present: () => executable('/usr/bin/ffprobe'), packages: ['ffmpeg'] },
   mosquitto: { present: () => executable('/usr/sbin/mosquitto'), packages: ['mosquitto'] },
+  // Checks the shipped systemd unit; installing the package does not make systemd PID 1.
+  'systemd-analyze': { present: () => executable('/usr/bin/systemd-analyze'), packages: ['systemd'] },
 };
 
 const known = new Map();

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { bannerLines } from './banner.js';
 import { ConfigError, parseCommandLine } from './config.js';
 import { EdgeServerError } from './errors.js';
+import { runInstallService } from './install-service.js';
 import { describeListenFailure } from './listen-failure.js';
 import { createLogger } from './logger.js';
 import { startEdgeServer } from './server.js';
@@ -15,6 +16,8 @@ import { VERSION } from './version.js';
 const SHUTDOWN_LIMIT_MS = 10_000;
 
 async function main(): Promise<void> {
+  // Not a server option: it sets up the service that then runs the server.
+  if (process.argv[2] === 'install-service') process.exit(runInstallService(process.argv.slice(3)));
   let parsed;
   try {
     parsed = parseCommandLine(process.argv.slice(2), process.env, VERSION);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EdgeServerError } from '../src/errors.js';
@@ -36,5 +36,36 @@ describe('resolveFfmpeg', () => {
     // ffmpeg-static is an optional dependency that this workspace does not install.
     expect(found.via).toBe('@ffmpeg-installer/ffmpeg');
     expect(found.path).toMatch(/@ffmpeg-installer/);
+  });
+
+  it('names the missing @ffmpeg-installer build and the fix in one sentence when nothing is found', () => {
+    expect(() => resolveFfmpeg({ PATH: '' }, 'linux', 'riscv64')).toThrow(
+      new EdgeServerError(
+        'FFMPEG_NOT_FOUND',
+        "no ffmpeg found (@ffmpeg-installer has no build for linux-riscv64, and none on PATH): install the system's ffmpeg (sudo apt install ffmpeg) or set EDGECAM_FFMPEG to an ffmpeg binary",
+      ),
+    );
+  });
+
+  it('looks for the ARM builds by their package names, and says when npm did not install one', () => {
+    // This machine has only its own build; the other ARM one is known but absent.
+    const other = process.arch === 'arm64' ? 'arm' : 'arm64';
+    expect(() => resolveFfmpeg({ PATH: '' }, 'linux', other)).toThrow(`@ffmpeg-installer/linux-${other} is not installed`);
+  });
+
+  it('falls back to ffmpeg on PATH when there is no @ffmpeg-installer build', () => {
+    const path = executable();
+    const dir = path.slice(0, path.lastIndexOf('/'));
+    writeFileSync(join(dir, 'ffmpeg'), '#!/bin/sh\nexit 0\n');
+    chmodSync(join(dir, 'ffmpeg'), 0o755);
+    expect(resolveFfmpeg({ PATH: dir }, 'linux', 'riscv64')).toEqual({ path: join(dir, 'ffmpeg'), via: 'PATH' });
+  });
+
+  it('has the linux-arm and linux-arm64 builds in the lockfile, so npm ci on a board installs the right one', () => {
+    const lock = JSON.parse(readFileSync(new URL('../../../package-lock.json', import.meta.url), 'utf8')) as {
+      packages: Record<string, { cpu?: string[]; os?: string[]; optional?: boolean }>;
+    };
+    expect(lock.packages['node_modules/@ffmpeg-installer/linux-arm']).toMatchObject({ cpu: ['arm'], os: ['linux'], optional: true });
+    expect(lock.packages['node_modules/@ffmpeg-installer/linux-arm64']).toMatchObject({ cpu: ['arm64'], os: ['linux'], optional: true });
   });
 });

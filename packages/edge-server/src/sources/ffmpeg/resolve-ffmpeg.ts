@@ -1,9 +1,10 @@
 // Which ffmpeg binary to run, in the workspace's order: an explicit EDGECAM_FFMPEG, then
-// ffmpeg-static (an optional dependency, usually not installed), then @ffmpeg-installer/ffmpeg,
-// then `ffmpeg` on PATH. The answer says where it came from so logs and the banner can tell.
+// ffmpeg-static (an optional dependency, usually not installed), then @ffmpeg-installer's build
+// for this platform (linux-x64, linux-arm64, linux-arm, …: npm installs the one matching os and
+// cpu), then `ffmpeg` on PATH. The answer says where it came from so logs and the banner can tell.
 import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { EdgeServerError } from '../../errors.js';
 
 /** Where the ffmpeg binary was found. */
@@ -43,10 +44,28 @@ function fromFfmpegStatic(): string | undefined {
   return typeof path === 'string' && isExecutableFile(path) ? path : undefined;
 }
 
-function fromFfmpegInstaller(): string | undefined {
-  const mod = optionalRequire('@ffmpeg-installer/ffmpeg') as { path?: unknown } | undefined;
-  const path = mod?.path;
-  return typeof path === 'string' && isExecutableFile(path) ? path : undefined;
+/** Where @ffmpeg-installer's binary for this platform is, or why there is none. */
+function fromFfmpegInstaller(platform: string, arch: string): { path: string } | { why: string } {
+  const name = `@ffmpeg-installer/${platform}-${arch}`;
+  let installer: NodeJS.Require;
+  let builds: Record<string, string>;
+  try {
+    // The platform packages are @ffmpeg-installer/ffmpeg's optional dependencies: look from there.
+    const manifest = require.resolve('@ffmpeg-installer/ffmpeg/package.json');
+    installer = createRequire(manifest);
+    builds = (installer(manifest) as { optionalDependencies?: Record<string, string> }).optionalDependencies ?? {};
+  } catch {
+    return { why: '@ffmpeg-installer/ffmpeg is not installed' };
+  }
+  if (!(name in builds)) return { why: `@ffmpeg-installer has no build for ${platform}-${arch}` };
+  let dir: string;
+  try {
+    dir = dirname(installer.resolve(`${name}/package.json`));
+  } catch {
+    return { why: `${name} is not installed (npm skipped optional dependencies?)` };
+  }
+  const path = join(dir, platform === 'win32' ? 'ffmpeg.exe' : 'ffmpeg');
+  return isExecutableFile(path) ? { path } : { why: `${path} is not an executable file` };
 }
 
 function fromPath(envPath: string | undefined): string | undefined {
@@ -60,9 +79,14 @@ function fromPath(envPath: string | undefined): string | undefined {
 
 /**
  * Finds ffmpeg. Throws EdgeServerError FFMPEG_NOT_FOUND when EDGECAM_FFMPEG names something
- * that is not an executable file, or when no candidate exists at all.
+ * that is not an executable file, or when no candidate exists at all. `platform` and `arch`
+ * choose the @ffmpeg-installer build (this machine's unless a test says otherwise).
  */
-export function resolveFfmpeg(env: NodeJS.ProcessEnv = process.env): ResolvedFfmpeg {
+export function resolveFfmpeg(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: string = process.platform,
+  arch: string = process.arch,
+): ResolvedFfmpeg {
   const explicit = env.EDGECAM_FFMPEG;
   if (explicit) {
     if (!isExecutableFile(explicit)) {
@@ -72,12 +96,12 @@ export function resolveFfmpeg(env: NodeJS.ProcessEnv = process.env): ResolvedFfm
   }
   const fromStatic = fromFfmpegStatic();
   if (fromStatic) return { path: fromStatic, via: 'ffmpeg-static' };
-  const fromInstaller = fromFfmpegInstaller();
-  if (fromInstaller) return { path: fromInstaller, via: '@ffmpeg-installer/ffmpeg' };
+  const fromInstaller = fromFfmpegInstaller(platform, arch);
+  if ('path' in fromInstaller) return { path: fromInstaller.path, via: '@ffmpeg-installer/ffmpeg' };
   const onPath = fromPath(env.PATH);
   if (onPath) return { path: onPath, via: 'PATH' };
   throw new EdgeServerError(
     'FFMPEG_NOT_FOUND',
-    'no ffmpeg found: set EDGECAM_FFMPEG, install ffmpeg-static or @ffmpeg-installer/ffmpeg, or put ffmpeg on PATH',
+    `no ffmpeg found (${fromInstaller.why}, and none on PATH): install the system's ffmpeg (sudo apt install ffmpeg) or set EDGECAM_FFMPEG to an ffmpeg binary`,
   );
 }
