@@ -11,7 +11,8 @@ export type EdgeServerErrorCode =
   | 'SOURCE_UNAVAILABLE' // no frame arrived within the time asked for
   | 'SOURCE_ENDED' // the source cannot deliver any more frames (stdin closed)
   | 'SOURCE_NOT_FOUND' // --source names a file that does not exist
-  | 'HUB_CLOSED'; // the capture was shut down while someone waited for a frame
+  | 'HUB_CLOSED' // the capture was shut down while someone waited for a frame
+  | 'SETTINGS_FIXED'; // a camera's source cannot be started anew with other settings (stdin, a source given by code)
 
 /** An error with a stable code, for callers that act on the cause. */
 export class EdgeServerError extends Error {
