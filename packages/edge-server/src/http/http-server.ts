@@ -179,9 +179,10 @@ async function handleRequest(server: HttpContext, req: IncomingMessage, res: Ser
     if (!admit(ctx, req, res, sub, query)) return;
     let routes = ROUTES;
     if (cam) {
-      const camera = ctx.cameras.get(decodeURIComponentSafe(cam[1] ?? ''));
+      const name = decodeURIComponentSafe(cam[1] ?? '');
+      const camera = ctx.cameras.get(name);
       if (!camera) {
-        return sendError(res, 404, 'UNKNOWN_CAMERA', `no camera ${showPeerText(cam[1] ?? '')}; the cameras are: ${ctx.cameras.names().join(', ')}`);
+        return sendError(res, 404, 'UNKNOWN_CAMERA', `no camera ${showPeerText(name)}; the cameras are: ${ctx.cameras.names().join(', ')}`);
       }
       ctx = { ...ctx, camera, hub: camera.hub, log: ctx.log.child({ camera: camera.name }) };
       routes = CAMERA_ROUTES;
