@@ -1,6 +1,9 @@
 // Public API of @edgecam/edge-server.
 export { startEdgeServer, type RunningEdgeServer, type StartOptions } from './server.js';
-export { parseCommandLine, ConfigError, DEFAULT_CONFIG, LOG_LEVELS, type EdgeServerConfig, type LogLevel } from './config.js';
+export { parseCommandLine, ConfigError, DEFAULT_CONFIG, LOG_LEVELS, type EdgeServerConfig, type LogLevel, type ServerConfig } from './config.js';
+export { CAMERA_SCHEMA, type CameraConfig } from './camera-config.js';
+export { Camera, CameraRegistry, type CameraSettings, type SettingsChange } from './cameras.js';
+export type { SourceChange } from './frame-hub.js';
 export { resolveFfmpeg, type FfmpegVia, type ResolvedFfmpeg } from './sources/ffmpeg/resolve-ffmpeg.js';
 export { EdgeServerError, type EdgeServerErrorCode } from './errors.js';
 export type { TlsMaterial } from './tls/tls-material.js';
@@ -12,6 +15,7 @@ export type {
   ClientProtocol,
   ClientRegistry,
   ClientStats,
+  CameraContext,
   FrameHub,
   ServerMetrics,
   SourceInfo,
