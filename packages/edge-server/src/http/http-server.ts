@@ -17,6 +17,7 @@ import { renderIndexPage } from './index-page.js';
 import { sendError } from './responses.js';
 import { CAMERA_ROUTES, PUT_ROUTES, ROUTES, resolveAlias, type HttpCamera, type HttpCameras, type HttpContext, type Route } from './routes.js';
 import { showPeerText } from '../peer-text.js';
+import { DEFAULT_CAMERA_NAME } from '../camera-config.js';
 
 /** What the HTTP server works with: the shared capture and bookkeeping, plus optional settings. */
 export interface HttpServerDeps {
@@ -98,7 +99,7 @@ export interface EdgeHttpServer {
 export function createHttpServer(deps: HttpServerDeps): EdgeHttpServer {
   const serverName = deps.serverName ?? 'edgecam-server';
   const version = deps.version ?? '0.0.0';
-  const only: HttpCamera = { name: 'default', hub: deps.hub };
+  const only: HttpCamera = { name: DEFAULT_CAMERA_NAME, hub: deps.hub };
   const cameras: HttpCameras = deps.cameras ?? { default: only, get: (n) => (n === only.name ? only : undefined), names: () => [only.name], list: () => [only] };
   const ctx: HttpContext = {
     hub: cameras.default.hub,
