@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     host: config.host,
     tcpPort: running.tcpPort,
     httpPort: running.httpPort,
-    source: formatSourceSpec(config.source),
+    source: config.cameras ? config.cameras.map((c) => `${c.name}: ${formatSourceSpec(c.source)}`).join(', ') : formatSourceSpec(config.source),
     ffmpeg: running.ffmpeg,
     version: VERSION,
     tls: running.tls,

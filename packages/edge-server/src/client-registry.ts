@@ -2,7 +2,7 @@
 // both register here, so /status and /metrics see every viewer.
 import { nowUs } from '@edgecam/protocol';
 import type { ClientHandle, ClientMode, ClientProtocol, ClientRegistry, ClientStats } from './contracts.js';
-import type { EdgeServerMetrics } from './metrics.js';
+import type { CameraMetrics, EdgeServerMetrics } from './metrics.js';
 
 // Send times kept per client for its fps: enough for one second at up to this many frames.
 const FPS_WINDOW = 256;
@@ -11,6 +11,8 @@ class Client implements ClientHandle {
   readonly id: number;
   readonly protocol: ClientProtocol;
   readonly address: string;
+  readonly camera: string | undefined;
+  private readonly cameraMetrics: CameraMetrics | undefined;
   readonly connectedAt = Date.now();
   mode: ClientMode = 'idle';
   framesSent = 0;
@@ -21,12 +23,14 @@ class Client implements ClientHandle {
 
   constructor(
     id: number,
-    init: { protocol: ClientProtocol; address: string },
+    init: { protocol: ClientProtocol; address: string; camera?: string },
     private readonly registry: Registry,
   ) {
     this.id = id;
     this.protocol = init.protocol;
     this.address = init.address;
+    this.camera = init.camera;
+    this.cameraMetrics = init.camera === undefined ? undefined : registry.metrics?.forCamera(init.camera);
   }
 
   setMode(mode: ClientMode): void {
@@ -40,6 +44,7 @@ class Client implements ClientHandle {
     this.framesSent++;
     this.bytesSent += bytes;
     this.registry.metrics?.frameSent(this.protocol, bytes, (nowUs() - captureTimeUs) / 1e6);
+    this.cameraMetrics?.frameSent(bytes);
   }
 
   dropped(count = 1): void {
@@ -68,6 +73,7 @@ class Client implements ClientHandle {
       id: this.id,
       protocol: this.protocol,
       address: this.address,
+      ...(this.camera !== undefined ? { camera: this.camera } : {}),
       mode: this.mode,
       connectedAt: this.connectedAt,
       framesSent: this.framesSent,
@@ -84,7 +90,7 @@ class Registry implements ClientRegistry {
 
   constructor(readonly metrics: EdgeServerMetrics | undefined) {}
 
-  register(init: { protocol: ClientProtocol; address: string }): ClientHandle {
+  register(init: { protocol: ClientProtocol; address: string; camera?: string }): ClientHandle {
     const client = new Client(this.nextId++, init, this);
     this.clients.set(client.id, client);
     this.metrics?.clientsChanged(init.protocol, this.count(init.protocol));

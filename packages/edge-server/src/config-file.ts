@@ -8,13 +8,15 @@ export interface ConfigFileEntry {
   value: unknown;
   /** 1-based. */
   line: number;
+  /** With `nested`: the line of each key inside the value, by path (`front`, `front.fps`). */
+  keyLines?: Map<string, number>;
 }
 
 /** The entries, or the first thing wrong with the text and its line. */
 export type ConfigFileContent = { entries: ConfigFileEntry[] } | { line: number; problem: string };
 
-/** Parses a YAML config file's text: a mapping of option keys to values, or nothing at all. */
-export function parseConfigFile(text: string): ConfigFileContent {
+/** Parses a YAML config file's text: a mapping of option keys to values, or nothing at all. The entries named in `nested` get keyLines. */
+export function parseConfigFile(text: string, nested: readonly string[] = []): ConfigFileContent {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const error = doc.errors[0];
@@ -31,7 +33,21 @@ export function parseConfigFile(text: string): ConfigFileContent {
     }
     // `token:` with nothing after it is null, as in JSON.
     const value: unknown = isNode(pair.value) ? pair.value.toJS(doc) : null;
-    entries.push({ key: key.value, value, line: lineOf(key.range) });
+    const entry: ConfigFileEntry = { key: key.value, value, line: lineOf(key.range) };
+    if (nested.includes(key.value)) entry.keyLines = keyLinesOf(pair.value, lineOf);
+    entries.push(entry);
   }
   return { entries };
+}
+
+/** The line of every mapping key inside node, by its dotted path. */
+function keyLinesOf(node: unknown, lineOf: (range: readonly number[] | null | undefined) => number, prefix = '', into = new Map<string, number>()): Map<string, number> {
+  if (!isMap(node)) return into;
+  for (const pair of node.items) {
+    if (!isScalar(pair.key) || !isNode(pair.key)) continue;
+    const path = `${prefix}${String(pair.key.value)}`;
+    into.set(path, lineOf(pair.key.range));
+    keyLinesOf(pair.value, lineOf, `${path}.`, into);
+  }
+  return into;
 }

@@ -290,14 +290,14 @@ export function flagName(spec: OptionSpec): string {
 }
 
 /** The JSON Schema of a --config file (shipped as edgecam.schema.json): every option optional, described by its help line. */
-export function configFileJsonSchema(): Record<string, unknown> {
+export function configFileJsonSchema(extraKeys: Record<string, z.ZodType> = {}): Record<string, unknown> {
   const described = mapOptions((_, spec) => {
     const fixed = 'default' in spec && spec.default !== null ? { default: spec.default } : {};
     // `--no-http` is `http: false` in a file.
     const help = spec.flag.startsWith('--no-') ? `false: ${spec.help}` : spec.help;
     return spec.schema.meta({ description: `${help} (${flagName(spec)}, ${spec.env})`, ...fixed });
   });
-  const file = z.strictObject(described).partial().meta({
+  const file = z.strictObject({ ...described, ...extraKeys }).partial().meta({
     title: 'edgecam-server configuration',
     description: 'A --config file: any of the options, by the long flag in camelCase. EDGECAM_* variables and flags override it.',
   });

@@ -20,11 +20,17 @@ export function maskToken(token: string): string {
 /** The rows as a YAML config file with a comment per line, or as one JSON object. */
 export function formatResolved(rows: readonly ReportRow[], format: 'yaml' | 'json', version: string): string {
   if (format === 'json') return `${JSON.stringify(Object.fromEntries(rows.map((r) => [r.key, r.value])), null, 2)}\n`;
-  const lines = rows.map((r) => ({ text: `${r.key}: ${stringify(r.value, { lineWidth: 0 }).trimEnd()}`, from: r.from }));
+  // A map (cameras:) goes under its key, indented; its comment stays on the key's line.
+  const nested = (v: unknown) => v !== null && typeof v === 'object';
+  const lines = rows.map((r) => ({
+    text: nested(r.value) ? `${r.key}:` : `${r.key}: ${stringify(r.value, { lineWidth: 0 }).trimEnd()}`,
+    from: r.from,
+    below: nested(r.value) ? stringify(r.value, { lineWidth: 0 }).trimEnd().split('\n').map((l) => `  ${l}`) : [],
+  }));
   const width = Math.max(...lines.map((l) => l.text.length));
   return [
     `# edgecam-server ${version}: the configuration in effect (defaults < --config file < EDGECAM_* variables < flags)`,
-    ...lines.map((l) => `${l.text.padEnd(width)}  # ${l.from}`),
+    ...lines.flatMap((l) => [`${l.text.padEnd(width)}  # ${l.from}`, ...l.below]),
     '',
   ].join('\n');
 }

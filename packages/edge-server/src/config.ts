@@ -5,9 +5,22 @@
 import { readFileSync } from 'node:fs';
 import { describeSystemError } from '@edgecam/protocol';
 import { Command, CommanderError, Option } from 'commander';
-import { parseConfigFile } from './config-file.js';
+import {
+  CAMERA_NAME_EXPECT,
+  CAMERA_NAME_PATTERN,
+  CAMERA_KEYS,
+  CAMERA_SCHEMA,
+  cameraFileKeys,
+  cameraKeyExpect,
+  cameraReport,
+  cameraValueFromText,
+  type CameraConfig,
+  type CameraEntry,
+} from './camera-config.js';
+import { parseConfigFile, type ConfigFileEntry } from './config-file.js';
 import { formatResolved, maskToken, type ReportRow } from './config-report.js';
 import { EdgeServerError } from './errors.js';
+import { formatSourceSpec } from './sources/source-spec.js';
 import {
   OPTIONS,
   OPTIONS_SCHEMA,
@@ -87,19 +100,86 @@ function envLayer(env: NodeJS.ProcessEnv): Layer {
 const CONFIG_FLAG = '--config';
 const CONFIG_ENV = 'EDGECAM_CONFIG';
 
-function fileLayer(path: string, name: string): Layer {
+/** What a file gives besides the options: its cameras, and which one is the default. */
+interface FileCameras {
+  path: string;
+  /** In file order, each checked against CAMERA_SCHEMA; null: the file has no `cameras:`. */
+  cameras: { name: string; entry: CameraEntry }[] | null;
+  camerasLine: number;
+  default: { name: string; line: number } | null;
+}
+
+/** The file's `cameras:` map, checked; each problem names the file, the line and the key. */
+function readCameras(path: string, entry: ConfigFileEntry, problems: { line: number; problem: string }[]): { name: string; entry: CameraEntry }[] {
+  const at = (keys: readonly string[]) => entry.keyLines?.get(keys.join('.')) ?? entry.line;
+  const { value } = entry;
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || Object.keys(value).length === 0) {
+    problems.push({ line: entry.line, problem: `${path}:${entry.line}: cameras: expected a map of camera names to their settings (front: {source: v4l2:/dev/video0})` });
+    return [];
+  }
+  const cameras: { name: string; entry: CameraEntry }[] = [];
+  for (const [name, raw] of Object.entries(value as Record<string, unknown>)) {
+    const line = at([name]);
+    if (!CAMERA_NAME_PATTERN.test(name)) {
+      problems.push({ line, problem: `${path}:${line}: cameras: ${JSON.stringify(name)}: a camera name is ${CAMERA_NAME_EXPECT}` });
+      continue;
+    }
+    // `front:` alone is a camera with every top-level setting.
+    const given = raw ?? {};
+    if (typeof given !== 'object' || Array.isArray(given)) {
+      problems.push({ line, problem: `${path}:${line}: cameras.${name}: expected its settings as a map (${CAMERA_KEYS.join(', ')})` });
+      continue;
+    }
+    const converted = Object.fromEntries(Object.entries(given).map(([k, v]) => [k, cameraValueFromText(k, v)]));
+    const result = CAMERA_SCHEMA.safeParse(converted);
+    if (result.success) {
+      cameras.push({ name, entry: result.data });
+      continue;
+    }
+    const seen = new Set<string>();
+    for (const issue of result.error.issues) {
+      const keys = issue.code === 'unrecognized_keys' ? issue.keys : [String(issue.path[0] ?? '')];
+      for (const key of keys) {
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const keyLine = at([name, key]);
+        const expect = cameraKeyExpect(key);
+        const problem =
+          issue.code === 'unrecognized_keys'
+            ? `no such camera setting; the settings are ${CAMERA_KEYS.join(', ')}`
+            : `expected ${expect ?? issue.message}, got ${JSON.stringify((given as Record<string, unknown>)[key])}`;
+        problems.push({ line: keyLine, problem: `${path}:${keyLine}: cameras.${name}.${key}: ${problem}` });
+      }
+    }
+  }
+  return cameras;
+}
+
+function fileLayer(path: string, name: string): { layer: Layer; cameras: FileCameras } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(`${name}: cannot read ${path}: ${describeSystemError(err)}`);
   }
-  const content = parseConfigFile(text);
+  const content = parseConfigFile(text, ['cameras']);
   if ('problem' in content) throw new ConfigError(`${path}:${content.line}: ${content.problem}`);
   const layer: Layer = new Map();
   // Every problem in the file is reported at once, in line order, so one edit fixes them all.
   const problems: { line: number; problem: string }[] = [];
-  for (const { key, value, line } of content.entries) {
+  const cameras: FileCameras = { path, cameras: null, camerasLine: 0, default: null };
+  for (const entry of content.entries) {
+    const { key, value, line } = entry;
+    if (key === 'cameras') {
+      cameras.cameras = readCameras(path, entry, problems);
+      cameras.camerasLine = line;
+      continue;
+    }
+    if (key === 'default') {
+      if (typeof value === 'string' && CAMERA_NAME_PATTERN.test(value)) cameras.default = { name: value, line };
+      else problems.push({ line, problem: `${path}:${line}: default: expected the name of one of the cameras: ${CAMERA_NAME_EXPECT}, got ${JSON.stringify(value)}` });
+      continue;
+    }
     if (!isOptionKey(key)) {
       problems.push({ line, problem: `${path}:${line}: ${key}: no such option; the keys are the long flags in camelCase (httpPort for --http-port)` });
       continue;
@@ -117,7 +197,7 @@ function fileLayer(path: string, name: string): Layer {
     }
   }
   if (problems.length > 0) throw new ConfigError(problems.sort((a, b) => a.line - b.line).map((p) => p.problem));
-  return layer;
+  return { layer, cameras };
 }
 
 function flagLayer(program: Command): Layer {
@@ -267,23 +347,72 @@ function toConfig(o: Options, token: string | null) {
   };
 }
 
-/** The configuration the server runs with. */
+/** The options the server runs with. */
 export type EdgeServerConfig = ReturnType<typeof toConfig>;
+
+/** The options and the config file's cameras. */
+export interface ServerConfig extends EdgeServerConfig {
+  /** The file's cameras, the default first; null or absent: one camera named `default`, from the options. */
+  cameras?: CameraConfig[] | null;
+}
 
 /** The configuration, and per option the value that won and where it came from. */
 interface Resolved {
-  config: EdgeServerConfig;
+  config: ServerConfig;
   merged: Record<OptionKey, Winner>;
+  fileCameras?: FileCameras;
 }
 
 /** Merges the layers (lowest first, the defaults first of all), checks them and reads the token file. */
-function resolve(layers: readonly Layer[]): Resolved {
+function resolve(layers: readonly Layer[], fileCameras?: FileCameras): Resolved {
   const merged = merge(layers);
   const o = validate(merged);
   const token = o.tokenFile !== null ? readTokenFile(o.tokenFile, nameOf('tokenFile', merged.tokenFile.origin)) : o.token;
   checkTls(o, merged);
   checkPorts(o, merged);
-  return { config: toConfig(o, token), merged };
+  const cameras = fileCameras ? resolveCameras(o, fileCameras) : null;
+  return { config: { ...toConfig(o, token), ...(cameras ? { cameras } : {}) }, merged, fileCameras };
+}
+
+/** The file's cameras with every key left out taken from the options, the default first. */
+function resolveCameras(o: Options, file: FileCameras): CameraConfig[] | null {
+  const { path } = file;
+  if (!file.cameras) {
+    if (file.default) throw new ConfigError(`${path}:${file.default.line}: default: there is no cameras: map to choose from; add one or remove default:`);
+    return null;
+  }
+  const cameras = file.cameras.map(({ name, entry }): CameraConfig => {
+    const size = entry.size ?? o.size;
+    return {
+      name,
+      source: entry.source ?? o.source,
+      width: size.width,
+      height: size.height,
+      fps: entry.fps ?? o.fps,
+      quality: entry.quality ?? o.quality,
+      idleStopSeconds: entry.idleStop ?? o.idleStop,
+      alwaysOn: entry.alwaysOn ?? o.alwaysOn,
+      legacyPort: entry.legacyPort ?? null,
+    };
+  });
+  const names = cameras.map((c) => c.name);
+  const chosen = file.default?.name ?? names[0];
+  const first = cameras.find((c) => c.name === chosen);
+  if (!first) throw new ConfigError(`${path}:${file.default?.line ?? 0}: default: no camera ${JSON.stringify(chosen)}; the cameras are ${names.join(', ')}`);
+  const taken = new Map<number, string>([[o.port, 'port']]);
+  if (o.http) taken.set(o.httpPort, 'httpPort');
+  for (const c of cameras) {
+    if (c.legacyPort === null) continue;
+    const holder = taken.get(c.legacyPort);
+    if (holder) {
+      throw new ConfigError(`${path}: cameras.${c.name}.legacyPort: ${c.legacyPort} is already ${holder}'s; give each camera's legacy port a number of its own`);
+    }
+    taken.set(c.legacyPort, `cameras.${c.name}.legacyPort`);
+  }
+  if (cameras.filter((c) => c.source.kind === 'stdin').length > 1) {
+    throw new ConfigError(`${path}: cameras: only one camera can read stdin`);
+  }
+  return [first, ...cameras.filter((c) => c !== first)];
 }
 
 /** Where a value came from, in a few words: `default`, `--port`, `EDGECAM_PORT`, `edgecam.yaml:3`. */
@@ -293,14 +422,25 @@ function originText(key: OptionKey, origin: Origin): string {
 }
 
 /** The options as `config check` prints them: in the file's form, the token masked, each with where it came from. */
-function reportRows(config: EdgeServerConfig, merged: Record<OptionKey, Winner>): ReportRow[] {
-  return OPTION_KEYS.map((key) => {
+function reportRows(config: ServerConfig, merged: Record<OptionKey, Winner>, file?: FileCameras): ReportRow[] {
+  const rows = OPTION_KEYS.map((key) => {
     const winner = merged[key];
     const from = originText(key, winner.origin);
     if (key !== 'token') return { key, value: winner.value, from };
     const tokenFile = merged.tokenFile.value;
     return { key, value: config.token === null ? null : maskToken(config.token), from: typeof tokenFile === 'string' ? `read from ${tokenFile}` : from };
   });
+  const cameras = config.cameras;
+  if (!cameras || !file) return rows;
+  return [
+    ...rows,
+    { key: 'default', value: cameras[0]?.name, from: file.default ? `${file.path}:${file.default.line}` : 'the first camera' },
+    {
+      key: 'cameras',
+      value: Object.fromEntries(cameras.map((c) => [c.name, cameraReport(c, formatSourceSpec)])),
+      from: `${file.path}:${file.camerasLine}, unset keys from above`,
+    },
+  ];
 }
 
 /** The configuration with nothing given, in this process's environment. */
@@ -346,7 +486,7 @@ function buildProgram(version: string, env: NodeJS.ProcessEnv, write: (s: string
   return program;
 }
 
-export type CommandLineResult = { config: EdgeServerConfig } | { exitCode: number; output: string };
+export type CommandLineResult = { config: ServerConfig } | { exitCode: number; output: string };
 
 /**
  * Parses argv (without node and the script) and the environment. Returns the config, or what to
@@ -366,18 +506,19 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     }
     throw err;
   }
-  if (program.opts().configSchema === true) return { exitCode: 0, output: `${JSON.stringify(configFileJsonSchema(), null, 2)}\n` };
+  if (program.opts().configSchema === true) return { exitCode: 0, output: `${JSON.stringify(configFileJsonSchema(cameraFileKeys()), null, 2)}\n` };
   const run = (): Resolved => {
     const layers = [defaultsLayer(env)];
     const file = configFileFrom(program, env);
-    if (file) layers.push(fileLayer(file.path, file.name));
+    const read = file ? fileLayer(file.path, file.name) : undefined;
+    if (read) layers.push(read.layer);
     layers.push(envLayer(env), flagLayer(program));
-    return resolve(layers);
+    return resolve(layers, read?.cameras);
   };
   if (!asked.check) return { config: run().config };
   try {
-    const { config, merged } = run();
-    return { exitCode: 0, output: formatResolved(reportRows(config, merged), asked.check.json ? 'json' : 'yaml', version) };
+    const { config, merged, fileCameras } = run();
+    return { exitCode: 0, output: formatResolved(reportRows(config, merged, fileCameras), asked.check.json ? 'json' : 'yaml', version) };
   } catch (err) {
     if (err instanceof ConfigError) return { exitCode: 2, output: err.problems.map((p) => `${p}\n`).join('') };
     throw err;

@@ -61,6 +61,8 @@ export interface ClientStats {
   id: number;
   protocol: ClientProtocol;
   address: string;
+  /** The camera it watches; absent for a server's own bookkeeping that names none. */
+  camera?: string;
   mode: ClientMode;
   connectedAt: number;
   framesSent: number;
@@ -84,7 +86,7 @@ export interface ClientHandle {
 
 /** Every connected client, whatever its protocol. */
 export interface ClientRegistry {
-  register(init: { protocol: ClientProtocol; address: string }): ClientHandle;
+  register(init: { protocol: ClientProtocol; address: string; camera?: string }): ClientHandle;
   list(): ClientStats[];
   count(protocol?: ClientProtocol): number;
 }

@@ -12,7 +12,8 @@ export type EdgeServerErrorCode =
   | 'SOURCE_ENDED' // the source cannot deliver any more frames (stdin closed)
   | 'SOURCE_NOT_FOUND' // --source names a file that does not exist
   | 'HUB_CLOSED' // the capture was shut down while someone waited for a frame
-  | 'H264_ENCODER_MISSING'; // h264.encoder names an encoder the resolved ffmpeg does not have
+  | 'H264_ENCODER_MISSING' // h264.encoder names an encoder the resolved ffmpeg does not have
+  | 'SETTINGS_FIXED'; // a camera's source cannot be started anew with other settings (stdin, a source given by code)
 
 /** An error with a stable code, for callers that act on the cause. */
 export class EdgeServerError extends Error {

@@ -20,7 +20,8 @@ export interface FrameHubOptions {
   idleStopMs: number;
   /** Capture from start to close, consumers or not. */
   alwaysOn: boolean;
-  metrics?: EdgeServerMetrics;
+  /** Counts frames and restarts (EdgeServerMetrics, or one camera's CameraMetrics). */
+  metrics?: Pick<EdgeServerMetrics, 'frameCaptured' | 'sourceRestarted'>;
   /** latest() ignores frames older than this (a source that stalled or is restarting). */
   staleAfterMs?: number;
   /** The source can never deliver again (stdin closed). */
@@ -31,10 +32,31 @@ export interface FrameHubOptions {
 const FPS_SAMPLES = 512;
 const FPS_WINDOW_MS = 3000;
 
+/** A source replaced while running (new settings), and the gap in frames it caused. */
+export interface SourceChange {
+  /** Wall-clock ms of the replacement. */
+  at: number;
+  from: { spec: string; width: number; height: number; fps: number };
+  to: { spec: string; width: number; height: number; fps: number };
+  /** Ms between the last frame of the old source and the first of the new; null until that frame (or when no capture ran). */
+  gapMs: number | null;
+}
+
 /** The FrameHub over one FrameSource. */
 export class SharedFrameHub implements FrameHub {
   readonly frames$: Observable<CapturedFrame>;
-  private readonly source: FrameSource;
+  private source: FrameSource;
+  /** Sources replaced by replaceSource(), until their processes have exited. */
+  private readonly retired = new Set<Promise<void>>();
+  /** While a capture runs: stops the current source's capture and starts the (new) current one. */
+  private switchCapture: (() => void) | null = null;
+  /** After a replacement: added to the new source's sequence numbers, so they keep increasing. */
+  private seqOffset = 0;
+  private lastSeq = 0;
+  /** The newest replaceSource(), and the gap it caused once its first frame has come. */
+  private change: SourceChange | null = null;
+  /** performance.now() of the last frame before a replacement, until the first frame after it. */
+  private gapFrom: number | null = null;
   private readonly opts: FrameHubOptions;
   private readonly log: Logger;
   private readonly staleAfterMs: number;
@@ -164,26 +186,31 @@ export class SharedFrameHub implements FrameHub {
     this.keepAlive = null;
     this.failed.complete();
     this.loss.complete();
-    await this.source.settled();
+    await Promise.all([this.source.settled(), ...this.retired]);
   }
 
   /** The source's frames while subscribed, with the hub's bookkeeping of its lifecycle. */
   private capture(): Observable<CapturedFrame> {
     return new Observable<CapturedFrame>((sub) => {
       this.captureStarting();
-      const events = this.source.capture().subscribe({
-        next: (event) => {
-          if (event.type === 'frame') {
-            this.onFrame(event.frame);
-            sub.next(event.frame);
-          } else this.onEvent(event);
-        },
-        error: (err: Error) => {
-          this.captureFailed(err);
-          sub.error(err);
-        },
-      });
+      const start = () =>
+        this.source.capture().subscribe({
+          next: (event) => {
+            if (event.type === 'frame') sub.next(this.onFrame(event.frame));
+            else this.onEvent(event);
+          },
+          error: (err: Error) => {
+            this.captureFailed(err);
+            sub.error(err);
+          },
+        });
+      let events = start();
+      this.switchCapture = () => {
+        events.unsubscribe();
+        events = start();
+      };
       return () => {
+        this.switchCapture = null;
         events.unsubscribe();
         this.captureStopped(this.closed ? 'server closing' : `idle for ${this.opts.idleStopMs} ms`);
       };
@@ -242,8 +269,11 @@ export class SharedFrameHub implements FrameHub {
     this.loss.next(failing ? (this.lastError ?? 'the source failed') : null);
   }
 
-  private onFrame(frame: CapturedFrame): void {
+  private onFrame(arrived: CapturedFrame): CapturedFrame {
+    const frame = this.seqOffset === 0 ? arrived : { seq: arrived.seq + this.seqOffset, captureTimeUs: arrived.captureTimeUs, jpeg: arrived.jpeg };
+    this.lastSeq = frame.seq;
     const now = performance.now();
+    if (this.gapFrom !== null) this.firstFrameAfterChange(now);
     this.newest = frame;
     this.newestAt = now;
     this.lastFrameAt = Date.now();
@@ -263,6 +293,44 @@ export class SharedFrameHub implements FrameHub {
       }
     }
     this.opts.metrics?.frameCaptured();
+    return frame;
+  }
+
+  private firstFrameAfterChange(now: number): void {
+    if (this.change && this.gapFrom !== null) this.change.gapMs = Math.round(now - this.gapFrom);
+    this.gapFrom = null;
+    this.log.info({ gapMs: this.change?.gapMs }, 'first frame with the new settings');
+  }
+
+  /**
+   * Captures from `next` from now on. A running capture restarts on it while consumers stay
+   * subscribed to frames$ (they see a gap, which change() reports); an idle one starts on it next time.
+   */
+  replaceSource(next: FrameSource): void {
+    if (this.closed) return;
+    const old = this.source;
+    const describe = (s: FrameSource) => ({ spec: s.spec, width: s.width, height: s.height, fps: s.fps });
+    this.change = { at: Date.now(), from: describe(old), to: describe(next), gapMs: null };
+    this.source = next;
+    // The new source numbers its frames from 1 again; clients expect them to keep increasing.
+    this.seqOffset = this.lastSeq;
+    this.width = next.width;
+    this.height = next.height;
+    const settled = old.settled();
+    this.retired.add(settled);
+    void settled.finally(() => this.retired.delete(settled));
+    if (this.switchCapture) {
+      this.gapFrom = this.newest ? this.newestAt : performance.now();
+      this.measureSize = true;
+      this.arrivalCount = 0;
+      this.log.info({ from: this.change.from, to: this.change.to }, 'capture restarting with new settings');
+      this.switchCapture();
+    }
+  }
+
+  /** The newest replaceSource(), with the gap it caused; null before any. */
+  lastChange(): SourceChange | null {
+    return this.change === null ? null : { ...this.change };
   }
 
   private measuredFps(): number {

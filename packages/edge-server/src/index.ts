@@ -1,6 +1,9 @@
 // Public API of @edgecam/edge-server.
 export { startEdgeServer, type RunningEdgeServer, type StartOptions } from './server.js';
-export { parseCommandLine, ConfigError, DEFAULT_CONFIG, LOG_LEVELS, type EdgeServerConfig, type LogLevel } from './config.js';
+export { parseCommandLine, ConfigError, DEFAULT_CONFIG, LOG_LEVELS, type EdgeServerConfig, type LogLevel, type ServerConfig } from './config.js';
+export { CAMERA_SCHEMA, type CameraConfig } from './camera-config.js';
+export { Camera, CameraRegistry, type CameraSettings, type SettingsChange } from './cameras.js';
+export type { SourceChange } from './frame-hub.js';
 export { resolveFfmpeg, type FfmpegVia, type ResolvedFfmpeg } from './sources/ffmpeg/resolve-ffmpeg.js';
 export { EdgeServerError, type EdgeServerErrorCode } from './errors.js';
 export type { TlsMaterial } from './tls/tls-material.js';
@@ -12,6 +15,8 @@ export type {
   ClientProtocol,
   ClientRegistry,
   ClientStats,
+  CameraContext,
+  CameraEvent,
   FrameHub,
   ServerMetrics,
   SourceInfo,
@@ -27,4 +32,3 @@ export { RecordingsStore, type RecordingEntry, type ReplayFrame } from './record
 export { recordingsRoutes, type RecordingsRoute, type RecordingsRoutes, type RecordingsRoutesDeps } from './http/recordings-routes.js';
 export { motionConfigSchema, type MotionConfig } from './motion/motion-config.js';
 export { startMotion, type MotionDeps, type MotionStatus, type RunningMotion } from './motion/start-motion.js';
-export type { CameraContext, CameraEvent } from './contracts.js';

@@ -11,6 +11,15 @@ export interface EdgeServerMetrics extends ServerMetrics {
   frameSent(protocol: ClientProtocol, bytes: number, latencySeconds: number): void;
   framesDropped(protocol: ClientProtocol, count: number): void;
   clientsChanged(protocol: ClientProtocol, count: number): void;
+  /** The per-camera series of one camera (label `camera`), bound once. */
+  forCamera(camera: string): CameraMetrics;
+}
+
+/** What one camera's hub and clients count, besides the server-wide totals. */
+export interface CameraMetrics {
+  frameCaptured(): void;
+  sourceRestarted(): void;
+  frameSent(bytes: number): void;
 }
 
 /** A Prometheus registry of this server's metrics. */
@@ -79,8 +88,58 @@ export function createServerMetrics(opts: { defaultMetrics?: boolean } = {}): Ed
   const perProtocol: Record<ClientProtocol, ReturnType<typeof bind>> = { legacy: bind('legacy'), v2: bind('v2'), http: bind('http') };
   const of = (protocol: ClientProtocol) => perProtocol[protocol];
 
+  const cameraCaptured = new Counter({
+    name: 'edgecam_camera_frames_captured_total',
+    help: 'Frames received from the capture source, per camera.',
+    labelNames: ['camera'],
+    registers: [registry],
+  });
+  const cameraRestarts = new Counter({
+    name: 'edgecam_camera_source_restarts_total',
+    help: 'Times the capture source was restarted after it failed, per camera.',
+    labelNames: ['camera'],
+    registers: [registry],
+  });
+  const cameraSent = new Counter({
+    name: 'edgecam_camera_frames_sent_total',
+    help: 'Frames written to clients, per camera.',
+    labelNames: ['camera'],
+    registers: [registry],
+  });
+  const cameraBytes = new Counter({
+    name: 'edgecam_camera_bytes_sent_total',
+    help: 'Bytes of frames (headers included) written to clients, per camera.',
+    labelNames: ['camera'],
+    registers: [registry],
+  });
+  const perCamera = new Map<string, CameraMetrics>();
+  const forCamera = (camera: string): CameraMetrics => {
+    let m = perCamera.get(camera);
+    if (!m) {
+      const c = { captured: cameraCaptured.labels({ camera }), restarts: cameraRestarts.labels({ camera }), sent: cameraSent.labels({ camera }), bytes: cameraBytes.labels({ camera }) };
+      for (const counter of Object.values(c)) counter.inc(0);
+      m = {
+        frameCaptured: () => {
+          captured.inc();
+          c.captured.inc();
+        },
+        sourceRestarted: () => {
+          restarts.inc();
+          c.restarts.inc();
+        },
+        frameSent: (n) => {
+          c.sent.inc();
+          c.bytes.inc(n);
+        },
+      };
+      perCamera.set(camera, m);
+    }
+    return m;
+  };
+
   return {
     registry,
+    forCamera,
     contentType: registry.contentType,
     text: () => registry.metrics(),
     frameCaptured: () => captured.inc(),

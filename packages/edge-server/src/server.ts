@@ -7,10 +7,12 @@ import { AccessControl } from './access/access-control.js';
 import type { ThrottleTuning } from './access/failure-throttle.js';
 import { HostRateLimiter } from './access/rate-limiter.js';
 import type { ClientRegistry } from './contracts.js';
-import { DEFAULT_CONFIG, SHORT_TOKEN_LENGTH, type EdgeServerConfig } from './config.js';
+import { DEFAULT_CAMERA_NAME, type CameraConfig } from './camera-config.js';
+import { Camera, CameraRegistry, type SourceMaker } from './cameras.js';
+import { DEFAULT_CONFIG, SHORT_TOKEN_LENGTH, type ServerConfig } from './config.js';
 import { createClientRegistry } from './client-registry.js';
 import { resolveFfmpeg, type ResolvedFfmpeg } from './sources/ffmpeg/resolve-ffmpeg.js';
-import { SharedFrameHub } from './frame-hub.js';
+import type { SharedFrameHub } from './frame-hub.js';
 import { createHttpServer, type EdgeHttpServer, type HttpLimits } from './http/http-server.js';
 import { createLogger } from './logger.js';
 import { LogLimiter, type LogLimits } from './log-limiter.js';
@@ -18,9 +20,9 @@ import { createServerMetrics, type EdgeServerMetrics } from './metrics.js';
 import { createSource } from './sources/create-source.js';
 import type { SupervisorTuning } from './sources/ffmpeg/ffmpeg-source.js';
 import type { FrameSource } from './sources/source.js';
-import { formatSourceSpec, needsFfmpeg } from './sources/source-spec.js';
-import { clipReason } from './tcp-connection.js';
-import { EdgeTcpServer, type TcpLimits } from './tcp-server.js';
+import { needsFfmpeg } from './sources/source-spec.js';
+import { clipReason, type CameraChoice, type ServedCamera } from './tcp-connection.js';
+import { EdgeTcpServer, type TcpLimits, type TcpServerOptions } from './tcp-server.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls/tls-material.js';
 import { SERVER_NAME, VERSION } from './version.js';
 
@@ -57,9 +59,14 @@ export interface RunningEdgeServer {
   tcpPort: number;
   /** null with --no-http. */
   httpPort: number | null;
-  /** null for sources that run no ffmpeg (stdin, http) and a source given in StartOptions. */
+  /** null for the stdin source and a source given in StartOptions, which need none. */
   ffmpeg: ResolvedFfmpeg | null;
+  /** Each camera's own TCP port (legacyPort), by camera name. */
+  legacyPorts: Record<string, number>;
+  /** The default camera's capture. */
   hub: SharedFrameHub;
+  /** Every camera, the default first. */
+  cameras: CameraRegistry;
   registry: ClientRegistry;
   metrics: EdgeServerMetrics;
   tcp: EdgeTcpServer;
@@ -83,32 +90,57 @@ function listenHttp(server: HttpServer, port: number, host: string): Promise<num
   });
 }
 
-/** Starts the capture, the TCP server and the HTTP server from one configuration. */
-export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptions = {}): Promise<RunningEdgeServer> {
-  const logger = opts.logger ?? createLogger(config.logLevel);
-  const spec = opts.source ? opts.source.spec : formatSourceSpec(config.source);
-  // Resolved here only, and handed to the source: its probes and its runs use this one binary.
-  const ffmpeg = opts.source || !needsFfmpeg(config.source) ? null : (opts.ffmpeg ?? resolveFfmpeg());
-  if (ffmpeg) logger.info({ ffmpeg: ffmpeg.path, via: ffmpeg.via }, `using ffmpeg from ${ffmpeg.via}`);
-
-  // Before anything starts: a file that does not exist, a bad certificate or key stop the server here.
-  const source =
-    opts.source ??
-    createSource({
+/** The cameras the configuration names, or its one camera named `default`. */
+function cameraConfigs(config: ServerConfig): CameraConfig[] {
+  if (config.cameras && config.cameras.length > 0) return config.cameras;
+  return [
+    {
+      name: DEFAULT_CAMERA_NAME,
       source: config.source,
       width: config.width,
       height: config.height,
       fps: config.fps,
       quality: config.quality,
-      logger,
-      ffmpeg,
-      stdin: opts.stdin,
-      supervisor: opts.supervisor,
-    });
-  if (!opts.source && config.source.kind === 'file' && (config.width !== DEFAULT_CONFIG.width || config.height !== DEFAULT_CONFIG.height)) {
-    // The config does not record whether --size was given; a size other than the default was.
-    logger.warn({ size: `${config.width}x${config.height}` }, '--size is ignored for file sources: a file plays at its own size');
-  }
+      idleStopSeconds: config.idleStopSeconds,
+      alwaysOn: config.alwaysOn,
+      legacyPort: null,
+    },
+  ];
+}
+
+/** Starts the captures, the TCP servers and the HTTP server from one configuration. */
+export async function startEdgeServer(config: ServerConfig, opts: StartOptions = {}): Promise<RunningEdgeServer> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const configs = cameraConfigs(config);
+  // StartOptions.source stands for the default camera's source.
+  const givenSource = (c: CameraConfig, i: number) => (i === 0 ? opts.source : undefined);
+  const anyNeedsFfmpeg = configs.some((c, i) => !givenSource(c, i) && needsFfmpeg(c.source));
+  // Resolved here only, and handed to the sources: their probes and their runs use this one binary.
+  const ffmpeg = anyNeedsFfmpeg ? (opts.ffmpeg ?? resolveFfmpeg()) : null;
+  if (ffmpeg) logger.info({ ffmpeg: ffmpeg.path, via: ffmpeg.via }, `using ffmpeg from ${ffmpeg.via}`);
+
+  const metrics = createServerMetrics();
+  // Before anything starts: a file that does not exist, a bad certificate or key stop the server here.
+  const cameraList = configs.map((c, i) => {
+    const given = givenSource(c, i);
+    const log = configs.length > 1 ? logger.child({ camera: c.name }) : logger;
+    const make: SourceMaker =
+      given || c.source.kind === 'stdin'
+        ? null
+        : (settings) => createSource({ source: c.source, ...settings, logger: log, ffmpeg, stdin: opts.stdin, supervisor: opts.supervisor });
+    const first =
+      given ??
+      createSource({ source: c.source, width: c.width, height: c.height, fps: c.fps, quality: c.quality, logger: log, ffmpeg, stdin: opts.stdin, supervisor: opts.supervisor });
+    if (!given && c.source.kind === 'file' && (c.width !== DEFAULT_CONFIG.width || c.height !== DEFAULT_CONFIG.height)) {
+      // The config does not record whether --size was given; a size other than the default was.
+      log.warn({ size: `${c.width}x${c.height}` }, '--size is ignored for file sources: a file plays at its own size');
+    }
+    return new Camera(c, { logger, metrics, make, first, onSourceEnded: opts.onSourceEnded });
+  });
+  const cameras = new CameraRegistry(cameraList);
+  const named = Boolean(config.cameras && config.cameras.length > 0);
+  const hub = cameras.default.hub;
+  const spec = hub.info().spec;
   const tls = await loadTlsMaterial(config, logger);
   // One budget for the lines peers cause, on the TCP and HTTP sides alike.
   const logLimiter = new LogLimiter(opts.logLimits);
@@ -118,21 +150,14 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
   }
   const tlsPems = tls ? { key: tls.key, cert: tls.cert } : null;
 
-  const metrics = createServerMetrics();
   const registry = createClientRegistry(metrics);
-  const hub = new SharedFrameHub(source, {
-    logger,
-    idleStopMs: config.idleStopSeconds * 1000,
-    alwaysOn: config.alwaysOn,
-    metrics,
-    onSourceEnded: opts.onSourceEnded,
-  });
-  const tcp = new EdgeTcpServer({
-    hub,
+  const served = (c: Camera): ServedCamera => ({ name: c.name, hub: c.hub, sourceLoss$: c.hub.sourceLoss$ });
+  const tcpOptions = (port: number, choice: CameraChoice, log: Logger): TcpServerOptions => ({
+    cameras: choice,
     registry,
-    logger,
+    logger: log,
     host: config.host,
-    port: config.port,
+    port,
     maxClients: config.maxClients,
     maxPerAddress: config.maxPerAddress,
     helloTimeoutMs: config.helloTimeoutSeconds * 1000,
@@ -144,8 +169,8 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
     allowLegacy: config.allowLegacy,
     tls: tlsPems,
     limits: opts.tcpLimits,
-    welcome: () => {
-      const info = hub.info();
+    welcome: (camera) => {
+      const info = camera.hub.info();
       return {
         server: SERVER_NAME,
         version: VERSION,
@@ -153,19 +178,35 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
         height: info.height,
         fps: info.fpsConfigured,
         authRequired: access.required,
+        // Without a cameras: map the one camera goes unnamed, as before cameras had names.
+        ...(named ? { camera: camera.name, cameras: choice.names() } : {}),
         // Only while there is a failure to report; a client shows it instead of waiting in silence.
         ...(info.lastError !== null ? { source: { state: info.state, error: clipReason(info.lastError) } } : {}),
       };
     },
-    sourceLoss$: hub.sourceLoss$,
   });
+  const everyCamera: CameraChoice = {
+    pick: (name) => {
+      const c = name === undefined ? cameras.default : cameras.get(name);
+      return c && served(c);
+    },
+    names: () => cameras.names(),
+  };
+  const tcp = new EdgeTcpServer(tcpOptions(config.port, everyCamera, logger));
+  // A camera's own port serves it alone: legacy clients there cannot name a camera.
+  const ownPorts = cameraList
+    .filter((c) => c.legacyPort !== null)
+    .map((c) => {
+      const only: CameraChoice = { pick: (name) => (name === undefined || name === c.name ? served(c) : undefined), names: () => [c.name] };
+      return { camera: c, server: new EdgeTcpServer(tcpOptions(c.legacyPort ?? 0, only, c.logger)) };
+    });
   let http: EdgeHttpServer | null = null;
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       logger.info('shutting down');
-      await Promise.all([tcp.close(), http?.close()]);
-      await hub.close();
+      await Promise.all([tcp.close(), ...ownPorts.map((p) => p.server.close()), http?.close()]);
+      await cameras.close();
       logLimiter.flush();
       logger.info('stopped');
     })();
@@ -174,10 +215,13 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
 
   try {
     const tcpPort = await tcp.listen();
+    const legacyPorts: Record<string, number> = {};
+    for (const p of ownPorts) legacyPorts[p.camera.name] = await p.server.listen();
     let httpPort: number | null = null;
     if (config.httpPort !== null) {
       http = createHttpServer({
         hub,
+        cameras,
         registry,
         metrics,
         logger,
@@ -199,12 +243,14 @@ export async function startEdgeServer(config: EdgeServerConfig, opts: StartOptio
         tcp: `${tls ? 'tls' : 'tcp'}://${config.host}:${tcpPort}`,
         http: httpPort === null ? null : `${tls ? 'https' : 'http'}://${config.host}:${httpPort}/`,
         source: spec,
+        ...(cameraList.length > 1 ? { cameras: cameras.names() } : {}),
+        ...(ownPorts.length > 0 ? { legacyPorts } : {}),
         tlsFingerprint: tls?.fingerprint256,
         tokenRequired: access.required,
       },
       'listening',
     );
-    return { tcpPort, httpPort, ffmpeg, hub, registry, metrics, tcp, tls, access, close };
+    return { tcpPort, httpPort, legacyPorts, ffmpeg, hub, cameras, registry, metrics, tcp, tls, access, close };
   } catch (err) {
     await close();
     throw err;

@@ -30,6 +30,7 @@ import type { AccessControl, AccessVerdict } from './access/access-control.js';
 import { RateLimiter } from './access/rate-limiter.js';
 import type { CameraEvent, ClientProtocol, ClientRegistry, FrameHub } from './contracts.js';
 import { EventSender } from './events/event-sender.js';
+import { showPeerText } from './peer-text.js';
 import { formatPeerAddress } from './peer-address.js';
 import { oncePerFrame } from './per-frame.js';
 import { ClientSession, type FrameEncoder, type SessionTransport } from './session.js';
@@ -38,16 +39,16 @@ import type { TcpLimits } from './tcp-server.js';
 /** Options of TcpConnection. */
 export interface ConnectionOptions {
   socket: Socket;
-  hub: FrameHub;
+  /** The cameras this port serves. */
+  cameras: CameraChoice;
   registry: ClientRegistry;
   logger: Logger;
   /** v2 clients that send no HELLO within this time get HELLO_TIMEOUT and are closed. */
   helloTimeoutMs: number;
   /** Per protocol; 0 for no limit. */
   maxClients: number;
-  welcome: () => Welcome;
-  /** Why the source is lost, or null: current value on subscribe, then changes. */
-  sourceLoss$?: Observable<string | null>;
+  /** WELCOME for a client of this camera. */
+  welcome: (camera: ServedCamera) => Welcome;
   statsIntervalMs?: number;
   /** The first byte arrived: the connection is no longer pending. */
   onFirstByte?: () => void;
@@ -105,6 +106,22 @@ function socketBytes(socket: Socket): Observable<Buffer> {
   });
 }
 
+/** A camera as a TCP port serves it. */
+export interface ServedCamera {
+  readonly name: string;
+  readonly hub: FrameHub;
+  /** Why the source is lost, or null: current value on subscribe, then changes (SharedFrameHub.sourceLoss$). */
+  readonly sourceLoss$?: Observable<string | null>;
+}
+
+/** The cameras one TCP port serves. */
+export interface CameraChoice {
+  /** The camera a client asks for; undefined (legacy, or a HELLO naming none): the port's default. */
+  pick(name: string | undefined): ServedCamera | undefined;
+  /** Every camera this port serves, the default first. */
+  names(): string[];
+}
+
 /** One accepted TCP connection, from protocol detection to close. */
 export class TcpConnection {
   private readonly o: ConnectionOptions;
@@ -113,6 +130,7 @@ export class TcpConnection {
   private head: Buffer = Buffer.alloc(0);
   private protocol: ClientProtocol | null = null;
   private session: ClientSession | null = null;
+  private camera: ServedCamera | null = null;
   private readonly bytes$: Observable<Buffer>;
   /** The socket's bytes: read by detect() first, then by the protocol's decoder. */
   private input: Subscription | null = null;
@@ -310,12 +328,13 @@ export class TcpConnection {
     };
   }
 
-  private openSession(protocol: ClientProtocol, encode: FrameEncoder): void {
-    const handle = this.o.registry.register({ protocol, address: formatPeerAddress(this.socket) });
+  private openSession(protocol: ClientProtocol, encode: FrameEncoder, camera: ServedCamera): void {
+    this.camera = camera;
+    const handle = this.o.registry.register({ protocol, address: formatPeerAddress(this.socket), camera: camera.name });
     this.handleId = handle.id;
-    this.log = this.log.child({ client: handle.id, protocol });
+    this.log = this.log.child({ client: handle.id, protocol, camera: camera.name });
     this.session = new ClientSession({
-      hub: this.o.hub,
+      hub: camera.hub,
       handle,
       transport: this.transport(),
       encode,
@@ -342,7 +361,9 @@ export class TcpConnection {
       this.socket.destroy();
       return;
     }
-    this.openSession('legacy', legacyEncoder);
+    const camera = this.o.cameras.pick(undefined);
+    if (!camera) throw new Error('a TCP port without a default camera');
+    this.openSession('legacy', legacyEncoder, camera);
     this.readOn(rest, decodeCommands(), (e) => this.onLegacy(e));
   }
 
@@ -385,14 +406,21 @@ export class TcpConnection {
         this.fail({ code: 'UNAUTHORIZED', message: unauthorizedMessage(verdict) });
         return;
       }
+      const camera = this.o.cameras.pick(m.hello.camera);
+      if (!camera) {
+        const asked = showPeerText(m.hello.camera ?? '');
+        this.log.info({ camera: asked }, 'HELLO names no camera of this port');
+        this.fail({ code: 'UNKNOWN_CAMERA', message: `no camera ${asked}; this server has: ${this.o.cameras.names().join(', ')}` });
+        return;
+      }
       this.greeted = true;
       this.controlBudget.take(BUCKET, performance.now());
       this.clearHelloTimer();
-      this.openSession('v2', v2Encoder);
+      this.openSession('v2', v2Encoder, camera);
       this.log.info({ clientName: m.hello.client }, 'hello');
-      this.socket.write(encodeWelcome(this.o.welcome()));
-      this.lossWatch = this.o.sourceLoss$?.subscribe((reason) => this.onSourceLoss(reason)) ?? null;
-      if (m.hello.events && this.o.events) this.eventSender = new EventSender(this.socket, this.o.events(m.hello.camera), this.log);
+      this.socket.write(encodeWelcome(this.o.welcome(camera)));
+      this.lossWatch = camera.sourceLoss$?.subscribe((reason) => this.onSourceLoss(reason)) ?? null;
+      if (m.hello.events && this.o.events) this.eventSender = new EventSender(this.socket, this.o.events(camera.name), this.log);
       return;
     }
     if (!this.withinBudget()) return;

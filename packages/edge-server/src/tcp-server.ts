@@ -10,15 +10,15 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { AccessControl } from './access/access-control.js';
 import { peerKey } from './access/address-key.js';
 import type { Logger } from 'pino';
-import type { Observable } from 'rxjs';
 import type { Welcome } from '@edgecam/protocol';
-import type { ClientRegistry, FrameHub } from './contracts.js';
-import { TcpConnection, type ConnectionOptions } from './tcp-connection.js';
+import type { ClientRegistry } from './contracts.js';
+import { TcpConnection, type CameraChoice, type ConnectionOptions, type ServedCamera } from './tcp-connection.js';
 import { LogLimiter } from './log-limiter.js';
 
 /** Options of EdgeTcpServer. */
 export interface TcpServerOptions {
-  hub: FrameHub;
+  /** The cameras this port serves: all of them on the main port, one on a camera's legacyPort. */
+  cameras: CameraChoice;
   registry: ClientRegistry;
   logger: Logger;
   host: string;
@@ -28,9 +28,8 @@ export interface TcpServerOptions {
   /** Connections from one address (IPv6: one /64), handshaking or not; 0 or absent for no limit. */
   maxPerAddress?: number;
   helloTimeoutMs: number;
-  welcome: () => Welcome;
-  /** Why the source is lost, or null (SharedFrameHub.sourceLoss$): v2 clients are told with a non-fatal ERROR. */
-  sourceLoss$?: Observable<string | null>;
+  /** WELCOME for a client of this camera; its sourceLoss$ tells v2 clients with a non-fatal ERROR. */
+  welcome: (camera: ServedCamera) => Welcome;
   statsIntervalMs?: number;
   /** Connections that have not sent a byte yet, at most. Default 64. */
   maxPending?: number;
@@ -122,13 +121,12 @@ export class EdgeTcpServer {
       if (this.pending.size >= this.maxPending) this.evictOldestPending();
       const conn = new TcpConnection({
         socket,
-        hub: o.hub,
+        cameras: o.cameras,
         registry: o.registry,
         logger: logLimiter.forPeer(log, socket.remoteAddress),
         helloTimeoutMs: o.helloTimeoutMs,
         maxClients: o.maxClients,
         welcome: o.welcome,
-        sourceLoss$: o.sourceLoss$,
         statsIntervalMs: o.statsIntervalMs,
         onFirstByte: () => this.pending.delete(conn),
         access: o.access,

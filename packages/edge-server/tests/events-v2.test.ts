@@ -15,9 +15,14 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 
+const oneCamera = (() => {
+  const camera = { name: 'default', hub: manualHub() };
+  return { pick: (name: string | undefined) => (name === undefined || name === 'default' ? camera : undefined), names: () => ['default'] };
+})();
+
 async function start(events$: Subject<CameraEvent>, asked: (string | undefined)[] = []): Promise<number> {
   const server = new EdgeTcpServer({
-    hub: manualHub(),
+    cameras: oneCamera,
     registry: createClientRegistry(),
     logger: pino({ level: 'silent' }),
     host: '127.0.0.1',

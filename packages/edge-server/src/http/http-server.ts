@@ -15,11 +15,16 @@ import { admit } from './admission.js';
 import { redactUrl } from './http-credentials.js';
 import { renderIndexPage } from './index-page.js';
 import { sendError } from './responses.js';
-import { ROUTES, resolveAlias, type HttpContext } from './routes.js';
+import { CAMERA_ROUTES, PUT_ROUTES, ROUTES, resolveAlias, type HttpCamera, type HttpCameras, type HttpContext, type Route } from './routes.js';
+import { showPeerText } from '../peer-text.js';
+import { DEFAULT_CAMERA_NAME } from '../camera-config.js';
 
 /** What the HTTP server works with: the shared capture and bookkeeping, plus optional settings. */
 export interface HttpServerDeps {
+  /** The default camera's capture. */
   hub: FrameHub;
+  /** Every camera, the default (whose hub is `hub`) first; absent: `hub` alone, as camera `default`. */
+  cameras?: HttpCameras;
   registry: ClientRegistry;
   metrics: ServerMetrics;
   logger: Logger;
@@ -75,6 +80,9 @@ export const HTTP_LIMITS: Readonly<HttpLimits> = {
   tlsHandshakeTimeoutMs: 10_000,
 };
 const ALLOW = 'GET, HEAD';
+const ALLOW_PUT = 'PUT';
+/** /cams/NAME/rest: the camera's name and the path under it. */
+const CAMERA_PATH = /^\/cams\/([^/]*)(\/.*)?$/;
 
 /** The HTTP side, running: the node server to listen on, and a close that ends the streams first. */
 export interface EdgeHttpServer {
@@ -91,8 +99,12 @@ export interface EdgeHttpServer {
 export function createHttpServer(deps: HttpServerDeps): EdgeHttpServer {
   const serverName = deps.serverName ?? 'edgecam-server';
   const version = deps.version ?? '0.0.0';
+  const only: HttpCamera = { name: DEFAULT_CAMERA_NAME, hub: deps.hub };
+  const cameras: HttpCameras = deps.cameras ?? { default: only, get: (n) => (n === only.name ? only : undefined), names: () => [only.name], list: () => [only] };
   const ctx: HttpContext = {
-    hub: deps.hub,
+    hub: cameras.default.hub,
+    camera: cameras.default,
+    cameras,
     registry: deps.registry,
     metrics: deps.metrics,
     log: deps.logger.child({ component: 'http' }),
@@ -150,7 +162,7 @@ function createNodeServer(deps: HttpServerDeps, limits: HttpLimits, listener: (r
 /** Admission, then the route; a handler that throws is logged here and answered 500. */
 async function handleRequest(server: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   // Every line this request causes counts against its peer's log budget.
-  const ctx: HttpContext = { ...server, log: server.logLimiter.forPeer(server.log, req.socket.remoteAddress) };
+  let ctx: HttpContext = { ...server, log: server.logLimiter.forPeer(server.log, req.socket.remoteAddress) };
   const started = performance.now();
   const rawUrl = req.url ?? '/';
   res.on('finish', () => {
@@ -162,11 +174,26 @@ async function handleRequest(server: HttpContext, req: IncomingMessage, res: Ser
     const rawPath = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
     const query = new URLSearchParams(queryAt === -1 ? '' : rawUrl.slice(queryAt + 1));
     const path = resolveAlias(rawPath, query);
-    if (!admit(ctx, req, res, path, query)) return;
-    const route = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
+    const cam = CAMERA_PATH.exec(path);
+    // Under /cams/NAME/ the path after the name decides admission (a stream is not rate limited).
+    const sub = cam ? (cam[2] ?? '/') : path;
+    if (!admit(ctx, req, res, sub, query)) return;
+    let routes = ROUTES;
+    if (cam) {
+      const name = decodeURIComponentSafe(cam[1] ?? '');
+      const camera = ctx.cameras.get(name);
+      if (!camera) {
+        return sendError(res, 404, 'UNKNOWN_CAMERA', `no camera ${showPeerText(name)}; the cameras are: ${ctx.cameras.names().join(', ')}`);
+      }
+      ctx = { ...ctx, camera, hub: camera.hub, log: ctx.log.child({ camera: camera.name }) };
+      routes = CAMERA_ROUTES;
+    }
+    const put = Object.hasOwn(PUT_ROUTES, sub) ? PUT_ROUTES[sub] : undefined;
+    const route: Route | undefined = put ?? (Object.hasOwn(routes, sub) ? routes[sub] : undefined);
     if (!route) return sendError(res, 404, 'NOT_FOUND', `no such path: ${path.slice(0, 200)}`);
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${path} accepts ${ALLOW}`, { Allow: ALLOW });
+    const allow = put ? ALLOW_PUT : ALLOW;
+    if (put ? req.method !== 'PUT' : req.method !== 'GET' && req.method !== 'HEAD') {
+      return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${path.slice(0, 200)} accepts ${allow}`, { Allow: allow });
     }
     await route(ctx, req, res, query);
   } catch (err) {
@@ -186,4 +213,13 @@ function answerClientError(log: Logger, err: NodeJS.ErrnoException, socket: Sock
   }
   const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** A path segment decoded, or as it is when it is no valid percent-encoding. */
+function decodeURIComponentSafe(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }

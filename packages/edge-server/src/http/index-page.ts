@@ -27,6 +27,14 @@ dd { margin: .15rem 0 0; font-size: 1.25rem; font-variant-numeric: tabular-nums;
 .state-running { color: #6d6; } .state-starting, .state-restarting { color: #fc5; } .state-idle, .state-unreachable { color: #f77; }
 nav { margin: .75rem; display: flex; gap: 1rem; flex-wrap: wrap; }
 a { color: #8cf; }
+#cameras { display: grid; grid-template-columns: repeat(auto-fill, minmax(12rem, 1fr)); gap: .5rem; margin: .75rem; }
+#cameras button { background: #222; color: #eee; border: 2px solid transparent; border-radius: .4rem; padding: .3rem; font: inherit; cursor: pointer; text-align: left; }
+#cameras button.selected { border-color: #8cf; }
+#cameras img { display: block; width: 100%; aspect-ratio: 4 / 3; object-fit: contain; background: #000; }
+#settings { display: flex; gap: .5rem; flex-wrap: wrap; align-items: end; margin: .75rem; }
+#settings label { display: flex; flex-direction: column; font-size: .8rem; color: #aaa; }
+#settings input { width: 5.5rem; background: #222; color: #eee; border: 1px solid #555; border-radius: .3rem; padding: .2rem .4rem; font: inherit; }
+#settings button { background: #234; color: #eee; border: 1px solid #8cf; border-radius: .4rem; padding: .3rem .7rem; font: inherit; cursor: pointer; }
 `;
 
 const SCRIPT = `
@@ -45,9 +53,12 @@ const SCRIPT = `
   const STALL_MS = 5000;
   const STALL_MAX_MS = 60000;
   let retry;
+  // The camera shown full size: null for the server's default camera (the root paths).
+  let camera = null;
+  const under = (path) => camera === null ? path : 'cams/' + encodeURIComponent(camera) + '/' + path;
   const reconnect = () => {
     clearTimeout(retry);
-    img.src = withToken('${STREAM_URL}&reconnect=' + Date.now());
+    img.src = withToken(under('${STREAM_URL}') + '&reconnect=' + Date.now());
   };
   // A stream that cannot be opened (the server is down) fires error: try again shortly.
   img.addEventListener('error', () => {
@@ -118,7 +129,11 @@ const SCRIPT = `
       setTimeout(poll, 1000);
       return;
     }
-    const src = s.source;
+    const cameras = s.cameras || [];
+    const current = camera === null ? cameras.find((c) => c.default) : cameras.find((c) => c.name === camera);
+    const src = current ? current.source : s.source;
+    showCameras(cameras);
+    showSettings(current);
     // A restarted server (its uptime went back) or one that was away ended our stream.
     if (!reachable || s.uptime < uptime) {
       reconnect();
@@ -127,7 +142,7 @@ const SCRIPT = `
     }
     reachable = true;
     uptime = s.uptime;
-    const watching = s.clients.filter((c) => c.mode === 'streaming');
+    const watching = s.clients.filter((c) => c.mode === 'streaming' && (!current || c.camera === undefined || c.camera === current.name));
     const http = watching.filter((c) => c.protocol === 'http').length;
     watch(src, http, Date.now());
     show('resolution', src.width + '\\u00d7' + src.height);
@@ -139,6 +154,64 @@ const SCRIPT = `
     notice(down ? 'Camera down: ' + (src.lastError ? visible(src.lastError) : 'no frames from the source') + '; the server keeps retrying' : '');
     setTimeout(poll, 1000);
   }
+
+  // With several cameras: a tile per camera (a snapshot every few seconds and its state); a
+  // click shows that camera full size above, with its figures and settings.
+  const tiles = new Map();
+  let tilesRefreshed = 0;
+  function showCameras(cameras) {
+    const grid = $('cameras');
+    grid.hidden = cameras.length < 2;
+    if (grid.hidden) return;
+    const now = Date.now();
+    const refresh = now - tilesRefreshed > 3000;
+    if (refresh) tilesRefreshed = now;
+    for (const c of cameras) {
+      let tile = tiles.get(c.name);
+      if (!tile) {
+        const button = document.createElement('button');
+        button.type = 'button';
+        const pic = document.createElement('img');
+        pic.alt = c.name;
+        const label = document.createElement('span');
+        button.append(pic, label);
+        button.addEventListener('click', () => {
+          camera = c.default ? null : c.name;
+          reconnect();
+          settingsShownFor = undefined;
+        });
+        grid.append(button);
+        tile = { button, pic, label };
+        tiles.set(c.name, tile);
+      }
+      tile.label.textContent = c.name + ' \u00b7 ' + c.source.state + (c.default ? ' (default)' : '');
+      tile.label.className = 'state-' + c.source.state;
+      tile.button.classList.toggle('selected', camera === null ? c.default : c.name === camera);
+      if (refresh) tile.pic.src = withToken('cams/' + encodeURIComponent(c.name) + '/snapshot.jpg?t=' + now);
+    }
+  }
+
+  // The shown camera's settings, filled in once per camera so typing is not overwritten.
+  let settingsShownFor;
+  function showSettings(current) {
+    const form = $('settings');
+    form.hidden = !current || !current.settings;
+    if (form.hidden || settingsShownFor === current.name) return;
+    settingsShownFor = current.name;
+    for (const key of ['width', 'height', 'fps', 'quality']) $('set-' + key).value = current.settings[key];
+  }
+  $('apply').addEventListener('click', async () => {
+    const body = {};
+    for (const key of ['width', 'height', 'fps', 'quality']) body[key] = Number($('set-' + key).value);
+    try {
+      const res = await fetch(withToken(under('settings')), { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const answer = await res.json();
+      $('applied').textContent = res.ok ? 'applied' : visible(answer.error ? answer.error.message : res.status);
+    } catch (err) {
+      $('applied').textContent = visible(err.message);
+    }
+  });
+
   poll();
 
   const frame = $('frame');
@@ -198,6 +271,14 @@ export function renderIndexPage(serverName: string, version: string, token?: str
 <div><dt>Dropped frames</dt><dd id="dropped">&ndash;</dd></div>
 <div><dt>Source</dt><dd id="state">&ndash;</dd></div>
 </dl>
+<div id="cameras" hidden></div>
+<div id="settings" hidden>
+<label>Width<input id="set-width" type="number" min="16" max="8192"></label>
+<label>Height<input id="set-height" type="number" min="16" max="8192"></label>
+<label>FPS<input id="set-fps" type="number" min="1" max="240"></label>
+<label>Quality<input id="set-quality" type="number" min="1" max="100"></label>
+<button id="apply" type="button">Apply settings</button><span id="applied" role="status"></span>
+</div>
 <nav><a href="${link('snapshot.jpg')}">Snapshot</a><a href="${link('status')}">Status (JSON)</a><a href="${link('metrics')}">Metrics</a></nav>
 <script>${SCRIPT}</script>
 </body>

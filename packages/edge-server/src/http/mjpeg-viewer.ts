@@ -24,6 +24,8 @@ import { BASE_HEADERS } from './responses.js';
 
 export interface MjpegViewerOptions {
   hub: FrameHub;
+  /** The camera's name, for /status and the per-camera metrics. */
+  camera?: string;
   registry: ClientRegistry;
   logger: Logger;
   /** `host:port` of the peer, for /status and the logs. */
@@ -70,7 +72,7 @@ export class MjpegViewer {
     this.res = res;
     this.opts = opts;
     this.pacer = opts.maxFps === undefined ? undefined : new FramePacer(opts.maxFps);
-    this.client = opts.registry.register({ protocol: 'http', address: opts.address });
+    this.client = opts.registry.register({ protocol: 'http', address: opts.address, ...(opts.camera !== undefined ? { camera: opts.camera } : {}) });
     this.log = opts.logger.child({ client: this.client.id, protocol: 'http', address: opts.address });
     this.slot = new NewestWins({ deliver: this.write, onDrop: () => this.client.dropped(1) });
   }

@@ -4,6 +4,8 @@ import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 
 export type HttpErrorCode =
   | 'NOT_FOUND'
+  | 'UNKNOWN_CAMERA' // /cams/NAME/… names no camera of this server (404)
+  | 'SETTINGS_FIXED' // the camera's source cannot change its settings (409)
   | 'METHOD_NOT_ALLOWED'
   | 'BAD_REQUEST'
   | 'SOURCE_UNAVAILABLE'

@@ -15,11 +15,33 @@ import { INDEX_PAGE_CSP, renderIndexPage } from './index-page.js';
 import { MjpegViewer } from './mjpeg-viewer.js';
 import { NO_SIGNAL_HEADER, NO_SIGNAL_JPEG } from './no-signal.js';
 import { BASE_HEADERS, NO_STORE, sendBody, sendError, sendJson } from './responses.js';
+import { SETTINGS_CHANGE_SCHEMA, type CameraSettings, type SettingsChange } from '../cameras.js';
+import type { SourceChange } from '../frame-hub.js';
 import { sourceHealth } from './source-health.js';
+
+/** A camera as the HTTP side serves it; settings are only for cameras that can change them. */
+export interface HttpCamera {
+  readonly name: string;
+  readonly hub: FrameHub;
+  settings?(): CameraSettings;
+  lastChange?(): SourceChange | null;
+  applySettings?(change: SettingsChange): CameraSettings;
+}
+
+/** The cameras by name, the default first. */
+export interface HttpCameras {
+  readonly default: HttpCamera;
+  get(name: string): HttpCamera | undefined;
+  names(): string[];
+  list(): HttpCamera[];
+}
 
 /** What every endpoint may use: the shared capture, the bookkeeping and the server's settings. */
 export interface HttpContext {
+  /** The capture of the camera the request is for (the default one for the root paths). */
   readonly hub: FrameHub;
+  readonly camera: HttpCamera;
+  readonly cameras: HttpCameras;
   readonly registry: ClientRegistry;
   readonly metrics: ServerMetrics;
   /** Within a request: bounded per peer (LogLimiter), since a peer decides how often it is used. */
@@ -45,7 +67,7 @@ export interface HttpContext {
   readonly streamsPerHost: PerHostCount;
 }
 
-/** One endpoint; the method is already known to be GET or HEAD. */
+/** One endpoint; the method is already known to be one the route takes. */
 export type Route = (ctx: HttpContext, req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => void | Promise<void>;
 
 /** Rate limiting skips it: a stream is one long request, limited by --max-clients and --max-per-address instead. */
@@ -92,6 +114,7 @@ function serveStream(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
   const giveBack = ctx.streamsPerHost.take(host);
   const viewer = new MjpegViewer(res, {
     hub: ctx.hub,
+    camera: ctx.camera.name,
     registry: ctx.registry,
     logger: ctx.log,
     address: formatPeerAddress(req.socket),
@@ -110,7 +133,7 @@ function serveStream(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
 /** GET /snapshot.jpg: the newest frame, or the "no signal" picture while the camera is lost. */
 async function serveSnapshot(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { hub } = ctx;
-  const client = ctx.registry.register({ protocol: 'http', address: formatPeerAddress(req.socket) });
+  const client = ctx.registry.register({ protocol: 'http', address: formatPeerAddress(req.socket), camera: ctx.camera.name });
   try {
     client.setMode('single');
     let frame: CapturedFrame | undefined;
@@ -155,8 +178,92 @@ function serveStatus(ctx: HttpContext, _req: IncomingMessage, res: ServerRespons
     version: ctx.version,
     uptime: Math.round(performance.now() - ctx.startedAt) / 1000,
     source: ctx.hub.info(),
+    cameras: ctx.cameras.list().map((c) => cameraStatus(ctx, c)),
     clients: ctx.registry.list(),
   });
+}
+
+/** One camera as /status lists it. */
+function cameraStatus(ctx: HttpContext, c: HttpCamera) {
+  return {
+    name: c.name,
+    default: c === ctx.cameras.default,
+    source: c.hub.info(),
+    settings: c.settings?.() ?? null,
+    /** The newest settings change and the gap in frames it caused. */
+    lastChange: c.lastChange?.() ?? null,
+  };
+}
+
+/** GET /cams/NAME/status: one camera and its clients. */
+function serveCameraStatus(ctx: HttpContext, _req: IncomingMessage, res: ServerResponse): void {
+  const name = ctx.camera.name;
+  sendJson(res, 200, {
+    server: ctx.serverName,
+    version: ctx.version,
+    camera: cameraStatus(ctx, ctx.camera),
+    clients: ctx.registry.list().filter((c) => c.camera === name),
+  });
+}
+
+// A settings body is a few numbers; anything longer is not one.
+const MAX_SETTINGS_BYTES = 1024;
+
+/** The request body as text, or null when it is longer than max bytes (the rest is not read). */
+function readBody(req: IncomingMessage, max: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        req.removeAllListeners('data');
+        req.resume();
+        resolve(null);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+  });
+}
+
+/** PUT /settings, /cams/NAME/settings: JSON {width?, height?, fps?, quality?}; the capture restarts with them, viewers stay. */
+async function serveSettings(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const camera = ctx.camera;
+  const text = await readBody(req, MAX_SETTINGS_BYTES);
+  if (text === null) return sendError(res, 413, 'BAD_REQUEST', `the settings must be a JSON object of at most ${MAX_SETTINGS_BYTES} bytes`, { Connection: 'close' });
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return sendError(res, 400, 'BAD_REQUEST', 'the body is not JSON: send an object such as {"width": 640, "height": 480, "fps": 15, "quality": 80}');
+  }
+  const parsed = SETTINGS_CHANGE_SCHEMA.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = issue?.code === 'unrecognized_keys' ? issue.keys[0] : issue?.path[0];
+    const what = issue?.code === 'unrecognized_keys' ? 'is no setting' : 'is out of range';
+    return sendError(
+      res,
+      400,
+      'BAD_REQUEST',
+      key === undefined
+        ? 'send a JSON object with any of width and height (16-8192), fps (1-240) and quality (1-100)'
+        : `${String(key).slice(0, 32)} ${what}: the settings are width and height (integers 16-8192), fps (1-240) and quality (integer 1-100)`,
+    );
+  }
+  if (!camera.applySettings) return sendError(res, 409, 'SETTINGS_FIXED', `camera ${camera.name} cannot change its settings`);
+  try {
+    const settings = camera.applySettings(parsed.data);
+    ctx.log.info({ camera: camera.name, settings }, 'settings changed over HTTP');
+    sendJson(res, 200, { camera: camera.name, settings });
+  } catch (err) {
+    const code = typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;
+    if (code === 'SETTINGS_FIXED') return sendError(res, 409, 'SETTINGS_FIXED', (err as Error).message);
+    throw err;
+  }
 }
 
 /** GET /metrics: Prometheus text. */
@@ -179,6 +286,18 @@ export const ROUTES: Readonly<Record<string, Route>> = {
   '/status': serveStatus,
   '/metrics': serveMetrics,
   '/healthz': serveHealthz,
+};
+
+/** The paths under /cams/NAME/, each serving that camera. */
+export const CAMERA_ROUTES: Readonly<Record<string, Route>> = {
+  [STREAM_PATH]: serveStream,
+  '/snapshot.jpg': serveSnapshot,
+  '/status': serveCameraStatus,
+};
+
+/** Paths that take PUT, at the root (the default camera) and under /cams/NAME/. */
+export const PUT_ROUTES: Readonly<Record<string, Route>> = {
+  '/settings': serveSettings,
 };
 
 /** µStreamer's paths, which Home Assistant setups and scripts use. */

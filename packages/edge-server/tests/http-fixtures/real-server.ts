@@ -1,18 +1,18 @@
 // The whole edgecam-server (real FrameHub over an ffmpeg testsrc capture, real client registry
 // and prom-client metrics) with its HTTP side on an ephemeral loopback port, at a small size so
 // the shared CPU is spared.
-import { DEFAULT_CONFIG, type EdgeServerConfig } from '../../src/config.js';
+import { DEFAULT_CONFIG, type ServerConfig } from '../../src/config.js';
 import { startEdgeServer, type RunningEdgeServer } from '../../src/server.js';
 import { testLogger } from './harness.js';
 
 export interface RealHttpServer extends RunningEdgeServer {
   url: string;
   httpPort: number;
-  config: EdgeServerConfig;
+  config: ServerConfig;
 }
 
-export async function startRealServer(overrides: Partial<EdgeServerConfig> = {}): Promise<RealHttpServer> {
-  const config: EdgeServerConfig = {
+export async function startRealServer(overrides: Partial<ServerConfig> = {}): Promise<RealHttpServer> {
+  const config: ServerConfig = {
     ...DEFAULT_CONFIG,
     host: '127.0.0.1',
     port: 0,

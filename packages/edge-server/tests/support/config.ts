@@ -1,8 +1,8 @@
 // Parsing a command line in tests: the config it gives, or the sentence it is refused with.
 import { expect } from 'vitest';
-import { ConfigError, parseCommandLine, type EdgeServerConfig } from '../../src/config.js';
+import { ConfigError, parseCommandLine, type ServerConfig } from '../../src/config.js';
 
-export function config(argv: string[], env: NodeJS.ProcessEnv = {}): EdgeServerConfig {
+export function config(argv: string[], env: NodeJS.ProcessEnv = {}): ServerConfig {
   const r = parseCommandLine(argv, env);
   if (!('config' in r)) throw new Error(`expected a config, got exit ${r.exitCode}: ${r.output}`);
   return r.config;

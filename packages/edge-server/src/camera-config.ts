@@ -1,0 +1,89 @@
+// One camera of a config file's `cameras:` map: the per-camera zod schema (every key optional,
+// falling back to the top-level option of the same name) and the settings a camera runs with.
+// Features that hang off a camera (recording, motion, H.264, publishing) extend CAMERA_SCHEMA.
+import { z } from 'zod';
+import { OPTIONS } from './config-options.js';
+import type { SourceSpec } from './sources/source-spec.js';
+
+/** What a camera may be called: it goes into URLs (/cams/NAME/…), log lines and metric labels. */
+export const CAMERA_NAME_PATTERN = /^[a-z0-9_-]{1,32}$/;
+/** CAMERA_NAME_PATTERN in words, for refusals. */
+export const CAMERA_NAME_EXPECT = '1 to 32 of a-z, 0-9, _ and -';
+/** The one camera's name when the file has no `cameras:` map. */
+export const DEFAULT_CAMERA_NAME = 'default';
+
+/** One entry of `cameras:`, as the file holds it; a key left out takes the top-level value. */
+export const CAMERA_SCHEMA = z.strictObject({
+  source: OPTIONS.source.schema.optional(),
+  size: OPTIONS.size.schema.optional(),
+  fps: OPTIONS.fps.schema.optional(),
+  quality: OPTIONS.quality.schema.optional(),
+  idleStop: OPTIONS.idleStop.schema.optional(),
+  alwaysOn: OPTIONS.alwaysOn.schema.optional(),
+  /** Legacy clients cannot name a camera; this port serves this camera alone, to legacy and v2 clients. */
+  legacyPort: z.number().int().min(1).max(65535).optional(),
+});
+export type CameraEntry = z.output<typeof CAMERA_SCHEMA>;
+
+/** The keys a config file has besides the options, for its JSON Schema. */
+export function cameraFileKeys(): Record<string, z.ZodType> {
+  const described = Object.fromEntries(
+    Object.entries(CAMERA_SCHEMA.shape).map(([key, schema]) => {
+      const spec = Object.hasOwn(OPTIONS, key) ? OPTIONS[key as keyof typeof OPTIONS] : undefined;
+      const description = spec ? `${spec.help}; default: the top-level ${key}` : 'a TCP port serving this camera alone, to legacy and v2 clients';
+      return [key, schema.meta({ description })];
+    }),
+  );
+  return {
+    default: z.string().regex(CAMERA_NAME_PATTERN).meta({ description: 'the camera served on the root paths and to clients that name none; default: the first' }),
+    cameras: z
+      .record(z.string().regex(CAMERA_NAME_PATTERN), z.strictObject(described).nullable())
+      .meta({ description: `the cameras, by name (${CAMERA_NAME_EXPECT}); each setting left out takes the top-level value` }),
+  };
+}
+
+/** The keys of CAMERA_SCHEMA, in file order. */
+export const CAMERA_KEYS = Object.keys(CAMERA_SCHEMA.shape) as (keyof typeof CAMERA_SCHEMA.shape)[];
+
+/** Completes "expected …, got …" for a camera key; the top-level option's words where there is one. */
+export function cameraKeyExpect(key: string): string | undefined {
+  if (key === 'legacyPort') return 'an integer from 1 to 65535';
+  return Object.hasOwn(OPTIONS, key) ? OPTIONS[key as keyof typeof OPTIONS].expect : undefined;
+}
+
+/** A camera key's text (`alwaysOn: yes`, `fps: "15"`) through the flags' text rules, as top-level keys are. */
+export function cameraValueFromText(key: string, value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  if (key === 'legacyPort') return /^\d+$/.test(value) ? Number(value) : value;
+  const spec = Object.hasOwn(OPTIONS, key) ? OPTIONS[key as keyof typeof OPTIONS] : undefined;
+  return spec && 'fromText' in spec && spec.fromText ? spec.fromText(value) : value;
+}
+
+/** A camera as the server runs it: every setting resolved. */
+export interface CameraConfig {
+  name: string;
+  source: SourceSpec;
+  width: number;
+  height: number;
+  fps: number;
+  /** 1..100, mapped onto ffmpeg's -q:v. */
+  quality: number;
+  /** Seconds the capture runs on after the last consumer leaves. */
+  idleStopSeconds: number;
+  alwaysOn: boolean;
+  /** A TCP port of its own for this camera; null: only the main port (named in HELLO). */
+  legacyPort: number | null;
+}
+
+/** The camera's settings in the file's form, as `config check` prints them. */
+export function cameraReport(c: CameraConfig, formatSource: (s: SourceSpec) => string): Record<string, unknown> {
+  return {
+    source: formatSource(c.source),
+    size: `${c.width}x${c.height}`,
+    fps: c.fps,
+    quality: c.quality,
+    idleStop: c.idleStopSeconds,
+    alwaysOn: c.alwaysOn,
+    ...(c.legacyPort !== null ? { legacyPort: c.legacyPort } : {}),
+  };
+}

@@ -1,0 +1,115 @@
+// The server's cameras: one shared capture (SharedFrameHub) each, started on demand, and the
+// registry that finds them by name. The first camera is the default: root paths, legacy clients
+// on the main port and v2 clients that name none get it.
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { CameraConfig } from './camera-config.js';
+import type { CameraContext } from './contracts.js';
+import { EdgeServerError } from './errors.js';
+import { SharedFrameHub, type SourceChange } from './frame-hub.js';
+import type { EdgeServerMetrics } from './metrics.js';
+import type { FrameSource } from './sources/source.js';
+
+/** What a camera's capture can be changed to while running. */
+export interface CameraSettings {
+  width: number;
+  height: number;
+  fps: number;
+  quality: number;
+}
+
+/** A settings change as PUT /cams/NAME/settings takes it: any of the settings, checked. */
+export const SETTINGS_CHANGE_SCHEMA = z.strictObject({
+  width: z.number().int().min(16).max(8192).optional(),
+  height: z.number().int().min(16).max(8192).optional(),
+  fps: z.number().min(1).max(240).optional(),
+  quality: z.number().int().min(1).max(100).optional(),
+});
+export type SettingsChange = z.output<typeof SETTINGS_CHANGE_SCHEMA>;
+
+/** Makes a camera's source for its settings; null: the source cannot be made anew (stdin, a source given by code). */
+export type SourceMaker = ((settings: CameraSettings) => FrameSource) | null;
+
+/** One camera: its name, its shared capture, a logger that names it, and its settings. */
+export class Camera implements CameraContext {
+  readonly name: string;
+  readonly hub: SharedFrameHub;
+  readonly logger: Logger;
+  /** A TCP port serving this camera alone; null: none. */
+  readonly legacyPort: number | null;
+  private current: CameraSettings;
+  private readonly make: SourceMaker;
+
+  constructor(config: CameraConfig, deps: { logger: Logger; metrics: EdgeServerMetrics; make: SourceMaker; first: FrameSource; onSourceEnded?: (err: Error) => void }) {
+    this.name = config.name;
+    this.logger = deps.logger.child({ camera: config.name });
+    this.legacyPort = config.legacyPort;
+    this.current = { width: config.width, height: config.height, fps: config.fps, quality: config.quality };
+    this.make = deps.make;
+    this.hub = new SharedFrameHub(deps.first, {
+      logger: this.logger,
+      idleStopMs: config.idleStopSeconds * 1000,
+      alwaysOn: config.alwaysOn,
+      metrics: deps.metrics.forCamera(config.name),
+      onSourceEnded: deps.onSourceEnded,
+    });
+  }
+
+  /** The settings the capture runs (or will run) with. */
+  settings(): CameraSettings {
+    return { ...this.current };
+  }
+
+  /** The newest settings change and the gap in frames it caused; null before any. */
+  lastChange(): SourceChange | null {
+    return this.hub.lastChange();
+  }
+
+  /**
+   * Restarts the capture with the settings changed; viewers stay connected and see a short gap.
+   * Throws SETTINGS_FIXED for a source that cannot be started anew (stdin, a source given by code).
+   */
+  applySettings(change: SettingsChange): CameraSettings {
+    if (!this.make) throw new EdgeServerError('SETTINGS_FIXED', `camera ${this.name} reads a source whose settings cannot be changed (${this.hub.info().spec})`);
+    const next = { ...this.current, ...Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)) };
+    // Made before anything changes: a source that cannot be made leaves the camera as it was.
+    const source = this.make(next);
+    this.current = next;
+    this.logger.info({ settings: next }, 'settings changed');
+    this.hub.replaceSource(source);
+    return this.settings();
+  }
+}
+
+/** The cameras by name, the default first. */
+export class CameraRegistry {
+  private readonly byName: Map<string, Camera>;
+
+  constructor(cameras: readonly Camera[]) {
+    if (cameras.length === 0) throw new Error('CameraRegistry: no cameras');
+    this.byName = new Map(cameras.map((c) => [c.name, c]));
+  }
+
+  /** The camera of the root paths, of legacy clients on the main port and of v2 clients that name none. */
+  get default(): Camera {
+    return this.byName.values().next().value as Camera;
+  }
+
+  get(name: string): Camera | undefined {
+    return this.byName.get(name);
+  }
+
+  /** Every name, the default first. */
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  list(): Camera[] {
+    return [...this.byName.values()];
+  }
+
+  /** Stops every capture and waits for their processes. */
+  async close(): Promise<void> {
+    await Promise.all(this.list().map((c) => c.hub.close()));
+  }
+}
