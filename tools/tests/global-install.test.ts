@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const PACKAGES = ['protocol', 'recorder', 'edge-server', 'client-cli'] as const;
+const PACKAGES = ['protocol', 'recorder', 'motion', 'edge-server', 'client-cli'] as const;
 // npm installs about 85 packages: a 2-core machine shared by eight test runs needs minutes.
 const STEP_MS = 600_000;
 const RUN_MS = 60_000;

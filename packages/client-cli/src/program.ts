@@ -61,7 +61,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .addOption(new Option('--tls', 'connect over TLS, checking the certificate against the system CAs (or --ca)').env(GLOBAL_ENV.tls))
     .addOption(new Option('--ca <file>', 'trust the CA certificate(s) in this PEM file (implies --tls)').env(GLOBAL_ENV.ca))
     .addOption(
-      new Option('--camera <name>', "which of the server's cameras (v2; list them with `edgecam cameras`); default: the server's default camera").env(
+      new Option('--camera <name>', "which of the server's cameras (v2, events, recordings, pull; list them with `edgecam cameras`); default: the server's default camera").env(
         GLOBAL_ENV.camera,
       ),
     )
@@ -118,7 +118,6 @@ export async function runCli(argv: string[]): Promise<number> {
     .command('events')
     .description('follow the camera events (motion start and end) of a server, one line each, until Ctrl-C')
     .argument('[host[:port]]', 'the server (default --host and --port)')
-    .option('--camera <name>', "the camera to follow (default: the server's default camera)")
     .option('--json', 'print each event as one line of JSON')
     .action(async (target: string | undefined, o: EventsFlags) => {
       let g = globals();
@@ -127,7 +126,7 @@ export async function runCli(argv: string[]): Promise<number> {
         if (!at) throw new CliError(ExitCode.USAGE, `${JSON.stringify(target)} is not HOST or HOST:PORT (IPv6: [ADDR]:PORT)`);
         g = { ...g, ...at };
       }
-      exitCode = await eventsCommand(g, o, logger());
+      exitCode = await eventsCommand(g, { ...o, camera: g.camera }, logger());
     });
 
   program
@@ -152,24 +151,24 @@ export async function runCli(argv: string[]): Promise<number> {
     .command('recordings')
     .description("list what edgecam-server has recorded (its HTTP port, 8080 unless given): camera, file, start, end, frames, size, problems")
     .argument('<host>', 'HOST[:HTTPPORT] or http(s)://HOST:PORT')
-    .option('--camera <name>', 'only this camera')
     .option('--json', 'print JSON')
-    .action(async (host: string, o: { camera?: string; json?: boolean }) => {
-      exitCode = await recordingsCommand(globals(), host, o);
+    .action(async (host: string, o: { json?: boolean }) => {
+      const g = globals();
+      exitCode = await recordingsCommand(g, host, { ...o, camera: g.camera });
     });
 
   program
     .command('pull')
     .description('download a time range of recordings, joined into one AVI (no re-encoding) or, with --as-is, the segments as they are')
     .argument('<host>', 'HOST[:HTTPPORT] or http(s)://HOST:PORT')
-    .option('--camera <name>', 'the camera (needed when the server records several)')
     .option('--from <time>', 'start: ISO 8601 (2026-12-01T17:00:00Z) or Unix time; default: the oldest recording')
     .option('--to <time>', 'end: ISO 8601 or Unix time; default: the newest recording')
     .option('-o, --output <path>', 'the AVI to write, or the directory with --as-is')
     .option('--as-is', 'download the segments that cover the range, unchanged, into a directory')
     .option('--json', 'print the summary as JSON')
     .action(async (host: string, o: PullFlags) => {
-      exitCode = await pullCommand(globals(), host, o);
+      const g = globals();
+      exitCode = await pullCommand(g, host, { ...o, camera: g.camera });
     });
 
   program

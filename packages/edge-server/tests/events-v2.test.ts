@@ -15,10 +15,9 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 
-const oneCamera = (() => {
-  const camera = { name: 'default', hub: manualHub() };
-  return { pick: (name: string | undefined) => (name === undefined || name === 'default' ? camera : undefined), names: () => ['default'] };
-})();
+// Any name is a camera here: the events a client gets depend on the name it gave, not on a hub.
+const hub = manualHub();
+const oneCamera = { pick: (name: string | undefined) => ({ name: name ?? 'default', hub }), names: () => ['default'] };
 
 async function start(events$: Subject<CameraEvent>, asked: (string | undefined)[] = []): Promise<number> {
   const server = new EdgeTcpServer({
