@@ -31,10 +31,10 @@ describe('publish config', () => {
 });
 
 describe('publish command line', () => {
-  it('copies stdin H.264 into RTSP over the chosen transport', () => {
+  it('copies stdin H.264 (in MPEG-TS) into RTSP over the chosen transport', () => {
     const [tcp, udp] = parse(['rtsp://m:8554/front', { url: 'rtsp://m:8554/front', transport: 'udp' }]);
     const args = publishArgs(tcp!);
-    expect(args.join(' ')).toContain('-use_wallclock_as_timestamps 1 -f h264 -i pipe:0 -map 0:v:0 -c copy -f rtsp -rtsp_transport tcp rtsp://m:8554/front');
+    expect(args.join(' ')).toContain('-f mpegts -i pipe:0 -map 0:v:0 -c copy -f rtsp -rtsp_transport tcp rtsp://m:8554/front');
     expect(publishArgs(udp!).join(' ')).toContain('-rtsp_transport udp');
   });
 

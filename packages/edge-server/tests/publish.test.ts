@@ -121,18 +121,26 @@ function publish(hub: H264Hub, logger: ReturnType<typeof memoryLogger>, port: nu
   return running;
 }
 
-/** Checks a received recording: our camera's H.264, every picture of it, timestamps in order. */
-async function expectGoodRecording(file: string, atLeastFrames: number): Promise<Probed> {
+/**
+ * Checks a received recording: our camera's H.264, every picture of it, each with a later
+ * timestamp than the one before. ffmpeg's RTSP receiver stamps the pictures that arrive before
+ * its first RTCP report with the stream's start, so over RTSP a few leading ones share it.
+ */
+async function expectGoodRecording(file: string, atLeastFrames: number, pinnedAtStart = 0): Promise<Probed> {
   const p = await ffprobe(file);
   expect(p.codec).toBe('h264');
   expect([p.width, p.height]).toEqual([320, 240]);
   expect(p.frames).toBeGreaterThanOrEqual(atLeastFrames);
-  expect([...p.pts].sort((a, b) => a - b)).toEqual(p.pts);
-  // RTSP receivers pin the pictures before the first RTCP report to the start; after that every
-  // picture has its own time.
-  expect(new Set(p.pts).size).toBeGreaterThan(p.pts.length - 15);
+  const moving = p.pts.findIndex((t) => t !== p.pts[0]);
+  expect(moving).toBeGreaterThan(0);
+  expect(moving).toBeLessThanOrEqual(pinnedAtStart + 1);
+  for (let i = moving; i < p.pts.length; i++) expect(p.pts[i]!, `picture ${i}`).toBeGreaterThan(p.pts[i - 1]!);
   return p;
 }
+
+// Pictures ffmpeg's RTSP receiver may stamp with the start: about 7 at 30 fps here, twice that
+// allowed for a loaded machine.
+const RTSP_PINNED = 15;
 
 describe.skipIf(missing !== undefined)(titled('publishing to an RTSP server on loopback', missing), () => {
   it('publishes the camera as H.264 that ffprobe reads back whole', async () => {
@@ -146,7 +154,7 @@ describe.skipIf(missing !== undefined)(titled('publishing to an RTSP server on l
     await running.close();
     const sent = running.status()[0]!.frames;
     expect(await rx.exited).toBe(0);
-    await expectGoodRecording(rx.file, sent - 5);
+    await expectGoodRecording(rx.file, sent - 5, RTSP_PINNED);
     expect(liveFfmpegPids()).toEqual([hub.pid].filter((p) => p !== undefined));
   }, 60_000);
 
@@ -162,7 +170,7 @@ describe.skipIf(missing !== undefined)(titled('publishing to an RTSP server on l
     await waitUntil(() => running.status()[0]!.state === 'publishing' && rx.bytes() > 20_000, 30_000, () => `publishing after the server started: ${JSON.stringify(running.status())}`);
     await running.close();
     expect(await rx.exited).toBe(0);
-    await expectGoodRecording(rx.file, 10);
+    await expectGoodRecording(rx.file, 10, RTSP_PINNED);
   }, 60_000);
 
   it('comes back after the server goes away mid-stream', async () => {
@@ -178,7 +186,7 @@ describe.skipIf(missing !== undefined)(titled('publishing to an RTSP server on l
     await waitUntil(() => running.status()[0]!.state === 'publishing' && second.bytes() > 20_000, 30_000, () => `publishing to the second server: ${JSON.stringify(running.status())}`);
     await running.close();
     expect(await second.exited).toBe(0);
-    await expectGoodRecording(second.file, 10);
+    await expectGoodRecording(second.file, 10, RTSP_PINNED);
   }, 60_000);
 
   it('publishes to an RTMP server as FLV', async () => {

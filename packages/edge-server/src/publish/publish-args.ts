@@ -1,11 +1,10 @@
-// The ffmpeg command line of one publisher: Annex-B H.264 on stdin, copied (never re-encoded)
-// into the target's container and protocol. Raw H.264 carries no timestamps, so each picture is
-// stamped with the time it reaches ffmpeg; the hub hands units over as they are encoded, so that
-// time follows the capture with a constant delay. `-progress pipe:1` puts ffmpeg's counters on
-// stdout, which tells us it is publishing and keeps the supervisor's stall watch fed.
+// The ffmpeg command line of one publisher: the camera's H.264 on stdin, in MPEG-TS so each
+// picture carries its capture time (mpegts-packetizer.ts), copied (never re-encoded) into the
+// target's container and protocol. `-progress pipe:1` puts ffmpeg's counters on stdout, which
+// tells us it is publishing and keeps the supervisor's stall watch fed.
 import type { PublishTarget } from './publish-config.js';
 
-/** ffmpeg arguments publishing stdin's H.264 to the target. */
+/** ffmpeg arguments publishing stdin's MPEG-TS H.264 to the target. */
 export function publishArgs(target: PublishTarget): string[] {
   const output: string[] = ['-f', target.format];
   if (target.format === 'rtsp') output.push('-rtsp_transport', target.transport);
@@ -14,8 +13,10 @@ export function publishArgs(target: PublishTarget): string[] {
     '-loglevel', 'warning',
     '-nostats',
     '-progress', 'pipe:1',
-    '-use_wallclock_as_timestamps', '1',
-    '-f', 'h264',
+    // Every run starts at a keyframe with SPS/PPS, so a tenth of a second of stream tells ffmpeg
+    // all it needs; its default (5 s) would hold back the first picture that long.
+    '-analyzeduration', '100000',
+    '-f', 'mpegts',
     '-i', 'pipe:0',
     '-map', '0:v:0',
     '-c', 'copy',

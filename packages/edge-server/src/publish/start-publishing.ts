@@ -11,6 +11,7 @@ import type { H264Hub, H264Sink } from '../h264/h264-hub.js';
 import { FfmpegSupervisor } from '../sources/ffmpeg/ffmpeg-supervisor.js';
 import type { ResolvedFfmpeg } from '../sources/ffmpeg/resolve-ffmpeg.js';
 import { peerText } from '../sources/url-credentials.js';
+import { MpegTsPacketizer } from './mpegts-packetizer.js';
 import { ProgressReader, publishArgs } from './publish-args.js';
 import { maskedUrl, type PublishTarget } from './publish-config.js';
 import { listOutputProtocols, missingProtocol } from './publish-protocols.js';
@@ -79,6 +80,7 @@ class TargetPublisher implements H264Sink {
   private readonly log: Logger;
   private readonly input = new PassThrough({ highWaterMark: 256 * 1024 });
   private progress = new ProgressReader();
+  private readonly ts = new MpegTsPacketizer();
   private readonly supervisor: FfmpegSupervisor;
   private state: PublishState = 'connecting';
   private lastError: string | null = null;
@@ -148,7 +150,7 @@ class TargetPublisher implements H264Sink {
     }
     this.bytes += unit.data.length;
     this.frames++;
-    this.input.write(unit.data);
+    this.input.write(this.ts.packetize(unit));
   }
 
   status(): PublishTargetStatus {
@@ -177,6 +179,7 @@ class TargetPublisher implements H264Sink {
     // start it mid-picture, so it goes.
     while (this.input.read() !== null);
     this.progress = new ProgressReader();
+    this.ts.reset();
     this.live = true;
     this.needKeyframe = true;
     this.state = 'connecting';
