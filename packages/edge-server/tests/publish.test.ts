@@ -3,7 +3,7 @@
 // codec, size, frame count and timestamps. Also: a server that is not there yet, and one that
 // goes away mid-stream and comes back.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { H264Hub } from '../src/h264/h264-hub.js';
 import { h264ConfigSchema } from '../src/h264/h264-config.js';
 import { publishConfigSchema } from '../src/publish/publish-config.js';
 import { listOutputProtocols } from '../src/publish/publish-protocols.js';
-import { startPublishing, type RunningPublishing } from '../src/publish/start-publishing.js';
+import { startPublishing, type PublishDeps, type RunningPublishing } from '../src/publish/start-publishing.js';
 import { liveFfmpegPids } from '../src/sources/ffmpeg/ffmpeg-supervisor.js';
 import { resolveFfmpeg } from '../src/sources/ffmpeg/resolve-ffmpeg.js';
 import { FakeHub } from './http-fixtures/fake-hub.js';
@@ -109,10 +109,17 @@ function camera(): { cam: FakeHub; hub: H264Hub; logger: ReturnType<typeof memor
   return { cam, hub, logger };
 }
 
-function publish(hub: H264Hub, logger: ReturnType<typeof memoryLogger>, port: number, url = `rtsp://127.0.0.1:${port}/cam`): RunningPublishing {
+function publish(
+  hub: H264Hub,
+  logger: ReturnType<typeof memoryLogger>,
+  port: number,
+  url = `rtsp://127.0.0.1:${port}/cam`,
+  more: Partial<PublishDeps> = {},
+): RunningPublishing {
   const targets = publishConfigSchema.parse([url]);
   const running = startPublishing({ name: 'front', hub: hub as never, logger: logger.logger }, hub, targets, {
     ffmpeg,
+    ...more,
     logger: logger.logger,
     initialBackoffMs: 200,
     maxBackoffMs: 1000,
@@ -199,6 +206,31 @@ describe.skipIf(missing !== undefined)(titled('publishing to an RTSP server on l
     const sent = running.status()[0]!.frames;
     await rx.exited;
     await expectGoodRecording(rx.file, sent - 5);
+  }, 60_000);
+});
+
+describe('a target that cannot keep up', () => {
+  it('skips to the next keyframe, counted, with a bounded queue, and never holds up other sinks', async () => {
+    // An "ffmpeg" that reports progress but never reads its stdin: an engine that stopped taking data.
+    const stuck = join(dir, 'stuck-ffmpeg');
+    writeFileSync(
+      stuck,
+      `#!/bin/sh\ncase "$*" in *-protocols*) printf 'Output:\\n  tcp\\n'; exit 0;; esac\nwhile :; do printf 'frame=1\\nprogress=continue\\n'; sleep 0.2; done\n`,
+    );
+    chmodSync(stuck, 0o755);
+    const { hub, logger } = camera();
+    const other: number[] = [];
+    const detach = hub.attach({ ready: () => true, send: (u) => void other.push(u.data.length) });
+    cleanups.push(detach);
+    const maxQueuedBytes = 64 * 1024;
+    const running = publish(hub, logger, 0, 'rtsp://127.0.0.1:9/cam', { ffmpeg: { path: stuck, via: 'EDGECAM_FFMPEG' }, maxQueuedBytes });
+    await waitUntil(() => running.status()[0]!.skipped >= 30, 30_000, () => `skips: ${JSON.stringify(running.status())}`);
+    const { bytes, restarts } = running.status()[0]!;
+    // Queued: ours, then the pipe (64 KiB on Linux) and node's stream buffers, plus the unit that crossed the limit.
+    expect(bytes).toBeLessThan(maxQueuedBytes + 512 * 1024);
+    expect(restarts).toBe(0);
+    const before = other.length;
+    await waitUntil(() => other.length >= before + 30, 30_000, 'the other sink to keep receiving');
   }, 60_000);
 });
 

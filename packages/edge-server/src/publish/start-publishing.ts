@@ -24,6 +24,8 @@ export interface PublishDeps {
   initialBackoffMs?: number;
   /** Longest reconnect delay. Default 30000 ms. */
   maxBackoffMs?: number;
+  /** H.264 bytes that may wait for a target before it skips to the next keyframe. Default 2 MiB. */
+  maxQueuedBytes?: number;
 }
 
 /**
@@ -59,7 +61,7 @@ export interface RunningPublishing {
 
 // H.264 waiting for a publisher's ffmpeg: about 8 s of 2 Mbit/s video. Past this it skips to the
 // next keyframe rather than queueing more.
-const MAX_QUEUED_BYTES = 2 * 1024 * 1024;
+const DEFAULT_MAX_QUEUED_BYTES = 2 * 1024 * 1024;
 // What of ffmpeg's last stderr line /status keeps.
 const MAX_ERROR_CHARS = 300;
 
@@ -139,7 +141,7 @@ class TargetPublisher implements H264Sink {
 
   /** While no ffmpeg runs, units are let through (and dropped in send) so the hub counts no skips. */
   ready(): boolean {
-    return !this.live || this.input.writableLength + this.input.readableLength < MAX_QUEUED_BYTES;
+    return !this.live || this.input.writableLength + this.input.readableLength < (this.deps.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES);
   }
 
   send(unit: AccessUnit): void {
