@@ -94,6 +94,8 @@ class TargetPublisher implements H264Sink {
   private needKeyframe = true;
   private detach: (() => void) | null = null;
   private closed = false;
+  /** The hub's skip count, kept once detached (the hub forgets a sink when it leaves). */
+  private skippedAtClose = 0;
 
   constructor(
     private readonly ctx: CameraContext,
@@ -161,7 +163,7 @@ class TargetPublisher implements H264Sink {
       state: this.state,
       bytes: this.bytes,
       frames: this.frames,
-      skipped: this.hub.statsOf(this)?.skipped ?? 0,
+      skipped: this.hub.statsOf(this)?.skipped ?? this.skippedAtClose,
       restarts: this.supervisor.restarts,
       lastError: this.lastError,
     };
@@ -170,6 +172,7 @@ class TargetPublisher implements H264Sink {
   async close(): Promise<void> {
     this.closed = true;
     this.live = false;
+    this.skippedAtClose = this.hub.statsOf(this)?.skipped ?? this.skippedAtClose;
     this.detach?.();
     this.detach = null;
     await this.supervisor.stop();
