@@ -19,6 +19,7 @@ import { listOutputProtocols, missingProtocol } from './publish-protocols.js';
 /** What startPublishing needs besides the camera. */
 export interface PublishDeps {
   ffmpeg: ResolvedFfmpeg;
+  /** Where publishing logs: the camera's logger (ctx.logger) names the camera on every line. */
   logger: Logger;
   /** First reconnect delay (doubling up to maxBackoffMs); tests shorten it. Default 1000 ms. */
   initialBackoffMs?: number;
@@ -103,7 +104,7 @@ class TargetPublisher implements H264Sink {
     private readonly target: PublishTarget,
     private readonly deps: PublishDeps,
   ) {
-    this.log = ctx.logger.child({ component: 'publish', target: maskedUrl(target) });
+    this.log = deps.logger.child({ component: 'publish', target: maskedUrl(target) });
     this.supervisor = new FfmpegSupervisor({
       ffmpeg: deps.ffmpeg,
       args: () => publishArgs(target),
