@@ -13,6 +13,7 @@ export type EdgeServerErrorCode =
   | 'SOURCE_NOT_FOUND' // --source names a file that does not exist
   | 'HUB_CLOSED' // the capture was shut down while someone waited for a frame
   | 'H264_ENCODER_MISSING' // h264.encoder names an encoder the resolved ffmpeg does not have
+  | 'PUBLISH_PROTOCOL_MISSING' // a publish target needs a protocol the resolved ffmpeg lacks (srt://)
   | 'SETTINGS_FIXED'; // a camera's source cannot be started anew with other settings (stdin, a source given by code)
 
 /** An error with a stable code, for callers that act on the cause. */

@@ -32,3 +32,6 @@ export { RecordingsStore, type RecordingEntry, type ReplayFrame } from './record
 export { recordingsRoutes, type RecordingsRoute, type RecordingsRoutes, type RecordingsRoutesDeps } from './http/recordings-routes.js';
 export { motionConfigSchema, type MotionConfig } from './motion/motion-config.js';
 export { startMotion, type MotionDeps, type MotionStatus, type RunningMotion } from './motion/start-motion.js';
+export { publishConfigSchema, publishTargetSchema, maskedUrl, type PublishConfig, type PublishConfigInput, type PublishTarget } from './publish/publish-config.js';
+export { checkPublishTargets } from './publish/publish-protocols.js';
+export { startPublishing, type PublishDeps, type PublishState, type PublishTargetStatus, type RunningPublishing } from './publish/start-publishing.js';
