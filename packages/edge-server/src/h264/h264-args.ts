@@ -42,6 +42,14 @@ export function h264EncoderArgs(config: H264Config, fps: number): string[] {
   ];
 }
 
+/**
+ * Written after each JPEG on the encoder's stdin: the start of the next JPEG (SOI) and an empty
+ * comment segment. ffmpeg's MJPEG parser ends a picture only when it sees the next SOI and marker,
+ * so without this every picture would wait a frame time for the next camera frame. The next JPEG
+ * is then written without its own SOI, and so arrives as a JPEG with an empty comment.
+ */
+export const JPEG_NEXT_START = Buffer.from([0xff, 0xd8, 0xff, 0xfe, 0x00, 0x02]);
+
 /** ffmpeg's input arguments for an RTSP camera read over TCP, as the rtsp source reads it. */
 export function rtspCopyInput(url: string, timeoutOption: RtspTimeoutOption): string[] {
   return ['-rtsp_transport', 'tcp', `-${timeoutOption}`, String(RTSP_SOCKET_TIMEOUT_US), '-i', url];

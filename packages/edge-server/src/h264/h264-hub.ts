@@ -15,7 +15,7 @@ import { FfmpegSupervisor } from '../sources/ffmpeg/ffmpeg-supervisor.js';
 import type { ResolvedFfmpeg } from '../sources/ffmpeg/resolve-ffmpeg.js';
 import type { SourceSpec } from '../sources/source-spec.js';
 import { AccessUnitSplitter, AccessUnitTooLarge, type AccessUnit } from './access-units.js';
-import { fileCopyInput, h264CopyArgs, h264EncoderArgs, rtspCopyInput } from './h264-args.js';
+import { fileCopyInput, h264CopyArgs, h264EncoderArgs, JPEG_NEXT_START, rtspCopyInput } from './h264-args.js';
 import { checkH264Source, H264_COPY, type H264Config } from './h264-config.js';
 import { checkH264Encoder } from './h264-encoders.js';
 
@@ -69,7 +69,7 @@ export interface H264HubOptions {
   fps?: number;
   /** Restart backoff of the encoder (tests shorten it). */
   initialBackoffMs?: number;
-  /** The ffmpeg command line; defaults to h264EncoderArgs (tests substitute a fake encoder). */
+  /** The ffmpeg command line; defaults to h264EncoderArgs (tests substitute a fake encoder, split only by the bytes). */
   args?: (config: H264Config, fps: number) => string[];
   /** Skips the `ffmpeg -encoders` check (tests with a fake ffmpeg). */
   skipEncoderCheck?: boolean;
@@ -82,9 +82,13 @@ const MAX_PENDING_INPUT_BYTES = 8 * 1024 * 1024;
 const MAX_PENDING_TIMES = 256;
 // Output bytes are turned into a bitrate over windows of this length.
 const BITRATE_WINDOW_US = 2_000_000;
-// Frames given to the encoder whose picture has not come out; ffmpeg's MJPEG parser and our
-// splitter each hold one back, so a keeping-up encoder has two or three.
-const MAX_FRAMES_IN_FLIGHT = 5;
+// Frames given to the encoder whose picture has not come out; ffmpeg 4.1 holds one back between
+// its MJPEG input and the encoder, so a keeping-up encoder has one or two.
+const MAX_FRAMES_IN_FLIGHT = 3;
+// ffmpeg writes its output in pieces of at most this size (its I/O buffer), each picture flushed.
+const FFMPEG_WRITE_BYTES = 32 * 1024;
+/** An access unit delimiter with a 4-byte start code, as h264_metadata=aud=insert writes it. */
+const AUD_START = Buffer.from([0, 0, 0, 1, 9]);
 
 interface Attached {
   sink: H264Sink;
@@ -232,6 +236,7 @@ export class H264Hub {
     // Passthrough: ffmpeg reads the camera itself; the camera's JPEGs are not needed.
     const input = this.passthrough ? null : new PassThrough({ highWaterMark: 1024 * 1024 });
     this.input = input;
+    input?.write(JPEG_NEXT_START);
     this.supervisor = new FfmpegSupervisor({
       ffmpeg: this.opts.ffmpeg,
       args: async () => {
@@ -300,16 +305,26 @@ export class H264Hub {
     if (this.pendingTimes.length >= MAX_PENDING_TIMES) this.pendingTimes.shift();
     this.pendingTimes.push(frame.captureTimeUs);
     this.framesIn++;
-    input.write(frame.jpeg);
+    const jpeg = frame.jpeg;
+    // Each JPEG's SOI went out after the previous one (see JPEG_NEXT_START): ffmpeg takes it at once.
+    if (jpeg[0] === 0xff && jpeg[1] === 0xd8) {
+      input.write(jpeg.subarray(2));
+      input.write(JPEG_NEXT_START);
+    } else input.write(jpeg);
   }
 
   private onOutput(chunk: Buffer): void {
     let units: AccessUnit[];
+    const wasInUnit = this.splitter.inUnit;
     try {
       units = this.splitter.push(chunk);
     } catch (err) {
       if (err instanceof AccessUnitTooLarge) this.supervisor?.fail(err.message);
       return;
+    }
+    if (this.wholePicture(chunk, units.length, wasInUnit)) {
+      const last = this.splitter.end();
+      if (last) units.push(last);
     }
     for (const unit of units) {
       // One picture out per frame in, in order (no B-frames): its capture time is the oldest pending.
@@ -317,6 +332,20 @@ export class H264Hub {
       unit.timestampUs = this.pendingTimes.shift() ?? nowUs();
       this.publish(unit);
     }
+  }
+
+  /**
+   * Whether a read from our encoder is exactly one picture, so it need not wait a frame time for
+   * the next one to begin: ffmpeg flushes each picture in writes of up to FFMPEG_WRITE_BYTES, and a
+   * write that size into a pipe the reader had emptied is read whole. So: the read is shorter than
+   * one write, begins with the picture's delimiter, and holds no other picture (a reader that fell
+   * behind reads several, and then the last may be cut anywhere).
+   */
+  private wholePicture(chunk: Buffer, completed: number, wasInUnit: boolean): boolean {
+    if (this.passthrough || this.opts.args || chunk.length >= FFMPEG_WRITE_BYTES) return false;
+    if (chunk.compare(AUD_START, 0, AUD_START.length, 0, AUD_START.length) !== 0) return false;
+    // Only the unit pending before this read may have ended (at the delimiter that begins it).
+    return completed === (wasInUnit ? 1 : 0);
   }
 
   private publish(unit: AccessUnit): void {
