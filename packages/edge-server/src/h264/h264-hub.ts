@@ -54,9 +54,11 @@ export interface H264HubStats {
   bitrateKbps: number;
   /** ffmpeg restarts after a death since this hub started it. */
   restarts: number;
-  /** Old names of units, skipped, consumers and state !== 'idle', kept for existing callers. */
+  /** The same as skipped (its earlier name). */
   inputDropped: number;
+  /** The same as consumers (its earlier name). */
   sinks: number;
+  /** Whether an ffmpeg is wanted now: state starting or running. */
   running: boolean;
 }
 
