@@ -55,4 +55,25 @@ describe('AccessUnitSplitter', () => {
     s.push(Uint8Array.from([...P, ...AUD, ...P, ...AUD]));
     expect(first!.data.toString('hex')).toBe(before);
   });
+
+  it('ends the pending picture when told the bytes so far end one, and goes on cutting after it', () => {
+    const s = new AccessUnitSplitter();
+    expect(s.push(Uint8Array.from([...AUD, ...SPS, ...PPS, ...IDR]))).toEqual([]);
+    expect(s.inUnit).toBe(true);
+    const ended = s.end();
+    expect(ended?.data.toString('hex')).toBe(hex([...AUD, ...SPS, ...PPS, ...IDR]));
+    expect(ended?.keyframe).toBe(true);
+    expect(s.inUnit).toBe(false);
+    expect(s.end()).toBeUndefined();
+    s.push(Uint8Array.from([...AUD, ...P]));
+    expect(s.end()?.data.toString('hex')).toBe(hex([...AUD, ...P]));
+    const next = s.push(Uint8Array.from([...AUD, ...P, ...AUD]));
+    expect(next.map((u) => u.data.toString('hex'))).toEqual([hex([...AUD, ...P])]);
+  });
+
+  it('does not end a unit that holds no slice yet', () => {
+    const s = new AccessUnitSplitter();
+    s.push(Uint8Array.from([...AUD, ...SPS, ...PPS]));
+    expect(s.end()).toBeUndefined();
+  });
 });

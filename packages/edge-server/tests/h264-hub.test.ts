@@ -88,6 +88,22 @@ describe('H264Hub', () => {
     expect(fast.units.length).toBeGreaterThan(slow.units.length);
   }, 60_000);
 
+  it('reports its state, encoder, frames, keyframes, consumers and bitrate in stats()', async () => {
+    const { hub } = makeHub();
+    expect(hub.stats()).toMatchObject({ state: 'idle', encoder: 'libx264', frames: 0, units: 0, consumers: 0, bitrateKbps: 0 });
+    const sink = new Collector();
+    const detach = hub.attach(sink);
+    await waitUntil(() => hub.stats().bitrateKbps > 0 && sink.units.filter((u) => u.keyframe).length >= 2, 30_000, 'a bitrate and two keyframes');
+    const stats = hub.stats();
+    expect(stats).toMatchObject({ state: 'running', encoder: 'libx264', consumers: 1, restarts: 0 });
+    expect(stats.frames).toBeGreaterThanOrEqual(stats.units);
+    expect(stats.keyframes).toBeGreaterThanOrEqual(2);
+    expect(stats.units).toBeGreaterThan(stats.keyframes);
+    detach();
+    await waitUntil(() => hub.stats().state === 'idle', 10_000, 'idle after the last sink');
+    expect(hub.stats()).toMatchObject({ consumers: 0, bitrateKbps: 0 });
+  }, 60_000);
+
   it('names the config key and the encoders available when the encoder is missing', async () => {
     const { hub } = makeHub({ encoder: 'h264_nonesuch' });
     await expect(hub.checkEncoder()).rejects.toThrow(/camera front: h264\.encoder "h264_nonesuch" is not in .*; set h264\.encoder to one it offers: .*libx264/);

@@ -1,7 +1,8 @@
 // Annex-B H.264 bytes to access units (one picture each, with the SPS/PPS/SEI before it). A new
 // unit begins at an access unit delimiter, or at SPS/PPS/SEI or a slice with first_mb_in_slice 0
 // once the current unit already holds a slice (H.264 7.4.1.2.3), so streams without delimiters
-// split too. A unit is known complete only when the next one begins: that costs one frame time.
+// split too. From the bytes alone a unit is known complete only when the next one begins, which
+// costs one frame time; a caller that knows a write boundary is a picture boundary says so with end().
 // The cursors work in one growing buffer; each emitted unit is copied once into a buffer of its
 // own, which the receiver owns.
 
@@ -88,6 +89,23 @@ export class AccessUnitSplitter {
       throw new AccessUnitTooLarge(this.maxUnitBytes);
     }
     return out;
+  }
+
+  /**
+   * The bytes pushed so far end a picture (the writer writes one picture per write): returns the
+   * unit they hold, if it has a slice, without waiting for the next one to begin.
+   */
+  end(): AccessUnit | undefined {
+    if (this.unitStart < 0 || !this.hasSlice) return undefined;
+    const unit = this.take(this.len);
+    this.unitStart = -1;
+    this.scan = 0;
+    return unit;
+  }
+
+  /** Whether a unit has begun and not yet been returned. */
+  get inUnit(): boolean {
+    return this.unitStart >= 0;
   }
 
   /** Forgets everything buffered (the encoder restarted). */

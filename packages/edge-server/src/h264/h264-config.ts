@@ -1,5 +1,7 @@
 // The per-camera `h264:` block: which ffmpeg encoder turns the camera's JPEGs into H.264, and how.
 import { z } from 'zod';
+import { EdgeServerError } from '../errors.js';
+import { formatSourceSpec, type SourceSpec } from '../sources/source-spec.js';
 
 /** Encoders edgecam knows how to drive; any other ffmpeg H.264 encoder name is passed through. */
 export const KNOWN_H264_ENCODERS = ['libx264', 'h264_v4l2m2m', 'h264_rkmpp'] as const;
@@ -9,10 +11,13 @@ export const h264ConfigSchema = z
   .object({
     /** Off by default: no encoder runs unless a camera asks for H.264. */
     enabled: z.boolean().default(false),
-    /** An ffmpeg encoder name: libx264 (software), h264_v4l2m2m (Raspberry Pi), h264_rkmpp (Rockchip), or another. */
+    /**
+     * An ffmpeg encoder name: libx264 (software), h264_v4l2m2m (Raspberry Pi), h264_rkmpp (Rockchip),
+     * or another; or `copy`: pass the H.264 of an rtsp:// (or file:) source through, not re-encoded.
+     */
     encoder: z
       .string()
-      .regex(/^[A-Za-z0-9_]+$/, 'an ffmpeg encoder name such as libx264, h264_v4l2m2m or h264_rkmpp')
+      .regex(/^[A-Za-z0-9_]+$/, 'an ffmpeg encoder name such as libx264, h264_v4l2m2m or h264_rkmpp, or copy')
       .default('libx264'),
     /** Target bitrate in kbit/s. */
     bitrateKbps: z.number().int().min(50).max(100_000).default(2000),
@@ -29,3 +34,20 @@ export const h264ConfigSchema = z
 
 /** The per-camera `h264:` config block, defaults applied. */
 export type H264Config = z.infer<typeof h264ConfigSchema>;
+
+/** The `h264.encoder` value that passes the source's own H.264 through instead of encoding. */
+export const H264_COPY = 'copy';
+
+/** Whether a source can carry H.264 to copy: RTSP cameras and files; the others deliver JPEG. */
+export function canCopyH264(source: SourceSpec): source is Extract<SourceSpec, { kind: 'rtsp' | 'file' }> {
+  return source.kind === 'rtsp' || source.kind === 'file';
+}
+
+/** Throws CONFIG_INVALID when `h264.encoder: copy` is set on a source that delivers JPEG, not H.264. */
+export function checkH264Source(config: H264Config, source: SourceSpec, camera: string): void {
+  if (config.encoder !== H264_COPY || canCopyH264(source)) return;
+  throw new EdgeServerError(
+    'CONFIG_INVALID',
+    `camera ${camera}: h264.encoder "copy" passes the source's H.264 through, but ${formatSourceSpec(source)} delivers JPEG; use an rtsp:// source that sends H.264, or set h264.encoder to libx264`,
+  );
+}
