@@ -3,35 +3,40 @@
 // far from this checkout. The packages' prepack builds them; here Nx has built them already
 // (tools depends on all four), so packing skips that. npm answers from its cache
 // (--prefer-offline) and asks the registry only for what the cache lacks.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readJpegInfo } from '@edgecam/protocol';
+import {
+  Children,
+  type Installed,
+  MjpegViewer,
+  PACKAGES,
+  RUN_MS,
+  STEP_MS,
+  fetchJpeg,
+  freePort,
+  installedPackage,
+  pollUntil,
+  packAndInstall,
+  removeInstall,
+  root,
+  run,
+  startInstalledServer,
+  stderrMatch,
+  stopChild,
+  userEnv as userEnvOf,
+} from './support/installed.js';
 
-const run = promisify(execFile);
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const PACKAGES = ['protocol', 'recorder', 'motion', 'edge-server', 'client-cli'] as const;
-// npm installs about 85 packages: a 2-core machine shared by eight test runs needs minutes.
-const STEP_MS = 600_000;
-const RUN_MS = 60_000;
-
+let install: Installed | undefined;
 let work: string;
 let prefix: string;
 let tarballs: string[];
-const children = new Set<ChildProcess>();
+const children = new Children();
 
-/** Where a package lands under the prefix. */
-const installed = (name: string) => join(prefix, 'lib/node_modules/@edgecam', name);
-/** The environment of a user's shell: the prefix's bin on PATH, nothing from this checkout. */
-const userEnv = () => {
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${join(prefix, 'bin')}:${process.env.PATH ?? ''}` };
-  for (const key of Object.keys(env)) if (key.startsWith('npm_') || key === 'NODE_PATH' || key.startsWith('VITEST')) delete env[key];
-  return env;
-};
+const installed = (name: string) => installedPackage(prefix, name);
+const userEnv = () => userEnvOf(prefix);
 
 /** Unpacks one file of a tarball to a string. */
 async function fileInTarball(tarball: string, path: string): Promise<string> {
@@ -40,44 +45,13 @@ async function fileInTarball(tarball: string, path: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), 'edgecam-global-'));
-  prefix = join(work, 'prefix');
-  const packs = join(work, 'packs');
-  mkdirSync(packs, { recursive: true });
-  for (const p of PACKAGES) {
-    const built = join(root, 'packages', p, 'dist/index.js');
-    if (!existsSync(built)) throw new Error(`${built} is missing: build first (npm run build; npm test does)`);
-  }
-  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packs, ...PACKAGES.flatMap((p) => ['-w', `packages/${p}`])], {
-    cwd: root,
-    timeout: STEP_MS,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  tarballs = (JSON.parse(stdout.slice(stdout.indexOf('['))) as { filename: string }[]).map((p) => join(packs, p.filename));
-  await run('npm', ['install', '-g', '--prefer-offline', '--no-audit', '--no-fund', '--prefix', prefix, ...tarballs], {
-    cwd: work,
-    timeout: STEP_MS,
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  install = await packAndInstall();
+  ({ work, prefix, tarballs } = install);
 }, 2 * STEP_MS);
 
 afterAll(async () => {
-  await Promise.all(
-    [...children].map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
-          child.once('exit', () => {
-            clearTimeout(force);
-            resolve();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
-  // The prefix holds ffmpeg and about 85 packages: on a busy disk removing it takes a minute.
-  if (work) await rm(work, { recursive: true, force: true });
+  await children.stopAll();
+  await removeInstall(install);
 }, STEP_MS / 2);
 
 describe('the packed packages', () => {
@@ -134,27 +108,15 @@ describe('the packages installed with npm install -g into an empty prefix', () =
 
   it('edgecam-server serves a test pattern and the installed edgecam takes a snapshot of it', { timeout: 2 * RUN_MS }, async () => {
     const cwd = mkdtempSync(join(work, 'run-'));
-    const server = spawn(
-      join(prefix, 'bin/edgecam-server'),
+    const started = await startInstalledServer(
+      prefix,
       ['--host', '127.0.0.1', '--port', '0', '--http-port', '0', '--source', 'testsrc', '--size', '320x240', '--fps', '10'],
-      { cwd, env: userEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
+      cwd,
+      children,
     );
-    children.add(server);
-    let stderr = '';
-    server.stderr!.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-    const port = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no banner within ${RUN_MS} ms; stderr: ${stderr}`)), RUN_MS);
-      const look = () => {
-        const found = /tcp:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
-        if (found && stderr.includes('  ffmpeg: ')) {
-          clearTimeout(timer);
-          server.stderr!.off('data', look);
-          resolve(found[1]!);
-        }
-      };
-      server.stderr!.on('data', look);
-      server.once('exit', (code) => reject(new Error(`edgecam-server exited (${code}) before its banner: ${stderr}`)));
-    });
+    const server = started.child;
+    const port = String(started.tcpPort);
+    const stderr = started.stderr();
     expect(stderr).toContain('@ffmpeg-installer/ffmpeg');
     const out = join(cwd, 'shot.jpg');
     await run(join(prefix, 'bin/edgecam'), ['--host', '127.0.0.1', '--port', port, 'snapshot', '-o', out], {
@@ -166,8 +128,140 @@ describe('the packages installed with npm install -g into an empty prefix', () =
     expect(statSync(out).size).toBeGreaterThan(100);
     expect(jpeg.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
     expect(jpeg.subarray(-2)).toEqual(Buffer.from([0xff, 0xd9]));
-    const exit = new Promise<number | null>((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    expect(await exit).toBe(0);
+    expect(await stopChild(server)).toBe(0);
+  });
+});
+
+// The Done-when of the several-cameras work: one config file with two test patterns and an HTTP
+// MJPEG camera pulled from another installed edgecam-server, each reachable over HTTP, v2 and its
+// own legacy port, and a size changed while an HTTP viewer and a v2 recording watch.
+describe('three cameras from one config file, run from the installed package', () => {
+  const SIZES = { big: { width: 320, height: 240 }, small: { width: 160, height: 120 }, relay: { width: 256, height: 192 } } as const;
+  const NAMES = Object.keys(SIZES) as (keyof typeof SIZES)[];
+  const seedClient = join(root, 'packages/edge-server/tests/seed_client.py');
+  let cwd: string;
+  let upstream: Awaited<ReturnType<typeof startInstalledServer>>;
+  let server: Awaited<ReturnType<typeof startInstalledServer>>;
+  let legacyPorts: Record<keyof typeof SIZES, number>;
+  let http: string;
+  const viewers: MjpegViewer[] = [];
+
+  const edgecam = (args: string[]) => run(join(prefix, 'bin/edgecam'), ['--host', '127.0.0.1', ...args], { cwd, env: userEnv(), timeout: RUN_MS });
+  /** A snapshot by the installed client, and its size from its SOF. */
+  const snapshot = async (args: string[], file: string) => {
+    await edgecam([...args, 'snapshot', '-o', join(cwd, file)]);
+    return readJpegInfo(readFileSync(join(cwd, file)));
+  };
+  const view = async (path: string) => {
+    const v = await MjpegViewer.open(`${http}${path}`);
+    viewers.push(v);
+    return v;
+  };
+
+  beforeAll(async () => {
+    cwd = mkdtempSync(join(work, 'cams-'));
+    upstream = await startInstalledServer(
+      prefix,
+      ['--host', '127.0.0.1', '--port', '0', '--http-port', '0', '--source', 'testsrc', '--size', '256x192', '--fps', '10', '--max-per-address', '0'],
+      cwd,
+      children,
+    );
+    legacyPorts = { big: await freePort(), small: await freePort(), relay: await freePort() };
+    const config = join(cwd, 'edgecam.yaml');
+    writeFileSync(
+      config,
+      [
+        'host: 127.0.0.1',
+        'port: 0',
+        'httpPort: 0',
+        'fps: 10',
+        'idleStop: 2',
+        'maxPerAddress: 0',
+        'cameras:',
+        '  big:',
+        '    source: testsrc',
+        '    size: 320x240',
+        `    legacyPort: ${legacyPorts.big}`,
+        '  small:',
+        '    source: testsrc',
+        '    size: 160x120',
+        `    legacyPort: ${legacyPorts.small}`,
+        '  relay:',
+        `    source: http://127.0.0.1:${upstream.httpPort}/stream.mjpg`,
+        `    legacyPort: ${legacyPorts.relay}`,
+        '',
+      ].join('\n'),
+    );
+    server = await startInstalledServer(prefix, ['--config', config], cwd, children);
+    http = `http://127.0.0.1:${server.httpPort}`;
+  }, 2 * RUN_MS);
+
+  afterAll(async () => {
+    for (const v of viewers) v.close();
+    const codes = await Promise.all([server, upstream].filter(Boolean).map((s) => stopChild(s.child)));
+    expect(codes).toEqual(codes.map(() => 0));
+  }, RUN_MS);
+
+  it('edgecam cameras lists the three, the first the default', async () => {
+    const { stdout } = await edgecam(['--port', String(server.tcpPort), 'cameras', '--json']);
+    expect(JSON.parse(stdout)).toMatchObject({ protocol: 'v2', cameras: ['big', 'small', 'relay'], default: 'big' });
+  });
+
+  it('serves each camera over HTTP: its snapshot and its stream at its own size', { timeout: 2 * RUN_MS }, async () => {
+    for (const name of NAMES) {
+      const v = await view(`/cams/${name}/stream.mjpg`);
+      await v.until(() => v.sizes.length >= 3, RUN_MS, `three parts of ${name}`);
+      expect(v.sizes, name).toEqual(v.sizes.map(() => SIZES[name]));
+      v.close();
+      expect(await fetchJpeg(`${http}/cams/${name}/snapshot.jpg`), name).toEqual({ status: 200, size: SIZES[name] });
+    }
+  });
+
+  it('serves each camera over v2 to edgecam --camera', { timeout: 2 * RUN_MS }, async () => {
+    for (const name of NAMES) expect(await snapshot(['--port', String(server.tcpPort), '--camera', name], `v2-${name}.jpg`), name).toEqual(SIZES[name]);
+  });
+
+  it("serves each camera alone on its legacyPort, to edgecam --protocol legacy and to the seed's client", { timeout: 2 * RUN_MS }, async () => {
+    for (const name of NAMES) {
+      const port = String(legacyPorts[name]);
+      expect(await snapshot(['--port', port, '--protocol', 'legacy'], `legacy-${name}.jpg`), name).toEqual(SIZES[name]);
+      const { stdout } = await run('python3', [seedClient, '127.0.0.1', port, '5'], { timeout: RUN_MS });
+      expect(JSON.parse(stdout), name).toMatchObject({ stream_frames: 5, closed_by_server: true });
+    }
+  });
+
+  it('changes a size while an HTTP viewer and a v2 recording watch: both keep receiving and the new size arrives', { timeout: 3 * RUN_MS }, async () => {
+    const viewer = await view('/cams/small/stream.mjpg');
+    const output = join(cwd, 'small.mjpeg');
+    const record = children.add(
+      spawn(join(prefix, 'bin/edgecam'), ['--host', '127.0.0.1', '--port', String(server.tcpPort), '--camera', 'small', 'record', '-o', output, '--json'], {
+        cwd,
+        env: userEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+    let summary = '';
+    record.stdout!.setEncoding('utf8').on('data', (t: string) => (summary += t));
+    await viewer.until(() => viewer.sizes.length >= 2, RUN_MS, 'two parts');
+    // The recording's file exists once its first frame is written: from then on it is 160x120.
+    await pollUntil(() => existsSync(output) && statSync(output).size > 0, RUN_MS, `frames in ${output}`);
+    const refused = stderrMatch(record, /frame refused: a 192x144 frame in a 160x120 recording/, 2 * RUN_MS, 'a 192x144 frame at the recording');
+
+    const res = await fetch(`${http}/cams/small/settings`, { method: 'PUT', body: JSON.stringify({ width: 192, height: 144 }) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ camera: 'small', settings: { width: 192, height: 144 } });
+
+    const resized = () => viewer.sizes.findIndex((s) => s.width === 192 && s.height === 144);
+    await viewer.until(() => resized() >= 0 && viewer.sizes.length >= resized() + 3, 2 * RUN_MS, 'three parts at 192x144');
+    expect(viewer.error).toBeNull();
+    expect(viewer.sizes.slice(resized())).toEqual(viewer.sizes.slice(resized()).map(() => ({ width: 192, height: 144 })));
+    await refused;
+
+    expect(await stopChild(record, 'SIGINT')).toBe(0);
+    const result = JSON.parse(summary) as { frames: number; width: number; height: number; rejected: number; protocol: string; stoppedBy: string };
+    expect(result).toMatchObject({ width: 160, height: 120, protocol: 'v2', stoppedBy: 'signal' });
+    expect(result.frames).toBeGreaterThan(0);
+    expect(result.rejected).toBeGreaterThan(0);
+    expect(await fetchJpeg(`${http}/cams/small/snapshot.jpg`)).toEqual({ status: 200, size: { width: 192, height: 144 } });
   });
 });

@@ -44,6 +44,8 @@ export interface StartOptions {
    * For code that brings its own frames: the benchmarks feed pre-encoded JPEGs this way.
    */
   source?: FrameSource;
+  /** Like `source`, for any camera, by name (the benchmarks feed several cameras this way). */
+  sources?: Record<string, FrameSource>;
   /** How wrong tokens are slowed down (tests use short blocks). */
   accessTuning?: Partial<ThrottleTuning>;
   /** Overrides the HTTP limits (tests use short timeouts). */
@@ -113,7 +115,7 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
   const logger = opts.logger ?? createLogger(config.logLevel);
   const configs = cameraConfigs(config);
   // StartOptions.source stands for the default camera's source.
-  const givenSource = (c: CameraConfig, i: number) => (i === 0 ? opts.source : undefined);
+  const givenSource = (c: CameraConfig, i: number) => opts.sources?.[c.name] ?? (i === 0 ? opts.source : undefined);
   const anyNeedsFfmpeg = configs.some((c, i) => !givenSource(c, i) && needsFfmpeg(c.source));
   // Resolved here only, and handed to the sources: their probes and their runs use this one binary.
   const ffmpeg = anyNeedsFfmpeg ? (opts.ffmpeg ?? resolveFfmpeg()) : null;

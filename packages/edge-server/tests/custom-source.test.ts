@@ -1,8 +1,14 @@
 // StartOptions.source: code can bring its own frames (the benchmarks feed pre-encoded JPEGs this
-// way) and the server serves them exactly like a captured source, without resolving ffmpeg.
+// way) and the server serves them exactly like a captured source, without resolving ffmpeg;
+// StartOptions.sources does the same for named cameras.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { V2_MAGIC, encodeHello } from '@edgecam/protocol';
+import type { CameraConfig } from '../src/camera-config.js';
+import { DEFAULT_CONFIG } from '../src/config.js';
+import { startEdgeServer } from '../src/server.js';
+import { memoryLogger } from './support/logger.js';
 import { startTestServer, type TestServer } from './support/server.js';
-import { LegacyClient, V2Client } from './support/clients.js';
+import { LegacyClient, V2Client, openSocket } from './support/clients.js';
 import { testPatternJpegs } from './support/jpegs.js';
 import { PacedSource } from './support/paced-source.js';
 import { waitUntil } from './support/wait.js';
@@ -60,5 +66,40 @@ describe('a source given in StartOptions', () => {
     expect(source.starts).toBe(1);
     client.close();
     await waitUntil(() => source.stops === 1, 5000, 'the idle stop to unsubscribe the source');
+  });
+});
+
+describe('sources given in StartOptions by camera name', () => {
+  it('feed each named camera its own frames, without ffmpeg', async () => {
+    const camera = (name: string): CameraConfig => ({
+      name,
+      source: { kind: 'file', path: '/nonexistent/edgecam.mp4' },
+      width: 96,
+      height: 64,
+      fps: 50,
+      quality: 80,
+      idleStopSeconds: 1,
+      alwaysOn: false,
+      legacyPort: null,
+    });
+    const sources = { one: memorySource(jpegs), two: memorySource([...jpegs].reverse()) };
+    const log = memoryLogger();
+    const named = await startEdgeServer(
+      { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, httpPort: null, cameras: [camera('one'), camera('two')] },
+      { logger: log.logger, sources },
+    );
+    server = Object.assign(named, { log });
+    expect(server.ffmpeg).toBeNull();
+    const client = new V2Client(await openSocket(server.tcpPort));
+    client.write(V2_MAGIC);
+    client.write(encodeHello({ client: 'vitest', camera: 'two' }));
+    const [welcome] = await client.waitFor('welcome');
+    expect(welcome?.welcome).toMatchObject({ camera: 'two', width: 96, height: 64 });
+    client.command('3');
+    const frames = await client.waitFor('frame', 3);
+    for (const f of frames) expect(f.jpeg.equals([...jpegs].reverse()[(f.seq - 1) % jpegs.length] as Buffer)).toBe(true);
+    expect(sources.two.starts).toBe(1);
+    expect(sources.one.starts).toBe(0);
+    client.close();
   });
 });

@@ -5,8 +5,10 @@
 //      (gc: collect garbage after reading the CPU time, so rss and live (heap + buffers) count
 //      only what is still referenced)
 //   { type: 'stop' }      -> closes the server and exits
-// kind: 'edgecam' (startEdgeServer fed by the in-memory source), 'plain' (a bare Node socket
-// server writing the same length-prefixed bytes: the baseline), 'naive' (the seed's design).
+// kind: 'edgecam' (startEdgeServer fed by the in-memory source; with `cameras: N` in start, N
+// named cameras cam1..camN fed one in-memory source each, and the usage answer adds `seqs` by
+// camera), 'plain' (a bare Node socket server writing the same length-prefixed bytes: the
+// baseline), 'naive' (the seed's design).
 import { createServer } from 'node:net';
 import { DEFAULT_CONFIG, startEdgeServer } from '@edgecam/edge-server';
 import { encodeFrame, encodeFrameMessage } from '@edgecam/protocol';
@@ -39,10 +41,15 @@ process.on('message', async (msg) => {
 });
 process.on('disconnect', () => process.exit(0));
 
-async function start({ kind, framesDir, fps, framing = 'v1', clockOffsetUs, alwaysOn = false, idleStopSeconds = 0.2 }) {
+async function start({ kind, framesDir, fps, framing = 'v1', clockOffsetUs, alwaysOn = false, idleStopSeconds = 0.2, cameras = 0 }) {
   const jpegs = readJpegs(framesDir);
   const clock = makeClock(clockOffsetUs);
   const source = createMemorySource({ jpegs, fps, clock });
+  if (kind === 'edgecam' && cameras > 0) {
+    const sources = { cam1: source };
+    for (let i = 2; i <= cameras; i++) sources[`cam${i}`] = createMemorySource({ jpegs, fps, clock });
+    return startEdgecamCameras(sources, { alwaysOn, idleStopSeconds });
+  }
   if (kind === 'edgecam') return startEdgecam(source, { alwaysOn, idleStopSeconds });
   if (kind === 'plain') return fps > 0 ? startPlainPaced(source, framing, alwaysOn) : startPlainUnthrottled(jpegs);
   if (kind === 'naive') return startNaive(jpegs, fps);
@@ -64,6 +71,38 @@ async function startEdgecam(source, { alwaysOn, idleStopSeconds }) {
       const clients = running.registry.list();
       return {
         seq: source.seq,
+        sent: clients.reduce((a, c) => a + c.framesSent, 0),
+        dropped: clients.reduce((a, c) => a + c.dropped, 0),
+      };
+    },
+    close: () => running.close(),
+  };
+}
+
+/** Several named cameras (`cameras: N`: cam1..camN, v2 clients name one in HELLO), each its own in-memory source. */
+async function startEdgecamCameras(sources, { alwaysOn, idleStopSeconds }) {
+  const camera = (name) => ({
+    name,
+    source: DEFAULT_CONFIG.source,
+    width: sources[name].width,
+    height: sources[name].height,
+    fps: sources[name].fps,
+    quality: DEFAULT_CONFIG.quality,
+    idleStopSeconds,
+    alwaysOn,
+    legacyPort: null,
+  });
+  const running = await startEdgeServer(
+    { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, httpPort: null, alwaysOn, idleStopSeconds, maxClients: 0, maxPerAddress: 0, cameras: Object.keys(sources).map(camera) },
+    { sources },
+  );
+  return {
+    port: running.tcpPort,
+    counters: () => {
+      const clients = running.registry.list();
+      return {
+        seq: sources.cam1.seq,
+        seqs: Object.fromEntries(Object.entries(sources).map(([name, s]) => [name, s.seq])),
         sent: clients.reduce((a, c) => a + c.framesSent, 0),
         dropped: clients.reduce((a, c) => a + c.dropped, 0),
       };

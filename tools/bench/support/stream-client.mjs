@@ -74,9 +74,10 @@ export class FrameCounter {
 
 /**
  * A streaming client on 127.0.0.1:port. `framing` 'v1' sends the legacy `3`; 'v2' the magic,
- * a HELLO and COMMAND 3. `record` keeps the seq of each frame, and with a `clock` its latency.
+ * a HELLO (naming `camera`, if given) and COMMAND 3. `record` keeps the seq of each frame, and
+ * with a `clock` its latency.
  */
-export function openStreamClient(port, { framing = 'v1', clock, record = false } = {}) {
+export function openStreamClient(port, { framing = 'v1', clock, record = false, camera } = {}) {
   return new Promise((resolve, reject) => {
     const socket = connect({ port, host: '127.0.0.1' });
     const client = {
@@ -112,7 +113,7 @@ export function openStreamClient(port, { framing = 'v1', clock, record = false }
       reject(err);
     });
     socket.once('connect', () => {
-      if (framing === 'v2') socket.write(Buffer.concat([V2_MAGIC, encodeHello({ client: 'bench' }), encodeCommandMessage('3')]));
+      if (framing === 'v2') socket.write(Buffer.concat([V2_MAGIC, encodeHello(camera === undefined ? { client: 'bench' } : { client: 'bench', camera }), encodeCommandMessage('3')]));
       else socket.write('3');
       resolve(client);
     });
