@@ -26,9 +26,26 @@ describe('ffmpeg command lines', () => {
   it('runs the test pattern in real time, encoded to MJPEG, as mpjpeg on stdout', () => {
     const args = testsrcArgs({ ...size, quality: 100 });
     expect(args.join(' ')).toContain(
-      '-re -f lavfi -i testsrc2=size=1280x720:rate=30 -c:v mjpeg -q:v 2 -an -f mpjpeg -flush_packets 1 pipe:1',
+      '-re -f lavfi -i testsrc2=size=1280x720:rate=30,format=yuvj420p -c:v mjpeg -q:v 2 -huffman default -thread_type slice -an -f mpjpeg -flush_packets 1 pipe:1',
     );
     expect(args).toContain('-nostdin');
+  });
+
+  it("draws the test pattern in the encoder's own pixel format, so no frame is converted", () => {
+    expect(after(testsrcArgs(size), '-i')).toMatch(/,format=yuvj420p$/);
+  });
+
+  it('encodes with the standard Huffman tables and slice threads wherever it encodes', () => {
+    const encoding = [
+      testsrcArgs(size),
+      v4l2Args('/dev/video0', size, false),
+      fileArgs('clip.mp4', size, { formats: ['mov', 'mp4'], videoCodec: 'h264' }),
+    ];
+    for (const args of encoding) {
+      expect(after(args, '-huffman')).toBe('default');
+      expect(after(args, '-thread_type')).toBe('slice');
+    }
+    expect(v4l2Args('/dev/video2', size, true)).not.toContain('-huffman');
   });
 
   it('copies a camera that offers MJPEG, without re-encoding', () => {

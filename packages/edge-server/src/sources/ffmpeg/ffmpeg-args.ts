@@ -21,11 +21,20 @@ export function qualityToQscale(quality: number): number {
   return Math.round(31 - ((q - 1) * 29) / 99);
 }
 
+/**
+ * ffmpeg's MJPEG encoder at its cheapest: the standard Huffman tables (the default "optimal"
+ * costs a second pass over every frame for a few % of size) and slice threads (frame threads
+ * hold frames back, which a live stream pays in latency).
+ */
 function encode(quality: number): string[] {
-  return ['-c:v', 'mjpeg', '-q:v', String(qualityToQscale(quality))];
+  return ['-c:v', 'mjpeg', '-q:v', String(qualityToQscale(quality)), '-huffman', 'default', '-thread_type', 'slice'];
 }
 
-/** ffmpeg's lavfi test pattern in real time (without -re lavfi runs as fast as it can). */
+/**
+ * ffmpeg's lavfi test pattern in real time (without -re lavfi runs as fast as it can), drawn
+ * straight in full-range yuvj420p: otherwise ffmpeg converts every frame to it for the encoder,
+ * which costs about as much as the encode itself.
+ */
 export function testsrcArgs(o: CaptureSize): string[] {
   return [
     ...COMMON,
@@ -34,7 +43,7 @@ export function testsrcArgs(o: CaptureSize): string[] {
     '-f',
     'lavfi',
     '-i',
-    `testsrc2=size=${o.width}x${o.height}:rate=${o.fps}`,
+    `testsrc2=size=${o.width}x${o.height}:rate=${o.fps},format=yuvj420p`,
     ...encode(o.quality),
     ...OUTPUT,
   ];
