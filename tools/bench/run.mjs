@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // Order: the cheap ones first, so a smoke run fails fast.
-const modules = ['decode', 'record', 'delivery', 'latency', 'fanout', 'seed'];
+const modules = ['decode', 'record', 'encode', 'footprint', 'delivery', 'latency', 'fanout', 'seed'];
 
 const USAGE = `Usage: node tools/bench/run.mjs [--quick] [--json] [--only id,id] [--out FILE] [--help]
 
