@@ -2,13 +2,9 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { Logger } from 'pino';
 import { CliError, ExitCode, errorText } from './errors.js';
-import { infoCommand, repairCommand } from './file-commands.js';
 import { GLOBAL_DEFAULTS, GLOBAL_ENV, listenSchema, parseFlag, parseGlobals, type GlobalOptions, type RawGlobals } from './options.js';
-import { recordCommand, type RecordFlags } from './record-command.js';
-import { shellCommand } from './shell.js';
-import { snapshotCommand } from './snapshot-command.js';
+import type { RecordFlags } from './record-command.js';
 import { createLogger, printError } from './terminal.js';
-import { viewCommand } from './view-command.js';
 
 function packageVersion(): string {
   try {
@@ -67,13 +63,15 @@ export async function runCli(argv: string[]): Promise<number> {
     return parseGlobals(raw, (key) => program.getOptionValueSource(key));
   };
 
+  // Each command's module is imported when it runs: a one-shot `record` or `snapshot` should not
+  // pay for loading the viewer's HTTP page or the shell.
   program
     .command('snapshot')
     .description('save one frame as a JPEG (default name snapshot_<unix ms>.jpg)')
     .option('-o, --output <file>', 'where to save the JPEG')
     .action(async (o: { output?: string }) => {
       const g = globals();
-      exitCode = await snapshotCommand(g, o.output, logger());
+      exitCode = await (await import('./snapshot-command.js')).snapshotCommand(g, o.output, logger());
     });
 
   program
@@ -88,7 +86,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .option('--json', 'print the summary as JSON')
     .action(async (o: RecordFlags) => {
       const g = globals();
-      exitCode = await recordCommand(g, o, logger());
+      exitCode = await (await import('./record-command.js')).recordCommand(g, o, logger());
     });
 
   program
@@ -102,7 +100,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .action(async (o: { listen: string }) => {
       const g = globals();
       const listen = parseFlag(listenSchema, o.listen, '--listen');
-      exitCode = await viewCommand(g, listen, logger());
+      exitCode = await (await import('./view-command.js')).viewCommand(g, listen, logger());
     });
 
   program
@@ -110,7 +108,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .description('interactive: 0 snapshot, 3 start recording, q stop, 2 quit, help (reads stdin, so it can be piped)')
     .action(async () => {
       const g = globals();
-      exitCode = await shellCommand(g, logger());
+      exitCode = await (await import('./shell.js')).shellCommand(g, logger());
     });
 
   program
@@ -119,7 +117,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .argument('<file>', 'the AVI file')
     .option('--json', 'print JSON')
     .action(async (file: string, o: { json?: boolean }) => {
-      exitCode = await infoCommand(file, o.json === true);
+      exitCode = await (await import('./file-commands.js')).infoCommand(file, o.json === true);
     });
 
   program
@@ -128,7 +126,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .argument('<file>', 'the damaged AVI file')
     .option('-o, --output <file>', 'write the repaired file here instead of repairing in place')
     .action(async (file: string, o: { output?: string }) => {
-      exitCode = await repairCommand(file, o.output);
+      exitCode = await (await import('./file-commands.js')).repairCommand(file, o.output);
     });
 
   try {
