@@ -52,7 +52,7 @@ function run1(cmd, args) {
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 600_000); // generous: these machines are shared
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
