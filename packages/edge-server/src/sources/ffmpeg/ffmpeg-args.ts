@@ -30,6 +30,21 @@ function encode(quality: number): string[] {
   return ['-c:v', 'mjpeg', '-q:v', String(qualityToQscale(quality)), '-huffman', 'default', '-thread_type', 'slice'];
 }
 
+/** Limited-range YUV (16..235, chroma 16..240) stretched to full range (0..255), one table per plane. */
+const TO_FULL_RANGE =
+  "lutyuv=y='clip((val-16)*255/219,0,255)':u='clip((val-128)*255/224+128,0,255)':v='clip((val-128)*255/224+128,0,255)'";
+
+/**
+ * The encode for a raw (YUYV) camera. ffmpeg 4.1's MJPEG encoder takes only full-range input,
+ * and swscale's range conversion runs its generic scaler, costing more than the encode; instead
+ * YUYV is unpacked to 4:2:0 (swscale's fast unscaled path, libjpeg-turbo's subsampling too) and
+ * stretched by a lookup table. `-color_range pc` makes it a standard full-range JPEG (no
+ * CS=ITU601 comment, which only ffmpeg reads); `-strict -1` only lets the CLI pass yuv420p on.
+ */
+export function rawCameraEncodeArgs(quality: number): string[] {
+  return ['-vf', TO_FULL_RANGE, '-pix_fmt', 'yuv420p', '-strict', '-1', '-color_range', 'pc', ...encode(quality)];
+}
+
 /**
  * ffmpeg's lavfi test pattern in real time (without -re lavfi runs as fast as it can), drawn
  * straight in full-range yuvj420p: otherwise ffmpeg converts every frame to it for the encoder,
@@ -62,7 +77,7 @@ export function v4l2Args(device: string, o: CaptureSize, mjpegOffered: boolean):
     String(o.fps),
     '-i',
     device,
-    ...(mjpegOffered ? ['-c:v', 'copy'] : encode(o.quality)),
+    ...(mjpegOffered ? ['-c:v', 'copy'] : rawCameraEncodeArgs(o.quality)),
     ...OUTPUT,
   ];
 }
