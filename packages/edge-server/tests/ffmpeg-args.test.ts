@@ -78,6 +78,7 @@ describe('ffmpeg command lines', () => {
     expect(after(args, '-pix_fmt')).toBe('yuv420p');
     expect(after(args, '-strict')).toBe('-1');
     expect(after(args, '-color_range')).toBe('pc');
+    expect(after(args, '-threads')).toBe('1');
     expect(args.indexOf('-vf')).toBeGreaterThan(args.indexOf('-i'));
     expect(v4l2Args('/dev/video2', size, true)).not.toContain('-vf');
   });
