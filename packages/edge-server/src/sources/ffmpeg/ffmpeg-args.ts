@@ -43,7 +43,7 @@ const TO_FULL_RANGE =
  * One encoder thread costs less CPU per frame than slices, and a 720p frame still takes ~5 ms.
  */
 export function rawCameraEncodeArgs(quality: number): string[] {
-  return ['-vf', TO_FULL_RANGE, '-pix_fmt', 'yuv420p', '-strict', '-1', '-color_range', 'pc', ...encode(quality), '-threads', '1'];
+  return [...encode(quality), '-threads', '1', '-vf', TO_FULL_RANGE, '-pix_fmt', 'yuv420p', '-strict', '-1', '-color_range', 'pc'];
 }
 
 /**
