@@ -44,6 +44,8 @@ async function measure(server, framing, { warmMs, windowMs }) {
     serverCpu: (u1.cpuUs - u0.cpuUs) / 1e6 / seconds, // cores
     cpuUsPerFrame: (u1.cpuUs - u0.cpuUs) / frames,
     clientCpu: (c1.user + c1.system) / 1e6 / seconds,
+    clientCpuUsPerFrame: (c1.user + c1.system) / frames,
+    rssMiB: u1.rss / 2 ** 20,
   };
 }
 
@@ -92,6 +94,11 @@ export async function run({ quick = false } = {}) {
         'server CPU (cores)': round(stats(ms.map((m) => m.serverCpu)).median, 2),
         'server CPU µs/frame': round(stats(ms.map((m) => m.cpuUsPerFrame)).median, 0),
         'client CPU (cores)': round(stats(ms.map((m) => m.clientCpu)).median, 2),
+        'client CPU µs/frame': round(stats(ms.map((m) => m.clientCpuUsPerFrame)).median, 0),
+        'server RSS MiB (min–max)': (() => {
+          const r = stats(ms.map((m) => m.rssMiB));
+          return `${round(r.median, 1)} (${round(r.min, 1)}–${round(r.max, 1)})`;
+        })(),
         'fps / baseline (min–max)': r ? `${r.median} (${r.min}–${r.max})` : '1',
       };
     });
@@ -109,6 +116,8 @@ export async function run({ quick = false } = {}) {
         'Server CPU µs/frame is the server process\'s user + system time over the frames delivered: when the client or the kernel is what limits fps, it still shows what each frame costs us against the baseline.',
         `What limits fps in this run: the servers used ${round(serverCpu, 2)} of a core and the client process ${round(clientCpu, 2)} (medians), so ${serverCpu < 0.8 && clientCpu > serverCpu ? 'neither server is CPU-bound: the receiving side and the shared machine set the pace, and the fps ratio mostly says whether edgecam keeps the pipe as full as a bare socket does' : 'the servers set the pace'}. Per frame, edgecam-server spent ${round(cpuOurs, 1)} µs of CPU against the baseline's ${round(cpuBase, 1)} µs (${round(cpuOurs / cpuBase, 2)} times): the session, the hub, metrics and logs, at 30 fps ${round((cpuOurs * 30) / 1e4, 3)}% of a core per client.`,
         'The v2 client is compared with the same legacy baseline: its 17-byte header instead of 4 is 0.01% of a frame.',
+        'Server RSS is the server process\'s resident memory at the end of each window (no forced GC): what one streaming client costs beside CPU; footprint.mjs measures the real server\'s idle and streaming RSS, fanout.mjs the memory per extra client.',
+        `Client CPU per frame: ${round(stats(results['edgecam-server, legacy client'].map((m) => m.clientCpuUsPerFrame)).median, 0)} µs receiving from edgecam-server (legacy) against ${round(stats(base.map((m) => m.clientCpuUsPerFrame)).median, 0)} µs from the baseline. edgecam keeps one frame in flight per client (the next is written when the socket has taken the last, so a slow client gets the newest frame, never a queue) where the baseline writes until the socket refuses; when the client is the bottleneck, more and smaller reads on its side can lower the fps ratio without costing the server more.`,
       ],
     };
   });

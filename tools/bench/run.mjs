@@ -2,7 +2,7 @@
 // Runs every benchmark in one process and writes BENCHMARKS.md.
 // Each benchmark module exports `run({ quick })` and resolves to a BenchResult:
 //   { id, title, baseline, goal, goalMet (true/false/null), ratio: { median, min, max, runs },
-//     rows: [{ ...columns }], notes: [string] }
+//     table?: [{ ...columns }], rows: [{ ...columns }], notes: [string] }
 // Figures are ratios against a baseline measured in the same run, because these machines are
 // shared and noisy: an absolute number alone proves nothing.
 //
@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // Order: the cheap ones first, so a smoke run fails fast.
-const modules = ['decode', 'record', 'delivery', 'latency', 'fanout', 'cameras', 'seed', 'h264', 'motion'];
+const modules = ['decode', 'record', 'encode', 'footprint', 'delivery', 'latency', 'fanout', 'cameras', 'seed', 'h264', 'motion'];
 
 const USAGE = `Usage: node tools/bench/run.mjs [--quick] [--json] [--only id,id] [--out FILE] [--help]
 
@@ -135,6 +135,8 @@ function renderMarkdown(m, rs) {
   ];
   for (const r of rs) {
     parts.push(`## ${r.title}`, '', `\`node tools/bench/${r.id}.mjs\``, '');
+    // An optional first table (r.table) holds the like-for-like comparison when rows break it down.
+    if (r.table?.length) parts.push(table(r.table), '');
     if (r.rows?.length) parts.push(table(r.rows), '');
     for (const n of r.notes ?? []) parts.push(`- ${n}`);
     parts.push('');

@@ -1,18 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { Logger } from 'pino';
-import { camerasCommand } from './cameras-command.js';
 import { CliError, ExitCode, errorText } from './errors.js';
-import { eventsCommand, parseHostPort, type EventsFlags } from './events-command.js';
-import { infoCommand, repairCommand } from './file-commands.js';
+import type { EventsFlags } from './events-command.js';
 import { GLOBAL_DEFAULTS, GLOBAL_ENV, listenSchema, parseFlag, parseGlobals, type GlobalOptions, type RawGlobals } from './options.js';
-import { pullCommand, type PullFlags } from './pull-command.js';
-import { recordCommand, type RecordFlags } from './record-command.js';
-import { recordingsCommand } from './recordings-command.js';
-import { shellCommand } from './shell.js';
-import { snapshotCommand } from './snapshot-command.js';
+import type { PullFlags } from './pull-command.js';
+import type { RecordFlags } from './record-command.js';
 import { createLogger, printError } from './terminal.js';
-import { viewCommand } from './view-command.js';
 
 function packageVersion(): string {
   try {
@@ -76,13 +70,15 @@ export async function runCli(argv: string[]): Promise<number> {
     return parseGlobals(raw, (key) => program.getOptionValueSource(key));
   };
 
+  // Each command's module is imported when it runs: a one-shot `record` or `snapshot` should not
+  // pay for loading the viewer's HTTP page or the shell.
   program
     .command('snapshot')
     .description('save one frame as a JPEG (default name snapshot_<unix ms>.jpg)')
     .option('-o, --output <file>', 'where to save the JPEG')
     .action(async (o: { output?: string }) => {
       const g = globals();
-      exitCode = await snapshotCommand(g, o.output, logger());
+      exitCode = await (await import('./snapshot-command.js')).snapshotCommand(g, o.output, logger());
     });
 
   program
@@ -97,7 +93,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .option('--json', 'print the summary as JSON')
     .action(async (o: RecordFlags) => {
       const g = globals();
-      exitCode = await recordCommand(g, o, logger());
+      exitCode = await (await import('./record-command.js')).recordCommand(g, o, logger());
     });
 
   program
@@ -111,7 +107,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .action(async (o: { listen: string }) => {
       const g = globals();
       const listen = parseFlag(listenSchema, o.listen, '--listen');
-      exitCode = await viewCommand(g, listen, logger());
+      exitCode = await (await import('./view-command.js')).viewCommand(g, listen, logger());
     });
 
   program
@@ -122,11 +118,11 @@ export async function runCli(argv: string[]): Promise<number> {
     .action(async (target: string | undefined, o: EventsFlags) => {
       let g = globals();
       if (target !== undefined) {
-        const at = parseHostPort(target, g.port);
+        const at = (await import('./events-command.js')).parseHostPort(target, g.port);
         if (!at) throw new CliError(ExitCode.USAGE, `${JSON.stringify(target)} is not HOST or HOST:PORT (IPv6: [ADDR]:PORT)`);
         g = { ...g, ...at };
       }
-      exitCode = await eventsCommand(g, { ...o, camera: g.camera }, logger());
+      exitCode = await (await import('./events-command.js')).eventsCommand(g, { ...o, camera: g.camera }, logger());
     });
 
   program
@@ -134,7 +130,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .description('interactive: 0 snapshot, 3 start recording, q stop, 2 quit, help (reads stdin, so it can be piped)')
     .action(async () => {
       const g = globals();
-      exitCode = await shellCommand(g, logger());
+      exitCode = await (await import('./shell.js')).shellCommand(g, logger());
     });
 
   program
@@ -144,7 +140,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .option('--json', 'print JSON: {address, protocol, server, cameras, default}; cameras is null when the server serves one unnamed camera')
     .action(async (address: string | undefined, o: { json?: boolean }) => {
       const g = globals();
-      exitCode = await camerasCommand(g, address, o.json === true, logger());
+      exitCode = await (await import('./cameras-command.js')).camerasCommand(g, address, o.json === true, logger());
     });
 
   program
@@ -154,7 +150,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .option('--json', 'print JSON')
     .action(async (host: string, o: { json?: boolean }) => {
       const g = globals();
-      exitCode = await recordingsCommand(g, host, { ...o, camera: g.camera });
+      exitCode = await (await import('./recordings-command.js')).recordingsCommand(g, host, { ...o, camera: g.camera });
     });
 
   program
@@ -168,7 +164,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .option('--json', 'print the summary as JSON')
     .action(async (host: string, o: PullFlags) => {
       const g = globals();
-      exitCode = await pullCommand(g, host, { ...o, camera: g.camera });
+      exitCode = await (await import('./pull-command.js')).pullCommand(g, host, { ...o, camera: g.camera });
     });
 
   program
@@ -177,7 +173,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .argument('<file>', 'the AVI file')
     .option('--json', 'print JSON')
     .action(async (file: string, o: { json?: boolean }) => {
-      exitCode = await infoCommand(file, o.json === true);
+      exitCode = await (await import('./file-commands.js')).infoCommand(file, o.json === true);
     });
 
   program
@@ -186,7 +182,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .argument('<file>', 'the damaged AVI file')
     .option('-o, --output <file>', 'write the repaired file here instead of repairing in place')
     .action(async (file: string, o: { output?: string }) => {
-      exitCode = await repairCommand(file, o.output);
+      exitCode = await (await import('./file-commands.js')).repairCommand(file, o.output);
     });
 
   try {

@@ -1,6 +1,6 @@
 // A config file's text to `key: value` entries with the line each key is on, so that a refusal
 // can name the file, the line and the key. YAML here; the keys are not checked here.
-import { LineCounter, isMap, isNode, isScalar, parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
 
 /** One top-level `key: value` of a config file. */
 export interface ConfigFileEntry {
@@ -17,6 +17,8 @@ export type ConfigFileContent = { entries: ConfigFileEntry[] } | { line: number;
 
 /** Parses a YAML config file's text: a mapping of option keys to values, or nothing at all. The entries named in `nested` get keyLines. */
 export function parseConfigFile(text: string, nested: readonly string[] = []): ConfigFileContent {
+  // Loaded only with --config, so a server run by flags alone does not carry a YAML parser.
+  const { LineCounter, isMap, isNode, isScalar, parseDocument } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const error = doc.errors[0];

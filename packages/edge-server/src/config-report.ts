@@ -1,6 +1,6 @@
 // What `edgecam-server config check` prints: the resolved options in the config file's form
 // (YAML, each line saying where its value came from, or JSON), with the token masked.
-import { stringify } from 'yaml';
+import { createRequire } from 'node:module';
 
 /** One option as reported: its key, its value in the file's form, and where the value came from. */
 export interface ReportRow {
@@ -20,12 +20,15 @@ export function maskToken(token: string): string {
 /** The rows as a YAML config file with a comment per line, or as one JSON object. */
 export function formatResolved(rows: readonly ReportRow[], format: 'yaml' | 'json', version: string): string {
   if (format === 'json') return `${JSON.stringify(Object.fromEntries(rows.map((r) => [r.key, r.value])), null, 2)}\n`;
+  // Loaded only for `config check`, as in config-file.ts.
+  const { stringify } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   // A map (cameras:) goes under its key, indented; its comment stays on the key's line.
   const nested = (v: unknown) => v !== null && typeof v === 'object';
   const lines = rows.map((r) => ({
     text: nested(r.value) ? `${r.key}:` : `${r.key}: ${stringify(r.value, { lineWidth: 0 }).trimEnd()}`,
     from: r.from,
-    below: nested(r.value) ? stringify(r.value, { lineWidth: 0 }).trimEnd().split('\n').map((l) => `  ${l}`) : [],
+    below: nested(r.value) ? stringify(r.value, { lineWidth: 0 }).trimEnd().split('
+').map((l) => `  ${l}`) : [],
   }));
   const width = Math.max(...lines.map((l) => l.text.length));
   return [

@@ -5,6 +5,7 @@ export { CAMERA_SCHEMA, type CameraConfig } from './camera-config.js';
 export { Camera, CameraRegistry, type CameraSettings, type SettingsChange } from './cameras.js';
 export type { SourceChange } from './frame-hub.js';
 export { resolveFfmpeg, type FfmpegVia, type ResolvedFfmpeg } from './sources/ffmpeg/resolve-ffmpeg.js';
+export { qualityToQscale, rawCameraEncodeArgs } from './sources/ffmpeg/ffmpeg-args.js';
 export { EdgeServerError, type EdgeServerErrorCode } from './errors.js';
 export type { TlsMaterial } from './tls/tls-material.js';
 export { parseSourceSpec, formatSourceSpec, type SourceSpec } from './sources/source-spec.js';

@@ -27,10 +27,28 @@ export function createServerMetrics(opts: { defaultMetrics?: boolean } = {}): Ed
   const registry = new Registry();
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'edgecam_' });
 
+  // Per-frame counts are plain numbers, folded into their counters when the registry is read:
+  // prom-client's inc() hashes the labels on every call, even on a bound child.
+  let capturedTally = 0;
+  const sentTally: Record<ClientProtocol, number> = { legacy: 0, v2: 0, http: 0 };
+  const bytesTally: Record<ClientProtocol, number> = { legacy: 0, v2: 0, http: 0 };
+  const fold = (tally: Record<ClientProtocol, number>) =>
+    function (this: Counter<'protocol'>): void {
+      for (const protocol of Object.keys(tally) as ClientProtocol[]) {
+        if (tally[protocol] === 0) continue;
+        this.inc({ protocol }, tally[protocol]);
+        tally[protocol] = 0;
+      }
+    };
+
   const captured = new Counter({
     name: 'edgecam_frames_captured_total',
     help: 'Frames received from the capture source.',
     registers: [registry],
+    collect(this: Counter) {
+      if (capturedTally > 0) this.inc(capturedTally);
+      capturedTally = 0;
+    },
   });
   const restarts = new Counter({
     name: 'edgecam_source_restarts_total',
@@ -42,6 +60,7 @@ export function createServerMetrics(opts: { defaultMetrics?: boolean } = {}): Ed
     help: 'Frames written to clients.',
     labelNames: ['protocol'],
     registers: [registry],
+    collect: fold(sentTally),
   });
   const dropped = new Counter({
     name: 'edgecam_frames_dropped_total',
@@ -54,6 +73,7 @@ export function createServerMetrics(opts: { defaultMetrics?: boolean } = {}): Ed
     help: 'Bytes of frames (headers included) written to clients.',
     labelNames: ['protocol'],
     registers: [registry],
+    collect: fold(bytesTally),
   });
   const clients = new Gauge({
     name: 'edgecam_clients',
@@ -73,15 +93,13 @@ export function createServerMetrics(opts: { defaultMetrics?: boolean } = {}): Ed
   // labels on each call would hash them every time.
   const bind = (protocol: ClientProtocol) => {
     const bound = {
-      sent: sent.labels({ protocol }),
       dropped: dropped.labels({ protocol }),
-      bytes: bytes.labels({ protocol }),
       clients: clients.labels({ protocol }),
       latency: latency.labels({ protocol }),
     };
-    bound.sent.inc(0);
+    sent.inc({ protocol }, 0);
     bound.dropped.inc(0);
-    bound.bytes.inc(0);
+    bytes.inc({ protocol }, 0);
     bound.clients.set(0);
     return bound;
   };
@@ -142,13 +160,14 @@ export function createServerMetrics(opts: { defaultMetrics?: boolean } = {}): Ed
     forCamera,
     contentType: registry.contentType,
     text: () => registry.metrics(),
-    frameCaptured: () => captured.inc(),
+    frameCaptured: () => {
+      capturedTally++;
+    },
     sourceRestarted: () => restarts.inc(),
     frameSent: (protocol, n, latencySeconds) => {
-      const m = of(protocol);
-      m.sent.inc();
-      m.bytes.inc(n);
-      m.latency.observe(Math.max(0, latencySeconds));
+      sentTally[protocol]++;
+      bytesTally[protocol] += n;
+      of(protocol).latency.observe(Math.max(0, latencySeconds));
     },
     framesDropped: (protocol, count) => of(protocol).dropped.inc(count),
     clientsChanged: (protocol, count) => of(protocol).clients.set(count),

@@ -25,6 +25,26 @@ describe('work done once per frame', () => {
     expect((encode(b)[0] as Buffer).readUInt32BE(0)).toBe(300);
   });
 
+  it('keeps the newest frame and the one before it, and computes an older one again to equal bytes', () => {
+    const calls: number[] = [];
+    const encode = oncePerFrame((f) => {
+      calls.push(f.seq);
+      return encodeFrame(f.jpeg);
+    });
+    const [a, b, c] = [frame(1, 10), frame(2, 20), frame(3, 30)];
+    const first = encode(a);
+    encode(b);
+    expect(encode(a)).toBe(first);
+    encode(c);
+    expect(encode(b)).toBe(encode(b));
+    expect(calls).toEqual([1, 2, 3]);
+    const again = encode(a);
+    expect(again).not.toBe(first);
+    expect(Buffer.concat(again as Buffer[])).toEqual(Buffer.concat(first as Buffer[]));
+    expect(encode(c)).toBe(encode(c));
+    expect(calls).toEqual([1, 2, 3, 1]);
+  });
+
   it('gives every stream viewer the same part headers for a frame, with that frame\'s length', () => {
     const a = frame(1, 1234);
     const b = frame(2, 56);

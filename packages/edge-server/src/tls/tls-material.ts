@@ -9,7 +9,6 @@ import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { describeSystemError } from '@edgecam/protocol';
-import { generate } from 'selfsigned';
 import { ConfigError } from '../config.js';
 
 /** The TLS flags of the configuration. */
@@ -125,6 +124,8 @@ async function selfSigned(dir: string, logger: Logger): Promise<TlsMaterial> {
   }
   const names = subjectNames();
   const now = new Date();
+  // Loaded only when a certificate is made: selfsigned pulls in a whole X.509 and ASN.1 library.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: names.cn }], {
     keyType: 'ec',
     curve: 'P-256',

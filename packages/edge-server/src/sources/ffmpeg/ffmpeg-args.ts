@@ -21,11 +21,36 @@ export function qualityToQscale(quality: number): number {
   return Math.round(31 - ((q - 1) * 29) / 99);
 }
 
+/**
+ * ffmpeg's MJPEG encoder at its cheapest: the standard Huffman tables (the default "optimal"
+ * costs a second pass over every frame for a few % of size) and slice threads (frame threads
+ * hold frames back, which a live stream pays in latency).
+ */
 function encode(quality: number): string[] {
-  return ['-c:v', 'mjpeg', '-q:v', String(qualityToQscale(quality))];
+  return ['-c:v', 'mjpeg', '-q:v', String(qualityToQscale(quality)), '-huffman', 'default', '-thread_type', 'slice'];
 }
 
-/** ffmpeg's lavfi test pattern in real time (without -re lavfi runs as fast as it can). */
+/** Limited-range YUV (16..235, chroma 16..240) stretched to full range (0..255), one table per plane. */
+const TO_FULL_RANGE =
+  "lutyuv=y='clip((val-16)*255/219,0,255)':u='clip((val-128)*255/224+128,0,255)':v='clip((val-128)*255/224+128,0,255)'";
+
+/**
+ * The encode for a raw (YUYV) camera. ffmpeg 4.1's MJPEG encoder takes only full-range input,
+ * and swscale's range conversion runs its generic scaler, costing more than the encode; instead
+ * YUYV is unpacked to 4:2:0 (swscale's fast unscaled path, libjpeg-turbo's subsampling too) and
+ * stretched by a lookup table. `-color_range pc` makes it a standard full-range JPEG (no
+ * CS=ITU601 comment, which only ffmpeg reads); `-strict -1` only lets the CLI pass yuv420p on.
+ * One encoder thread costs less CPU per frame than slices, and a 720p frame still takes ~5 ms.
+ */
+export function rawCameraEncodeArgs(quality: number): string[] {
+  return [...encode(quality), '-threads', '1', '-vf', TO_FULL_RANGE, '-pix_fmt', 'yuv420p', '-strict', '-1', '-color_range', 'pc'];
+}
+
+/**
+ * ffmpeg's lavfi test pattern in real time (without -re lavfi runs as fast as it can), drawn
+ * straight in full-range yuvj420p: otherwise ffmpeg converts every frame to it for the encoder,
+ * which costs about as much as the encode itself.
+ */
 export function testsrcArgs(o: CaptureSize): string[] {
   return [
     ...COMMON,
@@ -34,7 +59,7 @@ export function testsrcArgs(o: CaptureSize): string[] {
     '-f',
     'lavfi',
     '-i',
-    `testsrc2=size=${o.width}x${o.height}:rate=${o.fps}`,
+    `testsrc2=size=${o.width}x${o.height}:rate=${o.fps},format=yuvj420p`,
     ...encode(o.quality),
     ...OUTPUT,
   ];
@@ -53,7 +78,7 @@ export function v4l2Args(device: string, o: CaptureSize, mjpegOffered: boolean):
     String(o.fps),
     '-i',
     device,
-    ...(mjpegOffered ? ['-c:v', 'copy'] : encode(o.quality)),
+    ...(mjpegOffered ? ['-c:v', 'copy'] : rawCameraEncodeArgs(o.quality)),
     ...OUTPUT,
   ];
 }
