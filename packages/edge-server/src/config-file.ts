@@ -17,8 +17,7 @@ export type ConfigFileContent = { entries: ConfigFileEntry[] } | { line: number;
 
 /** Parses a YAML config file's text: a mapping of option keys to values, or nothing at all. The entries named in `nested` get keyLines. */
 export function parseConfigFile(text: string, nested: readonly string[] = []): ConfigFileContent {
-  // Loaded only with --config, so a server run by flags alone does not carry a YAML parser.
-  const { LineCounter, isMap, isNode, isScalar, parseDocument } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  const { LineCounter, isMap, isNode, isScalar, parseDocument } = yaml();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const error = doc.errors[0];
@@ -42,8 +41,14 @@ export function parseConfigFile(text: string, nested: readonly string[] = []): C
   return { entries };
 }
 
+/** Loaded only with --config, so a server run by flags alone does not carry a YAML parser. */
+function yaml(): typeof import('yaml') {
+  return createRequire(import.meta.url)('yaml') as typeof import('yaml');
+}
+
 /** The line of every mapping key inside node, by its dotted path. */
 function keyLinesOf(node: unknown, lineOf: (range: readonly number[] | null | undefined) => number, prefix = '', into = new Map<string, number>()): Map<string, number> {
+  const { isMap, isNode, isScalar } = yaml();
   if (!isMap(node)) return into;
   for (const pair of node.items) {
     if (!isScalar(pair.key) || !isNode(pair.key)) continue;

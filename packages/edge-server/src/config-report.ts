@@ -27,8 +27,7 @@ export function formatResolved(rows: readonly ReportRow[], format: 'yaml' | 'jso
   const lines = rows.map((r) => ({
     text: nested(r.value) ? `${r.key}:` : `${r.key}: ${stringify(r.value, { lineWidth: 0 }).trimEnd()}`,
     from: r.from,
-    below: nested(r.value) ? stringify(r.value, { lineWidth: 0 }).trimEnd().split('
-').map((l) => `  ${l}`) : [],
+    below: nested(r.value) ? stringify(r.value, { lineWidth: 0 }).trimEnd().split('\n').map((l) => `  ${l}`) : [],
   }));
   const width = Math.max(...lines.map((l) => l.text.length));
   return [
