@@ -15,9 +15,10 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 
+// The default camera, and `front` for the client that names one.
 const oneCamera = (() => {
-  const camera = { name: 'default', hub: manualHub() };
-  return { pick: (name: string | undefined) => (name === undefined || name === 'default' ? camera : undefined), names: () => ['default'] };
+  const cameras = new Map(['default', 'front'].map((name) => [name, { name, hub: manualHub() }]));
+  return { pick: (name: string | undefined) => cameras.get(name ?? 'default'), names: () => [...cameras.keys()] };
 })();
 
 async function start(events$: Subject<CameraEvent>, asked: (string | undefined)[] = []): Promise<number> {
