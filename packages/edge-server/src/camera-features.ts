@@ -1,7 +1,7 @@
 // What runs beside one camera's capture as its configuration asks: continuous recording, motion
 // detection and an H.264 encoder. Each is a consumer of the camera (CameraContext) like any
 // viewer; this file starts them, reports them for /status and /metrics, and stops them in order.
-import type { Observable } from 'rxjs';
+import { merge, type Observable } from 'rxjs';
 import type { CameraFeatures } from './camera-config.js';
 import type { CameraContext, CameraEvent } from './contracts.js';
 import { H264Hub } from './h264/h264-hub.js';
@@ -13,7 +13,7 @@ import type { ResolvedFfmpeg } from './sources/ffmpeg/resolve-ffmpeg.js';
 export interface FeatureDeps {
   recording?: RecordingDeps;
   motion?: MotionDeps;
-  /** Stands in for the motion detector of a camera that has `motion:`: its events go out as the detector's would. */
+  /** More events of a camera that has `motion:`, going out beside its detector's (tests drive events this way). */
   motionEvents?: (camera: CameraContext) => Observable<CameraEvent> | undefined;
 }
 
@@ -22,7 +22,7 @@ export interface RunningFeatures {
   readonly camera: string;
   readonly recording: RecordingHandle | undefined;
   readonly motion: RunningMotion | undefined;
-  /** The detector's events (or the stand-in's); undefined without `motion:`. */
+  /** The detector's events (and FeatureDeps.motionEvents'); undefined without `motion:`. */
   readonly events$: Observable<CameraEvent> | undefined;
   readonly h264: H264Hub | undefined;
   /** The configured features' states, as /status shows them under the camera. */
@@ -42,8 +42,8 @@ export function startCameraFeatures(camera: CameraContext, f: Partial<CameraFeat
     if (!ffmpeg) throw new Error(`${what} of camera ${camera.name} needs ffmpeg, which was not resolved`);
     return ffmpeg;
   };
-  const stand = f.motion ? deps.motionEvents?.(camera) : undefined;
-  const motion = f.motion && !stand ? startMotion(camera, f.motion, { ffmpeg: need('motion detection'), ...deps.motion }) : undefined;
+  const extra = f.motion ? deps.motionEvents?.(camera) : undefined;
+  const motion = f.motion ? startMotion(camera, f.motion, { ffmpeg: need('motion detection'), ...deps.motion }) : undefined;
   const h264Config = f.h264?.enabled ? f.h264 : undefined;
   const h264 = h264Config ? new H264Hub(camera, h264Config, { ffmpeg: need('the H.264 encoder') }) : undefined;
   const recording = f.record ? startRecording(camera, f.record, deps.recording) : undefined;
@@ -52,7 +52,7 @@ export function startCameraFeatures(camera: CameraContext, f: Partial<CameraFeat
     camera: camera.name,
     recording,
     motion,
-    events$: stand ?? motion?.events$,
+    events$: motion && extra ? merge(motion.events$, extra) : motion?.events$,
     h264,
     status: () => ({
       ...(recording ? { recording: recording.status() } : {}),
