@@ -11,7 +11,7 @@ import { DEFAULT_CAMERA_NAME, type CameraConfig } from './camera-config.js';
 import { featuresNeedFfmpeg, startCameraFeatures, type FeatureDeps, type RunningFeatures } from './camera-features.js';
 import { eventsConfigSchema, startEventOutputs, type EventOutputs } from './events/index.js';
 import { createEventRoutes } from './http/events-route.js';
-import { H264Routes } from './http/h264-routes.js';
+import type { H264Routes } from './http/h264-routes.js';
 import { recordingsRoutes } from './http/recordings-routes.js';
 import { Camera, CameraRegistry, type SourceMaker } from './cameras.js';
 import { DEFAULT_CONFIG, SHORT_TOKEN_LENGTH, type ServerConfig } from './config.js';
@@ -191,7 +191,10 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
   }
   const outputs = events;
   const motionEvents = countMotionEvents(outputs);
-  const h264Routes = new H264Routes({ hubOf: (name) => features.get(name)?.h264, registry, maxClients: config.maxClients, logger });
+  // Loaded only when a camera offers H.264: WebRTC (werift) is a large part of the server's memory.
+  const h264Routes: H264Routes | undefined = [...features.values()].some((f) => f.h264)
+    ? new (await import('./http/h264-routes.js')).H264Routes({ hubOf: (name) => features.get(name)?.h264, registry, maxClients: config.maxClients, logger })
+    : undefined;
   metrics.observeFeatures(() =>
     [...features.values()].map((f) => {
       const s = f.status();
@@ -200,7 +203,7 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
         ...(s.recording ? { recordingFrames: s.recording.framesWritten, recordingDropped: s.recording.framesDropped } : {}),
         ...(s.motion || f.events$ ? { motionEvents: motionEvents.get(f.camera) ?? 0 } : {}),
         ...(s.motion ? { motionAnalysed: s.motion.analysed } : {}),
-        ...(s.h264 ? { h264Units: s.h264.units, h264InputDropped: s.h264.inputDropped, webrtcViewers: h264Routes.viewersOf(f.camera) } : {}),
+        ...(s.h264 ? { h264Units: s.h264.units, h264InputDropped: s.h264.inputDropped, webrtcViewers: h264Routes?.viewersOf(f.camera) ?? 0 } : {}),
       };
     }),
   );
@@ -259,7 +262,7 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
   const close = (): Promise<void> => {
     closing ??= (async () => {
       logger.info('shutting down');
-      await Promise.all([tcp.close(), ...ownPorts.map((p) => p.server.close()), http?.close(), h264Routes.close()]);
+      await Promise.all([tcp.close(), ...ownPorts.map((p) => p.server.close()), http?.close(), h264Routes?.close()]);
       await stopFeatures();
       await cameras.close();
       logLimiter.flush();
