@@ -162,3 +162,19 @@ describe('a server with recording, motion and H.264 configured', () => {
     expect(() => process.kill(pid, 0)).toThrow();
   });
 });
+
+describe('ffmpeg for the features', () => {
+  it('is resolved for an HTTP camera (which needs none itself) when it offers H.264', async () => {
+    const file = join(dir, 'http.yaml');
+    writeFileSync(file, ['cameras:', '  net:', '    source: http://127.0.0.1:9/stream.mjpg', '    h264: {enabled: true}', ''].join('\n'));
+    const c = config(['--config', file, '--host', '127.0.0.1', '--port', '0', '--no-http']);
+    const fake = { path: '/nonexistent/ffmpeg', via: 'EDGECAM_FFMPEG' } as const;
+    const s = await startEdgeServer(c, { logger: memoryLogger('silent').logger, ffmpeg: fake as never });
+    try {
+      expect(s.ffmpeg).toBe(fake);
+      expect(s.features.get('net')?.h264).toBeDefined();
+    } finally {
+      await s.close();
+    }
+  });
+});
