@@ -3,6 +3,10 @@
 // Features that hang off a camera (recording, motion, H.264, publishing) extend CAMERA_SCHEMA.
 import { z } from 'zod';
 import { OPTIONS } from './config-options.js';
+import { h264ConfigSchema, type H264Config } from './h264/h264-config.js';
+import { publishConfigSchema, type PublishConfig } from './publish/publish-config.js';
+import { motionConfigSchema, type MotionConfig } from './motion/motion-config.js';
+import { recordConfigSchema, type RecordConfig } from './recording/record-config.js';
 import type { SourceSpec } from './sources/source-spec.js';
 
 /** What a camera may be called: it goes into URLs (/cams/NAME/…), log lines and metric labels. */
@@ -11,6 +15,42 @@ export const CAMERA_NAME_PATTERN = /^[a-z0-9_-]{1,32}$/;
 export const CAMERA_NAME_EXPECT = '1 to 32 of a-z, 0-9, _ and -';
 /** The one camera's name when the file has no `cameras:` map. */
 export const DEFAULT_CAMERA_NAME = 'default';
+
+/**
+ * What hangs off a camera, each a block of its own. Given at the top level of the file, a block is
+ * the default of every camera that sets none (so the one camera without a `cameras:` map has it too).
+ */
+export const CAMERA_FEATURES = {
+  /** Continuous recording (recording/record-config.ts). */
+  record: recordConfigSchema.describe('record this camera around the clock into dir/NAME/, with retention (keep:)'),
+  /** Motion detection (motion/motion-config.ts); `motion: {}` turns it on with the defaults. */
+  motion: motionConfigSchema.describe('detect motion on this camera; its events go to /events, v2 clients and events: outputs'),
+  /** H.264 for WebRTC viewers (h264/h264-config.ts), off unless `enabled: true`. */
+  h264: h264ConfigSchema.describe('an H.264 encoder for WebRTC (WHEP) viewers; enabled: true turns it on'),
+  /** Where to push the camera's H.264 (publish/publish-config.ts): MediaMTX, go2rtc, Frigate, RTMP services. */
+  publish: publishConfigSchema.describe('push this camera\'s H.264 to these rtsp:// or rtmp:// URLs (needs h264: {enabled: true})'),
+} as const;
+/** The feature keys, in file order. */
+export const FEATURE_KEYS = Object.keys(CAMERA_FEATURES) as (keyof typeof CAMERA_FEATURES)[];
+export type FeatureKey = (typeof FEATURE_KEYS)[number];
+
+/** A camera's features, resolved: null where it has none. */
+export interface CameraFeatures {
+  record: RecordConfig | null;
+  motion: MotionConfig | null;
+  /** null, or a config with enabled: false, means no encoder. */
+  h264: H264Config | null;
+  /** null or empty: publish nowhere. */
+  publish: PublishConfig | null;
+}
+
+/** The features' top-level blocks, checked: the default of every camera that sets none. */
+export const FEATURE_DEFAULTS_SCHEMA = z.strictObject({
+  record: CAMERA_FEATURES.record.optional(),
+  motion: CAMERA_FEATURES.motion.optional(),
+  h264: CAMERA_FEATURES.h264.optional(),
+  publish: CAMERA_FEATURES.publish.optional(),
+});
 
 /** One entry of `cameras:`, as the file holds it; a key left out takes the top-level value. */
 export const CAMERA_SCHEMA = z.strictObject({
@@ -22,6 +62,10 @@ export const CAMERA_SCHEMA = z.strictObject({
   alwaysOn: OPTIONS.alwaysOn.schema.optional(),
   /** Legacy clients cannot name a camera; this port serves this camera alone, to legacy and v2 clients. */
   legacyPort: z.number().int().min(1).max(65535).optional(),
+  record: CAMERA_FEATURES.record.optional(),
+  motion: CAMERA_FEATURES.motion.optional(),
+  h264: CAMERA_FEATURES.h264.optional(),
+  publish: CAMERA_FEATURES.publish.optional(),
 });
 export type CameraEntry = z.output<typeof CAMERA_SCHEMA>;
 
@@ -29,6 +73,7 @@ export type CameraEntry = z.output<typeof CAMERA_SCHEMA>;
 export function cameraFileKeys(): Record<string, z.ZodType> {
   const described = Object.fromEntries(
     Object.entries(CAMERA_SCHEMA.shape).map(([key, schema]) => {
+      if (isFeatureKey(key)) return [key, schema.meta({ description: `${CAMERA_FEATURES[key].description ?? key}; default: the top-level ${key}` })];
       const spec = Object.hasOwn(OPTIONS, key) ? OPTIONS[key as keyof typeof OPTIONS] : undefined;
       const description = spec ? `${spec.help}; default: the top-level ${key}` : 'a TCP port serving this camera alone, to legacy and v2 clients';
       return [key, schema.meta({ description })];
@@ -36,14 +81,20 @@ export function cameraFileKeys(): Record<string, z.ZodType> {
   );
   return {
     default: z.string().regex(CAMERA_NAME_PATTERN).meta({ description: 'the camera served on the root paths and to clients that name none; default: the first' }),
+    ...Object.fromEntries(FEATURE_KEYS.map((key) => [key, CAMERA_FEATURES[key].meta({ description: `every camera's ${key} block unless it sets its own: ${CAMERA_FEATURES[key].description ?? ''}` })])),
     cameras: z
       .record(z.string().regex(CAMERA_NAME_PATTERN), z.strictObject(described).nullable())
       .meta({ description: `the cameras, by name (${CAMERA_NAME_EXPECT}); each setting left out takes the top-level value` }),
   };
 }
 
-/** The keys of CAMERA_SCHEMA, in file order. */
-export const CAMERA_KEYS = Object.keys(CAMERA_SCHEMA.shape) as (keyof typeof CAMERA_SCHEMA.shape)[];
+/** The capture settings of CAMERA_SCHEMA (its keys but the features), in file order. */
+export const CAMERA_KEYS = Object.keys(CAMERA_SCHEMA.shape).filter((k) => !isFeatureKey(k)) as Exclude<keyof typeof CAMERA_SCHEMA.shape, FeatureKey>[];
+
+/** A key of CAMERA_FEATURES. */
+export function isFeatureKey(key: unknown): key is FeatureKey {
+  return typeof key === 'string' && Object.hasOwn(CAMERA_FEATURES, key);
+}
 
 /** Completes "expected …, got …" for a camera key; the top-level option's words where there is one. */
 export function cameraKeyExpect(key: string): string | undefined {
@@ -60,7 +111,7 @@ export function cameraValueFromText(key: string, value: unknown): unknown {
 }
 
 /** A camera as the server runs it: every setting resolved. */
-export interface CameraConfig {
+export interface CameraConfig extends Partial<CameraFeatures> {
   name: string;
   source: SourceSpec;
   width: number;
@@ -85,5 +136,6 @@ export function cameraReport(c: CameraConfig, formatSource: (s: SourceSpec) => s
     idleStop: c.idleStopSeconds,
     alwaysOn: c.alwaysOn,
     ...(c.legacyPort !== null ? { legacyPort: c.legacyPort } : {}),
+    ...Object.fromEntries(FEATURE_KEYS.flatMap((k) => (c[k] ? [[k, c[k]]] : []))),
   };
 }

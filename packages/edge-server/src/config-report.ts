@@ -25,9 +25,10 @@ export function formatResolved(rows: readonly ReportRow[], format: 'yaml' | 'jso
   // A map (cameras:) goes under its key, indented; its comment stays on the key's line.
   const nested = (v: unknown) => v !== null && typeof v === 'object';
   const lines = rows.map((r) => ({
-    text: nested(r.value) ? `${r.key}:` : `${r.key}: ${stringify(r.value, { lineWidth: 0 }).trimEnd()}`,
+    // A camera that takes a top-level block shares its object: printed in full, not as a YAML alias.
+    text: nested(r.value) ? `${r.key}:` : `${r.key}: ${stringify(r.value, { lineWidth: 0, aliasDuplicateObjects: false }).trimEnd()}`,
     from: r.from,
-    below: nested(r.value) ? stringify(r.value, { lineWidth: 0 }).trimEnd().split('\n').map((l) => `  ${l}`) : [],
+    below: nested(r.value) ? stringify(r.value, { lineWidth: 0, aliasDuplicateObjects: false }).trimEnd().split('\n').map((l) => `  ${l}`) : [],
   }));
   const width = Math.max(...lines.map((l) => l.text.length));
   return [

@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { describeSystemError } from '@edgecam/protocol';
 import { Command, CommanderError, Option } from 'commander';
+import type { z } from 'zod';
 import {
+  CAMERA_FEATURES,
   CAMERA_NAME_EXPECT,
   CAMERA_NAME_PATTERN,
   CAMERA_KEYS,
@@ -14,9 +16,13 @@ import {
   cameraKeyExpect,
   cameraReport,
   cameraValueFromText,
+  FEATURE_KEYS,
+  isFeatureKey,
   type CameraConfig,
   type CameraEntry,
+  type CameraFeatures,
 } from './camera-config.js';
+import { eventsConfigSchema, type EventsConfig } from './events/events-config.js';
 import { parseConfigFile, type ConfigFileEntry } from './config-file.js';
 import { formatResolved, maskToken, type ReportRow } from './config-report.js';
 import { EdgeServerError } from './errors.js';
@@ -107,6 +113,91 @@ interface FileCameras {
   cameras: { name: string; entry: CameraEntry }[] | null;
   camerasLine: number;
   default: { name: string; line: number } | null;
+  /** The top-level feature blocks: the default of every camera that sets none. */
+  features: Partial<CameraFeatures>;
+  /** The line of each top-level feature block and of `events:`, for `config check`. */
+  blockLines: Map<string, number>;
+  /** The `events:` section; null: none (SSE and v2 EVENT only). */
+  events: EventsConfig | null;
+}
+
+/** A block's keys (`motion:` alone) with nothing under them mean the block with its defaults. */
+// An empty block (`motion:` alone) is the block with its defaults; an empty `publish:` publishes nowhere.
+const orEmpty = (value: unknown, key?: string): unknown => value ?? (key === 'publish' ? [] : {});
+
+/** The schema inside optional/default/pipe wrappers. */
+function unwrap(schema: z.core.$ZodType | undefined): z.core.$ZodType | undefined {
+  for (let s = schema; ; ) {
+    const def = s?._zod.def as { type?: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType } | undefined;
+    if (!def) return s;
+    if (def.type === 'pipe') s = def.in;
+    else if (def.innerType && ['optional', 'nullable', 'default', 'prefault', 'catch', 'readonly', 'nonoptional'].includes(def.type ?? '')) s = def.innerType;
+    else return s;
+  }
+}
+
+/** The keys the object at `path` inside `schema` takes, for a refusal of an unknown one. */
+function keysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] {
+  let s = unwrap(schema);
+  for (const key of path) {
+    const def = s?._zod.def as { type?: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType; valueType?: z.core.$ZodType } | undefined;
+    if (def?.type === 'object') s = unwrap(def.shape?.[String(key)]);
+    else if (def?.type === 'array') s = unwrap(def.element);
+    else if (def?.type === 'record') s = unwrap(def.valueType);
+    else return [];
+  }
+  const def = s?._zod.def as { type?: string; shape?: Record<string, unknown> } | undefined;
+  return def?.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let v = value;
+  for (const key of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key as string] : undefined;
+  return v;
+}
+
+/**
+ * A block of the file (`record:`, `cameras.front.motion:`, `events:`) checked against its schema:
+ * the value, or one refusal per problem naming the file, the line and the dotted key deep inside.
+ * `name` is the block's dotted key as refusals show it; `lineOf` finds the line of a key path
+ * relative to the block.
+ */
+function checkBlock<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  path: string,
+  name: string,
+  lineOf: (keys: readonly string[]) => number,
+  problems: { line: number; problem: string }[],
+): z.output<S> | undefined {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) {
+    const keys = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      const valid = keysAt(schema, issue.path);
+      for (const key of issue.keys) {
+        const line = lineOf([...keys, key]);
+        problems.push({ line, problem: `${path}:${line}: ${[name, ...keys, key].join('.')}: no such key; the keys are ${valid.join(', ')}` });
+      }
+      continue;
+    }
+    const line = lineOf(keys);
+    const got = valueAt(value, issue.path);
+    const shown = got === undefined || (typeof got === 'object' && got !== null) ? '' : JSON.stringify(got);
+    const tail = shown && !issue.message.includes(shown) ? `, got ${shown}` : '';
+    problems.push({ line, problem: `${path}:${line}: ${[name, ...keys].join('.')}: ${issue.message}${tail}` });
+  }
+  return undefined;
+}
+
+/** The line of the deepest key of `keys` (under `prefix`) that the file has, else `fallback`. */
+function deepestLine(keyLines: ReadonlyMap<string, number> | undefined, prefix: readonly string[], keys: readonly string[], fallback: number): number {
+  for (let n = keys.length; n >= 0; n--) {
+    const line = keyLines?.get([...prefix, ...keys.slice(0, n)].join('.'));
+    if (line !== undefined) return line;
+  }
+  return fallback;
 }
 
 /** The file's `cameras:` map, checked; each problem names the file, the line and the key. */
@@ -130,10 +221,19 @@ function readCameras(path: string, entry: ConfigFileEntry, problems: { line: num
       problems.push({ line, problem: `${path}:${line}: cameras.${name}: expected its settings as a map (${CAMERA_KEYS.join(', ')})` });
       continue;
     }
-    const converted = Object.fromEntries(Object.entries(given).map(([k, v]) => [k, cameraValueFromText(k, v)]));
+    // Feature blocks are checked on their own, so a refusal can name the key deep inside them.
+    const features: Record<string, unknown> = {};
+    let featuresOk = true;
+    for (const key of FEATURE_KEYS) {
+      if (!Object.hasOwn(given, key)) continue;
+      const block = checkBlock(CAMERA_FEATURES[key], orEmpty((given as Record<string, unknown>)[key], key), path, `cameras.${name}.${key}`, (keys) => deepestLine(entry.keyLines, [name, key], keys, line), problems);
+      if (block === undefined) featuresOk = false;
+      else features[key] = block;
+    }
+    const converted = Object.fromEntries(Object.entries(given).flatMap(([k, v]) => (isFeatureKey(k) ? [] : [[k, cameraValueFromText(k, v)]])));
     const result = CAMERA_SCHEMA.safeParse(converted);
     if (result.success) {
-      cameras.push({ name, entry: result.data });
+      if (featuresOk) cameras.push({ name, entry: { ...result.data, ...features } });
       continue;
     }
     const seen = new Set<string>();
@@ -162,14 +262,26 @@ function fileLayer(path: string, name: string): { layer: Layer; cameras: FileCam
   } catch (err) {
     throw new ConfigError(`${name}: cannot read ${path}: ${describeSystemError(err)}`);
   }
-  const content = parseConfigFile(text, ['cameras']);
+  const content = parseConfigFile(text, ['cameras', ...FEATURE_KEYS, 'events']);
   if ('problem' in content) throw new ConfigError(`${path}:${content.line}: ${content.problem}`);
   const layer: Layer = new Map();
   // Every problem in the file is reported at once, in line order, so one edit fixes them all.
   const problems: { line: number; problem: string }[] = [];
-  const cameras: FileCameras = { path, cameras: null, camerasLine: 0, default: null };
+  const cameras: FileCameras = { path, cameras: null, camerasLine: 0, default: null, features: {}, blockLines: new Map(), events: null };
   for (const entry of content.entries) {
     const { key, value, line } = entry;
+    const blockLine = (keys: readonly string[]) => deepestLine(entry.keyLines, [], keys, line);
+    if (isFeatureKey(key)) {
+      const block = checkBlock(CAMERA_FEATURES[key], orEmpty(value, key), path, key, blockLine, problems);
+      if (block !== undefined) Object.assign(cameras.features, { [key]: block });
+      cameras.blockLines.set(key, line);
+      continue;
+    }
+    if (key === 'events') {
+      cameras.events = checkBlock(eventsConfigSchema, orEmpty(value), path, key, blockLine, problems) ?? null;
+      cameras.blockLines.set(key, line);
+      continue;
+    }
     if (key === 'cameras') {
       cameras.cameras = readCameras(path, entry, problems);
       cameras.camerasLine = line;
@@ -354,6 +466,10 @@ export type EdgeServerConfig = ReturnType<typeof toConfig>;
 export interface ServerConfig extends EdgeServerConfig {
   /** The file's cameras, the default first; null or absent: one camera named `default`, from the options. */
   cameras?: CameraConfig[] | null;
+  /** The file's top-level feature blocks, for the one camera without a `cameras:` map (the named ones have them resolved in). */
+  features?: Partial<CameraFeatures>;
+  /** The file's `events:` section; null or absent: events go to SSE and v2 clients only. */
+  events?: EventsConfig | null;
 }
 
 /** The configuration, and per option the value that won and where it came from. */
@@ -371,7 +487,9 @@ function resolve(layers: readonly Layer[], fileCameras?: FileCameras): Resolved 
   checkTls(o, merged);
   checkPorts(o, merged);
   const cameras = fileCameras ? resolveCameras(o, fileCameras) : null;
-  return { config: { ...toConfig(o, token), ...(cameras ? { cameras } : {}) }, merged, fileCameras };
+  const features = fileCameras && Object.keys(fileCameras.features).length > 0 ? { features: fileCameras.features } : {};
+  const events = fileCameras?.events ? { events: fileCameras.events } : {};
+  return { config: { ...toConfig(o, token), ...(cameras ? { cameras } : {}), ...features, ...events }, merged, fileCameras };
 }
 
 /** The file's cameras with every key left out taken from the options, the default first. */
@@ -393,6 +511,11 @@ function resolveCameras(o: Options, file: FileCameras): CameraConfig[] | null {
       idleStopSeconds: entry.idleStop ?? o.idleStop,
       alwaysOn: entry.alwaysOn ?? o.alwaysOn,
       legacyPort: entry.legacyPort ?? null,
+      record: entry.record ?? file.features.record ?? null,
+      motion: entry.motion ?? file.features.motion ?? null,
+      h264: entry.h264 ?? file.features.h264 ?? null,
+      // The schema's default is []: an absent block, which takes the top-level one.
+      publish: (entry.publish?.length ? entry.publish : undefined) ?? (file.features.publish?.length ? file.features.publish : null),
     };
   });
   const names = cameras.map((c) => c.name);
@@ -430,10 +553,14 @@ function reportRows(config: ServerConfig, merged: Record<OptionKey, Winner>, fil
     const tokenFile = merged.tokenFile.value;
     return { key, value: config.token === null ? null : maskToken(config.token), from: typeof tokenFile === 'string' ? `read from ${tokenFile}` : from };
   });
+  const blocks: ReportRow[] = file
+    ? [...file.blockLines].map(([key, line]) => ({ key, value: key === 'events' ? config.events : config.features?.[key as keyof CameraFeatures], from: `${file.path}:${line}` }))
+    : [];
   const cameras = config.cameras;
-  if (!cameras || !file) return rows;
+  if (!cameras || !file) return [...rows, ...blocks];
   return [
     ...rows,
+    ...blocks,
     { key: 'default', value: cameras[0]?.name, from: file.default ? `${file.path}:${file.default.line}` : 'the first camera' },
     {
       key: 'cameras',
@@ -506,7 +633,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     }
     throw err;
   }
-  if (program.opts().configSchema === true) return { exitCode: 0, output: `${JSON.stringify(configFileJsonSchema(cameraFileKeys()), null, 2)}\n` };
+  if (program.opts().configSchema === true) return { exitCode: 0, output: `${JSON.stringify(configFileJsonSchema(fileKeys()), null, 2)}\n` };
   const run = (): Resolved => {
     const layers = [defaultsLayer(env)];
     const file = configFileFrom(program, env);
@@ -523,6 +650,12 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     if (err instanceof ConfigError) return { exitCode: 2, output: err.problems.map((p) => `${p}\n`).join('') };
     throw err;
   }
+}
+
+/** The keys a file has besides the options: the cameras, the features' defaults, and events. */
+function fileKeys(): Record<string, z.ZodType> {
+  const events = eventsConfigSchema.meta({ description: 'where camera events go besides GET /events and v2 clients: webhooks, mqtt (with Home Assistant discovery), clips' });
+  return { ...cameraFileKeys(), events };
 }
 
 /** The --config file, and how a refusal names where its path came from. */

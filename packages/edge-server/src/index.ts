@@ -1,7 +1,8 @@
 // Public API of @edgecam/edge-server.
 export { startEdgeServer, type RunningEdgeServer, type StartOptions } from './server.js';
 export { parseCommandLine, ConfigError, DEFAULT_CONFIG, LOG_LEVELS, type EdgeServerConfig, type LogLevel, type ServerConfig } from './config.js';
-export { CAMERA_SCHEMA, type CameraConfig } from './camera-config.js';
+export { CAMERA_FEATURES, CAMERA_SCHEMA, type CameraConfig, type CameraFeatures } from './camera-config.js';
+export type { FeatureDeps, RunningFeatures } from './camera-features.js';
 export { Camera, CameraRegistry, type CameraSettings, type SettingsChange } from './cameras.js';
 export type { SourceChange } from './frame-hub.js';
 export { resolveFfmpeg, type FfmpegVia, type ResolvedFfmpeg } from './sources/ffmpeg/resolve-ffmpeg.js';

@@ -8,6 +8,11 @@ import type { ThrottleTuning } from './access/failure-throttle.js';
 import { HostRateLimiter } from './access/rate-limiter.js';
 import type { ClientRegistry } from './contracts.js';
 import { DEFAULT_CAMERA_NAME, type CameraConfig } from './camera-config.js';
+import { featuresNeedFfmpeg, startCameraFeatures, type FeatureDeps, type RunningFeatures } from './camera-features.js';
+import { eventsConfigSchema, startEventOutputs, type EventOutputs } from './events/index.js';
+import { createEventRoutes } from './http/events-route.js';
+import type { H264Routes } from './http/h264-routes.js';
+import { recordingsRoutes } from './http/recordings-routes.js';
 import { Camera, CameraRegistry, type SourceMaker } from './cameras.js';
 import { DEFAULT_CONFIG, SHORT_TOKEN_LENGTH, type ServerConfig } from './config.js';
 import { createClientRegistry } from './client-registry.js';
@@ -54,6 +59,8 @@ export interface StartOptions {
   logLimits?: Partial<LogLimits>;
   /** Overrides the TCP limits (tests use short timeouts). */
   tcpLimits?: Partial<TcpLimits>;
+  /** Recording and motion tuning, or a stand-in for the motion detector (tests). */
+  features?: FeatureDeps;
 }
 
 /** A started server: its ports, its parts, and close(). */
@@ -76,6 +83,10 @@ export interface RunningEdgeServer {
   tls: TlsMaterial | null;
   /** Checks tokens for TCP and HTTP alike. */
   access: AccessControl;
+  /** Each camera's recording, motion detection and H.264 encoder, by camera name. */
+  features: ReadonlyMap<string, RunningFeatures>;
+  /** The event bus (always there: /events and v2 EVENT) and the configured outputs. */
+  events: EventOutputs;
   /** Stops accepting, closes every session, stops ffmpeg. Idempotent. */
   close(): Promise<void>;
 }
@@ -106,6 +117,10 @@ function cameraConfigs(config: ServerConfig): CameraConfig[] {
       idleStopSeconds: config.idleStopSeconds,
       alwaysOn: config.alwaysOn,
       legacyPort: null,
+      record: config.features?.record ?? null,
+      motion: config.features?.motion ?? null,
+      h264: config.features?.h264 ?? null,
+      publish: config.features?.publish ?? null,
     },
   ];
 }
@@ -116,7 +131,7 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
   const configs = cameraConfigs(config);
   // StartOptions.source stands for the default camera's source.
   const givenSource = (c: CameraConfig, i: number) => opts.sources?.[c.name] ?? (i === 0 ? opts.source : undefined);
-  const anyNeedsFfmpeg = configs.some((c, i) => !givenSource(c, i) && needsFfmpeg(c.source));
+  const anyNeedsFfmpeg = configs.some((c, i) => (!givenSource(c, i) && needsFfmpeg(c.source)) || featuresNeedFfmpeg(c));
   // Resolved here only, and handed to the sources: their probes and their runs use this one binary.
   const ffmpeg = anyNeedsFfmpeg ? (opts.ffmpeg ?? resolveFfmpeg()) : null;
   if (ffmpeg) logger.info({ ffmpeg: ffmpeg.path, via: ffmpeg.via }, `using ffmpeg from ${ffmpeg.via}`);
@@ -153,6 +168,51 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
   const tlsPems = tls ? { key: tls.key, cert: tls.cert } : null;
 
   const registry = createClientRegistry(metrics);
+  // Started before the servers listen: a recording runs whether or not anyone watches.
+  const features = new Map<string, RunningFeatures>();
+  let events: EventOutputs | undefined;
+  const stopFeatures = async () => {
+    // Motion first, so its last `end` still reaches the outputs; the outputs before the encoders.
+    await Promise.all([...features.values()].map((f) => f.motion?.close()));
+    await events?.close();
+    await Promise.all([...features.values()].map((f) => f.close()));
+  };
+  try {
+    cameraList.forEach((camera, i) => features.set(camera.name, startCameraFeatures(camera, configs[i]!, ffmpeg, opts.features, givenSource(configs[i]!, i) ? undefined : configs[i]!.source)));
+    events = startEventOutputs({
+      config: config.events ?? eventsConfigSchema.parse({}),
+      cameras: cameraList,
+      events: Object.fromEntries([...features].flatMap(([name, f]) => (f.events$ ? [[name, f.events$]] : []))),
+      logger,
+      serverName: SERVER_NAME,
+      version: VERSION,
+    });
+  } catch (err) {
+    await stopFeatures();
+    await cameras.close();
+    throw err;
+  }
+  const outputs = events;
+  const motionEvents = countMotionEvents(outputs);
+  // Loaded only when a camera offers H.264: WebRTC (werift) is a large part of the server's memory.
+  const h264Routes: H264Routes | undefined = [...features.values()].some((f) => f.h264)
+    ? new (await import('./http/h264-routes.js')).H264Routes({ hubOf: (name) => features.get(name)?.h264, registry, maxClients: config.maxClients, logger })
+    : undefined;
+  metrics.observeFeatures(() =>
+    [...features.values()].map((f) => {
+      const s = f.status();
+      return {
+        camera: f.camera,
+        ...(s.recording ? { recordingFrames: s.recording.framesWritten, recordingDropped: s.recording.framesDropped } : {}),
+        ...(s.motion || f.events$ ? { motionEvents: motionEvents.get(f.camera) ?? 0 } : {}),
+        ...(s.motion ? { motionAnalysed: s.motion.analysed } : {}),
+        ...(s.h264 ? { h264Units: s.h264.units, h264InputDropped: s.h264.inputDropped, webrtcViewers: h264Routes?.viewersOf(f.camera) ?? 0 } : {}),
+        ...(s.publish
+          ? { publishBytes: s.publish.reduce((n, t) => n + t.bytes, 0), publishTargetsUp: s.publish.filter((t) => t.state === 'publishing').length }
+          : {}),
+      };
+    }),
+  );
   const served = (c: Camera): ServedCamera => ({ name: c.name, hub: c.hub, sourceLoss$: c.hub.sourceLoss$ });
   const tcpOptions = (port: number, choice: CameraChoice, log: Logger): TcpServerOptions => ({
     cameras: choice,
@@ -171,6 +231,7 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
     allowLegacy: config.allowLegacy,
     tls: tlsPems,
     limits: opts.tcpLimits,
+    events: outputs.eventsOf,
     welcome: (camera) => {
       const info = camera.hub.info();
       return {
@@ -207,7 +268,8 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
   const close = (): Promise<void> => {
     closing ??= (async () => {
       logger.info('shutting down');
-      await Promise.all([tcp.close(), ...ownPorts.map((p) => p.server.close()), http?.close()]);
+      await Promise.all([tcp.close(), ...ownPorts.map((p) => p.server.close()), http?.close(), h264Routes?.close()]);
+      await stopFeatures();
       await cameras.close();
       logLimiter.flush();
       logger.info('stopped');
@@ -237,6 +299,22 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
         maxPerAddress: config.maxPerAddress,
         tls: tlsPems,
         limits: opts.httpLimits,
+        features: {
+          recordings: recordingsRoutes({
+            store: (name) => features.get(name)?.recording?.store,
+            cameras: () => [...features.values()].filter((f) => f.recording).map((f) => f.camera),
+            access,
+            log: logger.child({ component: 'recordings' }),
+          }),
+          events: createEventRoutes(outputs.bus),
+          h264: h264Routes,
+          cameraStatus: (name) => features.get(name)?.status() ?? {},
+          page: {
+            h264Cameras: [...features.values()].filter((f) => f.h264).map((f) => f.camera),
+            recordings: [...features.values()].some((f) => f.recording),
+            motion: [...features.values()].some((f) => f.events$),
+          },
+        },
       });
       httpPort = await listenHttp(http.server, config.httpPort, config.host);
     }
@@ -252,9 +330,18 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
       },
       'listening',
     );
-    return { tcpPort, httpPort, legacyPorts, ffmpeg, hub, cameras, registry, metrics, tcp, tls, access, close };
+    return { tcpPort, httpPort, legacyPorts, ffmpeg, hub, cameras, registry, metrics, tcp, tls, access, features, events: outputs, close };
   } catch (err) {
     await close();
     throw err;
   }
+}
+
+/** Motion events started per camera, counted off the bus for /metrics. */
+function countMotionEvents(outputs: EventOutputs): Map<string, number> {
+  const counts = new Map<string, number>();
+  outputs.bus.events$.subscribe((b) => {
+    if (b.event.phase === 'start') counts.set(b.event.camera, (counts.get(b.event.camera) ?? 0) + 1);
+  });
+  return counts;
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCommandLine } from '../src/config.js';
 import { OPTION_KEYS } from '../src/config-options.js';
+import { FEATURE_KEYS } from '../src/camera-config.js';
 import { parseConfigFile } from '../src/config-file.js';
 import { config, refusal } from './support/config.js';
 
@@ -99,7 +100,7 @@ describe('--config-schema', () => {
     if (!('output' in r)) throw new Error('expected output');
     expect(r.exitCode).toBe(0);
     const schema = JSON.parse(r.output) as { properties: Record<string, { description?: string; default?: unknown }>; required?: string[]; additionalProperties: boolean };
-    expect(Object.keys(schema.properties)).toEqual([...OPTION_KEYS, 'default', 'cameras']);
+    expect(Object.keys(schema.properties)).toEqual([...OPTION_KEYS, 'default', ...FEATURE_KEYS, 'cameras', 'events']);
     expect(schema.required ?? []).toEqual([]);
     expect(schema.additionalProperties).toBe(false);
     expect(schema.properties.port).toMatchObject({ type: 'integer', default: 6810, description: expect.stringContaining('--port, EDGECAM_PORT') });

@@ -15,9 +15,11 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 
-// Any name is a camera here: the events a client gets depend on the name it gave, not on a hub.
-const hub = manualHub();
-const oneCamera = { pick: (name: string | undefined) => ({ name: name ?? 'default', hub }), names: () => ['default'] };
+// The default camera, and `front` for the client that names one.
+const oneCamera = (() => {
+  const cameras = new Map(['default', 'front'].map((name) => [name, { name, hub: manualHub() }]));
+  return { pick: (name: string | undefined) => cameras.get(name ?? 'default'), names: () => [...cameras.keys()] };
+})();
 
 async function start(events$: Subject<CameraEvent>, asked: (string | undefined)[] = []): Promise<number> {
   const server = new EdgeTcpServer({

@@ -4,7 +4,7 @@
 // publish discovery and the current state again, since a restarted broker may have lost both.
 // While disconnected, mqtt.js would queue publishes without bound, so we drop them instead: the
 // state that matters is re-published on connect.
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { BusEvent, EventJson } from './event-bus.js';
 import type { MqttConfig } from './events-config.js';
@@ -26,7 +26,10 @@ const CLOSE_GRACE_MS = 1000;
 
 /** One connection to the broker for the whole server. */
 export class MqttOutput {
-  private readonly client: MqttClient;
+  /** null until mqtt.js is loaded (only a server that configures MQTT pays for it). */
+  private client: MqttClient | null = null;
+  private readonly loaded: Promise<void>;
+  private closed = false;
   private readonly topics: MqttTopics;
   private readonly motion = new Map<string, boolean>();
   private readonly lastSnapshot = new Map<string, Buffer>();
@@ -39,27 +42,31 @@ export class MqttOutput {
     this.log = o.logger.child({ component: 'mqtt' });
     this.topics = mqttTopics(o.config.topicPrefix);
     for (const c of o.cameras) this.motion.set(c, false);
-    this.client = mqtt.connect(o.config.url, {
-      username: o.config.username,
-      password: o.config.password,
-      clientId: `edgecam-${o.serverName}-${process.pid}`.slice(0, 64),
-      reconnectPeriod: o.reconnectMs ?? 2000,
-      connectTimeout: 10_000,
-      will: { topic: this.topics.status, payload: Buffer.from('offline'), retain: true, qos: 1 },
-      // Our own queue is the state re-published on connect; mqtt.js's offline queue is unbounded.
-      queueQoSZero: false,
-    });
-    this.client.on('connect', () => this.onConnect());
-    this.client.on('close', () => {
-      if (this.wasConnected) this.log.warn({ url: redact(o.config.url) }, 'MQTT broker connection lost; reconnecting');
-      this.wasConnected = false;
-    });
-    this.client.on('error', (err) => this.log.warn({ err: err.message, url: redact(o.config.url) }, 'MQTT error'));
+    this.loaded = import('mqtt').then(({ default: mqtt }) => {
+      if (this.closed) return;
+      const client = mqtt.connect(o.config.url, {
+        username: o.config.username,
+        password: o.config.password,
+        clientId: `edgecam-${o.serverName}-${process.pid}`.slice(0, 64),
+        reconnectPeriod: o.reconnectMs ?? 2000,
+        connectTimeout: 10_000,
+        will: { topic: this.topics.status, payload: Buffer.from('offline'), retain: true, qos: 1 },
+        // Our own queue is the state re-published on connect; mqtt.js's offline queue is unbounded.
+        queueQoSZero: false,
+      });
+      client.on('connect', () => this.onConnect());
+      client.on('close', () => {
+        if (this.wasConnected) this.log.warn({ url: redact(o.config.url) }, 'MQTT broker connection lost; reconnecting');
+        this.wasConnected = false;
+      });
+      client.on('error', (err) => this.log.warn({ err: err.message, url: redact(o.config.url) }, 'MQTT error'));
+      this.client = client;
+    }).catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'MQTT client could not be loaded; events are not published to the broker'));
   }
 
   /** True while connected to the broker. */
   get connected(): boolean {
-    return this.client.connected;
+    return this.client?.connected ?? false;
   }
 
   /** Publishes one event: motion state, event JSON, snapshot. */
@@ -69,7 +76,7 @@ export class MqttOutput {
     const changed = this.motion.get(camera) !== on;
     this.motion.set(camera, on);
     if (b.event.snapshot) this.lastSnapshot.set(camera, b.event.snapshot.jpeg);
-    if (!this.client.connected) {
+    if (!this.client?.connected) {
       this.dropped++;
       return;
     }
@@ -80,6 +87,9 @@ export class MqttOutput {
 
   /** Says `offline` (waiting a moment for the broker to take it) and disconnects. */
   async close(): Promise<void> {
+    this.closed = true;
+    await this.loaded;
+    if (!this.client) return;
     if (this.client.connected) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -111,7 +121,7 @@ export class MqttOutput {
   }
 
   private send(topic: string, payload: string | Buffer, retain: boolean): void {
-    this.client.publish(topic, payload, { retain, qos: retain ? 1 : 0 }, (err) => {
+    this.client?.publish(topic, payload, { retain, qos: retain ? 1 : 0 }, (err) => {
       if (err) this.log.debug({ topic, err: err.message }, 'MQTT publish failed');
     });
   }

@@ -4,7 +4,11 @@ import type { AccessVerdict } from '../access/access-control.js';
 import { formatPeerAddress } from '../peer-address.js';
 import { AUTH_CHALLENGE, presentedTokens } from './http-credentials.js';
 import { sendError } from './responses.js';
-import { STREAM_PATH, type HttpContext } from './routes.js';
+import { REPLAY_PATH, STREAM_PATH, type HttpContext } from './routes.js';
+import { EVENTS_PATH } from './events-route.js';
+
+/** Long requests (streams), limited by their own counts instead of the per-host request rate. */
+const LONG_PATHS = new Set([STREAM_PATH, REPLAY_PATH, EVENTS_PATH]);
 
 /** /healthz stays open with a token set: probes rarely carry secrets, and it shows no image. */
 const OPEN_PATHS = new Set(['/healthz']);
@@ -12,7 +16,7 @@ const OPEN_PATHS = new Set(['/healthz']);
 /** Rate limit and token, before any route runs. Returns false when it has answered already. */
 export function admit(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean {
   const limiter = ctx.rateLimiter;
-  if (limiter && path !== STREAM_PATH) {
+  if (limiter && !LONG_PATHS.has(path)) {
     const waitMs = limiter.take(req.socket.remoteAddress, Date.now());
     if (waitMs > 0) {
       ctx.log.debug({ peer: formatPeerAddress(req.socket), path }, 'rate limited');

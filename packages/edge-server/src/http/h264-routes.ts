@@ -44,6 +44,13 @@ export class H264Routes {
     return this.sessions.size;
   }
 
+  /** One camera's WebRTC viewers now. */
+  viewersOf(camera: string): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (s.camera === camera) n++;
+    return n;
+  }
+
   /** Answers the request if the path is one of ours; false leaves it to the other routes. */
   handle(req: IncomingMessage, res: ServerResponse, path: string): boolean {
     if (path === H264_PLAYER_PATH) {
@@ -91,7 +98,7 @@ export class H264Routes {
       return sendError(res, 503, 'SOURCE_UNAVAILABLE', message);
     }
     const peer = formatPeerAddress(req.socket);
-    const client = this.opts.registry.register({ protocol: 'http', address: peer });
+    const client = this.opts.registry.register({ protocol: 'http', address: peer, camera });
     const log = this.opts.logger.child({ camera, peer });
     const session = new WhepSession({
       hub,

@@ -13,9 +13,12 @@ import type { ClientRegistry, FrameHub, ServerMetrics } from '../contracts.js';
 import { formatPeerAddress } from '../peer-address.js';
 import { admit } from './admission.js';
 import { redactUrl } from './http-credentials.js';
-import { renderIndexPage } from './index-page.js';
+import { EVENTS_PATH, eventSnapshotId } from './events-route.js';
+import type { H264Routes } from './h264-routes.js';
+import { renderIndexPage, type PageFeatures } from './index-page.js';
+import type { RecordingsRoute, RecordingsRoutes } from './recordings-routes.js';
 import { sendError } from './responses.js';
-import { CAMERA_ROUTES, PUT_ROUTES, ROUTES, resolveAlias, type HttpCamera, type HttpCameras, type HttpContext, type Route } from './routes.js';
+import { CAMERA_ROUTES, PUT_ROUTES, REPLAY_PATH, ROUTES, resolveAlias, type HttpCamera, type HttpCameras, type HttpContext, type Route } from './routes.js';
 import { showPeerText } from '../peer-text.js';
 import { DEFAULT_CAMERA_NAME } from '../camera-config.js';
 
@@ -49,6 +52,22 @@ export interface HttpServerDeps {
   maxPerAddress?: number;
   /** Serve HTTPS with this key and certificate (PEM). */
   tls?: { key: string; cert: string } | null;
+  /** The endpoints of the cameras' features; absent: none. */
+  features?: HttpFeatures;
+}
+
+/** The endpoints of recording, events and H.264, routed after admission (token, rate limit). */
+export interface HttpFeatures {
+  /** /recordings, /recordings.html, /recordings/CAM/FILE (GET, HEAD, DELETE), /cams/NAME/replay.mjpg. */
+  recordings?: RecordingsRoutes;
+  /** GET /events and /events/ID/snapshot.jpg (createEventRoutes). */
+  events?: { events: Route; snapshot: Route; close(): void };
+  /** POST /cams/NAME/whep, DELETE /cams/NAME/whep/ID, /h264-player.js. */
+  h264?: H264Routes;
+  /** What /status shows of a camera's features, under the camera. */
+  cameraStatus?(camera: string): Record<string, unknown>;
+  /** What the page offers besides the streams. */
+  page?: PageFeatures;
 }
 
 /** Limits on requests, so slow or hostile clients stay cheap. */
@@ -112,7 +131,9 @@ export function createHttpServer(deps: HttpServerDeps): EdgeHttpServer {
     serverName,
     version,
     startedAt: performance.now(),
-    indexPage: renderIndexPage(serverName, version),
+    indexPage: renderIndexPage(serverName, version, undefined, deps.features?.page),
+    page: deps.features?.page,
+    featureStatus: deps.features?.cameraStatus,
     snapshotTimeoutMs: deps.snapshotTimeoutMs ?? 5_000,
     stallTimeoutMs: deps.stallTimeoutMs ?? 30_000,
     maxClients: deps.maxClients ?? 0,
@@ -121,7 +142,8 @@ export function createHttpServer(deps: HttpServerDeps): EdgeHttpServer {
     viewers: new Set(),
     streamsPerHost: new PerHostCount(deps.maxPerAddress ?? 0),
   };
-  const server = createNodeServer(deps, { ...HTTP_LIMITS, ...deps.limits }, (req, res) => void handleRequest(ctx, req, res));
+  const features = deps.features ?? {};
+  const server = createNodeServer(deps, { ...HTTP_LIMITS, ...deps.limits }, (req, res) => void handleRequest(ctx, features, req, res));
   const peerLog = (socket: Socket) => ctx.logLimiter.forPeer(ctx.log, socket.remoteAddress);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(peerLog(socket), err, socket));
   if (deps.tls) {
@@ -137,6 +159,7 @@ export function createHttpServer(deps: HttpServerDeps): EdgeHttpServer {
       new Promise<void>((resolve) => {
         // server.close() waits for every connection, and a stream ends only when we end it.
         for (const viewer of ctx.viewers) viewer.end();
+        features.events?.close();
         server.close(() => resolve());
         if (graceMs > 0) setTimeout(() => server.closeAllConnections(), graceMs).unref();
         else server.closeAllConnections();
@@ -160,7 +183,7 @@ function createNodeServer(deps: HttpServerDeps, limits: HttpLimits, listener: (r
 }
 
 /** Admission, then the route; a handler that throws is logged here and answered 500. */
-async function handleRequest(server: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handleRequest(server: HttpContext, features: HttpFeatures, req: IncomingMessage, res: ServerResponse): Promise<void> {
   // Every line this request causes counts against its peer's log budget.
   let ctx: HttpContext = { ...server, log: server.logLimiter.forPeer(server.log, req.socket.remoteAddress) };
   const started = performance.now();
@@ -178,6 +201,24 @@ async function handleRequest(server: HttpContext, req: IncomingMessage, res: Ser
     // Under /cams/NAME/ the path after the name decides admission (a stream is not rate limited).
     const sub = cam ? (cam[2] ?? '/') : path;
     if (!admit(ctx, req, res, sub, query)) return;
+    // The features' paths take their own methods (DELETE a recording, POST a WHEP offer).
+    if (features.h264?.handle(req, res, path)) return;
+    const recordings = features.recordings;
+    const recording: RecordingsRoute | undefined = recordings && (Object.hasOwn(recordings.routes, path) ? recordings.routes[path] : recordings.match(path));
+    if (recording) {
+      // A replay is a viewer like a live stream: /status lists it.
+      const client = cam && sub === REPLAY_PATH ? ctx.registry.register({ protocol: 'http', address: formatPeerAddress(req.socket), camera: decodeURIComponentSafe(cam[1] ?? '') }) : undefined;
+      if (client) {
+        client.setMode('streaming');
+        res.once('close', () => client.close());
+      }
+      return await recording(req, res, query, path);
+    }
+    const eventRoute = features.events && (path === EVENTS_PATH ? features.events.events : eventSnapshotId(path) !== undefined ? features.events.snapshot : undefined);
+    if (eventRoute) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${path.slice(0, 200)} accepts ${ALLOW}`, { Allow: ALLOW });
+      return await eventRoute(ctx, req, res, query);
+    }
     let routes = ROUTES;
     if (cam) {
       const name = decodeURIComponentSafe(cam[1] ?? '');

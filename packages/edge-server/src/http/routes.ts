@@ -11,7 +11,7 @@ import type { LogLimiter } from '../log-limiter.js';
 import type { ClientRegistry, FrameHub, ServerMetrics } from '../contracts.js';
 import { formatPeerAddress } from '../peer-address.js';
 import { parseFpsParam } from './frame-pacer.js';
-import { INDEX_PAGE_CSP, renderIndexPage } from './index-page.js';
+import { INDEX_PAGE_CSP, renderIndexPage, type PageFeatures } from './index-page.js';
 import { MjpegViewer } from './mjpeg-viewer.js';
 import { NO_SIGNAL_HEADER, NO_SIGNAL_JPEG } from './no-signal.js';
 import { BASE_HEADERS, NO_STORE, sendBody, sendError, sendJson } from './responses.js';
@@ -53,6 +53,10 @@ export interface HttpContext {
   readonly startedAt: number;
   /** The page without a token, rendered once. */
   readonly indexPage: string;
+  /** What the page offers besides the streams (H.264, recordings, motion). */
+  readonly page: PageFeatures | undefined;
+  /** What /status shows of a camera's features (recording, motion, h264). */
+  readonly featureStatus: ((camera: string) => Record<string, unknown>) | undefined;
   readonly snapshotTimeoutMs: number;
   readonly stallTimeoutMs: number;
   /** Stream viewers at most; 0: no limit. */
@@ -72,13 +76,15 @@ export type Route = (ctx: HttpContext, req: IncomingMessage, res: ServerResponse
 
 /** Rate limiting skips it: a stream is one long request, limited by --max-clients and --max-per-address instead. */
 export const STREAM_PATH = '/stream.mjpg';
+/** Under /cams/NAME/: a recording replayed as MJPEG, a long request like the stream. */
+export const REPLAY_PATH = '/replay.mjpg';
 const RETRY_AFTER_SECONDS = 5;
 
 /** GET /: the viewer page. */
 function serveIndex(ctx: HttpContext, _req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
   // A page opened as /?token=… passes the token on to the stream, snapshot and status URLs.
   const token = ctx.access?.required ? query.get('token') : null;
-  const page = token ? renderIndexPage(ctx.serverName, ctx.version, token) : ctx.indexPage;
+  const page = token ? renderIndexPage(ctx.serverName, ctx.version, token, ctx.page) : ctx.indexPage;
   sendBody(res, 200, 'text/html; charset=utf-8', page, {
     'Content-Security-Policy': INDEX_PAGE_CSP,
     'Referrer-Policy': 'no-referrer',
@@ -192,6 +198,7 @@ function cameraStatus(ctx: HttpContext, c: HttpCamera) {
     settings: c.settings?.() ?? null,
     /** The newest settings change and the gap in frames it caused. */
     lastChange: c.lastChange?.() ?? null,
+    ...ctx.featureStatus?.(c.name),
   };
 }
 
