@@ -2,7 +2,7 @@
 // the bus; the bus keeps a small backlog for SSE resume and the snapshots of recent events, both
 // bounded whatever the detectors publish.
 import { Subject, type Observable } from 'rxjs';
-import type { CapturedFrame } from '@edgecam/protocol';
+import type { CapturedFrame, EventBody } from '@edgecam/protocol';
 import type { CameraEvent } from '../contracts.js';
 
 /** An event as it went through the bus: numbered in order, with its clip's file name if one is made. */
@@ -14,15 +14,8 @@ export interface BusEvent {
   readonly clip?: string;
 }
 
-/** What SSE, webhooks and MQTT send: the event without its JPEG, which has a URL instead. */
-export interface EventJson {
-  id: string;
-  camera: string;
-  type: string;
-  phase: 'start' | 'update' | 'end';
-  startedAt: number;
-  endedAt?: number;
-  score: number;
+/** What SSE, webhooks and MQTT send: the v2 EVENT's body, and the JPEG as a URL instead of bytes. */
+export interface EventJson extends EventBody {
   /** Path on the HTTP port, while the server remembers the event's snapshot. */
   snapshot?: string;
   clip?: string;
