@@ -55,7 +55,7 @@ describe('rtsp:// through ffmpeg', () => {
   it('reads over TCP with a socket timeout, fitted to the size, rate and quality', () => {
     const args = rtspArgs('rtsp://cam/live', { width: 640, height: 360, fps: 10, quality: 100 }, 'stimeout').join(' ');
     expect(args).toContain('-rtsp_transport tcp -stimeout 5000000 -i rtsp://cam/live -map 0:v:0');
-    expect(args).toContain('-vf fps=10,scale=640:360:force_original_aspect_ratio=decrease -c:v mjpeg -q:v 2 -an -f mpjpeg');
+    expect(args).toContain('-vf fps=10,scale=640:360:force_original_aspect_ratio=decrease -c:v mjpeg -q:v 2 -huffman default -thread_type slice -an -f mpjpeg');
   });
 
   it('names the socket timeout as the ffmpeg in use does (-stimeout in 4.x, -timeout from 5.0)', async () => {
