@@ -1,5 +1,5 @@
 // The pages of a server with a recording, motion-detecting, H.264 camera, in headless Chromium:
-// /recordings.html shows the camera's timeline and replays it, and / plays the H.264 tile, links
+// /recordings.html shows the camera's timeline, replays and deletes segments, and / plays the H.264 tile, links
 // the recordings with the token and shows the camera's latest motion event.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageDigestScript, missingPlayer, titled } from '../../../tools/players.mjs';
 import type { CameraEvent } from '../src/contracts.js';
 import { startEdgeServer, type RunningEdgeServer } from '../src/server.js';
+import type { Page } from 'playwright-core';
 import { pagePoll, usePageFixture } from './support/browser.js';
 import { config } from './support/config.js';
 import { memoryLogger } from './support/logger.js';
@@ -38,7 +39,7 @@ beforeAll(async () => {
       '    source: testsrc',
       '    record:',
       `      dir: ${join(dir, 'rec')}`,
-      '      segment: 1m',
+      '      segment: 2s',
       '    motion: {fps: 2, minArea: 1}',
       '    h264: {enabled: true}',
       '  back:',
@@ -59,20 +60,25 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Opens the recordings page until, once it has listed them, `expression` is accepted. */
+async function openUntil<T>(page: Page, url: string, expression: string, accept: (value: T) => boolean, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    await page.goto(url, { waitUntil: 'domcontentloaded' });
+    await pagePoll<string>(page, `document.getElementById('cams').textContent`, (t) => t !== 'loading…', 15_000);
+    const value = await page.evaluate<T>(expression);
+    if (accept(value)) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${expression.slice(0, 80)} on ${url}; last value ${JSON.stringify(value)}`);
+    await page.waitForTimeout(500);
+  }
+}
+
 describe.skipIf(noChromium)(titled('the feature pages in headless Chromium', noChromium), () => {
-  it('shows the recording camera\'s timeline on /recordings.html?token=… and replays a segment from it', async () => {
+  it('shows the recording camera\'s timeline on /recordings.html?token=… replays it, deletes a finished segment and links back with the token', async () => {
     const page = await fx.browser.newPage({ viewport: { width: 1024, height: 900 } });
     fx.page = page;
-    // Reloads until the list shows a segment with frames (the first checkpoint comes shortly after the first frames).
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      await page.goto(`${base}/recordings.html?token=${TOKEN}`, { waitUntil: 'domcontentloaded' });
-      const state = await pagePoll<string>(page, `document.getElementById('cams').textContent`, (t) => t !== 'loading…', 15_000);
-      const frames = await page.evaluate<number>(`Number(document.querySelector('.cam tr:nth-child(2) td:nth-child(3)')?.textContent ?? 0)`);
-      if (frames > 0) break;
-      if (Date.now() > deadline) throw new Error(`no segment with frames on the page: ${state.slice(0, 200)}`);
-      await page.waitForTimeout(500);
-    }
+    // The first segment's frames are listed once the recorder's first checkpoint comes.
+    await openUntil<number>(page, `${base}/recordings.html?token=${TOKEN}`, `Number(document.querySelector('.cam tr:nth-child(2) td:nth-child(3)')?.textContent ?? 0)`, (n) => n > 0);
     expect(await page.evaluate<string[]>(`[...document.querySelectorAll('.cam h2')].map((h) => h.textContent)`)).toEqual(['front']);
     expect(await page.evaluate<number>(`document.querySelectorAll('.cam .timeline .seg').length`)).toBeGreaterThan(0);
 
@@ -82,6 +88,18 @@ describe.skipIf(noChromium)(titled('the feature pages in headless Chromium', noC
     const first = await pagePoll<string>(page, imageDigestScript('replay'), (d) => d !== '', 30_000);
     await pagePoll<string>(page, imageDigestScript('replay'), (d) => d !== first, 30_000);
     expect(await page.evaluate<string>(`document.getElementById('replay').src`)).toContain(`token=${TOKEN}`);
+
+    // A finished segment is deleted from the page (the DELETE carries the token), and the list reloads without it.
+    page.on('dialog', (d) => void d.accept());
+    const finished = `[...document.querySelectorAll('.cam tr')].filter((r) => r.querySelector('button:not([disabled])'))`;
+    const rows = await openUntil<number>(page, `${base}/recordings.html?token=${TOKEN}`, `${finished}.length`, (n) => n > 0);
+    const start = await page.evaluate<string>(`${finished}[0].cells[0].textContent`);
+    await page.evaluate(`${finished}[0].querySelector('button').click()`);
+    await pagePoll<string[]>(page, `${finished}.map((r) => r.cells[0].textContent)`, (l) => !l.includes(start), 30_000);
+    expect(rows).toBeGreaterThan(0);
+
+    // The way back to the live page keeps the token.
+    expect(await page.evaluate<string>(`[...document.querySelectorAll('nav a')].find((a) => a.textContent === 'Live').href`)).toBe(`${base}/?token=${TOKEN}`);
   }, 150_000);
 
   it('plays the H.264 tile on /?token=…, links the recordings with the token and shows the latest motion event', async () => {
