@@ -96,8 +96,9 @@ export const RECORDINGS_PAGE_CSP = [
 
 const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** The page; with `token`, its requests carry it (it came as ?token=). */
+/** The page; with `token`, its requests and its link back to the live page carry it (it came as ?token=). */
 export function renderRecordingsPage(token: string | null): string {
+  const live = token ? `./?token=${encodeURIComponent(token)}` : './';
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -110,7 +111,7 @@ export function renderRecordingsPage(token: string | null): string {
 </head>
 <body>
 <h1>Recordings</h1>
-<nav><a href="./">Live</a></nav>
+<nav><a href="${escapeHtml(live)}">Live</a></nav>
 <div id="cams">loading…</div>
 <script>${SCRIPT}</script>
 </body>
