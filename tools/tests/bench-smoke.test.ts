@@ -32,7 +32,7 @@ describe('the benchmarks in quick mode', () => {
     });
     const report = JSON.parse(stdout) as { machine: { quick: boolean; cores: number }; results: BenchResult[] };
     expect(report.machine.quick).toBe(true);
-    expect(report.results.map((r) => r.id)).toEqual(['decode', 'record', 'delivery', 'latency', 'fanout', 'cameras', 'seed', 'h264', 'motion']);
+    expect(report.results.map((r) => r.id)).toEqual(['decode', 'record', 'encode', 'footprint', 'delivery', 'latency', 'fanout', 'cameras', 'seed', 'h264', 'motion']);
     for (const r of report.results) {
       expect(Object.keys(r).sort(), r.id).toEqual(['baseline', 'goal', 'goalMet', 'id', 'notes', 'ratio', 'rows', 'title']);
       for (const k of ['median', 'min', 'max'] as const) {
