@@ -112,16 +112,22 @@ describe('H.264 passthrough (encoder: copy)', () => {
       /^camera gate: h264\.encoder "copy" passes the source's H\.264 through, but testsrc delivers JPEG; use an rtsp:\/\/ source that sends H\.264, or set h264\.encoder to libx264$/,
     );
     expect(() => copyHub({ kind: 'http', url: 'http://cam.local/mjpeg', insecure: false })).toThrow(/delivers JPEG/);
-    expect(() => checkH264Source(config, { kind: 'rtsp', url: 'rtsp://cam.local/h264' }, 'gate')).not.toThrow();
+    expect(() => checkH264Source(config, { kind: 'rtsp', url: 'rtsp://cam.local/h264', transport: 'tcp' }, 'gate')).not.toThrow();
     // Other encoders take any source.
     expect(() => checkH264Source(h264ConfigSchema.parse({}), { kind: 'stdin' }, 'gate')).not.toThrow();
   });
 
   it('reads an RTSP camera over TCP with the socket timeout this ffmpeg names, copied to Annex-B', () => {
-    const args = h264CopyArgs(rtspCopyInput('rtsp://cam.local/h264', 'stimeout')).join(' ');
+    const args = h264CopyArgs(rtspCopyInput('rtsp://cam.local/h264', 'stimeout', 'tcp')).join(' ');
     expect(args).toContain('-rtsp_transport tcp -stimeout 5000000 -i rtsp://cam.local/h264');
     expect(args).toContain('-an -c:v copy -bsf:v h264_mp4toannexb,dump_extra');
     expect(args).toContain('-nostdin');
     expect(args).toMatch(/-f h264 -$/);
+  });
+
+  it('reads an RTSP camera over UDP when its source says #udp', () => {
+    const args = h264CopyArgs(rtspCopyInput('rtsp://cam.local/h264', 'timeout', 'udp')).join(' ');
+    expect(args).toContain('-rtsp_transport udp -timeout 5000000 -i rtsp://cam.local/h264');
+    expect(args).toContain('-an -c:v copy');
   });
 });

@@ -1,7 +1,8 @@
 // ffmpeg's command line for the H.264 encoder: the camera's JPEGs on stdin, Annex-B H.264 on
 // stdout, an access unit delimiter before every picture (so the splitter can cut without waiting
 // for a slice header) and SPS/PPS repeated at every keyframe (so anyone can join there).
-import { RTSP_SOCKET_TIMEOUT_US, type RtspTimeoutOption } from '../sources/ffmpeg/ffmpeg-args.js';
+import { rtspInput, type RtspTimeoutOption } from '../sources/ffmpeg/ffmpeg-args.js';
+import type { RtspTransport } from '../sources/source-spec.js';
 import type { H264Config } from './h264-config.js';
 
 /** The ffmpeg arguments that encode MJPEG on stdin to Annex-B H.264 on stdout. */
@@ -50,9 +51,9 @@ export function h264EncoderArgs(config: H264Config, fps: number): string[] {
  */
 export const JPEG_NEXT_START = Buffer.from([0xff, 0xd8, 0xff, 0xfe, 0x00, 0x02]);
 
-/** ffmpeg's input arguments for an RTSP camera read over TCP, as the rtsp source reads it. */
-export function rtspCopyInput(url: string, timeoutOption: RtspTimeoutOption): string[] {
-  return ['-rtsp_transport', 'tcp', `-${timeoutOption}`, String(RTSP_SOCKET_TIMEOUT_US), '-i', url];
+/** ffmpeg's input arguments for an RTSP camera, read as the rtsp source reads it. */
+export function rtspCopyInput(url: string, timeoutOption: RtspTimeoutOption, transport: RtspTransport): string[] {
+  return rtspInput(url, timeoutOption, transport);
 }
 
 /** ffmpeg's input arguments for a file with H.264 video: looped forever and paced to its own rate. */

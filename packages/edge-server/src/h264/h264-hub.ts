@@ -271,7 +271,7 @@ export class H264Hub {
   /** ffmpeg's input arguments for the source whose H.264 is copied. */
   private async copyInput(): Promise<string[]> {
     const source = this.opts.source;
-    if (source?.kind === 'rtsp') return rtspCopyInput(source.url, await probeRtspTimeoutOption(this.opts.ffmpeg));
+    if (source?.kind === 'rtsp') return rtspCopyInput(source.url, await probeRtspTimeoutOption(this.opts.ffmpeg), source.transport);
     if (source?.kind === 'file') return fileCopyInput(source.path);
     // The constructor refused every other source.
     throw new EdgeServerError('CONFIG_INVALID', `camera ${this.ctx.name}: h264.encoder "copy" needs an rtsp:// or file: source`);

@@ -104,7 +104,7 @@ export function createSource(o: CreateSourceOptions): FrameSource {
         ...base,
         args: async () => {
           timeoutOption ??= await probeRtspTimeoutOption(ffmpeg);
-          return rtspArgs(url, size, timeoutOption);
+          return rtspArgs(url, size, timeoutOption, spec.transport);
         },
       });
     }

@@ -9,11 +9,14 @@ export type SourceSpec =
   | { kind: 'stdin' }
   /** An MJPEG stream over HTTP; insecure: accept any TLS certificate (`#insecure` after the URL). */
   | { kind: 'http'; url: string; insecure: boolean }
-  /** An RTSP camera, read through ffmpeg. */
-  | { kind: 'rtsp'; url: string };
+  /** An RTSP camera, read through ffmpeg; RTP over TCP unless `#udp` follows the URL. */
+  | { kind: 'rtsp'; url: string; transport: RtspTransport };
+
+/** How RTP reaches us from an RTSP camera: interleaved on the RTSP connection (tcp) or on its own ports (udp). */
+export type RtspTransport = 'tcp' | 'udp';
 
 /** The accepted --source forms, for help and error messages. */
-export const SOURCE_SYNTAX = 'testsrc, v4l2:/dev/videoN, file:PATH, stdin, http(s)://HOST/PATH (MJPEG) or rtsp(s)://HOST/PATH';
+export const SOURCE_SYNTAX = 'testsrc, v4l2:/dev/videoN, file:PATH, stdin, http(s)://HOST/PATH (MJPEG) or rtsp(s)://HOST/PATH[#udp]';
 
 /** The URL when text is an absolute URL with one of the schemes and a host. */
 function networkUrl(text: string, schemes: string[]): URL | undefined {
@@ -47,7 +50,12 @@ export function parseSourceSpec(text: string): SourceSpec | undefined {
     return { kind: 'http', url: http.href, insecure };
   }
   const rtsp = networkUrl(text, ['rtsp:', 'rtsps:']);
-  if (rtsp) return { kind: 'rtsp', url: rtsp.href };
+  if (rtsp) {
+    if (rtsp.hash !== '' && rtsp.hash !== '#udp') return undefined;
+    const transport = rtsp.hash === '#udp' ? 'udp' : 'tcp';
+    rtsp.hash = '';
+    return { kind: 'rtsp', url: rtsp.href, transport };
+  }
   return undefined;
 }
 
@@ -69,6 +77,6 @@ export function formatSourceSpec(spec: SourceSpec): string {
     case 'http':
       return maskUrlPasswords(spec.url) + (spec.insecure ? '#insecure' : '');
     case 'rtsp':
-      return maskUrlPasswords(spec.url);
+      return maskUrlPasswords(spec.url) + (spec.transport === 'udp' ? '#udp' : '');
   }
 }

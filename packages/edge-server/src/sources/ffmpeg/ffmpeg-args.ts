@@ -1,5 +1,6 @@
 // The ffmpeg command lines for each source, and parsers for what ffmpeg says when probing.
 // Pure functions, so the v4l2 and file variants can be tested without a camera.
+import type { RtspTransport } from '../source-spec.js';
 
 /** Options shared by every ffmpeg run: quiet banner, no progress lines, no interactive keys. */
 const COMMON = ['-hide_banner', '-nostats', '-loglevel', 'info'];
@@ -163,19 +164,22 @@ export function parseRtspTimeoutOption(help: string): RtspTimeoutOption {
 }
 
 /**
- * An RTSP camera over TCP (UDP loses packets on Wi-Fi and is blocked by most NATs), encoded to
- * MJPEG at the configured rate, quality and size (fitted inside it, keeping the camera's aspect).
+ * ffmpeg's input arguments for an RTSP camera. TCP by default (UDP loses packets on Wi-Fi and is
+ * blocked by most NATs); UDP for cameras and servers that refuse interleaved RTP.
  */
-export function rtspArgs(url: string, o: CaptureSize, timeoutOption: RtspTimeoutOption): string[] {
+export function rtspInput(url: string, timeoutOption: RtspTimeoutOption, transport: RtspTransport): string[] {
+  return ['-rtsp_transport', transport, `-${timeoutOption}`, String(RTSP_SOCKET_TIMEOUT_US), '-i', url];
+}
+
+/**
+ * An RTSP camera encoded to MJPEG at the configured rate, quality and size (fitted inside it,
+ * keeping the camera's aspect).
+ */
+export function rtspArgs(url: string, o: CaptureSize, timeoutOption: RtspTimeoutOption, transport: RtspTransport): string[] {
   return [
     ...COMMON,
     '-nostdin',
-    '-rtsp_transport',
-    'tcp',
-    `-${timeoutOption}`,
-    String(RTSP_SOCKET_TIMEOUT_US),
-    '-i',
-    url,
+    ...rtspInput(url, timeoutOption, transport),
     '-map',
     '0:v:0',
     '-vf',
