@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { H264Hub, type H264Sink } from '../src/h264/h264-hub.js';
+import { H264Hub } from '../src/h264/h264-hub.js';
 import { checkH264Source, h264ConfigSchema } from '../src/h264/h264-config.js';
 import { h264CopyArgs, rtspCopyInput } from '../src/h264/h264-args.js';
-import type { AccessUnit } from '../src/h264/access-units.js';
 import { resolveFfmpeg } from '../src/sources/ffmpeg/resolve-ffmpeg.js';
 import type { SourceSpec } from '../src/sources/source-spec.js';
 import { FakeHub } from './http-fixtures/fake-hub.js';
+import { Collector, spsOf } from './support/h264.js';
 import { memoryLogger } from './support/logger.js';
 import { alive } from './support/processes.js';
 import { waitUntil } from './support/wait.js';
@@ -40,29 +40,6 @@ afterEach(async () => {
   await Promise.all(hubs.splice(0).map((h) => h.close()));
 });
 
-/** The NAL units of Annex-B bytes, start codes removed. */
-function nalUnits(annexB: Buffer): Buffer[] {
-  const starts: number[] = [];
-  for (let i = 0; i + 2 < annexB.length; i++) {
-    if (annexB[i] === 0 && annexB[i + 1] === 0 && annexB[i + 2] === 1) starts.push(i + 3);
-  }
-  return starts.map((s, k) => {
-    let end = k + 1 < starts.length ? starts[k + 1]! - 3 : annexB.length;
-    while (end > s && annexB[end - 1] === 0) end--;
-    return annexB.subarray(s, end);
-  });
-}
-const spsOf = (annexB: Buffer): Buffer | undefined => nalUnits(annexB).find((n) => (n[0]! & 0x1f) === 7);
-
-class Collector implements H264Sink {
-  units: AccessUnit[] = [];
-  ready(): boolean {
-    return true;
-  }
-  send(unit: AccessUnit): void {
-    this.units.push(unit);
-  }
-}
 
 function copyHub(source: SourceSpec): { cam: FakeHub; hub: H264Hub } {
   const cam = new FakeHub(320, 240, 30);

@@ -11,14 +11,14 @@ import type { Subscription } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readJpegInfo } from '@edgecam/protocol';
 import { missingPlayer, titled } from '../../../tools/players.mjs';
-import { H264Hub, type H264Sink } from '../src/h264/h264-hub.js';
+import { H264Hub } from '../src/h264/h264-hub.js';
 import { h264ConfigSchema } from '../src/h264/h264-config.js';
-import type { AccessUnit } from '../src/h264/access-units.js';
 import { createSource } from '../src/sources/create-source.js';
 import { resolveFfmpeg } from '../src/sources/ffmpeg/resolve-ffmpeg.js';
 import type { FrameSource } from '../src/sources/source.js';
 import { parseSourceSpec, type SourceSpec } from '../src/sources/source-spec.js';
 import { FakeHub } from './http-fixtures/fake-hub.js';
+import { Collector, spsOf } from './support/h264.js';
 import { memoryLogger } from './support/logger.js';
 import { alive } from './support/processes.js';
 import { sleep, waitUntil } from './support/wait.js';
@@ -117,29 +117,6 @@ function rtspSpec(text: string): SourceSpec {
   return spec;
 }
 
-/** The NAL units of Annex-B bytes, start codes removed. */
-function nalUnits(annexB: Buffer): Buffer[] {
-  const starts: number[] = [];
-  for (let i = 0; i + 2 < annexB.length; i++) {
-    if (annexB[i] === 0 && annexB[i + 1] === 0 && annexB[i + 2] === 1) starts.push(i + 3);
-  }
-  return starts.map((s, k) => {
-    let end = k + 1 < starts.length ? starts[k + 1]! - 3 : annexB.length;
-    while (end > s && annexB[end - 1] === 0) end--;
-    return annexB.subarray(s, end);
-  });
-}
-const spsOf = (annexB: Buffer): Buffer | undefined => nalUnits(annexB).find((n) => (n[0]! & 0x1f) === 7);
-
-class Collector implements H264Sink {
-  units: AccessUnit[] = [];
-  ready(): boolean {
-    return true;
-  }
-  send(unit: AccessUnit): void {
-    this.units.push(unit);
-  }
-}
 
 describe.skipIf(noVlc)(titled('rtsp:// cameras from a real RTSP server (VLC) on loopback', noVlc), () => {
   it('delivers 320x240 JPEGs from rtsp://…#udp through the MJPEG capture', async () => {
