@@ -11,7 +11,7 @@
 //   - ffmpeg: the ffmpeg binary the workspace resolves, spawned as above, wall time to its exit.
 // Like for like, two ways: per frame (ours: a warm process's job without sync over N; ffmpeg:
 // its run on N frames minus its run on 1, over N - 1), and whole command against whole command
-// (`edgecam record --frames N` fed by edgecam-server over loopback, against ffmpeg from a file).
+// (`edgecam record --frames N` and ffmpeg, each recording from the same edgecam-server over loopback).
 // The headline is per frame, ffmpeg's time / ours: above 1 means ours is faster. Median over
 // runs. More rows show where the time goes: with the final datasync (ffmpeg does not sync),
 // frames already in memory, and the recorder alone in a fresh `node` process.
@@ -20,7 +20,7 @@
 //   Run `npx tsc -p packages/recorder/tsconfig.build.json` first: this imports the built dist.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,50 +160,60 @@ async function theirs(ffmpeg, mjpeg, out, frames) {
   return performance.now() - t0;
 }
 
-const edgecamBin = fileURLToPath(new URL('../../packages/client-cli/bin/edgecam.js', import.meta.url));
+const clientDir = fileURLToPath(new URL('../../packages/client-cli/', import.meta.url));
+/** The installed command (it runs the bundle, dist/bundle/cli.js), and tsc's unbundled output as it ran before. */
+const edgecamBin = join(clientDir, 'bin/edgecam.js');
+const edgecamUnbundled = join(clientDir, 'dist/cli.js');
 
-/** The whole `edgecam record --frames N` command, a fresh process, from spawn to exit. */
-async function edgecamRecord(port, frames, out) {
+/** A whole command, a fresh process, from spawn to exit, in ms. */
+async function timed(cmd, args) {
   const t0 = performance.now();
-  await run1(process.execPath, [edgecamBin, '--port', String(port), 'record', '--frames', String(frames), '-o', out]);
+  await run1(cmd, args);
   return performance.now() - t0;
 }
 
 /**
- * Whole command against whole command: `edgecam record --frames N` (a fresh node process, fed by
- * edgecam-server's in-memory source over loopback) and `ffmpeg -f mjpeg -i frames.mjpeg -c copy
- * out.avi` (a fresh process reading the same N JPEGs from a file), alternating.
+ * Whole command against whole command, both recording N frames from the same edgecam-server
+ * (in-memory source, unthrottled) over loopback, each the way its users would:
+ * `edgecam record --frames N` over TCP (v2), and `ffmpeg -f mpjpeg -i http://…/stream.mjpg
+ * -frames:v N -c copy` over HTTP. Both write to the same folder; ours datasyncs at close (its
+ * crash safety), ffmpeg does not, so where /dev/shm exists both also write there (no disk to
+ * sync). Alternating, after one warm-up of each.
  */
 async function wholeCommands(ffmpeg, { quick, frames, runs }) {
   return withServers('record-whole', { quick }, async ({ jpegs, start }) => {
-    const server = await start({ kind: 'edgecam', fps: 0, idleStopSeconds: 0.1 });
+    const server = await start({ kind: 'edgecam', fps: 0, idleStopSeconds: 0.1, http: true });
     return withTempDir('record-whole-out', async (dir) => {
-      const mjpeg = join(dir, 'frames.mjpeg');
-      await writeFile(mjpeg, Buffer.concat(Array.from({ length: frames }, (_, i) => jpegs[i % jpegs.length])));
-      const outOurs = join(dir, 'ours.avi');
-      const outTheirs = join(dir, 'ffmpeg.avi');
-      const t = { ours: [], ffmpeg: [] };
-      await edgecamRecord(server.port, frames, outOurs); // warm-up: page cache, the server's capture
-      for (let r = 0; r < runs; r++) {
-        const steps = [
-          async () => t.ours.push(await edgecamRecord(server.port, frames, outOurs)),
-          async () => t.ffmpeg.push(await theirs(ffmpeg, mjpeg, outTheirs)),
-        ];
-        if (r % 2) steps.reverse();
-        for (const step of steps) {
-          await rm(outOurs, { force: true });
-          await rm(outTheirs, { force: true });
-          await step();
+      const dirs = existsSync('/dev/shm') ? { disk: dir, shm: await mkdtemp('/dev/shm/edgecam-bench-') } : { disk: dir };
+      try {
+        const ours = (bin, d) => timed(process.execPath, [bin, '--port', String(server.port), 'record', '--frames', String(frames), '-o', join(d, 'ours.avi')]);
+        const theirs = (d) =>
+          timed(ffmpeg, ['-v', 'error', '-nostdin', '-f', 'mpjpeg', '-i', `http://127.0.0.1:${server.httpPort}/stream.mjpg`, '-frames:v', String(frames), '-c', 'copy', '-y', join(d, 'ffmpeg.avi')]);
+        const kinds = {
+          ours: () => ours(edgecamBin, dirs.disk),
+          unbundled: () => ours(edgecamUnbundled, dirs.disk),
+          ffmpeg: () => theirs(dirs.disk),
+          ...(dirs.shm ? { oursShm: () => ours(edgecamBin, dirs.shm), ffmpegShm: () => theirs(dirs.shm) } : {}),
+        };
+        const t = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
+        for (const step of Object.values(kinds)) await step(); // warm-up: page cache, the server's capture
+        for (let r = 0; r < runs; r++) {
+          const steps = Object.entries(kinds);
+          if (r % 2) steps.reverse();
+          for (const [k, step] of steps) t[k].push(await step());
         }
+        for (const d of Object.values(dirs)) {
+          const [mine, theirsInfo] = await Promise.all([inspect(join(d, 'ours.avi')), inspect(join(d, 'ffmpeg.avi'))]);
+          if (mine.frames !== frames || mine.problems.length > 0) throw new Error(`edgecam record wrote a wrong AVI: ${JSON.stringify(mine)}`);
+          if (theirsInfo.frames < frames) throw new Error(`ffmpeg wrote ${theirsInfo.frames} frames, expected ${frames}`);
+        }
+        return { ...t, meanJpeg: jpegs.reduce((a, j) => a + j.length, 0) / jpegs.length };
+      } finally {
+        if (dirs.shm) await rm(dirs.shm, { recursive: true, force: true });
       }
-      await edgecamRecord(server.port, frames, outOurs);
-      const info = await inspect(outOurs);
-      if (info.frames !== frames || info.problems.length > 0) throw new Error(`edgecam record wrote a wrong AVI: ${JSON.stringify(info)}`);
-      return { ...t, meanJpeg: jpegs.reduce((a, j) => a + j.length, 0) / jpegs.length };
     });
   });
 }
-
 
 /** Runs the benchmark and resolves to the BenchResult that tools/bench/run.mjs expects. */
 export async function run({ quick = false } = {}) {
@@ -246,13 +256,16 @@ export async function run({ quick = false } = {}) {
     if (oursInfo.frames !== frameCount || oursInfo.problems.length > 0) throw new Error(`our AVI is wrong: ${JSON.stringify(oursInfo)}`);
 
     const ratioOf = (xs) => stats(xs.map((x, i) => t.ffmpeg[i] / x));
-    const whole = await wholeCommands(ffmpeg.path, { quick, frames: frameCount, runs: Math.min(runs, 5) });
+    const wholeFrames = quick ? 60 : 3000;
+    const whole = await wholeCommands(ffmpeg.path, { quick, frames: wholeFrames, runs: Math.min(runs, 5) });
     // Per frame: ours is a warm process's whole job over the frame count; ffmpeg's is its run
     // minus its run on 1 frame (start-up, probing, opening files), over the other frames.
     const perOurs = t.oursNoSync.map((x) => x / frameCount);
     const perFfmpeg = t.ffmpeg.map((x, i) => (x - t.ffmpegOne[i]) / (frameCount - 1));
     const perFrame = stats(perOurs.map((x, i) => perFfmpeg[i] / x));
     const wholeRatio = stats(whole.ours.map((x, i) => whole.ffmpeg[i] / x));
+    const unbundledRatio = stats(whole.unbundled.map((x, i) => whole.ffmpeg[i] / x));
+    const shmRatio = whole.oursShm ? stats(whole.oursShm.map((x, i) => whole.ffmpegShm[i] / x)) : undefined;
     const ratio = perFrame;
     const row = (name, xs) => {
       const s = stats(xs);
@@ -273,8 +286,15 @@ export async function run({ quick = false } = {}) {
     const like = [
       { comparison: 'per frame, recorder', 'how timed': `warm process reading frames.mjpeg, no sync (as ffmpeg), wall time of the whole job / ${frameCount}`, 'ms (min–max)': msCell(perOurs), 'ffmpeg / this (min–max)': ratioCell(perFrame) },
       { comparison: 'per frame, ffmpeg -c copy', 'how timed': `(wall time on ${frameCount} frames − on 1 frame) / ${frameCount - 1}, same run`, 'ms (min–max)': msCell(perFfmpeg), 'ffmpeg / this (min–max)': '1' },
-      { comparison: `whole command, edgecam record --frames ${frameCount}`, 'how timed': 'fresh process, spawn to exit, frames from edgecam-server over loopback', 'ms (min–max)': msCell(whole.ours, 1), 'ffmpeg / this (min–max)': ratioCell(wholeRatio) },
-      { comparison: `whole command, ffmpeg -f mjpeg -i frames.mjpeg -c copy`, 'how timed': 'fresh process, spawn to exit, the same JPEGs from a file', 'ms (min–max)': msCell(whole.ffmpeg, 1), 'ffmpeg / this (min–max)': '1' },
+      { comparison: `whole command, edgecam record --frames ${wholeFrames}`, 'how timed': `fresh process, spawn to exit, from edgecam-server over loopback (TCP, v2), datasync at close, into ${tmpdir()}`, 'ms (min–max)': msCell(whole.ours, 1), 'ffmpeg / this (min–max)': ratioCell(wholeRatio) },
+      { comparison: `whole command, ffmpeg -f mpjpeg -i http://…/stream.mjpg -frames:v ${wholeFrames} -c copy`, 'how timed': `fresh process, spawn to exit, from the same server over loopback (HTTP), no sync, into ${tmpdir()}`, 'ms (min–max)': msCell(whole.ffmpeg, 1), 'ffmpeg / this (min–max)': '1' },
+      { comparison: 'whole command, edgecam record, before the bundle (tsc output, node dist/cli.js)', 'how timed': 'as the edgecam row', 'ms (min–max)': msCell(whole.unbundled, 1), 'ffmpeg / this (min–max)': ratioCell(unbundledRatio) },
+      ...(shmRatio
+        ? [
+            { comparison: 'whole command, edgecam record into /dev/shm', 'how timed': 'as above, into tmpfs: no disk, so no sync cost', 'ms (min–max)': msCell(whole.oursShm, 1), 'ffmpeg / this (min–max)': ratioCell(shmRatio) },
+            { comparison: 'whole command, ffmpeg into /dev/shm', 'how timed': 'as above, into tmpfs', 'ms (min–max)': msCell(whole.ffmpegShm, 1), 'ffmpeg / this (min–max)': '1' },
+          ]
+        : []),
     ];
     return {
       id: 'record',
@@ -292,11 +312,11 @@ export async function run({ quick = false } = {}) {
         row(`ffmpeg -c copy (${ffmpeg.from})`, t.ffmpeg),
       ],
       notes: [
-        `Like for like, two ways (first table; the headline is per frame): per frame, the recorder in a warm process does ffmpeg's job (reads frames.mjpeg, muxes, no sync) in ${round(stats(perOurs).median, 3)} ms a frame against ffmpeg's ${round(stats(perFfmpeg).median, 3)} ms (its run minus its 1-frame run, which is its start-up), ratio ${round(perFrame.median)} (${round(perFrame.min)}–${round(perFrame.max)}). Whole command against whole command, \`edgecam record --frames ${frameCount}\` (Node start-up, imports, connecting, receiving over loopback from edgecam-server, writing) takes ${round(stats(whole.ours).median, 0)} ms against ffmpeg's ${round(stats(whole.ffmpeg).median, 0)} ms for the same ${frameCount} JPEGs (mean ${round(whole.meanJpeg / 1024, 1)} KiB) from a file: ratio ${round(wholeRatio.median)} (${round(wholeRatio.min)}–${round(wholeRatio.max)}), ${whole.ours.length} runs each, alternating; the file written is checked to hold ${frameCount} frames.`,
+        `Like for like, two ways (first table; the headline is per frame): per frame, the recorder in a warm process does ffmpeg's job (reads frames.mjpeg, muxes, no sync) in ${round(stats(perOurs).median, 3)} ms a frame against ffmpeg's ${round(stats(perFfmpeg).median, 3)} ms (its run minus its 1-frame run, which is its start-up), ratio ${round(perFrame.median)} (${round(perFrame.min)}–${round(perFrame.max)}). Whole command against whole command, both recording ${wholeFrames} frames (mean ${round(whole.meanJpeg / 1024, 1)} KiB) from the same edgecam-server over loopback, each as its users would (\`edgecam record --frames ${wholeFrames}\` over TCP, ffmpeg from /stream.mjpg over HTTP): ours takes ${round(stats(whole.ours).median, 0)} ms against ffmpeg's ${round(stats(whole.ffmpeg).median, 0)} ms, ratio ${round(wholeRatio.median)} (${round(wholeRatio.min)}–${round(wholeRatio.max)})${shmRatio ? `, and ${round(shmRatio.median)} (${round(shmRatio.min)}–${round(shmRatio.max)}) into /dev/shm, where our datasync at close costs nothing` : ''}; ${whole.ours.length} runs each, alternating; both files are checked to hold ${wholeFrames} frames. Ours is slower as a whole command: Node's start-up and the client's per-frame work (reading, framing, the recorder's queue) cost more than ffmpeg's read-and-copy loop. Bundling the CLI into one file (esbuild, scripts/bundle.mjs) took ${round(stats(whole.unbundled).median - stats(whole.ours).median, 0)} ms off each command: ${round(stats(whole.unbundled).median, 0)} ms before, ratio ${round(unbundledRatio.median)}.`,
         `Second table: where the time goes, each the median of ${runs} runs against ffmpeg's whole run on ${frameCount} frames (so those ratios mix a warm process with a fresh one, except the fresh-process row).`,
         `${frameCount} JPEG frames of 1280x720 (testsrc2 with noise, mean ${round(totalBytes / frameCount / 1024, 1)} KiB, ${round(totalBytes / 1e6, 1)} MB) muxed into an AVI in ${tmpdir()}, ${runs} runs after one warm-up, order alternating; the ratio is ffmpeg's wall time over ours, per run, median.`,
         'In the second table, the first two rows read frames.mjpeg as ffmpeg does (4 MiB reads into reused buffers, frames cut at their known sizes where ffmpeg parses markers) and the first syncs the file at close, which ffmpeg does not; the in-memory row is the recorder\'s real job (frames come off the network).',
-        'The fresh-process row runs only @edgecam/recorder in a new node (start-up and that import); `edgecam record` also loads the client (commander, pino, zod, rxjs, @edgecam/protocol) and now imports only the command it runs (the viewer, the shell and the file commands stay unloaded).',
+        'The fresh-process row runs only @edgecam/recorder in a new node (start-up and that import); `edgecam record` also loads the client (commander, pino, zod, rxjs, @edgecam/protocol), bundled into one file with only the command it runs (the viewer, the shell and the file commands are chunks left unloaded).',
         `Checked after the runs: our file has ${oursInfo.frames} frames and no problems; ffmpeg's has ${theirInfo.frames} chunks (ffmpeg 4 doubles the time base and writes an empty chunk between frames).`,
       ],
     };

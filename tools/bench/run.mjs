@@ -6,8 +6,11 @@
 // Figures are ratios against a baseline measured in the same run, because these machines are
 // shared and noisy: an absolute number alone proves nothing.
 //
-// Usage: node tools/bench/run.mjs [--quick] [--json] [--only id,id] [--out FILE] [--help]
-import { writeFileSync } from 'node:fs';
+// With --repeat N the whole suite runs N times, one full run after another, and a Reproduction
+// section says whether each run's headline lies within every other run's stated spread.
+//
+// Usage: node tools/bench/run.mjs [--quick] [--json] [--only id,id] [--repeat N] [--out FILE] [--help]
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, platform, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -16,7 +19,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 // Order: the cheap ones first, so a smoke run fails fast.
 const modules = ['decode', 'record', 'encode', 'footprint', 'delivery', 'latency', 'fanout', 'cameras', 'seed', 'h264', 'motion'];
 
-const USAGE = `Usage: node tools/bench/run.mjs [--quick] [--json] [--only id,id] [--out FILE] [--help]
+const USAGE = `Usage: node tools/bench/run.mjs [--quick] [--json] [--only id,id] [--repeat N] [--out FILE] [--help]
 
 Runs the benchmarks (${modules.join(', ')})
 and writes their results as markdown.
@@ -25,6 +28,9 @@ and writes their results as markdown.
                stdout unless --out is given
   --json       print the machine and the results as JSON on stdout, write no markdown
   --only IDS   run only these benchmarks, comma-separated
+  --repeat N   run the whole selection N times, one full run after another (default 1;
+               \`npm run bench\` uses 2), and report whether the runs reproduce each
+               other: every run's median within every other run's spread (min–max)
   --out FILE   where the markdown goes (default: BENCHMARKS.md at the repository root)
   --help       print this and run nothing
 `;
@@ -34,7 +40,7 @@ function usageError(message) {
   process.exit(2);
 }
 
-const opts = { quick: false, json: false, only: null, out: null };
+const opts = { quick: false, json: false, only: null, out: null, repeat: 1 };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const arg = argv[i];
@@ -43,11 +49,14 @@ for (let i = 0; i < argv.length; i++) {
     process.exit(0);
   } else if (arg === '--quick') opts.quick = true;
   else if (arg === '--json') opts.json = true;
-  else if (arg === '--only' || arg === '--out') {
+  else if (arg === '--only' || arg === '--out' || arg === '--repeat') {
     const value = argv[++i];
     if (value === undefined || value.startsWith('--')) usageError(`${arg} needs a value`);
     if (arg === '--out') opts.out = value;
-    else opts.only = value.split(',');
+    else if (arg === '--repeat') {
+      opts.repeat = Number(value);
+      if (!Number.isInteger(opts.repeat) || opts.repeat < 1 || opts.repeat > 10) usageError(`--repeat takes a whole number of runs from 1 to 10, not ${JSON.stringify(value)}`);
+    } else opts.only = value.split(',');
   } else usageError(`unknown option ${arg}`);
 }
 const unknown = opts.only?.filter((id) => !modules.includes(id)) ?? [];
@@ -56,20 +65,32 @@ const { quick, json, only } = opts;
 // Quick runs print their markdown unless told where to write it; full runs update BENCHMARKS.md.
 const out = opts.out ?? (quick ? null : join(here, '..', '..', 'BENCHMARKS.md'));
 
-const loadAtStart = loadavg().map((l) => l.toFixed(2)).join(', ');
 const started = performance.now();
-const results = [];
-const seconds = {};
-for (const id of modules) {
-  if (only && !only.includes(id)) continue;
-  const mod = await import(join(here, `${id}.mjs`));
-  if (!json) process.stderr.write(`bench: ${id}${quick ? ' (quick)' : ''}...\n`);
+/** One full run of the selection: { loadAverageAtStart, totalSeconds, seconds: {id: s}, results }. */
+async function fullRun(pass) {
+  const loadAverageAtStart = loadavg().map((l) => l.toFixed(2)).join(', ');
+  const date = new Date().toISOString();
   const t0 = performance.now();
-  const result = await mod.run({ quick });
-  seconds[id] = Math.round((performance.now() - t0) / 1000);
-  results.push(result);
-  if (!json) process.stderr.write(`bench: ${id} ratio ${fmt(result.ratio?.median)} (${seconds[id]} s)\n`);
+  const results = [];
+  const seconds = {};
+  for (const id of modules) {
+    if (only && !only.includes(id)) continue;
+    const mod = await import(join(here, `${id}.mjs`));
+    const label = `${id}${quick ? ' (quick)' : ''}${opts.repeat > 1 ? `, run ${pass} of ${opts.repeat}` : ''}`;
+    if (!json) process.stderr.write(`bench: ${label}...\n`);
+    const t = performance.now();
+    const result = await mod.run({ quick });
+    seconds[id] = Math.round((performance.now() - t) / 1000);
+    results.push(result);
+    if (!json) process.stderr.write(`bench: ${id} ratio ${fmt(result.ratio?.median)} (${seconds[id]} s)\n`);
+  }
+  return { loadAverageAtStart, date, totalSeconds: Math.round((performance.now() - t0) / 1000), seconds, results };
 }
+const runs = [];
+for (let pass = 1; pass <= opts.repeat; pass++) runs.push(await fullRun(pass));
+// The last run's figures are the ones shown in full; the others are in the Reproduction section.
+const { results, seconds } = runs[runs.length - 1];
+const loadAtStart = runs[runs.length - 1].loadAverageAtStart;
 
 const machine = {
   cpu: cpus()[0]?.model ?? 'unknown',
@@ -84,7 +105,7 @@ const machine = {
 };
 
 if (json) {
-  process.stdout.write(JSON.stringify({ machine, results }, null, 2) + '\n');
+  process.stdout.write(JSON.stringify({ machine, results, ...(runs.length > 1 ? { runs } : {}) }, null, 2) + '\n');
 } else if (out !== null) {
   writeFileSync(out, renderMarkdown(machine, results));
   process.stderr.write(`bench: wrote ${out}\n`);
@@ -123,7 +144,7 @@ function renderMarkdown(m, rs) {
     "benchmark's first note.",
     '',
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}. Date: ${m.date}.`,
-    `Load average at the start: ${m.loadAverageAtStart}. The whole run took ${m.totalSeconds} s.`,
+    `Load average at the start: ${m.loadAverageAtStart}. ${runs.length > 1 ? `${runs.length} full runs took ${m.totalSeconds} s; the tables are the last run's, and [Reproduction](#reproduction) compares the runs.` : `The whole run took ${m.totalSeconds} s.`}`,
     '',
     '| benchmark | baseline | goal | ratio (median) | spread (min–max) | runs | goal met | time |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -141,5 +162,41 @@ function renderMarkdown(m, rs) {
     for (const n of r.notes ?? []) parts.push(`- ${n}`);
     parts.push('');
   }
+  if (runs.length > 1) parts.push(...reproduction(runs));
+  // One-off analyses (profiles, before/after studies) are written by hand and kept across runs.
+  const analyses = join(here, 'analyses.md');
+  if (!m.quick && existsSync(analyses)) parts.push(readFileSync(analyses, 'utf8').trimEnd(), '');
   return parts.join('\n');
+}
+
+/** Does each run's headline median lie within every other run's spread (min–max)? */
+function reproduces(ratios) {
+  // On the figures as printed (two decimals), so a reader can check the verdict from the table.
+  const r = ratios.map((x) => ({ median: Number(fmt(x.median)), min: Number(fmt(x.min)), max: Number(fmt(x.max)) }));
+  return r.every((a, i) => r.every((b, j) => i === j || (a.median >= b.min && a.median <= b.max)));
+}
+
+function reproduction(all) {
+  const cell = (r) => (r ? `${fmt(r.median)} (${fmt(r.min)}–${fmt(r.max)})` : 'n/a');
+  const lines = [
+    '## Reproduction',
+    '',
+    `${all.length} full runs of the same selection, one after another. A figure reproduces when every run's median lies within every other run's spread (min–max of that run's per-run ratios).`,
+    '',
+    `| benchmark | ${all.map((_, i) => `run ${i + 1}: median (min–max)`).join(' | ')} | reproduces |`,
+    `| --- | ${all.map(() => '---').join(' | ')} | --- |`,
+  ];
+  const ids = all[0].results.map((r) => r.id);
+  let failed = 0;
+  for (const id of ids) {
+    const rs = all.map((run) => run.results.find((r) => r.id === id));
+    const ratios = rs.map((r) => r?.ratio).filter((x) => x && Number.isFinite(x.median));
+    const ok = ratios.length === rs.length && reproduces(ratios);
+    if (!ok) failed++;
+    lines.push(`| ${rs[0].title} | ${rs.map((r) => cell(r?.ratio)).join(' | ')} | ${ok ? 'yes' : '**no**'} |`);
+  }
+  lines.push('', `| run | started | load average at its start (1, 5, 15 min) | took |`, '| --- | --- | --- | --- |');
+  all.forEach((run, i) => lines.push(`| ${i + 1} | ${run.date} | ${run.loadAverageAtStart} | ${run.totalSeconds} s |`));
+  lines.push('', failed === 0 ? `Every headline reproduced across the ${all.length} runs.` : `${failed} of ${ids.length} headlines did not reproduce across the ${all.length} runs (marked **no**).`, '');
+  return lines;
 }

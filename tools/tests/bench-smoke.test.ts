@@ -63,6 +63,32 @@ describe('the benchmarks in quick mode', () => {
     expect(stderr).not.toContain('bench:');
   });
 
+  it('run the selection twice with --repeat 2 and compare the runs in a Reproduction section', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'edgecam-bench-repeat-'));
+    try {
+      const out = join(dir, 'bench.md');
+      const { stderr } = await run(process.execPath, [bench('run.mjs'), '--quick', '--only', 'decode', '--repeat', '2', '--out', out], { timeout: 120_000 });
+      expect(stderr).toContain('decode (quick), run 2 of 2');
+      const markdown = await readFile(out, 'utf8');
+      const section = markdown.slice(markdown.indexOf('## Reproduction'));
+      expect(section).toMatch(/^## Reproduction\n/);
+      // One row per benchmark: both runs' medians with their spreads, and the verdict.
+      const row = section.split('\n').find((l) => l.startsWith('| Frame decoding (v1) |'));
+      expect(row).toMatch(/^\| Frame decoding \(v1\) \| [\d.]+ \([\d.]+–[\d.]+\) \| [\d.]+ \([\d.]+–[\d.]+\) \| (yes|\*\*no\*\*) \|$/);
+      // The verdict follows from the figures: yes exactly when each median lies in the other's spread.
+      const [a, b] = [...row!.matchAll(/([\d.]+) \(([\d.]+)–([\d.]+)\)/g)].map((m) => m.slice(1, 4).map(Number));
+      const within = (x: number[], y: number[]) => x[0]! >= y[1]! && x[0]! <= y[2]!;
+      expect(row!.endsWith(within(a!, b!) && within(b!, a!) ? '| yes |' : '| **no** |')).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuse a --repeat that is not a whole number of runs, naming the valid range', async () => {
+    const failed = run(process.execPath, [bench('run.mjs'), '--repeat', 'two'], { timeout: 10_000 });
+    await expect(failed).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--repeat takes a whole number of runs from 1 to 10, not "two"') });
+  });
+
   it('refuse an unknown run.mjs option instead of starting a run', async () => {
     const failed = run(process.execPath, [bench('run.mjs'), '--quik'], { timeout: 10_000 });
     await expect(failed).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('unknown option --quik') });

@@ -8,13 +8,17 @@ import type { PullFlags } from './pull-command.js';
 import type { RecordFlags } from './record-command.js';
 import { createLogger, printError } from './terminal.js';
 
+/** Our package.json is one folder up from dist/cli.js, two from the bundle (dist/bundle/). */
 function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
+  for (const path of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === '@edgecam/client-cli') return pkg.version ?? '0.0.0';
+    } catch {
+      // not this one
+    }
   }
+  return '0.0.0';
 }
 
 const EXIT_CODES_HELP = `

@@ -20,11 +20,12 @@ declare module 'vitest' {
 }
 
 /**
- * Builds the CLI the tests spawn (`node dist/cli.js`) and makes the JPEGs every fake server
+ * Builds the CLI the tests spawn (`node bin/edgecam.js`, which runs the bundle as installed) and makes the JPEGs every fake server
  * serves, once for the whole run.
  */
 export default function setup(project: TestProject): () => void {
   execFileSync('npx', ['tsc', '-p', join(packageDir, 'tsconfig.build.json')], { cwd: workspaceDir, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(packageDir, 'scripts/bundle.mjs')], { cwd: workspaceDir, stdio: 'inherit' });
   const tmpRoot = mkdtempSync(join(tmpdir(), 'edgecam-cli-tests-'));
   const jpegDir = join(tmpRoot, 'jpegs');
   mkdirSync(jpegDir);

@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path';
 import { inject } from 'vitest';
 import { sleep } from './wait-for.js';
 
-/** The built CLI (global-setup compiles it before the tests run). */
-export const CLI = resolve(import.meta.dirname, '../dist/cli.js');
+/** The installed command, which runs the bundle (global-setup compiles and bundles it before the tests run). */
+export const CLI = resolve(import.meta.dirname, '../bin/edgecam.js');
 
 export interface CliRun {
   code: number | null;
@@ -35,7 +35,7 @@ export interface SpawnOptions {
   killAfterMs?: number;
 }
 
-/** Starts `node dist/cli.js ...args` and gives access to the child while it runs. */
+/** Starts `node bin/edgecam.js ...args` and gives access to the child while it runs. */
 export function spawnCli(args: string[], opts: SpawnOptions): {
   child: ChildProcessWithoutNullStreams;
   done: Promise<CliRun>;

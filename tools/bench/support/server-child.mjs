@@ -1,6 +1,7 @@
 // The server side of a benchmark, in its own process so its CPU time is its own (clients run in
 // the parent). Driven over IPC by server-process.mjs:
-//   { type: 'start', kind, framesDir, fps, framing, clockOffsetUs, alwaysOn } -> { type: 'ready', port }
+//   { type: 'start', kind, framesDir, fps, framing, clockOffsetUs, alwaysOn, http } -> { type: 'ready', port, httpPort }
+//      (http: true also serves HTTP on a free port, for clients such as ffmpeg that read /stream.mjpg)
 //   { type: 'usage', id, gc } -> { type: 'usage', id, cpuUs, rss, live, seq, sent, dropped }
 //      (gc: collect garbage after reading the CPU time, so rss and live (heap + buffers) count
 //      only what is still referenced)
@@ -23,7 +24,7 @@ process.on('message', async (msg) => {
   try {
     if (msg.type === 'start') {
       server = await start(msg);
-      process.send({ type: 'ready', port: server.port });
+      process.send({ type: 'ready', port: server.port, httpPort: server.httpPort ?? null });
     } else if (msg.type === 'usage') {
       const cpu = process.cpuUsage();
       // After the CPU reading, so the collection's own time falls outside the window measured.
@@ -41,7 +42,7 @@ process.on('message', async (msg) => {
 });
 process.on('disconnect', () => process.exit(0));
 
-async function start({ kind, framesDir, fps, framing = 'v1', clockOffsetUs, alwaysOn = false, idleStopSeconds = 0.2, cameras = 0 }) {
+async function start({ kind, framesDir, fps, framing = 'v1', clockOffsetUs, alwaysOn = false, idleStopSeconds = 0.2, cameras = 0, http = false }) {
   const jpegs = readJpegs(framesDir);
   const clock = makeClock(clockOffsetUs);
   const source = createMemorySource({ jpegs, fps, clock });
@@ -50,23 +51,24 @@ async function start({ kind, framesDir, fps, framing = 'v1', clockOffsetUs, alwa
     for (let i = 2; i <= cameras; i++) sources[`cam${i}`] = createMemorySource({ jpegs, fps, clock });
     return startEdgecamCameras(sources, { alwaysOn, idleStopSeconds });
   }
-  if (kind === 'edgecam') return startEdgecam(source, { alwaysOn, idleStopSeconds });
+  if (kind === 'edgecam') return startEdgecam(source, { alwaysOn, idleStopSeconds, http });
   if (kind === 'plain') return fps > 0 ? startPlainPaced(source, framing, alwaysOn) : startPlainUnthrottled(jpegs);
   if (kind === 'naive') return startNaive(jpegs, fps);
   throw new Error(`unknown server kind ${kind}`);
 }
 
-async function startEdgecam(source, { alwaysOn, idleStopSeconds }) {
+async function startEdgecam(source, { alwaysOn, idleStopSeconds, http }) {
   // Logs at the default level go to stdout, which the parent points at /dev/null: the server
   // still formats and writes every line, as it does in production.
   // Every benchmark client comes from 127.0.0.1, up to 50 at once: the per-host and per-protocol
   // limits that protect a device would refuse them.
   const running = await startEdgeServer(
-    { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, httpPort: null, alwaysOn, idleStopSeconds, maxClients: 0, maxPerAddress: 0 },
+    { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, httpPort: http ? 0 : null, alwaysOn, idleStopSeconds, maxClients: 0, maxPerAddress: 0 },
     { source },
   );
   return {
     port: running.tcpPort,
+    httpPort: running.httpPort,
     counters: () => {
       const clients = running.registry.list();
       return {

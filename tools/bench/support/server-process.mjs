@@ -9,7 +9,7 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-/** Starts a server child; resolves to { port, usage(), stop() } once it listens. */
+/** Starts a server child; resolves to { port, httpPort, usage(), stop() } once it listens. */
 export function startServerProcess(opts) {
   // EDGECAM_BENCH_CPU_PROF=<dir>: each server child writes a V8 CPU profile there when it stops.
   const profDir = process.env.EDGECAM_BENCH_CPU_PROF;
@@ -54,8 +54,9 @@ export function startServerProcess(opts) {
       child.send(msg);
     });
 
-  return request('ready', { type: 'start', ...opts }, 30_000).then(({ port }) => ({
+  return request('ready', { type: 'start', ...opts }, 30_000).then(({ port, httpPort }) => ({
     port,
+    httpPort,
     pid: child.pid,
     /** { cpuUs, rss, live, seq, sent, dropped } right now; { gc: true } collects garbage first (after the CPU reading). */
     usage: ({ gc = false } = {}) => {
