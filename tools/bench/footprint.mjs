@@ -127,7 +127,7 @@ async function measure(kind, dir, { idleMs, streamMs }) {
 
 /** Runs the benchmark and resolves to the BenchResult that tools/bench/run.mjs expects. */
 export async function run({ quick = false } = {}) {
-  const runs = quick ? 1 : 3;
+  const runs = quick ? 1 : 5;
   const timing = quick ? { idleMs: 500, streamMs: 1500 } : { idleMs: 1000, streamMs: 4000 };
   return withTempDir('footprint', async (dir) => {
     await writeJpegs(dir, { width: 640, height: 480, count: 30 });

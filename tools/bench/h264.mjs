@@ -33,7 +33,7 @@ import { h264EncoderArgs } from '../../packages/edge-server/dist/h264/h264-args.
 import { H264Routes } from '../../packages/edge-server/dist/http/h264-routes.js';
 import { h264VideoElement } from '../../packages/edge-server/dist/http/h264-player.js';
 import { CHROMIUM_LAUNCH, missingPlayer } from '../players.mjs';
-import { percentile, round, runStandalone, sleep } from './support/stats.mjs';
+import { percentile, ratioOf, round, runStandalone, sleep } from './support/stats.mjs';
 
 const run$ = promisify(execFile);
 const W = 1280;
@@ -257,7 +257,19 @@ export async function run({ quick = false } = {}) {
       rows.push({ stream: `H.264 libx264 ${kbps} kbit/s`, 'Mbit/s': round(bps / 1e6), SSIM: round(s, 4), 'encoder CPU ms/frame': round((cpuS * 1000) / frames, 1) });
       if (!chosen && s >= mjpegSsim) chosen = { kbps, bps, s, cpuMsPerFrame: (cpuS * 1000) / frames };
     }
-    const ratio = chosen ? mjpegBps / chosen.bps : NaN;
+    // The encoder is fed in real time through a pipe, so the bits vary a little from one encode to
+    // the next: the chosen rate is encoded again to give the ratio a measured spread.
+    const repeats = quick ? 0 : 4;
+    const ratios = [];
+    if (chosen) {
+      ratios.push(mjpegBps / chosen.bps);
+      for (let i = 0; i < repeats; i++) {
+        const { out } = await encodeH264(dir, mjpegPath, chosen.kbps);
+        ratios.push(mjpegBps / (((await readFile(out)).length * 8) / seconds));
+      }
+    }
+    const ratioStats = chosen ? ratioOf(ratios) : { median: NaN, min: NaN, max: NaN, runs: 0 };
+    const ratio = ratioStats.median;
 
     const notes = [];
     let latencyOk = null;
@@ -285,7 +297,7 @@ export async function run({ quick = false } = {}) {
     const ratioOk = chosen ? ratio >= GOAL_RATIO : false;
     notes.unshift(
       chosen
-        ? `At comparable quality (SSIM ${round(chosen.s, 4)} vs MJPEG's ${round(mjpegSsim, 4)}), H.264 at ${chosen.kbps} kbit/s takes ${round(ratio, 1)}x fewer bits than MJPEG (goal at least ${GOAL_RATIO}x: ${ratioOk ? 'met' : 'not met'}); its encoder spends ${round(chosen.cpuMsPerFrame, 1)} ms of CPU per 720p frame (JPEG decode included).`
+        ? `At comparable quality (SSIM ${round(chosen.s, 4)} vs MJPEG's ${round(mjpegSsim, 4)}), H.264 at ${chosen.kbps} kbit/s takes ${round(ratio, 1)}x fewer bits than MJPEG (median of ${ratios.length} encodes, ${round(ratioStats.min)}–${round(ratioStats.max)}; goal at least ${GOAL_RATIO}x: ${ratioOk ? 'met' : 'not met'}); its encoder spends ${round(chosen.cpuMsPerFrame, 1)} ms of CPU per 720p frame (JPEG decode included).`
         : `No H.264 bitrate tried (${rates.join(', ')} kbit/s) reached MJPEG's SSIM ${round(mjpegSsim, 4)}.`,
       `${frames} frames of ffmpeg's testsrc2 at ${W}x${H}, ${FPS} fps, with an ${BITS}-bit frame index drawn as boxes along the top edge. SSIM: ffmpeg's ssim filter, "All", against the raw pattern. CPU: user + system time of the hub's ffmpeg (its exact arguments) encoding the MJPEG file as fast as it can.`,
       `Latency: the frame index is read back from the displayed picture on each animation frame in headless Chromium (canvas drawImage of the <img> or <video>); the time it first shows minus the time the frame was handed to the server, both epoch ms on this machine's clock; sampling adds up to one refresh (16.7 ms) to both. The MJPEG side is a plain multipart writer in the benchmark (newest frame wins on a busy socket); the H.264 side is the H.264 hub, WHEP and the page player as shipped, ${windowMs / 1000} s each. The H.264 path includes the encoder, with the one frame ffmpeg 4.1 holds between its MJPEG input and the encoder. Goal: H.264 p50 under ${GOAL_LATENCY_MS} ms${latencyOk === null ? '' : `: ${latencyOk ? 'met' : 'not met'}`}.`,
@@ -296,7 +308,7 @@ export async function run({ quick = false } = {}) {
       baseline: 'MJPEG, same pattern',
       goal: `>= ${GOAL_RATIO}x fewer bits at equal SSIM; H.264 latency < ${GOAL_LATENCY_MS} ms`,
       goalMet: quick ? null : ratioOk && latencyOk !== false,
-      ratio: { median: round(ratio), min: round(ratio), max: round(ratio), runs: 1 },
+      ratio: ratioStats,
       rows,
       notes,
     };
