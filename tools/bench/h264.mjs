@@ -69,6 +69,7 @@ async function ssim(distorted, reference) {
 /** Runs the hub's encoder over the MJPEG file; returns its output path and CPU seconds. */
 async function encodeH264(dir, mjpegPath, kbps) {
   const out = join(dir, `h264-${kbps}.h264`);
+  await rm(out, { force: true }); // encoded again for the spread; ffmpeg would ask before overwriting
   const args = h264EncoderArgs(h264ConfigSchema.parse({ enabled: true, bitrateKbps: kbps }), FPS);
   args[args.length - 1] = out;
   const quoted = [resolveFfmpeg().path, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');

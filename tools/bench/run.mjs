@@ -79,7 +79,13 @@ async function fullRun(pass) {
     const label = `${id}${quick ? ' (quick)' : ''}${opts.repeat > 1 ? `, run ${pass} of ${opts.repeat}` : ''}`;
     if (!json) process.stderr.write(`bench: ${label}...\n`);
     const t = performance.now();
-    const result = await mod.run({ quick });
+    // A benchmark that fails is reported as failed and the others still run: a long suite must
+    // not lose every figure to one broken step. The exit code says so at the end.
+    const result = await mod.run({ quick }).catch((err) => {
+      process.exitCode = 1;
+      process.stderr.write(`bench: ${id} failed: ${err?.stack ?? err}\n`);
+      return { id, title: id, baseline: 'n/a', goal: 'n/a', goalMet: false, ratio: { median: NaN, min: NaN, max: NaN, runs: 0 }, rows: [], notes: [`Failed: ${String(err?.message ?? err).split('\n')[0]}`] };
+    });
     seconds[id] = Math.round((performance.now() - t) / 1000);
     results.push(result);
     if (!json) process.stderr.write(`bench: ${id} ratio ${fmt(result.ratio?.median)} (${seconds[id]} s)\n`);
