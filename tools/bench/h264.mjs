@@ -260,7 +260,7 @@ export async function run({ quick = false } = {}) {
     }
     // The encoder is fed in real time through a pipe, so the bits vary a little from one encode to
     // the next: the chosen rate is encoded again to give the ratio a measured spread.
-    const repeats = quick ? 0 : 4;
+    const repeats = quick ? 0 : 8;
     const ratios = [];
     if (chosen) {
       ratios.push(mjpegBps / chosen.bps);
