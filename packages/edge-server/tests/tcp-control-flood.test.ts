@@ -36,7 +36,8 @@ afterEach(async () => {
 });
 
 // The flooder runs in its own process, as a real one would, so it competes with the server for
-// the CPU instead of sharing its event loop. It prints what it sent and received when told to stop.
+// the CPU instead of sharing its event loop. It prints a line once it floods, and what it sent and
+// received when told to stop.
 const FLOODER = `
 const net = require('node:net');
 const [port, hello, ping, pongType, errorType] = process.argv.slice(1).map((a, i) => (i >= 3 ? Number(a) : a));
@@ -45,6 +46,7 @@ let sent = 0, pongs = 0, closed = false, buffered = Buffer.alloc(0);
 const errors = [];
 const socket = net.connect(Number(port), '127.0.0.1', () => {
   socket.write(Buffer.from(hello, 'hex'));
+  process.stdout.write('flooding\\n');
   const pump = () => {
     while (!closed) {
       sent += 500;
@@ -62,7 +64,7 @@ socket.on('data', (chunk) => {
     buffered = buffered.subarray(5 + length);
   }
 });
-const report = () => { process.stdout.write(JSON.stringify({ sent, pongs, closed, errors })); process.exit(0); };
+const report = () => { process.stdout.write(JSON.stringify({ sent, pongs, closed, errors }) + '\\n'); process.exit(0); };
 socket.on('error', () => {});
 socket.on('close', () => { closed = true; });
 process.stdin.on('data', report);
@@ -76,20 +78,26 @@ interface FloodReport {
   errors: string[];
 }
 
-/** Starts the flooder process; stop() ends it and resolves with its report. */
-function startFlooder(port: number): { stop(): Promise<FloodReport> } {
+/** Starts the flooder process; flooding resolves once it is connected and sending, stop() ends it and resolves with its report. */
+function startFlooder(port: number): { flooding: Promise<void>; stop(): Promise<FloodReport> } {
   const hello = Buffer.concat([V2_MAGIC, encodeHello({ client: 'flooder' })]).toString('hex');
   const ping = Buffer.from(encodePing(Buffer.alloc(8))).toString('hex');
   const child = spawn(process.execPath, ['-e', FLOODER, String(port), hello, ping, String(MessageType.PONG), String(MessageType.ERROR)], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  let markFlooding: () => void;
+  const flooding = new Promise<void>((r) => (markFlooding = r));
+  child.stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+    if (out.startsWith('flooding\n')) markFlooding();
+  });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   children.push(child);
   return {
+    flooding,
     async stop() {
       child.stdin.end('stop');
       await exited;
-      return JSON.parse(out) as FloodReport;
+      return JSON.parse(out.slice('flooding\n'.length)) as FloodReport;
     },
   };
 }
@@ -103,6 +111,8 @@ async function floodBesideViewer(tcpLimits?: Partial<TcpLimits>): Promise<{ shar
   await waitUntil(() => honest.frames >= 3, 10_000, 'the honest viewer streaming');
 
   const flooder = startFlooder(server.tcpPort);
+  // The window starts when the flood does: the flooder's own node start-up is not the flood.
+  await flooder.flooding;
   const sourceStart = source.emitted;
   const honestStart = honest.frames;
   await waitUntil(() => source.emitted >= sourceStart + WINDOW_FRAMES, 60_000, 'the source to produce the window');
