@@ -63,9 +63,30 @@ function freePort() {
   });
 }
 
+/** VmRSS and its anonymous (heap, buffers) and file-backed (the node binary's pages) parts, MiB. */
 function rssMiB(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name) => {
+    const m = new RegExp(`${name}:\\s+(\\d+) kB`).exec(status);
+    return m ? Number(m[1]) / 1024 : NaN;
+  };
+  return { rss: field('VmRSS'), anon: field('RssAnon'), file: field('RssFile') };
+}
+
+/**
+ * RSS over the second half of `ms`: the median of a sample every 100 ms. One reading lands
+ * anywhere on the garbage collector's saw-tooth, which moved single readings by about 1%
+ * from one full run to the next.
+ */
+async function sampledRss(pid, ms) {
+  await sleep(ms / 2);
+  const samples = [];
+  for (let t = 0; t < ms / 2; t += 100) {
+    samples.push(rssMiB(pid));
+    await sleep(100);
+  }
+  const median = (key) => stats(samples.map((x) => x[key])).median;
+  return { rss: median('rss'), anon: median('anon'), file: median('file') };
 }
 
 /** Resolves once GET path answers on port (any status), polling every 10 ms. */
@@ -110,15 +131,13 @@ async function measure(kind, dir, { idleMs, streamMs }) {
   try {
     await waitListening(port, kind === 'edgecam' ? '/status' : '/', child);
     const startMs = performance.now() - t0;
-    await sleep(idleMs);
-    const idle = rssMiB(child.pid);
+    const idle = (await sampledRss(child.pid, idleMs)).rss;
     const viewers = [viewer(port), viewer(port)];
-    await sleep(streamMs);
-    const streaming = rssMiB(child.pid);
+    const { rss: streaming, anon, file } = await sampledRss(child.pid, streamMs);
     const received = Math.min(...viewers.map((v) => v.bytes()));
     for (const v of viewers) v.close();
     if (received === 0) throw new Error(`${kind}: a viewer received nothing (${stderr.trim()})`);
-    return { startMs, idle, streaming };
+    return { startMs, idle, streaming, anon, file };
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)));
@@ -127,7 +146,8 @@ async function measure(kind, dir, { idleMs, streamMs }) {
 
 /** Runs the benchmark and resolves to the BenchResult that tools/bench/run.mjs expects. */
 export async function run({ quick = false } = {}) {
-  const runs = quick ? 1 : 5;
+  // Nine runs: with five, two full runs' spreads (a few tenths of a MiB) missed each other.
+  const runs = quick ? 1 : 9;
   const timing = quick ? { idleMs: 500, streamMs: 1500 } : { idleMs: 1000, streamMs: 4000 };
   return withTempDir('footprint', async (dir) => {
     await writeJpegs(dir, { width: 640, height: 480, count: 30 });
@@ -145,6 +165,7 @@ export async function run({ quick = false } = {}) {
       server: name,
       'RSS idle MiB (min–max)': cell(xs.map((x) => x.idle)),
       'RSS, 2 viewers MiB (min–max)': cell(xs.map((x) => x.streaming)),
+      'of it anonymous / file-backed MiB': `${round(stats(xs.map((x) => x.anon)).median, 1)} / ${round(stats(xs.map((x) => x.file)).median, 1)}`,
       'spawn to listening ms (min–max)': cell(xs.map((x) => x.startMs), 0),
     });
     const streaming = stats(t.edgecam.map((x) => x.streaming)).median;
@@ -159,7 +180,7 @@ export async function run({ quick = false } = {}) {
       rows: [row('edgecam-server (testsrc 640x480 via ffmpeg; node process only)', t.edgecam), row('bare node:http MJPEG server (baseline)', t.baseline)],
       notes: [
         `Goal: edgecam-server's RSS streaming to two viewers is ${round(streaming, 1)} MiB (${round(streaming * 1.048576, 1)} MB; median of ${runs} runs), goal under ${GOAL_MB} MB: ${quick ? 'not judged in --quick' : streaming * 1.048576 < GOAL_MB ? 'met' : 'not met'}. Before the lazy loading below, the same probe read 87.5 MiB; about 43 MiB of any node process's RSS here is file-backed (the node binary's pages, shared with every other node process).`,
-        `RSS is VmRSS of the node process from /proc, ${timing.idleMs} ms after it first answered (idle) and after ${timing.streamMs} ms of two HTTP viewers reading /stream.mjpg (streaming); ffmpeg's memory is not counted. Runs alternate with the baseline, ${runs} each.`,
+        `RSS is VmRSS of the node process from /proc, the median of a reading every 100 ms over the second half of ${timing.idleMs} ms after it first answered (idle) and of ${timing.streamMs} ms of two HTTP viewers reading /stream.mjpg (streaming); ffmpeg's memory is not counted. Runs alternate with the baseline, ${runs} each, each run a fresh process of both.`,
         `Start-up is spawn until the first HTTP answer (GET /status; the baseline's GET /), polled every 10 ms: edgecam-server takes ${startRatio.median} (${startRatio.min}–${startRatio.max}) times the baseline's, for Node start-up and its imports (pino, zod, rxjs, commander, prom-client).`,
         'Only what a run needs is loaded: pino-pretty only when logs go to a terminal, selfsigned only when a certificate is made, yaml only with --config or `config check`.',
       ],

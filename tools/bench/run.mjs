@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs every benchmark in one process and writes BENCHMARKS.md.
-// Each benchmark module exports `run({ quick })` and resolves to a BenchResult:
+// Runs every benchmark, each in a fresh node process, and writes BENCHMARKS.md.
+// Each benchmark module exports `run({ quick })` and resolves to a BenchResult (which
+// `node <id>.mjs --json` prints, and which this script reads):
 //   { id, title, baseline, goal, goalMet (true/false/null), ratio: { median, min, max, runs },
 //     table?: [{ ...columns }], rows: [{ ...columns }], notes: [string] }
 // Figures are ratios against a baseline measured in the same run, because these machines are
@@ -10,6 +11,7 @@
 // section says whether each run's headline lies within every other run's stated spread.
 //
 // Usage: node tools/bench/run.mjs [--quick] [--json] [--only id,id] [--repeat N] [--out FILE] [--help]
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, platform, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +67,41 @@ const { quick, json, only } = opts;
 // Quick runs print their markdown unless told where to write it; full runs update BENCHMARKS.md.
 const out = opts.out ?? (quick ? null : join(here, '..', '..', 'BENCHMARKS.md'));
 
+/**
+ * One benchmark in its own node process: its `--json` result. A fresh process per benchmark
+ * keeps one benchmark's heap and compiled code from shaping the next one's figures: in one
+ * process, the second full run of the seed comparison came out about 20% higher than the first.
+ */
+function runBenchmark(id) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(here, `${id}.mjs`), '--json', ...(quick ? ['--quick'] : [])], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    current = child;
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      current = undefined;
+      if (code !== 0) return reject(new Error(`node tools/bench/${id}.mjs exited with ${signal ?? code}`));
+      try {
+        resolve(JSON.parse(out));
+      } catch (err) {
+        reject(new Error(`node tools/bench/${id}.mjs printed no JSON result (${err.message})`));
+      }
+    });
+  });
+}
+/** The benchmark running now, stopped with us (it stops its own servers and ffmpeg). */
+let current;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  const code = signal === 'SIGINT' ? 130 : 143;
+  process.on(signal, () => {
+    if (current) current.once('close', () => process.exit(code)).kill(signal);
+    else process.exit(code);
+  });
+}
+
 const started = performance.now();
 /** One full run of the selection: { loadAverageAtStart, totalSeconds, seconds: {id: s}, results }. */
 async function fullRun(pass) {
@@ -75,15 +112,14 @@ async function fullRun(pass) {
   const seconds = {};
   for (const id of modules) {
     if (only && !only.includes(id)) continue;
-    const mod = await import(join(here, `${id}.mjs`));
     const label = `${id}${quick ? ' (quick)' : ''}${opts.repeat > 1 ? `, run ${pass} of ${opts.repeat}` : ''}`;
     if (!json) process.stderr.write(`bench: ${label}...\n`);
     const t = performance.now();
     // A benchmark that fails is reported as failed and the others still run: a long suite must
     // not lose every figure to one broken step. The exit code says so at the end.
-    const result = await mod.run({ quick }).catch((err) => {
+    const result = await runBenchmark(id).catch((err) => {
       process.exitCode = 1;
-      process.stderr.write(`bench: ${id} failed: ${err?.stack ?? err}\n`);
+      process.stderr.write(`bench: ${id} failed: ${err?.message ?? err}\n`);
       return { id, title: id, baseline: 'n/a', goal: 'n/a', goalMet: false, ratio: { median: NaN, min: NaN, max: NaN, runs: 0 }, rows: [], notes: [`Failed: ${String(err?.message ?? err).split('\n')[0]}`] };
     });
     seconds[id] = Math.round((performance.now() - t) / 1000);

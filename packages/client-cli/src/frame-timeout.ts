@@ -1,4 +1,4 @@
-import { EmptyError, firstValueFrom, throwError, timeout, type Observable } from 'rxjs';
+import { EmptyError, firstValueFrom, Observable, type OperatorFunction } from 'rxjs';
 import type { CapturedFrame } from '@edgecam/protocol';
 import type { ServerConnection } from './connection.js';
 import { CliError, ExitCode } from './errors.js';
@@ -19,15 +19,39 @@ export async function nextFrame(conn: ServerConnection, timeoutMs: number, waitM
 }
 
 /**
- * rxjs `timeout` for a frame stream: each frame must follow the previous within `ms` (the
+ * A timeout for a frame stream: each frame must follow the previous within `ms` (the
  * `--timeout`, which the error names); the first must come within `firstMs`, what is left of it.
+ * One timer checks a deadline that each frame moves on: rxjs `timeout` re-arms a timer per
+ * frame, which at thousands of frames a second is a measurable share of `record`'s time.
  */
-export function frameTimeout(ms: number, firstMs = ms, conn?: Pick<ServerConnection, 'sourceDown'>) {
-  return timeout<CapturedFrame, Observable<never>>({
-    first: firstMs,
-    each: ms,
-    with: () => throwError(() => noFrameError(ms, conn?.sourceDown)),
-  });
+export function frameTimeout(
+  ms: number,
+  firstMs = ms,
+  conn?: Pick<ServerConnection, 'sourceDown'>,
+): OperatorFunction<CapturedFrame, CapturedFrame> {
+  return (source) =>
+    new Observable<CapturedFrame>((subscriber) => {
+      let deadline = performance.now() + firstMs;
+      let timer: NodeJS.Timeout | undefined;
+      const check = (): void => {
+        const left = deadline - performance.now();
+        if (left > 0) timer = setTimeout(check, left);
+        else subscriber.error(noFrameError(ms, conn?.sourceDown));
+      };
+      timer = setTimeout(check, firstMs);
+      const sub = source.subscribe({
+        next: (frame) => {
+          deadline = performance.now() + ms;
+          subscriber.next(frame);
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      });
+      return () => {
+        clearTimeout(timer);
+        sub.unsubscribe();
+      };
+    });
 }
 
 /**
