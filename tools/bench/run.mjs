@@ -75,15 +75,24 @@ const out = opts.out ?? (quick ? null : join(here, '..', '..', 'BENCHMARKS.md'))
 function runBenchmark(id) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(here, `${id}.mjs`), '--json', ...(quick ? ['--quick'] : [])], {
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     current = child;
     let out = '';
+    // Its progress and errors pass through; the tail is kept to say why it failed.
+    let errTail = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      process.stderr.write(d);
+      errTail = (errTail + d).slice(-8192);
+    });
     child.once('error', reject);
     child.once('close', (code, signal) => {
       current = undefined;
-      if (code !== 0) return reject(new Error(`node tools/bench/${id}.mjs exited with ${signal ?? code}`));
+      if (code !== 0) {
+        const why = /^\w*Error\b.*$/m.exec(errTail)?.[0];
+        return reject(new Error(`node tools/bench/${id}.mjs exited with ${signal ?? code}${why ? `: ${why}` : ''}`));
+      }
       try {
         resolve(JSON.parse(out));
       } catch (err) {

@@ -94,6 +94,26 @@ describe('the benchmarks in quick mode', () => {
     await expect(failed).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('unknown option --quik') });
   });
 
+  it('report a benchmark that fails, with its error, and still run the others', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'edgecam-bench-fail-'));
+    try {
+      const out = join(dir, 'bench.md');
+      // record.mjs takes its ffmpeg from EDGECAM_FFMPEG: one that does not exist makes it fail.
+      const failed = run(process.execPath, [bench('run.mjs'), '--quick', '--only', 'record,decode', '--out', out], {
+        timeout: 60_000,
+        env: { ...process.env, EDGECAM_FFMPEG: join(dir, 'no-such-ffmpeg') },
+      });
+      await expect(failed).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/bench: record failed: node tools\/bench\/record\.mjs exited with 1: Error: spawn .*no-such-ffmpeg ENOENT/) });
+      const markdown = await readFile(out, 'utf8');
+      expect(markdown).toMatch(/^\| \[record\]\(#record\) \| n\/a \| n\/a \| n\/a \| n\/a–n\/a \| 0 \| \*\*no\*\* \|/m);
+      expect(markdown).toMatch(/^- Failed: node tools\/bench\/record\.mjs exited with 1: Error: spawn .*ENOENT$/m);
+      // decode ran after record failed, and has its figure.
+      expect(markdown).toMatch(/^\| \[Frame decoding \(v1\)\]\(#frame-decoding-v1\) \| .* \| [\d.]+ \| [\d.]+–[\d.]+ \| 3 \|/m);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('write the markdown where --out says', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'edgecam-bench-out-'));
     try {
