@@ -52,7 +52,8 @@ async function measure(server, framing, { warmMs, windowMs }) {
 export async function run({ quick = false } = {}) {
   // Many short runs rather than a few long ones: on these shared VMs the machine's speed swings
   // by several times within seconds, and a ratio of two neighbouring short runs shares more of it.
-  const runs = quick ? 1 : 15;
+  // 25 runs: with 15, two full runs' medians (0.74, 0.86) missed each other's spreads.
+  const runs = quick ? 1 : 25;
   const timing = quick ? { warmMs: 150, windowMs: 300 } : { warmMs: 250, windowMs: 750 };
   return withServers('delivery', { quick }, async ({ jpegs, meanJpeg, start }) => {
     const edgecam = await start({ kind: 'edgecam', fps: 0, idleStopSeconds: 0.1 });
