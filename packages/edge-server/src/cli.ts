@@ -35,6 +35,11 @@ async function main(): Promise<void> {
   }
   const { config } = parsed;
   const logger = createLogger(config.logLevel);
+  // A promise some request or peer left rejected is that one request's failure, not the whole
+  // camera's: logged (with its stack, for a bug report), and the server goes on.
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: reason }, 'a task failed with nobody to handle it; the server goes on (please report this with the log)');
+  });
 
   let shuttingDown = false;
   let running: Awaited<ReturnType<typeof startEdgeServer>> | undefined;

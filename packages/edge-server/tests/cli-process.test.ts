@@ -34,9 +34,9 @@ interface Running {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function start(args: string[], env: Record<string, string> = {}): Running {
+function start(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Running {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: build the package first (npm run build)`);
-  const child = spawn(process.execPath, [cli, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], {
     env: { ...process.env, EDGECAM_HOST: '127.0.0.1', EDGECAM_PORT: '0', EDGECAM_HTTP_PORT: '0', EDGECAM_SIZE: '160x120', EDGECAM_FPS: '10', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -82,6 +82,24 @@ describe('the edgecam-server process', { timeout: 60_000 }, () => {
     expect(r.stderr()).toMatch(/http:\/\/127\.0\.0\.1:\d+\//);
     expect(r.stderr()).toContain('via @ffmpeg-installer/ffmpeg');
     expect(r.lines.find((l) => l.msg === 'using ffmpeg from @ffmpeg-installer/ffmpeg')).toBeDefined();
+    const c = await LegacyClient.connect(tcpPort);
+    c.write('01');
+    await c.waitForFrames(1);
+    c.close();
+    r.child.kill('SIGTERM');
+    expect(await r.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('logs a rejected promise nobody handles as an error and goes on serving', async () => {
+    // Injected into the real process: SIGUSR2 leaves a rejected promise behind, as a bug would.
+    const inject = `data:text/javascript,process.on('SIGUSR2',()=>{Promise.reject(new Error('injected by the test'))})`;
+    const r = start(['--no-http'], {}, ['--import', inject]);
+    const { tcpPort } = await listening(r);
+    r.child.kill('SIGUSR2');
+    await waitUntil(() => r.lines.some((l) => /nobody to handle it/.test(String(l.msg))), 10_000, 'the logged rejection');
+    const line = r.lines.find((l) => /nobody to handle it/.test(String(l.msg)))!;
+    expect(line.level).toBe(50);
+    expect(JSON.stringify(line.err)).toContain('injected by the test');
     const c = await LegacyClient.connect(tcpPort);
     c.write('01');
     await c.waitForFrames(1);

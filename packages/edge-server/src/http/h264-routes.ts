@@ -10,6 +10,7 @@ import type { H264Hub } from '../h264/h264-hub.js';
 import { WhepSession } from '../h264/whep-session.js';
 import { formatPeerAddress } from '../peer-address.js';
 import { H264_PLAYER_SCRIPT } from './h264-player.js';
+import { readBody } from './read-body.js';
 import { BASE_HEADERS, NO_STORE, sendBody, sendError } from './responses.js';
 
 /** The player script's path. */
@@ -62,13 +63,22 @@ export class H264Routes {
     if (!m) return false;
     const camera = decodeURIComponent(m[1]!);
     const id = m[2];
-    if (id === undefined && req.method === 'POST') void this.offer(camera, req, res);
-    else if (id !== undefined && req.method === 'DELETE') void this.end(camera, id, res);
+    if (id === undefined && req.method === 'POST') this.settle(this.offer(camera, req, res), res);
+    else if (id !== undefined && req.method === 'DELETE') this.settle(this.end(camera, id, res), res);
     else {
       const allow = id === undefined ? 'POST' : 'DELETE';
       sendError(res, 405, 'METHOD_NOT_ALLOWED', `use ${allow} here (WHEP without trickle ICE)`, { Allow: allow });
     }
     return true;
+  }
+
+  /** A handler's failure is this request's 500, never the process's: nothing else awaits it. */
+  private settle(handling: Promise<void>, res: ServerResponse): void {
+    handling.catch((err: unknown) => {
+      this.opts.logger.error({ err }, 'a WHEP request failed');
+      if (!res.headersSent && !res.destroyed) sendError(res, 500, 'INTERNAL', 'the request failed on the server; see its log');
+      else res.destroy();
+    });
   }
 
   /** Ends every viewer (the server is closing). */
@@ -86,8 +96,12 @@ export class H264Routes {
       return sendError(res, 503, 'TOO_MANY_CLIENTS', `this server takes at most ${maxClients} WebRTC viewers`, { 'Retry-After': '5' });
     }
     const offer = await readBody(req, MAX_OFFER_BYTES);
-    if (offer === undefined) return sendError(res, 400, 'BAD_REQUEST', `the SDP offer is larger than ${MAX_OFFER_BYTES} bytes`);
-    const sdp = offer.toString('utf8');
+    if (!offer.ok) {
+      // A peer that broke off mid-body gets nothing; there is nobody left to answer.
+      if (offer.reason === 'aborted') return void res.destroy();
+      return sendError(res, 413, 'BAD_REQUEST', `the SDP offer is larger than ${MAX_OFFER_BYTES} bytes: send a browser's offer as is`, { Connection: 'close' });
+    }
+    const sdp = offer.body.toString('utf8');
     if (!/^m=video /m.test(sdp) || !/^a=rtpmap:\d+ H264\/90000/im.test(sdp)) {
       return sendError(res, 400, 'BAD_REQUEST', 'the SDP offer must receive video in H.264 (an m=video line with an H264/90000 rtpmap)');
     }
@@ -131,23 +145,4 @@ export class H264Routes {
     res.writeHead(200, { ...BASE_HEADERS, 'Content-Length': 0 });
     res.end();
   }
-}
-
-/** The request body, or undefined when it is larger than `limit` (the rest is not read). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.destroy();
-        resolve(undefined);
-        return;
-      }
-      parts.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(parts)));
-    req.on('error', reject);
-  });
 }

@@ -11,6 +11,7 @@ import type { LogLimiter } from '../log-limiter.js';
 import type { ClientRegistry, FrameHub, ServerMetrics } from '../contracts.js';
 import { formatPeerAddress } from '../peer-address.js';
 import { parseFpsParam } from './frame-pacer.js';
+import { readBody } from './read-body.js';
 import { INDEX_PAGE_CSP, renderIndexPage, type PageFeatures } from './index-page.js';
 import { MjpegViewer } from './mjpeg-viewer.js';
 import { NO_SIGNAL_HEADER, NO_SIGNAL_JPEG } from './no-signal.js';
@@ -216,31 +217,13 @@ function serveCameraStatus(ctx: HttpContext, _req: IncomingMessage, res: ServerR
 // A settings body is a few numbers; anything longer is not one.
 const MAX_SETTINGS_BYTES = 1024;
 
-/** The request body as text, or null when it is longer than max bytes (the rest is not read). */
-function readBody(req: IncomingMessage, max: number): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > max) {
-        req.removeAllListeners('data');
-        req.resume();
-        resolve(null);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.once('error', reject);
-  });
-}
-
 /** PUT /settings, /cams/NAME/settings: JSON {width?, height?, fps?, quality?}; the capture restarts with them, viewers stay. */
 async function serveSettings(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const camera = ctx.camera;
-  const text = await readBody(req, MAX_SETTINGS_BYTES);
-  if (text === null) return sendError(res, 413, 'BAD_REQUEST', `the settings must be a JSON object of at most ${MAX_SETTINGS_BYTES} bytes`, { Connection: 'close' });
+  const read = await readBody(req, MAX_SETTINGS_BYTES);
+  if (!read.ok && read.reason === 'aborted') return void res.destroy();
+  if (!read.ok) return sendError(res, 413, 'BAD_REQUEST', `the settings must be a JSON object of at most ${MAX_SETTINGS_BYTES} bytes`, { Connection: 'close' });
+  const text = read.body.toString('utf8');
   let body: unknown;
   try {
     body = JSON.parse(text);
