@@ -100,4 +100,31 @@ describe('webhooks', () => {
     expect(s.stats.dropped).toBe(6);
     expect(ep.hits.map((h) => h.body.id)).toEqual(['e1', 'e1', 'e8', 'e9', 'e10']);
   });
+
+  it('reads a few KB of an endless answer and cancels the rest, counting the event sent', async () => {
+    let written = 0;
+    let answerClosed = false;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+        const chunk = Buffer.alloc(64 * 1024, 0x61);
+        const pump = (): void => {
+          while (!res.destroyed && res.write(chunk)) written += chunk.length;
+          if (!res.destroyed) res.once('drain', pump);
+        };
+        res.on('close', () => (answerClosed = true));
+        pump();
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    // A timeout far away: before the fix the body was read until it, gigabytes later.
+    const { s } = sender(`http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, { timeoutMs: 120_000 });
+    s.offer(event('a'));
+    await waitUntil(() => s.stats.sent === 1 && answerClosed, 15_000, 'the event sent and the endless answer cancelled');
+    expect(s.stats.retries).toBe(0);
+    // What the endpoint got out is what the socket buffers held, not what it could send.
+    expect(written).toBeLessThan(32 * 1024 * 1024);
+  });
 });

@@ -115,8 +115,7 @@ export class WebhookSender {
         signal: abort.signal,
         redirect: 'error',
       });
-      // The body is not ours to keep: read and drop it so the connection can be reused.
-      await res.arrayBuffer().catch(() => undefined);
+      await discardBody(res);
       if (res.status >= 500 || res.status === 429) throw new RetryableError(`HTTP ${res.status}`);
       if (res.status >= 400) throw new Error(`HTTP ${res.status} (not retried: the endpoint refuses the request)`);
     } catch (err) {
@@ -126,5 +125,25 @@ export class WebhookSender {
       clearTimeout(timer);
       this.inFlight = null;
     }
+  }
+}
+
+// An endpoint's answer is read only so that a short one leaves the connection reusable; past this
+// much it is cancelled, since an endless body would otherwise be read whole into memory.
+const MAX_RESPONSE_BYTES = 4096;
+
+/** Reads at most MAX_RESPONSE_BYTES of `res`'s body and cancels the rest. */
+async function discardBody(res: Response): Promise<void> {
+  const reader = res.body?.getReader();
+  if (!reader) return;
+  try {
+    for (let read = 0; read <= MAX_RESPONSE_BYTES; ) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      read += value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // A body that breaks off says nothing the status did not.
   }
 }
