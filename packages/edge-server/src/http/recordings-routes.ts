@@ -1,8 +1,6 @@
 // The recordings over HTTP: the list, downloads (with Range), deletion (token required when one
 // is set) and replay as MJPEG from any instant. Each camera's store is looked up by name, so the
 // routes do not know how cameras are configured.
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { choosePartLayout, multipartEpilogue, multipartPart, multipartPreamble, MULTIPART_CONTENT_TYPE } from '@edgecam/protocol';
@@ -104,16 +102,15 @@ function servePage(deps: RecordingsRoutesDeps, req: IncomingMessage, res: Server
 }
 
 /** The store and file named by /recordings/CAM/FILE, or undefined after answering 404. */
-function fileOf(deps: RecordingsRoutesDeps, res: ServerResponse, path: string): { store: RecordingsStore; file: string; full: string } | undefined {
+function fileOf(deps: RecordingsRoutesDeps, res: ServerResponse, path: string): { store: RecordingsStore; file: string } | undefined {
   const parts = path.slice(FILE_PREFIX.length).split('/').map((p) => safeDecode(p));
   const [camera, file] = parts;
   const store = parts.length === 2 && camera && file ? deps.store(camera) : undefined;
-  const full = store?.pathOf(file!);
-  if (!store || full === undefined) {
+  if (!store || store.pathOf(file!) === undefined) {
     sendError(res, 404, 'NOT_FOUND', 'no such recording: the path is /recordings/CAMERA/FILE as GET /recordings lists them');
     return undefined;
   }
-  return { store, file: file!, full };
+  return { store, file: file! };
 }
 
 function safeDecode(s: string): string | undefined {
@@ -130,19 +127,21 @@ async function serveFile(deps: RecordingsRoutesDeps, req: IncomingMessage, res: 
   const found = fileOf(deps, res, path);
   if (!found) return;
   if (req.method === 'DELETE') return deleteFile(deps, req, res, query, found.store, found.file);
-  const st = await stat(found.full).catch(() => undefined);
-  if (!st?.isFile()) return sendError(res, 404, 'NOT_FOUND', `no recording ${found.file}`);
-  const size = st.size;
+  // Opened without following a symlink and checked to be a regular file: only our segments are served.
+  const opened = await found.store.open(found.file);
+  if (!opened) return sendError(res, 404, 'NOT_FOUND', `no recording ${found.file}`);
+  const { fh, size } = opened;
   const headers = {
     ...BASE_HEADERS,
     ...NO_STORE,
     'Content-Type': 'video/x-msvideo',
     'Content-Disposition': `attachment; filename="${found.store.camera}_${found.file}"`,
     'Accept-Ranges': 'bytes',
-    'Last-Modified': st.mtime.toUTCString(),
+    'Last-Modified': opened.mtime.toUTCString(),
   };
   const range = parseRange(req.headers.range, size);
   if (range === 'unsatisfiable') {
+    await fh.close();
     return sendError(res, 416, 'RANGE_NOT_SATISFIABLE', `the file has ${size} bytes`, { 'Content-Range': `bytes */${size}` });
   }
   const [start, end] = range ?? [0, size - 1];
@@ -151,8 +150,12 @@ async function serveFile(deps: RecordingsRoutesDeps, req: IncomingMessage, res: 
     'Content-Length': Math.max(0, end - start + 1),
     ...(range ? { 'Content-Range': `bytes ${start}-${end}/${size}` } : {}),
   });
-  if (req.method === 'HEAD' || end < start) return void res.end();
-  const stream = createReadStream(found.full, { start, end });
+  if (req.method === 'HEAD' || end < start) {
+    await fh.close();
+    return void res.end();
+  }
+  // The stream closes the handle when it ends or is destroyed.
+  const stream = fh.createReadStream({ start, end });
   stream.on('error', () => res.destroy());
   res.on('close', () => stream.destroy());
   stream.pipe(res);

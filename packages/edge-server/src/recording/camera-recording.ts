@@ -1,14 +1,14 @@
 // Continuous recording of one camera: segmented, crash-safe AVI files in <dir>/<camera>/, a new
 // file after each loss of the camera, and retention that keeps the disk from ever filling. The
 // recording is a subscriber of the hub like any viewer, so it keeps the capture running.
-import { mkdir, readdir, stat, statfs as nodeStatfs, unlink } from 'node:fs/promises';
+import { mkdir, readdir, statfs as nodeStatfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Subscription } from 'rxjs';
 import type { CapturedFrame } from '@edgecam/protocol';
 import { type Recorder, type RecorderEvent, type RecorderOptions, createRecorder, inspect, repair } from '@edgecam/recorder';
 import type { CameraContext } from '../contracts.js';
 import type { RecordConfig } from './record-config.js';
-import { RecordingsStore } from './recordings-store.js';
+import { RecordingsStore, regularFile } from './recordings-store.js';
 import { type SegmentFile, planRetention } from './retention.js';
 import { CAMERA_NAME_RE, SEGMENT_PATTERN, segmentStart } from './segment-name.js';
 
@@ -173,6 +173,8 @@ class CameraRecording implements RecordingHandle {
     for (const file of await readdir(this.dir)) {
       if (segmentStart(file) === undefined) continue;
       const path = join(this.dir, file);
+      // repair() writes: through a symlink it would rewrite whatever the link points at.
+      if (!(await regularFile(path))) continue;
       const info = await inspect(path).catch(() => undefined);
       if (info && !info.problems.some((p) => REPAIRABLE.has(p.code))) continue;
       try {
@@ -346,8 +348,8 @@ class CameraRecording implements RecordingHandle {
     for (const file of await readdir(this.dir).catch(() => [] as string[])) {
       const startMs = segmentStart(file);
       if (startMs === undefined) continue;
-      const st = await stat(join(this.dir, file)).catch(() => undefined);
-      if (st?.isFile()) out.push({ file, startMs, bytes: st.size });
+      const st = await regularFile(join(this.dir, file));
+      if (st) out.push({ file, startMs, bytes: st.size });
     }
     return out;
   }

@@ -1,6 +1,8 @@
 // One camera's recordings on disk: listing (with what inspect finds wrong), deleting, and
-// reading frames from an instant on, across segments, seeking by each file's index.
-import { open, readdir, stat, unlink } from 'node:fs/promises';
+// reading frames from an instant on, across segments, seeking by each file's index. Only regular
+// files count: a symlink or FIFO named like a segment is never listed, read, served or deleted.
+import { constants } from 'node:fs';
+import { type FileHandle, lstat, open, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type AviProblem, inspect, readAviIndex } from '@edgecam/recorder';
 import { segmentStart } from './segment-name.js';
@@ -32,6 +34,15 @@ export interface ReplayFrame {
 }
 
 export type RemoveResult = 'removed' | 'missing' | 'recording';
+
+/** Read-only, and refused (ELOOP) when the name itself is a symlink. */
+const OPEN_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
+
+/** The size and mtime of `path` when it is a regular file itself (lstat: a symlink is not followed). */
+export async function regularFile(path: string): Promise<{ size: number; mtimeMs: number } | undefined> {
+  const st = await lstat(path).catch(() => undefined);
+  return st?.isFile() ? st : undefined;
+}
 
 interface Cached {
   size: number;
@@ -73,8 +84,8 @@ export class RecordingsStore {
   async entry(file: string): Promise<RecordingEntry | undefined> {
     const path = this.pathOf(file);
     if (path === undefined) return undefined;
-    const st = await stat(path).catch(() => undefined);
-    if (!st?.isFile()) return undefined;
+    const st = await regularFile(path);
+    if (!st) return undefined;
     const cached = this.cache.get(file);
     if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs) return cached.entry;
     const recording = this.live() === file;
@@ -106,6 +117,7 @@ export class RecordingsStore {
     const path = this.pathOf(file);
     if (path === undefined) return 'missing';
     if (this.live() === file) return 'recording';
+    if (!(await regularFile(path))) return 'missing';
     try {
       await unlink(path);
     } catch (err) {
@@ -114,6 +126,22 @@ export class RecordingsStore {
     }
     this.cache.delete(file);
     return 'removed';
+  }
+
+  /**
+   * The segment opened for reading, with its size and mtime, or undefined when it is missing or
+   * not a regular file. O_NOFOLLOW and fstat decide on the file actually opened, so a name
+   * swapped for a symlink after listing is refused too. The caller closes the handle.
+   */
+  async open(file: string): Promise<{ fh: FileHandle; size: number; mtime: Date } | undefined> {
+    const path = this.pathOf(file);
+    if (path === undefined) return undefined;
+    const fh = await open(path, OPEN_NO_FOLLOW).catch(() => undefined);
+    if (!fh) return undefined;
+    const st = await fh.stat().catch(() => undefined);
+    if (st?.isFile()) return { fh, size: st.size, mtime: st.mtime };
+    await fh.close();
+    return undefined;
   }
 
   /**
@@ -137,15 +165,14 @@ export class RecordingsStore {
   }
 
   private async *framesOf(e: RecordingEntry, fromMs: number): AsyncGenerator<ReplayFrame> {
-    const path = join(this.dir, e.file);
-    const index = await readAviIndex(path).catch(() => undefined);
-    if (!index || index.frames.length === 0) return;
-    const periodMs = (1000 * index.frameRate.den) / index.frameRate.num;
-    const first = Math.max(0, Math.ceil((fromMs - e.startMs) / periodMs - 1e-9));
-    if (first >= index.frames.length) return;
-    const fh = await open(path, 'r').catch(() => undefined);
-    if (!fh) return;
+    const opened = await this.open(e.file);
+    if (!opened) return;
+    const { fh } = opened;
     try {
+      const index = await readAviIndex(join(this.dir, e.file)).catch(() => undefined);
+      if (!index || index.frames.length === 0) return;
+      const periodMs = (1000 * index.frameRate.den) / index.frameRate.num;
+      const first = Math.max(0, Math.ceil((fromMs - e.startMs) / periodMs - 1e-9));
       for (let i = first; i < index.frames.length; i++) {
         const ref = index.frames[i]!;
         const jpeg = Buffer.allocUnsafe(ref.size);
