@@ -5,10 +5,12 @@
 // While disconnected, mqtt.js would queue publishes without bound, so we drop them instead: the
 // state that matters is re-published on connect.
 import type { MqttClient } from 'mqtt';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { BusEvent, EventJson } from './event-bus.js';
 import type { MqttConfig } from './events-config.js';
 import { discoveryMessages } from './home-assistant.js';
+import { capIncomingPackets } from './mqtt-packet-cap.js';
 import { mqttTopics, type MqttTopics } from './mqtt-topics.js';
 
 export interface MqttOutputOptions {
@@ -53,7 +55,14 @@ export class MqttOutput {
         will: { topic: this.topics.status, payload: Buffer.from('offline'), retain: true, qos: 1 },
         // Our own queue is the state re-published on connect; mqtt.js's offline queue is unbounded.
         queueQoSZero: false,
+        // Connected below, once every connection's stream has the size cap on it.
+        manualConnect: true,
       });
+      // mqtt.js builds each connection's stream with this (typed private; the MQTT tests hold it to it).
+      const builder = client as unknown as { streamBuilder: (c: MqttClient) => Duplex };
+      const build = builder.streamBuilder;
+      builder.streamBuilder = (c) => capIncomingPackets(build(c));
+      client.connect();
       client.on('connect', () => this.onConnect());
       client.on('close', () => {
         if (this.wasConnected) this.log.warn({ url: redact(o.config.url) }, 'MQTT broker connection lost; reconnecting');
