@@ -6,6 +6,15 @@ import { formatSourceSpec, type SourceSpec } from '../sources/source-spec.js';
 /** Encoders edgecam knows how to drive; any other ffmpeg H.264 encoder name is passed through. */
 export const KNOWN_H264_ENCODERS = ['libx264', 'h264_v4l2m2m', 'h264_rkmpp'] as const;
 
+const iceUrl = z.string().regex(/^(stun|stuns|turn|turns):\S+$/, 'a stun:, stuns:, turn: or turns: URL such as stun:stun.example.net:3478');
+
+/** A STUN or TURN server, as RTCPeerConnection's iceServers take it. */
+export const iceServerSchema = z.strictObject({
+  urls: z.union([iceUrl, z.array(iceUrl).min(1)]),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
+
 /** The per-camera `h264:` config block. */
 export const h264ConfigSchema = z
   .object({
@@ -29,6 +38,11 @@ export const h264ConfigSchema = z
       .default('ultrafast'),
     /** How long the encoder keeps running after its last viewer leaves, in ms. */
     idleStopMs: z.number().int().min(0).default(5000),
+    /**
+     * STUN/TURN servers for the WebRTC viewers, for viewers beyond a NAT. None by default: on a LAN
+     * the host candidates suffice, and the camera contacts no outside server (werift's default is Google's).
+     */
+    iceServers: z.array(iceServerSchema).default([]),
   })
   .strict();
 

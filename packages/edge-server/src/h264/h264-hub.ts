@@ -142,6 +142,11 @@ export class H264Hub {
     }
   }
 
+  /** The `h264:` block's STUN/TURN servers, for this camera's WebRTC viewers. */
+  get iceServers(): H264Config['iceServers'] {
+    return this.config.iceServers;
+  }
+
   /** Whether the source's H.264 is copied rather than encoded (`encoder: copy`). */
   get passthrough(): boolean {
     return this.config.encoder === H264_COPY;

@@ -49,6 +49,8 @@ export class WhepSession implements H264Sink {
     this.opts = opts;
     this.pc = new RTCPeerConnection({
       codecs: { audio: [], video: [h264Codec()] },
+      // Given always: left out, werift asks Google's STUN server on every offer.
+      iceServers: opts.hub.iceServers,
       iceUseIpv6: false,
       iceAdditionalHostAddresses: opts.iceAddresses,
     });
