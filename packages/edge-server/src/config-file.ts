@@ -17,6 +17,23 @@ export type ConfigFileContent = { entries: ConfigFileEntry[] } | { line: number;
 
 /** Parses a YAML config file's text: a mapping of option keys to values, or nothing at all. The entries named in `nested` get keyLines. */
 export function parseConfigFile(text: string, nested: readonly string[] = []): ConfigFileContent {
+  try {
+    return parseYaml(text, nested);
+  } catch (err) {
+    // What the parser throws (an alias bomb, nesting deep enough to overflow the stack) is about
+    // the file as a whole, which has no one line to blame.
+    if (err instanceof ReferenceError && /alias/i.test(err.message)) {
+      return { line: 1, problem: `the file expands YAML aliases (*name) more than ${MAX_ALIAS_COUNT} times: write the values out instead` };
+    }
+    return { line: 1, problem: `the file cannot be read as YAML (${(err as Error).message.split('\n')[0]!.slice(0, 120)}): check its structure` };
+  }
+}
+
+// A config needs a handful of aliases at most; many more is a "billion laughs" that would expand
+// into gigabytes.
+const MAX_ALIAS_COUNT = 100;
+
+function parseYaml(text: string, nested: readonly string[]): ConfigFileContent {
   const { LineCounter, isMap, isNode, isScalar, parseDocument } = yaml();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
@@ -33,7 +50,7 @@ export function parseConfigFile(text: string, nested: readonly string[] = []): C
       return { line: isNode(key) ? lineOf(key.range) : lineOf(root.range), problem: 'expected an option name as the key' };
     }
     // `token:` with nothing after it is null, as in JSON.
-    const value: unknown = isNode(pair.value) ? pair.value.toJS(doc) : null;
+    const value: unknown = isNode(pair.value) ? pair.value.toJS(doc, { maxAliasCount: MAX_ALIAS_COUNT }) : null;
     const entry: ConfigFileEntry = { key: key.value, value, line: lineOf(key.range) };
     if (nested.includes(key.value)) entry.keyLines = keyLinesOf(pair.value, lineOf);
     entries.push(entry);

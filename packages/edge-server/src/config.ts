@@ -2,7 +2,7 @@
 // EDGECAM_* variables < flags), each later layer winning per option, then checked as a whole by
 // the options' zod schema. A bad value is refused with one sentence naming where it came from
 // (the flag, the variable and its flag, or the file, line and key) and what is allowed.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { describeSystemError } from '@edgecam/protocol';
 import { Command, CommanderError, Option } from 'commander';
 import type { z } from 'zod';
@@ -255,12 +255,19 @@ function readCameras(path: string, entry: ConfigFileEntry, problems: { line: num
   return cameras;
 }
 
+// A config file with every camera and feature spelled out is a few kB; a larger one is a mistake
+// (or an attack) that would take the parser minutes and gigabytes.
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
 function fileLayer(path: string, name: string): { layer: Layer; cameras: FileCameras } {
-  let text: string;
+  let text: string | null;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readCapped(path, MAX_CONFIG_BYTES);
   } catch (err) {
     throw new ConfigError(`${name}: cannot read ${path}: ${describeSystemError(err)}`);
+  }
+  if (text === null) {
+    throw new ConfigError(`${path}: the file is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB, more than a config can be: check that ${name} names the config file`);
   }
   const content = parseConfigFile(text, ['cameras', ...FEATURE_KEYS, 'events']);
   if ('problem' in content) throw new ConfigError(`${path}:${content.line}: ${content.problem}`);
@@ -379,6 +386,19 @@ function validate(merged: Record<OptionKey, Winner>): Options {
   const result = OPTIONS_SCHEMA.safeParse(mapOptions((key) => merged[key].value));
   if (result.success) return result.data;
   throw new ConfigError([...refusals(result.error.issues, (key) => merged[key]).values()]);
+}
+
+/** The file's text, or null when it has more than `max` bytes (a device such as /dev/zero never ends). */
+function readCapped(path: string, max: number): string | null {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(max + 1);
+    let got = 0;
+    for (let n = 1; n > 0 && got < buffer.length; got += n) n = readSync(fd, buffer, got, buffer.length - got, null);
+    return got > max ? null : buffer.subarray(0, got).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function readTokenFile(path: string, name: string): string {

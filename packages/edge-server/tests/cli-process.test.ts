@@ -3,7 +3,9 @@
 // (Nx runs it before the tests).
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { LegacyClient } from './support/clients.js';
@@ -149,6 +151,22 @@ describe('the edgecam-server process', { timeout: 60_000 }, () => {
     const u = start(['--bogus']);
     expect(await u.exited).toEqual({ code: 2, signal: null });
     expect(u.stderr()).toContain("unknown option '--bogus'");
+  });
+
+  it('refuses a YAML alias bomb and a huge config file with exit code 2 and one line, no stack', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edgecam-cli-config-'));
+    const bomb = join(dir, 'bomb.yaml');
+    const lol = `["${'lol","'.repeat(9)}lol"]`;
+    writeFileSync(bomb, `a: &a ${lol}\nb: &b [${'*a,'.repeat(9)}*a]\nc: &c [${'*b,'.repeat(9)}*b]\nd: [${'*c,'.repeat(9)}*c]\n`);
+    const huge = join(dir, 'huge.yaml');
+    writeFileSync(huge, `# ${'x'.repeat(2 * 1024 * 1024)}\n`);
+    for (const [path, problem] of [[bomb, 'expands YAML aliases'], [huge, 'larger than 1 MiB']] as const) {
+      const r = start(['--config', path]);
+      expect(await r.exited).toEqual({ code: 2, signal: null });
+      const lines = r.stderr().trim().split('\n');
+      expect(lines[0]).toMatch(new RegExp(`^edgecam-server: ${path.replace(/[.]/g, '\\.')}(:\\d+)?: .*${problem}`));
+      expect(r.stderr()).not.toMatch(/\n\s+at /);
+    }
   });
 
   it('exits 1 with a clear message when its port is taken', async () => {

@@ -82,6 +82,24 @@ describe('a --config file', () => {
     expect(refusal([], { EDGECAM_CONFIG: missing })).toBe(`EDGECAM_CONFIG (--config): cannot read ${missing}: no such file or directory`);
   });
 
+  it('refuses a YAML alias bomb in one line, without expanding it', () => {
+    // "Billion laughs": each level repeats the one before ten times, 10^9 strings at the last.
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 9; i++) {
+      const prev = String.fromCharCode(96 + i);
+      levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${prev}`).join(',')}]`);
+    }
+    const f = file('bomb.yaml', `x-bomb:\n${levels.map((l) => `  ${l}`).join('\n')}\nport: 1\n`);
+    expect(refusal(['--config', f])).toBe(`${f}:1: the file expands YAML aliases (*name) more than 100 times: write the values out instead`);
+  });
+
+  it('refuses a file over 1 MiB before parsing it', () => {
+    const f = file('huge.yaml', `# ${'x'.repeat(1024 * 1024)}\nport: 1\n`);
+    expect(refusal(['--config', f])).toBe(`${f}: the file is larger than 1 MiB, more than a config can be: check that --config names the config file`);
+    // A device that never ends is read no further than the cap.
+    expect(refusal(['--config', '/dev/zero'])).toMatch(/^\/dev\/zero: the file is larger than 1 MiB/);
+  });
+
   it('refuses the token given two ways in it', () => {
     const f = file('both.yaml', 'token: abc\ntokenFile: /t\n');
     expect(refusal(['--config', f])).toBe(`${f}:1: token and ${f}:2: tokenFile: give the token one way, not both`);
