@@ -10,12 +10,18 @@ import type { HttpContext, Route } from './routes.js';
 /** The SSE endpoint's path. */
 export const EVENTS_PATH = '/events';
 const SNAPSHOT_PATH = /^\/events\/([^/]+)\/snapshot\.jpg$/;
+const SSE_HEADERS = {
+  ...BASE_HEADERS,
+  ...NO_STORE,
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  Connection: 'keep-alive',
+  // nginx buffers responses by default, which would hold events back.
+  'X-Accel-Buffering': 'no',
+};
 
 export interface EventRouteOptions {
   /** A comment line this often keeps proxies from closing an idle stream. Default 15 s. */
   heartbeatMs?: number;
-  /** Open event streams at most; more get 503. Default 100. */
-  maxStreams?: number;
   /** Bytes a stream may have unsent before it is closed. Default 256 KiB. */
   maxBufferedBytes?: number;
 }
@@ -39,26 +45,18 @@ function sseMessage(bus: EventBus, b: BusEvent): string {
 /** The two event routes over one bus: add `events` as ROUTES['/events'] and `snapshot` for paths eventSnapshotId() accepts. */
 export function createEventRoutes(bus: EventBus, opts: EventRouteOptions = {}): { events: Route; snapshot: Route; close(): void } {
   const heartbeatMs = opts.heartbeatMs ?? 15_000;
-  const maxStreams = opts.maxStreams ?? 100;
   const maxBuffered = opts.maxBufferedBytes ?? 256 * 1024;
   const open = new Set<ServerResponse>();
 
   const events: Route = (ctx: HttpContext, req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => {
     const camera = query.get('camera');
-    if (open.size >= maxStreams && req.method !== 'HEAD') {
-      return sendError(res, 503, 'TOO_MANY_CLIENTS', `this server takes at most ${maxStreams} event streams`, { 'Retry-After': '5' });
-    }
+    // HEAD opens no stream, so it takes no slot.
+    if (req.method === 'HEAD') return void res.writeHead(200, SSE_HEADERS).end();
+    const giveBack = ctx.streams.open('events', req, res, ctx.log);
+    if (!giveBack) return;
     const lastId = req.headers['last-event-id'] ?? query.get('lastEventId');
     const after = typeof lastId === 'string' && /^\d+$/.test(lastId) ? Number(lastId) : undefined;
-    res.writeHead(200, {
-      ...BASE_HEADERS,
-      ...NO_STORE,
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      Connection: 'keep-alive',
-      // nginx buffers responses by default, which would hold events back.
-      'X-Accel-Buffering': 'no',
-    });
-    if (req.method === 'HEAD') return void res.end();
+    res.writeHead(200, SSE_HEADERS);
     open.add(res);
     const send = (b: BusEvent): void => {
       if (camera !== null && b.event.camera !== camera) return;
@@ -76,6 +74,7 @@ export function createEventRoutes(bus: EventBus, opts: EventRouteOptions = {}): 
     const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
     heartbeat.unref();
     res.once('close', () => {
+      giveBack();
       open.delete(res);
       clearInterval(heartbeat);
       sub.unsubscribe();

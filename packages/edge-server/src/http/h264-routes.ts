@@ -12,6 +12,8 @@ import { formatPeerAddress } from '../peer-address.js';
 import { H264_PLAYER_SCRIPT } from './h264-player.js';
 import { readBody } from './read-body.js';
 import { BASE_HEADERS, NO_STORE, sendBody, sendError } from './responses.js';
+import type { HttpContext } from './routes.js';
+import { StreamAdmission } from './stream-admission.js';
 
 /** The player script's path. */
 export const H264_PLAYER_PATH = '/h264-player.js';
@@ -24,7 +26,7 @@ export interface H264RoutesOptions {
   /** The camera's H.264 hub, or undefined when the camera has none (the request gets 404). */
   hubOf(camera: string): H264Hub | undefined;
   registry: ClientRegistry;
-  /** WebRTC viewers at most, over all cameras; 0: no limit. */
+  /** WebRTC viewers at most, over all cameras, when handle() is given no HTTP server's context; 0: no limit. */
   maxClients: number;
   logger: Logger;
   /** Extra ICE host candidates, e.g. ['127.0.0.1'] when viewers come over loopback. */
@@ -35,9 +37,11 @@ export interface H264RoutesOptions {
 export class H264Routes {
   private readonly opts: H264RoutesOptions;
   private readonly sessions = new Map<string, { camera: string; session: WhepSession }>();
+  private readonly ownStreams: StreamAdmission;
 
   constructor(opts: H264RoutesOptions) {
     this.opts = opts;
+    this.ownStreams = new StreamAdmission(opts.maxClients, 0);
   }
 
   /** WebRTC viewers now. */
@@ -52,8 +56,11 @@ export class H264Routes {
     return n;
   }
 
-  /** Answers the request if the path is one of ours; false leaves it to the other routes. */
-  handle(req: IncomingMessage, res: ServerResponse, path: string): boolean {
+  /**
+   * Answers the request if the path is one of ours; false leaves it to the other routes. `ctx`, the
+   * HTTP server's, counts each viewer against its stream slots (--max-clients, --max-per-address).
+   */
+  handle(req: IncomingMessage, res: ServerResponse, path: string, ctx?: Pick<HttpContext, 'streams' | 'log'>): boolean {
     if (path === H264_PLAYER_PATH) {
       if (req.method !== 'GET' && req.method !== 'HEAD') sendError(res, 405, 'METHOD_NOT_ALLOWED', 'use GET', { Allow: 'GET, HEAD' });
       else sendBody(res, 200, 'text/javascript; charset=utf-8', H264_PLAYER_SCRIPT);
@@ -63,7 +70,7 @@ export class H264Routes {
     if (!m) return false;
     const camera = decodeURIComponent(m[1]!);
     const id = m[2];
-    if (id === undefined && req.method === 'POST') this.settle(this.offer(camera, req, res), res);
+    if (id === undefined && req.method === 'POST') this.settle(this.offer(camera, req, res, ctx), res);
     else if (id !== undefined && req.method === 'DELETE') this.settle(this.end(camera, id, res), res);
     else {
       const allow = id === undefined ? 'POST' : 'DELETE';
@@ -86,15 +93,16 @@ export class H264Routes {
     await Promise.all([...this.sessions.values()].map(({ session }) => session.close('server closing')));
   }
 
-  private async offer(camera: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async offer(camera: string, req: IncomingMessage, res: ServerResponse, ctx: Pick<HttpContext, 'streams' | 'log'> | undefined): Promise<void> {
     const hub = this.opts.hubOf(camera);
     if (!hub) return sendError(res, 404, 'NOT_FOUND', `camera ${JSON.stringify(camera)} has no H.264 output; enable h264 for it in the config`);
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/sdp') return sendError(res, 400, 'BAD_REQUEST', 'send the SDP offer with Content-Type: application/sdp');
-    const { maxClients } = this.opts;
-    if (maxClients > 0 && this.sessions.size >= maxClients) {
-      return sendError(res, 503, 'TOO_MANY_CLIENTS', `this server takes at most ${maxClients} WebRTC viewers`, { 'Retry-After': '5' });
-    }
+    // The slot is taken before the offer is read; the request gives it back, or the session once it has one.
+    const giveBack = (ctx?.streams ?? this.ownStreams).open('webrtc', req, res, ctx?.log ?? this.opts.logger);
+    if (!giveBack) return;
+    let held = false;
+    res.once('close', () => held || giveBack());
     const offer = await readBody(req, MAX_OFFER_BYTES);
     if (!offer.ok) {
       // A peer that broke off mid-body gets nothing; there is nobody left to answer.
@@ -119,8 +127,12 @@ export class H264Routes {
       client,
       logger: log,
       iceAddresses: this.opts.iceAddresses,
-      onClosed: (s) => this.sessions.delete(s.id),
+      onClosed: (s) => {
+        this.sessions.delete(s.id);
+        giveBack();
+      },
     });
+    held = true;
     this.sessions.set(session.id, { camera, session });
     let answer: string;
     try {

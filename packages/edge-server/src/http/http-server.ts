@@ -1,7 +1,6 @@
 // The HTTP side of edgecam-server, on plain node:http: the live MJPEG stream, snapshots, a
 // viewer page, status, Prometheus metrics and a health check, all over the one shared capture.
 // The endpoints are in routes.ts; this file owns the node server, its limits and its closing.
-import { PerHostCount } from '../access/per-host-count.js';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
@@ -18,6 +17,7 @@ import type { H264Routes } from './h264-routes.js';
 import { renderIndexPage, type PageFeatures } from './index-page.js';
 import type { RecordingsRoute, RecordingsRoutes } from './recordings-routes.js';
 import { sendError } from './responses.js';
+import { StreamAdmission } from './stream-admission.js';
 import { CAMERA_ROUTES, PUT_ROUTES, REPLAY_PATH, ROUTES, resolveAlias, type HttpCamera, type HttpCameras, type HttpContext, type Route } from './routes.js';
 import { showPeerText } from '../peer-text.js';
 import { DEFAULT_CAMERA_NAME } from '../camera-config.js';
@@ -46,9 +46,9 @@ export interface HttpServerDeps {
   logLimiter?: LogLimiter;
   /** Requests per host for every endpoint but the stream; null or absent: no limit. */
   rateLimiter?: HostRateLimiter | null;
-  /** Stream viewers at most (--max-clients); 0 or absent: no limit. */
+  /** Open streams of each kind (MJPEG, replay, WebRTC, events) at most (--max-clients); 0 or absent: no limit. */
   maxClients?: number;
-  /** Open streams per host (--max-per-address); 0 or absent: no limit. */
+  /** Open streams of each kind per host (--max-per-address); 0 or absent: no limit. */
   maxPerAddress?: number;
   /** Serve HTTPS with this key and certificate (PEM). */
   tls?: { key: string; cert: string } | null;
@@ -136,11 +136,10 @@ export function createHttpServer(deps: HttpServerDeps): EdgeHttpServer {
     featureStatus: deps.features?.cameraStatus,
     snapshotTimeoutMs: deps.snapshotTimeoutMs ?? 5_000,
     stallTimeoutMs: deps.stallTimeoutMs ?? 30_000,
-    maxClients: deps.maxClients ?? 0,
     access: deps.access,
     rateLimiter: deps.rateLimiter ?? null,
     viewers: new Set(),
-    streamsPerHost: new PerHostCount(deps.maxPerAddress ?? 0),
+    streams: new StreamAdmission(deps.maxClients ?? 0, deps.maxPerAddress ?? 0),
   };
   const features = deps.features ?? {};
   const server = createNodeServer(deps, { ...HTTP_LIMITS, ...deps.limits }, (req, res) => void handleRequest(ctx, features, req, res));
@@ -202,15 +201,20 @@ async function handleRequest(server: HttpContext, features: HttpFeatures, req: I
     const sub = cam ? (cam[2] ?? '/') : path;
     if (!admit(ctx, req, res, sub, query)) return;
     // The features' paths take their own methods (DELETE a recording, POST a WHEP offer).
-    if (features.h264?.handle(req, res, path)) return;
+    if (features.h264?.handle(req, res, path, ctx)) return;
     const recordings = features.recordings;
     const recording: RecordingsRoute | undefined = recordings && (Object.hasOwn(recordings.routes, path) ? recordings.routes[path] : recordings.match(path));
     if (recording) {
-      // A replay is a viewer like a live stream: /status lists it.
-      const client = cam && sub === REPLAY_PATH ? ctx.registry.register({ protocol: 'http', address: formatPeerAddress(req.socket), camera: decodeURIComponentSafe(cam[1] ?? '') }) : undefined;
-      if (client) {
+      // A replay is a viewer like a live stream: it takes a slot, and /status lists it.
+      if (cam && sub === REPLAY_PATH && req.method === 'GET') {
+        const giveBack = ctx.streams.open('replay', req, res, ctx.log);
+        if (!giveBack) return;
+        const client = ctx.registry.register({ protocol: 'http', address: formatPeerAddress(req.socket), camera: decodeURIComponentSafe(cam[1] ?? '') });
         client.setMode('streaming');
-        res.once('close', () => client.close());
+        res.once('close', () => {
+          giveBack();
+          client.close();
+        });
       }
       return await recording(req, res, query, path);
     }

@@ -1,11 +1,9 @@
 // The HTTP endpoints, one function each, and the table that maps a path to its function. Each
 // takes the request context instead of closing over the server, so it reads on its own.
-import type { PerHostCount } from '../access/per-host-count.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { choosePartLayout, describeSystemError, MULTIPART_CONTENT_TYPE, type CapturedFrame } from '@edgecam/protocol';
 import type { AccessControl } from '../access/access-control.js';
-import { peerKey } from '../access/address-key.js';
 import type { HostRateLimiter } from '../access/rate-limiter.js';
 import type { LogLimiter } from '../log-limiter.js';
 import type { ClientRegistry, FrameHub, ServerMetrics } from '../contracts.js';
@@ -19,6 +17,7 @@ import { BASE_HEADERS, NO_STORE, sendBody, sendError, sendJson } from './respons
 import { SETTINGS_CHANGE_SCHEMA, type CameraSettings, type SettingsChange } from '../cameras.js';
 import type { SourceChange } from '../frame-hub.js';
 import { sourceHealth } from './source-health.js';
+import type { StreamAdmission } from './stream-admission.js';
 
 /** A camera as the HTTP side serves it; settings are only for cameras that can change them. */
 export interface HttpCamera {
@@ -60,16 +59,12 @@ export interface HttpContext {
   readonly featureStatus: ((camera: string) => Record<string, unknown>) | undefined;
   readonly snapshotTimeoutMs: number;
   readonly stallTimeoutMs: number;
-  /** Stream viewers at most; 0: no limit. */
-  readonly maxClients: number;
-  /** Open streams per host (peerKey); 0: no limit. */
   readonly access: AccessControl | undefined;
   readonly rateLimiter: HostRateLimiter | null;
   /** The open streams, so that closing the server can end them. */
   readonly viewers: Set<MjpegViewer>;
-  /** Open streams by peerKey; a host without one has no entry. */
-  /** Open streams per host, for --max-per-address. */
-  readonly streamsPerHost: PerHostCount;
+  /** Slots of the long-lived requests (streams, replays, WebRTC, events): --max-clients, --max-per-address. */
+  readonly streams: StreamAdmission;
 }
 
 /** One endpoint; the method is already known to be one the route takes. */
@@ -96,29 +91,14 @@ function serveIndex(ctx: HttpContext, _req: IncomingMessage, res: ServerResponse
 function serveStream(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
   const fps = parseFpsParam(query.get('fps'));
   if ('error' in fps) return sendError(res, 400, 'BAD_REQUEST', fps.error);
-  const { maxClients } = ctx;
-  if (maxClients > 0 && ctx.viewers.size >= maxClients && req.method !== 'HEAD') {
-    ctx.log.warn({ peer: formatPeerAddress(req.socket), maxClients }, 'too many stream viewers; refusing');
-    return sendError(res, 503, 'TOO_MANY_CLIENTS', `this server takes at most ${maxClients} stream viewers`, {
-      'Retry-After': String(RETRY_AFTER_SECONDS),
-    });
-  }
-  // Per host, like the TCP side: on a SLAAC LAN every host shares one /64.
-  const host = peerKey(req.socket.remoteAddress);
-  const maxPerAddress = ctx.streamsPerHost.max;
-  if (ctx.streamsPerHost.full(host) && req.method !== 'HEAD') {
-    ctx.log.warn({ peer: formatPeerAddress(req.socket), maxPerAddress }, 'too many streams from one address; refusing (--max-per-address)');
-    return sendError(res, 429, 'TOO_MANY_STREAMS', `your address has ${maxPerAddress} streams open, the most this server allows (--max-per-address)`, {
-      'Retry-After': String(RETRY_AFTER_SECONDS),
-    });
-  }
   if (req.method === 'HEAD') {
-    // Tells players what they would get without starting the capture.
+    // Tells players what they would get without starting the capture (or taking a slot).
     res.writeHead(200, { ...BASE_HEADERS, ...NO_STORE, 'Content-Type': MULTIPART_CONTENT_TYPE });
     res.end();
     return;
   }
-  const giveBack = ctx.streamsPerHost.take(host);
+  const giveBack = ctx.streams.open('mjpeg', req, res, ctx.log);
+  if (!giveBack) return;
   const viewer = new MjpegViewer(res, {
     hub: ctx.hub,
     camera: ctx.camera.name,

@@ -6,6 +6,7 @@ import { Subject } from 'rxjs';
 import type { CapturedFrame } from '@edgecam/protocol';
 import type { CameraContext, CameraEvent, FrameHub, SourceInfo } from '../../src/contracts.js';
 import type { HttpContext, Route } from '../../src/http/routes.js';
+import { StreamAdmission } from '../../src/http/stream-admission.js';
 
 /** A FrameHub whose frames a test pushes. */
 export function manualHub(): FrameHub & { push(f: CapturedFrame): void } {
@@ -47,7 +48,7 @@ export function motion(id: string, phase: CameraEvent['phase'], extra: Partial<C
 
 /** Serves a set of routes by path on 127.0.0.1; the rest is 404. */
 export async function serveRoutes(routes: Record<string, Route>, fallback?: (path: string) => Route | undefined): Promise<{ server: Server; url: string }> {
-  const ctx = { log: pino({ level: 'silent' }) } as unknown as HttpContext;
+  const ctx = { log: pino({ level: 'silent' }), streams: new StreamAdmission(0, 0) } as unknown as HttpContext;
   const server = createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
     const route = routes[u.pathname] ?? fallback?.(u.pathname);
