@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { connectOptions } from './connect-options.js';
 import { ExitCode, usageError } from './errors.js';
 import type { GlobalOptions } from './options.js';
-import { serverName, visibleText } from './peer-text.js';
+import { jsonText, serverName, visibleText } from './peer-text.js';
 import { printLine } from './terminal.js';
 import { connect } from './negotiate.js';
 
@@ -41,7 +41,7 @@ export async function camerasCommand(g: GlobalOptions, address: string | undefin
   };
   await conn.close(500);
   if (json) {
-    printLine(JSON.stringify(list));
+    printLine(jsonText(list));
     return ExitCode.OK;
   }
   if (list.cameras === null) {

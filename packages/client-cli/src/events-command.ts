@@ -8,7 +8,7 @@ import { backoffDelay, decodeServerMessages } from '@edgecam/protocol/rx';
 import { CliError, ExitCode, errorText } from './errors.js';
 import { aborted, onInterrupt } from './interrupt.js';
 import type { GlobalOptions } from './options.js';
-import { serverName, visibleText } from './peer-text.js';
+import { jsonText, serverName, visibleText } from './peer-text.js';
 import { RECONNECT_FIRST_MS, RECONNECT_MAX_MS } from './reconnect.js';
 import { CLIENT_NAME, encodeSafeHello } from './safe-hello.js';
 import { formatAddress, openSocket } from './socket-open.js';
@@ -36,7 +36,7 @@ export function parseHostPort(text: string, defaultPort: number): { host: string
 
 /** One event as a terminal line; peer text made visible. */
 export function formatEvent(e: EventBody, json: boolean): string {
-  if (json) return visibleText(JSON.stringify(e));
+  if (json) return jsonText(e);
   const at = new Date(e.phase === 'end' && e.endedAt !== undefined ? e.endedAt : Date.now()).toISOString();
   const length = e.endedAt !== undefined ? ` after ${((e.endedAt - e.startedAt) / 1000).toFixed(1)} s` : '';
   return `${at} ${visibleText(e.camera)} ${visibleText(e.type)} ${e.phase}${length} score ${e.score.toFixed(2)} (${visibleText(e.id)})`;

@@ -1,25 +1,28 @@
 import { RecorderError, inspect, repair, type AviInspection } from '@edgecam/recorder';
 import { CliError, ExitCode, errorText, fileError } from './errors.js';
+import { jsonText, visibleText } from './peer-text.js';
 import { formatBytes } from './record-stats.js';
 import { printLine } from './terminal.js';
 
 /**
  * `edgecam info` and `edgecam repair`: thin front ends to @edgecam/recorder's inspect() and
  * repair(). Both exit 0 when the file could be read (info lists problems without failing: it
- * describes, it does not judge) and 5 when it could not be read or is not an MJPEG AVI.
+ * describes, it does not judge) and 5 when it could not be read or is not an MJPEG AVI. A file
+ * may come from a server (`edgecam pull`), so what is read from it (fourccs in the codec and the
+ * problems) is shown with visibleText().
  */
 
 export async function infoCommand(path: string, json: boolean): Promise<number> {
   const info = await readOrFail(() => inspect(path), 'read', path);
   if (json) {
-    printLine(JSON.stringify({ ...info, fps: Math.round(info.fps * 1000) / 1000 }));
+    printLine(jsonText({ ...info, fps: Math.round(info.fps * 1000) / 1000 }));
     return ExitCode.OK;
   }
   printLine(describe(info));
   if (info.problems.length === 0) {
     printLine('no problems found');
   } else {
-    for (const p of info.problems) printLine(`problem ${p.code}: ${p.message}`);
+    for (const p of info.problems) printLine(`problem ${visibleText(p.code)}: ${visibleText(p.message)}`);
     printLine(`run: edgecam repair ${quoteArg(path)}`);
   }
   return ExitCode.OK;
@@ -38,7 +41,7 @@ export async function repairCommand(input: string, output: string | undefined): 
 
 function describe(i: AviInspection): string {
   return [
-    `${i.path}: ${i.codec} ${i.width}x${i.height}`,
+    `${visibleText(i.path)}: ${visibleText(i.codec)} ${i.width}x${i.height}`,
     `${i.frames} frames`,
     fpsText(i.frameRate.num, i.frameRate.den),
     `${i.durationSeconds.toFixed(2)} s`,

@@ -1,7 +1,9 @@
 // The few HTTP requests the recordings commands make to edgecam-server's HTTP port: where to
-// send them (HOST[:PORT] or a URL), the token as a Bearer header, and errors as CliErrors.
+// send them (HOST[:PORT] or a URL), the token as a Bearer header, every JSON answer checked
+// against a zod schema before it is used, and errors as CliErrors.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { z } from 'zod';
 import { CliError, ExitCode, errorText } from './errors.js';
 import { visibleText } from './peer-text.js';
 
@@ -52,15 +54,37 @@ export function httpGet(url: URL, o: HttpOptions): Promise<IncomingMessage> {
   });
 }
 
-/** GET `url` and parse its JSON body (at most `maxBytes`). */
-export async function httpJson<T>(url: URL, o: HttpOptions, maxBytes = 16 * 1024 * 1024): Promise<T> {
+/** How many schema issues a refusal names; the first is usually the one that matters. */
+const MAX_ISSUES = 3;
+
+/**
+ * GET `url`, parse its JSON body (at most `maxBytes`) and check it against `schema`; `what` names
+ * the expected answer in the refusal ("an edgecam-server recordings listing").
+ */
+export async function httpJson<S extends z.ZodType>(url: URL, schema: S, what: string, o: HttpOptions, maxBytes = 16 * 1024 * 1024): Promise<z.output<S>> {
   const res = await httpGet(url, o);
   const body = await readBody(res, maxBytes);
+  let json: unknown;
   try {
-    return JSON.parse(body) as T;
+    json = JSON.parse(body);
   } catch {
     throw new CliError(ExitCode.PROTOCOL, `${url.host} answered ${url.pathname} with something that is not JSON: is it an edgecam-server?`);
   }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new CliError(
+      ExitCode.PROTOCOL,
+      `${url.host} answered ${url.pathname} with JSON that is not ${what} (${issuesText(parsed.error)}); check that ${url.host} is edgecam-server's HTTP port (--http-port), or update edgecam to match the server`,
+    );
+  }
+  return parsed.data;
+}
+
+/** The first issues of a failed parse, `path: message` each, control characters written out. */
+function issuesText(error: z.ZodError): string {
+  const shown = error.issues.slice(0, MAX_ISSUES).map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+  const more = error.issues.length > MAX_ISSUES ? `; and ${error.issues.length - MAX_ISSUES} more` : '';
+  return visibleText(shown.join('; ') + more);
 }
 
 function readBody(res: IncomingMessage, maxBytes: number): Promise<string> {
@@ -81,15 +105,19 @@ function readBody(res: IncomingMessage, maxBytes: number): Promise<string> {
   });
 }
 
+/** edgecam-server's error answer; anything else is not quoted. */
+const errorAnswerSchema = z.object({ error: z.object({ message: z.string() }) });
+
 /** The server's own sentence when it sent one (`{ error: { message } }`), shown safely. */
 function refusal(url: URL, status: number, body: string): CliError {
   let message: string | undefined;
   try {
-    message = (JSON.parse(body) as { error?: { message?: unknown } }).error?.message as string | undefined;
+    const parsed = errorAnswerSchema.safeParse(JSON.parse(body));
+    if (parsed.success) message = parsed.data.error.message;
   } catch {
-    // not our JSON
+    // not JSON
   }
-  const said = typeof message === 'string' ? `: ${visibleText(message.slice(0, 300))}` : '';
+  const said = message !== undefined ? `: ${visibleText(message.slice(0, 300))}` : '';
   const hint = status === 401 ? ' (pass the server\'s token with --token or EDGECAM_TOKEN)' : '';
   return new CliError(ExitCode.CONNECTION, `${url.host} refused ${url.pathname} with HTTP ${status}${said}${hint}`);
 }

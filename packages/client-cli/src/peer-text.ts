@@ -48,6 +48,15 @@ export function visibleText(text: string): string {
   return text.replace(CONTROL, escapeControl);
 }
 
+/**
+ * A value as one line of JSON for stdout. JSON.stringify escapes C0 controls itself; the other
+ * characters visibleText() writes out (DEL, C1, line separators, direction overrides) become
+ * `\uXXXX` escapes here, so the line stays valid JSON and shows no peer control on a terminal.
+ */
+export function jsonText(value: unknown): string {
+  return (JSON.stringify(value) ?? 'null').replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** The server's name and version from its WELCOME, for a banner or a status line. */
 export function serverName(w: { server: string; version: string }): string {
   return visibleText(`${w.server} ${w.version}`);

@@ -1,6 +1,7 @@
 // `edgecam pull HOST --camera NAME --from T --to T -o out.avi`: a time range of a camera's
 // recordings, joined into one AVI (frames copied, not re-encoded) or, with --as-is, the segments
-// that cover it as they are, into a directory.
+// that cover it as they are, into a directory. File names are built from safe forms of the
+// server's names, inside the folder the user chose (or the current one): never where the server says.
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -9,8 +10,10 @@ import { createRecorder, readAviIndex, type Recorder } from '@edgecam/recorder';
 import { CliError, ExitCode, errorText, fileError } from './errors.js';
 import { httpBase, httpGet } from './http-client.js';
 import type { GlobalOptions } from './options.js';
+import { jsonText, visibleText } from './peer-text.js';
 import { formatBytes } from './record-stats.js';
 import { listRecordings, type RemoteRecording } from './recordings-command.js';
+import { pathInside, safeName, safeSegmentName } from './safe-name.js';
 import { clearLiveLine, printLine, setLiveLine } from './terminal.js';
 
 export interface PullFlags {
@@ -44,20 +47,22 @@ export async function pullCommand(g: GlobalOptions, target: string, o: PullFlags
   const cameras = [...new Set(all.map((r) => r.camera))];
   const camera = o.camera ?? cameras[0];
   if (o.camera === undefined && cameras.length > 1) {
-    throw new CliError(ExitCode.USAGE, `the server records ${cameras.length} cameras (${cameras.join(', ')}): pick one with --camera NAME`);
+    throw new CliError(ExitCode.USAGE, `the server records ${cameras.length} cameras (${cameras.map(visibleText).join(', ')}): pick one with --camera NAME`);
   }
   const segments = all.filter((r) => r.camera === camera && r.frames > 0 && r.endMs > from && r.startMs <= to);
   if (camera === undefined || segments.length === 0) {
-    throw new CliError(ExitCode.FILE, `no recording${camera ? ` of ${camera}` : ''} covers that time range; list them with: edgecam recordings ${target}`);
+    throw new CliError(ExitCode.FILE, `no recording${camera ? ` of ${visibleText(camera)}` : ''} covers that time range; list them with: edgecam recordings ${target}`);
   }
   const base = httpBase(target);
+  // Default names go in the current folder; the server's name only lends them its safe form.
+  const start = new Date(Math.max(from, segments[0]!.startMs)).toISOString().replace(/[:.]/g, '-');
   const progress = new Progress(segments.length, o.json !== true && process.stderr.isTTY === true);
   try {
     const result = o.asIs
-      ? await pullAsIs(g, base, segments, o.output ?? `${camera}_recordings`, progress)
-      : await pullJoined(g, base, segments, from, to, o.output ?? `${camera}_${new Date(Math.max(from, segments[0]!.startMs)).toISOString().replace(/[:.]/g, '-')}.avi`, progress);
+      ? await pullAsIs(g, base, segments, o.output ?? pathInside('.', `${safeName(camera)}_recordings`), progress)
+      : await pullJoined(g, base, segments, from, to, o.output ?? pathInside('.', `${safeName(camera)}_${start}.avi`), progress);
     progress.done();
-    if (o.json) printLine(JSON.stringify({ camera, ...result }));
+    if (o.json) printLine(jsonText({ camera, ...result }));
     else printLine(`saved ${result.output}: ${result.frames} frames from ${result.segments} segment${result.segments === 1 ? '' : 's'}, ${formatBytes(result.bytes)}`);
     return ExitCode.OK;
   } finally {
@@ -78,8 +83,9 @@ async function pullAsIs(g: GlobalOptions, base: URL, segments: RemoteRecording[]
   });
   let bytes = 0;
   let frames = 0;
+  const used = new Set<string>();
   for (const s of segments) {
-    const path = join(dir, `${safeName(s.camera)}_${safeName(s.file)}`);
+    const path = pathInside(dir, uniqueName(`${safeName(s.camera)}_${safeSegmentName(s.file)}`, used));
     bytes += await download(g, base, s, path, progress);
     frames += s.frames;
     progress.segmentDone();
@@ -142,14 +148,19 @@ async function download(g: GlobalOptions, base: URL, s: RemoteRecording, path: s
   try {
     await pipeline(res, createWriteStream(path));
   } catch (err) {
-    throw new CliError(ExitCode.CONNECTION, `downloading ${s.file} failed after ${formatBytes(n)}: ${errorText(err)}`, { cause: err });
+    throw new CliError(ExitCode.CONNECTION, `downloading ${visibleText(s.file)} failed after ${formatBytes(n)}: ${errorText(err)}`, { cause: err });
   }
   return n;
 }
 
-/** A name from the server, made safe as one file name. */
-function safeName(s: string): string {
-  return String(s).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+/** `name`, or `name-2`, `name-3`… before its extension when two segments' safe names collide. */
+function uniqueName(name: string, used: Set<string>): string {
+  const dot = name.lastIndexOf('.');
+  const [stem, ext] = dot === -1 ? [name, ''] : [name.slice(0, dot), name.slice(dot)];
+  let candidate = name;
+  for (let n = 2; used.has(candidate); n++) candidate = `${stem}-${n}${ext}`;
+  used.add(candidate);
+  return candidate;
 }
 
 /** The live line on a TTY: segments done and bytes downloaded. */

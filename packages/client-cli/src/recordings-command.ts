@@ -1,39 +1,59 @@
 // `edgecam recordings HOST[:HTTPPORT]`: what the server has recorded, per camera, as a table or
-// JSON. Also the listing `edgecam pull` works from.
+// JSON. Also the listing `edgecam pull` works from. The listing is the server's word: it is
+// checked against a schema before use, and every string of it is shown with visibleText().
+import { z } from 'zod';
 import { ExitCode } from './errors.js';
 import { httpBase, httpJson } from './http-client.js';
 import type { GlobalOptions } from './options.js';
-import { visibleText } from './peer-text.js';
+import { jsonText, visibleText } from './peer-text.js';
 import { formatBytes } from './record-stats.js';
 import { printLine } from './terminal.js';
 
-/** One segment as the server's GET /recordings lists it. */
-export interface RemoteRecording {
-  camera: string;
-  file: string;
-  start: string;
-  end: string;
-  startMs: number;
-  endMs: number;
-  frames: number;
-  bytes: number;
-  fps: number;
-  recording: boolean;
-  problems: Array<{ code: string; message: string }>;
-}
+/**
+ * A camera or segment name: also a path segment of the download URL, where `.` and `..` would
+ * climb instead of naming (percent-encoding does not stop that).
+ */
+const pathSegmentSchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((s) => s !== '.' && s !== '..', 'a name cannot be . or ..');
+
+/**
+ * One segment as the server's GET /recordings lists it (edgecam-server's RecordingEntry). Loose:
+ * fields a newer server adds are kept for --json.
+ */
+const remoteRecordingSchema = z.looseObject({
+  camera: pathSegmentSchema,
+  file: pathSegmentSchema,
+  /** ISO 8601, UTC. */
+  start: z.string().max(64),
+  end: z.string().max(64),
+  startMs: z.number(),
+  endMs: z.number(),
+  frames: z.number().int().nonnegative(),
+  bytes: z.number().nonnegative(),
+  fps: z.number().nonnegative(),
+  recording: z.boolean(),
+  problems: z.array(z.looseObject({ code: z.string(), message: z.string() })),
+});
+export type RemoteRecording = z.output<typeof remoteRecordingSchema>;
+
+/** GET /recordings: `{ cameras, recordings }`; only `recordings` is used. */
+const listingSchema = z.object({ recordings: z.array(remoteRecordingSchema) });
 
 /** The server's segments, oldest first per camera (only `camera`'s when given). */
 export async function listRecordings(g: GlobalOptions, target: string, camera: string | undefined): Promise<RemoteRecording[]> {
   const url = new URL('recordings', httpBase(target));
   if (camera !== undefined) url.searchParams.set('camera', camera);
-  const body = await httpJson<{ recordings?: RemoteRecording[] }>(url, { token: g.token, timeoutMs: g.timeoutMs });
-  return Array.isArray(body.recordings) ? body.recordings : [];
+  const body = await httpJson(url, listingSchema, 'an edgecam-server recordings listing', { token: g.token, timeoutMs: g.timeoutMs });
+  return body.recordings;
 }
 
 export async function recordingsCommand(g: GlobalOptions, target: string, o: { camera?: string; json?: boolean }): Promise<number> {
   const list = await listRecordings(g, target, o.camera);
   if (o.json) {
-    printLine(JSON.stringify(list));
+    printLine(jsonText(list));
     return ExitCode.OK;
   }
   if (list.length === 0) {
@@ -41,20 +61,20 @@ export async function recordingsCommand(g: GlobalOptions, target: string, o: { c
     return ExitCode.OK;
   }
   const rows = list.map((r) => [
-    visibleText(String(r.camera)),
-    visibleText(String(r.file)),
+    visibleText(r.camera),
+    visibleText(r.file),
     shortTime(r.start),
     shortTime(r.end),
     String(r.frames),
     formatBytes(r.bytes),
-    r.recording ? 'recording' : r.problems.length === 0 ? 'ok' : r.problems.map((p) => visibleText(String(p.code))).join(','),
+    r.recording ? 'recording' : r.problems.length === 0 ? 'ok' : r.problems.map((p) => visibleText(p.code)).join(','),
   ]);
   printTable(['CAMERA', 'FILE', 'START (UTC)', 'END (UTC)', 'FRAMES', 'SIZE', 'STATE'], rows);
   return ExitCode.OK;
 }
 
 function shortTime(iso: string): string {
-  return visibleText(String(iso)).replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return visibleText(iso).replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
 /** Columns padded to their widest cell; on a pipe, tab-separated so scripts can cut them. */
