@@ -181,6 +181,19 @@ describe('GET /cams/NAME/replay.mjpg', () => {
   });
 });
 
+describe('GET /cams/NAME/replay.mjpg with a time that is none', () => {
+  it.each(['1e20', '100000000000000000000', '99999999999999999', '+275760-09-13T00:00:00.001Z', '2026-13-45', 'Infinity', '-5', ' 12'])(
+    'answers from=%s with 400 naming the forms a time may take',
+    async (from) => {
+      const r = await call(`${base}/cams/front/replay.mjpg?from=${encodeURIComponent(from)}`);
+      expect(r.status).toBe(400);
+      const { error } = JSON.parse(r.body.toString()) as { error: { code: string; message: string } };
+      expect(error.code).toBe('BAD_REQUEST');
+      expect(error.message).toMatch(/ISO 8601.*Unix time/);
+    },
+  );
+});
+
 describe('GET /recordings.html', () => {
   it('serves the page with a CSP that allows only its own script and style', async () => {
     const r = await call(`${base}/recordings.html?token=${TOKEN}`);

@@ -208,15 +208,23 @@ async function deleteFile(
   res.end();
 }
 
-/** `from`: ISO 8601 or Unix time (seconds, or ms when 12 digits or more). */
+/** What `from` may be, for refusals. */
+const INSTANT_FORMS = 'an ISO 8601 time (2026-12-01T17:00:00Z, 2026-12-01T18:00:00+01:00, 2026-12-01) or Unix time in seconds, or in ms with 12 digits or more';
+// Date.parse alone would take "-5" or " 12" as some day in 2001.
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
+/** The last instant a Date holds; past it no time can be named (toISOString throws). */
+const MAX_DATE_MS = 8.64e15;
+
+/** `from` as Unix ms: one of INSTANT_FORMS, else undefined. */
 export function parseInstant(text: string | null): number | undefined {
-  if (text === null || text === '') return undefined;
+  if (text === null) return undefined;
+  let ms: number;
   if (/^\d+(\.\d+)?$/.test(text)) {
     const n = Number(text);
-    return text.split('.')[0]!.length >= 12 ? n : n * 1000;
-  }
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) ? undefined : ms;
+    ms = text.split('.')[0]!.length >= 12 ? n : n * 1000;
+  } else if (ISO_8601.test(text)) ms = Date.parse(text);
+  else return undefined;
+  return Number.isFinite(ms) && ms <= MAX_DATE_MS ? ms : undefined;
 }
 
 /**
@@ -232,7 +240,7 @@ async function serveReplay(deps: RecordingsRoutesDeps, req: IncomingMessage, res
   if (!store) return sendError(res, 404, 'NOT_FOUND', 'no such camera records; see GET /recordings');
   const fromText = query.get('from');
   const from = fromText === null ? 0 : parseInstant(fromText);
-  if (from === undefined) return sendError(res, 400, 'BAD_REQUEST', `from=${fromText!.slice(0, 64)} is neither an ISO 8601 time (2026-12-01T17:00:00Z) nor Unix time`);
+  if (from === undefined) return sendError(res, 400, 'BAD_REQUEST', `from=${fromText!.slice(0, 64)} is no time: give ${INSTANT_FORMS}`);
   const speedText = query.get('speed');
   const speed = speedText === null ? 1 : Number(speedText);
   if (!Number.isFinite(speed) || speed < 1 || speed > MAX_SPEED) return sendError(res, 400, 'BAD_REQUEST', `speed must be a number from 1 to ${MAX_SPEED}`);
