@@ -5,25 +5,34 @@ import { mkdir, readdir, statfs as nodeStatfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Subscription } from 'rxjs';
 import type { CapturedFrame } from '@edgecam/protocol';
+import { backoffDelay } from '@edgecam/protocol/rx';
 import { type Recorder, type RecorderEvent, type RecorderOptions, createRecorder, inspect, repair } from '@edgecam/recorder';
 import type { CameraContext } from '../contracts.js';
 import type { RecordConfig } from './record-config.js';
 import { RecordingsStore, regularFile } from './recordings-store.js';
-import { type SegmentFile, planRetention } from './retention.js';
+import { type SegmentFile, planRetention, retentionReserve } from './retention.js';
 import { CAMERA_NAME_RE, SEGMENT_PATTERN, segmentStart } from './segment-name.js';
 
 /** What the recording needs from the outside world; tests replace the disk's free space and the clock. */
 export interface RecordingDeps {
-  /** Free bytes on the disk holding `dir` (for an unprivileged process). Default: fs.statfs. */
-  readonly statfs?: (dir: string) => Promise<{ free: number }>;
+  /** Free bytes on the disk holding `dir` (for an unprivileged process) and its size. Default: fs.statfs. */
+  readonly statfs?: (dir: string) => Promise<DiskSpace>;
   /** Wall-clock ms, for the age rule. Default Date.now. */
   readonly now?: () => number;
   /** How often retention runs besides before each new segment. Default 60 s. */
   readonly checkIntervalMs?: number;
   /** No frame for this long counts as a camera loss: the segment is closed. Default 3 s. */
   readonly gapMs?: number;
-  /** Recorder settings (tests: checkpointIntervalMs, fsync). */
-  readonly recorder?: Pick<RecorderOptions, 'checkpointIntervalMs' | 'fsync' | 'frameRate'>;
+  /** While the disk is full, retention runs again after this, doubling up to 30 s. Default 1 s. */
+  readonly fullRetryMs?: number;
+  /** Recorder settings (tests: checkpointIntervalMs, fsync, a failing fs). */
+  readonly recorder?: Pick<RecorderOptions, 'checkpointIntervalMs' | 'fsync' | 'frameRate' | 'fs'>;
+}
+
+/** What statfs tells retention; without `total` the reserve is not capped by the volume's size. */
+export interface DiskSpace {
+  readonly free: number;
+  readonly total?: number;
 }
 
 export type RecordingState = 'starting' | 'recording' | 'waiting' | 'disk-full' | 'closed';
@@ -32,7 +41,7 @@ export type RecordingState = 'starting' | 'recording' | 'waiting' | 'disk-full' 
 export interface RecordingStatus {
   readonly camera: string;
   readonly dir: string;
-  /** waiting: no frames (the camera is lost); disk-full: stopped to keep the free-space floor or maxSize. */
+  /** waiting: no frames (the camera is lost); disk-full: stopped to keep the free-space floor or maxSize, or after ENOSPC. */
   readonly state: RecordingState;
   /** The segment being written. */
   readonly file: string | undefined;
@@ -55,19 +64,19 @@ export interface RecordingHandle {
 const FRAME_OVERHEAD = 64;
 /** Charged per new file for its headers. */
 const FILE_OVERHEAD = 64 * 1024;
-/** Room retention keeps ahead of the writer (at most a quarter of maxSize). */
-const MAX_RESERVE = 64 * 1024 * 1024;
-
 /** Frames ask for retention at most this often when room runs low. */
 const RETENTION_MIN_INTERVAL_MS = 250;
 
 /** Problems that a crash leaves and repair fixes. */
 const REPAIRABLE = new Set(['TRUNCATED', 'MISSING_INDEX', 'INDEX_MISMATCH', 'COUNT_MISMATCH', 'SIZE_MISMATCH']);
 
-const defaultStatfs = async (dir: string): Promise<{ free: number }> => {
+const defaultStatfs = async (dir: string): Promise<DiskSpace> => {
   const s = await nodeStatfs(dir);
-  return { free: s.bavail * s.bsize };
+  return { free: s.bavail * s.bsize, total: s.blocks * s.bsize };
 };
+
+/** The longest wait between retention runs while the disk is full. */
+const FULL_RETRY_MAX_MS = 30_000;
 
 /** Record `ctx`'s camera into `cfg.dir/<name>/` until close(). */
 export function startRecording(ctx: CameraContext, cfg: RecordConfig, deps: RecordingDeps = {}): RecordingHandle {
@@ -81,10 +90,14 @@ class CameraRecording implements RecordingHandle {
   readonly store: RecordingsStore;
   private readonly dir: string;
   private readonly log: CameraContext['logger'];
-  private readonly statfs: (dir: string) => Promise<{ free: number }>;
+  private readonly statfs: (dir: string) => Promise<DiskSpace>;
   private readonly now: () => number;
   private readonly gapMs: number;
-  private readonly reserve: number;
+  /** Room kept ahead of the writer; set again from the volume's size at each measure. */
+  private reserve: number;
+  /** Retention runs since the disk was found full; the next one waits backoffDelay(attempts). */
+  private fullAttempts = 0;
+  private fullRetry: NodeJS.Timeout | undefined;
   private state: RecordingState = 'starting';
   private recorder: Recorder | undefined;
   private liveFile: string | undefined;
@@ -117,7 +130,7 @@ class CameraRecording implements RecordingHandle {
     this.statfs = deps.statfs ?? defaultStatfs;
     this.now = deps.now ?? Date.now;
     this.gapMs = deps.gapMs ?? 3000;
-    this.reserve = Math.min(MAX_RESERVE, Math.floor(cfg.keep.maxSize / 4));
+    this.reserve = retentionReserve(cfg.keep.maxSize);
     this.store = new RecordingsStore(ctx.name, this.dir, () => this.liveFile);
     this.ready = this.start().catch((err: unknown) => {
       this.lastError = String((err as Error)?.message ?? err);
@@ -143,6 +156,7 @@ class CameraRecording implements RecordingHandle {
     this.state = 'closed';
     this.sub?.unsubscribe();
     for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.fullRetry);
     await this.ready;
     this.endSegment();
     await Promise.all(this.closing);
@@ -254,6 +268,8 @@ class CameraRecording implements RecordingHandle {
         this.log.info({ file: this.liveFile }, 'recording segment');
         break;
       case 'closed':
+        // A segment written to the end: the disk takes our writes again.
+        if (!e.file.error) this.fullAttempts = 0;
         this.log.info({ file: e.file.path.slice(this.dir.length + 1), frames: e.file.frames, bytes: e.file.bytes }, 'recording segment closed');
         break;
       case 'rejected':
@@ -265,6 +281,11 @@ class CameraRecording implements RecordingHandle {
         break;
       case 'error':
         this.lastError = e.error.message;
+        if (e.error.errno === 'ENOSPC') {
+          // Opening file after file on a full disk helps nobody: wait for retention to find room.
+          this.stopForRoom({ errno: e.error.errno }, 'recording stopped: the disk is full (ENOSPC); it resumes by itself once there is room');
+          break;
+        }
         this.log.error({ err: e.error.message, errno: e.error.errno }, 'recording write failed; a new segment starts with the next frame');
         if (rec === this.recorder) this.endSegment();
         void this.runRetention();
@@ -320,7 +341,8 @@ class CameraRecording implements RecordingHandle {
     // Bytes still queued in the recorder are charged but not yet on the disk statfs sees.
     const spentAtMeasure = this.spent - (this.recorder?.stats.pendingBytes ?? 0);
     const files = await this.segmentFiles();
-    const { free } = await this.statfs(this.dir);
+    const { free, total } = await this.statfs(this.dir);
+    this.reserve = retentionReserve(this.cfg.keep.maxSize, total);
     const plan = planRetention({ files, live: this.liveFile, free, now: this.now(), keep: this.cfg.keep, reserve: this.reserve });
     for (const { file, reason } of plan.remove) {
       const result = await this.store.remove(file);
@@ -329,18 +351,41 @@ class CameraRecording implements RecordingHandle {
     this.budgetAt = { budget: plan.budget, spent: spentAtMeasure };
     this.exhaustedAsked = false;
     if (plan.budget <= FILE_OVERHEAD + this.largestCost) {
-      if (this.state !== 'disk-full' && this.state !== 'closed') {
-        this.state = 'disk-full';
-        this.log.error(
-          { free, minFree: this.cfg.keep.minFree, maxSize: this.cfg.keep.maxSize },
-          'recording stopped: even with every older segment deleted it would cross keep.minFree or keep.maxSize; free disk space or lower the limits',
-        );
-        this.endSegment();
+      this.stopForRoom(
+        { free, minFree: this.cfg.keep.minFree, maxSize: this.cfg.keep.maxSize },
+        'recording stopped: even with every older segment deleted it would cross keep.minFree or keep.maxSize; free disk space or lower the limits',
+      );
+    } else if (this.state === 'disk-full') {
+      // Only a retry resumes: after ENOSPC, statfs may see room the disk does not give (inodes, quotas).
+      if (plan.budget >= this.reserve && this.fullRetry === undefined) {
+        this.state = 'waiting';
+        this.log.info({ budget: plan.budget }, 'recording resumed: there is room again');
+      } else {
+        this.retryWhenFull();
       }
-    } else if (this.state === 'disk-full' && plan.budget >= this.reserve) {
-      this.state = 'waiting';
-      this.log.info({ budget: plan.budget }, 'recording resumed: there is room again');
     }
+  }
+
+  /** Stop writing until a retention run finds room again, and retry retention on the backoff meanwhile. */
+  private stopForRoom(fields: Record<string, unknown>, msg: string): void {
+    if (this.state === 'closed') return;
+    if (this.state !== 'disk-full') {
+      this.state = 'disk-full';
+      this.log.error(fields, msg);
+      this.endSegment();
+    }
+    this.retryWhenFull();
+  }
+
+  private retryWhenFull(): void {
+    if (this.fullRetry !== undefined || this.state === 'closed') return;
+    this.fullAttempts++;
+    const ms = backoffDelay(this.fullAttempts, this.deps.fullRetryMs ?? 1000, FULL_RETRY_MAX_MS);
+    this.fullRetry = setTimeout(() => {
+      this.fullRetry = undefined;
+      void this.runRetention();
+    }, ms);
+    this.fullRetry.unref();
   }
 
   private async segmentFiles(): Promise<SegmentFile[]> {

@@ -17,6 +17,18 @@ export interface KeepRules {
 
 export type RetentionReason = 'age' | 'size' | 'free';
 
+/** Room kept ahead of the writer, at most: enough for a few seconds of any camera. */
+export const MAX_RESERVE = 64 * 1024 * 1024;
+
+/**
+ * The room retention keeps ahead of the writer: 64 MB, but no more than a quarter of maxSize and
+ * a tenth of the volume (when its size is known), or a small volume would be kept empty.
+ */
+export function retentionReserve(maxSize: number, volumeBytes?: number): number {
+  const volumeShare = volumeBytes === undefined ? Infinity : volumeBytes / 10;
+  return Math.floor(Math.min(MAX_RESERVE, maxSize / 4, volumeShare));
+}
+
 export interface RetentionPlan {
   readonly remove: ReadonlyArray<{ readonly file: string; readonly reason: RetentionReason }>;
   /** Bytes that may still be written before a rule is crossed (after the removals). */
