@@ -128,12 +128,13 @@ describe('several cameras', () => {
     expect(readJpegInfo(Buffer.from(await snap.arrayBuffer()))).toEqual(SIZES.front);
   });
 
-  it('answers an unknown camera with 404 naming the cameras, its name made safe', async () => {
-    const res = await fetch(`${url}/cams/nope%0a/snapshot.jpg`);
+  it('answers an unknown camera with 404 naming the cameras, and a name no camera could have with 400', async () => {
+    const res = await fetch(`${url}/cams/nope/snapshot.jpg`);
     expect(res.status).toBe(404);
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('UNKNOWN_CAMERA');
-    expect(body.error.message).toBe('no camera "nope\\n"; the cameras are: front, side, back');
+    expect(body.error.message).toBe('no camera "nope"; the cameras are: front, side, back');
+    expect((await fetch(`${url}/cams/nope%0a/snapshot.jpg`)).status).toBe(400);
   });
 
   it('gives a v2 client the camera its HELLO names, and WELCOME says which and lists them', async () => {

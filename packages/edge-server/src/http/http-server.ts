@@ -20,7 +20,7 @@ import { sendError } from './responses.js';
 import { StreamAdmission } from './stream-admission.js';
 import { CAMERA_ROUTES, PUT_ROUTES, REPLAY_PATH, ROUTES, resolveAlias, type HttpCamera, type HttpCameras, type HttpContext, type Route } from './routes.js';
 import { showPeerText } from '../peer-text.js';
-import { DEFAULT_CAMERA_NAME } from '../camera-config.js';
+import { CAMERA_NAME_EXPECT, CAMERA_NAME_PATTERN, DEFAULT_CAMERA_NAME } from '../camera-config.js';
 
 /** What the HTTP server works with: the shared capture and bookkeeping, plus optional settings. */
 export interface HttpServerDeps {
@@ -200,6 +200,11 @@ async function handleRequest(server: HttpContext, features: HttpFeatures, req: I
     // Under /cams/NAME/ the path after the name decides admission (a stream is not rate limited).
     const sub = cam ? (cam[2] ?? '/') : path;
     if (!admit(ctx, req, res, sub, query)) return;
+    // A camera's name goes into log lines, SSE comments and messages: only names a camera could have get that far.
+    const notAName = [...(cam ? [decodeURIComponentSafe(cam[1] ?? '')] : []), ...query.getAll('camera')].find((n) => !CAMERA_NAME_PATTERN.test(n));
+    if (notAName !== undefined) {
+      return sendError(res, 400, 'BAD_REQUEST', `${showPeerText(notAName)} is no camera name: those are ${CAMERA_NAME_EXPECT}, and GET /status lists this server's cameras`);
+    }
     // The features' paths take their own methods (DELETE a recording, POST a WHEP offer).
     if (features.h264?.handle(req, res, path, ctx)) return;
     const recordings = features.recordings;
