@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     process.exit(parsed.exitCode);
   }
   const { config } = parsed;
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, { secrets: [config.token] });
   // A promise some request or peer left rejected is that one request's failure, not the whole
   // camera's: logged (with its stack, for a bug report), and the server goes on.
   process.on('unhandledRejection', (reason) => {

@@ -1,6 +1,7 @@
 // What `edgecam-server config check` prints: the resolved options in the config file's form
-// (YAML, each line saying where its value came from, or JSON), with the token masked.
+// (YAML, each line saying where its value came from, or JSON), with every secret masked.
 import { createRequire } from 'node:module';
+import { showUrl } from './sources/url-credentials.js';
 
 /** One option as reported: its key, its value in the file's form, and where the value came from. */
 export interface ReportRow {
@@ -9,16 +10,42 @@ export interface ReportRow {
   from: string;
 }
 
-/** Tokens shorter than this are masked whole: two characters of a short one give too much away. */
-const SHOWN_TOKEN_MIN_LENGTH = 12;
+/**
+ * What stands for a secret in the output: a value no option takes as it is, so that a reader of
+ * the output (a person, or a later `config check` round trip) can tell a masked value from a real one.
+ */
+export const MASKED = '***';
 
-/** The token as reports show it: its first two characters and an ellipsis, or `***` when short. */
-export function maskToken(token: string): string {
-  return token.length >= SHOWN_TOKEN_MIN_LENGTH ? `${token.slice(0, 2)}…` : '***';
+// Keys whose string value is a secret wherever they appear: the token, the MQTT password, a TURN
+// server's credential, and the like.
+const SECRET_KEY = /^(token|password|passphrase|credential|secret)$/i;
+
+/** The token as reports show it: MASKED, whatever its length. */
+export function maskToken(_token: string): string {
+  return MASKED;
 }
 
-/** The rows as a YAML config file with a comment per line, or as one JSON object. */
-export function formatResolved(rows: readonly ReportRow[], format: 'yaml' | 'json', version: string): string {
+/**
+ * The value with its secrets masked: secret keys' strings and every header value (webhooks' carry
+ * bearer tokens) as MASKED, URLs as showUrl shows them (passwords, stream keys, secret query
+ * values masked), a webhook's URL down to scheme://host[:port] since its path is the secret.
+ */
+export function maskSecrets(value: unknown, key = '', inWebhooks = false): unknown {
+  if (typeof value === 'string') {
+    if (SECRET_KEY.test(key)) return MASKED;
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return value;
+    return inWebhooks && key === 'url' ? showUrl(value, { path: false }) : showUrl(value);
+  }
+  if (Array.isArray(value)) return value.map((v) => maskSecrets(v, key, inWebhooks));
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (key === 'headers') return Object.fromEntries(entries.map(([k]) => [k, MASKED]));
+  return Object.fromEntries(entries.map(([k, v]) => [k, maskSecrets(v, k, inWebhooks || k === 'webhooks')]));
+}
+
+/** The rows, secrets masked, as a YAML config file with a comment per line, or as one JSON object. */
+export function formatResolved(given: readonly ReportRow[], format: 'yaml' | 'json', version: string): string {
+  const rows = given.map((r) => ({ ...r, value: maskSecrets(r.value, r.key) }));
   if (format === 'json') return `${JSON.stringify(Object.fromEntries(rows.map((r) => [r.key, r.value])), null, 2)}\n`;
   // Loaded only for `config check`, as in config-file.ts.
   const { stringify } = createRequire(import.meta.url)('yaml') as typeof import('yaml');

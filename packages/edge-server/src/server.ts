@@ -127,7 +127,7 @@ function cameraConfigs(config: ServerConfig): CameraConfig[] {
 
 /** Starts the captures, the TCP servers and the HTTP server from one configuration. */
 export async function startEdgeServer(config: ServerConfig, opts: StartOptions = {}): Promise<RunningEdgeServer> {
-  const logger = opts.logger ?? createLogger(config.logLevel);
+  const logger = opts.logger ?? createLogger(config.logLevel, { secrets: [config.token] });
   const configs = cameraConfigs(config);
   // StartOptions.source stands for the default camera's source.
   const givenSource = (c: CameraConfig, i: number) => opts.sources?.[c.name] ?? (i === 0 ? opts.source : undefined);

@@ -30,7 +30,7 @@ import type { AccessControl, AccessVerdict } from './access/access-control.js';
 import { RateLimiter } from './access/rate-limiter.js';
 import type { CameraEvent, ClientProtocol, ClientRegistry, FrameHub } from './contracts.js';
 import { EventSender } from './events/event-sender.js';
-import { showPeerText } from './peer-text.js';
+import { peerText, showPeerText } from './peer-text.js';
 import { formatPeerAddress } from './peer-address.js';
 import { oncePerFrame } from './per-frame.js';
 import { ClientSession, type FrameEncoder, type SessionTransport } from './session.js';
@@ -417,7 +417,7 @@ export class TcpConnection {
       this.controlBudget.take(BUCKET, performance.now());
       this.clearHelloTimer();
       this.openSession('v2', v2Encoder, camera);
-      this.log.info({ clientName: m.hello.client }, 'hello');
+      this.log.info({ clientName: m.hello.client === undefined ? undefined : peerText(m.hello.client) }, 'hello');
       this.socket.write(encodeWelcome(this.o.welcome(camera)));
       this.lossWatch = camera.sourceLoss$?.subscribe((reason) => this.onSourceLoss(reason)) ?? null;
       if (m.hello.events && this.o.events) this.eventSender = new EventSender(this.socket, this.o.events(camera.name), this.log);
@@ -506,8 +506,9 @@ export class TcpConnection {
       this.log.debug({ err: err.message }, 'peer ended mid-message');
       return;
     }
-    this.log.warn({ code: err.code, err: err.message }, 'protocol error; closing');
-    this.fail({ code: err.code, message: err.message });
+    const message = shownMessage(err);
+    this.log.warn({ code: err.code, err: message }, 'protocol error; closing');
+    this.fail({ code: err.code, message });
   }
 
   private onUnexpectedError(err: unknown): void {
@@ -569,4 +570,13 @@ function unauthorizedMessage(verdict: Exclude<AccessVerdict, { ok: true }>): str
     case 'throttled':
       return verdict.message;
   }
+}
+
+/**
+ * A protocol error as logged and sent back. JSON.parse quotes what it could not parse, and a
+ * HELLO that is no JSON is often the bare token: that text is not repeated.
+ */
+function shownMessage(err: ProtocolError): string {
+  if (err.code === 'BAD_PAYLOAD' && err.cause instanceof SyntaxError) return 'HELLO payload is not JSON; send {"token": "…", "client": "…"}';
+  return err.message;
 }

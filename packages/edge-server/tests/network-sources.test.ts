@@ -7,7 +7,8 @@ import { formatSourceSpec, parseSourceSpec } from '../src/sources/source-spec.js
 import { rtspArgs, parseRtspTimeoutOption } from '../src/sources/ffmpeg/ffmpeg-args.js';
 import { probeRtspTimeoutOption } from '../src/sources/ffmpeg/ffmpeg-probe.js';
 import { resolveFfmpeg } from '../src/sources/ffmpeg/resolve-ffmpeg.js';
-import { maskUrlPasswords, peerText } from '../src/sources/url-credentials.js';
+import { peerText } from '../src/peer-text.js';
+import { maskUrlPasswords } from '../src/sources/url-credentials.js';
 import { LegacyClient } from './support/clients.js';
 import { makeFakeFfmpeg } from './support/fake-ffmpeg.js';
 import { testPatternJpegs } from './support/jpegs.js';
@@ -45,7 +46,7 @@ describe('--source for network cameras', () => {
     expect(formatSourceSpec(parseSourceSpec('https://admin:s3cret@cam/s#insecure')!)).toBe('https://admin:***@cam/s#insecure');
     expect(formatSourceSpec(parseSourceSpec('rtsp://admin:s3cret@cam/s')!)).toBe('rtsp://admin:***@cam/s');
     expect(formatSourceSpec(parseSourceSpec('rtsp://admin:s3cret@cam/s#udp')!)).toBe('rtsp://admin:***@cam/s#udp');
-    expect(maskUrlPasswords("Input #0, rtsp, from 'rtsp://a:b@c/d': x http://e:f@g")).toBe("Input #0, rtsp, from 'rtsp://a:***@c/d': x http://e:***@g");
+    expect(maskUrlPasswords("Input #0, rtsp, from 'rtsp://a:b@c/d': x http://e:f@g")).toBe("Input #0, rtsp, from 'rtsp://a:***@c/d': x http://e:***@g/");
   });
 
   it('shows control characters of peer text', () => {

@@ -67,7 +67,7 @@ describe('publish protocols', () => {
   it('refuses srt:// with a sentence when ffmpeg has no SRT, and allows it when it has', () => {
     const [srt, rtsp] = parse(['srt://m:8890?streamid=publish:front', 'rtsp://m:8554/front']);
     expect(missingProtocol(ffmpeg, parseOutputProtocols(listing), srt!, 'front')).toBe(
-      "camera front: publish target srt://m:8890?streamid=publish:front needs ffmpeg's srt protocol, which /opt/ffmpeg (from PATH) does not have; " +
+      "camera front: publish target srt://m:8890?streamid=*** needs ffmpeg's srt protocol, which /opt/ffmpeg (from PATH) does not have; " +
         'publish with rtsp:// or rtmp:// instead, or set EDGECAM_FFMPEG to an ffmpeg built with --enable-libsrt',
     );
     expect(missingProtocol(ffmpeg, parseOutputProtocols(listing), rtsp!, 'front')).toBeUndefined();

@@ -12,6 +12,7 @@ import type { MqttConfig } from './events-config.js';
 import { discoveryMessages } from './home-assistant.js';
 import { capIncomingPackets } from './mqtt-packet-cap.js';
 import { mqttTopics, type MqttTopics } from './mqtt-topics.js';
+import { showUrl } from '../sources/url-credentials.js';
 
 export interface MqttOutputOptions {
   config: MqttConfig;
@@ -65,10 +66,10 @@ export class MqttOutput {
       client.connect();
       client.on('connect', () => this.onConnect());
       client.on('close', () => {
-        if (this.wasConnected) this.log.warn({ url: redact(o.config.url) }, 'MQTT broker connection lost; reconnecting');
+        if (this.wasConnected) this.log.warn({ url: showUrl(o.config.url) }, 'MQTT broker connection lost; reconnecting');
         this.wasConnected = false;
       });
-      client.on('error', (err) => this.log.warn({ err: err.message, url: redact(o.config.url) }, 'MQTT error'));
+      client.on('error', (err) => this.log.warn({ err: err.message, url: showUrl(o.config.url) }, 'MQTT error'));
       this.client = client;
     }).catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'MQTT client could not be loaded; events are not published to the broker'));
   }
@@ -112,7 +113,7 @@ export class MqttOutput {
 
   private onConnect(): void {
     this.wasConnected = true;
-    this.log.info({ url: redact(this.o.config.url) }, 'MQTT connected');
+    this.log.info({ url: showUrl(this.o.config.url) }, 'MQTT connected');
     this.send(this.topics.status, 'online', true);
     if (this.o.config.discovery) {
       for (const m of discoveryMessages({
@@ -133,16 +134,5 @@ export class MqttOutput {
     this.client?.publish(topic, payload, { retain, qos: retain ? 1 : 0 }, (err) => {
       if (err) this.log.debug({ topic, err: err.message }, 'MQTT publish failed');
     });
-  }
-}
-
-/** The URL without its password, for logs. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
   }
 }

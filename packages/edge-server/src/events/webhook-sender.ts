@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { backoffDelay } from '@edgecam/protocol/rx';
 import type { EventJson } from './event-bus.js';
 import type { WebhookConfig } from './events-config.js';
+import { basicAuthFromUrl, showUrl } from '../sources/url-credentials.js';
 
 export interface WebhookTuning {
   /** Events waiting at most, besides the one being sent. Default 100. */
@@ -41,6 +42,11 @@ export class WebhookSender {
   private readonly t: Required<WebhookTuning>;
   readonly stats: WebhookStats = { sent: 0, dropped: 0, failed: 0, retries: 0 };
   private readonly phases: ReadonlySet<string>;
+  /** Where requests go: the URL without user and password, which go in `headers` as Basic auth. */
+  private readonly target: string;
+  private readonly headers: Record<string, string>;
+  /** As logs show the URL: its path (a Home Assistant webhook id) is the secret. */
+  private readonly shownUrl: string;
 
   constructor(
     private readonly config: WebhookConfig,
@@ -49,6 +55,14 @@ export class WebhookSender {
   ) {
     this.t = { maxQueue: 100, timeoutMs: 10_000, maxAttempts: 5, initialDelayMs: 1000, maxDelayMs: 30_000, ...tuning };
     this.phases = new Set(config.events);
+    const { url, authorization } = basicAuthFromUrl(config.url);
+    this.target = url;
+    const configured = config.headers ?? {};
+    // A configured Authorization header wins over the URL's user and password.
+    this.headers = { 'Content-Type': 'application/json', 'User-Agent': 'edgecam-server' };
+    if (authorization && !Object.keys(configured).some((k) => k.toLowerCase() === 'authorization')) this.headers.Authorization = authorization;
+    Object.assign(this.headers, configured);
+    this.shownUrl = showUrl(config.url, { path: false });
   }
 
   /** Queues an event if this webhook wants its phase. */
@@ -59,7 +73,7 @@ export class WebhookSender {
       this.queue.shift();
       this.stats.dropped++;
       if (this.stats.dropped === 1 || this.stats.dropped % 100 === 0) {
-        this.log.warn({ url: this.config.url, dropped: this.stats.dropped }, 'webhook queue full; dropping the oldest events');
+        this.log.warn({ url: this.shownUrl, dropped: this.stats.dropped }, 'webhook queue full; dropping the oldest events');
       }
     }
     if (!this.busy) void this.next(1);
@@ -89,12 +103,12 @@ export class WebhookSender {
       const retryable = err instanceof RetryableError || (err as Error).name === 'TimeoutError' || err instanceof TypeError;
       if (!retryable || attempt >= this.t.maxAttempts) {
         this.stats.failed++;
-        this.log.warn({ url: this.config.url, event: e.id, attempts: attempt, err: (err as Error).message }, 'webhook failed; event given up');
+        this.log.warn({ url: this.shownUrl, event: e.id, attempts: attempt, err: (err as Error).message }, 'webhook failed; event given up');
         return this.next(1);
       }
       const ms = backoffDelay(attempt, this.t.initialDelayMs, this.t.maxDelayMs);
       this.stats.retries++;
-      this.log.info({ url: this.config.url, event: e.id, attempt, retryInMs: ms, err: (err as Error).message }, 'webhook failed; retrying');
+      this.log.info({ url: this.shownUrl, event: e.id, attempt, retryInMs: ms, err: (err as Error).message }, 'webhook failed; retrying');
       this.retryTimer = setTimeout(() => {
         this.retryTimer = null;
         void this.next(attempt + 1, e);
@@ -108,9 +122,9 @@ export class WebhookSender {
     this.inFlight = abort;
     const timer = setTimeout(() => abort.abort(Object.assign(new Error(`no answer within ${this.t.timeoutMs} ms`), { name: 'TimeoutError' })), this.t.timeoutMs);
     try {
-      const res = await fetch(this.config.url, {
+      const res = await fetch(this.target, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'User-Agent': 'edgecam-server', ...this.config.headers },
+        headers: this.headers,
         body: JSON.stringify(e),
         signal: abort.signal,
         redirect: 'error',

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessVerdict } from '../access/access-control.js';
 import { formatPeerAddress } from '../peer-address.js';
+import { peerText } from '../peer-text.js';
 import { AUTH_CHALLENGE, presentedTokens } from './http-credentials.js';
 import { sendError } from './responses.js';
 import { REPLAY_PATH, STREAM_PATH, type HttpContext } from './routes.js';
@@ -19,7 +20,7 @@ export function admit(ctx: HttpContext, req: IncomingMessage, res: ServerRespons
   if (limiter && !LONG_PATHS.has(path)) {
     const waitMs = limiter.take(req.socket.remoteAddress, Date.now());
     if (waitMs > 0) {
-      ctx.log.debug({ peer: formatPeerAddress(req.socket), path }, 'rate limited');
+      ctx.log.debug({ peer: formatPeerAddress(req.socket), path: peerText(path) }, 'rate limited');
       sendError(res, 429, 'RATE_LIMITED', 'too many requests from your address; slow down', {
         'Retry-After': String(Math.max(1, Math.ceil(waitMs / 1000))),
       });
@@ -32,7 +33,7 @@ export function admit(ctx: HttpContext, req: IncomingMessage, res: ServerRespons
   // such a request is refused before either is compared (the same token twice is one).
   const presented = [...new Set(presentedTokens(req.headers.authorization, query))];
   if (presented.length > 1) {
-    ctx.log.info({ peer: formatPeerAddress(req.socket), path }, 'access refused: two different tokens in one request');
+    ctx.log.info({ peer: formatPeerAddress(req.socket), path: peerText(path) }, 'access refused: two different tokens in one request');
     sendError(res, 400, 'BAD_REQUEST', 'send the token once: in the Authorization header or as ?token=, not two different ones');
     return false;
   }

@@ -2,6 +2,8 @@
 // `Authorization: Basic base64(ANY:TOKEN)` (players and browsers that only speak Basic: the
 // user name is ignored) and `?token=TOKEN` (an <img> tag cannot send headers). And the means
 // to keep that token out of the log.
+import { peerText } from '../peer-text.js';
+import { decodedName, isSecretParam, maskUrlPasswords } from '../sources/url-credentials.js';
 
 /** Every token the request presents: from the Authorization header and from the query. */
 export function presentedTokens(authorization: string | undefined, query: URLSearchParams): string[] {
@@ -32,28 +34,32 @@ export function tokenFromAuthorization(header: string): string | undefined {
 }
 
 /**
- * The URL as it may be logged: the value of every query parameter whose name, decoded the way
- * the server decodes it (`to%6Ben`, `tok%65n`), reads `token` in any case, replaced.
+ * A request target as it may be logged: the value of every query parameter whose name, decoded
+ * the way the server decodes it (`to%6Ben`, `tok%65n`), says it holds a secret (`token` in any
+ * case, `token%00`, `access_token`, `pass`…) replaced by REDACTED, whether `&` or `;` separates
+ * it; the password of an absolute target (`GET http://u:TOKEN@host/`, `GET //u:TOKEN@host/`)
+ * masked; the whole cut short like any text a peer sent.
  */
 export function redactUrl(url: string): string {
   const queryAt = url.indexOf('?');
-  if (queryAt === -1) return url;
-  const fields = url
-    .slice(queryAt + 1)
-    .split('&')
-    .map((field) => {
-      const eq = field.indexOf('=');
-      const rawName = eq === -1 ? field : field.slice(0, eq);
-      return isTokenName(rawName) ? `${rawName}=REDACTED` : field;
-    });
-  return `${url.slice(0, queryAt + 1)}${fields.join('&')}`;
+  const path = queryAt === -1 ? url : url.slice(0, queryAt);
+  const fields = queryAt === -1 ? [] : url.slice(queryAt + 1).split(/([&;])/);
+  for (let i = 0; i < fields.length; i += 2) {
+    const field = fields[i] as string;
+    const eq = field.indexOf('=');
+    const rawName = eq === -1 ? field : field.slice(0, eq);
+    if (isSecretParam(decodedName(rawName))) fields[i] = `${rawName}=REDACTED`;
+  }
+  return peerText(queryAt === -1 ? maskAuthority(path) : `${maskAuthority(path)}?${fields.join('')}`, MAX_LOGGED_TARGET);
 }
 
-/** Whether a raw query name decodes (as URLSearchParams decodes it) to `token`, in any case. */
-function isTokenName(rawName: string): boolean {
-  if (rawName.length < 5) return false;
-  const [name] = new URLSearchParams(`${rawName}=`).keys();
-  return name !== undefined && name.toLowerCase() === 'token';
+/** Characters of a request target the log keeps (a head may have 8 KiB). */
+const MAX_LOGGED_TARGET = 200;
+
+/** The path part of a request target with the password of its authority, if it has one, masked. */
+function maskAuthority(path: string): string {
+  if (path.startsWith('//')) return maskUrlPasswords(`x:${path}`).slice(2);
+  return path.startsWith('/') ? path : maskUrlPasswords(path);
 }
 
 /** The challenge that makes browsers and VLC ask for a password (used as the token). */

@@ -1,7 +1,7 @@
 // The per-camera `publish:` list: where the camera's H.264 is pushed (MediaMTX, go2rtc, Frigate's
 // go2rtc, a streaming service). Each target is a URL, or {url, transport} to choose RTSP over UDP.
 import { z } from 'zod';
-import { maskUrlPasswords } from '../sources/url-credentials.js';
+import { maskUrlPasswords, showUrl } from '../sources/url-credentials.js';
 
 /** The URL schemes a target may use, and the ffmpeg muxer and protocol each needs. */
 export const PUBLISH_SCHEMES = {
@@ -55,7 +55,7 @@ export const publishConfigSchema = z.array(publishTargetSchema).max(16).default(
 
 /** One target, normalized. */
 export interface PublishTarget {
-  /** As configured, password included: only ffmpeg sees it; logs and /status use maskedUrl. */
+  /** As configured, password and stream key included: only ffmpeg sees it; logs and /status use maskedUrl. */
   readonly url: string;
   readonly transport: 'tcp' | 'udp';
   readonly scheme: PublishScheme;
@@ -68,7 +68,7 @@ export type PublishConfigInput = z.input<typeof publishConfigSchema>;
 /** The per-camera `publish:` list, normalized. */
 export type PublishConfig = z.output<typeof publishConfigSchema>;
 
-/** The target's URL with its password replaced by `***`, for logs and /status. */
+/** The target's URL for logs and /status: password, RTMP stream key and SRT streamid/passphrase as `***`. */
 export function maskedUrl(target: PublishTarget): string {
-  return maskUrlPasswords(target.url);
+  return showUrl(target.url);
 }
