@@ -1,8 +1,9 @@
 // Per-host limits on the HTTP side: --max-per-address open streams, and --http-rate-limit counted
-// per host with a coarser budget per IPv6 /64. Over loopback, 127.0.0.1 and 127.0.0.2 are two hosts.
+// per host, with a budget per IPv6 /64 that only lengthens the wait of hosts already over their
+// own. Over loopback, 127.0.0.1 and 127.0.0.2 are two hosts.
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HostRateLimiter, NETWORK_BUDGET_FACTOR } from '../src/access/rate-limiter.js';
+import { HostRateLimiter } from '../src/access/rate-limiter.js';
 import { FakeHub } from './http-fixtures/fake-hub.js';
 import { FixedMetrics, RecordingRegistry } from './http-fixtures/fake-registry.js';
 import { startHttpServer, type RunningHttpServer } from './http-fixtures/harness.js';
@@ -106,21 +107,48 @@ describe('HostRateLimiter', () => {
     expect(r.take('2001:0db8:0:0::1%eth0', 0)).toBeGreaterThan(0);
   });
 
-  it('bounds a host rotating through the addresses of its /64 by the /64 budget', () => {
+  /** A host rotating through its /64, a few requests from each address, far over the /64's budget. */
+  const rotate = (r: HostRateLimiter, now: number, addresses = 1000): void => {
+    for (let i = 0; i < addresses; i++) for (let k = 0; k < limit.burst; k++) r.take(`2001:db8::${(0x1000 + i).toString(16)}`, now);
+  };
+
+  it('never refuses a neighbour within its own budget while another host spends its /64 many times over', () => {
     const r = new HostRateLimiter(limit);
-    let allowed = 0;
-    for (let i = 1; i <= 1000; i++) if (r.take(`2001:db8::${i.toString(16)}`, 0) === 0) allowed++;
-    expect(allowed).toBe(limit.burst * NETWORK_BUDGET_FACTOR);
-    // Another /64 has its own budget.
-    expect(r.take('2001:db8:0:1::1', 0)).toBe(0);
+    rotate(r, 0);
+    // Its burst at once, then its rate for a minute, with the rotation going on all the while.
+    const waits = [0, 1].map(() => r.take('2001:db8::1', 0));
+    for (let s = 1; s <= 60; s++) {
+      rotate(r, s * 1000, 100);
+      waits.push(r.take('2001:db8::1', s * 1000));
+    }
+    expect(waits.every((w) => w === 0)).toBe(true);
   });
 
-  it('spends none of the /64 budget on requests its host is refused', () => {
+  it('makes a host over its own budget in a spent /64 wait longer for each request it sends while refused', () => {
+    const quiet = new HostRateLimiter(limit);
+    const busy = new HostRateLimiter(limit);
+    rotate(busy, 0);
+    const tenOver = (r: HostRateLimiter): number[] => Array.from({ length: limit.burst + 10 }, () => r.take('2001:db8::1', 0)).slice(limit.burst);
+    // Alone in its /64 it waits for its own budget, however often it asks.
+    expect(tenOver(quiet)).toEqual(Array(10).fill(1000 / limit.ratePerSecond));
+    // In a spent /64 each refused request adds to its wait, up to owing its whole burst.
+    const busyWaits = tenOver(busy);
+    expect(busyWaits[0]).toBe(2000);
+    expect(busyWaits.at(-1)).toBe(((limit.burst + 1) * 1000) / limit.ratePerSecond);
+    // Once that is over, it gets in again.
+    expect(busy.take('2001:db8::1', busyWaits.at(-1)!)).toBe(0);
+  });
+
+  it('gives every /64 its own measure, and lets a host over its own budget spend none of it', () => {
     const r = new HostRateLimiter(limit);
     for (let i = 0; i < 1000; i++) r.take('2001:db8::1', 0);
-    let allowed = 0;
-    for (let i = 2; i < 100; i++) if (r.take(`2001:db8::${i.toString(16)}`, 0) === 0) allowed++;
-    expect(allowed).toBe(limit.burst * NETWORK_BUDGET_FACTOR - limit.burst);
+    // The one host took its burst alone: its /64 is not spent, so the next host over its budget waits the usual time.
+    for (let k = 0; k < limit.burst; k++) expect(r.take('2001:db8::2', 0)).toBe(0);
+    expect(r.take('2001:db8::2', 0)).toBe(1000 / limit.ratePerSecond);
+    rotate(r, 0);
+    expect(r.take('2001:db8:0:1::1', 0)).toBe(0);
+    for (let k = 0; k < limit.burst; k++) r.take('2001:db8:0:1::1', 0);
+    expect(r.take('2001:db8:0:1::1', 0)).toBe(1000 / limit.ratePerSecond);
   });
 
   it('counts IPv4 (also mapped) per address with the host budget alone', () => {

@@ -31,16 +31,41 @@ export class RateLimiter {
 
   /** Takes one request from the address's budget: 0 if allowed, else the ms until it would be. */
   take(key: string, now: number): number {
+    const b = this.refill(key, now);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return this.wait(b);
+  }
+
+  /**
+   * Counts one request even when the budget is spent: the address then owes up to `burst`
+   * requests, so each one it sends while refused makes it wait longer. Returns that wait in ms.
+   */
+  charge(key: string, now: number): number {
+    const b = this.refill(key, now);
+    b.tokens = Math.max(-this.limit.burst, b.tokens - 1);
+    return this.wait(b);
+  }
+
+  /** Whether the address has spent its budget (it would be refused now); takes nothing. */
+  spent(key: string, now: number): boolean {
+    const b = this.buckets.get(key);
+    return b !== undefined && b.tokens + ((now - b.at) * this.limit.ratePerSecond) / 1000 < 1;
+  }
+
+  private refill(key: string, now: number): Bucket {
     const { ratePerSecond, burst } = this.limit;
     const b = this.buckets.get(key) ?? { tokens: burst, at: now };
     b.tokens = Math.min(burst, b.tokens + ((now - b.at) * ratePerSecond) / 1000);
     b.at = now;
     this.buckets.set(key, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil(((1 - b.tokens) * 1000) / ratePerSecond);
+    return b;
+  }
+
+  private wait(b: Bucket): number {
+    return b.tokens >= 1 ? 0 : Math.ceil(((1 - b.tokens) * 1000) / this.limit.ratePerSecond);
   }
 }
 
@@ -49,8 +74,9 @@ export const NETWORK_BUDGET_FACTOR = 8;
 
 /**
  * Requests per host (peerKey), and per IPv6 /64 (addressKey) a budget NETWORK_BUDGET_FACTOR times
- * larger: on a SLAAC LAN every host shares one /64, so one host must not spend the others' budget,
- * while a host rotating through the addresses of its /64 is still bounded.
+ * larger, as FailureThrottle counts wrong tokens: on a SLAAC LAN every host shares one /64, so the
+ * /64's budget never refuses a host within its own. It only makes a host that is over its own
+ * budget, in a /64 over its budget too, wait longer for each request it sends while refused.
  */
 export class HostRateLimiter {
   private readonly perHost: RateLimiter;
@@ -65,13 +91,17 @@ export class HostRateLimiter {
     });
   }
 
-  /** Takes one request from the host's and its /64's budgets: 0 if allowed, else the ms until it would be. */
+  /** Takes one request from the host's budget (and counts it for its /64): 0 if allowed, else the ms until it would be. */
   take(remoteAddress: string | undefined, now: number): number {
     const host = peerKey(remoteAddress);
     const network = addressKey(remoteAddress);
-    // The host's own budget first, so a host over it spends nothing of what its /64 shares.
     const waitMs = this.perHost.take(host, now);
-    if (waitMs > 0 || network === host) return waitMs;
-    return this.perNetwork.take(network, now);
+    if (network === host) return waitMs;
+    // The /64 counts what its hosts were let in for; when it is spent, that is all it records.
+    if (waitMs === 0) {
+      this.perNetwork.take(network, now);
+      return 0;
+    }
+    return this.perNetwork.spent(network, now) ? this.perHost.charge(host, now) : waitMs;
   }
 }
