@@ -9,6 +9,7 @@ import { EdgeServerError } from '../errors.js';
 import type { H264Hub } from '../h264/h264-hub.js';
 import { WhepSession } from '../h264/whep-session.js';
 import { formatPeerAddress } from '../peer-address.js';
+import { peerText } from '../peer-text.js';
 import { H264_PLAYER_SCRIPT } from './h264-player.js';
 import { readBody } from './read-body.js';
 import { BASE_HEADERS, NO_STORE, sendBody, sendError } from './responses.js';
@@ -139,7 +140,7 @@ export class H264Routes {
       answer = await session.answer(sdp);
     } catch (err) {
       await session.close('bad offer');
-      log.info({ err: (err as Error).message }, 'webrtc offer refused');
+      log.info({ err: peerText((err as Error).message) }, 'webrtc offer refused');
       return sendError(res, 400, 'BAD_REQUEST', 'the SDP offer could not be answered: it must offer H.264 video (packetization-mode 1)');
     }
     log.info({ session: session.id }, 'webrtc viewer offered');
