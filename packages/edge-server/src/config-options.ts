@@ -4,6 +4,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
+import { HOST_NAME_PATTERN } from './access/allowed-hosts.js';
 import { SOURCE_SYNTAX, parseSourceSpec } from './sources/source-spec.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -152,7 +153,7 @@ export const OPTIONS = {
   maxClients: option({
     flag: '--max-clients <n>',
     env: 'EDGECAM_MAX_CLIENTS',
-    help: 'clients allowed per protocol (legacy, v2, HTTP viewers), 0 for no limit',
+    help: 'clients allowed per protocol (legacy, v2) and HTTP streams of each kind (MJPEG, replay, WebRTC, events), 0 for no limit',
     expect: 'an integer from 0 (no limit) to 100000',
     ...integer(0, 100_000),
     // A small board runs out of CPU and descriptors long before an open server stops accepting.
@@ -161,7 +162,7 @@ export const OPTIONS = {
   maxPerAddress: option({
     flag: '--max-per-address <n>',
     env: 'EDGECAM_MAX_PER_ADDRESS',
-    help: 'TCP connections and HTTP streams allowed from one host (a full address, also on IPv6), 0 for no limit',
+    help: 'TCP connections and HTTP streams of each kind allowed from one host (a full address, also on IPv6), 0 for no limit',
     expect: 'an integer from 0 (no limit) to 100000',
     ...integer(0, 100_000),
     default: 8,
@@ -249,10 +250,19 @@ export const OPTIONS = {
   httpRateLimit: option({
     flag: '--http-rate-limit <n>',
     env: 'EDGECAM_HTTP_RATE_LIMIT',
-    help: 'HTTP requests per second per host (8x that per IPv6 /64), except the stream, 0 for no limit',
+    help: 'HTTP requests per second per host, except the streams, 0 for no limit',
     expect: 'a number of requests per second from 0 (no limit) to 100000',
     ...decimal(0, 100_000),
     default: 10,
+  }),
+  allowedHosts: option({
+    flag: '--allowed-hosts <names>',
+    env: 'EDGECAM_ALLOWED_HOSTS',
+    help: "without a token, HTTP answers to IP addresses, localhost, *.localhost, *.local, this machine's name and these names (comma-separated) only, against DNS rebinding",
+    expect: 'host names separated by commas, such as camera.example.lan,cam',
+    schema: z.array(z.string().regex(HOST_NAME_PATTERN)),
+    fromText: (s: string): unknown => s.split(',').map((n) => n.trim()).filter((n) => n !== ''),
+    default: [],
   }),
   logLevel: option({
     flag: '--log-level <level>',

@@ -476,6 +476,8 @@ function toConfig(o: Options, token: string | null) {
     tlsDir: o.tlsDir,
     /** HTTP requests per second per address, for everything but the stream; 0: no limit. */
     httpRateLimit: o.httpRateLimit,
+    /** Without a token, the host names HTTP answers to besides IP addresses, localhost, *.local and this machine's. */
+    allowedHosts: o.allowedHosts,
   };
 }
 

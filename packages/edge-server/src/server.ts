@@ -297,6 +297,7 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
           config.httpRateLimit > 0 ? new HostRateLimiter({ ratePerSecond: config.httpRateLimit, burst: Math.max(2, 2 * config.httpRateLimit) }) : null,
         maxClients: config.maxClients,
         maxPerAddress: config.maxPerAddress,
+        allowedHosts: config.allowedHosts,
         tls: tlsPems,
         limits: opts.httpLimits,
         features: {

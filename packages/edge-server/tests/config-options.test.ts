@@ -40,7 +40,7 @@ describe('the option table', () => {
       host: string; port: number; httpPort: number | null; source: SourceSpec; width: number; height: number; fps: number;
       quality: number; idleStopSeconds: number; alwaysOn: boolean; maxClients: number; maxPerAddress: number; logLevel: LogLevel;
       helloTimeoutSeconds: number; maxPending: number; idleTimeoutSeconds: number; token: string | null; allowLegacy: boolean;
-      tlsCert: string | null; tlsKey: string | null; tlsSelfSigned: boolean; tlsDir: string; httpRateLimit: number;
+      tlsCert: string | null; tlsKey: string | null; tlsSelfSigned: boolean; tlsDir: string; httpRateLimit: number; allowedHosts: string[];
     }>();
   });
 });

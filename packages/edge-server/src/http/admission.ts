@@ -1,8 +1,9 @@
-// What every request passes before its endpoint runs: the per-host rate limit, then the token.
+// What every request passes before its endpoint runs: the Host (without a token), the per-host
+// rate limit, then the token.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessVerdict } from '../access/access-control.js';
 import { formatPeerAddress } from '../peer-address.js';
-import { peerText } from '../peer-text.js';
+import { peerText, showPeerText } from '../peer-text.js';
 import { AUTH_CHALLENGE, presentedTokens } from './http-credentials.js';
 import { sendError } from './responses.js';
 import { REPLAY_PATH, STREAM_PATH, type HttpContext } from './routes.js';
@@ -11,11 +12,23 @@ import { EVENTS_PATH } from './events-route.js';
 /** Long requests (streams), limited by their own counts instead of the per-host request rate. */
 const LONG_PATHS = new Set([STREAM_PATH, REPLAY_PATH, EVENTS_PATH]);
 
-/** /healthz stays open with a token set: probes rarely carry secrets, and it shows no image. */
+/** /healthz stays open with a token set, and to any Host: probes rarely carry secrets, and it shows no image. */
 const OPEN_PATHS = new Set(['/healthz']);
 
-/** Rate limit and token, before any route runs. Returns false when it has answered already. */
+/** Host, rate limit and token, before any route runs. Returns false when it has answered already. */
 export function admit(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean {
+  // With a token, the token is the defence against DNS rebinding: a page cannot know it.
+  const { host } = req.headers;
+  if (!ctx.access?.required && !OPEN_PATHS.has(path) && !ctx.hostAllowed(host)) {
+    ctx.log.info({ peer: formatPeerAddress(req.socket), host: peerText(host ?? '') }, 'request for a host name not ours refused (allowedHosts)');
+    sendError(
+      res,
+      421,
+      'HOST_NOT_ALLOWED',
+      `without a token this server does not answer to ${showPeerText(host ?? '')}, so that no web page can reach it under a name of its own (DNS rebinding): add the name to allowedHosts (--allowed-hosts), or set a token`,
+    );
+    return false;
+  }
   const limiter = ctx.rateLimiter;
   if (limiter && !LONG_PATHS.has(path)) {
     const waitMs = limiter.take(req.socket.remoteAddress, Date.now());

@@ -10,6 +10,7 @@ import type { HostRateLimiter } from '../access/rate-limiter.js';
 import { LogLimiter } from '../log-limiter.js';
 import type { ClientRegistry, FrameHub, ServerMetrics } from '../contracts.js';
 import { formatPeerAddress } from '../peer-address.js';
+import { allowedHosts } from '../access/allowed-hosts.js';
 import { admit } from './admission.js';
 import { redactUrl } from './http-credentials.js';
 import { EVENTS_PATH, eventSnapshotId } from './events-route.js';
@@ -42,6 +43,8 @@ export interface HttpServerDeps {
   limits?: Partial<HttpLimits>;
   /** Checks the token (Bearer, Basic or ?token=) on every endpoint but /healthz. */
   access?: AccessControl;
+  /** Without a token, the names (besides IP addresses, localhost, *.local and this machine's) the server answers to. */
+  allowedHosts?: readonly string[];
   /** Bounds the lines peers cause; shared with the TCP side by the server. Default: one of its own. */
   logLimiter?: LogLimiter;
   /** Requests per host for every endpoint but the stream; null or absent: no limit. */
@@ -137,6 +140,7 @@ export function createHttpServer(deps: HttpServerDeps): EdgeHttpServer {
     snapshotTimeoutMs: deps.snapshotTimeoutMs ?? 5_000,
     stallTimeoutMs: deps.stallTimeoutMs ?? 30_000,
     access: deps.access,
+    hostAllowed: allowedHosts(deps.allowedHosts ?? []),
     rateLimiter: deps.rateLimiter ?? null,
     viewers: new Set(),
     streams: new StreamAdmission(deps.maxClients ?? 0, deps.maxPerAddress ?? 0),

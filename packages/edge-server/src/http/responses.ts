@@ -16,6 +16,7 @@ export type HttpErrorCode =
   | 'TOO_MANY_STREAMS' // --max-per-address streams from this host already (429)
   | 'CONFLICT' // the recording is being written and cannot be deleted (409)
   | 'RANGE_NOT_SATISFIABLE' // a Range outside the file (416)
+  | 'HOST_NOT_ALLOWED' // no token is set and the Host header names none of the server's names (421, DNS rebinding)
   | 'INTERNAL';
 
 /** Live content must never be served from a cache: a cached snapshot is a wrong snapshot. */

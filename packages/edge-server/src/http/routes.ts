@@ -60,6 +60,8 @@ export interface HttpContext {
   readonly snapshotTimeoutMs: number;
   readonly stallTimeoutMs: number;
   readonly access: AccessControl | undefined;
+  /** Whether the server answers to a Host header without a token (allowedHosts). */
+  readonly hostAllowed: (host: string | undefined) => boolean;
   readonly rateLimiter: HostRateLimiter | null;
   /** The open streams, so that closing the server can end them. */
   readonly viewers: Set<MjpegViewer>;
