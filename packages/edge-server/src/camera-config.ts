@@ -57,6 +57,8 @@ export const CAMERA_SCHEMA = z.strictObject({
   source: OPTIONS.source.schema.optional(),
   size: OPTIONS.size.schema.optional(),
   fps: OPTIONS.fps.schema.optional(),
+  maxSize: OPTIONS.maxSize.schema.optional(),
+  maxFps: OPTIONS.maxFps.schema.optional(),
   quality: OPTIONS.quality.schema.optional(),
   idleStop: OPTIONS.idleStop.schema.optional(),
   alwaysOn: OPTIONS.alwaysOn.schema.optional(),
@@ -117,6 +119,10 @@ export interface CameraConfig extends Partial<CameraFeatures> {
   width: number;
   height: number;
   fps: number;
+  /** The most PUT /settings may ask for; absent or null: width, height and fps above. */
+  maxWidth?: number | null;
+  maxHeight?: number | null;
+  maxFps?: number | null;
   /** 1..100, mapped onto ffmpeg's -q:v. */
   quality: number;
   /** Seconds the capture runs on after the last consumer leaves. */
@@ -132,6 +138,8 @@ export function cameraReport(c: CameraConfig, formatSource: (s: SourceSpec) => s
     source: formatSource(c.source),
     size: `${c.width}x${c.height}`,
     fps: c.fps,
+    ...(c.maxWidth != null && c.maxHeight != null ? { maxSize: `${c.maxWidth}x${c.maxHeight}` } : {}),
+    ...(c.maxFps != null ? { maxFps: c.maxFps } : {}),
     quality: c.quality,
     idleStop: c.idleStopSeconds,
     alwaysOn: c.alwaysOn,

@@ -18,6 +18,13 @@ export interface CameraSettings {
   quality: number;
 }
 
+/** The most a settings change may ask of a camera: its maxSize and maxFps. */
+export interface SettingsLimits {
+  maxWidth: number;
+  maxHeight: number;
+  maxFps: number;
+}
+
 /** A settings change as PUT /cams/NAME/settings takes it: any of the settings, checked. */
 export const SETTINGS_CHANGE_SCHEMA = z.strictObject({
   width: z.number().int().min(16).max(8192).optional(),
@@ -38,6 +45,7 @@ export class Camera implements CameraContext {
   /** A TCP port serving this camera alone; null: none. */
   readonly legacyPort: number | null;
   private current: CameraSettings;
+  private readonly ceiling: SettingsLimits;
   private readonly make: SourceMaker;
 
   constructor(config: CameraConfig, deps: { logger: Logger; metrics: EdgeServerMetrics; make: SourceMaker; first: FrameSource; onSourceEnded?: (err: Error) => void }) {
@@ -45,6 +53,7 @@ export class Camera implements CameraContext {
     this.logger = deps.logger.child({ camera: config.name });
     this.legacyPort = config.legacyPort;
     this.current = { width: config.width, height: config.height, fps: config.fps, quality: config.quality };
+    this.ceiling = { maxWidth: config.maxWidth ?? config.width, maxHeight: config.maxHeight ?? config.height, maxFps: config.maxFps ?? config.fps };
     this.make = deps.make;
     this.hub = new SharedFrameHub(deps.first, {
       logger: this.logger,
@@ -60,6 +69,11 @@ export class Camera implements CameraContext {
     return { ...this.current };
   }
 
+  /** The most applySettings takes. */
+  limits(): SettingsLimits {
+    return { ...this.ceiling };
+  }
+
   /** The newest settings change and the gap in frames it caused; null before any. */
   lastChange(): SourceChange | null {
     return this.hub.lastChange();
@@ -67,11 +81,25 @@ export class Camera implements CameraContext {
 
   /**
    * Restarts the capture with the settings changed; viewers stay connected and see a short gap.
-   * Throws SETTINGS_FIXED for a source that cannot be started anew (stdin, a source given by code).
+   * Throws SETTINGS_FIXED for a source that cannot be started anew (stdin, a source given by code),
+   * SETTINGS_ABOVE_LIMIT for a size or rate above the camera's maxSize or maxFps.
    */
   applySettings(change: SettingsChange): CameraSettings {
     if (!this.make) throw new EdgeServerError('SETTINGS_FIXED', `camera ${this.name} reads a source whose settings cannot be changed (${this.hub.info().spec})`);
-    const next = { ...this.current, ...Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)) };
+    const next: CameraSettings = { ...this.current, ...Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)) };
+    const { maxWidth, maxHeight, maxFps } = this.ceiling;
+    if (next.width > maxWidth || next.height > maxHeight) {
+      throw new EdgeServerError(
+        'SETTINGS_ABOVE_LIMIT',
+        `${next.width}x${next.height} is above camera ${this.name}'s maxSize ${maxWidth}x${maxHeight}; to allow more, raise maxSize in the config file (cameras.${this.name}.maxSize, or maxSize / --max-size for every camera)`,
+      );
+    }
+    if (next.fps > maxFps) {
+      throw new EdgeServerError(
+        'SETTINGS_ABOVE_LIMIT',
+        `fps ${next.fps} is above camera ${this.name}'s maxFps ${maxFps}; to allow more, raise maxFps in the config file (cameras.${this.name}.maxFps, or maxFps / --max-fps for every camera)`,
+      );
+    }
     // Made before anything changes: a source that cannot be made leaves the camera as it was.
     const source = this.make(next);
     this.current = next;

@@ -66,6 +66,18 @@ const onOff = {
 };
 
 const SIZE_LIMIT = { min: 16, max: 8192 };
+const SIZE_EXPECT = `WIDTHxHEIGHT, each from ${SIZE_LIMIT.min} to ${SIZE_LIMIT.max} (e.g. 640x480)`;
+const wxh = z
+  .string()
+  .regex(/^\d+x\d+$/)
+  .transform((s) => {
+    const [width = 0, height = 0] = s.split('x').map(Number);
+    return { width, height };
+  })
+  .refine(({ width, height }) => [width, height].every((n) => n >= SIZE_LIMIT.min && n <= SIZE_LIMIT.max));
+const FPS_LIMIT = { min: 1, max: 240 };
+const FPS_EXPECT = `a number of frames per second from ${FPS_LIMIT.min} to ${FPS_LIMIT.max}`;
+const fpsNumber = decimal(FPS_LIMIT.min, FPS_LIMIT.max);
 
 export const OPTIONS = {
   host: option({
@@ -113,24 +125,35 @@ export const OPTIONS = {
     flag: '--size <WxH>',
     env: 'EDGECAM_SIZE',
     help: 'capture size for testsrc and v4l2',
-    expect: `WIDTHxHEIGHT, each from ${SIZE_LIMIT.min} to ${SIZE_LIMIT.max} (e.g. 640x480)`,
-    schema: z
-      .string()
-      .regex(/^\d+x\d+$/)
-      .transform((s) => {
-        const [width = 0, height = 0] = s.split('x').map(Number);
-        return { width, height };
-      })
-      .refine(({ width, height }) => [width, height].every((n) => n >= SIZE_LIMIT.min && n <= SIZE_LIMIT.max)),
+    expect: SIZE_EXPECT,
+    schema: wxh,
     default: '640x480',
   }),
   fps: option({
     flag: '--fps <fps>',
     env: 'EDGECAM_FPS',
     help: 'frames per second for testsrc, v4l2 and raw .mjpeg files',
-    expect: 'a number of frames per second from 1 to 240',
-    ...decimal(1, 240),
+    expect: FPS_EXPECT,
+    ...fpsNumber,
     default: 30,
+  }),
+  // Ceilings of PUT /settings: a LAN peer must not be able to ask the board for more than it was set up for.
+  maxSize: option({
+    flag: '--max-size <WxH>',
+    env: 'EDGECAM_MAX_SIZE',
+    help: 'largest size PUT /settings may set (default: --size)',
+    expect: SIZE_EXPECT,
+    schema: wxh.nullable(),
+    default: null,
+  }),
+  maxFps: option({
+    flag: '--max-fps <fps>',
+    env: 'EDGECAM_MAX_FPS',
+    help: 'highest rate PUT /settings may set (default: --fps)',
+    expect: FPS_EXPECT,
+    ...fpsNumber,
+    schema: fpsNumber.schema.nullable(),
+    default: null,
   }),
   quality: option({
     flag: '--quality <1-100>',

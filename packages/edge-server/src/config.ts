@@ -437,6 +437,20 @@ function checkPorts(o: Options, merged: Record<OptionKey, Winner>): void {
   }
 }
 
+/** What a ceiling (maxSize, maxFps) leaves out of the capture it is set for, in words; undefined when nothing. */
+function belowCapture(size: { width: number; height: number }, fps: number, maxSize: { width: number; height: number } | null, maxFps: number | null): { key: 'maxSize' | 'maxFps'; text: string } | undefined {
+  if (maxSize && (maxSize.width < size.width || maxSize.height < size.height)) {
+    return { key: 'maxSize', text: `${maxSize.width}x${maxSize.height} is below the capture size ${size.width}x${size.height}` };
+  }
+  if (maxFps !== null && maxFps < fps) return { key: 'maxFps', text: `${maxFps} is below the capture rate ${fps}` };
+  return undefined;
+}
+
+function checkCeilings(o: Options, merged: Record<OptionKey, Winner>): void {
+  const below = belowCapture(o.size, o.fps, o.maxSize, o.maxFps);
+  if (below) throw new ConfigError(`${nameOf(below.key, merged[below.key].origin)}: ${below.text}; raise it, or lower ${below.key === 'maxSize' ? '--size' : '--fps'}`);
+}
+
 /** The options as the server uses them: the size split, no HTTP as a null port, seconds named. */
 function toConfig(o: Options, token: string | null) {
   return {
@@ -448,6 +462,10 @@ function toConfig(o: Options, token: string | null) {
     width: o.size.width,
     height: o.size.height,
     fps: o.fps,
+    /** The most PUT /settings may ask for; null: width, height and fps. */
+    maxWidth: o.maxSize?.width ?? null,
+    maxHeight: o.maxSize?.height ?? null,
+    maxFps: o.maxFps,
     /** 1..100, mapped onto ffmpeg's -q:v. */
     quality: o.quality,
     /** Seconds the capture runs on after the last consumer leaves. */
@@ -508,6 +526,7 @@ function resolve(layers: readonly Layer[], fileCameras?: FileCameras): Resolved 
   const token = o.tokenFile !== null ? readTokenFile(o.tokenFile, nameOf('tokenFile', merged.tokenFile.origin)) : o.token;
   checkTls(o, merged);
   checkPorts(o, merged);
+  checkCeilings(o, merged);
   const cameras = fileCameras ? resolveCameras(o, fileCameras) : null;
   const features = fileCameras && Object.keys(fileCameras.features).length > 0 ? { features: fileCameras.features } : {};
   const events = fileCameras?.events ? { events: fileCameras.events } : {};
@@ -523,12 +542,20 @@ function resolveCameras(o: Options, file: FileCameras): CameraConfig[] | null {
   }
   const cameras = file.cameras.map(({ name, entry }): CameraConfig => {
     const size = entry.size ?? o.size;
+    const fps = entry.fps ?? o.fps;
+    const maxSize = entry.maxSize !== undefined ? entry.maxSize : o.maxSize;
+    const maxFps = entry.maxFps !== undefined ? entry.maxFps : o.maxFps;
+    const below = belowCapture(size, fps, maxSize, maxFps);
+    if (below) throw new ConfigError(`${path}: cameras.${name}.${below.key}: ${below.text}; raise it, or lower the camera's ${below.key === 'maxSize' ? 'size' : 'fps'}`);
     return {
       name,
       source: entry.source ?? o.source,
       width: size.width,
       height: size.height,
-      fps: entry.fps ?? o.fps,
+      fps,
+      maxWidth: maxSize?.width ?? null,
+      maxHeight: maxSize?.height ?? null,
+      maxFps,
       quality: entry.quality ?? o.quality,
       idleStopSeconds: entry.idleStop ?? o.idleStop,
       alwaysOn: entry.alwaysOn ?? o.alwaysOn,

@@ -14,7 +14,8 @@ export type EdgeServerErrorCode =
   | 'HUB_CLOSED' // the capture was shut down while someone waited for a frame
   | 'H264_ENCODER_MISSING' // h264.encoder names an encoder the resolved ffmpeg does not have
   | 'PUBLISH_PROTOCOL_MISSING' // a publish target needs a protocol the resolved ffmpeg lacks (srt://)
-  | 'SETTINGS_FIXED'; // a camera's source cannot be started anew with other settings (stdin, a source given by code)
+  | 'SETTINGS_FIXED' // a camera's source cannot be started anew with other settings (stdin, a source given by code)
+  | 'SETTINGS_ABOVE_LIMIT'; // a settings change above the camera's maxSize or maxFps
 
 /** An error with a stable code, for callers that act on the cause. */
 export class EdgeServerError extends Error {

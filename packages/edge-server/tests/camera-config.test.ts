@@ -35,7 +35,7 @@ describe('cameras: in a config file', () => {
     const f = file('bad.yaml', ['cameras:', '  Front:', '    fps: 10', '  ok:', '    colour: red', '    fps: nine', '    legacyPort: 0']);
     expect(refusal(['--config', f]).split('\n')).toEqual([
       `${f}:2: cameras: "Front": a camera name is 1 to 32 of a-z, 0-9, _ and -`,
-      `${f}:5: cameras.ok.colour: no such camera setting; the settings are source, size, fps, quality, idleStop, alwaysOn, legacyPort`,
+      `${f}:5: cameras.ok.colour: no such camera setting; the settings are source, size, fps, maxSize, maxFps, quality, idleStop, alwaysOn, legacyPort`,
       `${f}:6: cameras.ok.fps: expected a number of frames per second from 1 to 240, got "nine"`,
       `${f}:7: cameras.ok.legacyPort: expected an integer from 1 to 65535, got 0`,
     ]);

@@ -26,7 +26,7 @@ const camera = (name: string, width: number, height: number): CameraConfig => ({
 
 describe.skipIf(noChromium)(titled('the page at / with several cameras, in headless Chromium', noChromium), () => {
   it('shows a tile per camera with its state, a camera full size on a click, and applies its settings', async () => {
-    fx.real = await startRealServer({ cameras: [camera('front', 160, 120), camera('side', 192, 144), camera('back', 128, 96)] });
+    fx.real = await startRealServer({ cameras: [camera('front', 160, 120), { ...camera('side', 192, 144), maxWidth: 320, maxHeight: 240 }, camera('back', 128, 96)] });
     const page = await fx.browser.newPage({ viewport: { width: 1024, height: 900 } });
     fx.page = page;
     await page.goto(`${fx.real.url}/`, { waitUntil: 'domcontentloaded' });

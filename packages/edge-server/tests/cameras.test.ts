@@ -52,6 +52,8 @@ beforeAll(async () => {
       'cameras:',
       '  side:',
       '    size: 192x144',
+      // Room to grow: the settings test below restarts it at 240x176.
+      '    maxSize: 320x240',
       `    legacyPort: ${sidePort}`,
       '  front:',
       '    source: testsrc',

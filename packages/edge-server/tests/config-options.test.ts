@@ -38,6 +38,7 @@ describe('the option table', () => {
   it('keeps the resolved config shape the server reads', () => {
     expectTypeOf<EdgeServerConfig>().toEqualTypeOf<{
       host: string; port: number; httpPort: number | null; source: SourceSpec; width: number; height: number; fps: number;
+      maxWidth: number | null; maxHeight: number | null; maxFps: number | null;
       quality: number; idleStopSeconds: number; alwaysOn: boolean; maxClients: number; maxPerAddress: number; logLevel: LogLevel;
       helloTimeoutSeconds: number; maxPending: number; idleTimeoutSeconds: number; token: string | null; allowLegacy: boolean;
       tlsCert: string | null; tlsKey: string | null; tlsSelfSigned: boolean; tlsDir: string; httpRateLimit: number; allowedHosts: string[];

@@ -215,6 +215,11 @@ const SCRIPT = `
     if (form.hidden || settingsShownFor === current.name) return;
     settingsShownFor = current.name;
     for (const key of ['width', 'height', 'fps', 'quality']) $('set-' + key).value = current.settings[key];
+    // The camera's ceilings (maxSize, maxFps): the server refuses more.
+    const limits = current.limits || {};
+    for (const [key, max] of [['width', limits.maxWidth], ['height', limits.maxHeight], ['fps', limits.maxFps]]) {
+      if (max) $('set-' + key).max = String(max);
+    }
   }
   $('apply').addEventListener('click', async () => {
     const body = {};

@@ -14,7 +14,7 @@ import { INDEX_PAGE_CSP, renderIndexPage, type PageFeatures } from './index-page
 import { MjpegViewer } from './mjpeg-viewer.js';
 import { NO_SIGNAL_HEADER, NO_SIGNAL_JPEG } from './no-signal.js';
 import { BASE_HEADERS, NO_STORE, sendBody, sendError, sendJson } from './responses.js';
-import { SETTINGS_CHANGE_SCHEMA, type CameraSettings, type SettingsChange } from '../cameras.js';
+import { SETTINGS_CHANGE_SCHEMA, type CameraSettings, type SettingsChange, type SettingsLimits } from '../cameras.js';
 import type { SourceChange } from '../frame-hub.js';
 import { sourceHealth } from './source-health.js';
 import type { StreamAdmission } from './stream-admission.js';
@@ -24,6 +24,8 @@ export interface HttpCamera {
   readonly name: string;
   readonly hub: FrameHub;
   settings?(): CameraSettings;
+  /** The most applySettings takes (maxSize, maxFps). */
+  limits?(): SettingsLimits;
   lastChange?(): SourceChange | null;
   applySettings?(change: SettingsChange): CameraSettings;
 }
@@ -179,6 +181,8 @@ function cameraStatus(ctx: HttpContext, c: HttpCamera) {
     default: c === ctx.cameras.default,
     source: c.hub.info(),
     settings: c.settings?.() ?? null,
+    /** The ceilings of PUT settings, which the page's form shows as its max. */
+    limits: c.limits?.() ?? null,
     /** The newest settings change and the gap in frames it caused. */
     lastChange: c.lastChange?.() ?? null,
     ...ctx.featureStatus?.(c.name),
@@ -234,6 +238,7 @@ async function serveSettings(ctx: HttpContext, req: IncomingMessage, res: Server
   } catch (err) {
     const code = typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;
     if (code === 'SETTINGS_FIXED') return sendError(res, 409, 'SETTINGS_FIXED', (err as Error).message);
+    if (code === 'SETTINGS_ABOVE_LIMIT') return sendError(res, 400, 'BAD_REQUEST', (err as Error).message);
     throw err;
   }
 }
