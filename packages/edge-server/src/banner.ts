@@ -33,8 +33,8 @@ export function connectHosts(host: string): string[] {
 
 /** The client limits in words, with the flags that lift them. */
 function limitsText({ maxClients, maxPerAddress }: { maxClients: number; maxPerAddress: number }): string {
-  const clients = maxClients > 0 ? `${maxClients} clients per protocol (TCP legacy, TCP v2, HTTP viewers)` : 'no client limit';
-  const perAddress = maxPerAddress > 0 ? `${maxPerAddress} TCP connections and ${maxPerAddress} HTTP streams per host` : 'no per-address limit';
+  const clients = maxClients > 0 ? `${maxClients} clients per protocol (TCP legacy, TCP v2) and per kind of HTTP stream (MJPEG, replay, WebRTC, events)` : 'no client limit';
+  const perAddress = maxPerAddress > 0 ? `${maxPerAddress} TCP connections and ${maxPerAddress} HTTP streams of each kind per host` : 'no per-address limit';
   return `${clients}, ${perAddress}; raise with --max-clients and --max-per-address (0: no limit)`;
 }
 

@@ -25,7 +25,7 @@ describe('default limits', () => {
   it('are printed in the banner with the flags that lift them', () => {
     const base = { host: '127.0.0.1', tcpPort: 6810, httpPort: 8080, source: 'testsrc', ffmpeg: null, version: '1.0.0' };
     const text = bannerLines({ ...base, limits: { maxClients: 32, maxPerAddress: 8 } }).join('\n');
-    expect(text).toContain('Limits: 32 clients per protocol (TCP legacy, TCP v2, HTTP viewers), 8 TCP connections and 8 HTTP streams per host');
+    expect(text).toContain('Limits: 32 clients per protocol (TCP legacy, TCP v2) and per kind of HTTP stream (MJPEG, replay, WebRTC, events), 8 TCP connections and 8 HTTP streams of each kind per host');
     expect(text).toContain('--max-clients and --max-per-address (0: no limit)');
     expect(bannerLines({ ...base, limits: { maxClients: 0, maxPerAddress: 0 } }).join('\n')).toContain('Limits: no client limit, no per-address limit');
   });
