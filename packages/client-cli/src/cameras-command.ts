@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
-import { connectOptions } from './connect-options.js';
 import { ExitCode, usageError } from './errors.js';
-import type { GlobalOptions } from './options.js';
+import type { GlobalOptions } from './global-options.js';
 import { jsonText, serverName, visibleText } from './peer-text.js';
 import { printLine } from './terminal.js';
 import { connect } from './negotiate.js';
@@ -30,7 +29,7 @@ export async function camerasCommand(g: GlobalOptions, address: string | undefin
   const where = address === undefined ? { host: g.host, port: g.port } : parseServerAddress(address, g);
   if (where === undefined) throw usageError(`invalid server address ${JSON.stringify(address)}: expected HOST, HOST:PORT or [IPv6]:PORT`);
   // The list comes with any WELCOME: no camera is asked for, so the server's default answers.
-  const conn = await connect(connectOptions({ ...g, ...where, camera: undefined }, log));
+  const conn = await connect({ ...g, ...where, camera: undefined, logger: log });
   const w = conn.welcome;
   const list: CameraList = {
     address: conn.address,

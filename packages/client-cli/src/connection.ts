@@ -4,12 +4,13 @@ import type { Logger } from 'pino';
 import { describeSystemError, encodeCommandMessage, encodeCommands, type CapturedFrame, type CommandChar, type Welcome } from '@edgecam/protocol';
 import { visibleText } from './peer-text.js';
 import { CliError, ExitCode } from './errors.js';
+import type { PROTOCOL_CHOICES } from './global-options.js';
 
 /** The protocol a connection settled on. */
 export type WireProtocol = 'legacy' | 'v2';
 
-/** `auto` tries v2 and falls back to legacy; the others speak only that protocol. */
-export type ProtocolChoice = 'auto' | 'legacy' | 'v2';
+/** `auto` tries v2 and falls back to legacy; the others speak only that protocol (--protocol's values). */
+export type ProtocolChoice = (typeof PROTOCOL_CHOICES)[number];
 
 /** How to trust a TLS server; an empty object trusts the system's CAs. */
 export interface TlsOptions {

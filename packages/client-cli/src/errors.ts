@@ -48,6 +48,11 @@ export function fileError(action: string, path: string, err: unknown): CliError 
   return new CliError(ExitCode.FILE, `could not ${action} ${path}: ${describeSystemError(err)}`, { cause: err });
 }
 
+/** Anything thrown, as a CliError: itself when it is one, else an unexpected error that keeps it as its cause. */
+export function asCliError(err: unknown): CliError {
+  return err instanceof CliError ? err : new CliError(ExitCode.UNEXPECTED, errorText(err), { cause: err });
+}
+
 /** The message of anything thrown, without a stack. */
 export function errorText(err: unknown): string {
   if (err instanceof Error) return err.message;

@@ -3,20 +3,26 @@
 // refusal (wrong token, unknown camera) ends it.
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { ProtocolError, encodePing, isFatalErrorCode, type EventBody, type ServerMessage, type Welcome } from '@edgecam/protocol';
-import { backoffDelay, decodeServerMessages } from '@edgecam/protocol/rx';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  encodePing,
+  isFatalErrorCode,
+  type ErrorBody,
+  type EventBody,
+  type ServerMessage,
+  type Welcome,
+} from '@edgecam/protocol';
+import { backoffDelay } from '@edgecam/protocol/rx';
 import { CliError, ExitCode, errorText } from './errors.js';
 import { aborted, onInterrupt } from './interrupt.js';
-import type { GlobalOptions } from './options.js';
+import type { GlobalOptions } from './global-options.js';
 import { jsonText, serverName, visibleText } from './peer-text.js';
 import { RECONNECT_FIRST_MS, RECONNECT_MAX_MS } from './reconnect.js';
-import { CLIENT_NAME, encodeSafeHello } from './safe-hello.js';
-import { formatAddress, openSocket } from './socket-open.js';
-import { socketBytes } from './connection.js';
+import { formatAddress } from './socket-open.js';
 import { printError, printLine } from './terminal.js';
+import { describeAnswer, v2Handshake, type HandshakeFailure } from './v2-handshake.js';
 
 export interface EventsFlags {
-  camera?: string;
   json?: boolean;
 }
 
@@ -54,7 +60,7 @@ export async function eventsCommand(g: GlobalOptions, flags: EventsFlags, log: L
       let session: EventSession;
       try {
         session = await Promise.race([
-          EventSession.open(g, flags, address),
+          EventSession.open(g, flags.json === true, address),
           stop.then(() => {
             throw new CliError(ExitCode.INTERRUPTED, 'interrupted before connecting');
           }),
@@ -71,7 +77,7 @@ export async function eventsCommand(g: GlobalOptions, flags: EventsFlags, log: L
       }
       if (!everConnected || attempt > 0) {
         const w = session.welcome;
-        const camera = flags.camera ?? w.camera;
+        const camera = g.camera ?? w.camera;
         printError(`edgecam events: following ${address} (${serverName(w)}${camera !== undefined ? `, camera ${visibleText(camera)}` : ''}); Ctrl-C to stop`);
       }
       everConnected = true;
@@ -93,84 +99,69 @@ export async function eventsCommand(g: GlobalOptions, flags: EventsFlags, log: L
 
 /** One v2 connection that asked for events. */
 class EventSession {
-  /** Resolves when the connection ends: undefined for a plain close, or why. */
-  readonly done: Promise<CliError | undefined>;
   private keepalive: NodeJS.Timeout | null = null;
 
   private constructor(
     private readonly socket: Socket,
     readonly welcome: Welcome,
-    done: Promise<CliError | undefined>,
+    /** Resolves when the connection ends: undefined for a plain close, or why. */
+    readonly done: Promise<CliError | undefined>,
   ) {
-    this.done = done;
     this.keepalive = setInterval(() => socket.write(encodePing(Buffer.alloc(8))), KEEPALIVE_MS);
     this.keepalive.unref();
   }
 
-  /** Connects, sends HELLO with `events: true` and waits for the WELCOME. */
-  static async open(g: GlobalOptions, flags: EventsFlags, address: string): Promise<EventSession> {
-    const socket = await openSocket(g.host, g.port, g.timeoutMs, g.tls);
-    const hello = {
-      client: CLIENT_NAME,
-      events: true,
-      ...(g.token !== undefined ? { token: g.token } : {}),
-      ...(flags.camera !== undefined ? { camera: flags.camera } : {}),
-    };
-    socket.write(encodeSafeHello(hello));
-    return new Promise((resolve, reject) => {
-      let session: EventSession | undefined;
-      let settle: (why: CliError | undefined) => void = () => {};
-      const done = new Promise<CliError | undefined>((r) => (settle = r));
+  /** Connects, sends HELLO with `events: true`, waits for the WELCOME and prints the events that follow. */
+  static async open(g: GlobalOptions, json: boolean, address: string): Promise<EventSession> {
+    const answer = await v2Handshake({ ...g, waitMs: g.timeoutMs, events: true, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES });
+    if (answer.kind !== 'welcome') throw refusal(answer, address, g.timeoutMs);
+    const { socket } = answer;
+    const done = new Promise<CliError | undefined>((settle) => {
       const fail = (err: CliError) => {
         socket.destroy();
-        if (session) settle(err);
-        else reject(err);
+        settle(err);
       };
-      const timer = setTimeout(() => fail(new CliError(ExitCode.CONNECTION, `${address} sent no WELCOME within ${g.timeoutMs / 1000} s; it may be a legacy server, which has no events`)), g.timeoutMs);
-      socketBytes(socket)
-        .pipe(decodeServerMessages())
-        .subscribe({
-          next: (m: ServerMessage) => {
-            switch (m.type) {
-              case 'welcome':
-                clearTimeout(timer);
-                session ??= new EventSession(socket, m.welcome, done);
-                resolve(session);
-                return;
-              case 'event':
-                printLine(formatEvent(m.event, flags.json === true));
-                return;
-              case 'error':
-                if (isFatalErrorCode(m.error.code)) {
-                  clearTimeout(timer);
-                  fail(new Refused(ExitCode.CONNECTION, `refused by ${address}: ${visibleText(m.error.code)}: ${visibleText(m.error.message)}`));
-                } else {
-                  printError(`edgecam events: ${address}: ${visibleText(m.error.message)}`);
-                }
-                return;
-              default:
-                return;
-            }
-          },
-          error: (err: unknown) => {
-            clearTimeout(timer);
-            const code = err instanceof ProtocolError ? ExitCode.PROTOCOL : ExitCode.CONNECTION;
-            // Before a WELCOME, garbage means a server that is not v2, so it has no events.
-            const hint = session === undefined && err instanceof ProtocolError ? ' (not a v2 server; legacy servers have no events)' : '';
-            fail(err instanceof CliError ? err : new CliError(code, `${address}: ${visibleText(errorText(err))}${hint}`));
-          },
-          complete: () => {
-            clearTimeout(timer);
-            if (session) settle(undefined);
-            else reject(new CliError(ExitCode.CONNECTION, `${address} closed the connection before its WELCOME; it may be a legacy server, which has no events`));
-          },
-        });
+      answer.messages$.subscribe({
+        next: (m: ServerMessage) => {
+          if (m.type === 'event') printLine(formatEvent(m.event, json));
+          if (m.type !== 'error') return;
+          if (isFatalErrorCode(m.error.code)) fail(new Refused(ExitCode.CONNECTION, refusedText(address, m.error)));
+          else printError(`edgecam events: ${address}: ${visibleText(m.error.message)}`);
+        },
+        error: (err: unknown) =>
+          fail(err instanceof CliError ? err : new CliError(ExitCode.CONNECTION, `${address}: ${visibleText(errorText(err))}`)),
+        complete: () => settle(undefined),
+      });
     });
+    return new EventSession(socket, answer.welcome, done);
   }
 
   close(): void {
     if (this.keepalive) clearInterval(this.keepalive);
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+}
+
+function refusedText(address: string, e: ErrorBody): string {
+  return `refused by ${address}: ${visibleText(e.code)}: ${visibleText(e.message)}`;
+}
+
+/** No WELCOME, as a sentence for `events`: there is no legacy to fall back to. */
+function refusal(answer: HandshakeFailure, address: string, timeoutMs: number): CliError {
+  const noEvents = 'it may be a legacy server, which has no events';
+  switch (answer.kind) {
+    case 'refused':
+      return new Refused(ExitCode.CONNECTION, refusedText(address, answer.error));
+    case 'final':
+      return answer.error;
+    case 'not-v2':
+      return new CliError(ExitCode.PROTOCOL, `${address}: it answered ${describeAnswer(answer.head)} (not a v2 server; legacy servers have no events)`);
+    case 'closed':
+      return new CliError(ExitCode.CONNECTION, `${address} closed the connection before its WELCOME; ${noEvents}`);
+    case 'failed':
+      return new CliError(ExitCode.CONNECTION, `${address}: ${visibleText(errorText(answer.error))}`);
+    case 'silent':
+      return new CliError(ExitCode.CONNECTION, `${address} sent no WELCOME within ${timeoutMs / 1000} s; ${noEvents}`);
   }
 }

@@ -1,7 +1,5 @@
-import type { Socket } from 'node:net';
-import { Subject, concat, from, tap, type Observable } from 'rxjs';
-import { pino, type Logger } from 'pino';
-import { DEFAULT_MAX_FRAME_BYTES, MessageType, type CapturedFrame, type ServerMessage, type Welcome } from '@edgecam/protocol';
+import { pino } from 'pino';
+import { DEFAULT_MAX_FRAME_BYTES } from '@edgecam/protocol';
 import {
   Connection,
   DEFAULT_LEGACY_COMMAND_GAP_MS,
@@ -12,12 +10,11 @@ import {
 } from './connection.js';
 import { CliError, ExitCode } from './errors.js';
 import { readLegacyFrames } from './legacy-reader.js';
-import { PEEK_BYTES, looksLikeText, quoteText } from './peer-text.js';
-import { CLIENT_NAME, encodeSafeHello } from './safe-hello.js';
 import { serverError } from './server-error.js';
 import { formatAddress, formatSeconds, openSocket } from './socket-open.js';
-import { isCut, readV2Messages, v2Frames } from './v2-reader.js';
-import { failIfQuietTls, httpPortError, looksLikeHttp, looksLikeTls, needsTlsError, speaksTls } from './wrong-port.js';
+import { describeAnswer, v2Handshake, type HandshakeFailure } from './v2-handshake.js';
+import { v2Frames } from './v2-reader.js';
+import { failIfQuietTls, speaksTls } from './wrong-port.js';
 
 const silentLogger = pino({ level: 'silent' });
 
@@ -56,193 +53,80 @@ export async function connect(opts: ConnectOptions): Promise<ServerConnection> {
   // auto: at most half of --timeout goes on waiting for a WELCOME, so a legacy server that
   // answers with silence still has the other half to send its frame.
   const waitMs = strict ? opts.timeoutMs : Math.min(opts.negotiateMs ?? DEFAULT_NEGOTIATE_MS, opts.timeoutMs / 2);
-  const socket = await openSocket(opts.host, opts.port, opts.timeoutMs, opts.tls);
-  const hello = {
-    client: CLIENT_NAME,
-    ...(opts.token !== undefined ? { token: opts.token } : {}),
-    ...(opts.camera !== undefined ? { camera: opts.camera } : {}),
-  };
-  const result = await negotiateV2(socket, encodeSafeHello(hello), waitMs, strict, maxFrameBytes, address, {
-    tokenSent: opts.token !== undefined,
-    tls: opts.tls !== undefined,
-  });
-  if (result.kind === 'v2') {
-    if (opts.camera !== undefined && result.welcome.camera === undefined) {
+  const answer = await v2Handshake({ ...opts, waitMs, maxFrameBytes });
+  if (answer.kind === 'welcome') {
+    const { socket, welcome } = answer;
+    if (opts.camera !== undefined && welcome.camera === undefined) {
       // A server from before cameras had names ignores HELLO's camera: say so rather than show its one camera as the one asked for.
       socket.destroy();
       throw new CliError(ExitCode.CONNECTION, `the server at ${address} does not name its cameras (it serves one); leave out --camera`);
     }
-    log.debug({ address, welcome: result.welcome }, 'connected (v2)');
-    return result.connect((frames) => new Connection(socket, address, 'v2', result.welcome, frames, gapMs, log));
+    log.debug({ address, welcome }, 'connected (v2)');
+    // A notice among the messages that came with the WELCOME arrives while the constructor runs, before conn exists.
+    let conn: Connection | undefined;
+    let pending: string | undefined;
+    const note = (why: string) => (conn ? conn.noteSourceDown(why) : (pending = why));
+    conn = new Connection(socket, address, 'v2', welcome, answer.messages$.pipe(v2Frames(note)), gapMs, log);
+    if (pending !== undefined) conn.noteSourceDown(pending);
+    return conn;
   }
-  socket.destroy();
-  const silentClose = result.reason === CLOSED_SILENTLY && opts.tls === undefined;
-  // A TLS server hangs up on our plain opening without a word (a legacy server answers with text).
-  // Forced to v2, the sentence already names TLS as one cause, and nothing waits for --timeout.
-  if (strict) throw result.strictError;
+  const fallback = fallbackReason(answer, { waitMs, strict, tokenSent: opts.token !== undefined, tls: opts.tls !== undefined });
   if (opts.camera !== undefined) {
     throw new CliError(
       ExitCode.CONNECTION,
-      `the server at ${address} speaks only the legacy protocol (${result.reason}), which cannot pick a camera: a legacy server serves one camera per port; leave out --camera`,
+      `the server at ${address} speaks only the legacy protocol (${fallback}), which cannot pick a camera: a legacy server serves one camera per port; leave out --camera`,
     );
   }
-  if (silentClose) {
-    // It would then leave the legacy attempt waiting for a handshake until --timeout: legacy()
-    // asks whether the port speaks TLS if the answer to our first command is silence.
+  if (answer.kind === 'closed' && opts.tls === undefined) {
+    // A TLS server hangs up on our plain opening without a word (a legacy server answers with
+    // text). It would then leave the legacy attempt waiting for a handshake until --timeout:
+    // legacy() asks whether the port speaks TLS if the answer to our first command is silence.
     log.warn({ address }, 'the server closed the connection without a word; trying the legacy protocol (if the server uses TLS, add --tls or --fingerprint)');
-    log.info({ address, reason: result.reason }, 'no v2 WELCOME; reconnecting with the legacy protocol');
+    log.info({ address, reason: fallback }, 'no v2 WELCOME; reconnecting with the legacy protocol');
     return legacy(waitMs / 2);
   }
-  log.info({ address, reason: result.reason }, 'no v2 WELCOME; reconnecting with the legacy protocol');
+  log.info({ address, reason: fallback }, 'no v2 WELCOME; reconnecting with the legacy protocol');
   return legacy();
 }
 
-const CLOSED_SILENTLY = 'it closed the connection';
-
-type Negotiated =
-  | {
-      kind: 'v2';
-      welcome: Welcome;
-      /** Hands the messages after the WELCOME, as frames, to the connection `make` builds. */
-      connect: (make: (frames: Observable<CapturedFrame>) => Connection) => Connection;
-    }
-  /** `strictError`: what to report when the protocol was forced to v2. */
-  | { kind: 'fallback'; reason: string; strictError?: CliError | undefined };
-
-/** The opening's answer is no v2 message: a legacy server, or something else entirely. */
-class NotV2 extends Error {}
-
 /**
- * Sends the v2 opening and waits for the WELCOME, reading the socket through the same message
- * stream the session then goes on with. In auto mode (`strict` false) everything that shows the
- * server is not a v2 server resolves to a fallback; an ERROR from a v2 server (bad token, too
- * many clients) is final either way.
+ * What a handshake without a WELCOME means for connect(): the reason to fall back to legacy, in
+ * auto; a CliError, when the protocol was forced to v2 or the answer settles it (an ERROR from a
+ * v2 server, such as a bad token or too many clients, is final either way).
  */
-function negotiateV2(
-  socket: Socket,
-  opening: Buffer,
-  waitMs: number,
-  strict: boolean,
-  maxFrameBytes: number,
-  address: string,
-  how: { tokenSent: boolean; tls: boolean },
-): Promise<Negotiated> {
+function fallbackReason(
+  answer: HandshakeFailure,
+  how: { waitMs: number; strict: boolean; tokenSent: boolean; tls: boolean },
+): string {
   const hint = 'it may be a legacy server (try --protocol auto or --protocol legacy)';
   // A TLS server closes a plain connection (or says nothing) without a word of its own.
   const quietHint = how.tls ? hint : `${hint}, or one that needs TLS (--tls)`;
-  return new Promise((resolve, reject) => {
-    // After the WELCOME, messages go on through here to the connection; those in the WELCOME's
-    // own chunk wait in `early` until it subscribes (an ERROR among them must still end it).
-    const after = new Subject<ServerMessage>();
-    let early: ServerMessage[] | undefined = [];
-    let welcome: Welcome | undefined;
-    let first = true;
-    let settled = false;
-
-    const settle = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      fn();
-    };
-    const giveUp = (err: CliError) => {
-      sub.unsubscribe();
-      socket.destroy();
-      settle(() => reject(err));
-    };
-    const notV2 = (reason: string, err: CliError) => {
-      if (strict) {
-        giveUp(err);
-        return;
-      }
-      sub.unsubscribe();
-      socket.pause();
-      settle(() => resolve({ kind: 'fallback', reason }));
-    };
-    const closedSilently = () => {
-      sub.unsubscribe();
-      const strictError = strict
-        ? new CliError(ExitCode.CONNECTION, `the server closed the connection before its v2 WELCOME; ${quietHint}`)
-        : undefined;
-      settle(() => resolve({ kind: 'fallback', reason: CLOSED_SILENTLY, ...(strictError !== undefined ? { strictError } : {}) }));
-    };
-
-    const sub = socketBytes(socket)
-      .pipe(
-        tap((chunk) => {
-          if (!first) return;
-          first = false;
-          const type = chunk[0];
-          if (type === MessageType.WELCOME || type === MessageType.ERROR) return;
-          const head = chunk.subarray(0, PEEK_BYTES);
-          // No legacy server answers like these: say which port this is instead of falling back.
-          if (looksLikeHttp(head)) throw httpPortError(address, head);
-          if (looksLikeTls(head) && !how.tls) throw needsTlsError(address);
-          throw new NotV2(
-            looksLikeText(head)
-              ? `text ${quoteText(head)}`
-              : `bytes that are not a v2 message (first byte 0x${(type ?? 0).toString(16).padStart(2, '0')})`,
-          );
-        }),
-        readV2Messages({ maxFrameBytes }),
-      )
-      .subscribe({
-        next: (m) => {
-          if (welcome !== undefined) {
-            if (early !== undefined) early.push(m);
-            else after.next(m);
-          } else if (m.type === 'welcome') {
-            const w = (welcome = m.welcome);
-            settle(() =>
-              resolve({
-                kind: 'v2',
-                welcome: w,
-                connect: (make) => {
-                  const held = early ?? [];
-                  early = undefined;
-                  // A notice among the held messages arrives while make() runs, before conn exists.
-                  let conn: Connection | undefined;
-                  let pending: string | undefined;
-                  const note = (why: string) => (conn ? conn.noteSourceDown(why) : (pending = why));
-                  conn = make(concat(from(held), after).pipe(v2Frames(note)));
-                  if (pending !== undefined) conn.noteSourceDown(pending);
-                  return conn;
-                },
-              }),
-            );
-          } else if (m.type === 'error') giveUp(serverError(m.error, true, how.tokenSent));
-          else giveUp(new CliError(ExitCode.PROTOCOL, `the server sent a ${m.type} message before its WELCOME`));
-        },
-        error: (err: unknown) => {
-          if (welcome !== undefined) after.error(err);
-          else if (err instanceof NotV2) {
-            notV2(
-              `it answered ${err.message}`,
-              new CliError(ExitCode.PROTOCOL, `the server answered ${err.message} instead of a v2 WELCOME; ${hint}`),
-            );
-          } else if (isCut(err)) closedSilently();
-          else if (err instanceof CliError) giveUp(err);
-          else {
-            const e = err as NodeJS.ErrnoException;
-            notV2(
-              `the connection failed (${e.code ?? e.message})`,
-              new CliError(ExitCode.CONNECTION, `the connection failed before the v2 WELCOME (${e.code ?? e.message}); ${quietHint}`),
-            );
-          }
-        },
-        complete: () => {
-          if (welcome !== undefined) after.complete();
-          else closedSilently();
-        },
-      });
-    const timer = setTimeout(
-      () =>
-        notV2(
-          `it said nothing for ${formatSeconds(waitMs)}`,
-          new CliError(ExitCode.CONNECTION, `no v2 WELCOME from the server within ${formatSeconds(waitMs)}; ${quietHint}`),
-        ),
-      waitMs,
-    );
-    socket.write(opening);
-  });
+  const fallBack = (reason: string, strictError: CliError): string => {
+    if (how.strict) throw strictError;
+    return reason;
+  };
+  switch (answer.kind) {
+    case 'refused':
+      throw serverError(answer.error, true, how.tokenSent);
+    case 'final':
+      throw answer.error;
+    case 'not-v2': {
+      const said = describeAnswer(answer.head);
+      return fallBack(`it answered ${said}`, new CliError(ExitCode.PROTOCOL, `the server answered ${said} instead of a v2 WELCOME; ${hint}`));
+    }
+    case 'closed':
+      return fallBack('it closed the connection', new CliError(ExitCode.CONNECTION, `the server closed the connection before its v2 WELCOME; ${quietHint}`));
+    case 'failed': {
+      const why = answer.error.code ?? answer.error.message;
+      return fallBack(
+        `the connection failed (${why})`,
+        new CliError(ExitCode.CONNECTION, `the connection failed before the v2 WELCOME (${why}); ${quietHint}`),
+      );
+    }
+    case 'silent':
+      return fallBack(
+        `it said nothing for ${formatSeconds(how.waitMs)}`,
+        new CliError(ExitCode.CONNECTION, `no v2 WELCOME from the server within ${formatSeconds(how.waitMs)}; ${quietHint}`),
+      );
+  }
 }

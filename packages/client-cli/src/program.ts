@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import type { Logger } from 'pino';
 import { CliError, ExitCode, errorText } from './errors.js';
 import type { EventsFlags } from './events-command.js';
-import { GLOBAL_DEFAULTS, GLOBAL_ENV, listenSchema, parseFlag, parseGlobals, type GlobalOptions, type RawGlobals } from './options.js';
+import { listenSchema, parseFlag } from './flag-values.js';
+import { globalOptions, parseGlobals, type GlobalOptions, type RawGlobals } from './global-options.js';
 import type { PullFlags } from './pull-command.js';
 import type { RecordFlags } from './record-command.js';
 import { createLogger, printError } from './terminal.js';
@@ -42,32 +43,8 @@ export async function runCli(argv: string[]): Promise<number> {
     .version(packageVersion(), '-V, --version')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
-    .addHelpText('after', EXIT_CODES_HELP)
-    .addOption(new Option('--host <host>', 'server address').env(GLOBAL_ENV.host).default(GLOBAL_DEFAULTS.host))
-    .addOption(new Option('--port <port>', 'server TCP port').env(GLOBAL_ENV.port).default(GLOBAL_DEFAULTS.port))
-    .addOption(
-      new Option('--protocol <protocol>', 'auto (try v2, fall back to legacy), legacy or v2')
-        .env(GLOBAL_ENV.protocol)
-        .default(GLOBAL_DEFAULTS.protocol),
-    )
-    .addOption(
-      new Option('--timeout <seconds>', 'give up when connecting or waiting for a frame takes longer')
-        .env(GLOBAL_ENV.timeout)
-        .default(GLOBAL_DEFAULTS.timeout),
-    )
-    .addOption(new Option('--token <token>', 'access token sent in the v2 HELLO').env(GLOBAL_ENV.token))
-    .addOption(new Option('--tls', 'connect over TLS, checking the certificate against the system CAs (or --ca)').env(GLOBAL_ENV.tls))
-    .addOption(new Option('--ca <file>', 'trust the CA certificate(s) in this PEM file (implies --tls)').env(GLOBAL_ENV.ca))
-    .addOption(
-      new Option('--camera <name>', "which of the server's cameras (v2, events, recordings, pull; list them with `edgecam cameras`); default: the server's default camera").env(
-        GLOBAL_ENV.camera,
-      ),
-    )
-    .addOption(
-      new Option('--fingerprint <sha256>', "trust the server certificate with this SHA-256 fingerprint, e.g. a self-signed one (implies --tls)").env(
-        GLOBAL_ENV.fingerprint,
-      ),
-    );
+    .addHelpText('after', EXIT_CODES_HELP);
+  for (const option of globalOptions()) program.addOption(option);
 
   const globals = (): GlobalOptions => {
     const raw = program.opts<RawGlobals>();
@@ -126,7 +103,7 @@ export async function runCli(argv: string[]): Promise<number> {
         if (!at) throw new CliError(ExitCode.USAGE, `${JSON.stringify(target)} is not HOST or HOST:PORT (IPv6: [ADDR]:PORT)`);
         g = { ...g, ...at };
       }
-      exitCode = await (await import('./events-command.js')).eventsCommand(g, { ...o, camera: g.camera }, logger());
+      exitCode = await (await import('./events-command.js')).eventsCommand(g, o, logger());
     });
 
   program
@@ -154,7 +131,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .option('--json', 'print JSON')
     .action(async (host: string, o: { json?: boolean }) => {
       const g = globals();
-      exitCode = await (await import('./recordings-command.js')).recordingsCommand(g, host, { ...o, camera: g.camera });
+      exitCode = await (await import('./recordings-command.js')).recordingsCommand(g, host, o);
     });
 
   program
@@ -168,7 +145,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .option('--json', 'print the summary as JSON')
     .action(async (host: string, o: PullFlags) => {
       const g = globals();
-      exitCode = await (await import('./pull-command.js')).pullCommand(g, host, { ...o, camera: g.camera });
+      exitCode = await (await import('./pull-command.js')).pullCommand(g, host, o);
     });
 
   program

@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { createRecorder, readAviIndex, type Recorder } from '@edgecam/recorder';
 import { CliError, ExitCode, errorText, fileError } from './errors.js';
 import { httpBase, httpGet } from './http-client.js';
-import type { GlobalOptions } from './options.js';
+import type { GlobalOptions } from './global-options.js';
 import { jsonText, visibleText } from './peer-text.js';
 import { formatBytes } from './record-stats.js';
 import { listRecordings, type RemoteRecording } from './recordings-command.js';
@@ -17,7 +17,6 @@ import { pathInside, safeName, safeSegmentName } from './safe-name.js';
 import { clearLiveLine, printLine, setLiveLine } from './terminal.js';
 
 export interface PullFlags {
-  camera?: string;
   from?: string;
   to?: string;
   output?: string;
@@ -43,10 +42,10 @@ export async function pullCommand(g: GlobalOptions, target: string, o: PullFlags
   const from = instantFlag(o.from, '--from', -Infinity);
   const to = instantFlag(o.to, '--to', Infinity);
   if (to <= from) throw new CliError(ExitCode.USAGE, '--to must be later than --from');
-  const all = await listRecordings(g, target, o.camera);
+  const all = await listRecordings(g, target);
   const cameras = [...new Set(all.map((r) => r.camera))];
-  const camera = o.camera ?? cameras[0];
-  if (o.camera === undefined && cameras.length > 1) {
+  const camera = g.camera ?? cameras[0];
+  if (g.camera === undefined && cameras.length > 1) {
     throw new CliError(ExitCode.USAGE, `the server records ${cameras.length} cameras (${cameras.map(visibleText).join(', ')}): pick one with --camera NAME`);
   }
   const segments = all.filter((r) => r.camera === camera && r.frames > 0 && r.endMs > from && r.startMs <= to);

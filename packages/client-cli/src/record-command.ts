@@ -1,18 +1,11 @@
 import type { Logger } from 'pino';
-import { connectOptions } from './connect-options.js';
 import { CliError, ExitCode, usageError } from './errors.js';
 import { onInterrupt } from './interrupt.js';
-import {
-  durationSchema,
-  framesSchema,
-  parseFlag,
-  recordFormatOf,
-  sizeSchema,
-  type GlobalOptions,
-} from './options.js';
+import { durationSchema, framesSchema, parseFlag, sizeSchema } from './flag-values.js';
+import type { GlobalOptions } from './global-options.js';
 import { RecordSession, type RecordResult } from './record-session.js';
 import { formatBytes, progressLine } from './record-stats.js';
-import type { SegmentLimit } from './recording.js';
+import { playSeconds, recordFormatOf, type SegmentLimit } from './recording.js';
 import { clearLiveLine, printError, printLine, setLiveLine } from './terminal.js';
 
 export interface RecordFlags {
@@ -55,7 +48,7 @@ export async function recordCommand(g: GlobalOptions, flags: RecordFlags, log: L
 
   const interrupt = onInterrupt();
   const session = new RecordSession({
-    connect: connectOptions(g, log),
+    connect: { ...g, logger: log },
     timeoutMs: g.timeoutMs,
     maxFrames,
     durationMs,
@@ -108,7 +101,7 @@ function summaryText(r: RecordResult): string {
   const files = o.files.length === 1 ? o.files[0]! : `${o.files.length} files (${o.files.join(', ')})`;
   const parts = [
     `${o.frames} frames`,
-    `${fileSeconds(r).toFixed(2)} s`,
+    `${playSeconds(o, s.elapsedMs).toFixed(2)} s`,
     `${o.width}x${o.height}`,
     `${o.fps.toFixed(2)} fps`,
     `${Math.round(s.kbitPerSecond)} kbit/s`,
@@ -130,7 +123,7 @@ function summaryJson(r: RecordResult): string {
     width: o.width,
     height: o.height,
     fps: round(o.fps, 3),
-    durationSeconds: round(fileSeconds(r), 3),
+    durationSeconds: round(playSeconds(o, s.elapsedMs), 3),
     kbitPerSecond: Math.round(s.kbitPerSecond),
     dropped: s.dropped,
     rejected: s.rejected,
@@ -140,12 +133,6 @@ function summaryJson(r: RecordResult): string {
     stoppedBy: r.stoppedBy,
     error: r.error?.message ?? null,
   });
-}
-
-/** What the files play for: their frames at the rate they state. */
-function fileSeconds(r: RecordResult): number {
-  const o = r.outcome!;
-  return o.fps > 0 ? o.frames / o.fps : r.stats.elapsedMs / 1000;
 }
 
 function round(n: number, digits: number): number {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { firstValueFrom, from, takeUntil, type Observable } from 'rxjs';
 import type { ConnectOptions, ServerConnection, WireProtocol } from './connection.js';
 import { frameTimeout, timeBudget } from './frame-timeout.js';
-import { CliError, ExitCode, errorText } from './errors.js';
+import { CliError, ExitCode, asCliError, errorText } from './errors.js';
 import { aborted } from './interrupt.js';
 import { connection$, reconnect$ } from './reconnect.js';
 import { RecordStats, type StatsSnapshot } from './record-stats.js';
@@ -101,7 +101,7 @@ export class RecordSession {
     } catch (err) {
       // Only the first connect throws here: nothing was recorded, so there is nothing to save.
       if (!this.stats.started) throw err;
-      error = err instanceof CliError ? err : new CliError(ExitCode.UNEXPECTED, errorText(err), { cause: err });
+      error = asCliError(err);
     } finally {
       opts.signal.removeEventListener('abort', onSignal);
       clearTimeout(this.durationTimer);
@@ -170,7 +170,7 @@ export class RecordSession {
           if (this.opts.maxFrames !== undefined && this.recording.accepted() >= this.opts.maxFrames) this.requestStop('frames');
           else if (this.recording.accepted() === 0 && this.stats.rejected >= NOT_JPEG_LIMIT) void finish(this.notJpegError());
         },
-        error: (err: unknown) => void finish(err instanceof CliError ? err : new CliError(ExitCode.UNEXPECTED, errorText(err))),
+        error: (err: unknown) => void finish(asCliError(err)),
         complete: () => void finish(new CliError(ExitCode.CONNECTION, 'the connection was closed')),
       });
       if (this.stop.signal.aborted) {

@@ -4,8 +4,17 @@ import { Subject } from 'rxjs';
 import type { CapturedFrame } from '@edgecam/protocol';
 import { RecorderError, recordTo, type FileSummary, type RecorderEvent, type RecorderFs } from '@edgecam/recorder';
 import { CliError, ExitCode, fileError } from './errors.js';
-import type { RecordFormat } from './options.js';
 import type { RecordStats } from './record-stats.js';
+
+export type RecordFormat = 'avi' | 'mjpeg';
+
+/** The container, from the output file's extension. */
+export function recordFormatOf(path: string): RecordFormat | undefined {
+  const lower = path.toLowerCase();
+  if (lower.endsWith('.avi')) return 'avi';
+  if (lower.endsWith('.mjpeg') || lower.endsWith('.mjpg')) return 'mjpeg';
+  return undefined;
+}
 
 /** When to start a new file: after a duration (by frame timestamps) or before a size. */
 export interface SegmentLimit {
@@ -26,6 +35,11 @@ export interface RecordingOutcome {
   height: number;
   /** The rate the files say (measured from the frames' timestamps). */
   fps: number;
+}
+
+/** What the files play for: their frames at the rate they state (the time taken, when they state none). */
+export function playSeconds(o: RecordingOutcome, elapsedMs: number): number {
+  return o.fps > 0 ? o.frames / o.fps : elapsedMs / 1000;
 }
 
 /** Where and how to record. */

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { ExitCode } from './errors.js';
 import { httpBase, httpJson } from './http-client.js';
-import type { GlobalOptions } from './options.js';
+import type { GlobalOptions } from './global-options.js';
 import { jsonText, visibleText } from './peer-text.js';
 import { formatBytes } from './record-stats.js';
 import { printLine } from './terminal.js';
@@ -42,16 +42,16 @@ export type RemoteRecording = z.output<typeof remoteRecordingSchema>;
 /** GET /recordings: `{ cameras, recordings }`; only `recordings` is used. */
 const listingSchema = z.object({ recordings: z.array(remoteRecordingSchema) });
 
-/** The server's segments, oldest first per camera (only `camera`'s when given). */
-export async function listRecordings(g: GlobalOptions, target: string, camera: string | undefined): Promise<RemoteRecording[]> {
+/** The server's segments, oldest first per camera (only --camera's when given). */
+export async function listRecordings(g: GlobalOptions, target: string): Promise<RemoteRecording[]> {
   const url = new URL('recordings', httpBase(target));
-  if (camera !== undefined) url.searchParams.set('camera', camera);
+  if (g.camera !== undefined) url.searchParams.set('camera', g.camera);
   const body = await httpJson(url, listingSchema, 'an edgecam-server recordings listing', { token: g.token, timeoutMs: g.timeoutMs });
   return body.recordings;
 }
 
-export async function recordingsCommand(g: GlobalOptions, target: string, o: { camera?: string; json?: boolean }): Promise<number> {
-  const list = await listRecordings(g, target, o.camera);
+export async function recordingsCommand(g: GlobalOptions, target: string, o: { json?: boolean }): Promise<number> {
+  const list = await listRecordings(g, target);
   if (o.json) {
     printLine(jsonText(list));
     return ExitCode.OK;

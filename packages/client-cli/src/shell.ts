@@ -3,14 +3,13 @@ import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
 import { frameTimeout, nextFrame } from './frame-timeout.js';
 import { connect } from './negotiate.js';
-import { connectOptions } from './connect-options.js';
-import { CliError, ExitCode, errorText } from './errors.js';
+import { CliError, ExitCode, asCliError } from './errors.js';
 import { onInterrupt } from './interrupt.js';
 import { serverName } from './peer-text.js';
-import type { GlobalOptions } from './options.js';
+import type { GlobalOptions } from './global-options.js';
 import { RecordStats, formatBytes } from './record-stats.js';
 import { defaultRecordingName } from './record-command.js';
-import { Recording } from './recording.js';
+import { Recording, playSeconds } from './recording.js';
 import { checkJpeg, defaultSnapshotName, saveJpeg, takeSnapshot } from './snapshot.js';
 import { printError, printLine } from './terminal.js';
 
@@ -39,7 +38,7 @@ interface ActiveRecording {
  */
 export async function shellCommand(g: GlobalOptions, log: Logger): Promise<number> {
   const interactive = process.stdin.isTTY === true;
-  const conn = await connect(connectOptions(g, log));
+  const conn = await connect({ ...g, logger: log });
   const who = conn.welcome !== undefined ? `${serverName(conn.welcome)}, ` : '';
   printLine(`connected to ${conn.address} (${who}${conn.protocol} protocol); type help for commands`);
 
@@ -71,7 +70,7 @@ export async function shellCommand(g: GlobalOptions, log: Logger): Promise<numbe
       printLine(`no frames were recorded; nothing saved`);
     } else {
       printLine(
-        `saved ${outcome.files.join(', ')}: ${outcome.frames} frames, ${(outcome.fps > 0 ? outcome.frames / outcome.fps : s.elapsedMs / 1000).toFixed(2)} s, ${outcome.fps.toFixed(2)} fps, ${s.dropped} dropped, ${formatBytes(outcome.bytes)}`,
+        `saved ${outcome.files.join(', ')}: ${outcome.frames} frames, ${playSeconds(outcome, s.elapsedMs).toFixed(2)} s, ${outcome.fps.toFixed(2)} fps, ${s.dropped} dropped, ${formatBytes(outcome.bytes)}`,
       );
     }
     if (r.recording.failure !== undefined) printError(`edgecam: ${r.recording.failure.message}`);
@@ -178,6 +177,4 @@ export async function shellCommand(g: GlobalOptions, log: Logger): Promise<numbe
   return ExitCode.OK;
 }
 
-function asCliError(err: unknown): CliError {
-  return err instanceof CliError ? err : new CliError(ExitCode.UNEXPECTED, errorText(err), { cause: err });
-}
+

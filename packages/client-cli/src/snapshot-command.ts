@@ -1,10 +1,9 @@
 import type { Logger } from 'pino';
 import { timeBudget } from './frame-timeout.js';
 import { connect } from './negotiate.js';
-import { connectOptions } from './connect-options.js';
 import { CliError, ExitCode } from './errors.js';
 import { aborted, onInterrupt } from './interrupt.js';
-import type { GlobalOptions } from './options.js';
+import type { GlobalOptions } from './global-options.js';
 import { formatBytes } from './record-stats.js';
 import { checkJpeg, defaultSnapshotName, saveJpeg, takeSnapshot } from './snapshot.js';
 import { printLine } from './terminal.js';
@@ -20,7 +19,7 @@ export async function snapshotCommand(g: GlobalOptions, output: string | undefin
   // comes off the wait for the frame, and the close waits only for what is left.
   const left = timeBudget(g.timeoutMs);
   try {
-    const conn = await Promise.race([connect(connectOptions(g, log)), interrupted]);
+    const conn = await Promise.race([connect({ ...g, logger: log }), interrupted]);
     try {
       const frame = await Promise.race([takeSnapshot(conn, g.timeoutMs, left()), interrupted]);
       const info = checkJpeg(frame.jpeg);

@@ -2,11 +2,11 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { choosePartLayout, describeSystemError } from '@edgecam/protocol';
-import { connectOptions } from './connect-options.js';
 import { CliError, ExitCode } from './errors.js';
 import { aborted, onInterrupt } from './interrupt.js';
 import { MjpegResponse } from './mjpeg-response.js';
-import type { GlobalOptions, ListenAddress } from './options.js';
+import type { ListenAddress } from './flag-values.js';
+import type { GlobalOptions } from './global-options.js';
 import { defaultSnapshotName } from './snapshot.js';
 import { hostAllowed, isLoopback } from './host-check.js';
 import { formatAddress } from './socket-open.js';
@@ -20,7 +20,7 @@ import { viewPage } from './view-page.js';
  */
 export async function viewCommand(g: GlobalOptions, listen: ListenAddress, log: Logger): Promise<number> {
   const upstream = formatAddress(g.host, g.port);
-  const relay = new StreamRelay(connectOptions(g, log), g.timeoutMs, upstream, log);
+  const relay = new StreamRelay({ ...g, logger: log }, g.timeoutMs, upstream, log);
   const interrupt = onInterrupt();
   try {
     await Promise.race([

@@ -34,6 +34,13 @@ export function httpPortError(address: string, head: Uint8Array): CliError {
   );
 }
 
+/** The sentence for a first answer that shows a wrong port (HTTP, or TLS without --tls); undefined for any other. */
+export function wrongPortError(address: string, head: Uint8Array, overTls: boolean): CliError | undefined {
+  if (looksLikeHttp(head)) return httpPortError(address, head);
+  if (looksLikeTls(head) && !overTls) return needsTlsError(address);
+  return undefined;
+}
+
 /**
  * Whether HOST:PORT completes a TLS handshake (or answers with a TLS alert) within `timeoutMs`.
  * The certificate is not checked and nothing is sent after the handshake: this only asks what

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDurationMs, parseListen, parseSizeBytes } from '../src/options.js';
+import { parseDurationMs, parseListen, parseSizeBytes } from '../src/flag-values.js';
 import { startFakeSeedServer, type FakeSeedServer } from './fake-seed-server.js';
 import { runCli, tempDir } from './run-cli.js';
 import { testFrames } from './test-frames.js';

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CliError, ExitCode } from '../src/errors.js';
-import { parseFingerprint, parseGlobals, type RawGlobals } from '../src/options.js';
+import { parseFingerprint, parseGlobals, type RawGlobals } from '../src/global-options.js';
 import { runCli, tempDir } from './run-cli.js';
 
 const base: RawGlobals = { host: '127.0.0.1', port: '6810', protocol: 'auto', timeout: '10' };
