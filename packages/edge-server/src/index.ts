@@ -2,7 +2,11 @@
 export { startEdgeServer, type RunningEdgeServer, type StartOptions } from './server.js';
 export { parseCommandLine, ConfigError, DEFAULT_CONFIG, LOG_LEVELS, type EdgeServerConfig, type LogLevel, type ServerConfig } from './config.js';
 export { CAMERA_FEATURES, CAMERA_SCHEMA, type CameraConfig, type CameraFeatures } from './camera-config.js';
-export type { FeatureDeps, RunningFeatures } from './camera-features.js';
+export type { RunningFeatures } from './camera/feature-runner.js';
+export type { FeatureDeps } from './features.js';
+export { FEATURES } from './features.js';
+export type { CameraFeature, FeatureInstance, PagePart, ServedFeature } from './camera/feature.js';
+export type { Route } from './http/route.js';
 export { Camera, CameraRegistry, type CameraSettings, type SettingsChange } from './cameras.js';
 export type { SourceChange } from './frame-hub.js';
 export { resolveFfmpeg, type FfmpegVia, type ResolvedFfmpeg } from './sources/ffmpeg/resolve-ffmpeg.js';

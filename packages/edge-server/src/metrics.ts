@@ -13,22 +13,16 @@ export interface EdgeServerMetrics extends ServerMetrics {
   clientsChanged(protocol: ClientProtocol, count: number): void;
   /** The per-camera series of one camera (label `camera`), bound once. */
   forCamera(camera: string): CameraMetrics;
-  /** Reads the cameras' features' figures at each scrape (label `camera`); called once. */
-  observeFeatures(read: () => readonly FeatureSample[]): void;
+  /** A series of per-camera figures (label `camera`) read at each scrape; once per name. */
+  observe(series: ObservedSeries): void;
 }
 
-/** One camera's feature figures at scrape time; a figure left out has no series for that camera. */
-export interface FeatureSample {
-  camera: string;
-  recordingFrames?: number;
-  recordingDropped?: number;
-  motionEvents?: number;
-  motionAnalysed?: number;
-  h264Units?: number;
-  h264InputDropped?: number;
-  webrtcViewers?: number;
-  publishBytes?: number;
-  publishTargetsUp?: number;
+/** Figures something keeps itself (a feature's counters), read only when /metrics is scraped. */
+export interface ObservedSeries {
+  readonly name: string;
+  readonly help: string;
+  /** Each camera's figure now; a camera left out has no sample. */
+  read(): Iterable<readonly [camera: string, value: number]>;
 }
 
 /** What one camera's hub and clients count, besides the server-wide totals. */
@@ -172,39 +166,23 @@ export function createServerMetrics(opts: { defaultMetrics?: boolean } = {}): Ed
   };
 
   // Read from the features' own counters at scrape time, so nothing is added to their hot paths.
-  const observeFeatures = (read: () => readonly FeatureSample[]): void => {
-    const series: [keyof Omit<FeatureSample, 'camera'>, string, string][] = [
-      ['recordingFrames', 'edgecam_recording_frames_written', 'Frames written to recordings since start, per camera.'],
-      ['recordingDropped', 'edgecam_recording_frames_dropped', 'Frames not recorded (starting, disk full, refused) since start, per camera.'],
-      ['motionEvents', 'edgecam_motion_events', 'Motion events started since start, per camera.'],
-      ['motionAnalysed', 'edgecam_motion_frames_analysed', 'Frames analysed for motion since start, per camera.'],
-      ['h264Units', 'edgecam_h264_frames_encoded', 'H.264 access units out of the encoder since start, per camera.'],
-      ['h264InputDropped', 'edgecam_h264_frames_skipped', 'Camera frames not given to a busy H.264 encoder since start, per camera.'],
-      ['webrtcViewers', 'edgecam_webrtc_viewers', 'WebRTC (WHEP) viewers now, per camera.'],
-      ['publishBytes', 'edgecam_publish_bytes', 'H.264 bytes handed to the publish: targets since start, all targets of the camera together.'],
-      ['publishTargetsUp', 'edgecam_publish_targets_up', 'publish: targets the camera is publishing to now (the others are connecting, retrying or failed).'],
-    ];
-    for (const [key, name, help] of series) {
-      new Gauge({
-        name,
-        help,
-        labelNames: ['camera'],
-        registers: [registry],
-        collect() {
-          this.reset();
-          for (const s of read()) {
-            const v = s[key];
-            if (v !== undefined) this.set({ camera: s.camera }, v);
-          }
-        },
-      });
-    }
+  const observe = (series: ObservedSeries): void => {
+    new Gauge({
+      name: series.name,
+      help: series.help,
+      labelNames: ['camera'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [camera, value] of series.read()) this.set({ camera }, value);
+      },
+    });
   };
 
   return {
     registry,
     forCamera,
-    observeFeatures,
+    observe,
     contentType: registry.contentType,
     text: () => registry.metrics(),
     frameCaptured: () => {

@@ -8,11 +8,10 @@ import type { ThrottleTuning } from './access/failure-throttle.js';
 import { HostRateLimiter } from './access/rate-limiter.js';
 import type { ClientRegistry } from './contracts.js';
 import { DEFAULT_CAMERA_NAME, type CameraConfig } from './camera-config.js';
-import { featuresNeedFfmpeg, startCameraFeatures, type FeatureDeps, type RunningFeatures } from './camera-features.js';
+import { featuresNeedFfmpeg, serveFeatures, startCameraFeatures, type FeatureBlocks, type RunningFeatures, type ServedFeatures } from './camera/feature-runner.js';
+import type { FeatureDeps } from './features.js';
 import { eventsConfigSchema, startEventOutputs, type EventOutputs } from './events/index.js';
 import { createEventRoutes } from './http/events-route.js';
-import type { H264Routes } from './http/h264-routes.js';
-import { recordingsRoutes } from './http/recordings-routes.js';
 import { Camera, CameraRegistry, type SourceMaker } from './cameras.js';
 import { DEFAULT_CONFIG, SHORT_TOKEN_LENGTH, type ServerConfig } from './config.js';
 import { createClientRegistry } from './client-registry.js';
@@ -196,26 +195,16 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
     throw err;
   }
   const outputs = events;
-  const motionEvents = countMotionEvents(outputs);
-  // Loaded only when a camera offers H.264: WebRTC (werift) is a large part of the server's memory.
-  const h264Routes: H264Routes | undefined = [...features.values()].some((f) => f.h264)
-    ? new (await import('./http/h264-routes.js')).H264Routes({ hubOf: (name) => features.get(name)?.h264, registry, maxClients: config.maxClients, logger })
-    : undefined;
-  metrics.observeFeatures(() =>
-    [...features.values()].map((f) => {
-      const s = f.status();
-      return {
-        camera: f.camera,
-        ...(s.recording ? { recordingFrames: s.recording.framesWritten, recordingDropped: s.recording.framesDropped } : {}),
-        ...(s.motion || f.events$ ? { motionEvents: motionEvents.get(f.camera) ?? 0 } : {}),
-        ...(s.motion ? { motionAnalysed: s.motion.analysed } : {}),
-        ...(s.h264 ? { h264Units: s.h264.units, h264InputDropped: s.h264.inputDropped, webrtcViewers: h264Routes?.viewersOf(f.camera) ?? 0 } : {}),
-        ...(s.publish
-          ? { publishBytes: s.publish.reduce((n, t) => n + t.bytes, 0), publishTargetsUp: s.publish.filter((t) => t.state === 'publishing').length }
-          : {}),
-      };
-    }),
-  );
+  const eventRoutes = createEventRoutes(outputs.bus);
+  let servedFeatures: ServedFeatures;
+  try {
+    servedFeatures = await serveFeatures(features, { registry, access, logger, maxClients: config.maxClients });
+  } catch (err) {
+    await stopFeatures();
+    await cameras.close();
+    throw err;
+  }
+  for (const series of servedFeatures.series) metrics.observe(series);
   const served = (c: Camera): ServedCamera => ({ name: c.name, hub: c.hub, sourceLoss$: c.hub.sourceLoss$ });
   const tcpOptions = (port: number, choice: CameraChoice, log: Logger): TcpServerOptions => ({
     cameras: choice,
@@ -271,7 +260,7 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
   const close = (): Promise<void> => {
     closing ??= (async () => {
       logger.info('shutting down');
-      await Promise.all([tcp.close(), ...ownPorts.map((p) => p.server.close()), http?.close(), h264Routes?.close()]);
+      await Promise.all([tcp.close(), ...ownPorts.map((p) => p.server.close()), http?.close(), servedFeatures.close()]);
       await stopFeatures();
       await cameras.close();
       logLimiter.flush();
@@ -303,22 +292,10 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
         allowedHosts: config.allowedHosts,
         tls: tlsPems,
         limits: opts.httpLimits,
-        features: {
-          recordings: recordingsRoutes({
-            store: (name) => features.get(name)?.recording?.store,
-            cameras: () => [...features.values()].filter((f) => f.recording).map((f) => f.camera),
-            access,
-            log: logger.child({ component: 'recordings' }),
-          }),
-          events: createEventRoutes(outputs.bus),
-          h264: h264Routes,
-          cameraStatus: (name) => features.get(name)?.status() ?? {},
-          page: {
-            h264Cameras: [...features.values()].filter((f) => f.h264).map((f) => f.camera),
-            recordings: [...features.values()].some((f) => f.recording),
-            motion: [...features.values()].some((f) => f.events$),
-          },
-        },
+        routes: [...servedFeatures.routes, ...eventRoutes.routes],
+        pageParts: (withToken) => servedFeatures.pageParts(withToken),
+        cameraStatus: (name) => features.get(name)?.status() ?? {},
+        onClose: () => eventRoutes.close(),
       });
       httpPort = await listenHttp(http.server, config.httpPort, config.host);
     }
@@ -339,13 +316,4 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
     await close();
     throw err;
   }
-}
-
-/** Motion events started per camera, counted off the bus for /metrics. */
-function countMotionEvents(outputs: EventOutputs): Map<string, number> {
-  const counts = new Map<string, number>();
-  outputs.bus.events$.subscribe((b) => {
-    if (b.event.phase === 'start') counts.set(b.event.camera, (counts.get(b.event.camera) ?? 0) + 1);
-  });
-  return counts;
 }

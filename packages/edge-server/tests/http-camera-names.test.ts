@@ -21,10 +21,7 @@ async function start(): Promise<string> {
     hub: new FakeHub(),
     registry: new RecordingRegistry(),
     metrics: new FixedMetrics(),
-    features: {
-      events: createEventRoutes(new EventBus()),
-      recordings: recordingsRoutes({ store: () => undefined, cameras: () => [], log: testLogger }),
-    },
+    routes: [...createEventRoutes(new EventBus()).routes, ...recordingsRoutes({ store: () => undefined, cameras: () => [], log: testLogger }).routes],
   });
   return running.url;
 }

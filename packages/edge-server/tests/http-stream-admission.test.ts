@@ -38,12 +38,12 @@ async function start(limits: { maxClients?: number; maxPerAddress?: number }): P
     registry,
     metrics: new FixedMetrics(),
     ...limits,
-    features: {
-      recordings: recordingsRoutes({ store: (n) => (n === 'front' ? endlessStore : undefined), cameras: () => ['front'], log: testLogger }),
-      events: createEventRoutes(new EventBus()),
+    routes: [
+      ...recordingsRoutes({ store: (n) => (n === 'front' ? endlessStore : undefined), cameras: () => ['front'], log: testLogger }).routes,
+      ...createEventRoutes(new EventBus()).routes,
       // The offers here are refused or never finish, so the hub is never asked for anything.
-      h264: new H264Routes({ hubOf: (n) => (n === 'front' ? ({} as H264Hub) : undefined), registry, maxClients: 0, logger: testLogger }),
-    },
+      ...new H264Routes({ hubOf: (n) => (n === 'front' ? ({} as H264Hub) : undefined), registry, maxClients: 0, logger: testLogger }).routes,
+    ],
   });
   return running;
 }

@@ -6,20 +6,20 @@ import { formatPeerAddress } from '../peer-address.js';
 import { peerText, showPeerText } from '../peer-text.js';
 import { AUTH_CHALLENGE, presentedTokens } from './http-credentials.js';
 import { sendError } from './responses.js';
-import { REPLAY_PATH, STREAM_PATH, type HttpContext } from './routes.js';
-import { EVENTS_PATH } from './events-route.js';
+import type { Route } from './route.js';
+import type { HttpContext } from './routes.js';
 
-/** Long requests (streams), limited by their own counts instead of the per-host request rate. */
-const LONG_PATHS = new Set([STREAM_PATH, REPLAY_PATH, EVENTS_PATH]);
-
-/** /healthz stays open with a token set, and to any Host: probes rarely carry secrets, and it shows no image. */
-const OPEN_PATHS = new Set(['/healthz']);
-
-/** Host, rate limit and token, before any route runs. Returns false when it has answered already. */
-export function admit(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean {
+/**
+ * Host, rate limit and token, before the route (undefined: no such path) runs. A long route (a
+ * stream) is limited by its own counts instead of the per-host request rate; an open one
+ * (/healthz: probes rarely carry secrets, and it shows no image) needs no token and takes any
+ * Host. Returns false when it has answered already.
+ */
+export function admit(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, route: Route | undefined): boolean {
+  const open = route?.open === true;
   // With a token, the token is the defence against DNS rebinding: a page cannot know it.
   const { host } = req.headers;
-  if (!ctx.access?.required && !OPEN_PATHS.has(path) && !ctx.hostAllowed(host)) {
+  if (!ctx.access?.required && !open && !ctx.hostAllowed(host)) {
     ctx.log.info({ peer: formatPeerAddress(req.socket), host: peerText(host ?? '') }, 'request for a host name not ours refused (allowedHosts)');
     sendError(
       res,
@@ -30,7 +30,7 @@ export function admit(ctx: HttpContext, req: IncomingMessage, res: ServerRespons
     return false;
   }
   const limiter = ctx.rateLimiter;
-  if (limiter && !LONG_PATHS.has(path)) {
+  if (limiter && route?.long !== true) {
     const waitMs = limiter.take(req.socket.remoteAddress, Date.now());
     if (waitMs > 0) {
       ctx.log.debug({ peer: formatPeerAddress(req.socket), path: peerText(path) }, 'rate limited');
@@ -41,7 +41,7 @@ export function admit(ctx: HttpContext, req: IncomingMessage, res: ServerRespons
     }
   }
   const { access } = ctx;
-  if (!access?.required || OPEN_PATHS.has(path)) return true;
+  if (!access?.required || open) return true;
   // Two different tokens in one request would be two guesses for the price of one failure:
   // such a request is refused before either is compared (the same token twice is one).
   const presented = [...new Set(presentedTokens(req.headers.authorization, query))];

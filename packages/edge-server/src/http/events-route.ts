@@ -5,7 +5,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Subscription } from 'rxjs';
 import type { BusEvent, EventBus } from '../events/event-bus.js';
 import { BASE_HEADERS, NO_STORE, sendBody, sendError } from './responses.js';
-import type { HttpContext, Route } from './routes.js';
+import type { Route } from './route.js';
+import type { HttpContext, RouteHandler } from './routes.js';
 
 /** The SSE endpoint's path. */
 export const EVENTS_PATH = '/events';
@@ -42,13 +43,13 @@ function sseMessage(bus: EventBus, b: BusEvent): string {
   return `id: ${b.seq}\nevent: ${b.event.phase}\ndata: ${JSON.stringify(bus.json(b))}\n\n`;
 }
 
-/** The two event routes over one bus: add `events` as ROUTES['/events'] and `snapshot` for paths eventSnapshotId() accepts. */
-export function createEventRoutes(bus: EventBus, opts: EventRouteOptions = {}): { events: Route; snapshot: Route; close(): void } {
+/** The event routes over one bus: `routes` for the router, and each handler alone (tests serve them on a plain server). */
+export function createEventRoutes(bus: EventBus, opts: EventRouteOptions = {}): { routes: readonly Route[]; events: RouteHandler; snapshot: RouteHandler; close(): void } {
   const heartbeatMs = opts.heartbeatMs ?? 15_000;
   const maxBuffered = opts.maxBufferedBytes ?? 256 * 1024;
   const open = new Set<ServerResponse>();
 
-  const events: Route = (ctx: HttpContext, req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => {
+  const events: RouteHandler = (ctx: HttpContext, req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => {
     const camera = query.get('camera');
     // HEAD opens no stream, so it takes no slot.
     if (req.method === 'HEAD') return void res.writeHead(200, SSE_HEADERS).end();
@@ -81,7 +82,7 @@ export function createEventRoutes(bus: EventBus, opts: EventRouteOptions = {}): 
     });
   };
 
-  const snapshot: Route = (_ctx, req, res) => {
+  const snapshot: RouteHandler = (_ctx, req, res) => {
     const path = (req.url ?? '').split('?')[0]!;
     const id = eventSnapshotId(path);
     const frame = id === undefined ? undefined : bus.snapshot(id);
@@ -93,6 +94,10 @@ export function createEventRoutes(bus: EventBus, opts: EventRouteOptions = {}): 
   };
 
   return {
+    routes: [
+      { path: EVENTS_PATH, methods: ['GET'], long: true, handle: events },
+      { path: SNAPSHOT_PATH, methods: ['GET'], handle: snapshot },
+    ],
     events,
     snapshot,
     close: () => {

@@ -2,6 +2,7 @@
 // when the connection fails or stops delivering pictures (a server restart), and gives way to the
 // MJPEG <img> when the browser has no WebRTC or the server offers no H.264 for the camera.
 import { createHash } from 'node:crypto';
+import { escapeHtml } from './escape-html.js';
 
 /** The player script; the page includes it once (inline with H264_PLAYER_SCRIPT_HASH in its CSP, or as /h264-player.js). */
 export const H264_PLAYER_SCRIPT = `(() => {
@@ -102,9 +103,8 @@ export const H264_PLAYER_SCRIPT = `(() => {
 /** The CSP source for the inline script: `script-src 'sha256-…'`. */
 export const H264_PLAYER_SCRIPT_HASH = `'sha256-${createHash('sha256').update(H264_PLAYER_SCRIPT).digest('base64')}'`;
 
-const escapeAttr = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The <video> the player script drives: WHEP at `whepUrl`, the MJPEG stream at `mjpegUrl` as fallback. */
 export function h264VideoElement(id: string, whepUrl: string, mjpegUrl: string, title: string): string {
-  return `<video id="${escapeAttr(id)}" data-whep="${escapeAttr(whepUrl)}" data-mjpeg="${escapeAttr(mjpegUrl)}" title="${escapeAttr(title)}" autoplay muted playsinline></video>`;
+  return `<video id="${escapeHtml(id)}" data-whep="${escapeHtml(whepUrl)}" data-mjpeg="${escapeHtml(mjpegUrl)}" title="${escapeHtml(title)}" autoplay muted playsinline></video>`;
 }

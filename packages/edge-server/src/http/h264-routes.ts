@@ -13,6 +13,7 @@ import { peerText } from '../peer-text.js';
 import { H264_PLAYER_SCRIPT } from './h264-player.js';
 import { readBody } from './read-body.js';
 import { BASE_HEADERS, NO_STORE, sendBody, sendError } from './responses.js';
+import type { Route } from './route.js';
 import type { HttpContext } from './routes.js';
 import { StreamAdmission } from './stream-admission.js';
 
@@ -56,6 +57,12 @@ export class H264Routes {
     for (const s of this.sessions.values()) if (s.camera === camera) n++;
     return n;
   }
+
+  /** The router's view: the player script and the WHEP paths, each checking its own methods. */
+  readonly routes: readonly Route[] = [
+    { path: H264_PLAYER_PATH, handle: (ctx, req, res) => void this.handle(req, res, H264_PLAYER_PATH, ctx) },
+    { path: WHEP_PATH, handle: (ctx, req, res, _query, params) => void this.handle(req, res, `/cams/${params[0]}/whep${params[1] ? `/${params[1]}` : ''}`, ctx) },
+  ];
 
   /**
    * Answers the request if the path is one of ours; false leaves it to the other routes. `ctx`, the

@@ -13,13 +13,11 @@ import { formatPeerAddress } from '../peer-address.js';
 import { allowedHosts } from '../access/allowed-hosts.js';
 import { admit } from './admission.js';
 import { redactUrl } from './http-credentials.js';
-import { EVENTS_PATH, eventSnapshotId } from './events-route.js';
-import type { H264Routes } from './h264-routes.js';
-import { renderIndexPage, type PageFeatures } from './index-page.js';
-import type { RecordingsRoute, RecordingsRoutes } from './recordings-routes.js';
+import { indexPageCsp, renderIndexPage, type PageParts } from './index-page.js';
+import { findRoute, type Route } from './route.js';
 import { sendError } from './responses.js';
 import { StreamAdmission } from './stream-admission.js';
-import { CAMERA_ROUTES, PUT_ROUTES, REPLAY_PATH, ROUTES, resolveAlias, type HttpCamera, type HttpCameras, type HttpContext, type Route } from './routes.js';
+import { CORE_ROUTES, resolveAlias, type HttpCamera, type HttpCameras, type HttpContext } from './routes.js';
 import { showPeerText } from '../peer-text.js';
 import { CAMERA_NAME_EXPECT, CAMERA_NAME_PATTERN, DEFAULT_CAMERA_NAME } from '../camera-config.js';
 
@@ -55,22 +53,14 @@ export interface HttpServerDeps {
   maxPerAddress?: number;
   /** Serve HTTPS with this key and certificate (PEM). */
   tls?: { key: string; cert: string } | null;
-  /** The endpoints of the cameras' features; absent: none. */
-  features?: HttpFeatures;
-}
-
-/** The endpoints of recording, events and H.264, routed after admission (token, rate limit). */
-export interface HttpFeatures {
-  /** /recordings, /recordings.html, /recordings/CAM/FILE (GET, HEAD, DELETE), /cams/NAME/replay.mjpg. */
-  recordings?: RecordingsRoutes;
-  /** GET /events and /events/ID/snapshot.jpg (createEventRoutes). */
-  events?: { events: Route; snapshot: Route; close(): void };
-  /** POST /cams/NAME/whep, DELETE /cams/NAME/whep/ID, /h264-player.js. */
-  h264?: H264Routes;
+  /** The features' endpoints, looked up before the core's (theirs take their own methods). */
+  routes?: readonly Route[];
+  /** The features' parts of the viewer page. */
+  pageParts?: PageParts;
   /** What /status shows of a camera's features, under the camera. */
   cameraStatus?(camera: string): Record<string, unknown>;
-  /** What the page offers besides the streams. */
-  page?: PageFeatures;
+  /** Called when the server closes, before it waits for connections (feature streams end here). */
+  onClose?(): void;
 }
 
 /** Limits on requests, so slow or hostile clients stay cheap. */
@@ -101,8 +91,6 @@ export const HTTP_LIMITS: Readonly<HttpLimits> = {
   // node's default of 120 s would let silent sockets pile up.
   tlsHandshakeTimeoutMs: 10_000,
 };
-const ALLOW = 'GET, HEAD';
-const ALLOW_PUT = 'PUT';
 /** /cams/NAME/rest: the camera's name and the path under it. */
 const CAMERA_PATH = /^\/cams\/([^/]*)(\/.*)?$/;
 
@@ -134,9 +122,10 @@ export function createHttpServer(deps: HttpServerDeps): EdgeHttpServer {
     serverName,
     version,
     startedAt: performance.now(),
-    indexPage: renderIndexPage(serverName, version, undefined, deps.features?.page),
-    page: deps.features?.page,
-    featureStatus: deps.features?.cameraStatus,
+    indexPage: renderIndexPage(serverName, version, undefined, deps.pageParts),
+    pageParts: deps.pageParts ?? (() => []),
+    indexCsp: indexPageCsp(deps.pageParts?.(String) ?? []),
+    featureStatus: deps.cameraStatus,
     snapshotTimeoutMs: deps.snapshotTimeoutMs ?? 5_000,
     stallTimeoutMs: deps.stallTimeoutMs ?? 30_000,
     access: deps.access,
@@ -145,8 +134,8 @@ export function createHttpServer(deps: HttpServerDeps): EdgeHttpServer {
     viewers: new Set(),
     streams: new StreamAdmission(deps.maxClients ?? 0, deps.maxPerAddress ?? 0),
   };
-  const features = deps.features ?? {};
-  const server = createNodeServer(deps, { ...HTTP_LIMITS, ...deps.limits }, (req, res) => void handleRequest(ctx, features, req, res));
+  const routes = [...(deps.routes ?? []), ...CORE_ROUTES];
+  const server = createNodeServer(deps, { ...HTTP_LIMITS, ...deps.limits }, (req, res) => void handleRequest(ctx, routes, req, res));
   const peerLog = (socket: Socket) => ctx.logLimiter.forPeer(ctx.log, socket.remoteAddress);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(peerLog(socket), err, socket));
   if (deps.tls) {
@@ -162,7 +151,7 @@ export function createHttpServer(deps: HttpServerDeps): EdgeHttpServer {
       new Promise<void>((resolve) => {
         // server.close() waits for every connection, and a stream ends only when we end it.
         for (const viewer of ctx.viewers) viewer.end();
-        features.events?.close();
+        deps.onClose?.();
         server.close(() => resolve());
         if (graceMs > 0) setTimeout(() => server.closeAllConnections(), graceMs).unref();
         else server.closeAllConnections();
@@ -186,7 +175,7 @@ function createNodeServer(deps: HttpServerDeps, limits: HttpLimits, listener: (r
 }
 
 /** Admission, then the route; a handler that throws is logged here and answered 500. */
-async function handleRequest(server: HttpContext, features: HttpFeatures, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handleRequest(server: HttpContext, routes: readonly Route[], req: IncomingMessage, res: ServerResponse): Promise<void> {
   // Every line this request causes counts against its peer's log budget.
   let ctx: HttpContext = { ...server, log: server.logLimiter.forPeer(server.log, req.socket.remoteAddress) };
   const started = performance.now();
@@ -201,61 +190,44 @@ async function handleRequest(server: HttpContext, features: HttpFeatures, req: I
     const query = new URLSearchParams(queryAt === -1 ? '' : rawUrl.slice(queryAt + 1));
     const path = resolveAlias(rawPath, query);
     const cam = CAMERA_PATH.exec(path);
-    // Under /cams/NAME/ the path after the name decides admission (a stream is not rate limited).
+    // Under /cams/NAME/ the path after the name names a camera route (a feature's own patterns see the whole path).
     const sub = cam ? (cam[2] ?? '/') : path;
-    if (!admit(ctx, req, res, sub, query)) return;
+    const found = findRoute(routes, path, 'root') ?? (cam ? findRoute(routes, sub, 'camera') : undefined);
+    if (!admit(ctx, req, res, sub, query, found?.route)) return;
     // A camera's name goes into log lines, SSE comments and messages: only names a camera could have get that far.
     const notAName = [...(cam ? [decodeURIComponentSafe(cam[1] ?? '')] : []), ...query.getAll('camera')].find((n) => !CAMERA_NAME_PATTERN.test(n));
     if (notAName !== undefined) {
       return sendError(res, 400, 'BAD_REQUEST', `${showPeerText(notAName)} is no camera name: those are ${CAMERA_NAME_EXPECT}, and GET /status lists this server's cameras`);
     }
-    // The features' paths take their own methods (DELETE a recording, POST a WHEP offer).
-    if (features.h264?.handle(req, res, path, ctx)) return;
-    const recordings = features.recordings;
-    const recording: RecordingsRoute | undefined = recordings && (Object.hasOwn(recordings.routes, path) ? recordings.routes[path] : recordings.match(path));
-    if (recording) {
-      // A replay is a viewer like a live stream: it takes a slot, and /status lists it.
-      if (cam && sub === REPLAY_PATH && req.method === 'GET') {
-        const giveBack = ctx.streams.open('replay', req, res, ctx.log);
-        if (!giveBack) return;
-        const client = ctx.registry.register({ protocol: 'http', address: formatPeerAddress(req.socket), camera: decodeURIComponentSafe(cam[1] ?? '') });
-        client.setMode('streaming');
-        res.once('close', () => {
-          giveBack();
-          client.close();
-        });
-      }
-      return await recording(req, res, query, path);
-    }
-    const eventRoute = features.events && (path === EVENTS_PATH ? features.events.events : eventSnapshotId(path) !== undefined ? features.events.snapshot : undefined);
-    if (eventRoute) {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${path.slice(0, 200)} accepts ${ALLOW}`, { Allow: ALLOW });
-      return await eventRoute(ctx, req, res, query);
-    }
-    let routes = ROUTES;
-    if (cam) {
+    if (cam && found?.route.under !== undefined && found.route.under !== 'root') {
       const name = decodeURIComponentSafe(cam[1] ?? '');
       const camera = ctx.cameras.get(name);
       if (!camera) {
         return sendError(res, 404, 'UNKNOWN_CAMERA', `no camera ${showPeerText(name)}; the cameras are: ${ctx.cameras.names().join(', ')}`);
       }
       ctx = { ...ctx, camera, hub: camera.hub, log: ctx.log.child({ camera: camera.name }) };
-      routes = CAMERA_ROUTES;
+    } else if (cam && !found) {
+      const name = decodeURIComponentSafe(cam[1] ?? '');
+      if (!ctx.cameras.get(name)) return sendError(res, 404, 'UNKNOWN_CAMERA', `no camera ${showPeerText(name)}; the cameras are: ${ctx.cameras.names().join(', ')}`);
     }
-    const put = Object.hasOwn(PUT_ROUTES, sub) ? PUT_ROUTES[sub] : undefined;
-    const route: Route | undefined = put ?? (Object.hasOwn(routes, sub) ? routes[sub] : undefined);
-    if (!route) return sendError(res, 404, 'NOT_FOUND', `no such path: ${path.slice(0, 200)}`);
-    const allow = put ? ALLOW_PUT : ALLOW;
-    if (put ? req.method !== 'PUT' : req.method !== 'GET' && req.method !== 'HEAD') {
+    if (!found) return sendError(res, 404, 'NOT_FOUND', `no such path: ${path.slice(0, 200)}`);
+    const { route, params } = found;
+    if (route.methods && !takes(route.methods, req.method)) {
+      const allow = route.methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', ');
       return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${path.slice(0, 200)} accepts ${allow}`, { Allow: allow });
     }
-    await route(ctx, req, res, query);
+    await route.handle(ctx, req, res, query, params);
   } catch (err) {
     // Logged in full here; the client only learns that it failed.
     ctx.log.error({ err, method: req.method, url: redactUrl(rawUrl) }, 'http handler failed');
     if (!res.headersSent) sendError(res, 500, 'INTERNAL', 'internal error');
     else res.destroy();
   }
+}
+
+/** Whether a route of `methods` takes `method` (GET takes HEAD). */
+function takes(methods: readonly string[], method: string | undefined): boolean {
+  return method !== undefined && (methods.includes(method) || (method === 'HEAD' && methods.includes('GET')));
 }
 
 /** A request node could not parse (or that came too slowly): a bare status line, then close. */

@@ -3,17 +3,8 @@
 // and a fullscreen button. The stream reopens by itself after a server restart or a stall.
 // Relative URLs, so it also works behind a reverse proxy under a sub-path.
 import { createHash } from 'node:crypto';
-import { H264_PLAYER_SCRIPT, H264_PLAYER_SCRIPT_HASH, h264VideoElement } from './h264-player.js';
-
-/** What the page shows besides the live MJPEG stream. */
-export interface PageFeatures {
-  /** Cameras with H.264: each gets a tile playing it over WebRTC (MJPEG where the browser cannot). */
-  h264Cameras: readonly string[];
-  /** Some camera records: the page links to /recordings.html. */
-  recordings: boolean;
-  /** Some camera detects motion: the page shows each camera's latest event from /events. */
-  motion: boolean;
-}
+import type { PagePart } from '../camera/feature.js';
+import { escapeHtml } from './escape-html.js';
 
 // The page's <img> is a browser: it asks for the layout a browser shows without delay, rather
 // than leaving the server to guess it from the User-Agent.
@@ -45,11 +36,6 @@ a { color: #8cf; }
 #settings { display: flex; gap: .5rem; flex-wrap: wrap; align-items: end; margin: .75rem; }
 #settings label { display: flex; flex-direction: column; font-size: .8rem; color: #aaa; }
 #settings input { width: 5.5rem; background: #222; color: #eee; border: 1px solid #555; border-radius: .3rem; padding: .2rem .4rem; font: inherit; }
-#h264 { display: grid; grid-template-columns: repeat(auto-fill, minmax(20rem, 1fr)); gap: .5rem; margin: .75rem; }
-#h264 figure { margin: 0; background: #222; border-radius: .4rem; padding: .3rem; }
-#h264 video, #h264 img { display: block; width: 100%; aspect-ratio: 4 / 3; object-fit: contain; background: #000; }
-#h264 figcaption { font-size: .85rem; color: #aaa; padding: .2rem; }
-#motion { margin: .75rem; color: #fc5; overflow-wrap: anywhere; }
 #settings button { background: #234; color: #eee; border: 1px solid #8cf; border-radius: .4rem; padding: .3rem .7rem; font: inherit; cursor: pointer; }
 `;
 
@@ -233,22 +219,6 @@ const SCRIPT = `
     }
   });
 
-  // The latest motion event of each camera, from the server's event stream (which reconnects by itself).
-  const motion = $('motion');
-  if (motion && window.EventSource) {
-    const latest = new Map();
-    const onEvent = (e) => {
-      let ev;
-      try { ev = JSON.parse(e.data); } catch { return; }
-      latest.set(ev.camera, ev);
-      const line = (m) => visible(m.camera) + (m.phase === 'end' ? ': motion ended ' + new Date(m.endedAt).toLocaleTimeString() : ': motion since ' + new Date(m.startedAt).toLocaleTimeString()) + ' (' + Math.round(m.score * 100) + '%)';
-      motion.textContent = [...latest.values()].map(line).join(' \u00b7 ');
-      motion.hidden = false;
-    };
-    const events = new EventSource(withToken('events'));
-    for (const phase of ['start', 'update', 'end']) events.addEventListener(phase, onEvent);
-  }
-
   poll();
 
   const frame = $('frame');
@@ -267,33 +237,32 @@ const SCRIPT = `
 
 const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
-/** Allows exactly our inline style and script, and nothing from anywhere else. */
-export const INDEX_PAGE_CSP = [
-  "default-src 'none'",
-  // data: only for the empty favicon, so the browser does not ask for a /favicon.ico we lack.
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  `style-src ${sha256(STYLE)}`,
-  `script-src ${sha256(SCRIPT)} ${H264_PLAYER_SCRIPT_HASH}`,
-  "base-uri 'none'",
-  "form-action 'none'",
-].join('; ');
+/** Allows exactly our inline styles and scripts (the page's and its parts'), and nothing from anywhere else. */
+export function indexPageCsp(parts: readonly PagePart[] = []): string {
+  const styles = [STYLE, ...parts.flatMap((p) => (p.style ? [p.style] : []))];
+  const scripts = [SCRIPT, ...parts.flatMap((p) => (p.script ? [p.script] : []))];
+  return [
+    "default-src 'none'",
+    // data: only for the empty favicon, so the browser does not ask for a /favicon.ico we lack.
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    `style-src ${styles.map(sha256).join(' ')}`,
+    `script-src ${scripts.map(sha256).join(' ')}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}
 
-const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-const NO_FEATURES: PageFeatures = { h264Cameras: [], recordings: false, motion: false };
+/** What the page looks like with no feature parts; the router renders it with the features' parts. */
+export type PageParts = (withToken: (url: string) => string) => readonly PagePart[];
+const NO_PARTS: PageParts = () => [];
 
 /** The page; with `token`, every link and the stream carry it as ?token= (it came that way). */
-export function renderIndexPage(serverName: string, version: string, token?: string, features: PageFeatures = NO_FEATURES): string {
+export function renderIndexPage(serverName: string, version: string, token?: string, partsOf: PageParts = NO_PARTS): string {
   const name = escapeHtml(serverName);
   const withToken = (url: string): string => (token ? `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}` : url);
   const link = (url: string): string => escapeHtml(withToken(url));
-  const h264 = features.h264Cameras.map((camera) => {
-    const base = `cams/${encodeURIComponent(camera)}/`;
-    const video = h264VideoElement(`h264-${camera}`, withToken(`${base}whep`), withToken(`${base}${STREAM_URL}`), camera);
-    return `<figure>${video}<figcaption>${escapeHtml(camera)} \u00b7 H.264</figcaption></figure>`;
-  });
+  const parts = partsOf(withToken);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -302,7 +271,7 @@ export function renderIndexPage(serverName: string, version: string, token?: str
 <title>${name}</title>
 <link rel="icon" href="data:,">
 <style>${STYLE}</style>
-</head>
+${parts.map((p) => (p.style ? `<style>${p.style}</style>\n` : '')).join('')}</head>
 <body>
 <header><h1>${name}</h1><span class="version">${escapeHtml(version)}</span></header>
 <div class="frame" id="frame"><img id="live" src="${link(STREAM_URL)}" alt="Live camera stream">
@@ -316,17 +285,16 @@ export function renderIndexPage(serverName: string, version: string, token?: str
 <div><dt>Source</dt><dd id="state">&ndash;</dd></div>
 </dl>
 <div id="cameras" hidden></div>
-${h264.length > 0 ? `<div id="h264">${h264.join('')}</div>\n` : ''}${features.motion ? '<p id="motion" role="status" hidden></p>\n' : ''}
-<div id="settings" hidden>
+${parts.map((p) => (p.html ? `${p.html}\n` : '')).join('')}<div id="settings" hidden>
 <label>Width<input id="set-width" type="number" min="16" max="8192"></label>
 <label>Height<input id="set-height" type="number" min="16" max="8192"></label>
 <label>FPS<input id="set-fps" type="number" min="1" max="240"></label>
 <label>Quality<input id="set-quality" type="number" min="1" max="100"></label>
 <button id="apply" type="button">Apply settings</button><span id="applied" role="status"></span>
 </div>
-<nav><a href="${link('snapshot.jpg')}">Snapshot</a>${features.recordings ? `<a href="${link('recordings.html')}">Recordings</a>` : ''}<a href="${link('status')}">Status (JSON)</a><a href="${link('metrics')}">Metrics</a></nav>
+<nav><a href="${link('snapshot.jpg')}">Snapshot</a>${parts.flatMap((p) => p.links ?? []).map((l) => `<a href="${escapeHtml(l.href)}">${escapeHtml(l.label)}</a>`).join('')}<a href="${link('status')}">Status (JSON)</a><a href="${link('metrics')}">Metrics</a></nav>
 <script>${SCRIPT}</script>
-${h264.length > 0 ? `<script>${H264_PLAYER_SCRIPT}</script>\n` : ''}</body>
+${parts.map((p) => (p.script ? `<script>${p.script}</script>\n` : '')).join('')}</body>
 </html>
 `;
 }

@@ -10,6 +10,8 @@ import type { RecordingsStore, ReplayFrame } from '../recording/recordings-store
 import { AUTH_CHALLENGE, presentedTokens } from './http-credentials.js';
 import { RECORDINGS_PAGE_CSP, renderRecordingsPage } from './recordings-page.js';
 import { BASE_HEADERS, NO_STORE, sendBody, sendError, sendJson } from './responses.js';
+import type { Route } from './route.js';
+import type { HttpContext } from './routes.js';
 
 export interface RecordingsRoutesDeps {
   /** The recordings of a camera, or undefined for a camera that has none configured. */
@@ -27,10 +29,8 @@ export interface RecordingsRoutesDeps {
 export type RecordingsRoute = (req: IncomingMessage, res: ServerResponse, query: URLSearchParams, path: string) => void | Promise<void>;
 
 export interface RecordingsRoutes {
-  /** Exact paths, to merge into the server's route table. */
-  readonly routes: Readonly<Record<string, RecordingsRoute>>;
-  /** The route for a path under /recordings/ or /cams/NAME/replay.mjpg, else undefined. */
-  match(path: string): RecordingsRoute | undefined;
+  /** The list, the page, the files and the replay, for the router. */
+  readonly routes: readonly Route[];
   /** The whole thing as a request listener: true when it answered (for tests and simple servers). */
   handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
 }
@@ -45,7 +45,7 @@ const MAX_REPLAY_GAP_MS = 1000;
 const ALLOW_FILE = 'GET, HEAD, DELETE';
 
 export function recordingsRoutes(deps: RecordingsRoutesDeps): RecordingsRoutes {
-  const routes: Record<string, RecordingsRoute> = {
+  const exact: Record<string, RecordingsRoute> = {
     [RECORDINGS_PATH]: (req, res, query) => serveList(deps, req, res, query),
     [RECORDINGS_PAGE_PATH]: (req, res, query) => servePage(deps, req, res, query),
   };
@@ -56,20 +56,39 @@ export function recordingsRoutes(deps: RecordingsRoutesDeps): RecordingsRoutes {
     if (REPLAY_RE.test(path)) return replayRoute;
     return undefined;
   };
+  const pathOf = (req: IncomingMessage): string => (req.url ?? '/').split('?')[0]!;
   return {
-    routes,
-    match,
+    routes: [
+      ...Object.entries(exact).map(([path, route]): Route => ({ path, handle: (_ctx, req, res, query) => route(req, res, query, path) })),
+      { path: /^\/recordings\/.*$/, handle: (_ctx, req, res, query) => fileRoute(req, res, query, pathOf(req)) },
+      { path: REPLAY_RE, long: true, handle: (ctx, req, res, query, params) => replayAsViewer(ctx, req, res, params[0]!, () => replayRoute(req, res, query, pathOf(req))) },
+    ],
     async handle(req, res) {
       const raw = req.url ?? '/';
       const at = raw.indexOf('?');
       const path = at === -1 ? raw : raw.slice(0, at);
       const query = new URLSearchParams(at === -1 ? '' : raw.slice(at + 1));
-      const route = Object.hasOwn(routes, path) ? routes[path] : match(path);
+      const route = Object.hasOwn(exact, path) ? exact[path] : match(path);
       if (!route) return false;
       await route(req, res, query, path);
       return true;
     },
   };
+}
+
+/** A replay is a viewer like a live stream: it takes a stream slot, and /status lists it. */
+async function replayAsViewer(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, rawCamera: string, replay: () => void | Promise<void>): Promise<void> {
+  if (req.method === 'GET') {
+    const giveBack = ctx.streams.open('replay', req, res, ctx.log);
+    if (!giveBack) return;
+    const client = ctx.registry.register({ protocol: 'http', address: formatPeerAddress(req.socket), camera: safeDecode(rawCamera) ?? rawCamera });
+    client.setMode('streaming');
+    res.once('close', () => {
+      giveBack();
+      client.close();
+    });
+  }
+  await replay();
 }
 
 function onlyGet(req: IncomingMessage, res: ServerResponse, allow = 'GET, HEAD'): boolean {

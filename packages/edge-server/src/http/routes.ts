@@ -10,7 +10,8 @@ import type { ClientRegistry, FrameHub, ServerMetrics } from '../contracts.js';
 import { formatPeerAddress } from '../peer-address.js';
 import { parseFpsParam } from './frame-pacer.js';
 import { readBody } from './read-body.js';
-import { INDEX_PAGE_CSP, renderIndexPage, type PageFeatures } from './index-page.js';
+import { renderIndexPage, type PageParts } from './index-page.js';
+import type { Route } from './route.js';
 import { MjpegViewer } from './mjpeg-viewer.js';
 import { NO_SIGNAL_HEADER, NO_SIGNAL_JPEG } from './no-signal.js';
 import { BASE_HEADERS, NO_STORE, sendBody, sendError, sendJson } from './responses.js';
@@ -56,7 +57,9 @@ export interface HttpContext {
   /** The page without a token, rendered once. */
   readonly indexPage: string;
   /** What the page offers besides the streams (H.264, recordings, motion). */
-  readonly page: PageFeatures | undefined;
+  /** The features' parts of the page, and the page's Content-Security-Policy allowing them. */
+  readonly pageParts: PageParts;
+  readonly indexCsp: string;
   /** What /status shows of a camera's features (recording, motion, h264). */
   readonly featureStatus: ((camera: string) => Record<string, unknown>) | undefined;
   readonly snapshotTimeoutMs: number;
@@ -72,7 +75,7 @@ export interface HttpContext {
 }
 
 /** One endpoint; the method is already known to be one the route takes. */
-export type Route = (ctx: HttpContext, req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => void | Promise<void>;
+export type RouteHandler = (ctx: HttpContext, req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => void | Promise<void>;
 
 /** Rate limiting skips it: a stream is one long request, limited by --max-clients and --max-per-address instead. */
 export const STREAM_PATH = '/stream.mjpg';
@@ -84,9 +87,9 @@ const RETRY_AFTER_SECONDS = 5;
 function serveIndex(ctx: HttpContext, _req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
   // A page opened as /?token=… passes the token on to the stream, snapshot and status URLs.
   const token = ctx.access?.required ? query.get('token') : null;
-  const page = token ? renderIndexPage(ctx.serverName, ctx.version, token, ctx.page) : ctx.indexPage;
+  const page = token ? renderIndexPage(ctx.serverName, ctx.version, token, ctx.pageParts) : ctx.indexPage;
   sendBody(res, 200, 'text/html; charset=utf-8', page, {
-    'Content-Security-Policy': INDEX_PAGE_CSP,
+    'Content-Security-Policy': ctx.indexCsp,
     'Referrer-Policy': 'no-referrer',
   });
 }
@@ -255,27 +258,17 @@ function serveHealthz(ctx: HttpContext, _req: IncomingMessage, res: ServerRespon
   sendJson(res, health.healthy ? 200 : 503, { ok: health.healthy, ...health });
 }
 
-/** Path to endpoint; anything else is 404. */
-export const ROUTES: Readonly<Record<string, Route>> = {
-  '/': serveIndex,
-  [STREAM_PATH]: serveStream,
-  '/snapshot.jpg': serveSnapshot,
-  '/status': serveStatus,
-  '/metrics': serveMetrics,
-  '/healthz': serveHealthz,
-};
-
-/** The paths under /cams/NAME/, each serving that camera. */
-export const CAMERA_ROUTES: Readonly<Record<string, Route>> = {
-  [STREAM_PATH]: serveStream,
-  '/snapshot.jpg': serveSnapshot,
-  '/status': serveCameraStatus,
-};
-
-/** Paths that take PUT, at the root (the default camera) and under /cams/NAME/. */
-export const PUT_ROUTES: Readonly<Record<string, Route>> = {
-  '/settings': serveSettings,
-};
+/** The core's endpoints: at the root, and (`both`, `camera`) under /cams/NAME/ for that camera. */
+export const CORE_ROUTES: readonly Route[] = [
+  { path: '/', methods: ['GET'], handle: serveIndex },
+  { path: STREAM_PATH, under: 'both', methods: ['GET'], long: true, handle: serveStream },
+  { path: '/snapshot.jpg', under: 'both', methods: ['GET'], handle: serveSnapshot },
+  { path: '/status', methods: ['GET'], handle: serveStatus },
+  { path: '/status', under: 'camera', methods: ['GET'], handle: serveCameraStatus },
+  { path: '/metrics', methods: ['GET'], handle: serveMetrics },
+  { path: '/healthz', methods: ['GET'], open: true, handle: serveHealthz },
+  { path: '/settings', under: 'both', methods: ['PUT'], handle: serveSettings },
+];
 
 /** µStreamer's paths, which Home Assistant setups and scripts use. */
 const PATH_ALIASES = new Map([

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { Subject } from 'rxjs';
 import type { CapturedFrame } from '@edgecam/protocol';
 import type { CameraContext, CameraEvent, FrameHub, SourceInfo } from '../../src/contracts.js';
-import type { HttpContext, Route } from '../../src/http/routes.js';
+import type { HttpContext, RouteHandler as Route } from '../../src/http/routes.js';
 import { StreamAdmission } from '../../src/http/stream-admission.js';
 
 /** A FrameHub whose frames a test pushes. */

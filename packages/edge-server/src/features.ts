@@ -1,0 +1,13 @@
+// The camera features, in the order their blocks appear in a config file and start on a camera
+// (a feature may use one listed before it: publish uses h264). Adding a feature is a folder that
+// exports a CameraFeature and one line here; see ARCHITECTURE.md.
+import type { AnyCameraFeature } from './camera/feature.js';
+import { h264Feature } from './h264/h264-feature.js';
+import { motionFeature, type MotionTuning } from './motion/motion-feature.js';
+import { publishFeature } from './publish/publish-feature.js';
+import { recordingFeature, type RecordingTuning } from './recording/recording-feature.js';
+
+export const FEATURES = [recordingFeature, motionFeature, h264Feature, publishFeature] as const satisfies readonly AnyCameraFeature[];
+
+/** What code (tests, benchmarks) may give the features besides their configuration. */
+export type FeatureDeps = RecordingTuning & MotionTuning;

@@ -1,0 +1,58 @@
+// H.264 as a camera feature: `h264: {enabled: true}` gives the camera one shared encoder (or the
+// source's own H.264, `encoder: copy`), WebRTC viewers over WHEP, and a tile on the page.
+import type { CameraFeature, FeatureInstance } from '../camera/feature.js';
+import { H264_PLAYER_SCRIPT, h264VideoElement } from '../http/h264-player.js';
+import { escapeHtml } from '../http/escape-html.js';
+import { h264ConfigSchema, type H264Config } from './h264-config.js';
+import { H264Hub, type H264HubStats } from './h264-hub.js';
+
+/** A camera's encoder, and its WebRTC viewers once the routes are served. */
+export interface H264Instance extends FeatureInstance {
+  readonly hub: H264Hub;
+  status(): H264HubStats;
+  /** WebRTC viewers of this camera now; counted by the routes once they are served. */
+  viewers: () => number;
+}
+
+const STYLE = `#h264 { display: grid; grid-template-columns: repeat(auto-fill, minmax(20rem, 1fr)); gap: .5rem; margin: .75rem; }
+#h264 figure { margin: 0; background: #222; border-radius: .4rem; padding: .3rem; }
+#h264 video, #h264 img { display: block; width: 100%; aspect-ratio: 4 / 3; object-fit: contain; background: #000; }
+#h264 figcaption { font-size: .85rem; color: #aaa; padding: .2rem; }`;
+
+// The page's MJPEG fallback asks for the layout a browser shows without delay.
+const MJPEG_URL = 'stream.mjpg?advance_headers=1';
+
+export const h264Feature: CameraFeature<H264Config, H264Instance, 'h264', 'h264'> = {
+  key: 'h264',
+  statusKey: 'h264',
+  schema: h264ConfigSchema.describe('an H.264 encoder for WebRTC (WHEP) viewers; enabled: true turns it on'),
+  isOn: (config) => config.enabled,
+  needsFfmpeg: (config) => config.enabled,
+  start: (camera, config, deps) => {
+    const hub = new H264Hub(camera, config, { ffmpeg: deps.ffmpeg('the H.264 encoder'), ...(deps.source ? { source: deps.source } : {}) });
+    return { hub, status: () => hub.stats(), close: () => hub.close(), viewers: () => 0 };
+  },
+  metrics: [
+    { name: 'edgecam_h264_frames_encoded', help: 'H.264 access units out of the encoder since start, per camera.', read: (h) => h.status().units },
+    { name: 'edgecam_h264_frames_skipped', help: 'Camera frames not given to a busy H.264 encoder since start, per camera.', read: (h) => h.status().inputDropped },
+    { name: 'edgecam_webrtc_viewers', help: 'WebRTC (WHEP) viewers now, per camera.', read: (h) => h.viewers() },
+  ],
+  serve: async (instances, deps) => {
+    // Loaded only when a camera offers H.264: WebRTC (werift) is a large part of the server's memory.
+    const { H264Routes } = await import('../http/h264-routes.js');
+    const routes = new H264Routes({ hubOf: (name) => instances.get(name)?.hub, registry: deps.registry, maxClients: deps.maxClients, logger: deps.logger });
+    for (const [name, instance] of instances) instance.viewers = () => routes.viewersOf(name);
+    return {
+      routes: routes.routes,
+      close: () => routes.close(),
+      page: (withToken) => {
+        const tiles = [...instances.keys()].map((camera) => {
+          const base = `cams/${encodeURIComponent(camera)}/`;
+          const video = h264VideoElement(`h264-${camera}`, withToken(`${base}whep`), withToken(`${base}${MJPEG_URL}`), camera);
+          return `<figure>${video}<figcaption>${escapeHtml(camera)} \u00b7 H.264</figcaption></figure>`;
+        });
+        return { html: `<div id="h264">${tiles.join('')}</div>`, style: STYLE, script: H264_PLAYER_SCRIPT };
+      },
+    };
+  },
+};
