@@ -25,8 +25,10 @@ import { createSource } from './sources/create-source.js';
 import type { SupervisorTuning } from './sources/ffmpeg/ffmpeg-source.js';
 import type { FrameSource } from './sources/source.js';
 import { needsFfmpeg } from './sources/source-spec.js';
-import { clipReason, type CameraChoice, type ServedCamera } from './tcp-connection.js';
-import { EdgeTcpServer, type TcpLimits, type TcpServerOptions } from './tcp-server.js';
+import type { CameraChoice, ServedCamera } from './tcp/types.js';
+import { clipReason } from './tcp/v2-connection.js';
+import { EdgeTcpServer, type TcpServerOptions } from './tcp/tcp-server.js';
+import type { TcpLimits } from './tcp/tcp-limits.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls/tls-material.js';
 import { SERVER_NAME, VERSION } from './version.js';
 

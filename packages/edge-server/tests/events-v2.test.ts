@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { V2_MAGIC, encodeHello } from '@edgecam/protocol';
 import type { CameraEvent } from '../src/contracts.js';
 import { createClientRegistry } from '../src/client-registry.js';
-import { EdgeTcpServer } from '../src/tcp-server.js';
+import { EdgeTcpServer } from '../src/tcp/tcp-server.js';
 import { V2Client, openSocket } from './support/clients.js';
 import { manualHub, motion } from './support/events.js';
 

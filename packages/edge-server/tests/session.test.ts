@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Observable, Subject } from 'rxjs';
 import type { CapturedFrame } from '@edgecam/protocol';
 import type { ClientHandle, ClientMode, FrameHub, SourceInfo } from '../src/contracts.js';
-import { ClientSession, type SessionTransport } from '../src/session.js';
+import { ClientSession, type SessionTransport } from '../src/tcp/client-session.js';
 import { memoryLogger } from './support/logger.js';
 
 class FakeHub implements FrameHub {

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MessageType, V2_MAGIC, encodeHello, encodePing } from '@edgecam/protocol';
-import type { TcpLimits } from '../src/tcp-server.js';
+import type { TcpLimits } from '../src/tcp/tcp-limits.js';
 import { CountingClient } from './support/clients.js';
 import { testPatternJpegs } from './support/jpegs.js';
 import { PacedSource } from './support/paced-source.js';

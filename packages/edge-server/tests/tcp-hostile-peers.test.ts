@@ -4,7 +4,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { V2_MAGIC, encodeHello } from '@edgecam/protocol';
-import { MAX_UNKNOWN_BYTES } from '../src/tcp-connection.js';
+import { MAX_UNKNOWN_BYTES } from '../src/tcp/legacy-connection.js';
 import { LegacyClient, V2Client } from './support/clients.js';
 import { padJpeg, testPatternJpegs } from './support/jpegs.js';
 import { PacedSource } from './support/paced-source.js';

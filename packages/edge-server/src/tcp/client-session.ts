@@ -1,7 +1,7 @@
 // One client's session: what it asked for, and delivery with newest-frame-wins backpressure.
 // Nothing here touches the network, so the rules can be tested with a fake transport.
 // A frame's way: SharedFrameHub.frames$ (frame-hub.ts) -> onFrame -> NewestWins -> send ->
-// SessionTransport.writeFrame, which TcpConnection (tcp-connection.ts) writes onto the socket.
+// SessionTransport.writeFrame, which SocketTransport (socket-transport.ts) writes onto the socket.
 //
 // Each session owns all of its state, so one client can never disturb another. Rules:
 // - `0` sends the newest frame once (waiting for the first one if the capture has none yet);
@@ -14,7 +14,7 @@
 import type { Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import { NewestWins, type CapturedFrame, type CommandChar } from '@edgecam/protocol';
-import type { ClientHandle, ClientMode, FrameHub } from './contracts.js';
+import type { ClientHandle, ClientMode, FrameHub } from '../contracts.js';
 
 /** What a session writes frames to (the socket, or a fake in tests). */
 export interface SessionTransport {

@@ -3,17 +3,19 @@
 // byte are limited (the oldest is closed to admit a new one, so a flood of silent connections
 // cannot lock real clients out), idle connections that stay silent are swept, and so are
 // clients whose socket has taken nothing for the stall timeout.
-import { PerHostCount } from './access/per-host-count.js';
-import { formatPeerAddress } from './peer-address.js';
+import { PerHostCount } from '../access/per-host-count.js';
+import { formatPeerAddress } from '../peer-address.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import type { AccessControl } from './access/access-control.js';
-import { peerKey } from './access/address-key.js';
+import type { AccessControl } from '../access/access-control.js';
+import { peerKey } from '../access/address-key.js';
 import type { Logger } from 'pino';
 import type { Welcome } from '@edgecam/protocol';
-import type { ClientRegistry } from './contracts.js';
-import { TcpConnection, type CameraChoice, type ConnectionOptions, type ServedCamera } from './tcp-connection.js';
-import { LogLimiter } from './log-limiter.js';
+import type { ClientRegistry } from '../contracts.js';
+import { TcpConnection } from './tcp-connection.js';
+import { TCP_LIMITS, type TcpLimits } from './tcp-limits.js';
+import type { CameraChoice, ConnectionOptions, ServedCamera } from './types.js';
+import { LogLimiter } from '../log-limiter.js';
 
 /** Options of EdgeTcpServer. */
 export interface TcpServerOptions {
@@ -47,33 +49,6 @@ export interface TcpServerOptions {
   /** A camera's events, for v2 clients whose HELLO asks for them (TcpConnection). */
   events?: ConnectionOptions['events'];
 }
-
-/** Limits on what one TCP peer may cost; tests shorten them. */
-export interface TcpLimits {
-  /** A TLS handshake not done in this time is failed and its socket destroyed. */
-  tlsHandshakeTimeoutMs: number;
-  /** A client whose socket takes none of the frame in flight for this long is closed; 0: never. */
-  stallTimeoutMs: number;
-  /** Control messages (PING, COMMAND, HELLO, legacy commands) answered per second, and at once. */
-  controlPerSecond: number;
-  controlBurst: number;
-  /** Messages over that budget are dropped; past this many (refilled per second) the client is closed. */
-  overBudgetBurst: number;
-  overBudgetPerSecond: number;
-}
-
-/** The limits a TCP peer gets unless StartOptions.tcpLimits says otherwise. */
-export const TCP_LIMITS: Readonly<TcpLimits> = {
-  // node's default of 120 s would let silent sockets pile up.
-  tlsHandshakeTimeoutMs: 10_000,
-  // What HTTP stream viewers get too.
-  stallTimeoutMs: 30_000,
-  // A client pings once a second or so; even a burst of commands is a few.
-  controlPerSecond: 50,
-  controlBurst: 100,
-  overBudgetBurst: 1000,
-  overBudgetPerSecond: 200,
-};
 
 const DEFAULT_MAX_PENDING = 64;
 const DEFAULT_IDLE_TIMEOUT_MS = 600_000;
