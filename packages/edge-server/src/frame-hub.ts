@@ -4,7 +4,7 @@
 // fan out through its Subject, so a slow consumer never holds anyone up (each session decides for
 // itself what to skip).
 // A frame's way: a FrameSource's capture() (sources/ffmpeg/ffmpeg-source.ts, sources/stdin-source.ts)
-// -> here -> frames$ to each ClientSession (session.ts) or HTTP viewer (http/mjpeg-viewer.ts).
+// -> here -> frames$ to each ClientSession (tcp/client-session.ts) or HTTP viewer (http/mjpeg-viewer.ts).
 import { BehaviorSubject, Observable, Subject, distinctUntilChanged, firstValueFrom, map, merge, share, takeUntil, timeout, timer, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import { readJpegInfo, type CapturedFrame } from '@edgecam/protocol';

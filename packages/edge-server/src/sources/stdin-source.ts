@@ -8,7 +8,7 @@
 //   stdin chunks (stdinChunks) -> splitMpjpeg() or splitJpegs(), chosen by the first byte
 //   (split-frames.ts) -> stampFrames(): CapturedFrame {seq, captureTimeUs} (source.ts)
 //   -> SourceEvent 'frame' -> SharedFrameHub.frames$ (frame-hub.ts)
-//   -> ClientSession per client (session.ts) -> TcpConnection's socket (tcp-connection.ts)
+//   -> ClientSession per client (tcp/client-session.ts) -> its socket (tcp/socket-transport.ts)
 import { Observable, connect, filter, merge } from 'rxjs';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';

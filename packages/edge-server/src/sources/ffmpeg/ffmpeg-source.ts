@@ -4,7 +4,7 @@
 //   -> splitMpjpeg(): whole JPEGs with their arrival time (split-frames.ts)
 //   -> stampFrames(): CapturedFrame {seq, captureTimeUs} (source.ts)
 //   -> SourceEvent 'frame' -> SharedFrameHub.frames$ (frame-hub.ts)
-//   -> ClientSession per client (session.ts) -> TcpConnection's socket (tcp-connection.ts)
+//   -> ClientSession per client (tcp/client-session.ts) -> its socket (tcp/socket-transport.ts)
 import { Observable, Subject, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { CapturedFrame } from '@edgecam/protocol';
