@@ -27,11 +27,7 @@ import { chromium } from 'playwright-core';
 import { Observable, Subject } from 'rxjs';
 import { pino } from 'pino';
 import { resolveFfmpeg } from '@edgecam/edge-server';
-import { H264Hub } from '../../packages/edge-server/dist/h264/h264-hub.js';
-import { h264ConfigSchema } from '../../packages/edge-server/dist/h264/h264-config.js';
-import { h264EncoderArgs } from '../../packages/edge-server/dist/h264/h264-args.js';
-import { H264Routes } from '../../packages/edge-server/dist/http/h264-routes.js';
-import { h264VideoElement } from '../../packages/edge-server/dist/http/h264-player.js';
+import { H264Hub, H264Routes, h264ConfigSchema, h264EncoderArgs, h264VideoElement } from '@edgecam/edge-server/h264';
 import { CHROMIUM_LAUNCH, missingPlayer } from '../players.mjs';
 import { percentile, ratioOf, round, runStandalone, sleep } from './support/stats.mjs';
 

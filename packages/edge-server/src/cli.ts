@@ -2,12 +2,12 @@
 // edgecam-server: parse the command line, start, print where to connect, and shut down cleanly
 // on SIGINT/SIGTERM (stop accepting, close sessions, stop ffmpeg, exit 0).
 import { existsSync } from 'node:fs';
-import { bannerLines } from './banner.js';
-import { ConfigError, parseCommandLine } from './config.js';
+import { bannerLines } from './cli/banner.js';
+import { ConfigError, parseCommandLine } from './config/config.js';
 import { EdgeServerError } from './errors.js';
-import { runInstallService } from './install-service.js';
-import { describeListenFailure } from './listen-failure.js';
-import { createLogger } from './logger.js';
+import { runInstallService } from './cli/install-service.js';
+import { describeListenFailure } from './cli/listen-failure.js';
+import { createLogger } from './log/logger.js';
 import { startEdgeServer } from './server.js';
 import { formatSourceSpec } from './sources/source-spec.js';
 import { VERSION } from './version.js';

@@ -1,14 +1,14 @@
 // Public API of @edgecam/edge-server.
 export { startEdgeServer, type RunningEdgeServer, type StartOptions } from './server.js';
-export { parseCommandLine, ConfigError, DEFAULT_CONFIG, LOG_LEVELS, type EdgeServerConfig, type LogLevel, type ServerConfig } from './config.js';
-export { CAMERA_FEATURES, CAMERA_SCHEMA, type CameraConfig, type CameraFeatures } from './camera-config.js';
+export { parseCommandLine, ConfigError, DEFAULT_CONFIG, LOG_LEVELS, type EdgeServerConfig, type LogLevel, type ServerConfig } from './config/config.js';
+export { CAMERA_FEATURES, CAMERA_SCHEMA, type CameraConfig, type CameraFeatures } from './config/camera-config.js';
 export type { RunningFeatures } from './camera/feature-runner.js';
 export type { FeatureDeps } from './features.js';
 export { FEATURES } from './features.js';
 export type { CameraFeature, FeatureInstance, PagePart, ServedFeature } from './camera/feature.js';
 export type { Route } from './http/route.js';
-export { Camera, CameraRegistry, type CameraSettings, type SettingsChange } from './cameras.js';
-export type { SourceChange } from './frame-hub.js';
+export { Camera, CameraRegistry, type CameraSettings, type SettingsChange } from './camera/cameras.js';
+export type { SourceChange } from './camera/frame-hub.js';
 export { resolveFfmpeg, type FfmpegVia, type ResolvedFfmpeg } from './sources/ffmpeg/resolve-ffmpeg.js';
 export { qualityToQscale, rawCameraEncodeArgs } from './sources/ffmpeg/ffmpeg-args.js';
 export { EdgeServerError, type EdgeServerErrorCode } from './errors.js';
@@ -35,7 +35,7 @@ export type { AccessUnit } from './h264/access-units.js';
 export { startRecording, type RecordingDeps, type RecordingHandle, type RecordingState, type RecordingStatus } from './recording/camera-recording.js';
 export { recordConfigSchema, type RecordConfig, type RecordConfigInput } from './recording/record-config.js';
 export { RecordingsStore, type RecordingEntry, type ReplayFrame } from './recording/recordings-store.js';
-export { recordingsRoutes, type RecordingsRoute, type RecordingsRoutes, type RecordingsRoutesDeps } from './http/recordings-routes.js';
+export { recordingsRoutes, type RecordingsRoute, type RecordingsRoutes, type RecordingsRoutesDeps } from './recording/recordings-routes.js';
 export { motionConfigSchema, type MotionConfig } from './motion/motion-config.js';
 export { startMotion, type MotionDeps, type MotionStatus, type RunningMotion } from './motion/start-motion.js';
 export { publishConfigSchema, publishTargetSchema, maskedUrl, type PublishConfig, type PublishConfigInput, type PublishTarget } from './publish/publish-config.js';

@@ -7,19 +7,19 @@ import { AccessControl } from './access/access-control.js';
 import type { ThrottleTuning } from './access/failure-throttle.js';
 import { HostRateLimiter } from './access/rate-limiter.js';
 import type { ClientRegistry } from './contracts.js';
-import { DEFAULT_CAMERA_NAME, type CameraConfig } from './camera-config.js';
+import { DEFAULT_CAMERA_NAME, FEATURE_KEYS, type CameraConfig, type CameraFeatures } from './config/camera-config.js';
 import { featuresNeedFfmpeg, serveFeatures, startCameraFeatures, type FeatureBlocks, type RunningFeatures, type ServedFeatures } from './camera/feature-runner.js';
 import type { FeatureDeps } from './features.js';
 import { eventsConfigSchema, startEventOutputs, type EventOutputs } from './events/index.js';
-import { createEventRoutes } from './http/events-route.js';
-import { Camera, CameraRegistry, type SourceMaker } from './cameras.js';
-import { DEFAULT_CONFIG, SHORT_TOKEN_LENGTH, type ServerConfig } from './config.js';
+import { createEventRoutes } from './events/events-route.js';
+import { Camera, CameraRegistry, type SourceMaker } from './camera/cameras.js';
+import { DEFAULT_CONFIG, SHORT_TOKEN_LENGTH, type ServerConfig } from './config/config.js';
 import { createClientRegistry } from './client-registry.js';
 import { resolveFfmpeg, type ResolvedFfmpeg } from './sources/ffmpeg/resolve-ffmpeg.js';
-import type { SharedFrameHub } from './frame-hub.js';
+import type { SharedFrameHub } from './camera/frame-hub.js';
 import { createHttpServer, type EdgeHttpServer, type HttpLimits } from './http/http-server.js';
-import { createLogger } from './logger.js';
-import { LogLimiter, type LogLimits } from './log-limiter.js';
+import { createLogger } from './log/logger.js';
+import { LogLimiter, type LogLimits } from './log/log-limiter.js';
 import { createServerMetrics, type EdgeServerMetrics } from './metrics.js';
 import { createSource } from './sources/create-source.js';
 import type { SupervisorTuning } from './sources/ffmpeg/ffmpeg-source.js';
@@ -121,10 +121,7 @@ function cameraConfigs(config: ServerConfig): CameraConfig[] {
       idleStopSeconds: config.idleStopSeconds,
       alwaysOn: config.alwaysOn,
       legacyPort: null,
-      record: config.features?.record ?? null,
-      motion: config.features?.motion ?? null,
-      h264: config.features?.h264 ?? null,
-      publish: config.features?.publish ?? null,
+      ...(Object.fromEntries(FEATURE_KEYS.map((key) => [key, config.features?.[key] ?? null])) as CameraFeatures),
     },
   ];
 }

@@ -4,9 +4,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultTlsDir, parseCommandLine } from '../src/config.js';
+import { defaultTlsDir, parseCommandLine } from '../src/config/config.js';
 import { config, refusal } from './support/config.js';
-import { bannerLines } from '../src/banner.js';
+import { bannerLines } from '../src/cli/banner.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'edgecam-access-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { parseCommandLine } from '../src/config.js';
+import { parseCommandLine } from '../src/config/config.js';
 import { config, refusal } from './support/config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'edgecam-camera-config-'));

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { missingPlayer, titled } from '../../../tools/players.mjs';
-import type { CameraConfig } from '../src/camera-config.js';
+import type { CameraConfig } from '../src/config/camera-config.js';
 import { pagePoll, usePageFixture } from './support/browser.js';
 import { startRealServer } from './http-fixtures/real-server.js';
 

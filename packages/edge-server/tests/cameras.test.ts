@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { V2_MAGIC, encodeHello, readJpegInfo } from '@edgecam/protocol';
-import { parseCommandLine, type ServerConfig } from '../src/config.js';
+import { parseCommandLine, type ServerConfig } from '../src/config/config.js';
 import { startEdgeServer, type RunningEdgeServer } from '../src/server.js';
 import { FFMPEG_UA, MultipartReader, RawHttpClient } from './http-fixtures/raw-http.js';
 import { LegacyClient, V2Client, openSocket } from './support/clients.js';

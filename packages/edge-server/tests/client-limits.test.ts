@@ -2,8 +2,8 @@
 // TCP connections per address (--max-per-address 8), printed in the banner with how to lift them.
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bannerLines } from '../src/banner.js';
-import { DEFAULT_CONFIG } from '../src/config.js';
+import { bannerLines } from '../src/cli/banner.js';
+import { DEFAULT_CONFIG } from '../src/config/config.js';
 import { LegacyClient, openSocket } from './support/clients.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { waitUntil } from './support/wait.js';

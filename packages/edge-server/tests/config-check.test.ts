@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { parseCommandLine } from '../src/config.js';
-import { OPTION_KEYS } from '../src/config-options.js';
-import { MASKED, maskToken } from '../src/config-report.js';
+import { parseCommandLine } from '../src/config/config.js';
+import { OPTION_KEYS } from '../src/config/config-options.js';
+import { MASKED, maskToken } from '../src/config/config-report.js';
 import { refusal } from './support/config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'edgecam-config-check-'));

@@ -4,10 +4,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCommandLine } from '../src/config.js';
-import { OPTION_KEYS } from '../src/config-options.js';
-import { FEATURE_KEYS } from '../src/camera-config.js';
-import { parseConfigFile } from '../src/config-file.js';
+import { parseCommandLine } from '../src/config/config.js';
+import { OPTION_KEYS } from '../src/config/config-options.js';
+import { FEATURE_KEYS } from '../src/config/camera-config.js';
+import { parseConfigFile } from '../src/config/config-file.js';
 import { config, refusal } from './support/config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'edgecam-config-file-'));

@@ -3,8 +3,8 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { Option } from 'commander';
 import { z } from 'zod';
-import { OPTIONS, OPTIONS_SCHEMA, OPTION_KEYS, defaultOf } from '../src/config-options.js';
-import type { EdgeServerConfig, LogLevel } from '../src/config.js';
+import { OPTIONS, OPTIONS_SCHEMA, OPTION_KEYS, defaultOf } from '../src/config/config-options.js';
+import type { EdgeServerConfig, LogLevel } from '../src/config/config.js';
 import type { SourceSpec } from '../src/sources/source-spec.js';
 import { config, refusal } from './support/config.js';
 

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
-import { parseCommandLine } from '../src/config.js';
-import { OPTION_KEYS } from '../src/config-options.js';
+import { parseCommandLine } from '../src/config/config.js';
+import { OPTION_KEYS } from '../src/config/config-options.js';
 import { config } from './support/config.js';
 
 const packageFile = (name: string) => fileURLToPath(new URL(`../${name}`, import.meta.url));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, defaultTlsDir, parseCommandLine } from '../src/config.js';
+import { DEFAULT_CONFIG, defaultTlsDir, parseCommandLine } from '../src/config/config.js';
 import { config, refusal } from './support/config.js';
 
 describe('command line and environment', () => {

@@ -3,8 +3,8 @@
 // StartOptions.sources does the same for named cameras.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { V2_MAGIC, encodeHello } from '@edgecam/protocol';
-import type { CameraConfig } from '../src/camera-config.js';
-import { DEFAULT_CONFIG } from '../src/config.js';
+import type { CameraConfig } from '../src/config/camera-config.js';
+import { DEFAULT_CONFIG } from '../src/config/config.js';
 import { startEdgeServer } from '../src/server.js';
 import { memoryLogger } from './support/logger.js';
 import { startTestServer, type TestServer } from './support/server.js';

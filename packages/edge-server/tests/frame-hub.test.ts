@@ -1,7 +1,7 @@
 // The shared capture's lifecycle with a fake source: who starts it, when it stops, what it reports.
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Subscription } from 'rxjs';
-import { SharedFrameHub } from '../src/frame-hub.js';
+import { SharedFrameHub } from '../src/camera/frame-hub.js';
 import { createServerMetrics } from '../src/metrics.js';
 import { testPatternJpegs } from './support/jpegs.js';
 import { memoryLogger } from './support/logger.js';

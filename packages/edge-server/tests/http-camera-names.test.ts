@@ -3,8 +3,8 @@
 // write its own lines into an event stream.
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../src/events/event-bus.js';
-import { createEventRoutes } from '../src/http/events-route.js';
-import { recordingsRoutes } from '../src/http/recordings-routes.js';
+import { createEventRoutes } from '../src/events/events-route.js';
+import { recordingsRoutes } from '../src/recording/recordings-routes.js';
 import { FakeHub } from './http-fixtures/fake-hub.js';
 import { FixedMetrics, RecordingRegistry } from './http-fixtures/fake-registry.js';
 import { startHttpServer, testLogger, type RunningHttpServer } from './http-fixtures/harness.js';

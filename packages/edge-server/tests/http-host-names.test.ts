@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AccessControl } from '../src/access/access-control.js';
 import { allowedHosts } from '../src/access/allowed-hosts.js';
-import type { SettingsChange } from '../src/cameras.js';
+import type { SettingsChange } from '../src/camera/cameras.js';
 import type { HttpCamera } from '../src/http/routes.js';
 import { FakeHub } from './http-fixtures/fake-hub.js';
 import { FixedMetrics, RecordingRegistry } from './http-fixtures/fake-registry.js';

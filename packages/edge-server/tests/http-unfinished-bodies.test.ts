@@ -7,7 +7,7 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { H264Hub } from '../src/h264/h264-hub.js';
 import { h264ConfigSchema } from '../src/h264/h264-config.js';
-import { H264Routes } from '../src/http/h264-routes.js';
+import { H264Routes } from '../src/h264/h264-routes.js';
 import { readBody } from '../src/http/read-body.js';
 import { resolveFfmpeg } from '../src/sources/ffmpeg/resolve-ffmpeg.js';
 import { FakeHub } from './http-fixtures/fake-hub.js';

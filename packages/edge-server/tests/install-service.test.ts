@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { missingPlayer, titled } from '../../../tools/players.mjs';
-import { CONFIG_PATH, UNIT_PATH } from '../src/install-service.js';
+import { CONFIG_PATH, UNIT_PATH } from '../src/cli/install-service.js';
 
 const run = promisify(execFile);
 const bin = fileURLToPath(new URL('../bin/edgecam-server.js', import.meta.url));

@@ -1,7 +1,7 @@
 // The sentences for ports and hosts the server cannot listen on; the process tests
 // (cli-process.test.ts) show them end to end for the failures a test can cause without root.
 import { describe, expect, it } from 'vitest';
-import { describeListenFailure } from '../src/listen-failure.js';
+import { describeListenFailure } from '../src/cli/listen-failure.js';
 
 const target = { host: '127.0.0.1', port: 6810, httpPort: 8080 };
 const failure = (code: string, extra: Record<string, unknown> = {}) => Object.assign(new Error(code), { code, syscall: 'listen', ...extra });

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { V2_MAGIC, encodeHello } from '@edgecam/protocol';
-import { LogLimiter } from '../src/log-limiter.js';
+import { LogLimiter } from '../src/log/log-limiter.js';
 import { LegacyClient } from './support/clients.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { waitUntil } from './support/wait.js';

@@ -7,7 +7,7 @@ import { formatSourceSpec, parseSourceSpec } from '../src/sources/source-spec.js
 import { rtspArgs, parseRtspTimeoutOption } from '../src/sources/ffmpeg/ffmpeg-args.js';
 import { probeRtspTimeoutOption } from '../src/sources/ffmpeg/ffmpeg-probe.js';
 import { resolveFfmpeg } from '../src/sources/ffmpeg/resolve-ffmpeg.js';
-import { peerText } from '../src/peer-text.js';
+import { peerText } from '../src/log/peer-text.js';
 import { maskUrlPasswords } from '../src/sources/url-credentials.js';
 import { LegacyClient } from './support/clients.js';
 import { makeFakeFfmpeg } from './support/fake-ffmpeg.js';

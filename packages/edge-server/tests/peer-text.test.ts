@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ServerMessageDecoder, V2_MAGIC, encodeHello, type ServerMessage } from '@edgecam/protocol';
-import { peerText, showPeerText, SHOWN_CHARS } from '../src/peer-text.js';
+import { peerText, showPeerText, SHOWN_CHARS } from '../src/log/peer-text.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { waitUntil } from './support/wait.js';
 

@@ -1,7 +1,7 @@
 // Headers that depend only on the frame are built once per frame and shared by every client.
 import { describe, expect, it } from 'vitest';
 import { encodeFrame, type CapturedFrame } from '@edgecam/protocol';
-import { oncePerFrame } from '../src/per-frame.js';
+import { oncePerFrame } from '../src/camera/per-frame.js';
 import { framePart } from '../src/http/mjpeg-viewer.js';
 
 function frame(seq: number, size: number): CapturedFrame {

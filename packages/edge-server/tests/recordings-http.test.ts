@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessControl } from '../src/access/access-control.js';
-import { recordingsRoutes } from '../src/http/recordings-routes.js';
+import { recordingsRoutes } from '../src/recording/recordings-routes.js';
 import { RecordingsStore } from '../src/recording/recordings-store.js';
 import { testPatternJpegs } from './http-fixtures/jpeg-frames.js';
 import { writeSegment } from './recording-fixtures/recording-helpers.js';

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordingsRoutes } from '../src/http/recordings-routes.js';
+import { recordingsRoutes } from '../src/recording/recordings-routes.js';
 import { startRecording } from '../src/recording/camera-recording.js';
 import { recordConfigSchema } from '../src/recording/record-config.js';
 import { RecordingsStore } from '../src/recording/recordings-store.js';

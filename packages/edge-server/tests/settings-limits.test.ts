@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCommandLine } from '../src/config.js';
+import { parseCommandLine } from '../src/config/config.js';
 import { renderIndexPage } from '../src/http/index-page.js';
 import { startEdgeServer, type RunningEdgeServer } from '../src/server.js';
 import { config, refusal } from './support/config.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect as tlsConnect } from 'node:tls';
 import { ServerMessageDecoder, V2_MAGIC, encodeHello, type ServerMessage } from '@edgecam/protocol';
-import { ConfigError } from '../src/config.js';
+import { ConfigError } from '../src/config/config.js';
 import { SELF_SIGNED_CERT_FILE, SELF_SIGNED_KEY_FILE } from '../src/tls/tls-material.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { waitUntil } from './support/wait.js';

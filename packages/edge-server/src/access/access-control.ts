@@ -5,7 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { addressKey, peerKey } from './address-key.js';
-import { LogLimiter } from '../log-limiter.js';
+import { LogLimiter } from '../log/log-limiter.js';
 import { FailureThrottle, type ThrottleTuning } from './failure-throttle.js';
 
 /** Which door a token is presented at. */

@@ -1,7 +1,7 @@
 // H.264 as a camera feature: `h264: {enabled: true}` gives the camera one shared encoder (or the
 // source's own H.264, `encoder: copy`), WebRTC viewers over WHEP, and a tile on the page.
 import type { CameraFeature, FeatureInstance } from '../camera/feature.js';
-import { H264_PLAYER_SCRIPT, h264VideoElement } from '../http/h264-player.js';
+import { H264_PLAYER_SCRIPT, h264VideoElement } from './h264-player.js';
 import { escapeHtml } from '../http/escape-html.js';
 import { h264ConfigSchema, type H264Config } from './h264-config.js';
 import { H264Hub, type H264HubStats } from './h264-hub.js';
@@ -39,7 +39,7 @@ export const h264Feature: CameraFeature<H264Config, H264Instance, 'h264', 'h264'
   ],
   serve: async (instances, deps) => {
     // Loaded only when a camera offers H.264: WebRTC (werift) is a large part of the server's memory.
-    const { H264Routes } = await import('../http/h264-routes.js');
+    const { H264Routes } = await import('./h264-routes.js');
     const routes = new H264Routes({ hubOf: (name) => instances.get(name)?.hub, registry: deps.registry, maxClients: deps.maxClients, logger: deps.logger });
     for (const [name, instance] of instances) instance.viewers = () => routes.viewersOf(name);
     return {

@@ -2,8 +2,8 @@
 // rate limit, then the token.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessVerdict } from '../access/access-control.js';
-import { formatPeerAddress } from '../peer-address.js';
-import { peerText, showPeerText } from '../peer-text.js';
+import { formatPeerAddress } from '../log/peer-address.js';
+import { peerText, showPeerText } from '../log/peer-text.js';
 import { AUTH_CHALLENGE, presentedTokens } from './http-credentials.js';
 import { sendError } from './responses.js';
 import type { Route } from './route.js';

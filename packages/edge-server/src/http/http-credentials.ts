@@ -2,7 +2,7 @@
 // `Authorization: Basic base64(ANY:TOKEN)` (players and browsers that only speak Basic: the
 // user name is ignored) and `?token=TOKEN` (an <img> tag cannot send headers). And the means
 // to keep that token out of the log.
-import { peerText } from '../peer-text.js';
+import { peerText } from '../log/peer-text.js';
 import { decodedName, isSecretParam, maskUrlPasswords } from '../sources/url-credentials.js';
 
 /** Every token the request presents: from the Authorization header and from the query. */

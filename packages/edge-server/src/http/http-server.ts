@@ -7,9 +7,9 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { AccessControl } from '../access/access-control.js';
 import type { HostRateLimiter } from '../access/rate-limiter.js';
-import { LogLimiter } from '../log-limiter.js';
+import { LogLimiter } from '../log/log-limiter.js';
 import type { ClientRegistry, FrameHub, ServerMetrics } from '../contracts.js';
-import { formatPeerAddress } from '../peer-address.js';
+import { formatPeerAddress } from '../log/peer-address.js';
 import { allowedHosts } from '../access/allowed-hosts.js';
 import { admit } from './admission.js';
 import { redactUrl } from './http-credentials.js';
@@ -18,8 +18,8 @@ import { findRoute, type Route } from './route.js';
 import { sendError } from './responses.js';
 import { StreamAdmission } from './stream-admission.js';
 import { CORE_ROUTES, resolveAlias, type HttpCamera, type HttpCameras, type HttpContext } from './routes.js';
-import { showPeerText } from '../peer-text.js';
-import { CAMERA_NAME_EXPECT, CAMERA_NAME_PATTERN, DEFAULT_CAMERA_NAME } from '../camera-config.js';
+import { showPeerText } from '../log/peer-text.js';
+import { CAMERA_NAME_EXPECT, CAMERA_NAME_PATTERN, DEFAULT_CAMERA_NAME } from '../config/camera-config.js';
 
 /** What the HTTP server works with: the shared capture and bookkeeping, plus optional settings. */
 export interface HttpServerDeps {

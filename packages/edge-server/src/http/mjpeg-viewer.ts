@@ -17,7 +17,7 @@ import {
   type PartLayout,
 } from '@edgecam/protocol';
 import type { ClientHandle, ClientRegistry, FrameHub } from '../contracts.js';
-import { oncePerFrame } from '../per-frame.js';
+import { oncePerFrame } from '../camera/per-frame.js';
 import { FramePacer } from './frame-pacer.js';
 import { NO_SIGNAL_INTERVAL_MS, noSignalFrame } from './no-signal.js';
 import { BASE_HEADERS } from './responses.js';

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { peerKey } from '../access/address-key.js';
 import { PerHostCount } from '../access/per-host-count.js';
-import { formatPeerAddress } from '../peer-address.js';
+import { formatPeerAddress } from '../log/peer-address.js';
 import { sendError } from './responses.js';
 
 /** What a slot is for; each kind is counted apart, as the TCP side counts each protocol apart. */

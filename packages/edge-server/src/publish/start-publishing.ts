@@ -10,7 +10,7 @@ import type { AccessUnit } from '../h264/access-units.js';
 import type { H264Hub, H264Sink } from '../h264/h264-hub.js';
 import { FfmpegSupervisor } from '../sources/ffmpeg/ffmpeg-supervisor.js';
 import type { ResolvedFfmpeg } from '../sources/ffmpeg/resolve-ffmpeg.js';
-import { peerText } from '../peer-text.js';
+import { peerText } from '../log/peer-text.js';
 import { MpegTsPacketizer } from './mpegts-packetizer.js';
 import { ProgressReader, publishArgs } from './publish-args.js';
 import { maskedUrl, type PublishTarget } from './publish-config.js';

@@ -1,7 +1,7 @@
 // Continuous recording as a camera feature: `record:` per camera, the recordings over HTTP
 // (/recordings, the page, downloads, replay) over every camera that records.
 import type { CameraFeature } from '../camera/feature.js';
-import { recordingsRoutes, RECORDINGS_PAGE_PATH } from '../http/recordings-routes.js';
+import { recordingsRoutes, RECORDINGS_PAGE_PATH } from './recordings-routes.js';
 import { startRecording, type RecordingDeps, type RecordingHandle } from './camera-recording.js';
 import { recordConfigSchema, type RecordConfig } from './record-config.js';
 

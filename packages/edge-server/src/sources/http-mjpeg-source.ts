@@ -13,7 +13,7 @@ import { MpjpegDecoder } from './mpjpeg-decoder.js';
 import { restartWithBackoff } from './restart-with-backoff.js';
 import { splitMpjpeg } from './split-frames.js';
 import { FrameStamper, stampFrames, type FrameSource, type SourceEvent } from './source.js';
-import { peerText } from '../peer-text.js';
+import { peerText } from '../log/peer-text.js';
 import { maskUrlPasswords, type CameraCredentials } from './url-credentials.js';
 
 /** The reconnection settings tests may change (the names the ffmpeg supervisor uses). */

@@ -2,7 +2,7 @@
 // token and be told nothing, so every refusal is a close; an unknown byte is skipped silently.
 import { encodeFrame, type CommandEvent } from '@edgecam/protocol';
 import { decodeCommands } from '@edgecam/protocol/rx';
-import { oncePerFrame } from '../per-frame.js';
+import { oncePerFrame } from '../camera/per-frame.js';
 import type { ClientSession, FrameEncoder } from './client-session.js';
 import type { ConnectionLink } from './types.js';
 

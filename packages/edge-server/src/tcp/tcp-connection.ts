@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { Observable, startWith, type Observer, type Subscription } from 'rxjs';
 import { ProtocolError, encodeErrorMessage, type ErrorBody } from '@edgecam/protocol';
 import type { ClientProtocol } from '../contracts.js';
-import { formatPeerAddress } from '../peer-address.js';
+import { formatPeerAddress } from '../log/peer-address.js';
 import { ClientSession, type FrameEncoder } from './client-session.js';
 import { ControlBudget } from './control-budget.js';
 import { startLegacy } from './legacy-connection.js';

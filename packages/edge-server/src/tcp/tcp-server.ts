@@ -4,7 +4,7 @@
 // cannot lock real clients out), idle connections that stay silent are swept, and so are
 // clients whose socket has taken nothing for the stall timeout.
 import { PerHostCount } from '../access/per-host-count.js';
-import { formatPeerAddress } from '../peer-address.js';
+import { formatPeerAddress } from '../log/peer-address.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { AccessControl } from '../access/access-control.js';
@@ -15,7 +15,7 @@ import type { ClientRegistry } from '../contracts.js';
 import { TcpConnection } from './tcp-connection.js';
 import { TCP_LIMITS, type TcpLimits } from './tcp-limits.js';
 import type { CameraChoice, ConnectionOptions, ServedCamera } from './types.js';
-import { LogLimiter } from '../log-limiter.js';
+import { LogLimiter } from '../log/log-limiter.js';
 
 /** Options of EdgeTcpServer. */
 export interface TcpServerOptions {

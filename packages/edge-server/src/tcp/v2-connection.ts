@@ -15,8 +15,8 @@ import {
 import { decodeClientMessages } from '@edgecam/protocol/rx';
 import type { AccessVerdict } from '../access/access-control.js';
 import { EventSender } from '../events/event-sender.js';
-import { peerText, showPeerText } from '../peer-text.js';
-import { oncePerFrame } from '../per-frame.js';
+import { peerText, showPeerText } from '../log/peer-text.js';
+import { oncePerFrame } from '../camera/per-frame.js';
 import type { ClientSession, FrameEncoder } from './client-session.js';
 import type { ConnectionLink } from './types.js';
 

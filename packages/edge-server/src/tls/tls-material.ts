@@ -9,7 +9,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { describeSystemError } from '@edgecam/protocol';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../config/config.js';
 
 /** The TLS flags of the configuration. */
 export interface TlsSettings {

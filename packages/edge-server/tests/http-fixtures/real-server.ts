@@ -1,7 +1,7 @@
 // The whole edgecam-server (real FrameHub over an ffmpeg testsrc capture, real client registry
 // and prom-client metrics) with its HTTP side on an ephemeral loopback port, at a small size so
 // the shared CPU is spared.
-import { DEFAULT_CONFIG, type ServerConfig } from '../../src/config.js';
+import { DEFAULT_CONFIG, type ServerConfig } from '../../src/config/config.js';
 import { startEdgeServer, type RunningEdgeServer } from '../../src/server.js';
 import { testLogger } from './harness.js';
 

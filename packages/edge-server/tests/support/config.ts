@@ -1,6 +1,6 @@
 // Parsing a command line in tests: the config it gives, or the sentence it is refused with.
 import { expect } from 'vitest';
-import { ConfigError, parseCommandLine, type ServerConfig } from '../../src/config.js';
+import { ConfigError, parseCommandLine, type ServerConfig } from '../../src/config/config.js';
 
 export function config(argv: string[], env: NodeJS.ProcessEnv = {}): ServerConfig {
   const r = parseCommandLine(argv, env);

@@ -1,6 +1,6 @@
 // Starts a real edgecam-server on 127.0.0.1 with an ephemeral port, on a small test pattern so
 // the shared CPU is spared.
-import { DEFAULT_CONFIG, type EdgeServerConfig } from '../../src/config.js';
+import { DEFAULT_CONFIG, type EdgeServerConfig } from '../../src/config/config.js';
 import { startEdgeServer, type RunningEdgeServer, type StartOptions } from '../../src/server.js';
 import { memoryLogger, type MemoryLogger } from './logger.js';
 

@@ -5,13 +5,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { choosePartLayout, multipartEpilogue, multipartPart, multipartPreamble, MULTIPART_CONTENT_TYPE } from '@edgecam/protocol';
 import type { AccessControl } from '../access/access-control.js';
-import { formatPeerAddress } from '../peer-address.js';
-import type { RecordingsStore, ReplayFrame } from '../recording/recordings-store.js';
-import { AUTH_CHALLENGE, presentedTokens } from './http-credentials.js';
+import { formatPeerAddress } from '../log/peer-address.js';
+import type { RecordingsStore, ReplayFrame } from './recordings-store.js';
+import { AUTH_CHALLENGE, presentedTokens } from '../http/http-credentials.js';
 import { RECORDINGS_PAGE_CSP, renderRecordingsPage } from './recordings-page.js';
-import { BASE_HEADERS, NO_STORE, sendBody, sendError, sendJson } from './responses.js';
-import type { Route } from './route.js';
-import type { HttpContext } from './routes.js';
+import { BASE_HEADERS, NO_STORE, sendBody, sendError, sendJson } from '../http/responses.js';
+import type { Route } from '../http/route.js';
+import type { HttpContext } from '../http/routes.js';
 
 export interface RecordingsRoutesDeps {
   /** The recordings of a camera, or undefined for a camera that has none configured. */

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 export const UNIT_PATH = '/etc/systemd/system/edgecam-server.service';
 export const CONFIG_PATH = '/etc/edgecam/edgecam.yaml';
 
-const packageFile = (name: string) => fileURLToPath(new URL(`../${name}`, import.meta.url));
+const packageFile = (name: string) => fileURLToPath(new URL(`../../${name}`, import.meta.url));
 
 /** One file the installation writes, or keeps when it is already there. */
 export interface PlannedFile {

@@ -3,12 +3,12 @@
 // on the main port and v2 clients that name none get it.
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { CameraConfig } from './camera-config.js';
-import type { CameraContext } from './contracts.js';
-import { EdgeServerError } from './errors.js';
+import type { CameraConfig } from '../config/camera-config.js';
+import type { CameraContext } from '../contracts.js';
+import { EdgeServerError } from '../errors.js';
 import { SharedFrameHub, type SourceChange } from './frame-hub.js';
-import type { EdgeServerMetrics } from './metrics.js';
-import type { FrameSource } from './sources/source.js';
+import type { EdgeServerMetrics } from '../metrics.js';
+import type { FrameSource } from '../sources/source.js';
 
 /** What a camera's capture can be changed to while running. */
 export interface CameraSettings {

@@ -8,10 +8,10 @@
 import { BehaviorSubject, Observable, Subject, distinctUntilChanged, firstValueFrom, map, merge, share, takeUntil, timeout, timer, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import { readJpegInfo, type CapturedFrame } from '@edgecam/protocol';
-import type { FrameHub, SourceInfo, SourceState } from './contracts.js';
-import { EdgeServerError } from './errors.js';
-import type { EdgeServerMetrics } from './metrics.js';
-import type { FrameSource, SourceEvent } from './sources/source.js';
+import type { FrameHub, SourceInfo, SourceState } from '../contracts.js';
+import { EdgeServerError } from '../errors.js';
+import type { EdgeServerMetrics } from '../metrics.js';
+import type { FrameSource, SourceEvent } from '../sources/source.js';
 
 /** Options of SharedFrameHub. */
 export interface FrameHubOptions {

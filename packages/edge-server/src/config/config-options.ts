@@ -4,8 +4,8 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
-import { HOST_NAME_PATTERN } from './access/allowed-hosts.js';
-import { SOURCE_SYNTAX, parseSourceSpec } from './sources/source-spec.js';
+import { HOST_NAME_PATTERN } from '../access/allowed-hosts.js';
+import { SOURCE_SYNTAX, parseSourceSpec } from '../sources/source-spec.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

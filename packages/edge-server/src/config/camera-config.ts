@@ -3,11 +3,8 @@
 // Features that hang off a camera (recording, motion, H.264, publishing) extend CAMERA_SCHEMA.
 import { z } from 'zod';
 import { OPTIONS } from './config-options.js';
-import { h264ConfigSchema, type H264Config } from './h264/h264-config.js';
-import { publishConfigSchema, type PublishConfig } from './publish/publish-config.js';
-import { motionConfigSchema, type MotionConfig } from './motion/motion-config.js';
-import { recordConfigSchema, type RecordConfig } from './recording/record-config.js';
-import type { SourceSpec } from './sources/source-spec.js';
+import { FEATURES } from '../features.js';
+import type { SourceSpec } from '../sources/source-spec.js';
 
 /** What a camera may be called: it goes into URLs (/cams/NAME/…), log lines and metric labels. */
 export const CAMERA_NAME_PATTERN = /^[a-z0-9_-]{1,32}$/;
@@ -16,41 +13,25 @@ export const CAMERA_NAME_EXPECT = '1 to 32 of a-z, 0-9, _ and -';
 /** The one camera's name when the file has no `cameras:` map. */
 export const DEFAULT_CAMERA_NAME = 'default';
 
+type Listed = (typeof FEATURES)[number];
+
 /**
- * What hangs off a camera, each a block of its own. Given at the top level of the file, a block is
- * the default of every camera that sets none (so the one camera without a `cameras:` map has it too).
+ * What hangs off a camera (features.ts), each a block of its own. Given at the top level of the
+ * file, a block is the default of every camera that sets none (so the one camera without a
+ * `cameras:` map has it too).
  */
-export const CAMERA_FEATURES = {
-  /** Continuous recording (recording/record-config.ts). */
-  record: recordConfigSchema.describe('record this camera around the clock into dir/NAME/, with retention (keep:)'),
-  /** Motion detection (motion/motion-config.ts); `motion: {}` turns it on with the defaults. */
-  motion: motionConfigSchema.describe('detect motion on this camera; its events go to /events, v2 clients and events: outputs'),
-  /** H.264 for WebRTC viewers (h264/h264-config.ts), off unless `enabled: true`. */
-  h264: h264ConfigSchema.describe('an H.264 encoder for WebRTC (WHEP) viewers; enabled: true turns it on'),
-  /** Where to push the camera's H.264 (publish/publish-config.ts): MediaMTX, go2rtc, Frigate, RTMP services. */
-  publish: publishConfigSchema.describe('push this camera\'s H.264 to these rtsp:// or rtmp:// URLs (needs h264: {enabled: true})'),
-} as const;
+export const CAMERA_FEATURES = Object.fromEntries(FEATURES.map((f) => [f.key, f.schema])) as { readonly [F in Listed as F['key']]: F['schema'] };
 /** The feature keys, in file order. */
-export const FEATURE_KEYS = Object.keys(CAMERA_FEATURES) as (keyof typeof CAMERA_FEATURES)[];
-export type FeatureKey = (typeof FEATURE_KEYS)[number];
+export const FEATURE_KEYS = FEATURES.map((f) => f.key) as Listed['key'][];
+export type FeatureKey = Listed['key'];
 
 /** A camera's features, resolved: null where it has none. */
-export interface CameraFeatures {
-  record: RecordConfig | null;
-  motion: MotionConfig | null;
-  /** null, or a config with enabled: false, means no encoder. */
-  h264: H264Config | null;
-  /** null or empty: publish nowhere. */
-  publish: PublishConfig | null;
-}
+export type CameraFeatures = { [F in Listed as F['key']]: z.output<F['schema']> | null };
+
+const optionalFeatures = Object.fromEntries(FEATURES.map((f) => [f.key, f.schema.optional()])) as { [F in Listed as F['key']]: z.ZodOptional<F['schema']> };
 
 /** The features' top-level blocks, checked: the default of every camera that sets none. */
-export const FEATURE_DEFAULTS_SCHEMA = z.strictObject({
-  record: CAMERA_FEATURES.record.optional(),
-  motion: CAMERA_FEATURES.motion.optional(),
-  h264: CAMERA_FEATURES.h264.optional(),
-  publish: CAMERA_FEATURES.publish.optional(),
-});
+export const FEATURE_DEFAULTS_SCHEMA = z.strictObject(optionalFeatures);
 
 /** One entry of `cameras:`, as the file holds it; a key left out takes the top-level value. */
 export const CAMERA_SCHEMA = z.strictObject({
@@ -64,10 +45,7 @@ export const CAMERA_SCHEMA = z.strictObject({
   alwaysOn: OPTIONS.alwaysOn.schema.optional(),
   /** Legacy clients cannot name a camera; this port serves this camera alone, to legacy and v2 clients. */
   legacyPort: z.number().int().min(1).max(65535).optional(),
-  record: CAMERA_FEATURES.record.optional(),
-  motion: CAMERA_FEATURES.motion.optional(),
-  h264: CAMERA_FEATURES.h264.optional(),
-  publish: CAMERA_FEATURES.publish.optional(),
+  ...optionalFeatures,
 });
 export type CameraEntry = z.output<typeof CAMERA_SCHEMA>;
 

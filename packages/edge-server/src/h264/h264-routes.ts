@@ -6,16 +6,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ClientRegistry } from '../contracts.js';
 import { EdgeServerError } from '../errors.js';
-import type { H264Hub } from '../h264/h264-hub.js';
-import { WhepSession } from '../h264/whep-session.js';
-import { formatPeerAddress } from '../peer-address.js';
-import { peerText } from '../peer-text.js';
+import type { H264Hub } from './h264-hub.js';
+import { WhepSession } from './whep-session.js';
+import { formatPeerAddress } from '../log/peer-address.js';
+import { peerText } from '../log/peer-text.js';
 import { H264_PLAYER_SCRIPT } from './h264-player.js';
-import { readBody } from './read-body.js';
-import { BASE_HEADERS, NO_STORE, sendBody, sendError } from './responses.js';
-import type { Route } from './route.js';
-import type { HttpContext } from './routes.js';
-import { StreamAdmission } from './stream-admission.js';
+import { readBody } from '../http/read-body.js';
+import { BASE_HEADERS, NO_STORE, sendBody, sendError } from '../http/responses.js';
+import type { Route } from '../http/route.js';
+import type { HttpContext } from '../http/routes.js';
+import { StreamAdmission } from '../http/stream-admission.js';
 
 /** The player script's path. */
 export const H264_PLAYER_PATH = '/h264-player.js';

@@ -1,6 +1,6 @@
 // The few lines printed on start: where to connect, and which ffmpeg runs the capture.
 import { networkInterfaces } from 'node:os';
-import type { ResolvedFfmpeg } from './sources/ffmpeg/resolve-ffmpeg.js';
+import type { ResolvedFfmpeg } from '../sources/ffmpeg/resolve-ffmpeg.js';
 
 /** What the banner reports, from the config and the running server. */
 export interface BannerInput {

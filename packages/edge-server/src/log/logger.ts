@@ -1,7 +1,7 @@
 // pino everywhere: JSON lines for machines, pino-pretty when a person watches a terminal.
 import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import type { LogLevel } from './config.js';
+import type { LogLevel } from '../config/config.js';
 
 /** Options of createLogger. */
 export interface LoggerOptions {

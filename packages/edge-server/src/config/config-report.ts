@@ -1,7 +1,13 @@
 // What `edgecam-server config check` prints: the resolved options in the config file's form
 // (YAML, each line saying where its value came from, or JSON), with every secret masked.
 import { createRequire } from 'node:module';
-import { showUrl } from './sources/url-credentials.js';
+import { showUrl } from '../sources/url-credentials.js';
+import { OPTIONS, OPTION_KEYS, flagName, type OptionKey } from './config-options.js';
+import { cameraReport, type CameraFeatures } from './camera-config.js';
+import type { FileCameras } from './file-layer.js';
+import type { Origin, Winner } from './layers.js';
+import type { ServerConfig } from './resolve.js';
+import { formatSourceSpec } from '../sources/source-spec.js';
 
 /** One option as reported: its key, its value in the file's form, and where the value came from. */
 export interface ReportRow {
@@ -64,3 +70,37 @@ export function formatResolved(given: readonly ReportRow[], format: 'yaml' | 'js
     '',
   ].join('\n');
 }
+
+/** Where a value came from, in a few words: `default`, `--port`, `EDGECAM_PORT`, `edgecam.yaml:3`. */
+function originText(key: OptionKey, origin: Origin): string {
+  if (origin.layer === 'file') return `${origin.path}:${origin.line}`;
+  return origin.layer === 'env' ? origin.variable : origin.layer === 'flag' ? flagName(OPTIONS[key]) : 'default';
+}
+
+/** The options as `config check` prints them: in the file's form, the token masked, each with where it came from. */
+export function reportRows(config: ServerConfig, merged: Record<OptionKey, Winner>, file?: FileCameras): ReportRow[] {
+  const rows = OPTION_KEYS.map((key) => {
+    const winner = merged[key];
+    const from = originText(key, winner.origin);
+    if (key !== 'token') return { key, value: winner.value, from };
+    const tokenFile = merged.tokenFile.value;
+    return { key, value: config.token === null ? null : maskToken(config.token), from: typeof tokenFile === 'string' ? `read from ${tokenFile}` : from };
+  });
+  const blocks: ReportRow[] = file
+    ? [...file.blockLines].map(([key, line]) => ({ key, value: key === 'events' ? config.events : config.features?.[key as keyof CameraFeatures], from: `${file.path}:${line}` }))
+    : [];
+  const cameras = config.cameras;
+  if (!cameras || !file) return [...rows, ...blocks];
+  return [
+    ...rows,
+    ...blocks,
+    { key: 'default', value: cameras[0]?.name, from: file.default ? `${file.path}:${file.default.line}` : 'the first camera' },
+    {
+      key: 'cameras',
+      value: Object.fromEntries(cameras.map((c) => [c.name, cameraReport(c, formatSourceSpec)])),
+      from: `${file.path}:${file.camerasLine}, unset keys from above`,
+    },
+  ];
+}
+
+/** The configuration with nothing given, in this process's environment. */

@@ -4,8 +4,8 @@
 // address and message and against one bucket for all peers; a line over either budget is
 // counted instead, and when the window ends one line per message says how many were dropped.
 import type { Bindings, ChildLoggerOptions, Logger } from 'pino';
-import { peerKey } from './access/address-key.js';
-import { RateLimiter } from './access/rate-limiter.js';
+import { peerKey } from '../access/address-key.js';
+import { RateLimiter } from '../access/rate-limiter.js';
 
 /** How many lines peers may cause. */
 export interface LogLimits {
