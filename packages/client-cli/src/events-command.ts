@@ -4,7 +4,8 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { ProtocolError, encodePing, isFatalErrorCode, type EventBody, type ServerMessage, type Welcome } from '@edgecam/protocol';
-import { backoffDelay, decodeServerMessages } from '@edgecam/protocol/rx';
+import { decodeServerMessages } from '@edgecam/protocol/rx';
+import { backoffDelay } from '@edgecam/runtime';
 import { CliError, ExitCode, errorText } from './errors.js';
 import { aborted, onInterrupt } from './interrupt.js';
 import type { GlobalOptions } from './options.js';

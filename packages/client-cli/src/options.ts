@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_PORT } from '@edgecam/protocol';
+import { parseSwitch, SWITCH_EXPECT, TOKEN_EXPECT, TOKEN_PATTERN } from '@edgecam/runtime';
 import { readFileSync } from 'node:fs';
 import type { ProtocolChoice, TlsOptions } from './connection.js';
 import { CliError, ExitCode, fileError, usageError } from './errors.js';
@@ -103,9 +104,7 @@ export const timeoutSchema = flag(
   (ms) => ms > 0 && ms <= 24 * 3_600_000,
   'a number of seconds above 0 (e.g. 10, 2.5 or 500ms), at most a day',
 );
-/** What a token may be (edgecam-server's rule): fits a Bearer header, a URL and a small HELLO. */
-export const TOKEN_PATTERN = /^[\x21-\x7e]{1,512}$/;
-export const tokenSchema = flag((s) => s, (s) => TOKEN_PATTERN.test(s), '1 to 512 printable ASCII characters, no spaces');
+export const tokenSchema = flag((s) => s, (s) => TOKEN_PATTERN.test(s), TOKEN_EXPECT);
 /** A camera name as it goes into HELLO: the server says which names exist, this only keeps out what no name can be. */
 export const cameraSchema = flag((s) => s.trim(), (s) => /^[^\u0000-\u001f\u007f\s]{1,64}$/u.test(s), '1 to 64 characters, no spaces');
 
@@ -123,14 +122,7 @@ export function parseFingerprint(text: string): string | undefined {
   return hex.toUpperCase().match(/../g)!.join(':');
 }
 export const fingerprintSchema = flag(parseFingerprint, () => true, 'a SHA-256 fingerprint: 64 hex digits, colons allowed (AB:CD:…)');
-export const switchSchema = flag(
-  (s) => {
-    const v = s.trim().toLowerCase();
-    return ['1', 'true', 'yes', 'on'].includes(v) ? true : ['0', 'false', 'no', 'off'].includes(v) ? false : undefined;
-  },
-  () => true,
-  'on or off (1/0, true/false, yes/no)',
-);
+export const switchSchema = flag(parseSwitch, () => true, SWITCH_EXPECT);
 
 export const framesSchema = flag(intText, (n) => n >= 1 && Number.isSafeInteger(n), 'a whole number of frames, 1 or more');
 export const durationSchema = flag(

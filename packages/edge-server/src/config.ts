@@ -3,7 +3,7 @@
 // the options' zod schema. A bad value is refused with one sentence naming where it came from
 // (the flag, the variable and its flag, or the file, line and key) and what is allowed.
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { describeSystemError } from '@edgecam/protocol';
+import { describeSystemError, TOKEN_EXPECT, TOKEN_PATTERN } from '@edgecam/runtime';
 import { Command, CommanderError, Option } from 'commander';
 import type { z } from 'zod';
 import {
@@ -32,8 +32,6 @@ import {
   OPTIONS_SCHEMA,
   OPTION_KEYS,
   configFileJsonSchema,
-  TOKEN_EXPECT,
-  TOKEN_PATTERN,
   defaultOf,
   flagName,
   mapOptions,
@@ -42,7 +40,7 @@ import {
   type Options,
 } from './config-options.js';
 
-export { LOG_LEVELS, TOKEN_PATTERN, defaultTlsDir, type LogLevel } from './config-options.js';
+export { LOG_LEVELS, defaultTlsDir, type LogLevel } from './config-options.js';
 
 /** Shorter tokens work, but are guessable enough to warn about. */
 export const SHORT_TOKEN_LENGTH = 12;
