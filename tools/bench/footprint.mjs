@@ -17,14 +17,16 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { withTempDir } from './support/setup.mjs';
 import { writeJpegs } from './support/frames.mjs';
 import { ratioOf, round, runStandalone, sleep, stats } from './support/stats.mjs';
 
 const GOAL_MB = 50;
-const serverBin = fileURLToPath(new URL('../../packages/edge-server/bin/edgecam-server.js', import.meta.url));
+// The installed command, beside the package's entry (dist/index.js).
+const serverBin = fileURLToPath(new URL('../bin/edgecam-server.js', pathToFileURL(createRequire(import.meta.url).resolve('@edgecam/edge-server'))));
 
 /** A bare HTTP MJPEG server: the least a Node process needs to do the same job. */
 const BASELINE = `

@@ -160,7 +160,8 @@ async function theirs(ffmpeg, mjpeg, out, frames) {
   return performance.now() - t0;
 }
 
-const clientDir = fileURLToPath(new URL('../../packages/client-cli/', import.meta.url));
+// The package's folder: its entry is dist/index.js.
+const clientDir = fileURLToPath(new URL('..', pathToFileURL(createRequire(import.meta.url).resolve('@edgecam/client-cli'))));
 /** The installed command (it runs the bundle, dist/bundle/cli.js), and tsc's unbundled output as it ran before. */
 const edgecamBin = join(clientDir, 'bin/edgecam.js');
 const edgecamUnbundled = join(clientDir, 'dist/cli.js');

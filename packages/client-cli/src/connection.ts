@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import { Observable, Subject, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
-import { describeSystemError, encodeCommandMessage, encodeCommands, type CapturedFrame, type CommandChar, type Welcome } from '@edgecam/protocol';
+import { encodeCommandMessage, encodeCommands, type CapturedFrame, type CommandChar, type Welcome } from '@edgecam/protocol';
+import { describeSystemError } from '@edgecam/runtime';
 import { visibleText } from './peer-text.js';
 import { CliError, ExitCode } from './errors.js';
 import type { PROTOCOL_CHOICES } from './global-options.js';

@@ -1,4 +1,4 @@
-import { describeSystemError } from '@edgecam/protocol';
+import { describeSystemError } from '@edgecam/runtime';
 
 /**
  * Exit codes of the `edgecam` command. Scripts branch on them, so a code never changes meaning.

@@ -12,7 +12,7 @@ import {
   type ServerMessage,
   type Welcome,
 } from '@edgecam/protocol';
-import { backoffDelay } from '@edgecam/protocol/rx';
+import { backoffDelay } from '@edgecam/runtime';
 import { CliError, ExitCode, errorText } from './errors.js';
 import { aborted, onInterrupt } from './interrupt.js';
 import type { GlobalOptions } from './global-options.js';

@@ -8,6 +8,7 @@ import { DEFAULT_PORT } from '@edgecam/protocol';
 import type { TlsOptions } from './connection.js';
 import { CliError, ExitCode, fileError, usageError } from './errors.js';
 import { flagValue, intText, parseDurationMs, parseFlag, type ValueSource } from './flag-values.js';
+import { parseSwitch, SWITCH_EXPECT, TOKEN_EXPECT, TOKEN_PATTERN } from '@edgecam/runtime';
 
 /** One global flag. The rules are edgecam-server's: see parseGlobals. */
 interface GlobalOptionSpec {
@@ -21,9 +22,6 @@ interface GlobalOptionSpec {
   readonly schema: z.ZodType<unknown, string>;
 }
 
-/** What a token may be (edgecam-server's rule): fits a Bearer header, a URL and a small HELLO. */
-const TOKEN_PATTERN = /^[\x21-\x7e]{1,512}$/;
-
 /**
  * A SHA-256 fingerprint as edgecam-server's banner prints it (`AB:CD:…`), or as openssl does
  * (`sha256 Fingerprint=AB:CD:…`), or bare hex; normalised to upper-case pairs joined by colons.
@@ -36,11 +34,6 @@ export function parseFingerprint(text: string): string | undefined {
 
 /** What --protocol takes; connect()'s ProtocolChoice is this list's type. */
 export const PROTOCOL_CHOICES = ['auto', 'legacy', 'v2'] as const;
-
-const SWITCH_WORDS = new Map([
-  ['1', true], ['true', true], ['yes', true], ['on', true],
-  ['0', false], ['false', false], ['no', false], ['off', false],
-]);
 
 const GLOBAL_OPTIONS = {
   host: {
@@ -79,13 +72,13 @@ const GLOBAL_OPTIONS = {
     flag: '--token <token>',
     env: 'EDGECAM_TOKEN',
     help: 'access token sent in the v2 HELLO',
-    schema: flagValue((s) => s, (s) => TOKEN_PATTERN.test(s), '1 to 512 printable ASCII characters, no spaces'),
+    schema: flagValue((s) => s, (s) => TOKEN_PATTERN.test(s), TOKEN_EXPECT),
   },
   tls: {
     flag: '--tls',
     env: 'EDGECAM_TLS',
     help: 'connect over TLS, checking the certificate against the system CAs (or --ca)',
-    schema: flagValue((s) => SWITCH_WORDS.get(s.trim().toLowerCase()), () => true, 'on or off (1/0, true/false, yes/no)'),
+    schema: flagValue(parseSwitch, () => true, SWITCH_EXPECT),
   },
   ca: {
     flag: '--ca <file>',

@@ -1,6 +1,7 @@
 import { catchError, concatWith, defer, map, tap, throwError, type OperatorFunction } from 'rxjs';
-import { FRAME_HEADER_LENGTH, ProtocolError, nowUs, type CapturedFrame } from '@edgecam/protocol';
+import { FRAME_HEADER_LENGTH, ProtocolError, type CapturedFrame } from '@edgecam/protocol';
 import { decodeFrames } from '@edgecam/protocol/rx';
+import { nowUs } from '@edgecam/runtime';
 import { CliError, ExitCode, errorText } from './errors.js';
 import { ItemPeek, looksLikeText, quoteText } from './peer-text.js';
 import { httpPortError, looksLikeHttp, looksLikeTls, needsTlsError } from './wrong-port.js';

@@ -2,13 +2,13 @@ import type { ServerResponse } from 'node:http';
 import type { Observable, Subscription } from 'rxjs';
 import {
   MULTIPART_CONTENT_TYPE,
-  NewestWins,
   multipartEpilogue,
   multipartPart,
   multipartPreamble,
   type CapturedFrame,
   type PartLayout,
 } from '@edgecam/protocol';
+import { NewestWins } from '@edgecam/runtime';
 
 /**
  * One viewer's `multipart/x-mixed-replace` stream, in the layout it asked for (see protocol's

@@ -1,5 +1,5 @@
 import { Observable, concatMap, timer } from 'rxjs';
-import { retryWithBackoff } from '@edgecam/protocol/rx';
+import { retryWithBackoff } from '@edgecam/runtime/rx';
 import type { ConnectOptions, ServerConnection } from './connection.js';
 import { connect } from './negotiate.js';
 

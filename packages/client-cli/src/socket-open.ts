@@ -1,6 +1,6 @@
 import net, { type Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
-import { describeSystemError } from '@edgecam/protocol';
+import { describeSystemError } from '@edgecam/runtime';
 import { CliError, ExitCode } from './errors.js';
 import type { TlsOptions } from './connection.js';
 

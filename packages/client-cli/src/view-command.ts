@@ -1,7 +1,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { choosePartLayout, describeSystemError } from '@edgecam/protocol';
+import { choosePartLayout } from '@edgecam/protocol';
+import { describeSystemError } from '@edgecam/runtime';
 import { CliError, ExitCode } from './errors.js';
 import { aborted, onInterrupt } from './interrupt.js';
 import { MjpegResponse } from './mjpeg-response.js';

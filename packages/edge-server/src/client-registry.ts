@@ -1,6 +1,6 @@
 // Who is connected, over which protocol, and how each client is doing. The TCP and HTTP sides
 // both register here, so /status and /metrics see every viewer.
-import { nowUs } from '@edgecam/protocol';
+import { nowUs } from '@edgecam/runtime';
 import type { ClientHandle, ClientMode, ClientProtocol, ClientRegistry, ClientStats } from './contracts.js';
 import type { CameraMetrics, EdgeServerMetrics } from './metrics.js';
 

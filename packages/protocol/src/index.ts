@@ -1,5 +1,5 @@
-// The public API of @edgecam/protocol. RxJS operators live in the './rx' subpath so that rxjs
-// stays an optional peer dependency.
+// The public API of @edgecam/protocol: codecs, messages, limits and errors. The RxJS operators
+// live in the './rx' subpath, so the codecs load without rxjs (a peer dependency only './rx' uses).
 export { ProtocolError, type ProtocolErrorCode, type ProtocolErrorOptions } from './errors.js';
 export {
   Command,
@@ -35,7 +35,6 @@ export {
 export { ClientMessageDecoder, ServerMessageDecoder, type MessageDecoderOptions } from './message-decoder.js';
 export { detectProtocol } from './detect-protocol.js';
 export { isWholeJpeg, readJpegInfo, type JpegInfo } from './jpeg.js';
-export { NewestWins, type NewestWinsOptions } from './newest-wins.js';
 export {
   MULTIPART_BOUNDARY,
   MULTIPART_CONTENT_TYPE,
@@ -46,5 +45,3 @@ export {
   type PartFrame,
   type PartLayout,
 } from './multipart.js';
-export { nowUs } from './clock.js';
-export { describeSystemError } from './system-error.js';

@@ -4,7 +4,7 @@
  * that completes in the middle of a frame or message errors with TRUNCATED, so a cut connection
  * is never mistaken for a clean end.
  */
-import { Observable, map, retry, throwError, timer, type MonoTypeOperatorFunction, type OperatorFunction } from 'rxjs';
+import { Observable, map, type OperatorFunction } from 'rxjs';
 import { CommandDecoder, type CommandEvent } from './command-decoder.js';
 import { FrameDecoder, type FrameDecoderOptions } from './frame-decoder.js';
 import { encodeFrame } from './frame-encoder.js';
@@ -69,36 +69,4 @@ export function decodeServerMessages(opts?: MessageDecoderOptions): OperatorFunc
 /** v2 bytes from a client, after its ECAM\x02 magic, to messages. */
 export function decodeClientMessages(opts?: { maxControlBytes?: number }): OperatorFunction<Uint8Array, ClientMessage> {
   return decodeWith('message', () => new ClientMessageDecoder(opts));
-}
-
-export interface BackoffOptions {
-  /** The first delay; each further attempt doubles it. Default 1000 ms. */
-  initialMs?: number;
-  /** The longest delay. Default 30000 ms. */
-  maxMs?: number;
-  /** Errors for which another attempt cannot help are passed on at once. Default: retry all. */
-  shouldRetry?: (err: unknown) => boolean;
-  /** Called before each wait, e.g. to log the gap. */
-  onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
-}
-
-/** The delay before retry number `attempt` (1-based): doubling from initialMs, capped at maxMs. */
-export function backoffDelay(attempt: number, initialMs = 1000, maxMs = 30_000): number {
-  return Math.min(initialMs * 2 ** Math.max(0, attempt - 1), maxMs);
-}
-
-/**
- * Resubscribes after an error with doubling delays. A value from the source counts as success and
- * starts the backoff over, so a long healthy run after a failure waits `initialMs` again.
- */
-export function retryWithBackoff<T>(opts: BackoffOptions = {}): MonoTypeOperatorFunction<T> {
-  return retry({
-    resetOnSuccess: true,
-    delay: (err: unknown, attempt: number) => {
-      if (opts.shouldRetry && !opts.shouldRetry(err)) return throwError(() => err);
-      const ms = backoffDelay(attempt, opts.initialMs, opts.maxMs);
-      opts.onRetry?.(err, attempt, ms);
-      return timer(ms);
-    },
-  });
 }

@@ -3,17 +3,13 @@
 // Schema all come from this table; the key is the config-file key and commander's option name.
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+import { parseSwitch, SWITCH_EXPECT, TOKEN_EXPECT, TOKEN_PATTERN } from '@edgecam/runtime';
 import { z } from 'zod';
 import { HOST_NAME_PATTERN } from '../access/allowed-hosts.js';
 import { SOURCE_SYNTAX, parseSourceSpec } from '../sources/source-spec.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** What a token may be: what fits a Bearer header, a URL and a HELLO without surprises. */
-export const TOKEN_PATTERN = /^[\x21-\x7e]{1,512}$/;
-/** TOKEN_PATTERN in words, for refusals. */
-export const TOKEN_EXPECT = '1 to 512 printable ASCII characters, no spaces';
 
 /** Where --tls-self-signed keeps its key and certificate unless --tls-dir says otherwise. */
 export function defaultTlsDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -55,14 +51,10 @@ const decimal = (min: number, max: number, exclusiveMin = false) => ({
   schema: exclusiveMin ? z.number().gt(min).max(max) : z.number().min(min).max(max),
   fromText: (s: string): unknown => (/^\d+(\.\d+)?$/.test(s) ? Number(s) : s),
 });
-const SWITCH_WORDS = new Map([
-  ['1', true], ['true', true], ['yes', true], ['on', true],
-  ['0', false], ['false', false], ['no', false], ['off', false],
-]);
 const onOff = {
   schema: z.boolean(),
-  fromText: (s: string): unknown => SWITCH_WORDS.get(s.trim().toLowerCase()) ?? s,
-  expect: 'on or off (1/0, true/false, yes/no)',
+  fromText: (s: string): unknown => parseSwitch(s) ?? s,
+  expect: SWITCH_EXPECT,
 };
 
 const SIZE_LIMIT = { min: 16, max: 8192 };

@@ -5,14 +5,14 @@ import { Command, CommanderError, Option } from 'commander';
 import type { z } from 'zod';
 import { cameraFileKeys } from './camera-config.js';
 import { ConfigError } from './config-error.js';
-import { OPTIONS, OPTION_KEYS, configFileJsonSchema, TOKEN_PATTERN, defaultOf, type OptionSpec } from './config-options.js';
+import { OPTIONS, OPTION_KEYS, configFileJsonSchema, defaultOf, type OptionSpec } from './config-options.js';
 import { formatResolved, reportRows } from './config-report.js';
 import { CONFIG_ENV, CONFIG_FLAG, fileLayer } from './file-layer.js';
 import { defaultsLayer, envLayer, flagLayer } from './layers.js';
 import { DEFAULT_CONFIG, resolve, type EdgeServerConfig, type Resolved, type ServerConfig } from './resolve.js';
 import { eventsConfigSchema } from '../events/events-config.js';
 
-export { LOG_LEVELS, TOKEN_PATTERN, defaultTlsDir, type LogLevel } from './config-options.js';
+export { LOG_LEVELS, defaultTlsDir, type LogLevel } from './config-options.js';
 export { ConfigError } from './config-error.js';
 export { DEFAULT_CONFIG, type EdgeServerConfig, type ServerConfig } from './resolve.js';
 

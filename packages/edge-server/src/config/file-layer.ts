@@ -1,7 +1,7 @@
 // The --config file as a layer: its options, its cameras and its feature and events blocks, each
 // checked, every problem named by the file, the line and the key.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { describeSystemError } from '@edgecam/protocol';
+import { describeSystemError } from '@edgecam/runtime';
 import type { z } from 'zod';
 import { CAMERA_FEATURES, CAMERA_NAME_EXPECT, CAMERA_NAME_PATTERN, CAMERA_KEYS, CAMERA_SCHEMA, cameraKeyExpect, cameraValueFromText, FEATURE_KEYS, isFeatureKey, type CameraEntry, type CameraFeatures } from './camera-config.js';
 import { eventsConfigSchema, type EventsConfig } from '../events/events-config.js';

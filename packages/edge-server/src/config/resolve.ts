@@ -1,10 +1,10 @@
 // From the merged layers to the configuration the server runs with: the token file read, the
 // combinations checked (TLS, ports, ceilings), the cameras completed from the top-level options.
 import { readFileSync } from 'node:fs';
-import { describeSystemError } from '@edgecam/protocol';
+import { describeSystemError, TOKEN_EXPECT, TOKEN_PATTERN } from '@edgecam/runtime';
 import type { CameraConfig, CameraFeatures } from './camera-config.js';
 import type { EventsConfig } from '../events/events-config.js';
-import { OPTIONS, TOKEN_EXPECT, TOKEN_PATTERN, flagName, type OptionKey, type Options } from './config-options.js';
+import { OPTIONS, flagName, type OptionKey, type Options } from './config-options.js';
 import { ConfigError } from './config-error.js';
 import { type Layer, type Winner, defaultsLayer, nameOf, merge, validate } from './layers.js';
 import type { FileCameras } from './file-layer.js';

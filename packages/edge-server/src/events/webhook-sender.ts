@@ -2,7 +2,7 @@
 // error, timeout, 5xx, 429) is retried with doubling delays; the queue is bounded and drops its
 // oldest event when a dead endpoint lets it fill, counting what it dropped.
 import type { Logger } from 'pino';
-import { backoffDelay } from '@edgecam/protocol/rx';
+import { backoffDelay } from '@edgecam/runtime';
 import type { EventJson } from './event-bus.js';
 import type { WebhookConfig } from './events-config.js';
 import { basicAuthFromUrl, showUrl } from '../sources/url-credentials.js';

@@ -6,7 +6,8 @@
 // decode them anyway), counted; a new sink starts at the newest keyframe.
 import { PassThrough } from 'node:stream';
 import { Observable, type Subscription } from 'rxjs';
-import { nowUs, type CapturedFrame } from '@edgecam/protocol';
+import type { CapturedFrame } from '@edgecam/protocol';
+import { nowUs } from '@edgecam/runtime';
 import type { Logger } from 'pino';
 import type { CameraContext } from '../contracts.js';
 import { EdgeServerError } from '../errors.js';

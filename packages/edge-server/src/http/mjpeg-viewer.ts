@@ -6,16 +6,15 @@ import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
 import {
-  describeSystemError,
   multipartEpilogue,
   multipartPart,
   multipartPreamble,
   MULTIPART_CONTENT_TYPE,
-  NewestWins,
   type CapturedFrame,
   type PartFrame,
   type PartLayout,
 } from '@edgecam/protocol';
+import { describeSystemError, NewestWins } from '@edgecam/runtime';
 import type { ClientHandle, ClientRegistry, FrameHub } from '../contracts.js';
 import { oncePerFrame } from '../camera/per-frame.js';
 import { FramePacer } from './frame-pacer.js';

@@ -2,7 +2,8 @@
 // (no-signal-jpeg.ts), as a snapshot body or as a stream part about once a second. TCP clients
 // never get it: legacy and v2 clients size their decoding on the first frame, so for them the
 // stream just pauses.
-import { nowUs, type CapturedFrame } from '@edgecam/protocol';
+import type { CapturedFrame } from '@edgecam/protocol';
+import { nowUs } from '@edgecam/runtime';
 import { NO_SIGNAL_JPEG } from './no-signal-jpeg.js';
 
 export { NO_SIGNAL_JPEG, NO_SIGNAL_WIDTH, NO_SIGNAL_HEIGHT } from './no-signal-jpeg.js';

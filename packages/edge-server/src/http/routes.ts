@@ -2,7 +2,8 @@
 // takes the request context instead of closing over the server, so it reads on its own.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { choosePartLayout, describeSystemError, MULTIPART_CONTENT_TYPE, type CapturedFrame } from '@edgecam/protocol';
+import { choosePartLayout, MULTIPART_CONTENT_TYPE, type CapturedFrame } from '@edgecam/protocol';
+import { describeSystemError } from '@edgecam/runtime';
 import type { AccessControl } from '../access/access-control.js';
 import type { HostRateLimiter } from '../access/rate-limiter.js';
 import type { LogLimiter } from '../log/log-limiter.js';

@@ -5,7 +5,7 @@ import { mkdir, readdir, statfs as nodeStatfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Subscription } from 'rxjs';
 import type { CapturedFrame } from '@edgecam/protocol';
-import { backoffDelay } from '@edgecam/protocol/rx';
+import { backoffDelay } from '@edgecam/runtime';
 import { type Recorder, type RecorderEvent, type RecorderOptions, createRecorder, inspect, repair } from '@edgecam/recorder';
 import type { CameraContext } from '../contracts.js';
 import type { RecordConfig } from './record-config.js';

@@ -8,7 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { Observable, Subject, defer } from 'rxjs';
 import type { Logger } from 'pino';
-import { describeSystemError } from '@edgecam/protocol';
+import { describeSystemError } from '@edgecam/runtime';
 import { MpjpegDecoder } from './mpjpeg-decoder.js';
 import { restartWithBackoff } from './restart-with-backoff.js';
 import { splitMpjpeg } from './split-frames.js';

@@ -1,7 +1,7 @@
 // Restarts a failing run (an ffmpeg child, an HTTP camera connection) with doubling delays, on
 // the one backoff of @edgecam/protocol/rx.
 import { Observable, map, merge, timer } from 'rxjs';
-import { retryWithBackoff } from '@edgecam/protocol/rx';
+import { retryWithBackoff } from '@edgecam/runtime/rx';
 
 /** Options of restartWithBackoff. */
 export interface RestartPolicy {

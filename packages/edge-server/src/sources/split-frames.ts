@@ -3,7 +3,7 @@
 // into the parser and one clock read; each JPEG carries the arrival time of the chunk that
 // completed it. stampFrames() (source.ts) turns them into CapturedFrames.
 import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
-import { nowUs } from '@edgecam/protocol';
+import { nowUs } from '@edgecam/runtime';
 import { JpegSplitter } from './jpeg-splitter.js';
 import { MpjpegDecoder } from './mpjpeg-decoder.js';
 

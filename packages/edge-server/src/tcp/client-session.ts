@@ -13,7 +13,8 @@
 //   counted as dropped. So a client that never reads costs one frame of memory, and slows nobody.
 import type { Subscription } from 'rxjs';
 import type { Logger } from 'pino';
-import { NewestWins, type CapturedFrame, type CommandChar } from '@edgecam/protocol';
+import type { CapturedFrame, CommandChar } from '@edgecam/protocol';
+import { NewestWins } from '@edgecam/runtime';
 import type { ClientHandle, ClientMode, FrameHub } from '../contracts.js';
 
 /** What a session writes frames to (the socket, or a fake in tests). */

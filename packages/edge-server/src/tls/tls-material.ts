@@ -8,7 +8,7 @@ import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { describeSystemError } from '@edgecam/protocol';
+import { describeSystemError } from '@edgecam/runtime';
 import { ConfigError } from '../config/config.js';
 
 /** The TLS flags of the configuration. */
