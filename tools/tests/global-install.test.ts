@@ -185,6 +185,8 @@ describe('three cameras from one config file, run from the installed package', (
         '  small:',
         '    source: testsrc',
         '    size: 160x120',
+        // The test raises its size over HTTP; settings stay within the configured ceiling.
+        '    maxSize: 320x240',
         `    legacyPort: ${legacyPorts.small}`,
         '  relay:',
         `    source: http://127.0.0.1:${upstream.httpPort}/stream.mjpg`,

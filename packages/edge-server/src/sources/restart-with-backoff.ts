@@ -1,5 +1,5 @@
 // Restarts a failing run (an ffmpeg child, an HTTP camera connection) with doubling delays, on
-// the one backoff of @edgecam/protocol/rx.
+// the one backoff of @edgecam/runtime/rx.
 import { Observable, map, merge, timer } from 'rxjs';
 import { retryWithBackoff } from '@edgecam/runtime/rx';
 
