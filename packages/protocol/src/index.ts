@@ -43,8 +43,10 @@ export {
   multipartEpilogue,
   multipartPart,
   multipartPreamble,
+  writeMultipartFrame,
   type PartFrame,
   type PartLayout,
+  type PartWriter,
 } from './multipart.js';
 export { nowUs } from './clock.js';
 export { describeSystemError } from './system-error.js';
