@@ -3,6 +3,7 @@
 // and a fullscreen button. The stream reopens by itself after a server restart or a stall.
 // Relative URLs, so it also works behind a reverse proxy under a sub-path.
 import { createHash } from 'node:crypto';
+import { escapeHtml } from './escape-html.js';
 import { H264_PLAYER_SCRIPT, H264_PLAYER_SCRIPT_HASH, h264VideoElement } from './h264-player.js';
 
 /** What the page shows besides the live MJPEG stream. */
@@ -278,9 +279,6 @@ export const INDEX_PAGE_CSP = [
   "base-uri 'none'",
   "form-action 'none'",
 ].join('; ');
-
-const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const NO_FEATURES: PageFeatures = { h264Cameras: [], recordings: false, motion: false };
 

@@ -3,6 +3,7 @@
 // the page was opened with one, sits in a meta tag, so the inline script (allowed by its hash)
 // never changes.
 import { createHash } from 'node:crypto';
+import { escapeHtml } from './escape-html.js';
 
 const STYLE = `
 body { font: 14px system-ui, sans-serif; margin: 1rem; background: #111; color: #ddd; }
@@ -93,8 +94,6 @@ export const RECORDINGS_PAGE_CSP = [
   "base-uri 'none'",
   "form-action 'none'",
 ].join('; ');
-
-const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The page; with `token`, its requests and its link back to the live page carry it (it came as ?token=). */
 export function renderRecordingsPage(token: string | null): string {
