@@ -5,6 +5,7 @@ import {
   multipartEpilogue,
   multipartPart,
   multipartPreamble,
+  writeMultipartFrame,
   type CapturedFrame,
   type PartLayout,
 } from '@edgecam/protocol';
@@ -53,12 +54,7 @@ export class MjpegResponse {
   private send(f: CapturedFrame, done: () => void): void {
     const res = this.res;
     if (res.destroyed || res.writableEnded) return;
-    const part = multipartPart(this.layout, f.jpeg.length);
-    res.cork();
-    res.write(part.prefix);
-    res.write(f.jpeg);
-    const ok = res.write(part.suffix);
-    res.uncork();
+    const ok = writeMultipartFrame(res, multipartPart(this.layout, f.jpeg.length), f.jpeg);
     if (ok) done();
     else res.once('drain', done);
   }

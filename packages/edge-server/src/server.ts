@@ -1,6 +1,5 @@
 // Puts the pieces together: one capture (FrameHub), one client registry and metrics, the TCP
 // server and the HTTP server, all sharing them; and a close() that undoes it all in order.
-import type { Server as HttpServer } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { AccessControl } from './access/access-control.js';
@@ -19,6 +18,7 @@ import { resolveFfmpeg, type ResolvedFfmpeg } from './sources/ffmpeg/resolve-ffm
 import type { SharedFrameHub } from './camera/frame-hub.js';
 import { createHttpServer, type EdgeHttpServer, type HttpLimits } from './http/http-server.js';
 import { createLogger } from './log/logger.js';
+import { listen } from './listen.js';
 import { LogLimiter, type LogLimits } from './log/log-limiter.js';
 import { createServerMetrics, type EdgeServerMetrics } from './metrics.js';
 import { createSource } from './sources/create-source.js';
@@ -90,18 +90,6 @@ export interface RunningEdgeServer {
   events: EventOutputs;
   /** Stops accepting, closes every session, stops ffmpeg. Idempotent. */
   close(): Promise<void>;
-}
-
-function listenHttp(server: HttpServer, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      const address = server.address();
-      resolve(typeof address === 'object' && address ? address.port : port);
-    });
-  });
 }
 
 /** The cameras the configuration names, or its one camera named `default`. */
@@ -296,7 +284,7 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
         cameraStatus: (name) => features.get(name)?.status() ?? {},
         onClose: () => eventRoutes.close(),
       });
-      httpPort = await listenHttp(http.server, config.httpPort, config.host);
+      httpPort = await listen(http.server, config.httpPort, config.host);
     }
     logger.info(
       {

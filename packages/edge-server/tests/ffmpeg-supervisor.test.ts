@@ -1,6 +1,7 @@
 // ffmpeg dying and coming back, backoff, and never leaving a child behind.
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync } from 'node:fs';
+import { switchMap } from 'rxjs';
 import { FfmpegSupervisor, liveFfmpegPids, type FfmpegExit } from '../src/sources/ffmpeg/ffmpeg-supervisor.js';
 import { LegacyClient } from './support/clients.js';
 import { makeFakeFfmpeg } from './support/fake-ffmpeg.js';
@@ -55,7 +56,6 @@ describe('the ffmpeg child', () => {
       ffmpeg,
       args: () => ['-f', 'v4l2', '-i', '/dev/video9', 'pipe:1'],
       logger: memoryLogger().logger,
-      onStdout: () => {},
       onExit: (e) => exits.push(e),
       initialBackoffMs: 50,
       maxBackoffMs: 200,
@@ -77,9 +77,9 @@ describe('the ffmpeg child', () => {
       ffmpeg,
       args: () => ['pipe:1'],
       logger: log.logger,
-      onStdout: () => chunks++,
       killGraceMs: 300,
     });
+    sup.runs$.pipe(switchMap((run) => run.output$)).subscribe(() => chunks++);
     sup.start();
     await waitUntil(() => chunks > 0, 10_000, 'output');
     const pid = sup.pid!;

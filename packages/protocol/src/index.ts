@@ -42,6 +42,8 @@ export {
   multipartEpilogue,
   multipartPart,
   multipartPreamble,
+  writeMultipartFrame,
   type PartFrame,
   type PartLayout,
+  type PartWriter,
 } from './multipart.js';

@@ -73,6 +73,26 @@ export function multipartPart(layout: PartLayout, jpegLength: number): PartFrame
   };
 }
 
+/** Where a part is written: an http.ServerResponse, or any Node Writable. */
+export interface PartWriter {
+  cork(): void;
+  write(chunk: Uint8Array): boolean;
+  uncork(): void;
+}
+
+/**
+ * Writes one JPEG as a part: `part.prefix`, the JPEG itself (never copied), `part.suffix`, corked
+ * so they leave in one writev. Returns the last write()'s answer: false means wait for 'drain'.
+ */
+export function writeMultipartFrame(out: PartWriter, part: PartFrame, jpeg: Uint8Array): boolean {
+  out.cork();
+  if (part.prefix.length > 0) out.write(part.prefix);
+  out.write(jpeg);
+  const flushed = out.write(part.suffix);
+  out.uncork();
+  return flushed;
+}
+
 /**
  * Ends a stream cleanly. Both layouts have just opened a part, so it is closed empty:
  * 'length-prefixed' still owes that part's (empty) header block, one CRLF; then CRLF --B--.

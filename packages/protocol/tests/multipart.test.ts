@@ -6,6 +6,7 @@ import {
   multipartEpilogue,
   multipartPart,
   multipartPreamble,
+  writeMultipartFrame,
   type PartLayout,
 } from '../src/index.js';
 
@@ -55,5 +56,25 @@ describe('multipart framing', () => {
     [undefined, undefined, 'length-prefixed'],
   ] as const)('advance_headers=%s with User-Agent %s gives %s', (q, ua, layout) => {
     expect(choosePartLayout(q, ua)).toBe(layout);
+  });
+
+  it('writes a part as prefix, the JPEG itself and suffix inside one cork, skipping an empty prefix', () => {
+    const calls: unknown[] = [];
+    const out = {
+      cork: () => calls.push('cork'),
+      write: (chunk: Uint8Array) => {
+        calls.push(Buffer.from(chunk).toString('latin1'));
+        return true;
+      },
+      uncork: () => calls.push('uncork'),
+    };
+    const jpeg = Buffer.from('JPEG');
+    const part = multipartPart('length-prefixed', jpeg.length);
+    expect(writeMultipartFrame(out, part, jpeg)).toBe(true);
+    expect(calls).toEqual(['cork', part.prefix.toString('latin1'), 'JPEG', part.suffix.toString('latin1'), 'uncork']);
+    calls.length = 0;
+    const ahead = multipartPart('headers-ahead', jpeg.length);
+    writeMultipartFrame(out, ahead, jpeg);
+    expect(calls).toEqual(['cork', 'JPEG', ahead.suffix.toString('latin1'), 'uncork']);
   });
 });

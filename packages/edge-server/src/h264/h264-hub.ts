@@ -1,24 +1,19 @@
 // One H.264 encoder per camera, shared by every H.264 consumer (WebRTC viewers, MSE viewers, a
 // publisher). It runs only while someone is attached, and stops idleStopMs after the last leaves:
-// the camera's JPEGs go to ffmpeg's stdin (or, with `encoder: copy`, ffmpeg reads the camera's own
-// H.264 and copies it), its Annex-B output is cut into access units, and each unit goes to every
-// sink by a plain call. A sink that is not ready loses units until the next keyframe (it could not
-// decode them anyway), counted; a new sink starts at the newest keyframe.
-import { PassThrough } from 'node:stream';
-import { Observable, type Subscription } from 'rxjs';
-import type { CapturedFrame } from '@edgecam/protocol';
-import { nowUs } from '@edgecam/runtime';
+// that lifecycle is RxJS's share() with a delayed reset, over the encoder (h264-encoder.ts), whose
+// units fan out from here to every sink by a plain call. A sink that is not ready loses units
+// until the next keyframe (it could not decode them anyway), counted; a new sink starts at the
+// newest keyframe, which this hub keeps with the units since.
+import { Observable, Subject, finalize, share, switchMap, takeUntil, tap, timer } from 'rxjs';
 import type { Logger } from 'pino';
 import type { CameraContext } from '../contracts.js';
 import { EdgeServerError } from '../errors.js';
-import { probeRtspTimeoutOption } from '../sources/ffmpeg/ffmpeg-probe.js';
-import { FfmpegSupervisor } from '../sources/ffmpeg/ffmpeg-supervisor.js';
 import type { ResolvedFfmpeg } from '../sources/ffmpeg/resolve-ffmpeg.js';
 import type { SourceSpec } from '../sources/source-spec.js';
-import { AccessUnitSplitter, AccessUnitTooLarge, type AccessUnit } from './access-units.js';
-import { fileCopyInput, h264CopyArgs, h264EncoderArgs, JPEG_NEXT_START, rtspCopyInput } from './h264-args.js';
+import type { AccessUnit } from './access-units.js';
 import { checkH264Source, H264_COPY, type H264Config } from './h264-config.js';
 import { checkH264Encoder } from './h264-encoders.js';
+import { H264Encoder } from './h264-encoder.js';
 
 /** Something that takes a camera's access units. */
 export interface H264Sink {
@@ -45,7 +40,7 @@ export interface H264HubStats {
   /** Access units (pictures) out of ffmpeg, and of those, keyframes. */
   units: number;
   keyframes: number;
-  /** Camera frames not given to the encoder because it was behind (its in-flight limit). */
+  /** Camera frames not given to the encoder because it was behind (its in-flight limit) or restarting. */
   skipped: number;
   /** Units sinks skipped because they were not ready, summed over the sinks attached now. */
   sinkSkipped: number;
@@ -78,20 +73,9 @@ export interface H264HubOptions {
   skipEncoderCheck?: boolean;
 }
 
-// Bounds of the group of pictures kept for joiners, and of JPEG bytes waiting for the encoder.
+// Bounds of the group of pictures kept for joiners.
 const MAX_GOP_UNITS = 600;
 const MAX_GOP_BYTES = 32 * 1024 * 1024;
-const MAX_PENDING_INPUT_BYTES = 8 * 1024 * 1024;
-const MAX_PENDING_TIMES = 256;
-// Output bytes are turned into a bitrate over windows of this length.
-const BITRATE_WINDOW_US = 2_000_000;
-// Frames given to the encoder whose picture has not come out; ffmpeg 4.1 holds one back between
-// its MJPEG input and the encoder, so a keeping-up encoder has one or two.
-const MAX_FRAMES_IN_FLIGHT = 3;
-// ffmpeg writes its output in pieces of at most this size (its I/O buffer), each picture flushed.
-const FFMPEG_WRITE_BYTES = 32 * 1024;
-/** An access unit delimiter with a 4-byte start code, as h264_metadata=aud=insert writes it. */
-const AUD_START = Buffer.from([0, 0, 0, 1, 9]);
 
 interface Attached {
   sink: H264Sink;
@@ -106,30 +90,16 @@ export class H264Hub {
   private readonly config: H264Config;
   private readonly opts: H264HubOptions;
   private readonly log: Logger;
+  private readonly encoder: H264Encoder;
+  /** The encoder's units, shared by every sink while any is attached (and idleStopMs after). */
+  private readonly units: Observable<AccessUnit>;
   private readonly sinks = new Set<Attached>();
-  private readonly splitter = new AccessUnitSplitter();
   /** The units since the newest keyframe, for joiners. */
   private gop: AccessUnit[] = [];
   private gopBytes = 0;
-  /** Capture times of the frames fed to the encoder and not yet out of it, oldest first. */
-  private pendingTimes: number[] = [];
-  private input: PassThrough | null = null;
-  private supervisor: FfmpegSupervisor | null = null;
-  private frames: Subscription | null = null;
-  private idleTimer: NodeJS.Timeout | null = null;
   private encoderCheck: Promise<void> | null = null;
+  private readonly closing = new Subject<void>();
   private closed = false;
-  /** Camera frames not given to the encoder because it was behind. */
-  private inputDropped = 0;
-  private framesIn = 0;
-  private unitsOut = 0;
-  private keyframesOut = 0;
-  /** Units out since the encoder (re)started: 0 means still starting. */
-  private unitsSinceSpawn = 0;
-  private rateStartUs = 0;
-  private rateBytes = 0;
-  private bitrateKbps = 0;
-  private restartsBefore = 0;
 
   /** Throws CONFIG_INVALID when `encoder: copy` is set on a source that carries no H.264 (or none is given). */
   constructor(ctx: CameraContext, config: H264Config, opts: H264HubOptions) {
@@ -141,6 +111,37 @@ export class H264Hub {
     else if (this.passthrough && !opts.args) {
       throw new EdgeServerError('CONFIG_INVALID', `camera ${ctx.name}: h264.encoder "copy" needs the camera's source to read from; give H264Hub its source`);
     }
+    this.encoder = new H264Encoder({
+      ctx,
+      config,
+      ffmpeg: opts.ffmpeg,
+      logger: this.log,
+      checkEncoder: () => this.checkEncoder(),
+      ...(opts.source ? { source: opts.source } : {}),
+      ...(opts.fps !== undefined ? { fps: opts.fps } : {}),
+      ...(opts.initialBackoffMs !== undefined ? { initialBackoffMs: opts.initialBackoffMs } : {}),
+      ...(opts.args ? { args: opts.args } : {}),
+    });
+    this.units = this.encoder.runs$.pipe(
+      // Each ffmpeg run starts at a keyframe of its own: what the last one left is no use to a joiner.
+      switchMap((units$) => {
+        this.clearGop();
+        return units$;
+      }),
+      tap((unit) => this.keep(unit)),
+      finalize(() => {
+        const why = this.closed ? 'closing' : 'idle';
+        this.clearGop();
+        void this.encoder.settled().then(() => this.log.info({ why }, 'h264 encoder stopped'));
+      }),
+      takeUntil(this.closing),
+      share({
+        connector: () => new Subject<AccessUnit>(),
+        resetOnError: true,
+        resetOnComplete: true,
+        resetOnRefCountZero: () => timer(config.idleStopMs),
+      }),
+    );
   }
 
   /** The `h264:` block's STUN/TURN servers, for this camera's WebRTC viewers. */
@@ -173,18 +174,10 @@ export class H264Hub {
     if (this.closed) throw new EdgeServerError('HUB_CLOSED', `the H.264 encoder of camera ${this.ctx.name} is shut down`);
     const a: Attached = { sink, state: 'join', stats: { sent: 0, skipped: 0 } };
     this.sinks.add(a);
-    if (this.idleTimer) {
-      clearTimeout(this.idleTimer);
-      this.idleTimer = null;
-    }
     if (opts.replay !== false) for (const unit of this.gop) this.deliver(a, unit);
-    this.start();
+    const units = this.units.subscribe((unit) => this.deliver(a, unit));
     return () => {
-      if (!this.sinks.delete(a)) return;
-      if (this.sinks.size === 0 && !this.closed) {
-        this.idleTimer = setTimeout(() => void this.stop('idle'), this.config.idleStopMs);
-        this.idleTimer.unref();
-      }
+      if (this.sinks.delete(a)) units.unsubscribe();
     };
   }
 
@@ -201,31 +194,31 @@ export class H264Hub {
 
   /** Whether an encoder process is wanted now (attached sinks, or the idle grace period). */
   get running(): boolean {
-    return this.supervisor !== null;
+    return this.encoder.running;
   }
 
   /** The encoder's pid while one runs. */
   get pid(): number | undefined {
-    return this.supervisor?.pid;
+    return this.encoder.pid;
   }
 
   /** Counters and state for /status, /metrics and the benchmarks (counters run from the hub's creation). */
   stats(): H264HubStats {
     let sinkSkipped = 0;
     for (const a of this.sinks) sinkSkipped += a.stats.skipped;
-    const state = this.closed ? 'closed' : !this.supervisor ? 'idle' : this.unitsSinceSpawn === 0 ? 'starting' : 'running';
+    const e = this.encoder.stats();
     return {
-      state,
+      state: this.closed ? 'closed' : e.state,
       encoder: this.config.encoder,
-      frames: this.framesIn,
-      units: this.unitsOut,
-      keyframes: this.keyframesOut,
-      skipped: this.inputDropped,
+      frames: e.frames,
+      units: e.units,
+      keyframes: e.keyframes,
+      skipped: e.skipped,
       sinkSkipped,
       consumers: this.sinks.size,
-      bitrateKbps: this.supervisor ? this.bitrateKbps : 0,
-      restarts: this.restartsBefore + (this.supervisor?.restarts ?? 0),
-      inputDropped: this.inputDropped,
+      bitrateKbps: e.bitrateKbps,
+      restarts: e.restarts,
+      inputDropped: e.skipped,
       sinks: this.sinks.size,
       running: this.running,
     };
@@ -235,140 +228,18 @@ export class H264Hub {
   async close(): Promise<void> {
     this.closed = true;
     this.sinks.clear();
-    await this.stop('closing');
+    this.closing.next();
+    await this.encoder.settled();
   }
 
-  private start(): void {
-    if (this.supervisor) return;
-    const fps = this.opts.fps ?? (this.ctx.hub.info().fpsConfigured || 30);
-    // Passthrough: ffmpeg reads the camera itself; the camera's JPEGs are not needed.
-    const input = this.passthrough ? null : new PassThrough({ highWaterMark: 1024 * 1024 });
-    this.input = input;
-    input?.write(JPEG_NEXT_START);
-    this.supervisor = new FfmpegSupervisor({
-      ffmpeg: this.opts.ffmpeg,
-      args: async () => {
-        await this.checkEncoder();
-        if (this.opts.args) return this.opts.args(this.config, fps);
-        return this.passthrough ? h264CopyArgs(await this.copyInput()) : h264EncoderArgs(this.config, fps);
-      },
-      logger: this.log,
-      ...(input ? { stdin: input } : {}),
-      initialBackoffMs: this.opts.initialBackoffMs,
-      onStdout: (chunk) => this.onOutput(chunk),
-      onSpawn: () => {
-        this.splitter.reset();
-        this.pendingTimes = [];
-        this.unitsSinceSpawn = 0;
-        this.clearGop();
-      },
-    });
-    this.rateStartUs = nowUs();
-    this.rateBytes = 0;
-    this.bitrateKbps = 0;
-    this.supervisor.start();
-    if (input) this.frames = this.ctx.hub.frames$.subscribe((frame) => this.onFrame(frame));
-    this.log.info(
-      this.passthrough ? { encoder: H264_COPY } : { encoder: this.config.encoder, bitrateKbps: this.config.bitrateKbps, fps },
-      this.passthrough ? 'h264 passthrough starting' : 'h264 encoder starting',
-    );
-  }
-
-  /** ffmpeg's input arguments for the source whose H.264 is copied. */
-  private async copyInput(): Promise<string[]> {
-    const source = this.opts.source;
-    if (source?.kind === 'rtsp') return rtspCopyInput(source.url, await probeRtspTimeoutOption(this.opts.ffmpeg), source.transport);
-    if (source?.kind === 'file') return fileCopyInput(source.path);
-    // The constructor refused every other source.
-    throw new EdgeServerError('CONFIG_INVALID', `camera ${this.ctx.name}: h264.encoder "copy" needs an rtsp:// or file: source`);
-  }
-
-  private async stop(why: string): Promise<void> {
-    if (this.idleTimer) {
-      clearTimeout(this.idleTimer);
-      this.idleTimer = null;
-    }
-    const supervisor = this.supervisor;
-    if (!supervisor) return;
-    this.supervisor = null;
-    this.restartsBefore += supervisor.restarts;
-    this.frames?.unsubscribe();
-    this.frames = null;
-    this.input?.end();
-    this.input = null;
-    this.clearGop();
-    await supervisor.stop();
-    this.log.info({ why }, 'h264 encoder stopped');
-  }
-
-  private onFrame(frame: CapturedFrame): void {
-    const input = this.input;
-    if (!input) return;
-    // An encoder that cannot keep up loses camera frames here rather than queueing them: each
-    // frame waiting in the pipe is a frame time of latency.
-    if (this.pendingTimes.length >= MAX_FRAMES_IN_FLIGHT || input.writableLength > MAX_PENDING_INPUT_BYTES) {
-      this.inputDropped++;
-      return;
-    }
-    if (this.pendingTimes.length >= MAX_PENDING_TIMES) this.pendingTimes.shift();
-    this.pendingTimes.push(frame.captureTimeUs);
-    this.framesIn++;
-    const jpeg = frame.jpeg;
-    // Each JPEG's SOI went out after the previous one (see JPEG_NEXT_START): ffmpeg takes it at once.
-    if (jpeg[0] === 0xff && jpeg[1] === 0xd8) {
-      input.write(jpeg.subarray(2));
-      input.write(JPEG_NEXT_START);
-    } else input.write(jpeg);
-  }
-
-  private onOutput(chunk: Buffer): void {
-    let units: AccessUnit[];
-    const wasInUnit = this.splitter.inUnit;
-    try {
-      units = this.splitter.push(chunk);
-    } catch (err) {
-      if (err instanceof AccessUnitTooLarge) this.supervisor?.fail(err.message);
-      return;
-    }
-    if (this.wholePicture(chunk, units.length, wasInUnit)) {
-      const last = this.splitter.end();
-      if (last) units.push(last);
-    }
-    for (const unit of units) {
-      // One picture out per frame in, in order (no B-frames): its capture time is the oldest pending.
-      // Passthrough has no frames in: the time it left ffmpeg is the best we know.
-      unit.timestampUs = this.pendingTimes.shift() ?? nowUs();
-      this.publish(unit);
-    }
-  }
-
-  /**
-   * Whether a read from our encoder is exactly one picture, so it need not wait a frame time for
-   * the next one to begin: ffmpeg flushes each picture in writes of up to FFMPEG_WRITE_BYTES, and a
-   * write that size into a pipe the reader had emptied is read whole. So: the read is shorter than
-   * one write, begins with the picture's delimiter, and holds no other picture (a reader that fell
-   * behind reads several, and then the last may be cut anywhere).
-   */
-  private wholePicture(chunk: Buffer, completed: number, wasInUnit: boolean): boolean {
-    if (this.passthrough || this.opts.args || chunk.length >= FFMPEG_WRITE_BYTES) return false;
-    if (chunk.compare(AUD_START, 0, AUD_START.length, 0, AUD_START.length) !== 0) return false;
-    // Only the unit pending before this read may have ended (at the delimiter that begins it).
-    return completed === (wasInUnit ? 1 : 0);
-  }
-
-  private publish(unit: AccessUnit): void {
-    this.unitsOut++;
-    this.unitsSinceSpawn++;
-    if (unit.keyframe) this.keyframesOut++;
-    this.countRate(unit.data.length);
+  /** Keeps the units since the newest keyframe, within bounds, for joiners. */
+  private keep(unit: AccessUnit): void {
     if (unit.keyframe) this.clearGop();
-    if (unit.keyframe || this.gop.length > 0) {
-      if (this.gop.length < MAX_GOP_UNITS && this.gopBytes + unit.data.length <= MAX_GOP_BYTES) {
-        this.gop.push(unit);
-        this.gopBytes += unit.data.length;
-      } else this.clearGop();
-    }
-    for (const a of this.sinks) this.deliver(a, unit);
+    if (!unit.keyframe && this.gop.length === 0) return;
+    if (this.gop.length < MAX_GOP_UNITS && this.gopBytes + unit.data.length <= MAX_GOP_BYTES) {
+      this.gop.push(unit);
+      this.gopBytes += unit.data.length;
+    } else this.clearGop();
   }
 
   private deliver(a: Attached, unit: AccessUnit): void {
@@ -386,16 +257,6 @@ export class H264Hub {
     }
     a.stats.sent++;
     a.sink.send(unit);
-  }
-
-  private countRate(bytes: number): void {
-    this.rateBytes += bytes;
-    const now = nowUs();
-    const elapsed = now - this.rateStartUs;
-    if (elapsed < BITRATE_WINDOW_US) return;
-    this.bitrateKbps = Math.round((this.rateBytes * 8 * 1000) / elapsed);
-    this.rateStartUs = now;
-    this.rateBytes = 0;
   }
 
   private clearGop(): void {

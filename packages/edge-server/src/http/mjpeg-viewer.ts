@@ -10,6 +10,7 @@ import {
   multipartPart,
   multipartPreamble,
   MULTIPART_CONTENT_TYPE,
+  writeMultipartFrame,
   type CapturedFrame,
   type PartFrame,
   type PartLayout,
@@ -152,17 +153,11 @@ export class MjpegViewer {
   /** NewestWins' deliver: done at once when the socket took it all, else on 'drain'. */
   private readonly write = (frame: CapturedFrame, done: () => void): void => {
     if (this.closed) return;
-    const { res } = this;
-    const { prefix, suffix } = framePart(this.opts.layout, frame);
-    // Corked so the three pieces leave in one writev; the JPEG itself is never copied.
-    res.cork();
-    if (prefix.length > 0) res.write(prefix);
-    res.write(frame.jpeg);
-    const flushed = res.write(suffix);
-    res.uncork();
+    const part = framePart(this.opts.layout, frame);
+    const flushed = writeMultipartFrame(this.res, part, frame.jpeg);
     this.lastWritten = frame;
     this.framesSent += 1;
-    this.client.sent(prefix.length + frame.jpeg.length + suffix.length, frame.captureTimeUs);
+    this.client.sent(part.prefix.length + frame.jpeg.length + part.suffix.length, frame.captureTimeUs);
     if (flushed) {
       done();
       return;

@@ -3,10 +3,10 @@
 // reads little more than the DC coefficients), so the decode is nearly free, and the scaler
 // averages the rest down. Pictures come out raw, one byte per pixel, in the order the JPEGs went in,
 // each once the next JPEG has begun (one analysed frame of delay).
-import { PassThrough } from 'node:stream';
 import type { Logger } from 'pino';
+import { Observable, switchMap, type OperatorFunction } from 'rxjs';
 import { readJpegInfo, type CapturedFrame, type JpegInfo } from '@edgecam/protocol';
-import { FfmpegSupervisor } from '../sources/ffmpeg/ffmpeg-supervisor.js';
+import { FfmpegStage } from '../sources/ffmpeg/ffmpeg-stage.js';
 import type { ResolvedFfmpeg } from '../sources/ffmpeg/resolve-ffmpeg.js';
 
 /** JPEGs handed to ffmpeg whose picture has not come back yet; more are dropped, not queued. */
@@ -47,36 +47,42 @@ export interface GrayDecoderOptions {
   onPicture: (gray: Uint8Array, width: number, height: number, source: CapturedFrame) => void;
 }
 
+/** One picture out of ffmpeg (its bytes valid until the next) and the JPEG it came from. */
+interface Picture {
+  gray: Buffer;
+  width: number;
+  height: number;
+  source: CapturedFrame;
+}
+
 /** Small grayscale pictures from JPEGs, through one supervised ffmpeg started at the first JPEG. */
 export class GrayDecoder {
   private readonly opts: GrayDecoderOptions;
-  private readonly input = new PassThrough();
-  private supervisor: FfmpegSupervisor | null = null;
+  private stage: FfmpegStage<CapturedFrame> | null = null;
   private size: { width: number; height: number; lowres: number; srcWidth: number; srcHeight: number } | null = null;
-  private picture = Buffer.alloc(0);
-  private filled = 0;
-  private readonly inFlight: Array<{ frame: CapturedFrame; at: number }> = [];
-  private running = false;
   private stopped = false;
-  /** JPEGs not handed to ffmpeg because it was behind, restarting or not started. */
-  dropped = 0;
+  /** JPEGs that could not be read. */
+  private invalid = 0;
   /** Why ffmpeg last failed, while it restarts. */
   lastError: string | null = null;
 
   constructor(opts: GrayDecoderOptions) {
     this.opts = opts;
-    // ffmpeg dying mid-write must not crash us; the supervisor reports the death.
-    this.input.on('error', () => {});
   }
 
   /** ffmpeg's pid while it runs. */
   get pid(): number | undefined {
-    return this.supervisor?.pid;
+    return this.stage?.pid;
   }
 
   /** Restarts of ffmpeg so far. */
   get restarts(): number {
-    return this.supervisor?.restarts ?? 0;
+    return this.stage?.restarts ?? 0;
+  }
+
+  /** JPEGs not handed to ffmpeg: unreadable, or ffmpeg was behind, restarting or not started. */
+  get dropped(): number {
+    return this.invalid + (this.stage?.dropped ?? 0);
   }
 
   /** The analysed size, once the first JPEG told the camera's. */
@@ -91,83 +97,81 @@ export class GrayDecoder {
     try {
       info = readJpegInfo(frame.jpeg);
     } catch {
-      this.dropped++;
+      this.invalid++;
       return false;
     }
     if (this.size === null) this.begin(info.width, info.height);
     else if (info.width !== this.size.srcWidth || info.height !== this.size.srcHeight) {
       this.resize(info.width, info.height);
-      this.supervisor?.fail(`the camera's picture changed to ${info.width}x${info.height}`);
+      this.stage?.fail(`the camera's picture changed to ${info.width}x${info.height}`);
     }
-    // ffmpeg's mjpeg demuxer gives a picture out once the next JPEG starts, so the newest JPEG
-    // always waits; the one after the oldest waiting long means ffmpeg hangs.
-    const second = this.inFlight[1];
-    if (second && performance.now() - second.at > STALL_MS) {
-      this.supervisor?.fail(`no picture from ffmpeg for ${STALL_MS / 1000} s`);
-    }
-    if (!this.running || this.inFlight.length >= MAX_IN_FLIGHT) {
-      this.dropped++;
-      return false;
-    }
-    this.inFlight.push({ frame, at: performance.now() });
-    this.input.write(frame.jpeg);
-    return true;
+    return this.stage!.write([frame.jpeg], frame);
   }
 
   /** Kills ffmpeg; resolves once it has exited. */
   async stop(): Promise<void> {
     this.stopped = true;
-    // End of input makes ffmpeg finish at once; blocked on a read of stdin it may ignore SIGTERM.
-    this.input.end();
-    await this.supervisor?.stop();
-    this.input.destroy();
+    await this.stage?.stop();
   }
 
   private resize(srcWidth: number, srcHeight: number): void {
     const size = graySize(srcWidth, srcHeight, this.opts.width);
     this.size = { ...size, srcWidth, srcHeight };
-    this.picture = Buffer.alloc(size.width * size.height);
-    this.filled = 0;
   }
 
   private begin(srcWidth: number, srcHeight: number): void {
     this.resize(srcWidth, srcHeight);
-    this.supervisor = new FfmpegSupervisor({
+    const stage = new FfmpegStage<CapturedFrame>({
       ffmpeg: this.opts.ffmpeg,
       logger: this.opts.logger,
       args: () => grayArgs(this.size!),
-      stdin: this.input,
-      // Without JPEGs going in (the camera is lost) nothing comes out; push() watches for a hang instead.
+      maxInFlight: MAX_IN_FLIGHT,
+      // ffmpeg's mjpeg demuxer gives a picture out once the next JPEG starts, so the newest JPEG
+      // always waits; the one after the oldest waiting long means ffmpeg hangs.
+      outputStallMs: STALL_MS,
+      heldBack: 1,
+      // Without JPEGs going in (the camera is lost) nothing comes out; outputStallMs watches for a hang instead.
       stallTimeoutMs: 0,
-      onStdout: (chunk) => this.read(chunk),
-      onSpawn: () => {
-        this.running = true;
-        this.lastError = null;
-        this.inFlight.length = 0;
-        this.filled = 0;
-      },
       onExit: (exit) => {
-        this.running = false;
         this.lastError = exit.reason;
       },
     });
-    this.supervisor.start();
+    this.stage = stage;
+    stage.runs$
+      .pipe(
+        switchMap((output$) => {
+          this.lastError = null;
+          return output$.pipe(this.pictures(stage));
+        }),
+      )
+      .subscribe(({ gray, width, height, source }) => this.opts.onPicture(gray, width, height, source));
+    stage.start();
   }
 
-  private read(chunk: Buffer): void {
-    const size = this.size;
-    if (!size) return;
-    let offset = 0;
-    while (offset < chunk.length) {
-      const n = Math.min(chunk.length - offset, this.picture.length - this.filled);
-      chunk.copy(this.picture, this.filled, offset, offset + n);
-      this.filled += n;
-      offset += n;
-      if (this.filled < this.picture.length) break;
-      this.filled = 0;
-      // A picture whose JPEG is unknown (written before a restart) is skipped.
-      const source = this.inFlight.shift();
-      if (source) this.opts.onPicture(this.picture, size.width, size.height, source.frame);
-    }
+  /** One run's raw bytes to whole pictures of the size it was started with, each with the JPEG it came from. */
+  private pictures(stage: FfmpegStage<CapturedFrame>): OperatorFunction<Buffer, Picture> {
+    return (output$) =>
+      new Observable<Picture>((sub) => {
+        const { width, height } = this.size!;
+        const picture = Buffer.alloc(width * height);
+        let filled = 0;
+        return output$.subscribe({
+          next: (chunk) => {
+            let offset = 0;
+            while (offset < chunk.length) {
+              const n = Math.min(chunk.length - offset, picture.length - filled);
+              chunk.copy(picture, filled, offset, offset + n);
+              filled += n;
+              offset += n;
+              if (filled < picture.length) break;
+              filled = 0;
+              // A picture whose JPEG is unknown (written before a restart) is skipped.
+              const source = stage.take();
+              if (source) sub.next({ gray: picture, width, height, source });
+            }
+          },
+          complete: () => sub.complete(),
+        });
+      });
   }
 }

@@ -2,6 +2,7 @@
 // picture carries its capture time (mpegts-packetizer.ts), copied (never re-encoded) into the
 // target's container and protocol. `-progress pipe:1` puts ffmpeg's counters on stdout, which
 // tells us it is publishing and keeps the supervisor's stall watch fed.
+import { defer, mergeMap, type OperatorFunction } from 'rxjs';
 import type { PublishTarget } from './publish-config.js';
 
 /** ffmpeg arguments publishing stdin's MPEG-TS H.264 to the target. */
@@ -52,4 +53,13 @@ export class ProgressReader {
     }
     return out;
   }
+}
+
+/** One run's stdout to its `-progress` reports, as an operator (a reader per subscription). */
+export function readProgress(): OperatorFunction<Buffer, PublishProgress> {
+  return (chunks$) =>
+    defer(() => {
+      const reader = new ProgressReader();
+      return chunks$.pipe(mergeMap((chunk) => reader.push(chunk)));
+    });
 }

@@ -1,11 +1,9 @@
 // Which output protocols the resolved ffmpeg has, so a target it cannot reach (srt:// with the
 // shipped ffmpeg 4.1, built without libsrt) is refused with a sentence instead of retried forever.
-import { execFile } from 'node:child_process';
 import { EdgeServerError } from '../errors.js';
+import { ffmpegListing } from '../sources/ffmpeg/ffmpeg-probe.js';
 import type { ResolvedFfmpeg } from '../sources/ffmpeg/resolve-ffmpeg.js';
 import { maskedUrl, PUBLISH_SCHEMES, type PublishTarget } from './publish-config.js';
-
-const cache = new Map<string, Promise<Set<string>>>();
 
 /** The protocols of the `Output:` part of `ffmpeg -protocols`. */
 export function parseOutputProtocols(listing: string): Set<string> {
@@ -14,20 +12,9 @@ export function parseOutputProtocols(listing: string): Set<string> {
   return new Set(listing.slice(at + 'Output:'.length).split(/\s+/).filter((w) => /^[a-z0-9_]+$/.test(w)));
 }
 
-/** The output protocols of this ffmpeg binary (asked once per binary). */
-export function listOutputProtocols(ffmpeg: ResolvedFfmpeg): Promise<Set<string>> {
-  let listing = cache.get(ffmpeg.path);
-  if (!listing) {
-    listing = new Promise<Set<string>>((resolve, reject) => {
-      execFile(ffmpeg.path, ['-hide_banner', '-protocols'], { timeout: 10_000, maxBuffer: 1024 * 1024 }, (err, stdout) => {
-        if (err && !stdout) reject(new EdgeServerError('FFMPEG_NOT_FOUND', `could not run ${ffmpeg.path} -protocols: ${err.message}`));
-        else resolve(parseOutputProtocols(stdout));
-      });
-    });
-    cache.set(ffmpeg.path, listing);
-    listing.catch(() => cache.delete(ffmpeg.path));
-  }
-  return listing;
+/** The output protocols of this ffmpeg binary (`ffmpeg -protocols`, asked once per binary). */
+export async function listOutputProtocols(ffmpeg: ResolvedFfmpeg): Promise<Set<string>> {
+  return parseOutputProtocols(await ffmpegListing(ffmpeg, '-protocols'));
 }
 
 /** Why this ffmpeg cannot publish to the target, or undefined when it can. */

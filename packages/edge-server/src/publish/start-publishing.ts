@@ -3,16 +3,16 @@
 // or not anyone watches edgecam itself, and while a target is down its ffmpeg is restarted with
 // the supervisor's backoff. Each (re)started ffmpeg gets units from a keyframe on; one that falls
 // behind the camera loses units up to the next keyframe (counted), so its queue stays bounded.
-import { PassThrough } from 'node:stream';
 import type { Logger } from 'pino';
+import { switchMap } from 'rxjs';
 import type { CameraContext } from '../contracts.js';
 import type { AccessUnit } from '../h264/access-units.js';
 import type { H264Hub, H264Sink } from '../h264/h264-hub.js';
-import { FfmpegSupervisor } from '../sources/ffmpeg/ffmpeg-supervisor.js';
+import { FfmpegStage } from '../sources/ffmpeg/ffmpeg-stage.js';
 import type { ResolvedFfmpeg } from '../sources/ffmpeg/resolve-ffmpeg.js';
 import { peerText } from '../log/peer-text.js';
 import { MpegTsPacketizer } from './mpegts-packetizer.js';
-import { ProgressReader, publishArgs } from './publish-args.js';
+import { publishArgs, readProgress } from './publish-args.js';
 import { maskedUrl, type PublishTarget } from './publish-config.js';
 import { listOutputProtocols, missingProtocol } from './publish-protocols.js';
 
@@ -81,16 +81,12 @@ export function startPublishing(ctx: CameraContext, hub: H264Hub, targets: reado
 /** One target: a hub sink feeding a supervised ffmpeg. */
 class TargetPublisher implements H264Sink {
   private readonly log: Logger;
-  private readonly input = new PassThrough({ highWaterMark: 256 * 1024 });
-  private progress = new ProgressReader();
   private readonly ts = new MpegTsPacketizer();
-  private readonly supervisor: FfmpegSupervisor;
+  private readonly stage: FfmpegStage;
   private state: PublishState = 'connecting';
   private lastError: string | null = null;
   private bytes = 0;
   private frames = 0;
-  /** An ffmpeg runs and takes input. */
-  private live = false;
   /** The running ffmpeg has had no keyframe yet: it could not decode anything else. */
   private needKeyframe = true;
   private detach: (() => void) | null = null;
@@ -105,21 +101,33 @@ class TargetPublisher implements H264Sink {
     private readonly deps: PublishDeps,
   ) {
     this.log = deps.logger.child({ component: 'publish', target: maskedUrl(target) });
-    this.supervisor = new FfmpegSupervisor({
+    this.stage = new FfmpegStage({
       ffmpeg: deps.ffmpeg,
       args: () => publishArgs(target),
       logger: this.log,
-      stdin: this.input,
+      maxQueuedBytes: deps.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
       initialBackoffMs: deps.initialBackoffMs,
       maxBackoffMs: deps.maxBackoffMs,
-      onStdout: (chunk) => this.onProgress(chunk),
-      onSpawn: () => this.onSpawn(),
       onExit: (exit) => {
-        this.live = false;
         this.state = 'retrying';
         this.lastError = peerText(exit.reason, MAX_ERROR_CHARS);
       },
     });
+    this.stage.runs$
+      .pipe(
+        switchMap((progress$) => {
+          this.ts.reset();
+          this.needKeyframe = true;
+          this.state = 'connecting';
+          return progress$.pipe(readProgress());
+        }),
+      )
+      .subscribe((p) => {
+        if (p.frames > 0 && !p.end && this.state === 'connecting') {
+          this.state = 'publishing';
+          this.log.info('publishing to the target');
+        }
+      });
   }
 
   start(): void {
@@ -137,25 +145,25 @@ class TargetPublisher implements H264Sink {
           return;
         }
         this.detach = this.hub.attach(this, { replay: false });
-        this.supervisor.start();
+        this.stage.start();
         this.log.info({ format: this.target.format }, 'publishing');
       });
   }
 
   /** While no ffmpeg runs, units are let through (and dropped in send) so the hub counts no skips. */
   ready(): boolean {
-    return !this.live || this.input.writableLength + this.input.readableLength < (this.deps.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES);
+    return !this.stage.running || this.stage.ready;
   }
 
   send(unit: AccessUnit): void {
-    if (!this.live) return;
+    if (!this.stage.running) return;
     if (this.needKeyframe) {
       if (!unit.keyframe) return;
       this.needKeyframe = false;
     }
     this.bytes += unit.data.length;
     this.frames++;
-    this.input.write(this.ts.packetize(unit));
+    this.stage.write([this.ts.packetize(unit)], undefined);
   }
 
   status(): PublishTargetStatus {
@@ -165,38 +173,16 @@ class TargetPublisher implements H264Sink {
       bytes: this.bytes,
       frames: this.frames,
       skipped: this.hub.statsOf(this)?.skipped ?? this.skippedAtClose,
-      restarts: this.supervisor.restarts,
+      restarts: this.stage.restarts,
       lastError: this.lastError,
     };
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.live = false;
     this.skippedAtClose = this.hub.statsOf(this)?.skipped ?? this.skippedAtClose;
     this.detach?.();
     this.detach = null;
-    await this.supervisor.stop();
-    this.input.end();
-  }
-
-  private onSpawn(): void {
-    // Called before the new child's stdin is attached: what the last one left unread would
-    // start it mid-picture, so it goes.
-    while (this.input.read() !== null);
-    this.progress = new ProgressReader();
-    this.ts.reset();
-    this.live = true;
-    this.needKeyframe = true;
-    this.state = 'connecting';
-  }
-
-  private onProgress(chunk: Buffer): void {
-    for (const p of this.progress.push(chunk)) {
-      if (p.frames > 0 && !p.end && this.state === 'connecting') {
-        this.state = 'publishing';
-        this.log.info('publishing to the target');
-      }
-    }
+    await this.stage.stop();
   }
 }

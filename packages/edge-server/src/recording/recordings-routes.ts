@@ -3,7 +3,7 @@
 // routes do not know how cameras are configured.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { choosePartLayout, multipartEpilogue, multipartPart, multipartPreamble, MULTIPART_CONTENT_TYPE } from '@edgecam/protocol';
+import { choosePartLayout, multipartEpilogue, multipartPart, multipartPreamble, MULTIPART_CONTENT_TYPE, writeMultipartFrame } from '@edgecam/protocol';
 import type { AccessControl } from '../access/access-control.js';
 import { formatPeerAddress } from '../log/peer-address.js';
 import type { RecordingsStore, ReplayFrame } from './recordings-store.js';
@@ -291,12 +291,7 @@ async function serveReplay(deps: RecordingsRoutesDeps, req: IncomingMessage, res
       const waitMs = startedAt + mediaMs / speed - performance.now();
       if (waitMs > 1) await new Promise((r) => setTimeout(r, waitMs));
       if (gone) break;
-      const part = multipartPart(layout, frame.jpeg.length);
-      res.cork();
-      res.write(part.prefix);
-      res.write(frame.jpeg);
-      const roomy = res.write(part.suffix);
-      res.uncork();
+      const roomy = writeMultipartFrame(res, multipartPart(layout, frame.jpeg.length), frame.jpeg);
       if (!roomy && !(await drained(res, deps.stallTimeoutMs ?? 30_000))) {
         res.destroy();
         break;

@@ -6,11 +6,13 @@
 //   boundary) -> stampFrames() (source.ts) -> SourceEvent 'frame' -> SharedFrameHub.frames$
 import http from 'node:http';
 import https from 'node:https';
-import { Observable, Subject, defer } from 'rxjs';
+import { EMPTY, Observable, catchError, defer, ignoreElements, tap, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
+import type { CapturedFrame } from '@edgecam/protocol';
 import { describeSystemError } from '@edgecam/runtime';
+import { fromReadable } from './from-readable.js';
 import { MpjpegDecoder } from './mpjpeg-decoder.js';
-import { restartWithBackoff } from './restart-with-backoff.js';
+import { failWhenSilent, restartWithBackoff } from './restart-with-backoff.js';
 import { splitMpjpeg } from './split-frames.js';
 import { FrameStamper, stampFrames, type FrameSource, type SourceEvent } from './source.js';
 import { peerText } from '../log/peer-text.js';
@@ -95,18 +97,11 @@ export function createHttpMjpegSource(o: HttpMjpegSourceOptions): FrameSource {
     return `could not read from ${where}: ${describeSystemError(err)}`;
   };
 
-  /** One connection: errors with the reason when it fails, ends or stalls. */
-  const connectOnce = (sub: { next: (e: SourceEvent) => void }): Observable<never> =>
-    new Observable<never>((run) => {
-      let flowing = false;
-      let lastProgressAt = performance.now();
-      let failed = false;
-      const fail = (reason: string): void => {
-        if (failed) return;
-        failed = true;
-        run.error(new Error(reason));
-      };
-      const chunks = new Subject<Buffer>();
+  /** One connection's frames; errors with the reason when it fails or ends. */
+  const connectOnce = (): Observable<CapturedFrame> =>
+    new Observable<CapturedFrame>((run) => {
+      const fail = (reason: string): void => run.error(new Error(reason));
+      let frames: Subscription | undefined;
       const request = (target.protocol === 'https:' ? https : http).get(target, {
         agent: false,
         headers: {
@@ -127,41 +122,32 @@ export function createHttpMjpegSource(o: HttpMjpegSourceOptions): FrameSource {
             `not an MJPEG stream: the camera sent Content-Type ${JSON.stringify(peerText(contentType, 60))}; give the URL of its multipart stream (e.g. /stream, /?action=stream, /stream.mjpg)`,
           );
         }
-        if (failed) {
+        if (run.closed) {
           res.destroy();
           return;
         }
+        let flowing = false;
         const decoder = new MpjpegDecoder({ maxFrameBytes: o.maxFrameBytes, boundary: boundary || undefined });
-        chunks.pipe(splitMpjpeg({ decoder }), stampFrames(stamper)).subscribe({
+        const body$ = fromReadable(res).pipe(
+          catchError((err: NodeJS.ErrnoException) => {
+            fail(unreachable(err));
+            return EMPTY;
+          }),
+        );
+        frames = body$.pipe(splitMpjpeg({ decoder }), stampFrames(stamper)).subscribe({
           next: (frame) => {
-            lastProgressAt = performance.now();
             if (!flowing) {
               flowing = true;
               log.info({ contentType: peerText(contentType, 120) }, 'camera stream connected');
-              sub.next({ type: 'state', state: 'running' });
             }
-            sub.next({ type: 'frame', frame });
+            run.next(frame);
           },
           error: (err: Error) => fail(`bad MJPEG from the camera: ${peerText(err.message, 200)}`),
+          complete: () => fail('the camera closed the stream'),
         });
-        res.on('data', (chunk: Buffer) => chunks.next(chunk));
-        res.on('error', (err) => fail(unreachable(err)));
-        res.on('close', () => fail('the camera closed the stream'));
       });
-      // One clock for every way a camera can hang: connecting, answering, or sending no frame.
-      const stallWatch = setInterval(
-        () => {
-          const silentMs = performance.now() - lastProgressAt;
-          if (silentMs < stallTimeoutMs) return;
-          fail(flowing ? `no frame from the camera for ${Math.round(silentMs / 100) / 10} s` : `no frame from ${where} within ${Math.round(silentMs / 100) / 10} s of connecting`);
-        },
-        Math.max(50, Math.min(1000, stallTimeoutMs / 4)),
-      );
-      stallWatch.unref();
       return () => {
-        clearInterval(stallWatch);
-        failed = true;
-        chunks.complete();
+        frames?.unsubscribe();
         request.destroy();
       };
     });
@@ -175,7 +161,21 @@ export function createHttpMjpegSource(o: HttpMjpegSourceOptions): FrameSource {
           sub.next({ type: 'restart' });
           sub.next({ type: 'state', state: 'starting' });
         }
-        return connectOnce(sub);
+        let flowing = false;
+        return connectOnce().pipe(
+          // One clock for every way a camera can hang: connecting, answering, or sending no frame.
+          failWhenSilent(stallTimeoutMs, (silentS, sawFrame) =>
+            sawFrame ? new Error(`no frame from the camera for ${silentS} s`) : new Error(`no frame from ${where} within ${silentS} s of connecting`),
+          ),
+          tap((frame) => {
+            if (!flowing) {
+              flowing = true;
+              sub.next({ type: 'state', state: 'running' });
+            }
+            sub.next({ type: 'frame', frame });
+          }),
+          ignoreElements(),
+        );
       })
         .pipe(
           restartWithBackoff({

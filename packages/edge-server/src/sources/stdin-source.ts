@@ -9,11 +9,12 @@
 //   (split-frames.ts) -> stampFrames(): CapturedFrame {seq, captureTimeUs} (source.ts)
 //   -> SourceEvent 'frame' -> SharedFrameHub.frames$ (frame-hub.ts)
 //   -> ClientSession per client (tcp/client-session.ts) -> its socket (tcp/socket-transport.ts)
-import { Observable, connect, filter, merge } from 'rxjs';
+import { Observable, catchError, concatWith, connect, filter, merge, throwError } from 'rxjs';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { CapturedFrame } from '@edgecam/protocol';
 import { EdgeServerError } from '../errors.js';
+import { fromReadable } from './from-readable.js';
 import { JpegSplitter } from './jpeg-splitter.js';
 import { MpjpegDecoder } from './mpjpeg-decoder.js';
 import { FrameStamper, stampFrames, type FrameSource, type SourceEvent } from './source.js';
@@ -35,21 +36,10 @@ function isWhitespace(b: number): boolean {
 
 /** The input's chunks while subscribed (paused otherwise); its end or failure is SOURCE_ENDED. */
 function stdinChunks(input: Readable): Observable<Buffer> {
-  return new Observable<Buffer>((sub) => {
-    const onData = (chunk: Buffer): void => sub.next(chunk);
-    const onEnd = (): void => sub.error(new EdgeServerError('SOURCE_ENDED', 'standard input ended; no more frames will come'));
-    const onError = (err: Error): void => sub.error(new EdgeServerError('SOURCE_ENDED', `standard input failed: ${err.message}`));
-    input.on('data', onData);
-    input.once('end', onEnd);
-    input.once('error', onError);
-    input.resume();
-    return () => {
-      input.off('data', onData);
-      input.off('end', onEnd);
-      input.off('error', onError);
-      input.pause();
-    };
-  });
+  return fromReadable(input, { pauseWhenUnsubscribed: true }).pipe(
+    catchError((err: Error) => throwError(() => new EdgeServerError('SOURCE_ENDED', `standard input failed: ${err.message}`))),
+    concatWith(throwError(() => new EdgeServerError('SOURCE_ENDED', 'standard input ended; no more frames will come'))),
+  );
 }
 
 /** A source reading JPEGs (raw MJPEG or mpjpeg) from standard input. */

@@ -1,11 +1,11 @@
 // A source backed by a supervised ffmpeg that writes mpjpeg on stdout (testsrc, v4l2, file).
 // A frame's way from ffmpeg to a client's socket:
-//   ffmpeg stdout chunks (FfmpegSupervisor.onStdout, one stream per run)
+//   ffmpeg stdout chunks (FfmpegSupervisor.runs$, one stream per run)
 //   -> splitMpjpeg(): whole JPEGs with their arrival time (split-frames.ts)
 //   -> stampFrames(): CapturedFrame {seq, captureTimeUs} (source.ts)
 //   -> SourceEvent 'frame' -> SharedFrameHub.frames$ (frame-hub.ts)
 //   -> ClientSession per client (tcp/client-session.ts) -> its socket (tcp/socket-transport.ts)
-import { Observable, Subject, type Subscription } from 'rxjs';
+import { EMPTY, Observable, catchError, switchMap } from 'rxjs';
 import type { Logger } from 'pino';
 import type { CapturedFrame } from '@edgecam/protocol';
 import type { SourceKind } from '../../contracts.js';
@@ -42,9 +42,6 @@ export function createFfmpegSource(o: FfmpegSourceOptions): FrameSource {
   const capture = (): Observable<SourceEvent> =>
     new Observable<SourceEvent>((sub) => {
       let flowing = false;
-      // The running child's stdout, and its pipeline: each run parses from a clean state.
-      let stdout: Subject<Buffer> | null = null;
-      let frames: Subscription | null = null;
       const onFrame = (frame: CapturedFrame): void => {
         if (!flowing) {
           flowing = true;
@@ -59,17 +56,6 @@ export function createFfmpegSource(o: FfmpegSourceOptions): FrameSource {
         ffmpeg: o.ffmpeg,
         args: o.args,
         logger: log,
-        onSpawn: () => {
-          frames?.unsubscribe();
-          flowing = false;
-          stdout = new Subject<Buffer>();
-          frames = stdout.pipe(splitMpjpeg(), stampFrames(stamper, onInvalid)).subscribe({
-            next: onFrame,
-            // ffmpeg's output stopped making sense: start it over rather than guess.
-            error: (err: Error) => supervisor.fail(err.message),
-          });
-        },
-        onStdout: (chunk) => stdout?.next(chunk),
         onExit: (exit) => {
           flowing = false;
           sub.next({ type: 'state', state: 'restarting', error: exit.reason });
@@ -79,9 +65,26 @@ export function createFfmpegSource(o: FfmpegSourceOptions): FrameSource {
           sub.next({ type: 'state', state: 'starting' });
         },
       });
+      // Each run parses from a clean state.
+      const frames = supervisor.runs$
+        .pipe(
+          switchMap((run) => {
+            flowing = false;
+            return run.output$.pipe(
+              splitMpjpeg(),
+              stampFrames(stamper, onInvalid),
+              catchError((err: Error) => {
+                // ffmpeg's output stopped making sense: start it over rather than guess.
+                supervisor.fail(err.message);
+                return EMPTY;
+              }),
+            );
+          }),
+        )
+        .subscribe(onFrame);
       supervisor.start();
       return () => {
-        frames?.unsubscribe();
+        frames.unsubscribe();
         const stopped = supervisor.stop().finally(() => stopping.delete(stopped));
         stopping.add(stopped);
       };

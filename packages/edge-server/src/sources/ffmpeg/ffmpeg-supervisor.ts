@@ -5,13 +5,16 @@
 // whatever the reason, so an edge device never collects orphaned encoders; on Linux the kernel
 // kills it even when this process is SIGKILLed (die-with-parent.ts).
 //
+// Each child's stdout comes out of runs$ as an Observable of its own, so a consumer parses every
+// run from a clean state: `runs$.pipe(switchMap((run) => run.output$.pipe(decoder())))`.
 // Each run is an Observable that errors when the child dies; retryWithBackoff resubscribes, and a
 // run that lived stableAfterMs emits once, so the next failure waits initialBackoffMs again.
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import { Observable, defer, type Subscription } from 'rxjs';
-import { restartWithBackoff } from '../restart-with-backoff.js';
+import { Observable, Subject, defer, type Subscription } from 'rxjs';
+import { fromReadable } from '../from-readable.js';
+import { failWhenSilent, restartWithBackoff } from '../restart-with-backoff.js';
 import { dieWithParent } from './die-with-parent.js';
 import type { ResolvedFfmpeg } from './resolve-ffmpeg.js';
 import { maskUrlPasswords } from '../url-credentials.js';
@@ -28,16 +31,22 @@ export interface FfmpegExit {
   restartInMs: number;
 }
 
+/** One child, as runs$ gives it out when it has started. */
+export interface FfmpegRun {
+  /** The child's stdout; completes when the child is gone (or being stopped). */
+  readonly output$: Observable<Buffer>;
+  /** The child's stdin with options.stdin, else null. Errors on it (EPIPE once it died) are ignored. */
+  readonly input: Writable | null;
+}
+
 /** Options of FfmpegSupervisor. */
 export interface FfmpegSupervisorOptions {
   ffmpeg: ResolvedFfmpeg;
   /** Arguments for one run; asked again before every restart (a v4l2 source probes the camera each time). */
   args: () => string[] | Promise<string[]>;
   logger: Logger;
-  onStdout: (chunk: Buffer) => void;
-  /** Fed to each child's stdin (the stdin source); children get no stdin otherwise. */
-  stdin?: Readable;
-  onSpawn?: (pid: number) => void;
+  /** Each child gets a stdin pipe (FfmpegRun.input); children get no stdin otherwise. */
+  stdin?: boolean;
   onExit?: (exit: FfmpegExit) => void;
   /** A restart after a failure is launching now. */
   onRestart?: (restarts: number) => void;
@@ -97,7 +106,6 @@ interface Run {
   stopping: boolean;
   /** Set when we killed it as a failure (fail()): the reason its exit reports. */
   failedBecause: string | null;
-  lastOutputAt: number;
 }
 
 /** One run that ended badly: what the restart warning and onExit report. */
@@ -142,6 +150,9 @@ export class FfmpegSupervisor {
   private preparing: Promise<unknown> | null = null;
   private runs: Subscription | null = null;
   private restartCount = 0;
+  private readonly started = new Subject<FfmpegRun>();
+  /** Hot: each child as it starts (subscribe before start()). */
+  readonly runs$: Observable<FfmpegRun> = this.started.asObservable();
 
   constructor(opts: FfmpegSupervisorOptions) {
     this.opts = opts;
@@ -246,11 +257,11 @@ export class FfmpegSupervisor {
   /** Spawns one child; errors when it exits, and kills it (SIGTERM, then SIGKILL) on unsubscribe. */
   private spawnChild(args: string[]): Observable<never> {
     return new Observable<never>((sub) => {
-      const { ffmpeg, stdin } = this.opts;
+      const { ffmpeg } = this.opts;
       const startedAt = Date.now();
       const launch = dieWithParent(ffmpeg.path, args);
       const child = spawn(launch.command, launch.args, {
-        stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+        stdio: [this.opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
         detached: process.platform !== 'win32',
       });
       track(child);
@@ -260,22 +271,29 @@ export class FfmpegSupervisor {
         gone: new Promise((r) => (resolveGone = r)),
         stopping: false,
         failedBecause: null,
-        lastOutputAt: performance.now(),
       };
       this.run = run;
 
       const tail: string[] = [];
       let spawnError: Error | null = null;
       child.on('error', (err) => (spawnError = err));
+      // ffmpeg closing its stdin early (it died) must not crash us with EPIPE.
+      child.stdin?.on('error', () => {});
+      const output = new Subject<Buffer>();
+      let reading: Subscription | null = null;
       if (child.pid !== undefined) {
         this.log.info({ pid: child.pid, ffmpeg: ffmpeg.path, via: ffmpeg.via, args: args.map(maskUrlPasswords), diesWithServer: launch.guarded }, 'ffmpeg started');
-        this.opts.onSpawn?.(child.pid);
+        reading = fromReadable(child.stdout!)
+          .pipe(failWhenSilent(this.stallTimeoutMs, (silentS) => new Error(`no output from ffmpeg for ${silentS} s`)))
+          .subscribe({
+            next: (chunk) => {
+              if (!run.stopping) output.next(chunk);
+            },
+            error: (err: Error) => this.fail(err.message),
+            complete: () => output.complete(),
+          });
+        this.started.next({ output$: output.asObservable(), input: child.stdin ?? null });
       }
-
-      child.stdout?.on('data', (chunk: Buffer) => {
-        run.lastOutputAt = performance.now();
-        if (!run.stopping) this.opts.onStdout(chunk);
-      });
       let partial = '';
       child.stderr?.setEncoding('utf8');
       child.stderr?.on('data', (text: string) => {
@@ -290,17 +308,10 @@ export class FfmpegSupervisor {
           if (tail.length > STDERR_TAIL_LINES) tail.shift();
         }
       });
-      if (stdin && child.stdin) {
-        // ffmpeg closing its stdin early (it died) must not crash us with EPIPE.
-        child.stdin.on('error', () => {});
-        stdin.pipe(child.stdin);
-      }
-      const stallWatch = this.watchForStall(run);
-
       child.on('close', (code, signal) => {
         liveChildren.delete(child);
-        if (stallWatch) clearInterval(stallWatch);
-        if (stdin && child.stdin) stdin.unpipe(child.stdin);
+        reading?.unsubscribe();
+        output.complete();
         if (this.run === run) this.run = null;
         resolveGone();
         if (run.stopping) {
@@ -322,7 +333,8 @@ export class FfmpegSupervisor {
       });
 
       return () => {
-        if (stallWatch) clearInterval(stallWatch);
+        reading?.unsubscribe();
+        output.complete();
         if (child.exitCode !== null || child.signalCode !== null || this.run !== run) return;
         run.stopping = true;
         killGroup(child, 'SIGTERM');
@@ -333,17 +345,5 @@ export class FfmpegSupervisor {
         void run.gone.then(() => clearTimeout(force));
       };
     });
-  }
-
-  /** Checks a few times per stall timeout that the child still writes. */
-  private watchForStall(run: Run): NodeJS.Timeout | null {
-    if (this.stallTimeoutMs <= 0) return null;
-    const timer = setInterval(() => {
-      if (run.stopping) return;
-      const silentMs = performance.now() - run.lastOutputAt;
-      if (silentMs >= this.stallTimeoutMs) this.fail(`no output from ffmpeg for ${Math.round(silentMs / 100) / 10} s`);
-    }, Math.max(50, Math.min(1000, this.stallTimeoutMs / 4)));
-    timer.unref();
-    return timer;
   }
 }
