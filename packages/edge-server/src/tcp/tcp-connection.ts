@@ -17,26 +17,10 @@ import { detectClient } from './protocol-detection.js';
 import { SocketTransport } from './socket-transport.js';
 import type { ConnectionLink, ConnectionOptions, ServedCamera } from './types.js';
 import { V2Connection } from './v2-connection.js';
+import { fromReadable } from '../sources/from-readable.js';
 
 // How long a closing connection may take to flush before it is destroyed.
 const CLOSE_GRACE_MS = 2000;
-
-/** The socket's bytes as a stream: 'data' chunks, complete on 'end', a socket error as its error. */
-function socketBytes(socket: Socket): Observable<Buffer> {
-  return new Observable<Buffer>((sub) => {
-    const onData = (chunk: Buffer): void => sub.next(chunk);
-    const onEnd = (): void => sub.complete();
-    const onError = (err: Error): void => sub.error(err);
-    socket.on('data', onData);
-    socket.once('end', onEnd);
-    socket.once('error', onError);
-    return () => {
-      socket.off('data', onData);
-      socket.off('end', onEnd);
-      socket.off('error', onError);
-    };
-  });
-}
 
 /** One accepted TCP connection, from protocol detection to close. */
 export class TcpConnection implements ConnectionLink {
@@ -76,7 +60,7 @@ export class TcpConnection implements ConnectionLink {
         if (!this.ending) this.socket.resume();
       },
     });
-    this.bytes$ = socketBytes(this.socket);
+    this.bytes$ = fromReadable(this.socket);
     this.input = this.bytes$.subscribe(this.reader((chunk) => this.detect(chunk)));
     this.log.debug('connected');
   }

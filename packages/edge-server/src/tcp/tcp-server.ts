@@ -16,6 +16,7 @@ import { TcpConnection } from './tcp-connection.js';
 import { TCP_LIMITS, type TcpLimits } from './tcp-limits.js';
 import type { CameraChoice, ConnectionOptions, ServedCamera } from './types.js';
 import { LogLimiter } from '../log/log-limiter.js';
+import { listen } from '../listen.js';
 
 /** Options of EdgeTcpServer. */
 export interface TcpServerOptions {
@@ -161,17 +162,10 @@ export class EdgeTcpServer {
   }
 
   /** Starts listening; resolves with the bound port (useful with port 0). */
-  listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      this.server.once('error', onError);
-      this.server.listen(this.o.port, this.o.host, () => {
-        this.server.off('error', onError);
-        this.startSweep();
-        const address = this.server.address();
-        resolve(typeof address === 'object' && address ? address.port : this.o.port);
-      });
-    });
+  async listen(): Promise<number> {
+    const port = await listen(this.server, this.o.port, this.o.host);
+    this.startSweep();
+    return port;
   }
 
   /** Stops accepting, closes every session, and resolves once every socket is closed. */
