@@ -6,8 +6,9 @@ import { h264Feature } from './h264/h264-feature.js';
 import { motionFeature, type MotionTuning } from './motion/motion-feature.js';
 import { publishFeature } from './publish/publish-feature.js';
 import { recordingFeature, type RecordingTuning } from './recording/recording-feature.js';
+import { snapshotFeature } from './snapshot/snapshot-feature.js';
 
-export const FEATURES = [recordingFeature, motionFeature, h264Feature, publishFeature] as const satisfies readonly AnyCameraFeature[];
+export const FEATURES = [recordingFeature, motionFeature, h264Feature, publishFeature, snapshotFeature] as const satisfies readonly AnyCameraFeature[];
 
 /** What code (tests, benchmarks) may give the features besides their configuration. */
 export type FeatureDeps = RecordingTuning & MotionTuning;

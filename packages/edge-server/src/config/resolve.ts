@@ -2,7 +2,7 @@
 // combinations checked (TLS, ports, ceilings), the cameras completed from the top-level options.
 import { readFileSync } from 'node:fs';
 import { describeSystemError, TOKEN_EXPECT, TOKEN_PATTERN } from '@edgecam/runtime';
-import type { CameraConfig, CameraFeatures } from './camera-config.js';
+import { FEATURE_KEYS, type CameraConfig, type CameraFeatures } from './camera-config.js';
 import type { EventsConfig } from '../events/events-config.js';
 import { OPTIONS, flagName, type OptionKey, type Options } from './config-options.js';
 import { ConfigError } from './config-error.js';
@@ -168,11 +168,8 @@ export function resolveCameras(o: Options, file: FileCameras): CameraConfig[] | 
       idleStopSeconds: entry.idleStop ?? o.idleStop,
       alwaysOn: entry.alwaysOn ?? o.alwaysOn,
       legacyPort: entry.legacyPort ?? null,
-      record: entry.record ?? file.features.record ?? null,
-      motion: entry.motion ?? file.features.motion ?? null,
-      h264: entry.h264 ?? file.features.h264 ?? null,
-      // The schema's default is []: an absent block, which takes the top-level one.
-      publish: (entry.publish?.length ? entry.publish : undefined) ?? (file.features.publish?.length ? file.features.publish : null),
+      // Each feature block: the camera's own, else the top-level one, else none.
+      ...(Object.fromEntries(FEATURE_KEYS.map((key) => [key, blockGiven(entry[key]) ?? blockGiven(file.features[key]) ?? null])) as CameraFeatures),
     };
   });
   const names = cameras.map((c) => c.name);
@@ -199,3 +196,8 @@ export function resolveCameras(o: Options, file: FileCameras): CameraConfig[] | 
 
 /** The configuration with nothing given, in this process's environment. */
 export const DEFAULT_CONFIG: EdgeServerConfig = resolve([defaultsLayer(process.env)]).config;
+
+/** A block as given, or undefined when absent; a list block's schema default, [], is absent too (publish:). */
+function blockGiven<T>(block: T | null | undefined): T | undefined {
+  return block === null || block === undefined || (Array.isArray(block) && block.length === 0) ? undefined : block;
+}

@@ -1,13 +1,11 @@
 // The `events:` section of the server's config: where camera events go besides SSE and v2.
 import { z } from 'zod';
+import { parseDuration as parseDurationText } from '../config/units.js';
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
-
-/** `5s`, `500ms`, `2m` or a number of seconds, as milliseconds. */
+/** `5s`, `500ms`, `2m` (any duration units.ts reads) or a number of seconds, as milliseconds. */
 export function parseDuration(value: string | number): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)$/.exec(value.trim());
-  return m ? Number(m[1]) * UNITS[m[2]!]! : undefined;
+  return parseDurationText(value);
 }
 
 const duration = z
