@@ -9,8 +9,9 @@ import type { ClientRegistry } from './contracts.js';
 import { DEFAULT_CAMERA_NAME, FEATURE_KEYS, type CameraConfig, type CameraFeatures } from './config/camera-config.js';
 import { featuresNeedFfmpeg, serveFeatures, startCameraFeatures, type FeatureBlocks, type RunningFeatures, type ServedFeatures } from './camera/feature-runner.js';
 import type { FeatureDeps } from './features.js';
-import { eventsConfigSchema, startEventOutputs, type EventOutputs } from './events/index.js';
-import { createEventRoutes } from './events/events-route.js';
+import { EventBus } from './camera/event-bus.js';
+import type { RunningService } from './camera/service.js';
+import { SERVICES } from './features.js';
 import { Camera, CameraRegistry, type SourceMaker } from './camera/cameras.js';
 import { DEFAULT_CONFIG, SHORT_TOKEN_LENGTH, type ServerConfig } from './config/config.js';
 import { createClientRegistry } from './client-registry.js';
@@ -31,6 +32,7 @@ import { EdgeTcpServer, type TcpServerOptions } from './tcp/tcp-server.js';
 import type { TcpLimits } from './tcp/tcp-limits.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls/tls-material.js';
 import { SERVER_NAME, VERSION } from './version.js';
+import type { Subscription } from 'rxjs';
 
 /** What code (tests, benchmarks, the CLI) can set beyond the configuration. */
 export interface StartOptions {
@@ -86,8 +88,8 @@ export interface RunningEdgeServer {
   access: AccessControl;
   /** Each camera's recording, motion detection and H.264 encoder, by camera name. */
   features: ReadonlyMap<string, RunningFeatures>;
-  /** The event bus (always there: /events and v2 EVENT) and the configured outputs. */
-  events: EventOutputs;
+  /** Where the cameras' events go through: v2 EVENT and the services (SSE, webhooks, MQTT) read it. */
+  bus: EventBus;
   /** Stops accepting, closes every session, stops ffmpeg. Idempotent. */
   close(): Promise<void>;
 }
@@ -159,30 +161,30 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
   const registry = createClientRegistry(metrics);
   // Started before the servers listen: a recording runs whether or not anyone watches.
   const features = new Map<string, RunningFeatures>();
-  let events: EventOutputs | undefined;
+  const bus = new EventBus();
+  const services: RunningService[] = [];
+  let feeding: Subscription | undefined;
   const stopFeatures = async () => {
-    // Motion first, so its last `end` still reaches the outputs; the outputs before the encoders.
-    await Promise.all([...features.values()].map((f) => f.motion?.close()));
-    await events?.close();
+    // The features first (a detector's last `end` still reaches the services), then the services.
     await Promise.all([...features.values()].map((f) => f.close()));
+    feeding?.unsubscribe();
+    for (const s of services.splice(0).reverse()) await s.close();
+    bus.close();
   };
   try {
     cameraList.forEach((camera, i) => features.set(camera.name, startCameraFeatures(camera, configs[i]!, ffmpeg, opts.features, givenSource(configs[i]!, i) ? undefined : configs[i]!.source)));
-    events = startEventOutputs({
-      config: config.events ?? eventsConfigSchema.parse({}),
-      cameras: cameraList,
-      events: Object.fromEntries([...features].flatMap(([name, f]) => (f.events$ ? [[name, f.events$]] : []))),
-      logger,
-      serverName: SERVER_NAME,
-      version: VERSION,
-    });
+    const producers = Object.fromEntries([...features].flatMap(([name, f]) => (f.events$ ? [[name, f.events$]] : [])));
+    for (const service of SERVICES) {
+      const block = config[service.key] ?? service.schema.parse({});
+      services.push(service.start({ cameras: cameraList, eventCameras: Object.keys(producers), bus, logger, serverName: SERVER_NAME, version: VERSION }, block));
+    }
+    // Fed once the services read the bus, so none misses a first event.
+    feeding = bus.feed(producers, logger.child({ component: 'events' }));
   } catch (err) {
     await stopFeatures();
     await cameras.close();
     throw err;
   }
-  const outputs = events;
-  const eventRoutes = createEventRoutes(outputs.bus);
   let servedFeatures: ServedFeatures;
   try {
     servedFeatures = await serveFeatures(features, { registry, access, logger, maxClients: config.maxClients });
@@ -210,7 +212,7 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
     allowLegacy: config.allowLegacy,
     tls: tlsPems,
     limits: opts.tcpLimits,
-    events: outputs.eventsOf,
+    events: (camera) => bus.eventsOf(camera ?? cameras.default.name),
     welcome: (camera) => {
       const info = camera.hub.info();
       return {
@@ -279,10 +281,10 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
         allowedHosts: config.allowedHosts,
         tls: tlsPems,
         limits: opts.httpLimits,
-        routes: [...servedFeatures.routes, ...eventRoutes.routes],
+        routes: [...servedFeatures.routes, ...services.flatMap((s) => s.routes)],
         pageParts: (withToken) => servedFeatures.pageParts(withToken),
         cameraStatus: (name) => features.get(name)?.status() ?? {},
-        onClose: () => eventRoutes.close(),
+        onClose: () => services.forEach((s) => s.endStreams?.()),
       });
       httpPort = await listen(http.server, config.httpPort, config.host);
     }
@@ -298,7 +300,7 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
       },
       'listening',
     );
-    return { tcpPort, httpPort, legacyPorts, ffmpeg, hub, cameras, registry, metrics, tcp, tls, access, features, events: outputs, close };
+    return { tcpPort, httpPort, legacyPorts, ffmpeg, hub, cameras, registry, metrics, tcp, tls, access, features, bus, close };
   } catch (err) {
     await close();
     throw err;

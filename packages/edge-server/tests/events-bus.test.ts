@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 // The bus never reads the JPEG: SOI EOI will do.
 const TINY_JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
-import { EventBus } from '../src/events/event-bus.js';
+import { EventBus } from '../src/camera/event-bus.js';
 import { eventsConfigSchema, parseDuration } from '../src/events/events-config.js';
 import { motion } from './support/events.js';
 

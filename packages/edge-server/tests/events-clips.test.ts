@@ -5,7 +5,7 @@ import { Subject } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspect } from '@edgecam/recorder';
 import type { CameraEvent } from '../src/contracts.js';
-import type { BusEvent } from '../src/events/event-bus.js';
+import type { BusEvent } from '../src/camera/event-bus.js';
 import { startEventOutputs } from '../src/events/event-outputs.js';
 import { eventsConfigSchema } from '../src/events/events-config.js';
 import { PreRollRing } from '../src/events/pre-roll.js';

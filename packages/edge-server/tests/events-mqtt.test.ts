@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EventBus } from '../src/events/event-bus.js';
+import type { EventBus } from '../src/camera/event-bus.js';
 import { startEventOutputs, type EventOutputs } from '../src/events/event-outputs.js';
 import { eventsConfigSchema } from '../src/events/events-config.js';
 import { Subject } from 'rxjs';

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EventBus } from '../src/events/event-bus.js';
+import { EventBus } from '../src/camera/event-bus.js';
 import { createEventRoutes, eventSnapshotId } from '../src/events/events-route.js';
 import { motion, serveRoutes } from './support/events.js';
 import { waitUntil } from './support/wait.js';

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryLogger } from './support/logger.js';
 import { WebhookSender } from '../src/events/webhook-sender.js';
-import type { EventJson } from '../src/events/event-bus.js';
+import type { EventJson } from '../src/camera/event-bus.js';
 import { waitUntil } from './support/wait.js';
 
 interface Hit {

@@ -2,7 +2,7 @@
 // is one a camera could have (the config's CAMERA_NAME_PATTERN): a name with CR/LF would otherwise
 // write its own lines into an event stream.
 import { afterEach, describe, expect, it } from 'vitest';
-import { EventBus } from '../src/events/event-bus.js';
+import { EventBus } from '../src/camera/event-bus.js';
 import { createEventRoutes } from '../src/events/events-route.js';
 import { recordingsRoutes } from '../src/recording/recordings-routes.js';
 import { FakeHub } from './http-fixtures/fake-hub.js';

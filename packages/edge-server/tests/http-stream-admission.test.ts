@@ -4,7 +4,7 @@
 import { request, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EventBus } from '../src/events/event-bus.js';
+import { EventBus } from '../src/camera/event-bus.js';
 import type { H264Hub } from '../src/h264/h264-hub.js';
 import { createEventRoutes } from '../src/events/events-route.js';
 import { H264Routes } from '../src/h264/h264-routes.js';

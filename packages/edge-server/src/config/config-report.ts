@@ -8,6 +8,7 @@ import type { FileCameras } from './file-layer.js';
 import type { Origin, Winner } from './layers.js';
 import type { ServerConfig } from './resolve.js';
 import { formatSourceSpec } from '../sources/source-spec.js';
+import { isServiceKey } from './service-blocks.js';
 
 /** One option as reported: its key, its value in the file's form, and where the value came from. */
 export interface ReportRow {
@@ -87,7 +88,7 @@ export function reportRows(config: ServerConfig, merged: Record<OptionKey, Winne
     return { key, value: config.token === null ? null : maskToken(config.token), from: typeof tokenFile === 'string' ? `read from ${tokenFile}` : from };
   });
   const blocks: ReportRow[] = file
-    ? [...file.blockLines].map(([key, line]) => ({ key, value: key === 'events' ? config.events : config.features?.[key as keyof CameraFeatures], from: `${file.path}:${line}` }))
+    ? [...file.blockLines].map(([key, line]) => ({ key, value: isServiceKey(key) ? config[key] : config.features?.[key as keyof CameraFeatures], from: `${file.path}:${line}` }))
     : [];
   const cameras = config.cameras;
   if (!cameras || !file) return [...rows, ...blocks];

@@ -10,7 +10,7 @@ import { formatResolved, reportRows } from './config-report.js';
 import { CONFIG_ENV, CONFIG_FLAG, fileLayer } from './file-layer.js';
 import { defaultsLayer, envLayer, flagLayer } from './layers.js';
 import { DEFAULT_CONFIG, resolve, type EdgeServerConfig, type Resolved, type ServerConfig } from './resolve.js';
-import { eventsConfigSchema } from '../events/events-config.js';
+import { SERVICE_SCHEMAS } from './service-blocks.js';
 
 export { LOG_LEVELS, defaultTlsDir, type LogLevel } from './config-options.js';
 export { ConfigError } from './config-error.js';
@@ -98,10 +98,9 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
   }
 }
 
-/** The keys a file has besides the options: the cameras, the features' defaults, and events. */
+/** The keys a file has besides the options: the cameras, the features' defaults, and the services' blocks. */
 function fileKeys(): Record<string, z.ZodType> {
-  const events = eventsConfigSchema.meta({ description: 'where camera events go besides GET /events and v2 clients: webhooks, mqtt (with Home Assistant discovery), clips' });
-  return { ...cameraFileKeys(), events };
+  return { ...cameraFileKeys(), ...SERVICE_SCHEMAS };
 }
 
 /** The --config file, and how a refusal names where its path came from. */

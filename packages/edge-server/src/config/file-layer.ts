@@ -4,7 +4,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { describeSystemError } from '@edgecam/runtime';
 import type { z } from 'zod';
 import { CAMERA_FEATURES, CAMERA_NAME_EXPECT, CAMERA_NAME_PATTERN, CAMERA_KEYS, CAMERA_SCHEMA, cameraKeyExpect, cameraValueFromText, FEATURE_KEYS, isFeatureKey, type CameraEntry, type CameraFeatures } from './camera-config.js';
-import { eventsConfigSchema, type EventsConfig } from '../events/events-config.js';
+import { isServiceKey, SERVICE_KEYS, SERVICE_SCHEMAS, type ServiceBlocks } from './service-blocks.js';
 import { parseConfigFile, type ConfigFileEntry } from './config-file.js';
 import { OPTIONS, OPTIONS_SCHEMA } from './config-options.js';
 import { ConfigError } from './config-error.js';
@@ -23,10 +23,10 @@ export interface FileCameras {
   default: { name: string; line: number } | null;
   /** The top-level feature blocks: the default of every camera that sets none. */
   features: Partial<CameraFeatures>;
-  /** The line of each top-level feature block and of `events:`, for `config check`. */
+  /** The line of each top-level feature and service block, for `config check`. */
   blockLines: Map<string, number>;
-  /** The `events:` section; null: none (SSE and v2 EVENT only). */
-  events: EventsConfig | null;
+  /** The services' blocks (`events:`) the file gives. */
+  services: ServiceBlocks;
 }
 
 /** A block's keys (`motion:` alone) with nothing under them mean the block with its defaults. */
@@ -177,12 +177,12 @@ export function fileLayer(path: string, name: string): { layer: Layer; cameras: 
   if (text === null) {
     throw new ConfigError(`${path}: the file is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB, more than a config can be: check that ${name} names the config file`);
   }
-  const content = parseConfigFile(text, ['cameras', ...FEATURE_KEYS, 'events']);
+  const content = parseConfigFile(text, ['cameras', ...FEATURE_KEYS, ...SERVICE_KEYS]);
   if ('problem' in content) throw new ConfigError(`${path}:${content.line}: ${content.problem}`);
   const layer: Layer = new Map();
   // Every problem in the file is reported at once, in line order, so one edit fixes them all.
   const problems: { line: number; problem: string }[] = [];
-  const cameras: FileCameras = { path, cameras: null, camerasLine: 0, default: null, features: {}, blockLines: new Map(), events: null };
+  const cameras: FileCameras = { path, cameras: null, camerasLine: 0, default: null, features: {}, blockLines: new Map(), services: {} };
   for (const entry of content.entries) {
     const { key, value, line } = entry;
     const blockLine = (keys: readonly string[]) => deepestLine(entry.keyLines, [], keys, line);
@@ -192,8 +192,8 @@ export function fileLayer(path: string, name: string): { layer: Layer; cameras: 
       cameras.blockLines.set(key, line);
       continue;
     }
-    if (key === 'events') {
-      cameras.events = checkBlock(eventsConfigSchema, orEmpty(value), path, key, blockLine, problems) ?? null;
+    if (isServiceKey(key)) {
+      Object.assign(cameras.services, { [key]: checkBlock(SERVICE_SCHEMAS[key], orEmpty(value), path, key, blockLine, problems) ?? null });
       cameras.blockLines.set(key, line);
       continue;
     }

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describeSystemError, TOKEN_EXPECT, TOKEN_PATTERN } from '@edgecam/runtime';
 import { FEATURE_KEYS, type CameraConfig, type CameraFeatures } from './camera-config.js';
-import type { EventsConfig } from '../events/events-config.js';
+import type { ServiceBlocks } from './service-blocks.js';
 import { OPTIONS, flagName, type OptionKey, type Options } from './config-options.js';
 import { ConfigError } from './config-error.js';
 import { type Layer, type Winner, defaultsLayer, nameOf, merge, validate } from './layers.js';
@@ -111,14 +111,13 @@ export function toConfig(o: Options, token: string | null) {
 export type EdgeServerConfig = ReturnType<typeof toConfig>;
 
 /** The options and the config file's cameras. */
-export interface ServerConfig extends EdgeServerConfig {
-  /** The file's cameras, the default first; null or absent: one camera named `default`, from the options. */
-  cameras?: CameraConfig[] | null;
-  /** The file's top-level feature blocks, for the one camera without a `cameras:` map (the named ones have them resolved in). */
-  features?: Partial<CameraFeatures>;
-  /** The file's `events:` section; null or absent: events go to SSE and v2 clients only. */
-  events?: EventsConfig | null;
-}
+export type ServerConfig = EdgeServerConfig &
+  ServiceBlocks & {
+    /** The file's cameras, the default first; null or absent: one camera named `default`, from the options. */
+    cameras?: CameraConfig[] | null;
+    /** The file's top-level feature blocks, for the one camera without a `cameras:` map (the named ones have them resolved in). */
+    features?: Partial<CameraFeatures>;
+  };
 
 /** The configuration, and per option the value that won and where it came from. */
 export interface Resolved {
@@ -137,8 +136,8 @@ export function resolve(layers: readonly Layer[], fileCameras?: FileCameras): Re
   checkCeilings(o, merged);
   const cameras = fileCameras ? resolveCameras(o, fileCameras) : null;
   const features = fileCameras && Object.keys(fileCameras.features).length > 0 ? { features: fileCameras.features } : {};
-  const events = fileCameras?.events ? { events: fileCameras.events } : {};
-  return { config: { ...toConfig(o, token), ...(cameras ? { cameras } : {}), ...features, ...events }, merged, fileCameras };
+  const services = Object.fromEntries(Object.entries(fileCameras?.services ?? {}).filter(([, block]) => block !== null && block !== undefined));
+  return { config: { ...toConfig(o, token), ...(cameras ? { cameras } : {}), ...features, ...services }, merged, fileCameras };
 }
 
 /** The file's cameras with every key left out taken from the options, the default first. */

@@ -1,10 +1,10 @@
 // Starts everything that hangs off the cameras' events: the bus, clips, webhooks and MQTT. SSE
 // (createEventRoutes) and v2 EVENT (TcpConnection's `events`) read the bus this returns.
-import { filter, map, merge, type Observable, type Subscription } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { CameraContext, CameraEvent } from '../contracts.js';
 import { ClipRecorder } from './clip-recorder.js';
-import { EventBus, type EventBusOptions } from './event-bus.js';
+import { EventBus, type EventBusOptions } from '../camera/event-bus.js';
 import type { EventsConfig } from './events-config.js';
 import { MqttOutput } from './mqtt-output.js';
 import { WebhookSender, type WebhookTuning } from './webhook-sender.js';
@@ -13,8 +13,11 @@ export interface EventOutputsOptions {
   config: EventsConfig;
   /** Every camera of the server, default first. */
   cameras: readonly CameraContext[];
-  /** Each camera's detector output, by camera name; cameras without one have no events. */
-  events: Readonly<Record<string, Observable<CameraEvent>>>;
+  /** Each camera's detector output, by camera name, fed into the bus here; cameras without one have no events. */
+  events?: Readonly<Record<string, Observable<CameraEvent>>>;
+  /** The server's bus, already fed with the detectors' events (then `eventCameras` names the cameras that have any). */
+  eventBus?: EventBus;
+  eventCameras?: readonly string[];
   logger: Logger;
   serverName: string;
   version: string;
@@ -38,12 +41,14 @@ export interface EventOutputs {
 export function startEventOutputs(o: EventOutputsOptions): EventOutputs {
   const log = o.logger.child({ component: 'events' });
   const clips = new Map<string, ClipRecorder>();
+  const withEvents = new Set(o.eventCameras ?? Object.keys(o.events ?? {}));
   if (o.config.clips) {
     for (const camera of o.cameras) {
-      if (o.events[camera.name]) clips.set(camera.name, new ClipRecorder(camera, o.config.clips));
+      if (withEvents.has(camera.name)) clips.set(camera.name, new ClipRecorder(camera, o.config.clips));
     }
   }
-  const bus = new EventBus({ ...o.bus, clipFor: (e) => clips.get(e.camera)?.handle(e) });
+  const bus = o.eventBus ?? new EventBus(o.bus);
+  if (clips.size > 0) bus.nameClipsWith((e) => clips.get(e.camera)?.handle(e));
   const webhooks = o.config.webhooks.map((w) => new WebhookSender(w, log, o.webhookTuning));
   const mqtt = o.config.mqtt
     ? new MqttOutput({
@@ -60,32 +65,19 @@ export function startEventOutputs(o: EventOutputsOptions): EventOutputs {
     for (const w of webhooks) w.offer(json);
     mqtt?.publish(b, json);
   });
-  const inputs: Subscription = merge(
-    ...Object.entries(o.events).map(([name, events$]) =>
-      // The camera's name is the one it is configured under, whatever a detector says.
-      events$.pipe(map((e) => (e.camera === name ? e : { ...e, camera: name }))),
-    ),
-  ).subscribe({
-    next: (e) => bus.publish(e),
-    error: (err: unknown) => log.error({ err: (err as Error).message }, 'a detector failed; its events stop'),
-  });
+  const inputs: Subscription | undefined = o.events ? bus.feed(o.events, log) : undefined;
   const defaultCamera = o.cameras[0]?.name;
   return {
     bus,
     webhooks,
     mqtt,
-    eventsOf: (camera) => {
-      const name = camera ?? defaultCamera;
-      return bus.events$.pipe(
-        filter((b) => b.event.camera === name),
-        map((b) => b.event),
-      );
-    },
+    eventsOf: (camera) => bus.eventsOf(camera ?? defaultCamera ?? ''),
     close: async () => {
-      inputs.unsubscribe();
+      inputs?.unsubscribe();
       outputs.unsubscribe();
       for (const w of webhooks) w.close();
-      bus.close();
+      // A bus the server gave is the server's to close.
+      if (!o.eventBus) bus.close();
       await Promise.all([...[...clips.values()].map((c) => c.close()), mqtt?.close()]);
     },
   };

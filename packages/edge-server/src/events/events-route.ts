@@ -3,7 +3,7 @@
 // that does not read is closed (its browser reconnects and resumes) rather than buffered for.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Subscription } from 'rxjs';
-import type { BusEvent, EventBus } from './event-bus.js';
+import type { BusEvent, EventBus } from '../camera/event-bus.js';
 import { BASE_HEADERS, NO_STORE, sendBody, sendError } from '../http/responses.js';
 import type { Route } from '../http/route.js';
 import type { HttpContext, RouteHandler } from '../http/routes.js';

@@ -7,7 +7,7 @@
 import type { MqttClient } from 'mqtt';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { BusEvent, EventJson } from './event-bus.js';
+import type { BusEvent, EventJson } from '../camera/event-bus.js';
 import type { MqttConfig } from './events-config.js';
 import { discoveryMessages } from './home-assistant.js';
 import { capIncomingPackets } from './mqtt-packet-cap.js';

@@ -3,7 +3,7 @@
 // oldest event when a dead endpoint lets it fill, counting what it dropped.
 import type { Logger } from 'pino';
 import { backoffDelay } from '@edgecam/runtime';
-import type { EventJson } from './event-bus.js';
+import type { EventJson } from '../camera/event-bus.js';
 import type { WebhookConfig } from './events-config.js';
 import { basicAuthFromUrl, showUrl } from '../sources/url-credentials.js';
 

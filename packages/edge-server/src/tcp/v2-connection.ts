@@ -14,7 +14,7 @@ import {
 } from '@edgecam/protocol';
 import { decodeClientMessages } from '@edgecam/protocol/rx';
 import type { AccessVerdict } from '../access/access-control.js';
-import { EventSender } from '../events/event-sender.js';
+import { EventSender } from './event-sender.js';
 import { peerText, showPeerText } from '../log/peer-text.js';
 import { oncePerFrame } from '../camera/per-frame.js';
 import type { ClientSession, FrameEncoder } from './client-session.js';

@@ -1,7 +1,8 @@
 // The one place camera events go through. Every output (SSE, v2 EVENT, webhooks, MQTT) reads
 // the bus; the bus keeps a small backlog for SSE resume and the snapshots of recent events, both
 // bounded whatever the detectors publish.
-import { Subject, type Observable } from 'rxjs';
+import { Subject, filter, map, merge, type Observable, type Subscription } from 'rxjs';
+import type { Logger } from 'pino';
 import type { CapturedFrame, EventBody } from '@edgecam/protocol';
 import type { CameraEvent } from '../contracts.js';
 
@@ -64,7 +65,7 @@ export class EventBus {
   private readonly snapshots = new Map<string, CapturedFrame>();
   private snapshotBytes = 0;
   private seq = 0;
-  private readonly clipFor: ((e: CameraEvent) => string | undefined) | undefined;
+  private clipFor: ((e: CameraEvent) => string | undefined) | undefined;
 
   /** Hot: every event from now on, synchronously as published. */
   readonly events$: Observable<BusEvent> = this.subject.asObservable();
@@ -74,6 +75,30 @@ export class EventBus {
     this.maxSnapshots = opts.snapshots ?? 50;
     this.maxSnapshotBytes = opts.snapshotBytes ?? 16 * 1024 * 1024;
     this.clipFor = opts.clipFor;
+  }
+
+  /** Names the clip each event goes into from now on (the clip recorder, when clips are configured). */
+  nameClipsWith(clipFor: (e: CameraEvent) => string | undefined): void {
+    this.clipFor = clipFor;
+  }
+
+  /**
+   * Publishes each camera's events (its detector's) until unsubscribed, under the name the camera
+   * is configured with whatever a detector says; a detector that fails is logged and its events stop.
+   */
+  feed(sources: Readonly<Record<string, Observable<CameraEvent>>>, log: Logger): Subscription {
+    return merge(...Object.entries(sources).map(([name, events$]) => events$.pipe(map((e) => (e.camera === name ? e : { ...e, camera: name }))))).subscribe({
+      next: (e) => this.publish(e),
+      error: (err: unknown) => log.error({ err: (err as Error).message }, 'a detector failed; its events stop'),
+    });
+  }
+
+  /** One camera's events, as a v2 client following it gets them. */
+  eventsOf(camera: string): Observable<CameraEvent> {
+    return this.events$.pipe(
+      filter((b) => b.event.camera === camera),
+      map((b) => b.event),
+    );
   }
 
   /** Sends one event to every output. */

@@ -1,0 +1,40 @@
+// The server-wide counterpart of a camera feature: a service reads what the cameras produce (the
+// event bus) and serves it on (webhooks, MQTT, SSE; later discovery). services.ts lists them; the
+// core starts each with its top-level config block and never names one.
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { CameraContext } from '../contracts.js';
+import type { Route } from '../http/route.js';
+import type { EventBus } from './event-bus.js';
+
+/** What a service starts with: the server's cameras and bus. */
+export interface ServiceContext {
+  readonly cameras: readonly CameraContext[];
+  /** The cameras whose features produce events (a detector). */
+  readonly eventCameras: readonly string[];
+  readonly bus: EventBus;
+  readonly logger: Logger;
+  readonly serverName: string;
+  readonly version: string;
+}
+
+/** A running service. */
+export interface RunningService {
+  /** Its HTTP endpoints, served after admission like the features'. */
+  readonly routes: readonly Route[];
+  /** Ends its long responses (streams) when the HTTP server closes. */
+  endStreams?(): void;
+  close(): Promise<void>;
+}
+
+/** One server-wide service: the module its folder exports. */
+export interface ServerService<C, K extends string = string> {
+  /** Its top-level config block (`events:`); absent, the schema's default applies. */
+  readonly key: K;
+  readonly schema: z.ZodType<C>;
+  start(ctx: ServiceContext, config: C): RunningService;
+}
+
+/** A service of any config, as lists hold them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyServerService = ServerService<any>;

@@ -1,0 +1,24 @@
+// Camera events as a server-wide service: `events:` names the outputs (webhooks, MQTT and Home
+// Assistant, clips) that read the server's event bus, and /events serves it as SSE.
+import type { ServerService } from '../camera/service.js';
+import { createEventRoutes } from './events-route.js';
+import { eventsConfigSchema, type EventsConfig } from './events-config.js';
+import { startEventOutputs } from './event-outputs.js';
+
+export const eventsService: ServerService<EventsConfig, 'events'> = {
+  key: 'events',
+  schema: eventsConfigSchema.describe('where camera events go besides GET /events and v2 clients: webhooks, mqtt (with Home Assistant discovery), clips'),
+  start: (ctx, config) => {
+    const outputs = startEventOutputs({
+      config,
+      cameras: ctx.cameras,
+      eventBus: ctx.bus,
+      eventCameras: ctx.eventCameras,
+      logger: ctx.logger,
+      serverName: ctx.serverName,
+      version: ctx.version,
+    });
+    const sse = createEventRoutes(ctx.bus);
+    return { routes: sse.routes, endStreams: () => sse.close(), close: () => outputs.close() };
+  },
+};
