@@ -32,7 +32,7 @@ export type {
 export { checkH264Source, h264ConfigSchema, type H264Config } from './h264/h264-config.js';
 export { H264Hub, type H264HubOptions, type H264HubStats, type H264Sink, type H264SinkStats } from './h264/h264-hub.js';
 export type { AccessUnit } from './h264/access-units.js';
-export { startRecording, type RecordingDeps, type RecordingHandle, type RecordingState, type RecordingStatus } from './recording/camera-recording.js';
+export { startRecording, type RecordingDeps, type RecordingHandle, type RecordingState, type RecordingStatus } from './recording/recording-sink.js';
 export { recordConfigSchema, type RecordConfig, type RecordConfigInput } from './recording/record-config.js';
 export { RecordingsStore, type RecordingEntry, type ReplayFrame } from './recording/recordings-store.js';
 export { recordingsRoutes, type RecordingsRoute, type RecordingsRoutes, type RecordingsRoutesDeps } from './recording/recordings-routes.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inspect } from '@edgecam/recorder';
-import { startRecording, type RecordingHandle } from '../src/recording/camera-recording.js';
+import { startRecording, type RecordingHandle } from '../src/recording/recording-sink.js';
 import { parseDuration, parseSize, recordConfigSchema } from '../src/recording/record-config.js';
 import { planRetention } from '../src/recording/retention.js';
 import { testPatternJpegs } from './http-fixtures/jpeg-frames.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordingsRoutes } from '../src/recording/recordings-routes.js';
-import { startRecording } from '../src/recording/camera-recording.js';
+import { startRecording } from '../src/recording/recording-sink.js';
 import { recordConfigSchema } from '../src/recording/record-config.js';
 import { RecordingsStore } from '../src/recording/recordings-store.js';
 import { testPatternJpegs } from './http-fixtures/jpeg-frames.js';

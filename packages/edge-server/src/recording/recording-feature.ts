@@ -2,7 +2,7 @@
 // (/recordings, the page, downloads, replay) over every camera that records.
 import type { CameraFeature } from '../camera/feature.js';
 import { recordingsRoutes, RECORDINGS_PAGE_PATH } from './recordings-routes.js';
-import { startRecording, type RecordingDeps, type RecordingHandle } from './camera-recording.js';
+import { startRecording, type RecordingDeps, type RecordingHandle } from './recording-sink.js';
 import { recordConfigSchema, type RecordConfig } from './record-config.js';
 
 /** What code (tests) may give the recordings besides their config: `features: { recording: … }`. */

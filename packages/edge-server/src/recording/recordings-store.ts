@@ -57,7 +57,7 @@ export class RecordingsStore {
   constructor(
     readonly camera: string,
     readonly dir: string,
-    private readonly live: () => string | undefined = () => undefined,
+    readonly live: () => string | undefined = () => undefined,
   ) {}
 
   /** The camera's segments, oldest first. */

@@ -1,5 +1,12 @@
-// Which segments go, decided from a listing, the disk's free space and the clock alone, so the
-// rules are tested without a disk. Oldest first; the segment being written is never deleted.
+// Retention: which closed segments go, oldest first; the segment being written is never deleted.
+// planRetention decides from a listing, the free space and the clock alone, so the rules are
+// tested without a disk; Retention runs it on a camera's directory and deletes what it says.
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { type DiskBudget, roomLeft } from './disk-budget.js';
+import { type RecordingsStore, regularFile } from './recordings-store.js';
+import { segmentStart } from './segment-name.js';
 
 /** A segment as retention sees it. */
 export interface SegmentFile {
@@ -16,18 +23,6 @@ export interface KeepRules {
 }
 
 export type RetentionReason = 'age' | 'size' | 'free';
-
-/** Room kept ahead of the writer, at most: enough for a few seconds of any camera. */
-export const MAX_RESERVE = 64 * 1024 * 1024;
-
-/**
- * The room retention keeps ahead of the writer: 64 MB, but no more than a quarter of maxSize and
- * a tenth of the volume (when its size is known), or a small volume would be kept empty.
- */
-export function retentionReserve(maxSize: number, volumeBytes?: number): number {
-  const volumeShare = volumeBytes === undefined ? Infinity : volumeBytes / 10;
-  return Math.floor(Math.min(MAX_RESERVE, maxSize / 4, volumeShare));
-}
 
 export interface RetentionPlan {
   readonly remove: ReadonlyArray<{ readonly file: string; readonly reason: RetentionReason }>;
@@ -64,5 +59,42 @@ export function planRetention(input: {
     total -= f.bytes;
     free += f.bytes;
   }
-  return { remove, budget: Math.min(free - keep.minFree, keep.maxSize - total) };
+  return { remove, budget: roomLeft(free, total, keep) };
+}
+
+/** Retention over one camera's store, measuring the disk through the recording's budget. */
+export class Retention {
+  constructor(
+    private readonly store: RecordingsStore,
+    private readonly keep: KeepRules,
+    private readonly budget: DiskBudget,
+    private readonly now: () => number,
+    private readonly log: Logger,
+  ) {}
+
+  /** One run: list, measure, delete as planned, and restart the budget from the plan; gives the plan's budget and the free space measured. */
+  async run(pendingBytes: number): Promise<{ budget: number; free: number }> {
+    const mark = this.budget.mark(pendingBytes);
+    const files = await segmentFiles(this.store.dir);
+    const { free, reserve } = await this.budget.measure(this.store.dir);
+    const plan = planRetention({ files, live: this.store.live(), free, now: this.now(), keep: this.keep, reserve });
+    for (const { file, reason } of plan.remove) {
+      const result = await this.store.remove(file);
+      if (result === 'removed') this.log.info({ file, reason }, 'recording deleted by retention');
+    }
+    this.budget.settle(plan.budget, mark);
+    return { budget: plan.budget, free };
+  }
+}
+
+/** The regular files in `dir` named like segments (a symlink is neither counted nor deleted). */
+async function segmentFiles(dir: string): Promise<SegmentFile[]> {
+  const out: SegmentFile[] = [];
+  for (const file of await readdir(dir).catch(() => [] as string[])) {
+    const startMs = segmentStart(file);
+    if (startMs === undefined) continue;
+    const st = await regularFile(join(dir, file));
+    if (st) out.push({ file, startMs, bytes: st.size });
+  }
+  return out;
 }

@@ -1,16 +1,17 @@
 // Continuous recording of one camera: segmented, crash-safe AVI files in <dir>/<camera>/, a new
-// file after each loss of the camera, and retention that keeps the disk from ever filling. The
+// file after each loss of the camera, and a pause while the disk budget has no room. The
 // recording is a subscriber of the hub like any viewer, so it keeps the capture running.
-import { mkdir, readdir, statfs as nodeStatfs, unlink } from 'node:fs/promises';
+import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Subscription } from 'rxjs';
 import type { CapturedFrame } from '@edgecam/protocol';
 import { backoffDelay } from '@edgecam/runtime';
 import { type Recorder, type RecorderEvent, type RecorderOptions, createRecorder, inspect, repair } from '@edgecam/recorder';
 import type { CameraContext } from '../contracts.js';
+import { DiskBudget, type DiskSpace } from './disk-budget.js';
 import type { RecordConfig } from './record-config.js';
 import { RecordingsStore, regularFile } from './recordings-store.js';
-import { type SegmentFile, planRetention, retentionReserve } from './retention.js';
+import { Retention } from './retention.js';
 import { CAMERA_NAME_RE, SEGMENT_PATTERN, segmentStart } from './segment-name.js';
 
 /** What the recording needs from the outside world; tests replace the disk's free space and the clock. */
@@ -27,12 +28,6 @@ export interface RecordingDeps {
   readonly fullRetryMs?: number;
   /** Recorder settings (tests: checkpointIntervalMs, fsync, a failing fs). */
   readonly recorder?: Pick<RecorderOptions, 'checkpointIntervalMs' | 'fsync' | 'frameRate' | 'fs'>;
-}
-
-/** What statfs tells retention; without `total` the reserve is not capped by the volume's size. */
-export interface DiskSpace {
-  readonly free: number;
-  readonly total?: number;
 }
 
 export type RecordingState = 'starting' | 'recording' | 'waiting' | 'disk-full' | 'closed';
@@ -60,20 +55,11 @@ export interface RecordingHandle {
   readonly store: RecordingsStore;
 }
 
-/** Charged per frame for its chunk header, padding and index entries, written later. */
-const FRAME_OVERHEAD = 64;
-/** Charged per new file for its headers. */
-const FILE_OVERHEAD = 64 * 1024;
 /** Frames ask for retention at most this often when room runs low. */
 const RETENTION_MIN_INTERVAL_MS = 250;
 
 /** Problems that a crash leaves and repair fixes. */
 const REPAIRABLE = new Set(['TRUNCATED', 'MISSING_INDEX', 'INDEX_MISMATCH', 'COUNT_MISMATCH', 'SIZE_MISMATCH']);
-
-const defaultStatfs = async (dir: string): Promise<DiskSpace> => {
-  const s = await nodeStatfs(dir);
-  return { free: s.bavail * s.bsize, total: s.blocks * s.bsize };
-};
 
 /** The longest wait between retention runs while the disk is full. */
 const FULL_RETRY_MAX_MS = 30_000;
@@ -83,18 +69,16 @@ export function startRecording(ctx: CameraContext, cfg: RecordConfig, deps: Reco
   if (!CAMERA_NAME_RE.test(ctx.name)) {
     throw new Error(`camera name ${JSON.stringify(ctx.name)} cannot name a recordings directory: use letters, digits, '.', '_' and '-'`);
   }
-  return new CameraRecording(ctx, cfg, deps);
+  return new RecordingSink(ctx, cfg, deps);
 }
 
-class CameraRecording implements RecordingHandle {
+class RecordingSink implements RecordingHandle {
   readonly store: RecordingsStore;
   private readonly dir: string;
   private readonly log: CameraContext['logger'];
-  private readonly statfs: (dir: string) => Promise<DiskSpace>;
-  private readonly now: () => number;
   private readonly gapMs: number;
-  /** Room kept ahead of the writer; set again from the volume's size at each measure. */
-  private reserve: number;
+  private readonly budget: DiskBudget;
+  private readonly retention: Retention;
   /** Retention runs since the disk was found full; the next one waits backoffDelay(attempts). */
   private fullAttempts = 0;
   private fullRetry: NodeJS.Timeout | undefined;
@@ -106,15 +90,9 @@ class CameraRecording implements RecordingHandle {
   private lastFrameUs = 0;
   private lastArrival = 0;
   private lowRunAt = -Infinity;
-  private exhaustedAsked = false;
-  /** The largest frame charged so far: less room than this (and a file's headers) is no room. */
-  private largestCost = 0;
   private written = 0;
   private dropped = 0;
-  /** Bytes charged since start; budget is what was left at the last measure minus what was charged since. */
-  private spent = 0;
-  private budgetAt = { budget: 0, spent: 0 };
-  private retention: Promise<void> | undefined;
+  private retentionRun: Promise<void> | undefined;
   private retentionAgain = false;
   private lastError: string | null = null;
   private readonly closing: Array<Promise<unknown>> = [];
@@ -127,11 +105,10 @@ class CameraRecording implements RecordingHandle {
   ) {
     this.dir = join(cfg.dir, ctx.name);
     this.log = ctx.logger.child({ component: 'recording' });
-    this.statfs = deps.statfs ?? defaultStatfs;
-    this.now = deps.now ?? Date.now;
     this.gapMs = deps.gapMs ?? 3000;
-    this.reserve = retentionReserve(cfg.keep.maxSize);
+    this.budget = new DiskBudget(cfg.keep.maxSize, deps.statfs);
     this.store = new RecordingsStore(ctx.name, this.dir, () => this.liveFile);
+    this.retention = new Retention(this.store, cfg.keep, this.budget, deps.now ?? Date.now, this.log);
     this.ready = this.start().catch((err: unknown) => {
       this.lastError = String((err as Error)?.message ?? err);
       this.log.error({ err, dir: this.dir }, 'recording could not start');
@@ -146,7 +123,7 @@ class CameraRecording implements RecordingHandle {
       file: this.liveFile,
       framesWritten: this.written,
       framesDropped: this.dropped,
-      budgetBytes: Math.max(0, this.budget()),
+      budgetBytes: Math.max(0, this.budget.remaining()),
       lastError: this.lastError,
     };
   }
@@ -160,7 +137,7 @@ class CameraRecording implements RecordingHandle {
     await this.ready;
     this.endSegment();
     await Promise.all(this.closing);
-    await this.retention;
+    await this.retentionRun;
   }
 
   /** A method, so TypeScript does not narrow the state across an await. */
@@ -212,20 +189,15 @@ class CameraRecording implements RecordingHandle {
       this.dropped++;
       return;
     }
-    const cost = frame.jpeg.length + FRAME_OVERHEAD + (this.recorder ? 0 : FILE_OVERHEAD);
-    const budget = this.budget();
-    if (budget - cost < this.reserve / 2) this.retentionSoon();
-    if (cost > this.largestCost) this.largestCost = cost;
-    if (cost > budget) {
+    const cost = this.budget.frameCost(frame.jpeg.length, !this.recorder);
+    if (this.budget.isLow(cost)) this.retentionSoon();
+    const charge = this.budget.take(cost);
+    if (charge !== 'taken') {
       this.dropped++;
       // Once per measure: a run that finds no more room declares the disk full.
-      if (!this.exhaustedAsked) {
-        this.exhaustedAsked = true;
-        void this.runRetention();
-      }
+      if (charge === 'exhausted') void this.runRetention();
       return;
     }
-    this.spent += cost;
     if (!this.recorder) {
       this.recorder = this.openRecorder();
       this.retentionSoon();
@@ -243,10 +215,6 @@ class CameraRecording implements RecordingHandle {
     void this.runRetention();
   }
 
-  private budget(): number {
-    return this.budgetAt.budget - (this.spent - this.budgetAt.spent);
-  }
-
   private openRecorder(): Recorder {
     const rec = createRecorder(join(this.dir, SEGMENT_PATTERN), {
       ...this.deps.recorder,
@@ -262,7 +230,7 @@ class CameraRecording implements RecordingHandle {
       case 'segment':
         this.liveFile = e.path.slice(this.dir.length + 1);
         if (e.type === 'segment') {
-          this.spent += FILE_OVERHEAD;
+          this.budget.chargeFile();
           void this.runRetention();
         }
         this.log.info({ file: this.liveFile }, 'recording segment');
@@ -317,11 +285,11 @@ class CameraRecording implements RecordingHandle {
 
   /** One retention run at a time; a request during a run makes one more run after it. */
   private runRetention(): Promise<void> {
-    if (this.retention) {
+    if (this.retentionRun) {
       this.retentionAgain = true;
-      return this.retention;
+      return this.retentionRun;
     }
-    this.retention = (async () => {
+    this.retentionRun = (async () => {
       try {
         do {
           this.retentionAgain = false;
@@ -331,35 +299,25 @@ class CameraRecording implements RecordingHandle {
         this.lastError = (err as Error).message;
         this.log.error({ err }, 'retention check failed');
       } finally {
-        this.retention = undefined;
+        this.retentionRun = undefined;
       }
     })();
-    return this.retention;
+    return this.retentionRun;
   }
 
+  /** Retention makes room; then the recording stops, stays stopped, or resumes by what is left. */
   private async retentionOnce(): Promise<void> {
-    // Bytes still queued in the recorder are charged but not yet on the disk statfs sees.
-    const spentAtMeasure = this.spent - (this.recorder?.stats.pendingBytes ?? 0);
-    const files = await this.segmentFiles();
-    const { free, total } = await this.statfs(this.dir);
-    this.reserve = retentionReserve(this.cfg.keep.maxSize, total);
-    const plan = planRetention({ files, live: this.liveFile, free, now: this.now(), keep: this.cfg.keep, reserve: this.reserve });
-    for (const { file, reason } of plan.remove) {
-      const result = await this.store.remove(file);
-      if (result === 'removed') this.log.info({ file, reason }, 'recording deleted by retention');
-    }
-    this.budgetAt = { budget: plan.budget, spent: spentAtMeasure };
-    this.exhaustedAsked = false;
-    if (plan.budget <= FILE_OVERHEAD + this.largestCost) {
+    const { budget, free } = await this.retention.run(this.recorder?.stats.pendingBytes ?? 0);
+    if (!this.budget.holdsAFrame(budget)) {
       this.stopForRoom(
         { free, minFree: this.cfg.keep.minFree, maxSize: this.cfg.keep.maxSize },
         'recording stopped: even with every older segment deleted it would cross keep.minFree or keep.maxSize; free disk space or lower the limits',
       );
     } else if (this.state === 'disk-full') {
       // Only a retry resumes: after ENOSPC, statfs may see room the disk does not give (inodes, quotas).
-      if (plan.budget >= this.reserve && this.fullRetry === undefined) {
+      if (budget >= this.budget.reserve && this.fullRetry === undefined) {
         this.state = 'waiting';
-        this.log.info({ budget: plan.budget }, 'recording resumed: there is room again');
+        this.log.info({ budget }, 'recording resumed: there is room again');
       } else {
         this.retryWhenFull();
       }
@@ -386,16 +344,5 @@ class CameraRecording implements RecordingHandle {
       void this.runRetention();
     }, ms);
     this.fullRetry.unref();
-  }
-
-  private async segmentFiles(): Promise<SegmentFile[]> {
-    const out: SegmentFile[] = [];
-    for (const file of await readdir(this.dir).catch(() => [] as string[])) {
-      const startMs = segmentStart(file);
-      if (startMs === undefined) continue;
-      const st = await regularFile(join(this.dir, file));
-      if (st) out.push({ file, startMs, bytes: st.size });
-    }
-    return out;
   }
 }
