@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { CameraConfig } from '../config/camera-config.js';
+import { FPS_RANGE, QUALITY_RANGE, SIZE_RANGE } from '../config/capture-limits.js';
 import type { CameraContext } from '../contracts.js';
 import { EdgeServerError } from '../errors.js';
 import { SharedFrameHub, type SourceChange } from './frame-hub.js';
@@ -27,10 +28,10 @@ export interface SettingsLimits {
 
 /** A settings change as PUT /cams/NAME/settings takes it: any of the settings, checked. */
 export const SETTINGS_CHANGE_SCHEMA = z.strictObject({
-  width: z.number().int().min(16).max(8192).optional(),
-  height: z.number().int().min(16).max(8192).optional(),
-  fps: z.number().min(1).max(240).optional(),
-  quality: z.number().int().min(1).max(100).optional(),
+  width: z.number().int().min(SIZE_RANGE.min).max(SIZE_RANGE.max).optional(),
+  height: z.number().int().min(SIZE_RANGE.min).max(SIZE_RANGE.max).optional(),
+  fps: z.number().min(FPS_RANGE.min).max(FPS_RANGE.max).optional(),
+  quality: z.number().int().min(QUALITY_RANGE.min).max(QUALITY_RANGE.max).optional(),
 });
 export type SettingsChange = z.output<typeof SETTINGS_CHANGE_SCHEMA>;
 

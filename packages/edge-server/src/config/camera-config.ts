@@ -2,7 +2,7 @@
 // falling back to the top-level option of the same name) and the settings a camera runs with.
 // Features that hang off a camera (recording, motion, H.264, publishing) extend CAMERA_SCHEMA.
 import { z } from 'zod';
-import { OPTIONS } from './config-options.js';
+import { OPTIONS, tcpPort, type OptionKey, type OptionSpec } from './config-options.js';
 import { FEATURES } from '../features.js';
 import type { SourceSpec } from '../sources/source-spec.js';
 
@@ -33,20 +33,37 @@ const optionalFeatures = Object.fromEntries(FEATURES.map((f) => [f.key, f.schema
 /** The features' top-level blocks, checked: the default of every camera that sets none. */
 export const FEATURE_DEFAULTS_SCHEMA = z.strictObject(optionalFeatures);
 
+/** A camera setting: its schema, its refusal's words, its text rule and its JSON Schema description. */
+type CameraSetting<S extends z.ZodType> = Pick<OptionSpec<S>, 'schema' | 'expect' | 'fromText'> & { description: string };
+
+/** A setting that falls back to the top-level option of the same name, by that option's rules. */
+function inherited<K extends OptionKey>(key: K): CameraSetting<(typeof OPTIONS)[K]['schema']> {
+  const spec = OPTIONS[key];
+  return { schema: spec.schema, expect: spec.expect, fromText: spec.fromText, description: `${spec.help}; default: the top-level ${key}` };
+}
+
+/** The capture settings of a camera, in file order. */
+const CAMERA_SETTINGS = {
+  source: inherited('source'),
+  size: inherited('size'),
+  fps: inherited('fps'),
+  maxSize: inherited('maxSize'),
+  maxFps: inherited('maxFps'),
+  quality: inherited('quality'),
+  idleStop: inherited('idleStop'),
+  alwaysOn: inherited('alwaysOn'),
+  // Legacy clients cannot name a camera; this port serves this camera alone, to legacy and v2 clients.
+  // The port options' rules, but not 0: a port the system picks could not be told to a legacy client.
+  legacyPort: { ...tcpPort(1), description: 'a TCP port serving this camera alone, to legacy and v2 clients' },
+};
+type SettingKey = keyof typeof CAMERA_SETTINGS;
+
+const optionalSettings = Object.fromEntries(Object.entries(CAMERA_SETTINGS).map(([key, s]) => [key, s.schema.optional()])) as {
+  [K in SettingKey]: z.ZodOptional<(typeof CAMERA_SETTINGS)[K]['schema']>;
+};
+
 /** One entry of `cameras:`, as the file holds it; a key left out takes the top-level value. */
-export const CAMERA_SCHEMA = z.strictObject({
-  source: OPTIONS.source.schema.optional(),
-  size: OPTIONS.size.schema.optional(),
-  fps: OPTIONS.fps.schema.optional(),
-  maxSize: OPTIONS.maxSize.schema.optional(),
-  maxFps: OPTIONS.maxFps.schema.optional(),
-  quality: OPTIONS.quality.schema.optional(),
-  idleStop: OPTIONS.idleStop.schema.optional(),
-  alwaysOn: OPTIONS.alwaysOn.schema.optional(),
-  /** Legacy clients cannot name a camera; this port serves this camera alone, to legacy and v2 clients. */
-  legacyPort: z.number().int().min(1).max(65535).optional(),
-  ...optionalFeatures,
-});
+export const CAMERA_SCHEMA = z.strictObject({ ...optionalSettings, ...optionalFeatures });
 export type CameraEntry = z.output<typeof CAMERA_SCHEMA>;
 
 /** The keys a config file has besides the options, for its JSON Schema. */
@@ -54,9 +71,7 @@ export function cameraFileKeys(): Record<string, z.ZodType> {
   const described = Object.fromEntries(
     Object.entries(CAMERA_SCHEMA.shape).map(([key, schema]) => {
       if (isFeatureKey(key)) return [key, schema.meta({ description: `${CAMERA_FEATURES[key].description ?? key}; default: the top-level ${key}` })];
-      const spec = Object.hasOwn(OPTIONS, key) ? OPTIONS[key as keyof typeof OPTIONS] : undefined;
-      const description = spec ? `${spec.help}; default: the top-level ${key}` : 'a TCP port serving this camera alone, to legacy and v2 clients';
-      return [key, schema.meta({ description })];
+      return [key, schema.meta({ description: settingOf(key)?.description })];
     }),
   );
   return {
@@ -76,18 +91,20 @@ export function isFeatureKey(key: unknown): key is FeatureKey {
   return typeof key === 'string' && Object.hasOwn(CAMERA_FEATURES, key);
 }
 
-/** Completes "expected …, got …" for a camera key; the top-level option's words where there is one. */
+/** The camera setting of this key; undefined for a feature block or no key at all. */
+function settingOf(key: string): CameraSetting<z.ZodType> | undefined {
+  return Object.hasOwn(CAMERA_SETTINGS, key) ? CAMERA_SETTINGS[key as SettingKey] : undefined;
+}
+
+/** Completes "expected …, got …" for a camera key: its setting's words, the top-level option's where it inherits one. */
 export function cameraKeyExpect(key: string): string | undefined {
-  if (key === 'legacyPort') return 'an integer from 1 to 65535';
-  return Object.hasOwn(OPTIONS, key) ? OPTIONS[key as keyof typeof OPTIONS].expect : undefined;
+  return settingOf(key)?.expect;
 }
 
 /** A camera key's text (`alwaysOn: yes`, `fps: "15"`) through the flags' text rules, as top-level keys are. */
 export function cameraValueFromText(key: string, value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  if (key === 'legacyPort') return /^\d+$/.test(value) ? Number(value) : value;
-  const spec = Object.hasOwn(OPTIONS, key) ? OPTIONS[key as keyof typeof OPTIONS] : undefined;
-  return spec && 'fromText' in spec && spec.fromText ? spec.fromText(value) : value;
+  const fromText = settingOf(key)?.fromText;
+  return typeof value === 'string' && fromText ? fromText(value) : value;
 }
 
 /** A camera as the server runs it: every setting resolved. */

@@ -7,6 +7,7 @@ import { parseSwitch, SWITCH_EXPECT, TOKEN_EXPECT, TOKEN_PATTERN } from '@edgeca
 import { z } from 'zod';
 import { HOST_NAME_PATTERN } from '../access/allowed-hosts.js';
 import { SOURCE_SYNTAX, parseSourceSpec } from '../sources/source-spec.js';
+import { CAPTURE_DEFAULTS, FPS_RANGE, QUALITY_RANGE, SIZE_RANGE, rangeText } from './capture-limits.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -51,14 +52,15 @@ const decimal = (min: number, max: number, exclusiveMin = false) => ({
   schema: exclusiveMin ? z.number().gt(min).max(max) : z.number().min(min).max(max),
   fromText: (s: string): unknown => (/^\d+(\.\d+)?$/.test(s) ? Number(s) : s),
 });
+/** A TCP port, its refusal's words included; `min` 0 lets the system choose a free one. */
+export const tcpPort = (min: 0 | 1) => ({ expect: `an integer from ${min} to 65535`, ...integer(min, 65535) });
 const onOff = {
   schema: z.boolean(),
   fromText: (s: string): unknown => parseSwitch(s) ?? s,
   expect: SWITCH_EXPECT,
 };
 
-const SIZE_LIMIT = { min: 16, max: 8192 };
-const SIZE_EXPECT = `WIDTHxHEIGHT, each from ${SIZE_LIMIT.min} to ${SIZE_LIMIT.max} (e.g. 640x480)`;
+const SIZE_EXPECT = `WIDTHxHEIGHT, each from ${SIZE_RANGE.min} to ${SIZE_RANGE.max} (e.g. 640x480)`;
 const wxh = z
   .string()
   .regex(/^\d+x\d+$/)
@@ -66,10 +68,9 @@ const wxh = z
     const [width = 0, height = 0] = s.split('x').map(Number);
     return { width, height };
   })
-  .refine(({ width, height }) => [width, height].every((n) => n >= SIZE_LIMIT.min && n <= SIZE_LIMIT.max));
-const FPS_LIMIT = { min: 1, max: 240 };
-const FPS_EXPECT = `a number of frames per second from ${FPS_LIMIT.min} to ${FPS_LIMIT.max}`;
-const fpsNumber = decimal(FPS_LIMIT.min, FPS_LIMIT.max);
+  .refine(({ width, height }) => [width, height].every((n) => n >= SIZE_RANGE.min && n <= SIZE_RANGE.max));
+const FPS_EXPECT = `a number of frames per second from ${FPS_RANGE.min} to ${FPS_RANGE.max}`;
+const fpsNumber = decimal(FPS_RANGE.min, FPS_RANGE.max);
 
 export const OPTIONS = {
   host: option({
@@ -84,16 +85,14 @@ export const OPTIONS = {
     flag: '--port <port>',
     env: 'EDGECAM_PORT',
     help: 'TCP port for legacy and v2 clients',
-    expect: 'an integer from 0 to 65535',
-    ...integer(0, 65535),
+    ...tcpPort(0),
     default: 6810,
   }),
   httpPort: option({
     flag: '--http-port <port>',
     env: 'EDGECAM_HTTP_PORT',
     help: 'HTTP port',
-    expect: 'an integer from 0 to 65535',
-    ...integer(0, 65535),
+    ...tcpPort(0),
     default: 8080,
     conflicts: ['http'],
   }),
@@ -119,7 +118,7 @@ export const OPTIONS = {
     help: 'capture size for testsrc and v4l2',
     expect: SIZE_EXPECT,
     schema: wxh,
-    default: '640x480',
+    default: `${CAPTURE_DEFAULTS.width}x${CAPTURE_DEFAULTS.height}`,
   }),
   fps: option({
     flag: '--fps <fps>',
@@ -127,7 +126,7 @@ export const OPTIONS = {
     help: 'frames per second for testsrc, v4l2 and raw .mjpeg files',
     expect: FPS_EXPECT,
     ...fpsNumber,
-    default: 30,
+    default: CAPTURE_DEFAULTS.fps,
   }),
   // Ceilings of PUT /settings: a LAN peer must not be able to ask the board for more than it was set up for.
   maxSize: option({
@@ -148,12 +147,12 @@ export const OPTIONS = {
     default: null,
   }),
   quality: option({
-    flag: '--quality <1-100>',
+    flag: `--quality <${rangeText(QUALITY_RANGE)}>`,
     env: 'EDGECAM_QUALITY',
     help: 'JPEG quality when encoding',
-    expect: 'an integer from 1 to 100',
-    ...integer(1, 100),
-    default: 80,
+    expect: `an integer from ${QUALITY_RANGE.min} to ${QUALITY_RANGE.max}`,
+    ...integer(QUALITY_RANGE.min, QUALITY_RANGE.max),
+    default: CAPTURE_DEFAULTS.quality,
   }),
   idleStop: option({
     flag: '--idle-stop <seconds>',

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { PagePart } from '../camera/feature.js';
 import { escapeHtml } from './escape-html.js';
+import { FPS_RANGE, QUALITY_RANGE, SIZE_RANGE } from '../config/capture-limits.js';
 
 // The page's <img> is a browser: it asks for the layout a browser shows without delay, rather
 // than leaving the server to guess it from the User-Agent.
@@ -286,10 +287,10 @@ ${parts.map((p) => (p.style ? `<style>${p.style}</style>\n` : '')).join('')}</he
 </dl>
 <div id="cameras" hidden></div>
 ${parts.map((p) => (p.html ? `${p.html}\n` : '')).join('')}<div id="settings" hidden>
-<label>Width<input id="set-width" type="number" min="16" max="8192"></label>
-<label>Height<input id="set-height" type="number" min="16" max="8192"></label>
-<label>FPS<input id="set-fps" type="number" min="1" max="240"></label>
-<label>Quality<input id="set-quality" type="number" min="1" max="100"></label>
+<label>Width<input id="set-width" type="number" min="${SIZE_RANGE.min}" max="${SIZE_RANGE.max}"></label>
+<label>Height<input id="set-height" type="number" min="${SIZE_RANGE.min}" max="${SIZE_RANGE.max}"></label>
+<label>FPS<input id="set-fps" type="number" min="${FPS_RANGE.min}" max="${FPS_RANGE.max}"></label>
+<label>Quality<input id="set-quality" type="number" min="${QUALITY_RANGE.min}" max="${QUALITY_RANGE.max}"></label>
 <button id="apply" type="button">Apply settings</button><span id="applied" role="status"></span>
 </div>
 <nav><a href="${link('snapshot.jpg')}">Snapshot</a>${parts.flatMap((p) => p.links ?? []).map((l) => `<a href="${escapeHtml(l.href)}">${escapeHtml(l.label)}</a>`).join('')}<a href="${link('status')}">Status (JSON)</a><a href="${link('metrics')}">Metrics</a></nav>

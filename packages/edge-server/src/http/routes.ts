@@ -17,6 +17,7 @@ import { MjpegViewer } from './mjpeg-viewer.js';
 import { NO_SIGNAL_HEADER, NO_SIGNAL_JPEG } from './no-signal.js';
 import { BASE_HEADERS, NO_STORE, sendBody, sendError, sendJson } from './responses.js';
 import { SETTINGS_CHANGE_SCHEMA, type CameraSettings, type SettingsChange, type SettingsLimits } from '../camera/cameras.js';
+import { FPS_RANGE, QUALITY_RANGE, SIZE_RANGE, rangeText } from '../config/capture-limits.js';
 import type { SourceChange } from '../camera/frame-hub.js';
 import { sourceHealth } from './source-health.js';
 import type { StreamAdmission } from './stream-admission.js';
@@ -230,8 +231,8 @@ async function serveSettings(ctx: HttpContext, req: IncomingMessage, res: Server
       400,
       'BAD_REQUEST',
       key === undefined
-        ? 'send a JSON object with any of width and height (16-8192), fps (1-240) and quality (1-100)'
-        : `${String(key).slice(0, 32)} ${what}: the settings are width and height (integers 16-8192), fps (1-240) and quality (integer 1-100)`,
+        ? `send a JSON object with any of width and height (${rangeText(SIZE_RANGE)}), fps (${rangeText(FPS_RANGE)}) and quality (${rangeText(QUALITY_RANGE)})`
+        : `${String(key).slice(0, 32)} ${what}: the settings are width and height (integers ${rangeText(SIZE_RANGE)}), fps (${rangeText(FPS_RANGE)}) and quality (integer ${rangeText(QUALITY_RANGE)})`,
     );
   }
   if (!camera.applySettings) return sendError(res, 409, 'SETTINGS_FIXED', `camera ${camera.name} cannot change its settings`);
