@@ -29,7 +29,6 @@ export interface FileCameras {
   services: ServiceBlocks;
 }
 
-/** A block's keys (`motion:` alone) with nothing under them mean the block with its defaults. */
 // An empty block (`motion:` alone) is the block with its defaults; an empty `publish:` publishes nowhere.
 export const orEmpty = (value: unknown, key?: string): unknown => value ?? (key !== undefined && isFeatureKey(key) && unwrap(CAMERA_FEATURES[key])?._zod.def.type === 'array' ? [] : {});
 

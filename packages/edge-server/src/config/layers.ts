@@ -47,8 +47,7 @@ export function envLayer(env: NodeJS.ProcessEnv): Layer {
   return layer;
 }
 
-/** Where --config and EDGECAM_CONFIG name the file; the flag wins. */
-
+/** The options the command line's flags give. */
 export function flagLayer(program: Command): Layer {
   const opts = program.opts<Record<string, unknown>>();
   const layer: Layer = new Map();
@@ -117,5 +116,3 @@ export function validate(merged: Record<OptionKey, Winner>): Options {
   if (result.success) return result.data;
   throw new ConfigError([...refusals(result.error.issues, (key) => merged[key]).values()]);
 }
-
-/** The file's text, or null when it has more than `max` bytes (a device such as /dev/zero never ends). */

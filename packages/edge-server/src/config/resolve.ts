@@ -191,8 +191,6 @@ export function resolveCameras(o: Options, file: FileCameras): CameraConfig[] | 
   return [first, ...cameras.filter((c) => c !== first)];
 }
 
-/** Where a value came from, in a few words: `default`, `--port`, `EDGECAM_PORT`, `edgecam.yaml:3`. */
-
 /** The configuration with nothing given, in this process's environment. */
 export const DEFAULT_CONFIG: EdgeServerConfig = resolve([defaultsLayer(process.env)]).config;
 
