@@ -6,6 +6,7 @@ import { describeSystemError } from '@edgecam/runtime';
 import { visibleText } from './peer-text.js';
 import { CliError, ExitCode } from './errors.js';
 import type { PROTOCOL_CHOICES } from './global-options.js';
+import { fromReadable } from '@edgecam/runtime/rx';
 
 /** The protocol a connection settled on. */
 export type WireProtocol = 'legacy' | 'v2';
@@ -79,20 +80,10 @@ export const DEFAULT_LEGACY_COMMAND_GAP_MS = 100;
 /** The socket's bytes as a stream: completes at the server's FIN or close, errors with the socket's error. */
 export function socketBytes(socket: Socket): Observable<Buffer> {
   return new Observable<Buffer>((subscriber) => {
-    const onData = (chunk: Buffer) => subscriber.next(chunk);
-    const onEnd = () => subscriber.complete();
-    const onError = (err: Error) => subscriber.error(err);
-    socket.on('data', onData);
-    socket.on('end', onEnd);
-    socket.on('close', onEnd);
-    socket.on('error', onError);
+    const reading = fromReadable(socket).subscribe(subscriber);
+    // A socket paused while the opening was read (wrong-port.ts) flows again.
     socket.resume();
-    return () => {
-      socket.off('data', onData);
-      socket.off('end', onEnd);
-      socket.off('close', onEnd);
-      socket.off('error', onError);
-    };
+    return reading;
   });
 }
 

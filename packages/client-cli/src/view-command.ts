@@ -2,7 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { choosePartLayout } from '@edgecam/protocol';
-import { describeSystemError } from '@edgecam/runtime';
+import { describeSystemError, listen } from '@edgecam/runtime';
 import { CliError, ExitCode } from './errors.js';
 import { aborted, onInterrupt } from './interrupt.js';
 import { MjpegResponse } from './mjpeg-response.js';
@@ -60,12 +60,9 @@ export async function viewCommand(g: GlobalOptions, listen: ListenAddress, log: 
   }
 }
 
-function listenOn(server: http.Server, at: ListenAddress): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (err: Error) => {
-      reject(new CliError(ExitCode.CONNECTION, `could not listen on ${formatAddress(at.host, at.port)}: ${describeSystemError(err)} (see --listen)`));
-    });
-    server.listen(at.port, at.host, () => resolve());
+async function listenOn(server: http.Server, at: ListenAddress): Promise<void> {
+  await listen(server, at.port, at.host).catch((err: Error) => {
+    throw new CliError(ExitCode.CONNECTION, `could not listen on ${formatAddress(at.host, at.port)}: ${describeSystemError(err)} (see --listen)`);
   });
 }
 

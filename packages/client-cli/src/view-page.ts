@@ -4,6 +4,8 @@
  * `edgecam view` or its upstream comes back after a loss, it reopens the stream itself, since
  * Chromium fires no event when a multipart stream ends. Self-contained, readable on a phone.
  */
+import { escapeHtml } from '@edgecam/runtime';
+
 export function viewPage(upstream: string): string {
   const title = `edgecam · ${escapeHtml(upstream)}`;
   return `<!doctype html>
@@ -76,6 +78,3 @@ export function viewPage(upstream: string): string {
 `;
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}

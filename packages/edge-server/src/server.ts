@@ -19,7 +19,7 @@ import { resolveFfmpeg, type ResolvedFfmpeg } from './sources/ffmpeg/resolve-ffm
 import type { SharedFrameHub } from './camera/frame-hub.js';
 import { createHttpServer, type EdgeHttpServer, type HttpLimits } from './http/http-server.js';
 import { createLogger } from './log/logger.js';
-import { listen } from './listen.js';
+import { listen } from '@edgecam/runtime';
 import { LogLimiter, type LogLimits } from './log/log-limiter.js';
 import { createServerMetrics, type EdgeServerMetrics } from './metrics.js';
 import { createSource } from './sources/create-source.js';

@@ -6,3 +6,5 @@ export { nowUs } from './clock.js';
 export { describeSystemError } from './system-error.js';
 export { TOKEN_EXPECT, TOKEN_PATTERN } from './token.js';
 export { SWITCH_EXPECT, parseSwitch } from './switch.js';
+export { escapeHtml } from './escape-html.js';
+export { listen } from './listen.js';

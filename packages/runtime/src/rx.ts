@@ -31,3 +31,5 @@ export function retryWithBackoff<T>(opts: BackoffOptions = {}): MonoTypeOperator
     },
   });
 }
+
+export { fromReadable, type FromReadableOptions } from './from-readable.js';

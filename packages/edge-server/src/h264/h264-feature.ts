@@ -2,7 +2,7 @@
 // source's own H.264, `encoder: copy`), WebRTC viewers over WHEP, and a tile on the page.
 import type { CameraFeature, FeatureInstance } from '../camera/feature.js';
 import { H264_PLAYER_SCRIPT, h264VideoElement } from './h264-player.js';
-import { escapeHtml } from '../http/escape-html.js';
+import { escapeHtml } from '@edgecam/runtime';
 import { h264ConfigSchema, type H264Config } from './h264-config.js';
 import { H264Hub, type H264HubStats } from './h264-hub.js';
 

@@ -2,7 +2,7 @@
 // when the connection fails or stops delivering pictures (a server restart), and gives way to the
 // MJPEG <img> when the browser has no WebRTC or the server offers no H.264 for the camera.
 import { createHash } from 'node:crypto';
-import { escapeHtml } from '../http/escape-html.js';
+import { escapeHtml } from '@edgecam/runtime';
 
 /** The player script; the page includes it once (inline with H264_PLAYER_SCRIPT_HASH in its CSP, or as /h264-player.js). */
 export const H264_PLAYER_SCRIPT = `(() => {

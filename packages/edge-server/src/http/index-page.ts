@@ -4,7 +4,7 @@
 // Relative URLs, so it also works behind a reverse proxy under a sub-path.
 import { createHash } from 'node:crypto';
 import type { PagePart } from '../camera/feature.js';
-import { escapeHtml } from './escape-html.js';
+import { escapeHtml } from '@edgecam/runtime';
 import { FPS_RANGE, QUALITY_RANGE, SIZE_RANGE } from '../config/capture-limits.js';
 
 // The page's <img> is a browser: it asks for the layout a browser shows without delay, rather

@@ -3,7 +3,7 @@
 // the page was opened with one, sits in a meta tag, so the inline script (allowed by its hash)
 // never changes.
 import { createHash } from 'node:crypto';
-import { escapeHtml } from '../http/escape-html.js';
+import { escapeHtml } from '@edgecam/runtime';
 
 const STYLE = `
 body { font: 14px system-ui, sans-serif; margin: 1rem; background: #111; color: #ddd; }

@@ -10,7 +10,7 @@ import { EMPTY, Observable, catchError, defer, ignoreElements, tap, type Subscri
 import type { Logger } from 'pino';
 import type { CapturedFrame } from '@edgecam/protocol';
 import { describeSystemError } from '@edgecam/runtime';
-import { fromReadable } from './from-readable.js';
+import { fromReadable } from '@edgecam/runtime/rx';
 import { MpjpegDecoder } from './mpjpeg-decoder.js';
 import { failWhenSilent, restartWithBackoff } from './restart-with-backoff.js';
 import { splitMpjpeg } from './split-frames.js';

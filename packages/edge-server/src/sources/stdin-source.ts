@@ -14,7 +14,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { CapturedFrame } from '@edgecam/protocol';
 import { EdgeServerError } from '../errors.js';
-import { fromReadable } from './from-readable.js';
+import { fromReadable } from '@edgecam/runtime/rx';
 import { JpegSplitter } from './jpeg-splitter.js';
 import { MpjpegDecoder } from './mpjpeg-decoder.js';
 import { FrameStamper, stampFrames, type FrameSource, type SourceEvent } from './source.js';

@@ -17,7 +17,7 @@ import { detectClient } from './protocol-detection.js';
 import { SocketTransport } from './socket-transport.js';
 import type { ConnectionLink, ConnectionOptions, ServedCamera } from './types.js';
 import { V2Connection } from './v2-connection.js';
-import { fromReadable } from '../sources/from-readable.js';
+import { fromReadable } from '@edgecam/runtime/rx';
 
 // How long a closing connection may take to flush before it is destroyed.
 const CLOSE_GRACE_MS = 2000;

@@ -16,7 +16,7 @@ import { TcpConnection } from './tcp-connection.js';
 import { TCP_LIMITS, type TcpLimits } from './tcp-limits.js';
 import type { CameraChoice, ConnectionOptions, ServedCamera } from './types.js';
 import { LogLimiter } from '../log/log-limiter.js';
-import { listen } from '../listen.js';
+import { listen } from '@edgecam/runtime';
 
 /** Options of EdgeTcpServer. */
 export interface TcpServerOptions {

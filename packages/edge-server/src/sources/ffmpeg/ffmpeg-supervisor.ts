@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { Observable, Subject, defer, type Subscription } from 'rxjs';
-import { fromReadable } from '../from-readable.js';
+import { fromReadable } from '@edgecam/runtime/rx';
 import { failWhenSilent, restartWithBackoff } from '../restart-with-backoff.js';
 import { dieWithParent } from './die-with-parent.js';
 import type { ResolvedFfmpeg } from './resolve-ffmpeg.js';
