@@ -2,38 +2,15 @@
 // registry that finds them by name. The first camera is the default: root paths, legacy clients
 // on the main port and v2 clients that name none get it.
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import type { CameraConfig } from '../config/camera-config.js';
-import { FPS_RANGE, QUALITY_RANGE, SIZE_RANGE } from '../config/capture-limits.js';
+import { SETTINGS_CHANGE_SCHEMA, type CameraSettings, type SettingsChange, type SettingsLimits } from './camera-settings.js';
 import type { CameraContext } from '../contracts.js';
 import { EdgeServerError } from '../errors.js';
 import { SharedFrameHub, type SourceChange } from './frame-hub.js';
 import type { EdgeServerMetrics } from '../metrics.js';
 import type { FrameSource } from '../sources/source.js';
 
-/** What a camera's capture can be changed to while running. */
-export interface CameraSettings {
-  width: number;
-  height: number;
-  fps: number;
-  quality: number;
-}
-
-/** The most a settings change may ask of a camera: its maxSize and maxFps. */
-export interface SettingsLimits {
-  maxWidth: number;
-  maxHeight: number;
-  maxFps: number;
-}
-
-/** A settings change as PUT /cams/NAME/settings takes it: any of the settings, checked. */
-export const SETTINGS_CHANGE_SCHEMA = z.strictObject({
-  width: z.number().int().min(SIZE_RANGE.min).max(SIZE_RANGE.max).optional(),
-  height: z.number().int().min(SIZE_RANGE.min).max(SIZE_RANGE.max).optional(),
-  fps: z.number().min(FPS_RANGE.min).max(FPS_RANGE.max).optional(),
-  quality: z.number().int().min(QUALITY_RANGE.min).max(QUALITY_RANGE.max).optional(),
-});
-export type SettingsChange = z.output<typeof SETTINGS_CHANGE_SCHEMA>;
+export { SETTINGS_CHANGE_SCHEMA, type CameraSettings, type SettingsChange, type SettingsLimits } from './camera-settings.js';
 
 /** Makes a camera's source for its settings; null: the source cannot be made anew (stdin, a source given by code). */
 export type SourceMaker = ((settings: CameraSettings) => FrameSource) | null;

@@ -7,7 +7,10 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { AccessControl } from '../access/access-control.js';
 import type { CameraContext, CameraEvent, ClientRegistry } from '../contracts.js';
+import type { PagePart } from '../http/page-part.js';
 import type { Route } from '../http/route.js';
+
+export type { PagePart } from '../http/page-part.js';
 import type { ResolvedFfmpeg } from '../sources/ffmpeg/resolve-ffmpeg.js';
 import type { SourceSpec } from '../sources/source-spec.js';
 
@@ -27,17 +30,6 @@ export interface FeatureMetric<I> {
   readonly help: string;
   /** The figure at scrape time; undefined: no sample for this camera. */
   read(instance: I, camera: string): number | undefined;
-}
-
-/** A piece of the viewer page; `withToken` adds the page's ?token= to a URL. */
-export interface PagePart {
-  /** HTML after the figures (tiles, notices). */
-  readonly html?: string;
-  /** Links in the page's navigation. */
-  readonly links?: readonly { href: string; label: string }[];
-  /** Inline style and script; the page's Content-Security-Policy allows exactly these by hash. */
-  readonly style?: string;
-  readonly script?: string;
 }
 
 /** What a feature's start gets besides its camera and its config. */

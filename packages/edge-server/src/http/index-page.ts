@@ -3,7 +3,7 @@
 // and a fullscreen button. The stream reopens by itself after a server restart or a stall.
 // Relative URLs, so it also works behind a reverse proxy under a sub-path.
 import { createHash } from 'node:crypto';
-import type { PagePart } from '../camera/feature.js';
+import type { PagePart } from './page-part.js';
 import { escapeHtml } from '@edgecam/runtime';
 import { FPS_RANGE, QUALITY_RANGE, SIZE_RANGE } from '../config/capture-limits.js';
 

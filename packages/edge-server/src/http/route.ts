@@ -1,7 +1,7 @@
 // The one shape of everything the HTTP router serves: the core's endpoints and the features'
 // alike. A feature hands the router a list of these; the router never names a feature.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HttpContext } from './routes.js';
+import type { HttpContext } from './http-context.js';
 
 /**
  * One endpoint. `root` routes match the whole path; `camera` routes match the path under

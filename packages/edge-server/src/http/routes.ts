@@ -1,80 +1,22 @@
 // The HTTP endpoints, one function each, and the table that maps a path to its function. Each
 // takes the request context instead of closing over the server, so it reads on its own.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
 import { choosePartLayout, MULTIPART_CONTENT_TYPE, type CapturedFrame } from '@edgecam/protocol';
 import { describeSystemError } from '@edgecam/runtime';
-import type { AccessControl } from '../access/access-control.js';
-import type { HostRateLimiter } from '../access/rate-limiter.js';
-import type { LogLimiter } from '../log/log-limiter.js';
-import type { ClientRegistry, FrameHub, ServerMetrics } from '../contracts.js';
 import { formatPeerAddress } from '../log/peer-address.js';
 import { parseFpsParam } from './frame-pacer.js';
 import { readBody } from './read-body.js';
-import { renderIndexPage, type PageParts } from './index-page.js';
+import { renderIndexPage } from './index-page.js';
 import type { Route } from './route.js';
 import { MjpegViewer } from './mjpeg-viewer.js';
 import { NO_SIGNAL_HEADER, NO_SIGNAL_JPEG } from './no-signal.js';
 import { BASE_HEADERS, NO_STORE, sendBody, sendError, sendJson } from './responses.js';
-import { SETTINGS_CHANGE_SCHEMA, type CameraSettings, type SettingsChange, type SettingsLimits } from '../camera/cameras.js';
+import { SETTINGS_CHANGE_SCHEMA } from '../camera/camera-settings.js';
+import type { HttpCamera, HttpContext } from './http-context.js';
 import { FPS_RANGE, QUALITY_RANGE, SIZE_RANGE, rangeText } from '../config/capture-limits.js';
-import type { SourceChange } from '../camera/frame-hub.js';
 import { sourceHealth } from './source-health.js';
-import type { StreamAdmission } from './stream-admission.js';
 
-/** A camera as the HTTP side serves it; settings are only for cameras that can change them. */
-export interface HttpCamera {
-  readonly name: string;
-  readonly hub: FrameHub;
-  settings?(): CameraSettings;
-  /** The most applySettings takes (maxSize, maxFps). */
-  limits?(): SettingsLimits;
-  lastChange?(): SourceChange | null;
-  applySettings?(change: SettingsChange): CameraSettings;
-}
-
-/** The cameras by name, the default first. */
-export interface HttpCameras {
-  readonly default: HttpCamera;
-  get(name: string): HttpCamera | undefined;
-  names(): string[];
-  list(): HttpCamera[];
-}
-
-/** What every endpoint may use: the shared capture, the bookkeeping and the server's settings. */
-export interface HttpContext {
-  /** The capture of the camera the request is for (the default one for the root paths). */
-  readonly hub: FrameHub;
-  readonly camera: HttpCamera;
-  readonly cameras: HttpCameras;
-  readonly registry: ClientRegistry;
-  readonly metrics: ServerMetrics;
-  /** Within a request: bounded per peer (LogLimiter), since a peer decides how often it is used. */
-  readonly log: Logger;
-  readonly logLimiter: LogLimiter;
-  readonly serverName: string;
-  readonly version: string;
-  /** performance.now() when the server was created, for /status uptime. */
-  readonly startedAt: number;
-  /** The page without a token, rendered once. */
-  readonly indexPage: string;
-  /** What the page offers besides the streams (H.264, recordings, motion). */
-  /** The features' parts of the page, and the page's Content-Security-Policy allowing them. */
-  readonly pageParts: PageParts;
-  readonly indexCsp: string;
-  /** What /status shows of a camera's features (recording, motion, h264). */
-  readonly featureStatus: ((camera: string) => Record<string, unknown>) | undefined;
-  readonly snapshotTimeoutMs: number;
-  readonly stallTimeoutMs: number;
-  readonly access: AccessControl | undefined;
-  /** Whether the server answers to a Host header without a token (allowedHosts). */
-  readonly hostAllowed: (host: string | undefined) => boolean;
-  readonly rateLimiter: HostRateLimiter | null;
-  /** The open streams, so that closing the server can end them. */
-  readonly viewers: Set<MjpegViewer>;
-  /** Slots of the long-lived requests (streams, replays, WebRTC, events): --max-clients, --max-per-address. */
-  readonly streams: StreamAdmission;
-}
+export type { HttpCamera, HttpCameras, HttpContext } from './http-context.js';
 
 /** One endpoint; the method is already known to be one the route takes. */
 export type RouteHandler = (ctx: HttpContext, req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => void | Promise<void>;

@@ -1,0 +1,11 @@
+// A feature's piece of the viewer page, which the page renders after its own parts.
+/** A piece of the viewer page; `withToken` adds the page's ?token= to a URL. */
+export interface PagePart {
+  /** HTML after the figures (tiles, notices). */
+  readonly html?: string;
+  /** Links in the page's navigation. */
+  readonly links?: readonly { href: string; label: string }[];
+  /** Inline style and script; the page's Content-Security-Policy allows exactly these by hash. */
+  readonly style?: string;
+  readonly script?: string;
+}
