@@ -2,7 +2,7 @@
  * OpenCV and VLC read the recorder's files: every frame, the measured rate, seeking. ffmpeg is
  * checked in the other suites; these are the two other players the README names.
  */
-import { chmod, copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingPlayer, titled } from '../../../tools/players.mjs';
@@ -11,7 +11,7 @@ const noOpenCv = missingPlayer('opencv');
 const noVlc = missingPlayer('vlc');
 import { createRecorder, inspect, repair } from '../src/index.js';
 import { runFfmpeg } from './helpers/ffmpeg.js';
-import { captureTimeUs, makeJpegs, tempDir } from './helpers/frames.js';
+import { captureTimeUs, makeJpegs, sharedTempDir } from './helpers/frames.js';
 import { CAP_FFMPEG, CAP_OPENCV_MJPEG, type OpenCvReport, openCvRead, splitJpegs, vlcExtract } from './helpers/players.js';
 
 const FRAMES = 150;
@@ -31,9 +31,8 @@ async function record(path: string, count: number, options: Parameters<typeof cr
 
 beforeAll(async () => {
   jpegs = await makeJpegs(50, '320x240');
-  ({ dir, cleanup } = await tempDir('players'));
-  // VLC runs as nobody when the tests run as root: it must be able to write its output here.
-  await chmod(dir, 0o777);
+  // VLC runs as nobody when the tests run as root: it reads the files and writes its output here.
+  ({ dir, cleanup } = await sharedTempDir('players'));
 
   files.plain = join(dir, 'plain.avi');
   await (await record(files.plain, FRAMES)).close();

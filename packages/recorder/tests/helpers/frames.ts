@@ -2,7 +2,7 @@
  * Test JPEGs: ffmpeg's test pattern encoded once per suite into a temp dir (-f image2), so the
  * frames are real, decodable JPEGs of a known size.
  */
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -33,6 +33,17 @@ export async function tempDir(name: string): Promise<{ dir: string; cleanup: () 
   const base = join(import.meta.dirname, '..', '..', 'test-output');
   await mkdir(base, { recursive: true });
   const dir = await mkdtemp(join(base, `${name}-`));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A fresh directory another user can reach and write, for the players the tests run as `nobody`
+ * when they run as root (VLC refuses root): under the system temp directory, since the checkout
+ * may sit where only root can enter (/root, a 0700 folder).
+ */
+export async function sharedTempDir(name: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), `edgecam-${name}-`));
+  await chmod(dir, 0o777);
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
