@@ -56,7 +56,8 @@ export function startEventOutputs(o: EventOutputsOptions): EventOutputs {
         cameras: o.cameras.map((c) => c.name),
         serverName: o.serverName,
         version: o.version,
-        logger: log,
+        // Its own component, not under `events` (a line would carry the key twice).
+        logger: o.logger,
         reconnectMs: o.mqttReconnectMs,
       })
     : null;
