@@ -18,6 +18,7 @@ import { createClientRegistry } from './client-registry.js';
 import { resolveFfmpeg, type ResolvedFfmpeg } from './sources/ffmpeg/resolve-ffmpeg.js';
 import type { SharedFrameHub } from './camera/frame-hub.js';
 import { createHttpServer, type EdgeHttpServer, type HttpLimits } from './http/http-server.js';
+import { pageUrl } from './http/page-url.js';
 import { createLogger } from './log/logger.js';
 import { listen } from '@edgecam/runtime';
 import { LogLimiter, type LogLimits } from './log/log-limiter.js';
@@ -176,7 +177,7 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
     const producers = Object.fromEntries([...features].flatMap(([name, f]) => (f.events$ ? [[name, f.events$]] : [])));
     for (const service of SERVICES) {
       const block = config[service.key] ?? service.schema.parse({});
-      services.push(service.start({ cameras: cameraList, eventCameras: Object.keys(producers), bus, logger, serverName: SERVER_NAME, version: VERSION }, block));
+      services.push(service.start({ cameras: cameraList, eventCameras: Object.keys(producers), bus, logger, serverName: config.name, version: VERSION, pageUrl: config.httpPort ? pageUrl(config.host, config.httpPort, tls !== null) : undefined }, block));
     }
     // Fed once the services read the bus, so none misses a first event.
     feeding = bus.feed(producers, logger.child({ component: 'events' }));

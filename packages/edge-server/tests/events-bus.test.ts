@@ -42,7 +42,9 @@ describe('eventsConfigSchema', () => {
   it('fills in the defaults', () => {
     const c = eventsConfigSchema.parse({ webhooks: [{ url: 'http://ha.local/hook' }], mqtt: { url: 'mqtt://broker' }, clips: { dir: '/var/clips' } });
     expect(c.webhooks[0]!.events).toEqual(['start', 'end']);
-    expect(c.mqtt).toMatchObject({ topicPrefix: 'edgecam', discovery: true, discoveryPrefix: 'homeassistant' });
+    expect(c.mqtt).toMatchObject({ discovery: true, discoveryPrefix: 'homeassistant', snapshotInterval: 60_000 });
+    // Not one `edgecam` for every server (they overwrote each other's state): edgecam/NAME, from the server's name.
+    expect(c.mqtt?.topicPrefix).toBeUndefined();
     expect(c.clips).toMatchObject({ preRoll: 5000, postRoll: 5000 });
   });
 

@@ -1,10 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Aedes } from 'aedes';
-import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventBus } from '../src/camera/event-bus.js';
 import { startEventOutputs, type EventOutputs } from '../src/events/event-outputs.js';
@@ -13,6 +6,7 @@ import { Subject } from 'rxjs';
 import type { CameraEvent } from '../src/contracts.js';
 import { cameraContext, motion } from './support/events.js';
 import { memoryLogger } from './support/logger.js';
+import { hasMosquitto, startAedes, startMosquitto, text, watch } from './support/mqtt.js';
 import { waitUntil } from './support/wait.js';
 
 const JPEG = Buffer.from([0xff, 0xd8, 0x02, 0xff, 0xd9]);
@@ -21,37 +15,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-interface Broker {
-  port: number;
-  stop(): Promise<void>;
-}
-
-/** aedes in-process on loopback; `port` reuses a port (a broker coming back). */
-async function startAedes(port = 0): Promise<Broker> {
-  const aedes = await Aedes.createBroker();
-  const server: Server = createServer(aedes.handle);
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  const stop = async () => {
-    await new Promise<void>((r) => aedes.close(() => r()));
-    await new Promise<void>((r) => server.close(() => r()));
-  };
-  cleanups.push(() => (server.listening ? stop() : undefined));
-  return { port: (server.address() as AddressInfo).port, stop };
-}
-
-/** A watcher subscribed to everything, keeping the newest payload per topic. */
-async function watch(port: number): Promise<Map<string, Buffer>> {
-  const seen = new Map<string, Buffer>();
-  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 100 });
-  cleanups.push(() => client.endAsync(true));
-  client.on('message', (topic, payload) => seen.set(topic, payload));
-  client.on('connect', () => void client.subscribe('#'));
-  await client.subscribeAsync('#');
-  return seen;
-}
-
 function startOutputs(port: number, events$: Subject<CameraEvent>): { outputs: EventOutputs; bus: EventBus } {
-  const config = eventsConfigSchema.parse({ mqtt: { url: `mqtt://127.0.0.1:${port}` } });
+  // The layout from before servers had names, which topicPrefix: edgecam keeps.
+  const config = eventsConfigSchema.parse({ mqtt: { url: `mqtt://127.0.0.1:${port}`, topicPrefix: 'edgecam' } });
   const outputs = startEventOutputs({
     config,
     cameras: [cameraContext('front'), cameraContext('back door')],
@@ -64,8 +30,6 @@ function startOutputs(port: number, events$: Subject<CameraEvent>): { outputs: E
   cleanups.push(() => outputs.close());
   return { outputs, bus: outputs.bus };
 }
-
-const text = (seen: Map<string, Buffer>, topic: string) => seen.get(topic)?.toString();
 
 async function behavesLikeAnEdgecamPublisher(port: number): Promise<void> {
   const seen = await watch(port);
@@ -132,41 +96,8 @@ describe('MQTT and Home Assistant discovery', () => {
     await waitUntil(() => seen.has('homeassistant/binary_sensor/edgecam_garage/front_motion/config'), 10_000, 'discovery again');
   });
 
-  const mosquitto = '/usr/sbin/mosquitto';
-  it.skipIf(!existsSync(mosquitto))('works against Debian mosquitto too', async () => {
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'edgecam-mosquitto-'));
-    const conf = join(dir, 'mosquitto.conf');
-    writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
-    const child: ChildProcess = spawn(mosquitto, ['-c', conf], { stdio: 'ignore' });
-    cleanups.push(() => void child.kill('SIGTERM'));
-    await waitUntil(() => canConnect(port), 10_000, 'mosquitto to listen');
-    await behavesLikeAnEdgecamPublisher(port);
+  it.skipIf(!hasMosquitto)('works against Debian mosquitto too', async () => {
+    const broker = await startMosquitto();
+    await behavesLikeAnEdgecamPublisher(broker.port);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-let probing = false;
-let reachable = false;
-/** Polled by waitUntil: starts a connect probe and reports the last result. */
-function canConnect(port: number): boolean {
-  if (!probing) {
-    probing = true;
-    const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, connectTimeout: 1000 });
-    c.once('connect', () => (reachable = true));
-    c.once('close', () => {
-      probing = false;
-      void c.endAsync(true);
-    });
-  }
-  return reachable;
-}

@@ -14,8 +14,11 @@ export interface ServiceContext {
   readonly eventCameras: readonly string[];
   readonly bus: EventBus;
   readonly logger: Logger;
+  /** This server's name (`name`: a-z, 0-9, _ and -), which tells it apart from others on a broker. */
   readonly serverName: string;
   readonly version: string;
+  /** The server's page as a browser on the LAN opens it; absent without HTTP or on a port chosen at listen (0). */
+  readonly pageUrl?: string;
 }
 
 /** A running service. */

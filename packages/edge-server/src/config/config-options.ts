@@ -1,7 +1,7 @@
 // Every option of edgecam-server, once: flag, EDGECAM_* variable, default, help line and zod
 // schema. The command line, the variables, the options' type and (later) a config file's JSON
 // Schema all come from this table; the key is the config-file key and commander's option name.
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { parseSwitch, SWITCH_EXPECT, TOKEN_EXPECT, TOKEN_PATTERN } from '@edgecam/runtime';
 import { z } from 'zod';
@@ -16,6 +16,14 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export function defaultTlsDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CONFIG_HOME && isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : join(homedir(), '.config');
   return join(base, 'edgecam');
+}
+
+/** What a server's `name` may hold: it goes into MQTT topics and Home Assistant ids as it is. */
+export const SERVER_NAME_PATTERN = /^[a-z0-9_-]{1,64}$/;
+
+/** The machine's name as a server name: lowercase, anything but a-z, 0-9, _ and - as `_`. */
+export function defaultServerName(machine: string = hostname()): string {
+  return machine.toLowerCase().replace(/[^a-z0-9_-]/g, '_').slice(0, 64) || 'edgecam';
 }
 
 /** A default in the schema's input form, fixed or read from the environment. */
@@ -285,6 +293,14 @@ export const OPTIONS = {
     expect: LOG_LEVELS.join(', '),
     schema: z.enum(LOG_LEVELS),
     default: 'info',
+  }),
+  name: option({
+    flag: '--name <name>',
+    env: 'EDGECAM_NAME',
+    help: "this server's name in MQTT topics and Home Assistant ids (a-z, 0-9, _, -); the machine's name unless given",
+    expect: 'lowercase letters, digits, _ and -, up to 64 (e.g. garage)',
+    schema: z.string().regex(SERVER_NAME_PATTERN),
+    defaultFrom: () => defaultServerName(),
   }),
 };
 

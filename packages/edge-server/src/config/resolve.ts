@@ -104,6 +104,8 @@ export function toConfig(o: Options, token: string | null) {
     httpRateLimit: o.httpRateLimit,
     /** Without a token, the host names HTTP answers to besides IP addresses, localhost, *.local and this machine's. */
     allowedHosts: o.allowedHosts,
+    /** In MQTT topics and Home Assistant ids: a-z, 0-9, _ and -. */
+    name: o.name,
   };
 }
 

@@ -19,8 +19,11 @@ export interface EventOutputsOptions {
   eventBus?: EventBus;
   eventCameras?: readonly string[];
   logger: Logger;
+  /** This server's name (`name`): MQTT topics and Home Assistant ids are made from it. */
   serverName: string;
   version: string;
+  /** The server's page, for the Home Assistant device's link. */
+  pageUrl?: string;
   bus?: Omit<EventBusOptions, 'clipFor'>;
   webhookTuning?: WebhookTuning;
   mqttReconnectMs?: number;
@@ -53,9 +56,11 @@ export function startEventOutputs(o: EventOutputsOptions): EventOutputs {
   const mqtt = o.config.mqtt
     ? new MqttOutput({
         config: o.config.mqtt,
-        cameras: o.cameras.map((c) => c.name),
+        cameras: o.cameras,
+        eventCameras: [...withEvents],
         serverName: o.serverName,
         version: o.version,
+        pageUrl: o.pageUrl,
         // Its own component, not under `events` (a line would carry the key twice).
         logger: o.logger,
         reconnectMs: o.mqttReconnectMs,

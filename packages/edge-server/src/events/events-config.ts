@@ -19,6 +19,18 @@ const duration = z
     return ms;
   });
 
+/** A picture interval: a duration of at least a second (`60s`, `5m`), or 0 / `off` for none. */
+const pictureInterval = z
+  .union([z.literal('off'), z.string(), z.number()])
+  .transform((v, ctx) => {
+    const ms = v === 'off' ? 0 : parseDuration(v);
+    if (ms === undefined || (ms > 0 && ms < 1000)) {
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not an interval; write e.g. 60s or 5m (at least 1s), or off` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 const phase = z.enum(['start', 'update', 'end']);
 
@@ -33,10 +45,19 @@ export const mqttConfigSchema = z.strictObject({
   url: z.url({ protocol: /^(mqtts?|wss?|tcp)$/, error: 'must be an mqtt://, mqtts://, ws:// or wss:// URL' }),
   username: z.string().optional(),
   password: z.string().optional(),
-  topicPrefix: z.string().regex(/^[^#+]+$/, 'must not contain MQTT wildcards (# +)').default('edgecam'),
+  /** Absent: `edgecam/NAME` (the server's `name`), so that servers sharing a broker never share a topic. */
+  topicPrefix: z
+    .string()
+    .regex(/^[^#+]+$/, 'must not contain MQTT wildcards (# +)')
+    .optional()
+    .describe("where the state topics go; default edgecam/NAME, NAME being the server's name, unique per server"),
   /** Publish Home Assistant MQTT discovery, so its entities appear by themselves. */
   discovery: z.boolean().default(true),
   discoveryPrefix: z.string().regex(/^[^#+]+$/, 'must not contain MQTT wildcards (# +)').default('homeassistant'),
+  /** Each camera's picture to its snapshot topic at connect and this often (ms); 0: only events' pictures. */
+  snapshotInterval: pictureInterval
+    .prefault('60s')
+    .describe("each camera's picture on its snapshot topic at connect and this often, besides events' (default 60s; off or 0: events' only)"),
 });
 
 export const clipsConfigSchema = z.strictObject({

@@ -17,6 +17,7 @@ export const eventsService: ServerService<EventsConfig, 'events'> = {
       logger: ctx.logger,
       serverName: ctx.serverName,
       version: ctx.version,
+      pageUrl: ctx.pageUrl,
     });
     const sse = createEventRoutes(ctx.bus);
     return { routes: sse.routes, endStreams: () => sse.close(), close: () => outputs.close() };

@@ -1,24 +1,35 @@
-// Events to an MQTT broker (the `mqtt` package): per camera a retained motion state, the event
-// JSON and the snapshot JPEG, our availability as a retained status with `offline` as the last
-// will, and Home Assistant discovery. mqtt.js reconnects by itself; on every (re)connect we
-// publish discovery and the current state again, since a restarted broker may have lost both.
+// Events to an MQTT broker (the `mqtt` package): per camera with a detector a retained motion
+// state and the event JSON, per camera a snapshot JPEG (events' and timed pictures), our
+// availability as a retained status with `offline` as the last will, and Home Assistant
+// discovery. Topics are under `edgecam/NAME` unless topicPrefix says otherwise, and discovery ids
+// are made from NAME, so servers sharing a broker stay apart. mqtt.js reconnects by itself; on
+// every (re)connect we publish discovery and the current state again, since a restarted broker
+// may have lost both.
 // While disconnected, mqtt.js would queue publishes without bound, so we drop them instead: the
 // state that matters is re-published on connect.
 import type { MqttClient } from 'mqtt';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { BusEvent, EventJson } from '../camera/event-bus.js';
+import type { CameraContext } from '../contracts.js';
+import { CameraPictures } from './camera-pictures.js';
 import type { MqttConfig } from './events-config.js';
 import { discoveryMessages } from './home-assistant.js';
 import { capIncomingPackets } from './mqtt-packet-cap.js';
-import { mqttTopics, type MqttTopics } from './mqtt-topics.js';
+import { defaultTopicPrefix, mqttTopics, type MqttTopics } from './mqtt-topics.js';
 import { showUrl } from '../sources/url-credentials.js';
 
 export interface MqttOutputOptions {
   config: MqttConfig;
-  cameras: readonly string[];
+  /** Every camera of the server. */
+  cameras: readonly CameraContext[];
+  /** The cameras with a detector: only they have a motion state (and binary_sensor). */
+  eventCameras: readonly string[];
+  /** This server's name (`name`): in the default topic prefix and the discovery ids. */
   serverName: string;
   version: string;
+  /** The server's page, for the Home Assistant device's link. */
+  pageUrl?: string;
   logger: Logger;
   /** Between reconnect attempts. Default 2 s. */
   reconnectMs?: number;
@@ -36,6 +47,7 @@ export class MqttOutput {
   private readonly topics: MqttTopics;
   private readonly motion = new Map<string, boolean>();
   private readonly lastSnapshot = new Map<string, Buffer>();
+  private readonly pictures: CameraPictures;
   private readonly log: Logger;
   private wasConnected = false;
   /** Publishes dropped while the broker was away. */
@@ -43,8 +55,16 @@ export class MqttOutput {
 
   constructor(private readonly o: MqttOutputOptions) {
     this.log = o.logger.child({ component: 'mqtt' });
-    this.topics = mqttTopics(o.config.topicPrefix);
-    for (const c of o.cameras) this.motion.set(c, false);
+    this.topics = mqttTopics(o.config.topicPrefix ?? defaultTopicPrefix(o.serverName));
+    for (const c of o.eventCameras) this.motion.set(c, false);
+    this.pictures = new CameraPictures({
+      cameras: o.cameras,
+      everyMs: o.config.snapshotInterval,
+      logger: this.log,
+      // While an event goes on, its snapshots are the camera's picture.
+      skip: (camera) => !this.connected || this.motion.get(camera) === true,
+      deliver: (camera, jpeg) => this.publishPicture(camera, jpeg),
+    });
     this.loaded = import('mqtt').then(({ default: mqtt }) => {
       if (this.closed) return;
       const client = mqtt.connect(o.config.url, {
@@ -95,9 +115,16 @@ export class MqttOutput {
     if (b.event.snapshot) this.send(this.topics.snapshot(camera), b.event.snapshot.jpeg, true);
   }
 
+  /** A camera's picture to its snapshot topic (retained), and again at each reconnect. */
+  publishPicture(camera: string, jpeg: Buffer): void {
+    this.lastSnapshot.set(camera, jpeg);
+    if (this.client?.connected) this.send(this.topics.snapshot(camera), jpeg, true);
+  }
+
   /** Says `offline` (waiting a moment for the broker to take it) and disconnects. */
   async close(): Promise<void> {
     this.closed = true;
+    this.pictures.close();
     await this.loaded;
     if (!this.client) return;
     if (this.client.connected) {
@@ -120,14 +147,20 @@ export class MqttOutput {
         discoveryPrefix: this.o.config.discoveryPrefix,
         serverName: this.o.serverName,
         version: this.o.version,
-        cameras: this.o.cameras,
+        cameras: this.o.cameras.map(({ name }) => ({
+          name,
+          motion: this.motion.has(name),
+          picture: this.motion.has(name) || this.o.config.snapshotInterval > 0,
+        })),
         topics: this.topics,
+        pageUrl: this.o.pageUrl,
       })) {
         this.send(m.topic, m.payload, true);
       }
     }
     for (const [camera, on] of this.motion) this.send(this.topics.motion(camera), on ? 'ON' : 'OFF', true);
     for (const [camera, jpeg] of this.lastSnapshot) this.send(this.topics.snapshot(camera), jpeg, true);
+    this.pictures.takeAll();
   }
 
   private send(topic: string, payload: string | Buffer, retain: boolean): void {

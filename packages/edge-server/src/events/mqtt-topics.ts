@@ -1,4 +1,5 @@
-// The topics edgecam publishes under its prefix; camera names are made safe for a topic level.
+// The topics edgecam publishes under its prefix (by default `edgecam/NAME`, NAME the server's);
+// camera names are made safe for a topic level.
 
 /** Where one server's state goes. */
 export interface MqttTopics {
@@ -17,7 +18,12 @@ export function topicLevel(name: string): string {
   return name.replace(/[/#+\u0000-\u001f\u007f]/g, '_') || '_';
 }
 
-/** The topics under `prefix` (e.g. `edgecam`). */
+/** The prefix when none is configured: `edgecam/NAME`, one per server, so servers sharing a broker never share a topic. */
+export function defaultTopicPrefix(serverName: string): string {
+  return `edgecam/${topicLevel(serverName)}`;
+}
+
+/** The topics under `prefix` (e.g. `edgecam/garage`). */
 export function mqttTopics(prefix: string): MqttTopics {
   const p = prefix.replace(/\/+$/, '');
   return {
