@@ -43,6 +43,12 @@ export interface ConnectOptions {
    * two commands that reach it together (`13`) are one unknown command to it.
    */
   legacyCommandGapMs?: number;
+  /**
+   * After a silent hang-up on the v2 opening (what a TLS server does to a plain client), ask at
+   * once whether the port speaks TLS, instead of after the first command met silence: for
+   * commands that send no command soon (`cameras`, `shell`) or would otherwise start as if all were well (`view`).
+   */
+  checkTlsAtOnce?: boolean;
   logger?: Logger;
 }
 

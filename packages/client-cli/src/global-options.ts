@@ -46,8 +46,14 @@ const GLOBAL_OPTIONS = {
   port: {
     flag: '--port <port>',
     env: 'EDGECAM_PORT',
-    help: 'server TCP port',
+    help: "the server's TCP port (every command; the HTTP side is found from it)",
     default: String(DEFAULT_PORT),
+    schema: flagValue(intText, (n) => n >= 1 && n <= 65535, 'an integer from 1 to 65535'),
+  },
+  httpPort: {
+    flag: '--http-port <port>',
+    env: 'EDGECAM_HTTP_PORT',
+    help: "the server's HTTP port, for recordings, pull and view's link; default: the one the server names in its v2 WELCOME",
     schema: flagValue(intText, (n) => n >= 1 && n <= 65535, 'an integer from 1 to 65535'),
   },
   protocol: {

@@ -1,28 +1,34 @@
-// The few HTTP requests the recordings commands make to edgecam-server's HTTP port: where to
-// send them (HOST[:PORT] or a URL), the token as a Bearer header, every JSON answer checked
-// against a zod schema before it is used, and errors as CliErrors.
+// The few HTTP requests the recordings commands make to edgecam-server's HTTP port (found by
+// http-side.ts): the token as a Bearer header, every JSON answer checked against a zod schema
+// before it is used, and errors as CliErrors.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { Duplex } from 'node:stream';
 import { z } from 'zod';
-import { CliError, ExitCode, errorText } from './errors.js';
+import { describeSystemError } from '@edgecam/runtime';
+import { CliError, ExitCode } from './errors.js';
 import { visibleText } from './peer-text.js';
+import type { TlsOptions } from './connection.js';
+import { formatSeconds, openSocket } from './socket-open.js';
 
-/** The server's HTTP port when HOST has none (edgecam-server's --http-port default). */
+/** The server's HTTP port when it names none (edgecam-server's --http-port default). */
 export const DEFAULT_HTTP_PORT = 8080;
 
-/** `HOST`, `HOST:PORT`, `[v6]:PORT` or `http(s)://HOST:PORT/` to a base URL ending in `/`. */
+/** True for an `http://` or `https://` URL. */
+export function isHttpUrl(text: string): boolean {
+  return /^https?:\/\//i.test(text.trim());
+}
+
+/** An `http(s)://HOST:PORT/PATH` URL to a base URL ending in `/`. */
 export function httpBase(target: string): URL {
-  const text = target.trim();
-  const withScheme = /^https?:\/\//i.test(text) ? text : `http://${text}`;
   let url: URL;
   try {
-    url = new URL(withScheme);
+    url = new URL(target.trim());
   } catch {
-    throw new CliError(ExitCode.USAGE, `${JSON.stringify(target)} is not HOST[:HTTPPORT] or an http:// URL (e.g. camera.local:8080)`);
+    throw new CliError(ExitCode.USAGE, `${JSON.stringify(target)} is not an http:// or https:// URL (e.g. http://camera.local:8080/)`);
   }
-  if (url.port === '' && !/^https?:\/\//i.test(text)) url.port = String(DEFAULT_HTTP_PORT);
   if (!url.pathname.endsWith('/')) url.pathname += '/';
   url.search = '';
+  url.hash = '';
   return url;
 }
 
@@ -30,28 +36,57 @@ export interface HttpOptions {
   readonly token: string | undefined;
   readonly timeoutMs: number;
   readonly method?: string;
+  /** How to trust an https server (--tls, --ca, --fingerprint); the system CAs when undefined. */
+  readonly tls?: TlsOptions | undefined;
+  /** Where the port came from, added to a refusal ("the server's WELCOME names 8080 as its HTTP port"). */
+  readonly portNote?: string | undefined;
 }
 
 /**
  * GET (or `method`) `url`; resolves with the response once its headers arrive and its status is
- * 2xx. `timeoutMs` bounds every silence, the body's included.
+ * 2xx. `timeoutMs` bounds every silence, the body's included. The connection is opened as every
+ * other command opens its own (openSocket): the same refusals, and for https the same trust
+ * (--ca, --fingerprint), checked before the token is sent.
  */
 export function httpGet(url: URL, o: HttpOptions): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const headers: Record<string, string> = {};
+    const https = url.protocol === 'https:';
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const port = Number(url.port || (https ? 443 : 80));
+    const headers: Record<string, string> = { Host: url.host };
     if (o.token !== undefined) headers.Authorization = `Bearer ${o.token}`;
-    const req = send(url, { method: o.method ?? 'GET', headers, timeout: o.timeoutMs }, (res) => {
+    const createConnection = (_: unknown, done: (err: Error | null, socket: Duplex) => void) => {
+      openSocket(host, port, o.timeoutMs, https ? (o.tls ?? {}) : undefined).then(
+        (socket) => done(null, socket),
+        (err: unknown) => done(withNote(err, o.portNote), undefined as never),
+      );
+      return undefined;
+    };
+    const options = { host, port, path: url.pathname + url.search, method: o.method ?? 'GET', headers, timeout: o.timeoutMs, createConnection };
+    const req = httpRequest(options, (res) => {
       const status = res.statusCode ?? 0;
       if (status >= 200 && status < 300) return resolve(res);
       void readBody(res, 4096).then((body) => reject(refusal(url, status, body)), reject);
     });
-    req.on('timeout', () => req.destroy(new CliError(ExitCode.CONNECTION, `no answer from ${url.host} within ${o.timeoutMs} ms`)));
-    req.on('error', (err) => {
-      reject(err instanceof CliError ? err : new CliError(ExitCode.CONNECTION, `cannot reach ${url.host} over HTTP: ${errorText(err)}; is it edgecam-server's --http-port?`, { cause: err }));
+    req.on('timeout', () =>
+      req.destroy(new CliError(ExitCode.CONNECTION, `no HTTP answer from ${url.host} within ${formatSeconds(o.timeoutMs)}${noteText(o.portNote)} (is it the server's HTTP port? see --http-port)`)),
+    );
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (err instanceof CliError) return reject(err);
+      reject(new CliError(ExitCode.CONNECTION, `the HTTP request to ${url.host} failed: ${describeSystemError(err)}${noteText(o.portNote)} (is it the server's HTTP port? see --http-port)`, { cause: err }));
     });
     req.end();
   });
+}
+
+function noteText(note: string | undefined): string {
+  return note === undefined ? '' : `; ${note}`;
+}
+
+/** openSocket's refusal, with where the HTTP port came from. */
+function withNote(err: unknown, note: string | undefined): CliError {
+  if (!(err instanceof CliError)) return new CliError(ExitCode.CONNECTION, describeSystemError(err), { cause: err });
+  return note === undefined ? err : new CliError(err.exitCode, `${err.message}${noteText(note)}`, { cause: err.cause });
 }
 
 /** How many schema issues a refusal names; the first is usually the one that matters. */

@@ -14,7 +14,7 @@ import { serverError } from './server-error.js';
 import { formatAddress, formatSeconds, openSocket } from './socket-open.js';
 import { describeAnswer, v2Handshake, type HandshakeFailure } from './v2-handshake.js';
 import { v2Frames } from './v2-reader.js';
-import { failIfQuietTls, speaksTls } from './wrong-port.js';
+import { failIfQuietTls, needsTlsError, speaksTls } from './wrong-port.js';
 
 const silentLogger = pino({ level: 'silent' });
 
@@ -81,6 +81,7 @@ export async function connect(opts: ConnectOptions): Promise<ServerConnection> {
     // A TLS server hangs up on our plain opening without a word (a legacy server answers with
     // text). It would then leave the legacy attempt waiting for a handshake until --timeout:
     // legacy() asks whether the port speaks TLS if the answer to our first command is silence.
+    if (opts.checkTlsAtOnce === true && (await speaksTls(opts.host, opts.port, waitMs))) throw needsTlsError(address);
     log.warn({ address }, 'the server closed the connection without a word; trying the legacy protocol (if the server uses TLS, add --tls or --fingerprint)');
     log.info({ address, reason: fallback }, 'no v2 WELCOME; reconnecting with the legacy protocol');
     return legacy(waitMs / 2);

@@ -5,6 +5,7 @@ import { CliError, ExitCode, errorText } from './errors.js';
 import type { EventsFlags } from './events-command.js';
 import { listenSchema, parseFlag } from './flag-values.js';
 import { globalOptions, parseGlobals, type GlobalOptions, type RawGlobals } from './global-options.js';
+import { withServerAddress } from './server-address.js';
 import type { PullFlags } from './pull-command.js';
 import type { RecordFlags } from './record-command.js';
 import { createLogger, printError } from './terminal.js';
@@ -21,6 +22,9 @@ function packageVersion(): string {
   }
   return '0.0.0';
 }
+
+const ADDRESS_HELP = "the server: HOST, HOST:PORT or [IPv6]:PORT, PORT its TCP port (default --host and --port)";
+const HTTP_ADDRESS_HELP = `${ADDRESS_HELP}; its HTTP side is found from there (or --http-port); an http(s):// URL also works`;
 
 const EXIT_CODES_HELP = `
 Exit codes: 0 ok, 1 unexpected, 2 usage, 3 connection (refused, timeout, closed, refused by the
@@ -50,21 +54,25 @@ export async function runCli(argv: string[]): Promise<number> {
     const raw = program.opts<RawGlobals>();
     return parseGlobals(raw, (key) => program.getOptionValueSource(key));
   };
+  /** The globals with the command's `[HOST[:PORT]]` in place of --host and --port. */
+  const at = (address: string | undefined): GlobalOptions => withServerAddress(globals(), address);
 
   // Each command's module is imported when it runs: a one-shot `record` or `snapshot` should not
   // pay for loading the viewer's HTTP page or the shell.
   program
     .command('snapshot')
     .description('save one frame as a JPEG (default name snapshot_<unix ms>.jpg)')
+    .argument('[address]', ADDRESS_HELP)
     .option('-o, --output <file>', 'where to save the JPEG')
-    .action(async (o: { output?: string }) => {
-      const g = globals();
+    .action(async (address: string | undefined, o: { output?: string }) => {
+      const g = at(address);
       exitCode = await (await import('./snapshot-command.js')).snapshotCommand(g, o.output, logger());
     });
 
   program
     .command('record')
     .description('record the stream into an AVI (or raw .mjpeg) until a limit or Ctrl-C (default name video_stream_<unix ms>.avi)')
+    .argument('[address]', ADDRESS_HELP)
     .option('-o, --output <file>', 'FILE.avi or FILE.mjpeg')
     .option('--frames <n>', 'stop after this many frames')
     .option('--duration <time>', 'stop after this long, counted from the first frame (10s, 1.5m, 2h)')
@@ -72,21 +80,22 @@ export async function runCli(argv: string[]): Promise<number> {
     .option('--segment-size <size>', 'start a new file before one grows past this size (1GB, 500MB, 1GiB)')
     .option('--reconnect', 'keep recording across lost connections (retries with backoff)')
     .option('--json', 'print the summary as JSON')
-    .action(async (o: RecordFlags) => {
-      const g = globals();
+    .action(async (address: string | undefined, o: RecordFlags) => {
+      const g = at(address);
       exitCode = await (await import('./record-command.js')).recordCommand(g, o, logger());
     });
 
   program
     .command('view')
     .description('serve a local web page with the live stream, its fps and a snapshot button')
+    .argument('[address]', ADDRESS_HELP)
     .option(
       '--listen <host:port>',
       'where the page is served; loopback by default, since the page re-serves the camera without authentication',
       '127.0.0.1:8090',
     )
-    .action(async (o: { listen: string }) => {
-      const g = globals();
+    .action(async (address: string | undefined, o: { listen: string }) => {
+      const g = at(address);
       const listen = parseFlag(listenSchema, o.listen, '--listen');
       exitCode = await (await import('./view-command.js')).viewCommand(g, listen, logger());
     });
@@ -94,58 +103,55 @@ export async function runCli(argv: string[]): Promise<number> {
   program
     .command('events')
     .description('follow the camera events (motion start and end) of a server, one line each, until Ctrl-C')
-    .argument('[host[:port]]', 'the server (default --host and --port)')
+    .argument('[address]', ADDRESS_HELP)
+    .option('--all', "every camera of the server (a connection each), not only --camera's or the default")
     .option('--json', 'print each event as one line of JSON')
-    .action(async (target: string | undefined, o: EventsFlags) => {
-      let g = globals();
-      if (target !== undefined) {
-        const at = (await import('./events-command.js')).parseHostPort(target, g.port);
-        if (!at) throw new CliError(ExitCode.USAGE, `${JSON.stringify(target)} is not HOST or HOST:PORT (IPv6: [ADDR]:PORT)`);
-        g = { ...g, ...at };
-      }
+    .action(async (address: string | undefined, o: EventsFlags) => {
+      const g = at(address);
       exitCode = await (await import('./events-command.js')).eventsCommand(g, o, logger());
     });
 
   program
     .command('shell')
     .description('interactive: 0 snapshot, 3 start recording, q stop, 2 quit, help (reads stdin, so it can be piped)')
-    .action(async () => {
-      const g = globals();
+    .argument('[address]', ADDRESS_HELP)
+    .action(async (address: string | undefined) => {
+      const g = at(address);
       exitCode = await (await import('./shell.js')).shellCommand(g, logger());
     });
 
   program
     .command('cameras')
-    .description("list the server's cameras, the default one marked (HOST[:PORT] in place of --host and --port)")
-    .argument('[address]', 'HOST, HOST:PORT or [IPv6]:PORT')
+    .description("list the server's cameras, the default one marked")
+    .argument('[address]', ADDRESS_HELP)
     .option('--json', 'print JSON: {address, protocol, server, cameras, default}; cameras is null when the server serves one unnamed camera')
     .action(async (address: string | undefined, o: { json?: boolean }) => {
-      const g = globals();
-      exitCode = await (await import('./cameras-command.js')).camerasCommand(g, address, o.json === true, logger());
+      const g = at(address);
+      exitCode = await (await import('./cameras-command.js')).camerasCommand(g, o.json === true, logger());
     });
 
   program
     .command('recordings')
-    .description("list what edgecam-server has recorded (its HTTP port, 8080 unless given): camera, file, start, end, frames, size, problems")
-    .argument('<host>', 'HOST[:HTTPPORT] or http(s)://HOST:PORT')
+    .description("list what edgecam-server has recorded (over its HTTP side, found from its WELCOME or --http-port): camera, file, start, end, frames, size, problems")
+    .argument('[address]', HTTP_ADDRESS_HELP)
     .option('--json', 'print JSON')
-    .action(async (host: string, o: { json?: boolean }) => {
+    .action(async (address: string | undefined, o: { json?: boolean }) => {
       const g = globals();
-      exitCode = await (await import('./recordings-command.js')).recordingsCommand(g, host, o);
+      exitCode = await (await import('./recordings-command.js')).recordingsCommand(g, address, o, logger());
     });
 
   program
     .command('pull')
     .description('download a time range of recordings, joined into one AVI (no re-encoding) or, with --as-is, the segments as they are')
-    .argument('<host>', 'HOST[:HTTPPORT] or http(s)://HOST:PORT')
+    .argument('[address]', HTTP_ADDRESS_HELP)
     .option('--from <time>', 'start: ISO 8601 (2026-12-01T17:00:00Z) or Unix time; default: the oldest recording')
     .option('--to <time>', 'end: ISO 8601 or Unix time; default: the newest recording')
     .option('-o, --output <path>', 'the AVI to write, or the directory with --as-is')
     .option('--as-is', 'download the segments that cover the range, unchanged, into a directory')
     .option('--json', 'print the summary as JSON')
-    .action(async (host: string, o: PullFlags) => {
+    .action(async (address: string | undefined, o: PullFlags) => {
       const g = globals();
-      exitCode = await (await import('./pull-command.js')).pullCommand(g, host, o);
+      exitCode = await (await import('./pull-command.js')).pullCommand(g, address, o, logger());
     });
 
   program

@@ -1,4 +1,4 @@
-// `edgecam pull HOST --camera NAME --from T --to T -o out.avi`: a time range of a camera's
+// `edgecam pull [HOST[:PORT]] --camera NAME --from T --to T -o out.avi`: a time range of a camera's
 // recordings, joined into one AVI (frames copied, not re-encoded) or, with --as-is, the segments
 // that cover it as they are, into a directory. File names are built from safe forms of the
 // server's names, inside the folder the user chose (or the current one): never where the server says.
@@ -8,7 +8,9 @@ import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createRecorder, readAviIndex, type Recorder } from '@edgecam/recorder';
 import { CliError, ExitCode, errorText, fileError } from './errors.js';
-import { httpBase, httpGet } from './http-client.js';
+import type { Logger } from 'pino';
+import { httpGet, type HttpOptions } from './http-client.js';
+import { findHttpSide, httpOptions } from './http-side.js';
 import type { GlobalOptions } from './global-options.js';
 import { jsonText, visibleText } from './peer-text.js';
 import { formatBytes } from './record-stats.js';
@@ -38,11 +40,13 @@ function instantFlag(text: string | undefined, flag: string, fallback: number): 
   return ms;
 }
 
-export async function pullCommand(g: GlobalOptions, target: string, o: PullFlags): Promise<number> {
+/** `address`: the command's `[HOST[:PORT]]` (the TCP port), or an http(s):// URL. */
+export async function pullCommand(g: GlobalOptions, address: string | undefined, o: PullFlags, log: Logger): Promise<number> {
   const from = instantFlag(o.from, '--from', -Infinity);
   const to = instantFlag(o.to, '--to', Infinity);
   if (to <= from) throw new CliError(ExitCode.USAGE, '--to must be later than --from');
-  const all = await listRecordings(g, target);
+  const side = await findHttpSide(g, address, log, 'recordings');
+  const all = await listRecordings(g, side);
   const cameras = [...new Set(all.map((r) => r.camera))];
   const camera = g.camera ?? cameras[0];
   if (g.camera === undefined && cameras.length > 1) {
@@ -50,16 +54,17 @@ export async function pullCommand(g: GlobalOptions, target: string, o: PullFlags
   }
   const segments = all.filter((r) => r.camera === camera && r.frames > 0 && r.endMs > from && r.startMs <= to);
   if (camera === undefined || segments.length === 0) {
-    throw new CliError(ExitCode.FILE, `no recording${camera ? ` of ${visibleText(camera)}` : ''} covers that time range; list them with: edgecam recordings ${target}`);
+    throw new CliError(ExitCode.FILE, `no recording${camera ? ` of ${visibleText(camera)}` : ''} covers that time range; list them with: edgecam recordings${address !== undefined ? ` ${address}` : ''}`);
   }
-  const base = httpBase(target);
+  const base = side.base;
+  const http = httpOptions(g, side);
   // Default names go in the current folder; the server's name only lends them its safe form.
   const start = new Date(Math.max(from, segments[0]!.startMs)).toISOString().replace(/[:.]/g, '-');
   const progress = new Progress(segments.length, o.json !== true && process.stderr.isTTY === true);
   try {
     const result = o.asIs
-      ? await pullAsIs(g, base, segments, o.output ?? pathInside('.', `${safeName(camera)}_recordings`), progress)
-      : await pullJoined(g, base, segments, from, to, o.output ?? pathInside('.', `${safeName(camera)}_${start}.avi`), progress);
+      ? await pullAsIs(http, base, segments, o.output ?? pathInside('.', `${safeName(camera)}_recordings`), progress)
+      : await pullJoined(http, base, segments, from, to, o.output ?? pathInside('.', `${safeName(camera)}_${start}.avi`), progress);
     progress.done();
     if (o.json) printLine(jsonText({ camera, ...result }));
     else printLine(`saved ${result.output}: ${result.frames} frames from ${result.segments} segment${result.segments === 1 ? '' : 's'}, ${formatBytes(result.bytes)}`);
@@ -76,7 +81,7 @@ interface PullResult {
   bytes: number;
 }
 
-async function pullAsIs(g: GlobalOptions, base: URL, segments: RemoteRecording[], dir: string, progress: Progress): Promise<PullResult> {
+async function pullAsIs(http: HttpOptions, base: URL, segments: RemoteRecording[], dir: string, progress: Progress): Promise<PullResult> {
   await mkdir(dir, { recursive: true }).catch((err: unknown) => {
     throw fileError('create', dir, err);
   });
@@ -85,14 +90,14 @@ async function pullAsIs(g: GlobalOptions, base: URL, segments: RemoteRecording[]
   const used = new Set<string>();
   for (const s of segments) {
     const path = pathInside(dir, uniqueName(`${safeName(s.camera)}_${safeSegmentName(s.file)}`, used));
-    bytes += await download(g, base, s, path, progress);
+    bytes += await download(http, base, s, path, progress);
     frames += s.frames;
     progress.segmentDone();
   }
   return { output: dir, segments: segments.length, frames, bytes };
 }
 
-async function pullJoined(g: GlobalOptions, base: URL, segments: RemoteRecording[], from: number, to: number, output: string, progress: Progress): Promise<PullResult> {
+async function pullJoined(http: HttpOptions, base: URL, segments: RemoteRecording[], from: number, to: number, output: string, progress: Progress): Promise<PullResult> {
   const tmp = await mkdtemp(join(dirname(output) || '.', `.${basename(output)}.pull-`)).catch((err: unknown) => {
     throw fileError('write beside', output, err);
   });
@@ -101,7 +106,7 @@ async function pullJoined(g: GlobalOptions, base: URL, segments: RemoteRecording
   try {
     for (const s of segments) {
       const part = join(tmp, 'segment.avi');
-      await download(g, base, s, part, progress);
+      await download(http, base, s, part, progress);
       const index = await readAviIndex(part);
       recorder ??= createRecorder(output, { frameRate: index.frameRate, format: 'avi' });
       const periodMs = (1000 * index.frameRate.den) / index.frameRate.num;
@@ -136,9 +141,9 @@ async function pullJoined(g: GlobalOptions, base: URL, segments: RemoteRecording
 }
 
 /** Download one segment to `path`; returns its bytes. */
-async function download(g: GlobalOptions, base: URL, s: RemoteRecording, path: string, progress: Progress): Promise<number> {
+async function download(http: HttpOptions, base: URL, s: RemoteRecording, path: string, progress: Progress): Promise<number> {
   const url = new URL(`recordings/${encodeURIComponent(s.camera)}/${encodeURIComponent(s.file)}`, base);
-  const res = await httpGet(url, { token: g.token, timeoutMs: g.timeoutMs });
+  const res = await httpGet(url, http);
   let n = 0;
   res.on('data', (c: Buffer) => {
     n += c.length;

@@ -1,9 +1,12 @@
-// `edgecam recordings HOST[:HTTPPORT]`: what the server has recorded, per camera, as a table or
-// JSON. Also the listing `edgecam pull` works from. The listing is the server's word: it is
-// checked against a schema before use, and every string of it is shown with visibleText().
+// `edgecam recordings [HOST[:PORT]]`: what the server has recorded, per camera, as a table or
+// JSON, from its HTTP side (http-side.ts finds it). Also the listing `edgecam pull` works from.
+// The listing is the server's word: it is checked against a schema before use, and every string
+// of it is shown with visibleText().
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ExitCode } from './errors.js';
-import { httpBase, httpJson } from './http-client.js';
+import { httpJson } from './http-client.js';
+import { findHttpSide, httpOptions, type HttpSide } from './http-side.js';
 import type { GlobalOptions } from './global-options.js';
 import { jsonText, visibleText } from './peer-text.js';
 import { formatBytes } from './record-stats.js';
@@ -43,15 +46,16 @@ export type RemoteRecording = z.output<typeof remoteRecordingSchema>;
 const listingSchema = z.object({ recordings: z.array(remoteRecordingSchema) });
 
 /** The server's segments, oldest first per camera (only --camera's when given). */
-export async function listRecordings(g: GlobalOptions, target: string): Promise<RemoteRecording[]> {
-  const url = new URL('recordings', httpBase(target));
+export async function listRecordings(g: GlobalOptions, side: HttpSide): Promise<RemoteRecording[]> {
+  const url = new URL('recordings', side.base);
   if (g.camera !== undefined) url.searchParams.set('camera', g.camera);
-  const body = await httpJson(url, listingSchema, 'an edgecam-server recordings listing', { token: g.token, timeoutMs: g.timeoutMs });
+  const body = await httpJson(url, listingSchema, 'an edgecam-server recordings listing', httpOptions(g, side));
   return body.recordings;
 }
 
-export async function recordingsCommand(g: GlobalOptions, target: string, o: { json?: boolean }): Promise<number> {
-  const list = await listRecordings(g, target);
+/** `address`: the command's `[HOST[:PORT]]` (the TCP port), or an http(s):// URL. */
+export async function recordingsCommand(g: GlobalOptions, address: string | undefined, o: { json?: boolean }, log: Logger): Promise<number> {
+  const list = await listRecordings(g, await findHttpSide(g, address, log, 'recordings'));
   if (o.json) {
     printLine(jsonText(list));
     return ExitCode.OK;

@@ -38,7 +38,7 @@ interface ActiveRecording {
  */
 export async function shellCommand(g: GlobalOptions, log: Logger): Promise<number> {
   const interactive = process.stdin.isTTY === true;
-  const conn = await connect({ ...g, logger: log });
+  const conn = await connect({ ...g, checkTlsAtOnce: true, logger: log });
   const who = conn.welcome !== undefined ? `${serverName(conn.welcome)}, ` : '';
   printLine(`connected to ${conn.address} (${who}${conn.protocol} protocol); type help for commands`);
 

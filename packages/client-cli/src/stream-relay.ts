@@ -54,6 +54,11 @@ export class StreamRelay {
     return this.latestFrame;
   }
 
+  /** The WELCOME of the current (or last) v2 connection. */
+  lastWelcome(): Welcome | undefined {
+    return this.welcome;
+  }
+
   /** Connects for the first time; throws when that fails. */
   async start(): Promise<void> {
     this.attach(await connect(this.opts));

@@ -5,12 +5,12 @@ import type { Socket } from 'node:net';
 import { Subject, concat, defer, from, tap, type Observable, type Subscription } from 'rxjs';
 import { MessageType, type ErrorBody, type ServerMessage, type Welcome } from '@edgecam/protocol';
 import { socketBytes, type ConnectOptions } from './connection.js';
-import { CliError, ExitCode } from './errors.js';
-import { PEEK_BYTES, looksLikeText, quoteText } from './peer-text.js';
+import { CliError, ExitCode, errorText } from './errors.js';
+import { PEEK_BYTES, looksLikeText, quoteText, visibleText } from './peer-text.js';
 import { CLIENT_NAME, encodeSafeHello } from './safe-hello.js';
-import { formatAddress, openSocket } from './socket-open.js';
+import { formatAddress, formatSeconds, openSocket } from './socket-open.js';
 import { isCut, readV2Messages } from './v2-reader.js';
-import { wrongPortError } from './wrong-port.js';
+import { needsTlsError, speaksTls, wrongPortError } from './wrong-port.js';
 
 /** Where to connect (`timeoutMs` bounds opening the socket), what to say in HELLO, and how long to wait for the WELCOME. */
 export interface HandshakeOptions extends Pick<ConnectOptions, 'host' | 'port' | 'tls' | 'timeoutMs' | 'token' | 'camera'> {
@@ -53,6 +53,36 @@ export function describeAnswer(head: Buffer): string {
   return looksLikeText(head)
     ? `text ${quoteText(head)}`
     : `bytes that are not a v2 message (first byte 0x${(head[0] ?? 0).toString(16).padStart(2, '0')})`;
+}
+
+/**
+ * No WELCOME, as a sentence for a command that needs v2 and has no legacy to fall back to
+ * (`events`, and `recordings` and `pull` looking for the HTTP side); `what` is what a legacy
+ * server lacks ("events"). A hang-up or silence on a plain connection is checked for TLS first,
+ * so a TLS port reached without --tls is named as `snapshot` names it.
+ */
+export async function noWelcomeError(
+  answer: Exclude<HandshakeFailure, { kind: 'refused' }>,
+  o: Pick<HandshakeOptions, 'host' | 'port' | 'tls' | 'waitMs'>,
+  what: string,
+): Promise<CliError> {
+  const address = formatAddress(o.host, o.port);
+  const legacy = `it may be a legacy server, which has no ${what}`;
+  if ((answer.kind === 'closed' || answer.kind === 'silent') && o.tls === undefined && (await speaksTls(o.host, o.port, Math.min(2000, o.waitMs)))) {
+    return needsTlsError(address);
+  }
+  switch (answer.kind) {
+    case 'final':
+      return answer.error;
+    case 'not-v2':
+      return new CliError(ExitCode.PROTOCOL, `${address}: it answered ${describeAnswer(answer.head)} (not a v2 server; legacy servers have no ${what})`);
+    case 'closed':
+      return new CliError(ExitCode.CONNECTION, `${address} closed the connection before its WELCOME; ${legacy}`);
+    case 'failed':
+      return new CliError(ExitCode.CONNECTION, `${address}: ${visibleText(errorText(answer.error))}`);
+    case 'silent':
+      return new CliError(ExitCode.CONNECTION, `${address} sent no WELCOME within ${formatSeconds(o.waitMs)}; ${legacy}`);
+  }
 }
 
 /** Marks a first chunk that starts with no WELCOME or ERROR. */

@@ -10,6 +10,7 @@ import type { ListenAddress } from './flag-values.js';
 import type { GlobalOptions } from './global-options.js';
 import { defaultSnapshotName } from './snapshot.js';
 import { hostAllowed, isLoopback } from './host-check.js';
+import { sideUrl, welcomeHttpSide } from './http-side.js';
 import { formatAddress } from './socket-open.js';
 import { StreamRelay } from './stream-relay.js';
 import { printError, printLine } from './terminal.js';
@@ -21,7 +22,7 @@ import { viewPage } from './view-page.js';
  */
 export async function viewCommand(g: GlobalOptions, listen: ListenAddress, log: Logger): Promise<number> {
   const upstream = formatAddress(g.host, g.port);
-  const relay = new StreamRelay({ ...g, logger: log }, g.timeoutMs, upstream, log);
+  const relay = new StreamRelay({ ...g, checkTlsAtOnce: true, logger: log }, g.timeoutMs, upstream, log);
   const interrupt = onInterrupt();
   try {
     await Promise.race([
@@ -36,7 +37,7 @@ export async function viewCommand(g: GlobalOptions, listen: ListenAddress, log: 
         refuseHost(res, req.headers.host, formatAddress(listen.host, port));
         return;
       }
-      handle(req, res, relay, upstream);
+      handle(req, res, relay, upstream, () => serverPage(g, relay));
     });
     await listenOn(server, listen);
     port = (server.address() as AddressInfo).port;
@@ -72,7 +73,18 @@ function refuseHost(res: ServerResponse, host: string | undefined, own: string):
   res.end(`forbidden: Host ${JSON.stringify(host ?? '')} is not this viewer's address; open http://${own}/ (or localhost) instead\n`);
 }
 
-function handle(req: IncomingMessage, res: ServerResponse, relay: StreamRelay, upstream: string): void {
+/** The server's own page (its HTTP side: --http-port, or what its WELCOME names); null when unknown. */
+function serverPage(g: GlobalOptions, relay: StreamRelay): string | null {
+  if (g.httpPort !== undefined) return sideUrl(g.tls ? 'https' : 'http', g.host, g.httpPort).href;
+  try {
+    return welcomeHttpSide(relay.lastWelcome(), g.host)?.base.href ?? null;
+  } catch {
+    // A scheme we do not speak: no link.
+    return null;
+  }
+}
+
+function handle(req: IncomingMessage, res: ServerResponse, relay: StreamRelay, upstream: string, page: () => string | null): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('method not allowed\n');
     return;
@@ -108,7 +120,7 @@ function handle(req: IncomingMessage, res: ServerResponse, relay: StreamRelay, u
     }
     case '/stats.json':
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
-      res.end(JSON.stringify(relay.status()) + '\n');
+      res.end(JSON.stringify({ ...relay.status(), serverPage: page() }) + '\n');
       return;
     default:
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');

@@ -22,7 +22,7 @@ export function viewPage(upstream: string): string {
   #stats { font-variant-numeric: tabular-nums; color: #9c9; }
   #stats.down { color: #e88; }
   a.button, button { background: #2a6; color: #fff; padding: .35em .9em; border: 0; border-radius: 4px; text-decoration: none; font: inherit; cursor: pointer; }
-  a.button { margin-left: auto; }
+  #snapshot { margin-left: auto; }
   main { display: flex; justify-content: center; }
   img { max-width: 100%; height: auto; background: #000; }
 </style>
@@ -33,11 +33,13 @@ export function viewPage(upstream: string): string {
   <span id="stats">connecting…</span>
   <a class="button" id="snapshot" href="/snapshot.jpg" download>Snapshot</a>
   <button id="fullscreen" type="button">Fullscreen</button>
+  <a class="button" id="server-page" target="_blank" rel="noopener noreferrer" hidden>Server page</a>
 </header>
 <main><img id="stream" src="/stream.mjpg?advance_headers=1" alt="live stream from ${escapeHtml(upstream)}"></main>
 <script>
   const stats = document.getElementById('stats');
   const img = document.getElementById('stream');
+  const serverPage = document.getElementById('server-page');
   let down = false;
   // A new URL each time: the old response may still be held, frozen, by the browser.
   function reopen() {
@@ -62,6 +64,9 @@ export function viewPage(upstream: string): string {
           ? size + ' · ' + s.fps.toFixed(1) + ' fps · ' + s.kbitPerSecond + ' kbit/s · ' + who + s.protocol + ' protocol'
           : 'reconnecting… (' + (s.lastError || 'no stream') + ')';
       stats.className = live ? '' : 'down';
+      // The server's own page (recordings, settings), when its WELCOME or --http-port names it.
+      serverPage.hidden = !s.serverPage;
+      if (s.serverPage) serverPage.href = s.serverPage;
       if (live && down) reopen();
       down = !live;
     } catch (e) {

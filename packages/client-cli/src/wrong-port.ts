@@ -24,11 +24,14 @@ export function needsTlsError(address: string): CliError {
   return new CliError(ExitCode.CONNECTION, `${address} speaks TLS; add --tls (and --fingerprint or --ca to trust a self-signed certificate)`);
 }
 
+/** An HTTP answer where the TCP port was expected: the address is an HTTP port. */
+export class HttpPortError extends CliError {}
+
 /** The sentence for an HTTP answer on the frame socket. */
-export function httpPortError(address: string, head: Uint8Array): CliError {
+export function httpPortError(address: string, head: Uint8Array): HttpPortError {
   const eol = head.indexOf(0x0d) >= 0 ? head.indexOf(0x0d) : head.indexOf(0x0a);
   const statusLine = eol >= 0 ? head.subarray(0, eol) : head;
-  return new CliError(
+  return new HttpPortError(
     ExitCode.PROTOCOL,
     `${address} looks like an HTTP port (it answered ${quoteText(statusLine)}); edgecam needs the server's TCP port, ${DEFAULT_PORT} by default (see --port)`,
   );

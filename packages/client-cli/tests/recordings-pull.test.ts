@@ -61,7 +61,7 @@ describe('edgecam recordings', () => {
   it('says what to do when nothing listens there', async () => {
     const run = await runCli(['recordings', '127.0.0.1:1'], { cwd: tempDir() });
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/cannot reach 127\.0\.0\.1:1 over HTTP/);
+    expect(run.stderr).toBe('edgecam: could not connect to 127.0.0.1:1: connection refused (is the server running, and on this port?)\n');
   });
 });
 

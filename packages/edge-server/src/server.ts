@@ -33,6 +33,7 @@ import { EdgeTcpServer, type TcpServerOptions } from './tcp/tcp-server.js';
 import type { TcpLimits } from './tcp/tcp-limits.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls/tls-material.js';
 import { SERVER_NAME, VERSION } from './version.js';
+import type { WelcomeHttp } from '@edgecam/protocol';
 import type { Subscription } from 'rxjs';
 
 /** What code (tests, benchmarks, the CLI) can set beyond the configuration. */
@@ -195,6 +196,9 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
     throw err;
   }
   for (const series of servedFeatures.series) metrics.observe(series);
+  // The HTTP side as WELCOME announces it: known from the configuration, or (port 0) once it listens.
+  const httpScheme = tls ? 'https' : 'http';
+  let announcedHttp: WelcomeHttp | undefined = config.httpPort ? { port: config.httpPort, scheme: httpScheme, path: '/' } : undefined;
   const served = (c: Camera): ServedCamera => ({ name: c.name, hub: c.hub, sourceLoss$: c.hub.sourceLoss$ });
   const tcpOptions = (port: number, choice: CameraChoice, log: Logger): TcpServerOptions => ({
     cameras: choice,
@@ -227,6 +231,8 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
         ...(named ? { camera: camera.name, cameras: choice.names() } : {}),
         // Only while there is a failure to report; a client shows it instead of waiting in silence.
         ...(info.lastError !== null ? { source: { state: info.state, error: clipReason(info.lastError) } } : {}),
+        // So that a client needs only this address to find the HTTP side (recordings, events, the page).
+        ...(announcedHttp !== undefined ? { http: announcedHttp } : {}),
       };
     },
   });
@@ -288,6 +294,7 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
         onClose: () => services.forEach((s) => s.endStreams?.()),
       });
       httpPort = await listen(http.server, config.httpPort, config.host);
+      announcedHttp = { port: httpPort, scheme: httpScheme, path: '/' };
     }
     logger.info(
       {

@@ -20,7 +20,7 @@ export { encodeFrame } from './frame-encoder.js';
 export { encodeCommands, isCommandChar } from './command-encoder.js';
 export { FrameDecoder, type FrameDecoderOptions } from './frame-decoder.js';
 export { CommandDecoder, type CommandEvent } from './command-decoder.js';
-export type { ClientMessage, ErrorBody, EventBody, Hello, ServerMessage, Welcome, WelcomeSource } from './messages.js';
+export type { ClientMessage, ErrorBody, EventBody, Hello, ServerMessage, Welcome, WelcomeHttp, WelcomeSource } from './messages.js';
 export { isFatalErrorCode } from './messages.js';
 export {
   encodeCommandMessage,

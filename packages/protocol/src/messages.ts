@@ -18,6 +18,16 @@ export const welcomeSourceSchema = z.object({
   error: z.string().optional(),
 });
 
+/**
+ * WELCOME's `http`: where the server's HTTP side is, on the host the client reached it by. The
+ * scheme is a string (`http`, `https`) so a newer server may add one; a client skips what it cannot use.
+ */
+export const welcomeHttpSchema = z.object({
+  port: z.number().int().min(1).max(65535),
+  scheme: z.string().min(1),
+  path: z.string().startsWith('/').max(1024),
+});
+
 export const welcomeSchema = z.object({
   server: z.string(),
   version: z.string(),
@@ -28,6 +38,7 @@ export const welcomeSchema = z.object({
   source: welcomeSourceSchema.optional(),
   camera: z.string().optional(),
   cameras: z.array(z.string()).optional(),
+  http: welcomeHttpSchema.optional(),
 });
 
 /** EVENT: something a camera's detector saw, without its picture (a URL serves that over HTTP). */
@@ -69,6 +80,8 @@ export type Hello = {
 };
 /** idle, starting, running, restarting (edgecam-server's states); receivers must accept others. */
 export type WelcomeSource = { state: string; error?: string };
+/** Where the server's HTTP side is: its port on the same host, `http` or `https`, and the base path (`/`). */
+export type WelcomeHttp = { port: number; scheme: string; path: string };
 export type Welcome = {
   server: string;
   version: string;
@@ -82,6 +95,8 @@ export type Welcome = {
   camera?: string;
   /** Every camera the server has, default first. Older servers never send it. */
   cameras?: string[];
+  /** The server's HTTP side, on the host this connection reached. Absent from older servers and from one without HTTP. */
+  http?: WelcomeHttp;
 };
 export type ErrorBody = { code: string; message: string };
 /** An EVENT's JSON; `type` is `motion` today (receivers must accept others). Times are wall-clock ms. */

@@ -160,6 +160,12 @@ describe('WELCOME source and non-fatal ERRORs', () => {
     expect(m).toMatchObject({ welcome: { source: { state: 'dozing' } } });
   });
 
+  it('accept an http scheme they do not know, for newer servers', () => {
+    const json = Buffer.from('{"server":"s","version":"9","width":1,"height":2,"fps":3,"authRequired":false,"http":{"port":443,"scheme":"h3","path":"/cam/"}}');
+    const [m] = decodeChunks(new ServerMessageDecoder(), [Buffer.concat([Buffer.from([0x81, 0, 0, 0, json.length]), json])]);
+    expect(m).toMatchObject({ welcome: { http: { port: 443, scheme: 'h3', path: '/cam/' } } });
+  });
+
   it('call every ERROR code fatal but SOURCE_UNAVAILABLE', () => {
     expect(isFatalErrorCode('SOURCE_UNAVAILABLE')).toBe(false);
     for (const code of ['UNAUTHORIZED', 'TOO_MANY_CLIENTS', 'HELLO_TIMEOUT', 'BAD_PAYLOAD', 'SOMETHING_NEW']) expect(isFatalErrorCode(code)).toBe(true);
