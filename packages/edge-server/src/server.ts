@@ -26,7 +26,7 @@ import { createServerMetrics, type EdgeServerMetrics } from './metrics.js';
 import { createSource } from './sources/create-source.js';
 import type { SupervisorTuning } from './sources/ffmpeg/ffmpeg-source.js';
 import type { FrameSource } from './sources/source.js';
-import { needsFfmpeg } from './sources/source-spec.js';
+import { formatSourceSpec, needsFfmpeg } from './sources/source-spec.js';
 import type { CameraChoice, ServedCamera } from './tcp/types.js';
 import { clipReason } from './tcp/v2-connection.js';
 import { EdgeTcpServer, type TcpServerOptions } from './tcp/tcp-server.js';
@@ -134,13 +134,15 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
   const cameraList = configs.map((c, i) => {
     const given = givenSource(c, i);
     const log = configs.length > 1 ? logger.child({ camera: c.name }) : logger;
+    // A camera of a cameras: map is named in a refusal (the CLI's config check names its file line first).
+    const name = config.cameras && config.cameras.length > 0 ? `camera ${c.name}: ${formatSourceSpec(c.source)}` : undefined;
     const make: SourceMaker =
       given || c.source.kind === 'stdin'
         ? null
-        : (settings) => createSource({ source: c.source, ...settings, logger: log, ffmpeg, stdin: opts.stdin, supervisor: opts.supervisor });
+        : (settings) => createSource({ source: c.source, ...settings, logger: log, ffmpeg, stdin: opts.stdin, supervisor: opts.supervisor, name });
     const first =
       given ??
-      createSource({ source: c.source, width: c.width, height: c.height, fps: c.fps, quality: c.quality, logger: log, ffmpeg, stdin: opts.stdin, supervisor: opts.supervisor });
+      createSource({ source: c.source, width: c.width, height: c.height, fps: c.fps, quality: c.quality, logger: log, ffmpeg, stdin: opts.stdin, supervisor: opts.supervisor, name });
     if (!given && c.source.kind === 'file' && (c.width !== DEFAULT_CONFIG.width || c.height !== DEFAULT_CONFIG.height)) {
       // The config does not record whether --size was given; a size other than the default was.
       log.warn({ size: `${c.width}x${c.height}` }, '--size is ignored for file sources: a file plays at its own size');

@@ -53,7 +53,7 @@ describe('eventsConfigSchema', () => {
     expect(r.success).toBe(false);
     const text = r.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n');
     expect(text).toContain('webhooks.0.url: must be an http:// or https:// URL');
-    expect(text).toContain('clips.preRoll: "soon" is not a duration; write e.g. 5s, 500ms or 2m');
+    expect(text).toContain('clips.preRoll: "soon" is not a duration such as 30s, 10m, 2h or 7d (a bare number is seconds)');
     expect(text).toMatch(/mqtt: .*tls/);
   });
 

@@ -41,7 +41,7 @@ describe('record config', () => {
     const r = recordConfigSchema.safeParse({ dir: '/x', segment: '10 parsecs', keep: { maxSize: 'lots' } });
     expect(r.success).toBe(false);
     const messages = r.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    expect(messages).toContain('segment: "10 parsecs" is not a duration such as 30s, 10m, 2h or 7d');
+    expect(messages).toContain('segment: "10 parsecs" is not a duration such as 30s, 10m, 2h or 7d (a bare number is seconds)');
     expect(messages).toContain('keep.maxSize: "lots" is not a size such as 500MB, 20GB or 1GiB');
   });
 });

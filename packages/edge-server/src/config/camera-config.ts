@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { OPTIONS, tcpPort, type OptionKey, type OptionSpec } from './config-options.js';
 import { FEATURES } from '../features.js';
+import { toFileForm } from './file-form.js';
 import type { SourceSpec } from '../sources/source-spec.js';
 
 /** What a camera may be called: it goes into URLs (/cams/NAME/…), log lines and metric labels. */
@@ -127,18 +128,21 @@ export interface CameraConfig extends Partial<CameraFeatures> {
   legacyPort: number | null;
 }
 
-/** The camera's settings in the file's form, as `config check` prints them. */
-export function cameraReport(c: CameraConfig, formatSource: (s: SourceSpec) => string): Record<string, unknown> {
+/**
+ * The camera's settings in the file's form, as `config check` prints them (read back, they give
+ * the same camera): a ceiling the camera lifts from the top-level one (`top`) as null.
+ */
+export function cameraReport(c: CameraConfig, formatSource: (s: SourceSpec) => string, top: { maxWidth: number | null; maxFps: number | null }): Record<string, unknown> {
   return {
     source: formatSource(c.source),
     size: `${c.width}x${c.height}`,
     fps: c.fps,
-    ...(c.maxWidth != null && c.maxHeight != null ? { maxSize: `${c.maxWidth}x${c.maxHeight}` } : {}),
-    ...(c.maxFps != null ? { maxFps: c.maxFps } : {}),
+    ...(c.maxWidth != null && c.maxHeight != null ? { maxSize: `${c.maxWidth}x${c.maxHeight}` } : top.maxWidth !== null ? { maxSize: null } : {}),
+    ...(c.maxFps != null ? { maxFps: c.maxFps } : top.maxFps !== null ? { maxFps: null } : {}),
     quality: c.quality,
     idleStop: c.idleStopSeconds,
     alwaysOn: c.alwaysOn,
     ...(c.legacyPort !== null ? { legacyPort: c.legacyPort } : {}),
-    ...Object.fromEntries(FEATURE_KEYS.flatMap((k) => (c[k] ? [[k, c[k]]] : []))),
+    ...Object.fromEntries(FEATURE_KEYS.flatMap((k) => (c[k] ? [[k, toFileForm(CAMERA_FEATURES[k], c[k])]] : []))),
   };
 }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { HOST_NAME_PATTERN } from '../access/allowed-hosts.js';
 import { SOURCE_SYNTAX, parseSourceSpec } from '../sources/source-spec.js';
 import { CAPTURE_DEFAULTS, FPS_RANGE, QUALITY_RANGE, SIZE_RANGE, rangeText } from './capture-limits.js';
+import { duration, onOff as switchSchema } from './units.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -56,14 +57,17 @@ const integer = (min: number, max: number) => ({
   schema: z.number().int().min(min).max(max),
   fromText: (s: string): unknown => (/^\d+$/.test(s) ? Number(s) : s),
 });
-const decimal = (min: number, max: number, exclusiveMin = false) => ({
-  schema: exclusiveMin ? z.number().gt(min).max(max) : z.number().min(min).max(max),
-  fromText: (s: string): unknown => (/^\d+(\.\d+)?$/.test(s) ? Number(s) : s),
+const decimalText = (s: string): unknown => (/^\d+(\.\d+)?$/.test(s) ? Number(s) : s);
+const decimal = (min: number, max: number) => ({ schema: z.number().min(min).max(max), fromText: decimalText });
+/** A number of seconds as the flags take it, or a duration such as `10m` as every config block does. */
+const seconds = (max: number, aboveZero = false) => ({
+  schema: duration({ aboveMin: aboveZero, max: max * 1000, into: 's' }),
+  fromText: decimalText,
 });
 /** A TCP port, its refusal's words included; `min` 0 lets the system choose a free one. */
 export const tcpPort = (min: 0 | 1) => ({ expect: `an integer from ${min} to 65535`, ...integer(min, 65535) });
 const onOff = {
-  schema: z.boolean(),
+  schema: switchSchema(),
   fromText: (s: string): unknown => parseSwitch(s) ?? s,
   expect: SWITCH_EXPECT,
 };
@@ -166,8 +170,8 @@ export const OPTIONS = {
     flag: '--idle-stop <seconds>',
     env: 'EDGECAM_IDLE_STOP',
     help: 'stop the capture this long after the last viewer leaves',
-    expect: 'a number of seconds from 0 to 86400',
-    ...decimal(0, 86400),
+    expect: 'a number of seconds from 0 to 86400, or a duration such as 30s, 10m or 1d',
+    ...seconds(86400),
     default: 5,
     conflicts: ['alwaysOn'],
   }),
@@ -193,8 +197,8 @@ export const OPTIONS = {
     flag: '--hello-timeout <seconds>',
     env: 'EDGECAM_HELLO_TIMEOUT',
     help: 'v2 clients must say HELLO within this time',
-    expect: 'a number of seconds above 0, up to 3600',
-    ...decimal(0, 3600, true),
+    expect: 'a number of seconds above 0, up to 3600, or a duration such as 500ms, 30s or 1h',
+    ...seconds(3600, true),
     default: 5,
   }),
   maxPending: option({
@@ -209,8 +213,8 @@ export const OPTIONS = {
     flag: '--idle-timeout <seconds>',
     env: 'EDGECAM_IDLE_TIMEOUT',
     help: 'close a TCP connection silent this long while not streaming (v2: IDLE_TIMEOUT), 0 never',
-    expect: 'a number of seconds from 0 (never) to 86400',
-    ...decimal(0, 86400),
+    expect: 'a number of seconds from 0 (never) to 86400, or a duration such as 30s, 10m or 1d',
+    ...seconds(86400),
     default: 600,
   }),
   token: option({
@@ -332,10 +336,11 @@ export function flagName(spec: OptionSpec): string {
 /** The JSON Schema of a --config file (shipped as edgecam.schema.json): every option optional, described by its help line. */
 export function configFileJsonSchema(extraKeys: Record<string, z.ZodType> = {}): Record<string, unknown> {
   const described = mapOptions((_, spec) => {
-    const fixed = 'default' in spec && spec.default !== null ? { default: spec.default } : {};
+    // As input (prefault): a schema that converts (a switch, a duration) shows no output default.
+    const schema = 'default' in spec && spec.default !== null ? spec.schema.prefault(spec.default as never) : spec.schema;
     // `--no-http` is `http: false` in a file.
     const help = spec.flag.startsWith('--no-') ? `false: ${spec.help}` : spec.help;
-    return spec.schema.meta({ description: `${help} (${flagName(spec)}, ${spec.env})`, ...fixed });
+    return schema.meta({ description: `${help} (${flagName(spec)}, ${spec.env})` });
   });
   const file = z.strictObject({ ...described, ...extraKeys }).partial().meta({
     title: 'edgecam-server configuration',

@@ -1,14 +1,17 @@
 // What `edgecam-server config check` prints: the resolved options in the config file's form
-// (YAML, each line saying where its value came from, or JSON), with every secret masked.
+// (YAML, each line saying where its value came from, or JSON), with every secret masked. The
+// output is itself a config file that resolves to the same configuration, but for the masked
+// secrets, which the file layer refuses until they are written back.
 import { createRequire } from 'node:module';
 import { showUrl } from '../sources/url-credentials.js';
 import { OPTIONS, OPTION_KEYS, flagName, type OptionKey } from './config-options.js';
-import { cameraReport, type CameraFeatures } from './camera-config.js';
+import { CAMERA_FEATURES, cameraReport, isFeatureKey } from './camera-config.js';
 import type { FileCameras } from './file-layer.js';
+import { toFileForm } from './file-form.js';
 import type { Origin, Winner } from './layers.js';
 import type { ServerConfig } from './resolve.js';
-import { formatSourceSpec } from '../sources/source-spec.js';
-import { isServiceKey } from './service-blocks.js';
+import { sourceSpecText } from '../sources/source-spec.js';
+import { isServiceKey, SERVICE_SCHEMAS } from './service-blocks.js';
 
 /** One option as reported: its key, its value in the file's form, and where the value came from. */
 export interface ReportRow {
@@ -50,9 +53,15 @@ export function maskSecrets(value: unknown, key = '', inWebhooks = false): unkno
   return Object.fromEntries(entries.map(([k, v]) => [k, maskSecrets(v, k, inWebhooks || k === 'webhooks')]));
 }
 
+/** How much `config check` shows: secrets masked, unless a test asks for them in clear to read the output back. */
+export interface ReportSecrets {
+  /** Tests only (no flag sets it): secrets as they are, so that the output reads back to the same configuration. */
+  reveal?: boolean;
+}
+
 /** The rows, secrets masked, as a YAML config file with a comment per line, or as one JSON object. */
-export function formatResolved(given: readonly ReportRow[], format: 'yaml' | 'json', version: string): string {
-  const rows = given.map((r) => ({ ...r, value: maskSecrets(r.value, r.key) }));
+export function formatResolved(given: readonly ReportRow[], format: 'yaml' | 'json', version: string, secrets: ReportSecrets = {}): string {
+  const rows = secrets.reveal ? given : given.map((r) => ({ ...r, value: maskSecrets(r.value, r.key) }));
   if (format === 'json') return `${JSON.stringify(Object.fromEntries(rows.map((r) => [r.key, r.value])), null, 2)}\n`;
   // Loaded only for `config check`, as in config-file.ts.
   const { stringify } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
@@ -78,17 +87,26 @@ function originText(key: OptionKey, origin: Origin): string {
   return origin.layer === 'env' ? origin.variable : origin.layer === 'flag' ? flagName(OPTIONS[key]) : 'default';
 }
 
-/** The options as `config check` prints them: in the file's form, the token masked, each with where it came from. */
-export function reportRows(config: ServerConfig, merged: Record<OptionKey, Winner>, file?: FileCameras): ReportRow[] {
+/**
+ * The options as `config check` prints them: in the file's form (durations as `10m`, sizes as
+ * `20GB`, publish targets as URLs), the token masked, each with where it came from.
+ */
+export function reportRows(config: ServerConfig, merged: Record<OptionKey, Winner>, file?: FileCameras, secrets: ReportSecrets = {}): ReportRow[] {
   const rows = OPTION_KEYS.map((key) => {
     const winner = merged[key];
     const from = originText(key, winner.origin);
     if (key !== 'token') return { key, value: winner.value, from };
     const tokenFile = merged.tokenFile.value;
-    return { key, value: config.token === null ? null : maskToken(config.token), from: typeof tokenFile === 'string' ? `read from ${tokenFile}` : from };
+    if (typeof tokenFile !== 'string') return { key, value: config.token === null || secrets.reveal ? config.token : maskToken(config.token), from };
+    // Read from tokenFile, which the output names: in clear it is left to that file (a token
+    // given twice is refused), masked it shows that there is one.
+    return { key, value: secrets.reveal ? null : maskToken(config.token ?? ''), from: `read from ${tokenFile}` };
   });
   const blocks: ReportRow[] = file
-    ? [...file.blockLines].map(([key, line]) => ({ key, value: isServiceKey(key) ? config[key] : config.features?.[key as keyof CameraFeatures], from: `${file.path}:${line}` }))
+    ? [...file.blockLines].map(([key, line]) => {
+        const value = isServiceKey(key) ? toFileForm(SERVICE_SCHEMAS[key], config[key]) : isFeatureKey(key) ? toFileForm(CAMERA_FEATURES[key], config.features?.[key]) : undefined;
+        return { key, value, from: `${file.path}:${line}` };
+      })
     : [];
   const cameras = config.cameras;
   if (!cameras || !file) return [...rows, ...blocks];
@@ -98,10 +116,9 @@ export function reportRows(config: ServerConfig, merged: Record<OptionKey, Winne
     { key: 'default', value: cameras[0]?.name, from: file.default ? `${file.path}:${file.default.line}` : 'the first camera' },
     {
       key: 'cameras',
-      value: Object.fromEntries(cameras.map((c) => [c.name, cameraReport(c, formatSourceSpec)])),
+      // Sources in clear here: the rows are masked as a whole, as the top-level source is.
+      value: Object.fromEntries(cameras.map((c) => [c.name, cameraReport(c, sourceSpecText, config)])),
       from: `${file.path}:${file.camerasLine}, unset keys from above`,
     },
   ];
 }
-
-/** The configuration with nothing given, in this process's environment. */

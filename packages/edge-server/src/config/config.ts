@@ -6,10 +6,10 @@ import type { z } from 'zod';
 import { cameraFileKeys } from './camera-config.js';
 import { ConfigError } from './config-error.js';
 import { OPTIONS, OPTION_KEYS, configFileJsonSchema, defaultOf, type OptionSpec } from './config-options.js';
-import { formatResolved, reportRows } from './config-report.js';
+import { formatResolved, reportRows, type ReportSecrets } from './config-report.js';
 import { CONFIG_ENV, CONFIG_FLAG, fileLayer } from './file-layer.js';
 import { defaultsLayer, envLayer, flagLayer } from './layers.js';
-import { DEFAULT_CONFIG, resolve, type EdgeServerConfig, type Resolved, type ServerConfig } from './resolve.js';
+import { DEFAULT_CONFIG, resolve, type EdgeServerConfig, type Resolved, type ServerConfig, type SourceCheck } from './resolve.js';
 import { SERVICE_SCHEMAS } from './service-blocks.js';
 
 export { LOG_LEVELS, defaultTlsDir, type LogLevel } from './config-options.js';
@@ -67,6 +67,18 @@ export type CommandLineResult = { config: ServerConfig } | { exitCode: number; o
  * ConfigError for a bad value; callers print its problems and exit 2.
  */
 export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = process.env, version = '0.0.0'): CommandLineResult {
+  return commandLine(argv, env, version, {});
+}
+
+/**
+ * Tests only: parseCommandLine with `config check` printing secrets in clear, so that a test can
+ * read its output back and compare the configurations whole. No flag or variable reaches it.
+ */
+export function parseCommandLineRevealingSecrets(argv: string[], env: NodeJS.ProcessEnv = {}, version = '0.0.0'): CommandLineResult {
+  return commandLine(argv, env, version, { reveal: true });
+}
+
+function commandLine(argv: string[], env: NodeJS.ProcessEnv, version: string, secrets: ReportSecrets): CommandLineResult {
   let output = '';
   const asked: Asked = {};
   const program = buildProgram(version, env, (s) => (output += s), asked);
@@ -80,18 +92,19 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     throw err;
   }
   if (program.opts().configSchema === true) return { exitCode: 0, output: `${JSON.stringify(configFileJsonSchema(fileKeys()), null, 2)}\n` };
-  const run = (): Resolved => {
+  const run = (sources: SourceCheck): Resolved => {
     const layers = [defaultsLayer(env)];
     const file = configFileFrom(program, env);
     const read = file ? fileLayer(file.path, file.name) : undefined;
     if (read) layers.push(read.layer);
     layers.push(envLayer(env), flagLayer(program));
-    return resolve(layers, read?.cameras);
+    return resolve(layers, read?.cameras, sources);
   };
-  if (!asked.check) return { config: run().config };
+  if (!asked.check) return { config: run('file').config };
   try {
-    const { config, merged, fileCameras } = run();
-    return { exitCode: 0, output: formatResolved(reportRows(config, merged, fileCameras), asked.check.json ? 'json' : 'yaml', version) };
+    // Every file: source is looked for, wherever it was given: what would stop the server at start stops the check.
+    const { config, merged, fileCameras } = run('all');
+    return { exitCode: 0, output: formatResolved(reportRows(config, merged, fileCameras, secrets), asked.check.json ? 'json' : 'yaml', version, secrets) };
   } catch (err) {
     if (err instanceof ConfigError) return { exitCode: 2, output: err.problems.map((p) => `${p}\n`).join('') };
     throw err;

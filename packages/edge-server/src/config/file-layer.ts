@@ -2,6 +2,7 @@
 // checked, every problem named by the file, the line and the key.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { describeSystemError } from '@edgecam/runtime';
+import { MASK } from '../sources/url-credentials.js';
 import type { z } from 'zod';
 import { CAMERA_FEATURES, CAMERA_NAME_EXPECT, CAMERA_NAME_PATTERN, CAMERA_KEYS, CAMERA_SCHEMA, cameraKeyExpect, cameraValueFromText, FEATURE_KEYS, isFeatureKey, type CameraEntry, type CameraFeatures } from './camera-config.js';
 import { isServiceKey, SERVICE_KEYS, SERVICE_SCHEMAS, type ServiceBlocks } from './service-blocks.js';
@@ -18,7 +19,7 @@ export const CONFIG_ENV = 'EDGECAM_CONFIG';
 export interface FileCameras {
   path: string;
   /** In file order, each checked against CAMERA_SCHEMA; null: the file has no `cameras:`. */
-  cameras: { name: string; entry: CameraEntry }[] | null;
+  cameras: FileCamera[] | null;
   camerasLine: number;
   default: { name: string; line: number } | null;
   /** The top-level feature blocks: the default of every camera that sets none. */
@@ -27,6 +28,14 @@ export interface FileCameras {
   blockLines: Map<string, number>;
   /** The services' blocks (`events:`) the file gives. */
   services: ServiceBlocks;
+}
+
+/** One camera of the file, with the lines refusals name: its own, and its `source:` key's if it has one. */
+export interface FileCamera {
+  name: string;
+  entry: CameraEntry;
+  line: number;
+  sourceLine?: number;
 }
 
 // An empty block (`motion:` alone) is the block with its defaults; an empty `publish:` publishes nowhere.
@@ -108,14 +117,14 @@ export function deepestLine(keyLines: ReadonlyMap<string, number> | undefined, p
 }
 
 /** The file's `cameras:` map, checked; each problem names the file, the line and the key. */
-export function readCameras(path: string, entry: ConfigFileEntry, problems: { line: number; problem: string }[]): { name: string; entry: CameraEntry }[] {
+export function readCameras(path: string, entry: ConfigFileEntry, problems: { line: number; problem: string }[]): FileCamera[] {
   const at = (keys: readonly string[]) => entry.keyLines?.get(keys.join('.')) ?? entry.line;
   const { value } = entry;
   if (value === null || typeof value !== 'object' || Array.isArray(value) || Object.keys(value).length === 0) {
     problems.push({ line: entry.line, problem: `${path}:${entry.line}: cameras: expected a map of camera names to their settings (front: {source: v4l2:/dev/video0})` });
     return [];
   }
-  const cameras: { name: string; entry: CameraEntry }[] = [];
+  const cameras: FileCamera[] = [];
   for (const [name, raw] of Object.entries(value as Record<string, unknown>)) {
     const line = at([name]);
     if (!CAMERA_NAME_PATTERN.test(name)) {
@@ -140,7 +149,8 @@ export function readCameras(path: string, entry: ConfigFileEntry, problems: { li
     const converted = Object.fromEntries(Object.entries(given).flatMap(([k, v]) => (isFeatureKey(k) ? [] : [[k, cameraValueFromText(k, v)]])));
     const result = CAMERA_SCHEMA.safeParse(converted);
     if (result.success) {
-      if (featuresOk) cameras.push({ name, entry: { ...result.data, ...features } });
+      const sourceLine = Object.hasOwn(given, 'source') ? at([name, 'source']) : undefined;
+      if (featuresOk) cameras.push({ name, entry: { ...result.data, ...features }, line, ...(sourceLine !== undefined ? { sourceLine } : {}) });
       continue;
     }
     const seen = new Set<string>();
@@ -185,6 +195,7 @@ export function fileLayer(path: string, name: string): { layer: Layer; cameras: 
   for (const entry of content.entries) {
     const { key, value, line } = entry;
     const blockLine = (keys: readonly string[]) => deepestLine(entry.keyLines, [], keys, line);
+    problems.push(...maskedSecrets(value, [key], (keys) => deepestLine(entry.keyLines, [], keys.slice(1), line)).map((p) => ({ line: p.line, problem: `${path}:${p.line}: ${p.problem}` })));
     if (isFeatureKey(key)) {
       const block = checkBlock(CAMERA_FEATURES[key], orEmpty(value, key), path, key, blockLine, problems);
       if (block !== undefined) Object.assign(cameras.features, { [key]: block });
@@ -224,6 +235,22 @@ export function fileLayer(path: string, name: string): { layer: Layer; cameras: 
   }
   if (problems.length > 0) throw new ConfigError(problems.sort((a, b) => a.line - b.line).map((p) => p.problem));
   return { layer, cameras };
+}
+
+/**
+ * Strings holding the marker `config check` prints in place of a secret (`token: "***"`, a URL's
+ * `:***@`): fed back as they are, they would become the token or the password, so each is refused
+ * until the secret is written back.
+ */
+export function maskedSecrets(value: unknown, keys: readonly string[], lineOf: (keys: readonly string[]) => number): { line: number; problem: string }[] {
+  if (typeof value === 'string') {
+    const masked = value === MASK || (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && value.includes(MASK));
+    if (!masked) return [];
+    const line = lineOf(keys);
+    return [{ line, problem: `${keys.join('.')}: ${JSON.stringify(value)} holds ${MASK}, which config check prints in place of a secret; write the secret itself` }];
+  }
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => maskedSecrets(v, [...keys, k], lineOf));
 }
 
 /** The file's text, or null when it has more than `max` bytes (a device such as /dev/zero never ends). */

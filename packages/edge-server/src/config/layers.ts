@@ -83,7 +83,8 @@ export function merge(layers: readonly Layer[]): Record<OptionKey, Winner> {
   const merged = mapOptions((key) => winner(key));
   for (const { keys: [a, b], what } of ALTERNATIVES) {
     const [wa, wb] = [merged[a], merged[b]];
-    if (wa.rank === 0 || wb.rank === 0) continue;
+    // A default, or null (`token: null`, as config check prints the one not in use), gives nothing.
+    if (wa.rank === 0 || wb.rank === 0 || wa.value === null || wb.value === null) continue;
     if (wa.rank === wb.rank) throw new ConfigError(`${nameOf(a, wa.origin)} and ${nameOf(b, wb.origin)}: give ${what} one way, not both`);
     const loser = wa.rank < wb.rank ? a : b;
     merged[loser] = winner(loser, 1); // back to its default

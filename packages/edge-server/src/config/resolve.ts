@@ -8,6 +8,7 @@ import { OPTIONS, flagName, type OptionKey, type Options } from './config-option
 import { ConfigError } from './config-error.js';
 import { type Layer, type Winner, defaultsLayer, nameOf, merge, validate } from './layers.js';
 import type { FileCameras } from './file-layer.js';
+import { missingSourceFile } from '../sources/source-spec.js';
 
 export function readTokenFile(path: string, name: string): string {
   let text: string;
@@ -128,8 +129,15 @@ export interface Resolved {
   fileCameras?: FileCameras;
 }
 
+/**
+ * Which `file:` sources resolve() looks for: `file`, those the config file gives (its cameras', and
+ * its top-level `source:`), the one a flag or variable gives being refused at start as before; or
+ * `all` (config check).
+ */
+export type SourceCheck = 'file' | 'all';
+
 /** Merges the layers (lowest first, the defaults first of all), checks them and reads the token file. */
-export function resolve(layers: readonly Layer[], fileCameras?: FileCameras): Resolved {
+export function resolve(layers: readonly Layer[], fileCameras?: FileCameras, sources: SourceCheck = 'file'): Resolved {
   const merged = merge(layers);
   const o = validate(merged);
   const token = o.tokenFile !== null ? readTokenFile(o.tokenFile, nameOf('tokenFile', merged.tokenFile.origin)) : o.token;
@@ -137,6 +145,7 @@ export function resolve(layers: readonly Layer[], fileCameras?: FileCameras): Re
   checkPorts(o, merged);
   checkCeilings(o, merged);
   const cameras = fileCameras ? resolveCameras(o, fileCameras) : null;
+  checkSourceFiles(o, merged, fileCameras, sources);
   const features = fileCameras && Object.keys(fileCameras.features).length > 0 ? { features: fileCameras.features } : {};
   const services = Object.fromEntries(Object.entries(fileCameras?.services ?? {}).filter(([, block]) => block !== null && block !== undefined));
   return { config: { ...toConfig(o, token), ...(cameras ? { cameras } : {}), ...features, ...services }, merged, fileCameras };
@@ -191,6 +200,32 @@ export function resolveCameras(o: Options, file: FileCameras): CameraConfig[] | 
     throw new ConfigError(`${path}: cameras: only one camera can read stdin`);
   }
   return [first, ...cameras.filter((c) => c !== first)];
+}
+
+/**
+ * Refuses every `file:` source with nothing at its path, named where it was given: a camera's own
+ * `FILE:LINE: cameras.NAME.source`, or the top-level source it takes and where that came from.
+ */
+export function checkSourceFiles(o: Options, merged: Record<OptionKey, Winner>, file: FileCameras | undefined, sources: SourceCheck): void {
+  const problems: string[] = [];
+  const top = merged.source.origin;
+  const topText = top.layer === 'file' ? `${top.path}:${top.line}` : nameOf('source', top);
+  if (file?.cameras) {
+    for (const c of file.cameras) {
+      const spec = c.entry.source ?? o.source;
+      const missing = missingSourceFile(spec);
+      if (!missing) continue;
+      problems.push(
+        c.sourceLine !== undefined
+          ? `${file.path}:${c.sourceLine}: cameras.${c.name}.source: ${missing}`
+          : `${file.path}:${c.line}: cameras.${c.name}.source (the top-level source, from ${topText}): ${missing}`,
+      );
+    }
+  } else if (sources === 'all' || top.layer === 'file') {
+    const missing = missingSourceFile(o.source);
+    if (missing) problems.push(`${nameOf('source', top)}: ${missing}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 /** The configuration with nothing given, in this process's environment. */

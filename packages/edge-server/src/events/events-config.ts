@@ -1,35 +1,23 @@
 // The `events:` section of the server's config: where camera events go besides SSE and v2.
 import { z } from 'zod';
-import { parseDuration as parseDurationText } from '../config/units.js';
+import { withFileForm } from '../config/file-form.js';
+import { duration as durationSchema, formatDuration, onOff } from '../config/units.js';
+
+// As every duration of the config file: a bare number of seconds, or `5s`, `500ms`, `2m`; held in ms.
+const duration = durationSchema();
 
 /** `5s`, `500ms`, `2m` (any duration units.ts reads) or a number of seconds, as milliseconds. */
 export function parseDuration(value: string | number): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
-  return parseDurationText(value);
+  const r = duration.safeParse(value);
+  return r.success ? r.data : undefined;
 }
 
-const duration = z
-  .union([z.string(), z.number()])
-  .transform((v, ctx) => {
-    const ms = parseDuration(v);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not a duration; write e.g. 5s, 500ms or 2m` });
-      return z.NEVER;
-    }
-    return ms;
-  });
-
-/** A picture interval: a duration of at least a second (`60s`, `5m`), or 0 / `off` for none. */
-const pictureInterval = z
-  .union([z.literal('off'), z.string(), z.number()])
-  .transform((v, ctx) => {
-    const ms = v === 'off' ? 0 : parseDuration(v);
-    if (ms === undefined || (ms > 0 && ms < 1000)) {
-      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not an interval; write e.g. 60s or 5m (at least 1s), or off` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+/** A picture interval: a duration of at least a second (`60s`, `5m`, a bare number of seconds), or 0 / `off` for none. */
+const atLeastASecond = durationSchema({ min: 1000 });
+const pictureInterval = withFileForm(
+  z.union([z.literal('off'), z.literal(0), z.literal('0')]).transform(() => 0).or(atLeastASecond),
+  (ms: number) => (ms === 0 ? 'off' : formatDuration(ms)),
+);
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 const phase = z.enum(['start', 'update', 'end']);
@@ -52,7 +40,7 @@ export const mqttConfigSchema = z.strictObject({
     .optional()
     .describe("where the state topics go; default edgecam/NAME, NAME being the server's name, unique per server"),
   /** Publish Home Assistant MQTT discovery, so its entities appear by themselves. */
-  discovery: z.boolean().default(true),
+  discovery: onOff().prefault(true),
   discoveryPrefix: z.string().regex(/^[^#+]+$/, 'must not contain MQTT wildcards (# +)').default('homeassistant'),
   /** Each camera's picture to its snapshot topic at connect and this often (ms); 0: only events' pictures. */
   snapshotInterval: pictureInterval
@@ -62,10 +50,10 @@ export const mqttConfigSchema = z.strictObject({
 
 export const clipsConfigSchema = z.strictObject({
   dir: z.string().min(1),
-  preRoll: duration.default(5000),
-  postRoll: duration.default(5000),
+  preRoll: duration.prefault('5s'),
+  postRoll: duration.prefault('5s'),
   /** A clip stops here even if its event goes on, so one stuck event cannot fill the disk. */
-  maxLength: duration.default(300_000),
+  maxLength: duration.prefault('5m'),
 });
 
 /** The `events:` section: webhooks, MQTT (with Home Assistant discovery) and event clips. */

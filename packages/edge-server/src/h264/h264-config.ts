@@ -1,5 +1,6 @@
 // The per-camera `h264:` block: which ffmpeg encoder turns the camera's JPEGs into H.264, and how.
 import { z } from 'zod';
+import { duration, onOff } from '../config/units.js';
 import { EdgeServerError } from '../errors.js';
 import { formatSourceSpec, type SourceSpec } from '../sources/source-spec.js';
 
@@ -19,7 +20,7 @@ export const iceServerSchema = z.strictObject({
 export const h264ConfigSchema = z
   .object({
     /** Off by default: no encoder runs unless a camera asks for H.264. */
-    enabled: z.boolean().default(false),
+    enabled: onOff().prefault(false),
     /**
      * An ffmpeg encoder name: libx264 (software), h264_v4l2m2m (Raspberry Pi), h264_rkmpp (Rockchip),
      * or another; or `copy`: pass the H.264 of an rtsp:// (or file:) source through, not re-encoded.
@@ -31,13 +32,13 @@ export const h264ConfigSchema = z
     /** Target bitrate in kbit/s. */
     bitrateKbps: z.number().int().min(50).max(100_000).default(2000),
     /** Seconds between keyframes: a new viewer waits at most this long for its first picture. */
-    keyframeIntervalS: z.number().positive().max(60).default(1),
+    keyframeIntervalS: duration({ aboveMin: true, max: 60_000, into: 's' }).prefault(1),
     /** libx264 only: its speed preset (ultrafast costs the least CPU). */
     preset: z
       .enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium'])
       .default('ultrafast'),
-    /** How long the encoder keeps running after its last viewer leaves, in ms. */
-    idleStopMs: z.number().int().min(0).default(5000),
+    /** How long the encoder keeps running after its last viewer leaves, in ms (a bare number is ms, as the key says). */
+    idleStopMs: duration({ bare: 'ms' }).prefault(5000),
     /**
      * STUN/TURN servers for the WebRTC viewers, for viewers beyond a NAT. None by default: on a LAN
      * the host candidates suffice, and the camera contacts no outside server (werift's default is Google's).

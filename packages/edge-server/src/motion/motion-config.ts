@@ -1,7 +1,12 @@
-// A camera's `motion:` settings: the detector's options (durations in seconds, like every other
-// duration in edgecam's configuration) plus how often and how small the picture is analysed.
+// A camera's `motion:` settings: the detector's options (durations held in seconds, written as a
+// bare number of seconds or with a unit, like every duration of the config file) plus how often
+// and how small the picture is analysed.
 import { z } from 'zod';
 import type { MotionOptions } from '@edgecam/motion';
+import { duration, onOff } from '../config/units.js';
+
+/** Seconds, written as a bare number or with a unit (`500ms`, `2s`), up to an hour. */
+const seconds = (aboveZero = false) => duration({ aboveMin: aboveZero, max: 3_600_000, into: 's' });
 
 const unit = z.number().min(0).max(1);
 const point = z.tuple([unit, unit]);
@@ -23,15 +28,15 @@ export const motionConfigSchema = z.strictObject({
   /** Share of the unmasked picture (0..1) that must move. */
   minArea: z.number().gt(0).max(1).default(0.005),
   /** Seconds motion must last before an event starts. */
-  minDuration: z.number().min(0).max(3600).default(0.5),
+  minDuration: seconds().prefault(0.5),
   /** Seconds without motion before an event ends. */
-  hold: z.number().min(0).max(3600).default(2),
+  hold: seconds().prefault(2),
   /** Ignored regions. */
   masks: z.array(motionMaskSchema).default([]),
   /** Seconds: time constant of the background model. */
-  background: z.number().gt(0).max(3600).default(5),
+  background: seconds(true).prefault(5),
   /** Subtract the picture's median brightness shift (slow light changes are not motion). */
-  compensateLight: z.boolean().default(true),
+  compensateLight: onOff().prefault(true),
   /** More than this share changing at once is a light change, not motion. */
   lightChangeShare: z.number().gt(0).max(1).default(0.6),
   /** Box blur radius in pixels against sensor noise. */

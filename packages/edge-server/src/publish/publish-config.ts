@@ -1,6 +1,7 @@
 // The per-camera `publish:` list: where the camera's H.264 is pushed (MediaMTX, go2rtc, Frigate's
 // go2rtc, a streaming service). Each target is a URL, or {url, transport} to choose RTSP over UDP.
 import { z } from 'zod';
+import { withFileForm } from '../config/file-form.js';
 import { maskUrlPasswords, showUrl } from '../sources/url-credentials.js';
 
 /** The URL schemes a target may use, and the ffmpeg muxer and protocol each needs. */
@@ -32,23 +33,26 @@ const targetUrl = z.string().superRefine((text, ctx) => {
   }
 });
 
-/** One target as written: a URL, or {url, transport}. */
-export const publishTargetSchema = z
-  .union([
-    targetUrl,
-    z
-      .object({
-        url: targetUrl,
-        /** RTSP only: how the RTP packets travel (tcp, interleaved on the RTSP connection, passes NAT and firewalls). */
-        transport: z.enum(['tcp', 'udp']).default('tcp'),
-      })
-      .strict(),
-  ])
-  .transform((t): PublishTarget => {
-    const { url, transport } = typeof t === 'string' ? { url: t, transport: 'tcp' as const } : t;
-    const scheme = new URL(url).protocol as PublishScheme;
-    return { url, transport, scheme, format: PUBLISH_SCHEMES[scheme].format };
-  });
+/** One target as written: a URL, or {url, transport}; `config check` writes it back so. */
+export const publishTargetSchema = withFileForm(
+  z
+    .union([
+      targetUrl,
+      z
+        .object({
+          url: targetUrl,
+          /** RTSP only: how the RTP packets travel (tcp, interleaved on the RTSP connection, passes NAT and firewalls). */
+          transport: z.enum(['tcp', 'udp']).default('tcp'),
+        })
+        .strict(),
+    ])
+    .transform((t): PublishTarget => {
+      const { url, transport } = typeof t === 'string' ? { url: t, transport: 'tcp' as const } : t;
+      const scheme = new URL(url).protocol as PublishScheme;
+      return { url, transport, scheme, format: PUBLISH_SCHEMES[scheme].format };
+    }),
+  (t: PublishTarget) => (t.transport === 'tcp' ? t.url : { url: t.url, transport: t.transport }),
+);
 
 /** The per-camera `publish:` list (empty: the camera is published nowhere). */
 export const publishConfigSchema = z.array(publishTargetSchema).max(16).default([]);

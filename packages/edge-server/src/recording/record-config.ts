@@ -1,14 +1,11 @@
 // The `record:` block of a camera: where segments go, how long each is, and what is kept.
-// Durations and sizes are written as people write them (`10m`, `7d`, `20GB`); zod turns them
-// into milliseconds and bytes, and a bad one names the valid forms. Defaults are given as
-// input (prefault) so they pass through the same parsing.
+// Durations and sizes are written as people write them (`10m`, `7d`, `20GB`, or a bare number of
+// seconds); zod turns them into milliseconds and bytes, and a bad one names the valid forms.
+// Defaults are given as input (prefault) so they pass through the same parsing.
 import { z } from 'zod';
-import { durationText, sizeText } from '../config/units.js';
+import { duration, size } from '../config/units.js';
 
 export { parseDuration, parseSize } from '../config/units.js';
-
-const duration = durationText;
-const size = sizeText;
 
 export const RECORD_DEFAULTS = {
   segment: '10m',
@@ -19,15 +16,15 @@ export const RECORD_DEFAULTS = {
 
 /** What is kept: segments older than maxAge, past maxSize in total, or eating into minFree go, oldest first. */
 export const keepSchema = z.strictObject({
-  maxAge: duration(1000).prefault(RECORD_DEFAULTS.maxAge).describe('delete segments older than this (7d)'),
-  maxSize: size(1024 * 1024).prefault(RECORD_DEFAULTS.maxSize).describe('keep at most this much per camera (20GB)'),
-  minFree: size(0).prefault(RECORD_DEFAULTS.minFree).describe('never let the disk\'s free space fall below this (1GB)'),
+  maxAge: duration({ min: 1000 }).prefault(RECORD_DEFAULTS.maxAge).describe('delete segments older than this (7d)'),
+  maxSize: size({ min: 1024 * 1024 }).prefault(RECORD_DEFAULTS.maxSize).describe('keep at most this much per camera (20GB)'),
+  minFree: size().prefault(RECORD_DEFAULTS.minFree).describe('never let the disk\'s free space fall below this (1GB)'),
 });
 
 /** A camera's `record:` block. */
 export const recordConfigSchema = z.strictObject({
   dir: z.string().min(1).describe('directory of the recordings; each camera gets a subdirectory named after it'),
-  segment: duration(1000).prefault(RECORD_DEFAULTS.segment).describe('length of one file (10m)'),
+  segment: duration({ min: 1000 }).prefault(RECORD_DEFAULTS.segment).describe('length of one file (10m)'),
   keep: keepSchema.prefault({}),
 });
 

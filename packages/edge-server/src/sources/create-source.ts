@@ -1,6 +1,4 @@
 // Builds the FrameSource a --source value names.
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ResolvedFfmpeg } from './ffmpeg/resolve-ffmpeg.js';
@@ -10,7 +8,7 @@ import { createFfmpegSource, type SupervisorTuning } from './ffmpeg/ffmpeg-sourc
 import { InputNotReady } from './ffmpeg/ffmpeg-supervisor.js';
 import { EdgeServerError } from '../errors.js';
 import type { FrameSource } from './source.js';
-import { formatSourceSpec, type SourceSpec } from './source-spec.js';
+import { formatSourceSpec, isMissing, missingSourceFile, type SourceSpec } from './source-spec.js';
 import { createHttpMjpegSource } from './http-mjpeg-source.js';
 import { createStdinSource } from './stdin-source.js';
 import { withCredentials, type CameraCredentials } from './url-credentials.js';
@@ -26,17 +24,8 @@ export interface CreateSourceOptions extends CaptureSize {
   supervisor?: SupervisorTuning;
   /** For http and rtsp sources: replaces a user and password given in the URL. */
   credentials?: CameraCredentials;
-}
-
-/** True when nothing is at path (a missing file, or a device not plugged in). */
-function isMissing(path: string): boolean {
-  try {
-    statSync(path);
-    return false;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' || code === 'ENOTDIR';
-  }
+  /** How a refusal names the source; default `--source SPEC`. */
+  name?: string;
 }
 
 /**
@@ -82,13 +71,9 @@ export function createSource(o: CreateSourceOptions): FrameSource {
           return v4l2Args(spec.device, size, mjpeg);
         },
       });
-    case 'file':
-      if (isMissing(spec.path)) {
-        throw new EdgeServerError(
-          'SOURCE_NOT_FOUND',
-          `--source ${formatSourceSpec(spec)}: there is no file at ${resolve(spec.path)}; give the path of an existing video file`,
-        );
-      }
+    case 'file': {
+      const missing = missingSourceFile(spec);
+      if (missing) throw new EdgeServerError('SOURCE_NOT_FOUND', `${o.name ?? `--source ${formatSourceSpec(spec)}`}: ${missing}`);
       return createFfmpegSource({
         ...base,
         args: async () => {
@@ -97,6 +82,7 @@ export function createSource(o: CreateSourceOptions): FrameSource {
           return fileArgs(spec.path, size, probe);
         },
       });
+    }
     case 'rtsp': {
       const url = withCredentials(new URL(spec.url), o.credentials).href;
       let timeoutOption: RtspTimeoutOption | undefined;

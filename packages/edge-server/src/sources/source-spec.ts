@@ -1,4 +1,6 @@
 // The --source value: testsrc | v4l2:/dev/videoN | file:PATH | stdin | http(s)://… | rtsp(s)://….
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { maskUrlPasswords } from './url-credentials.js';
 
 /** A parsed --source value. */
@@ -79,4 +81,36 @@ export function formatSourceSpec(spec: SourceSpec): string {
     case 'rtsp':
       return maskUrlPasswords(spec.url) + (spec.transport === 'udp' ? '#udp' : '');
   }
+}
+
+/** A SourceSpec as it is written, passwords included: `config check` masks its output as a whole. */
+export function sourceSpecText(spec: SourceSpec): string {
+  switch (spec.kind) {
+    case 'http':
+      return spec.url + (spec.insecure ? '#insecure' : '');
+    case 'rtsp':
+      return spec.url + (spec.transport === 'udp' ? '#udp' : '');
+    default:
+      return formatSourceSpec(spec);
+  }
+}
+
+/** True when nothing is at path (a missing file, or a device not plugged in). */
+export function isMissing(path: string): boolean {
+  try {
+    statSync(path);
+    return false;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR';
+  }
+}
+
+/**
+ * Why a file: source cannot start, or undefined: the file is not there (unlike a camera, it will
+ * not appear later). Relative paths are from the working directory, as ffmpeg opens them.
+ */
+export function missingSourceFile(spec: SourceSpec): string | undefined {
+  if (spec.kind !== 'file' || !isMissing(spec.path)) return undefined;
+  return `there is no file at ${resolve(spec.path)}; give the path of an existing video file`;
 }
