@@ -42,9 +42,14 @@ export class Camera implements CameraContext {
     });
   }
 
-  /** The settings the capture runs (or will run) with. */
+  /**
+   * The settings the capture runs (or will run) with. An http(s) MJPEG camera sends the size it
+   * chooses, so its size is what its frames say once they come (the configured one before).
+   */
   settings(): CameraSettings {
-    return { ...this.current };
+    const info = this.hub.info();
+    if (info.kind !== 'http') return { ...this.current };
+    return { ...this.current, width: info.width, height: info.height };
   }
 
   /** The most applySettings takes. */
