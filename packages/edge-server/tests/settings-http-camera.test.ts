@@ -16,7 +16,7 @@ describe('the settings of an http camera', { timeout: 60_000 }, () => {
       httpPort: 0,
       width: 640,
       height: 480,
-      source: { kind: 'http', url: `http://127.0.0.1:${upstream.httpPort}/stream.mjpg` },
+      source: { kind: 'http', url: `http://127.0.0.1:${upstream.httpPort}/stream.mjpg`, insecure: false },
     });
     running.push(gateway);
     const base = `http://127.0.0.1:${gateway.httpPort}`;

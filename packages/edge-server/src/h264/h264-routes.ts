@@ -59,10 +59,10 @@ export class H264Routes {
   }
 
   /** The router's view: the player script and the WHEP paths, each checking its own methods. */
-  readonly routes: readonly Route[] = [
-    { path: H264_PLAYER_PATH, handle: (ctx, req, res) => void this.handle(req, res, H264_PLAYER_PATH, ctx) },
-    { path: WHEP_PATH, handle: (ctx, req, res, _query, params) => void this.handle(req, res, `/cams/${params[0]}/whep${params[1] ? `/${params[1]}` : ''}`, ctx) },
-  ];
+  readonly routes: readonly Route[] = [H264_PLAYER_PATH, WHEP_PATH].map((path) => ({
+    path,
+    handle: (ctx, req, res) => void this.handle(req, res, (req.url ?? '/').split('?')[0]!, ctx),
+  }));
 
   /**
    * Answers the request if the path is one of ours; false leaves it to the other routes. `ctx`, the

@@ -199,16 +199,13 @@ async function handleRequest(server: HttpContext, routes: readonly Route[], req:
     if (notAName !== undefined) {
       return sendError(res, 400, 'BAD_REQUEST', `${showPeerText(notAName)} is no camera name: those are ${CAMERA_NAME_EXPECT}, and GET /status lists this server's cameras`);
     }
-    if (cam && found?.route.under !== undefined && found.route.under !== 'root') {
+    // Under /cams/NAME/ the camera must exist, whether a camera route or no route answers there.
+    const servesCamera = found?.route.under !== undefined && found.route.under !== 'root';
+    if (cam && (servesCamera || !found)) {
       const name = decodeURIComponentSafe(cam[1] ?? '');
       const camera = ctx.cameras.get(name);
-      if (!camera) {
-        return sendError(res, 404, 'UNKNOWN_CAMERA', `no camera ${showPeerText(name)}; the cameras are: ${ctx.cameras.names().join(', ')}`);
-      }
-      ctx = { ...ctx, camera, hub: camera.hub, log: ctx.log.child({ camera: camera.name }) };
-    } else if (cam && !found) {
-      const name = decodeURIComponentSafe(cam[1] ?? '');
-      if (!ctx.cameras.get(name)) return sendError(res, 404, 'UNKNOWN_CAMERA', `no camera ${showPeerText(name)}; the cameras are: ${ctx.cameras.names().join(', ')}`);
+      if (!camera) return sendError(res, 404, 'UNKNOWN_CAMERA', `no camera ${showPeerText(name)}; the cameras are: ${ctx.cameras.names().join(', ')}`);
+      if (servesCamera) ctx = { ...ctx, camera, hub: camera.hub, log: ctx.log.child({ camera: camera.name }) };
     }
     if (!found) return sendError(res, 404, 'NOT_FOUND', `no such path: ${path.slice(0, 200)}`);
     const { route, params } = found;
