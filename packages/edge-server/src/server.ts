@@ -6,7 +6,7 @@ import { AccessControl } from './access/access-control.js';
 import type { ThrottleTuning } from './access/failure-throttle.js';
 import { HostRateLimiter } from './access/rate-limiter.js';
 import type { ClientRegistry } from './contracts.js';
-import { DEFAULT_CAMERA_NAME, FEATURE_KEYS, type CameraConfig, type CameraFeatures } from './config/camera-config.js';
+import { DEFAULT_CAMERA_NAME, cameraOf, type CameraConfig } from './config/camera-config.js';
 import { featuresNeedFfmpeg, serveFeatures, startCameraFeatures, type FeatureBlocks, type RunningFeatures, type ServedFeatures } from './camera/feature-runner.js';
 import type { FeatureDeps } from './features.js';
 import { EventBus } from './camera/event-bus.js';
@@ -99,23 +99,7 @@ export interface RunningEdgeServer {
 /** The cameras the configuration names, or its one camera named `default`. */
 function cameraConfigs(config: ServerConfig): CameraConfig[] {
   if (config.cameras && config.cameras.length > 0) return config.cameras;
-  return [
-    {
-      name: DEFAULT_CAMERA_NAME,
-      source: config.source,
-      width: config.width,
-      height: config.height,
-      fps: config.fps,
-      maxWidth: config.maxWidth,
-      maxHeight: config.maxHeight,
-      maxFps: config.maxFps,
-      quality: config.quality,
-      idleStopSeconds: config.idleStopSeconds,
-      alwaysOn: config.alwaysOn,
-      legacyPort: null,
-      ...(Object.fromEntries(FEATURE_KEYS.map((key) => [key, config.features?.[key] ?? null])) as CameraFeatures),
-    },
-  ];
+  return [cameraOf(DEFAULT_CAMERA_NAME, {}, config, config.features ?? {})];
 }
 
 /** Starts the captures, the TCP servers and the HTTP server from one configuration. */
@@ -142,10 +126,10 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
         : (settings) => createSource({ source: c.source, ...settings, logger: log, ffmpeg, stdin: opts.stdin, supervisor: opts.supervisor, name });
     const first =
       given ??
-      createSource({ source: c.source, width: c.width, height: c.height, fps: c.fps, quality: c.quality, logger: log, ffmpeg, stdin: opts.stdin, supervisor: opts.supervisor, name });
-    if (!given && c.source.kind === 'file' && (c.width !== DEFAULT_CONFIG.width || c.height !== DEFAULT_CONFIG.height)) {
+      createSource({ source: c.source, width: c.size.width, height: c.size.height, fps: c.fps, quality: c.quality, logger: log, ffmpeg, stdin: opts.stdin, supervisor: opts.supervisor, name });
+    if (!given && c.source.kind === 'file' && (c.size.width !== DEFAULT_CONFIG.size.width || c.size.height !== DEFAULT_CONFIG.size.height)) {
       // The config does not record whether --size was given; a size other than the default was.
-      log.warn({ size: `${c.width}x${c.height}` }, '--size is ignored for file sources: a file plays at its own size');
+      log.warn({ size: `${c.size.width}x${c.size.height}` }, '--size is ignored for file sources: a file plays at its own size');
     }
     return new Camera(c, { logger, metrics, make, first, onSourceEnded: opts.onSourceEnded });
   });
@@ -180,7 +164,7 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
     const producers = Object.fromEntries([...features].flatMap(([name, f]) => (f.events$ ? [[name, f.events$]] : [])));
     for (const service of SERVICES) {
       const block = config[service.key] ?? service.schema.parse({});
-      services.push(service.start({ cameras: cameraList, eventCameras: Object.keys(producers), bus, logger, serverName: config.name, version: VERSION, pageUrl: config.httpPort ? pageUrl(config.host, config.httpPort, tls !== null) : undefined }, block));
+      services.push(service.start({ cameras: cameraList, eventCameras: Object.keys(producers), bus, logger, serverName: config.name, version: VERSION, pageUrl: config.http ? pageUrl(config.host, config.httpPort, tls !== null) : undefined }, block));
     }
     // Fed once the services read the bus, so none misses a first event.
     feeding = bus.feed(producers, logger.child({ component: 'events' }));
@@ -200,7 +184,7 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
   for (const series of servedFeatures.series) metrics.observe(series);
   // The HTTP side as WELCOME announces it: known from the configuration, or (port 0) once it listens.
   const httpScheme = tls ? 'https' : 'http';
-  let announcedHttp: WelcomeHttp | undefined = config.httpPort ? { port: config.httpPort, scheme: httpScheme, path: '/' } : undefined;
+  let announcedHttp: WelcomeHttp | undefined = config.http && config.httpPort !== 0 ? { port: config.httpPort, scheme: httpScheme, path: '/' } : undefined;
   const served = (c: Camera): ServedCamera => ({ name: c.name, hub: c.hub, sourceLoss$: c.hub.sourceLoss$ });
   const tcpOptions = (port: number, choice: CameraChoice, log: Logger): TcpServerOptions => ({
     cameras: choice,
@@ -210,9 +194,9 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
     port,
     maxClients: config.maxClients,
     maxPerAddress: config.maxPerAddress,
-    helloTimeoutMs: config.helloTimeoutSeconds * 1000,
+    helloTimeoutMs: config.helloTimeout * 1000,
     maxPending: config.maxPending,
-    idleTimeoutMs: config.idleTimeoutSeconds * 1000,
+    idleTimeoutMs: config.idleTimeout * 1000,
     statsIntervalMs: opts.statsIntervalMs,
     access,
     logLimiter,
@@ -272,7 +256,7 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
     const legacyPorts: Record<string, number> = {};
     for (const p of ownPorts) legacyPorts[p.camera.name] = await p.server.listen();
     let httpPort: number | null = null;
-    if (config.httpPort !== null) {
+    if (config.http) {
       http = createHttpServer({
         hub,
         cameras,

@@ -22,9 +22,9 @@ describe('cameras: in a config file', () => {
     const f = file('three.yaml', ['fps: 12', 'size: 320x240', 'default: b', 'cameras:', '  a:', '    size: 160x120', '  b:', '    fps: "5"', '    alwaysOn: yes', '  c:']);
     const c = config(['--config', f, '--quality', '55']);
     expect(c.cameras?.map((cam) => cam.name)).toEqual(['b', 'a', 'c']);
-    expect(c.cameras?.[0]).toMatchObject({ name: 'b', width: 320, height: 240, fps: 5, quality: 55, alwaysOn: true, legacyPort: null });
-    expect(c.cameras?.[1]).toMatchObject({ name: 'a', width: 160, height: 120, fps: 12, source: { kind: 'testsrc' } });
-    expect(c.cameras?.[2]).toMatchObject({ name: 'c', width: 320, fps: 12 });
+    expect(c.cameras?.[0]).toMatchObject({ name: 'b', size: { width: 320, height: 240 }, fps: 5, quality: 55, alwaysOn: true, legacyPort: null });
+    expect(c.cameras?.[1]).toMatchObject({ name: 'a', size: { width: 160, height: 120 }, fps: 12, source: { kind: 'testsrc' } });
+    expect(c.cameras?.[2]).toMatchObject({ name: 'c', size: { width: 320 }, fps: 12 });
   });
 
   it('has no cameras list without a cameras: map', () => {

@@ -15,18 +15,17 @@ const fx = usePageFixture(noChromium, OUTPUT_DIR);
 const camera = (name: string, width: number, height: number): CameraConfig => ({
   name,
   source: { kind: 'testsrc' },
-  width,
-  height,
+  size: { width, height },
   fps: 10,
   quality: 80,
-  idleStopSeconds: 1,
+  idleStop: 1,
   alwaysOn: false,
   legacyPort: null,
 });
 
 describe.skipIf(noChromium)(titled('the page at / with several cameras, in headless Chromium', noChromium), () => {
   it('shows a tile per camera with its state, a camera full size on a click, and applies its settings', async () => {
-    fx.real = await startRealServer({ cameras: [camera('front', 160, 120), { ...camera('side', 192, 144), maxWidth: 320, maxHeight: 240 }, camera('back', 128, 96)] });
+    fx.real = await startRealServer({ cameras: [camera('front', 160, 120), { ...camera('side', 192, 144), maxSize: { width: 320, height: 240 } }, camera('back', 128, 96)] });
     const page = await fx.browser.newPage({ viewport: { width: 1024, height: 900 } });
     fx.page = page;
     await page.goto(`${fx.real.url}/`, { waitUntil: 'domcontentloaded' });

@@ -36,8 +36,8 @@ describe('a --config file', () => {
       'tlsDir: /srv/tls',
     ].join('\n'));
     expect(config(['--config', f])).toMatchObject({
-      host: '127.0.0.1', port: 7000, httpPort: null, source: { kind: 'v4l2', device: '/dev/video1' }, width: 320, height: 240,
-      fps: 12.5, alwaysOn: true, idleTimeoutSeconds: 0, logLevel: 'warn', token: 'from-the-file', tlsDir: '/srv/tls', quality: 80,
+      host: '127.0.0.1', port: 7000, http: false, source: { kind: 'v4l2', device: '/dev/video1' }, size: { width: 320, height: 240 },
+      fps: 12.5, alwaysOn: true, idleTimeout: 0, logLevel: 'warn', token: 'from-the-file', tlsDir: '/srv/tls', quality: 80,
     });
   });
 

@@ -37,10 +37,10 @@ describe('the option table', () => {
 
   it('keeps the resolved config shape the server reads', () => {
     expectTypeOf<EdgeServerConfig>().toEqualTypeOf<{
-      host: string; port: number; httpPort: number | null; source: SourceSpec; width: number; height: number; fps: number;
-      maxWidth: number | null; maxHeight: number | null; maxFps: number | null;
-      quality: number; idleStopSeconds: number; alwaysOn: boolean; maxClients: number; maxPerAddress: number; logLevel: LogLevel;
-      helloTimeoutSeconds: number; maxPending: number; idleTimeoutSeconds: number; token: string | null; allowLegacy: boolean;
+      host: string; port: number; http: boolean; httpPort: number; source: SourceSpec; size: { width: number; height: number }; fps: number;
+      maxSize: { width: number; height: number } | null; maxFps: number | null;
+      quality: number; idleStop: number; alwaysOn: boolean; maxClients: number; maxPerAddress: number; logLevel: LogLevel;
+      helloTimeout: number; maxPending: number; idleTimeout: number; token: string | null; tokenFile: string | null; allowLegacy: boolean;
       tlsCert: string | null; tlsKey: string | null; tlsSelfSigned: boolean; tlsDir: string; httpRateLimit: number; allowedHosts: string[];
       name: string;
     }>();
@@ -54,7 +54,7 @@ describe('text from flags and variables', () => {
 
   it('reads on/off words in any case, around spaces, and refuses a blank one', () => {
     expect(config([], { EDGECAM_ALWAYS_ON: ' ON ', EDGECAM_ALLOW_LEGACY: 'True', EDGECAM_HTTP: 'No' })).toMatchObject({
-      alwaysOn: true, allowLegacy: true, httpPort: null,
+      alwaysOn: true, allowLegacy: true, http: false,
     });
     expect(refusal([], { EDGECAM_ALWAYS_ON: ' ' })).toBe('EDGECAM_ALWAYS_ON (--always-on): expected on or off (1/0, true/false, yes/no), got " "');
     expect(refusal([], { EDGECAM_ALWAYS_ON: 'constructor' })).toMatch(/^EDGECAM_ALWAYS_ON \(--always-on\): expected on or off/);

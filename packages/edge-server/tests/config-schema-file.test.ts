@@ -34,7 +34,7 @@ describe('edgecam.example.yaml', () => {
   });
 
   it('loads as a --config file with what it sets', () => {
-    expect(config(['--config', EXAMPLE])).toMatchObject({ source: { kind: 'v4l2', device: '/dev/video0' }, width: 1280, height: 720, port: 6810 });
+    expect(config(['--config', EXAMPLE])).toMatchObject({ source: { kind: 'v4l2', device: '/dev/video0' }, size: { width: 1280, height: 720 }, port: 6810 });
   });
 
   it('mentions every option, set or commented out', () => {

@@ -65,7 +65,7 @@ describe('a file: source that is not there', () => {
 
   it('is named by its camera when code starts the server with such a config', async () => {
     const c = config(['--config', file('ok.yaml', ['cameras:', '  front:', '  back:', `    source: file:${CLIP}`])]);
-    const broken = { ...c, host: '127.0.0.1', port: 0, httpPort: null, cameras: c.cameras!.map((cam) => (cam.name === 'back' ? { ...cam, source: { kind: 'file' as const, path: MISSING } } : cam)) };
+    const broken = { ...c, host: '127.0.0.1', port: 0, http: false, cameras: c.cameras!.map((cam) => (cam.name === 'back' ? { ...cam, source: { kind: 'file' as const, path: MISSING } } : cam)) };
     const err = await startEdgeServer(broken, { logger: memoryLogger().logger, ffmpeg: { path: '/nonexistent/ffmpeg', via: 'EDGECAM_FFMPEG' } }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'SOURCE_NOT_FOUND', message: `camera back: file:${MISSING}: ${NO_FILE}` });
   });

@@ -39,7 +39,7 @@ describe('a switch', () => {
       '    alwaysOn: false',
     ]);
     const c = config(['--config', f]);
-    expect(c).toMatchObject({ alwaysOn: true, httpPort: null, allowLegacy: true, events: { mqtt: { discovery: false } } });
+    expect(c).toMatchObject({ alwaysOn: true, http: false, allowLegacy: true, events: { mqtt: { discovery: false } } });
     const [a, b] = c.cameras ?? [];
     expect(a).toMatchObject({ alwaysOn: true, h264: { enabled: false }, motion: { compensateLight: false } });
     expect(b).toMatchObject({ alwaysOn: false, h264: { enabled: true } });
@@ -81,20 +81,20 @@ describe('a duration', () => {
       '    idleStop: 1.5',
     ]);
     const c = config(['--config', f]);
-    expect(c).toMatchObject({ idleStopSeconds: 120, helloTimeoutSeconds: 0.5, idleTimeoutSeconds: 3600, events: { clips: { preRoll: 3000, postRoll: 500, maxLength: 90_000 } } });
+    expect(c).toMatchObject({ idleStop: 120, helloTimeout: 0.5, idleTimeout: 3600, events: { clips: { preRoll: 3000, postRoll: 500, maxLength: 90_000 } } });
     const [a, b] = c.cameras ?? [];
     expect(a).toMatchObject({
-      idleStopSeconds: 90,
+      idleStop: 90,
       record: { segment: 600_000, keep: { maxAge: 86_400_000 } },
       snapshot: { every: 30_000 },
       h264: { keyframeIntervalS: 1, idleStopMs: 5000 },
       motion: { minDuration: 1.5, hold: 3, background: 60 },
     });
-    expect(b).toMatchObject({ idleStopSeconds: 1.5, h264: { keyframeIntervalS: 2, idleStopMs: 7000 } });
+    expect(b).toMatchObject({ idleStop: 1.5, h264: { keyframeIntervalS: 2, idleStopMs: 7000 } });
   });
 
   it('takes the same forms on the command line and in the variables', () => {
-    expect(config(['--idle-stop', '10m', '--hello-timeout', '2.5'], { EDGECAM_IDLE_TIMEOUT: '1d' })).toMatchObject({ idleStopSeconds: 600, helloTimeoutSeconds: 2.5, idleTimeoutSeconds: 86_400 });
+    expect(config(['--idle-stop', '10m', '--hello-timeout', '2.5'], { EDGECAM_IDLE_TIMEOUT: '1d' })).toMatchObject({ idleStop: 600, helloTimeout: 2.5, idleTimeout: 86_400 });
     expect(refusal(['--idle-stop', '2d'])).toBe('--idle-stop: expected a number of seconds from 0 to 86400, or a duration such as 30s, 10m or 1d, got "2d"');
   });
 

@@ -6,7 +6,7 @@ describe('command line and environment', () => {
   it('runs with no arguments at all: the documented defaults', () => {
     // The default --tls-dir follows XDG_CONFIG_HOME, which these calls do not set.
     expect(config([])).toEqual({ ...DEFAULT_CONFIG, tlsDir: defaultTlsDir({}) });
-    expect(DEFAULT_CONFIG).toMatchObject({ host: '0.0.0.0', port: 6810, httpPort: 8080, source: { kind: 'testsrc' }, width: 640, height: 480, fps: 30 });
+    expect(DEFAULT_CONFIG).toMatchObject({ host: '0.0.0.0', port: 6810, httpPort: 8080, source: { kind: 'testsrc' }, size: { width: 640, height: 480 }, fps: 30 });
   });
 
   it('reads every flag', () => {
@@ -17,9 +17,9 @@ describe('command line and environment', () => {
       '--tls-key', '/etc/k.pem', '--tls-dir', '/var/lib/edgecam', '--http-rate-limit', '2.5', '--allowed-hosts', 'cam.example.lan, cam2,', '--name', 'garage',
     ]);
     expect(c).toEqual({
-      host: '127.0.0.1', port: 7000, httpPort: 9000, source: { kind: 'v4l2', device: '/dev/video1' }, width: 1280, height: 720,
-      fps: 29.97, maxWidth: 1920, maxHeight: 1080, maxFps: 30, quality: 90, idleStopSeconds: 2.5, alwaysOn: false, maxClients: 4, maxPerAddress: 3, logLevel: 'debug', helloTimeoutSeconds: 0.5,
-      maxPending: 8, idleTimeoutSeconds: 90, token: 's3cret-token', allowLegacy: true, tlsCert: '/etc/c.pem', tlsKey: '/etc/k.pem',
+      host: '127.0.0.1', port: 7000, http: true, httpPort: 9000, source: { kind: 'v4l2', device: '/dev/video1' }, size: { width: 1280, height: 720 },
+      fps: 29.97, maxSize: { width: 1920, height: 1080 }, maxFps: 30, quality: 90, idleStop: 2.5, alwaysOn: false, maxClients: 4, maxPerAddress: 3, logLevel: 'debug', helloTimeout: 0.5,
+      maxPending: 8, idleTimeout: 90, token: 's3cret-token', tokenFile: null, allowLegacy: true, tlsCert: '/etc/c.pem', tlsKey: '/etc/k.pem',
       tlsSelfSigned: false, tlsDir: '/var/lib/edgecam', httpRateLimit: 2.5, allowedHosts: ['cam.example.lan', 'cam2'], name: 'garage',
     });
   });
@@ -33,9 +33,9 @@ describe('command line and environment', () => {
       EDGECAM_HTTP_RATE_LIMIT: '0', EDGECAM_ALLOWED_HOSTS: 'camera.local.example', EDGECAM_NAME: 'porch-2',
     });
     expect(c).toEqual({
-      host: '::1', port: 1, httpPort: null, source: { kind: 'file', path: '/tmp/a b.avi' }, width: 320, height: 240, fps: 5,
-      maxWidth: 640, maxHeight: 480, maxFps: 7.5, quality: 1, idleStopSeconds: 0, alwaysOn: true, maxClients: 0, maxPerAddress: 0, logLevel: 'warn', helloTimeoutSeconds: 3,
-      maxPending: 1, idleTimeoutSeconds: 0, token: 'from-env', allowLegacy: true, tlsCert: null, tlsKey: null, tlsSelfSigned: true,
+      host: '::1', port: 1, http: false, httpPort: 8080, source: { kind: 'file', path: '/tmp/a b.avi' }, size: { width: 320, height: 240 }, fps: 5,
+      maxSize: { width: 640, height: 480 }, maxFps: 7.5, quality: 1, idleStop: 0, alwaysOn: true, maxClients: 0, maxPerAddress: 0, logLevel: 'warn', helloTimeout: 3,
+      maxPending: 1, idleTimeout: 0, token: 'from-env', tokenFile: null, allowLegacy: true, tlsCert: null, tlsKey: null, tlsSelfSigned: true,
       tlsDir: '/srv/tls', httpRateLimit: 0, allowedHosts: ['camera.local.example'], name: 'porch-2',
     });
   });
@@ -46,7 +46,7 @@ describe('command line and environment', () => {
   });
 
   it('turns HTTP off with --no-http', () => {
-    expect(config(['--no-http']).httpPort).toBeNull();
+    expect(config(['--no-http']).http).toBe(false);
     expect(config(['--always-on']).alwaysOn).toBe(true);
   });
 

@@ -58,7 +58,7 @@ describe('a source given in StartOptions', () => {
 
   it('is started by the first client and stopped after the last one leaves, like a capture', async () => {
     const source = memorySource(jpegs);
-    server = await startTestServer({ idleStopSeconds: 0.1 }, { source });
+    server = await startTestServer({ idleStop: 0.1 }, { source });
     expect(source.starts).toBe(0);
     const client = await LegacyClient.connect(server.tcpPort);
     client.write('3');
@@ -74,18 +74,17 @@ describe('sources given in StartOptions by camera name', () => {
     const camera = (name: string): CameraConfig => ({
       name,
       source: { kind: 'file', path: '/nonexistent/edgecam.mp4' },
-      width: 96,
-      height: 64,
+      size: { width: 96, height: 64 },
       fps: 50,
       quality: 80,
-      idleStopSeconds: 1,
+      idleStop: 1,
       alwaysOn: false,
       legacyPort: null,
     });
     const sources = { one: memorySource(jpegs), two: memorySource([...jpegs].reverse()) };
     const log = memoryLogger();
     const named = await startEdgeServer(
-      { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, httpPort: null, cameras: [camera('one'), camera('two')] },
+      { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, http: false, cameras: [camera('one'), camera('two')] },
       { logger: log.logger, sources },
     );
     server = Object.assign(named, { log });

@@ -223,7 +223,7 @@ describe('a running server on the broker', () => {
         ...DEFAULT_CONFIG,
         host: '127.0.0.1',
         port: 0,
-        httpPort: null,
+        http: false,
         name: 'porch',
         events: eventsConfigSchema.parse({ mqtt: { url: `mqtt://127.0.0.1:${broker.port}` } }),
       },

@@ -106,7 +106,7 @@ describe('the ffmpeg child', () => {
   });
 
   it('is stopped when the capture goes idle and started again on demand', async () => {
-    const server = await startTestServer({ fps: 15, idleStopSeconds: 0.2 });
+    const server = await startTestServer({ fps: 15, idleStop: 0.2 });
     servers.push(server);
     const c = await LegacyClient.connect(server.tcpPort);
     c.write('0');

@@ -54,7 +54,7 @@ async function openPage(url: string): Promise<Page> {
 
 describe.skipIf(noChromium)(titled('the page at / in headless Chromium', noChromium), () => {
   it('shows the live test pattern at the configured width, with changing pixels and the status figures', async () => {
-    fx.real = await startRealServer({ width: WIDTH, height: HEIGHT, fps: 20 });
+    fx.real = await startRealServer({ size: { width: WIDTH, height: HEIGHT }, fps: 20 });
     const p = await openPage(fx.real.url);
     expect(await p.evaluate(`document.getElementById('live').naturalWidth`)).toBe(WIDTH);
     expect(await p.evaluate(`document.getElementById('live').naturalHeight`)).toBe(HEIGHT);

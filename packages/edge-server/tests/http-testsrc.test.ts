@@ -79,7 +79,7 @@ describe('the HTTP side on a real testsrc capture', () => {
   });
 
   it('gives ffmpeg frames of the configured size', async () => {
-    const { url } = await start({ width: 240, height: 180 });
+    const { url } = await start({ size: { width: 240, height: 180 } });
     const result = await ffmpeg(['-v', 'error', '-i', `${url}/stream.mjpg`, '-frames:v', '10', '-f', 'framemd5', '-']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/#dimensions 0: 240x180/);
@@ -155,7 +155,7 @@ describe('the HTTP side on a real testsrc capture', () => {
   });
 
   it('is unhealthy while idle, healthy while frames flow, and unhealthy again after the idle stop', async () => {
-    const { url, httpPort } = await start({ idleStopSeconds: 1 });
+    const { url, httpPort } = await start({ idleStop: 1 });
     const idle = await fetch(`${url}/healthz`);
     expect(idle.status).toBe(503);
     expect(await idle.json()).toMatchObject({ ok: false, state: 'idle' });

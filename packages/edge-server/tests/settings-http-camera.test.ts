@@ -10,12 +10,11 @@ afterEach(async () => {
 
 describe('the settings of an http camera', { timeout: 60_000 }, () => {
   it('show the size its frames have, once they come', async () => {
-    const upstream = await startTestServer({ httpPort: 0, width: 160, height: 90 });
+    const upstream = await startTestServer({ httpPort: 0, size: { width: 160, height: 90 } });
     running.push(upstream);
     const gateway = await startTestServer({
       httpPort: 0,
-      width: 640,
-      height: 480,
+      size: { width: 640, height: 480 },
       source: { kind: 'http', url: `http://127.0.0.1:${upstream.httpPort}/stream.mjpg`, insecure: false },
     });
     running.push(gateway);

@@ -98,15 +98,15 @@ describe('PUT settings above the camera ceiling', () => {
 
 describe('maxSize and maxFps in the configuration', () => {
   it('are flags and variables for the one camera, defaulting to its size and rate', () => {
-    expect(config([])).toMatchObject({ maxWidth: null, maxHeight: null, maxFps: null });
-    expect(config(['--size', '320x240', '--fps', '20', '--max-size', '1280x720', '--max-fps', '25'])).toMatchObject({ maxWidth: 1280, maxHeight: 720, maxFps: 25 });
-    expect(config([], { EDGECAM_MAX_SIZE: '800x600', EDGECAM_MAX_FPS: '12.5', EDGECAM_FPS: '10' })).toMatchObject({ maxWidth: 800, maxHeight: 600, maxFps: 12.5 });
+    expect(config([])).toMatchObject({ maxSize: null, maxFps: null });
+    expect(config(['--size', '320x240', '--fps', '20', '--max-size', '1280x720', '--max-fps', '25'])).toMatchObject({ maxSize: { width: 1280, height: 720 }, maxFps: 25 });
+    expect(config([], { EDGECAM_MAX_SIZE: '800x600', EDGECAM_MAX_FPS: '12.5', EDGECAM_FPS: '10' })).toMatchObject({ maxSize: { width: 800, height: 600 }, maxFps: 12.5 });
     expect(refusal(['--max-size', 'big'])).toMatch(/^--max-size: expected WIDTHxHEIGHT/);
   });
 
   it('are per camera in a file, a top-level value the default of every camera', () => {
     const c = config(['--config', file('cams.yaml', ['maxSize: 1280x720', 'cameras:', '  a:', '  b:', '    maxSize: 640x480', '    maxFps: 60'])]);
-    expect(c.cameras?.map((x) => [x.name, x.maxWidth, x.maxHeight, x.maxFps])).toEqual([
+    expect(c.cameras?.map((x) => [x.name, x.maxSize?.width, x.maxSize?.height, x.maxFps])).toEqual([
       ['a', 1280, 720, null],
       ['b', 640, 480, 60],
     ]);

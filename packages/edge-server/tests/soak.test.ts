@@ -120,7 +120,7 @@ beforeAll(async () => {
   log = memoryLogger('warn');
   server = await startTestServer(
     // Every peer is 127.0.0.1 and there are 50 streaming clients: no client or per-address limit.
-    { fps: FPS, maxPending: MAX_PENDING, idleTimeoutSeconds: 5, httpPort: 0, maxClients: 0, maxPerAddress: 0 },
+    { fps: FPS, maxPending: MAX_PENDING, idleTimeout: 5, httpPort: 0, maxClients: 0, maxPerAddress: 0 },
     { source, statsIntervalMs: 0, logger: log.logger },
   );
 });

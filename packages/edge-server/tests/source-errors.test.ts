@@ -75,7 +75,7 @@ describe('--size with a file source', () => {
   it('is reported as ignored at start', async () => {
     const clip = join(mkdtempSync(join(tmpdir(), 'edgecam-size-')), 'clip.avi');
     writeFileSync(clip, 'not started: nobody watches');
-    const s = await startTestServer({ source: { kind: 'file', path: clip }, width: 1280, height: 720 }, { ffmpeg: resolveFfmpeg() });
+    const s = await startTestServer({ source: { kind: 'file', path: clip }, size: { width: 1280, height: 720 } }, { ffmpeg: resolveFfmpeg() });
     servers.push(s);
     const warning = s.log.lines.find((l) => l.level === 40 && typeof l.msg === 'string' && l.msg.includes('--size'));
     expect(warning?.msg).toBe('--size is ignored for file sources: a file plays at its own size');
@@ -84,7 +84,7 @@ describe('--size with a file source', () => {
   it('is not mentioned when the size is left alone', async () => {
     const clip = join(mkdtempSync(join(tmpdir(), 'edgecam-size-')), 'clip.avi');
     writeFileSync(clip, 'not started: nobody watches');
-    const s = await startTestServer({ source: { kind: 'file', path: clip }, width: 640, height: 480 });
+    const s = await startTestServer({ source: { kind: 'file', path: clip }, size: { width: 640, height: 480 } });
     servers.push(s);
     expect(s.log.lines.some((l) => typeof l.msg === 'string' && l.msg.includes('--size'))).toBe(false);
   });

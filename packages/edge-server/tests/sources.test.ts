@@ -53,7 +53,7 @@ async function stream(server: TestServer, n: number): Promise<Buffer[]> {
 describe('v4l2:/dev/videoN', () => {
   it('probes the camera, then copies its MJPEG without re-encoding', async () => {
     const ffmpeg = makeFakeFfmpeg({ jpeg: jpegs[0]!, v4l2Formats: MJPEG_CAMERA, fps: 20 });
-    const server = await serve({ source: { kind: 'v4l2', device: '/dev/video7' }, width: 640, height: 480, fps: 20 }, { ffmpeg });
+    const server = await serve({ source: { kind: 'v4l2', device: '/dev/video7' }, size: { width: 640, height: 480 }, fps: 20 }, { ffmpeg });
     const frames = await stream(server, 3);
     expect(frames[0]!.equals(jpegs[0]!)).toBe(true);
     const [probe, capture] = ffmpeg.runs();

@@ -89,7 +89,7 @@ describe('connections that have not sent a byte (--max-pending)', () => {
 
 describe('--idle-timeout', () => {
   it('closes a connection that never sent anything and a legacy client that stopped asking, and keeps streaming legacy and v2 clients', async () => {
-    const s = await start({ idleTimeoutSeconds: 0.4, helloTimeoutSeconds: 60 });
+    const s = await start({ idleTimeout: 0.4, helloTimeout: 60 });
     const t0 = performance.now();
     const silent = await rawPeer(s.tcpPort);
     const single = await LegacyClient.connect(s.tcpPort);
@@ -116,7 +116,7 @@ describe('--idle-timeout', () => {
   });
 
   it('is off with 0: a silent connection stays', async () => {
-    const s = await start({ idleTimeoutSeconds: 0 });
+    const s = await start({ idleTimeout: 0 });
     const silent = await rawPeer(s.tcpPort);
     await sleep(600);
     expect(silent.closed).toBe(false);

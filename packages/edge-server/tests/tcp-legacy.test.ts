@@ -26,7 +26,7 @@ async function settled(c: LegacyClient, quietMs = 400): Promise<number> {
 }
 
 beforeAll(async () => {
-  server = await startTestServer({ fps: FPS, idleStopSeconds: 2 });
+  server = await startTestServer({ fps: FPS, idleStop: 2 });
 });
 
 afterAll(async () => {

@@ -39,7 +39,7 @@ async function v2(port: number): Promise<V2Client> {
 
 describe('v2 clients and --idle-timeout', () => {
   it('closes a v2 client that said HELLO and nothing more with IDLE_TIMEOUT, and lets the next client in', async () => {
-    const s = await start({ idleTimeoutSeconds: 0.4, maxClients: 2 }, small);
+    const s = await start({ idleTimeout: 0.4, maxClients: 2 }, small);
     const idle = [await v2(s.tcpPort), await v2(s.tcpPort)];
     // Full: a third is refused while the two idle ones hold their slots.
     const refused = await V2Client.connect(s.tcpPort);
@@ -54,7 +54,7 @@ describe('v2 clients and --idle-timeout', () => {
   });
 
   it('keeps a v2 client that pings more often than the timeout, and one that streams', async () => {
-    const s = await start({ idleTimeoutSeconds: 0.4 }, small);
+    const s = await start({ idleTimeout: 0.4 }, small);
     const pinger = await v2(s.tcpPort);
     const streaming = await v2(s.tcpPort);
     streaming.command('3');
@@ -74,7 +74,7 @@ describe('v2 clients and --idle-timeout', () => {
 describe('the stall timeout of streaming TCP clients', () => {
   it('closes a streaming client whose socket takes nothing, and keeps serving a reading one', async () => {
     // 200 kB frames fill loopback's socket buffers within a few frames once the client stops reading.
-    const s = await start({ idleTimeoutSeconds: 0 }, padJpeg(small, 200_000), 300);
+    const s = await start({ idleTimeout: 0 }, padJpeg(small, 200_000), 300);
     const sockets = new Set<Socket>();
     const stalled = await CountingClient.start(s.tcpPort, 'v2', sockets);
     const reading = await CountingClient.start(s.tcpPort, 'legacy', sockets);

@@ -41,7 +41,7 @@ function header(type: number, length: number): Buffer {
 }
 
 beforeAll(async () => {
-  server = await startTestServer({ fps: 20, helloTimeoutSeconds: 0.4 });
+  server = await startTestServer({ fps: 20, helloTimeout: 0.4 });
 });
 
 afterAll(async () => {

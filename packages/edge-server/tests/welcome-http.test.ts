@@ -51,7 +51,7 @@ describe("WELCOME's http", () => {
   });
 
   it('is left out when the server has no HTTP side', async () => {
-    const server = await startTestServer({ httpPort: null });
+    const server = await startTestServer({ http: false });
     servers.push(server);
     expect((await welcomeOf(server)).http).toBeUndefined();
   });

@@ -63,7 +63,7 @@ async function startEdgecam(source, { alwaysOn, idleStopSeconds, http }) {
   // Every benchmark client comes from 127.0.0.1, up to 50 at once: the per-host and per-protocol
   // limits that protect a device would refuse them.
   const running = await startEdgeServer(
-    { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, httpPort: http ? 0 : null, alwaysOn, idleStopSeconds, maxClients: 0, maxPerAddress: 0 },
+    { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, http, httpPort: 0, alwaysOn, idleStop: idleStopSeconds, maxClients: 0, maxPerAddress: 0 },
     { source },
   );
   return {
@@ -86,16 +86,15 @@ async function startEdgecamCameras(sources, { alwaysOn, idleStopSeconds }) {
   const camera = (name) => ({
     name,
     source: DEFAULT_CONFIG.source,
-    width: sources[name].width,
-    height: sources[name].height,
+    size: { width: sources[name].width, height: sources[name].height },
     fps: sources[name].fps,
     quality: DEFAULT_CONFIG.quality,
-    idleStopSeconds,
+    idleStop: idleStopSeconds,
     alwaysOn,
     legacyPort: null,
   });
   const running = await startEdgeServer(
-    { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, httpPort: null, alwaysOn, idleStopSeconds, maxClients: 0, maxPerAddress: 0, cameras: Object.keys(sources).map(camera) },
+    { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, http: false, alwaysOn, idleStop: idleStopSeconds, maxClients: 0, maxPerAddress: 0, cameras: Object.keys(sources).map(camera) },
     { sources },
   );
   return {

@@ -30,12 +30,13 @@ export class Camera implements CameraContext {
     this.name = config.name;
     this.logger = deps.logger.child({ camera: config.name });
     this.legacyPort = config.legacyPort;
-    this.current = { width: config.width, height: config.height, fps: config.fps, quality: config.quality };
-    this.ceiling = { maxWidth: config.maxWidth ?? config.width, maxHeight: config.maxHeight ?? config.height, maxFps: config.maxFps ?? config.fps };
+    this.current = { ...config.size, fps: config.fps, quality: config.quality };
+    const maxSize = config.maxSize ?? config.size;
+    this.ceiling = { maxWidth: maxSize.width, maxHeight: maxSize.height, maxFps: config.maxFps ?? config.fps };
     this.make = deps.make;
     this.hub = new SharedFrameHub(deps.first, {
       logger: this.logger,
-      idleStopMs: config.idleStopSeconds * 1000,
+      idleStopMs: config.idleStop * 1000,
       alwaysOn: config.alwaysOn,
       metrics: deps.metrics.forCamera(config.name),
       onSourceEnded: deps.onSourceEnded,

@@ -2,10 +2,9 @@
 // falling back to the top-level option of the same name) and the settings a camera runs with.
 // Features that hang off a camera (recording, motion, H.264, publishing) extend CAMERA_SCHEMA.
 import { z } from 'zod';
-import { OPTIONS, tcpPort, type OptionKey, type OptionSpec } from './config-options.js';
+import { OPTIONS, tcpPort, type OptionKey, type Options, type OptionSpec } from './config-options.js';
 import { FEATURES } from '../features.js';
 import { toFileForm } from './file-form.js';
-import type { SourceSpec } from '../sources/source-spec.js';
 
 /** What a camera may be called: it goes into URLs (/cams/NAME/…), log lines and metric labels. */
 export const CAMERA_NAME_PATTERN = /^[a-z0-9_-]{1,32}$/;
@@ -43,16 +42,13 @@ function inherited<K extends OptionKey>(key: K): CameraSetting<(typeof OPTIONS)[
   return { schema: spec.schema, expect: spec.expect, fromText: spec.fromText, description: `${spec.help}; default: the top-level ${key}` };
 }
 
+/** The capture settings a camera takes from the top-level option of the same name, in file order. */
+export const INHERITED_KEYS = ['source', 'size', 'fps', 'maxSize', 'maxFps', 'quality', 'idleStop', 'alwaysOn'] as const satisfies readonly OptionKey[];
+type InheritedKey = (typeof INHERITED_KEYS)[number];
+
 /** The capture settings of a camera, in file order. */
 const CAMERA_SETTINGS = {
-  source: inherited('source'),
-  size: inherited('size'),
-  fps: inherited('fps'),
-  maxSize: inherited('maxSize'),
-  maxFps: inherited('maxFps'),
-  quality: inherited('quality'),
-  idleStop: inherited('idleStop'),
-  alwaysOn: inherited('alwaysOn'),
+  ...(Object.fromEntries(INHERITED_KEYS.map((key) => [key, inherited(key)])) as { [K in InheritedKey]: CameraSetting<(typeof OPTIONS)[K]['schema']> }),
   // Legacy clients cannot name a camera; this port serves this camera alone, to legacy and v2 clients.
   // The port options' rules, but not 0: a port the system picks could not be told to a legacy client.
   legacyPort: { ...tcpPort(1), description: 'a TCP port serving this camera alone, to legacy and v2 clients' },
@@ -108,40 +104,39 @@ export function cameraValueFromText(key: string, value: unknown): unknown {
   return typeof value === 'string' && fromText ? fromText(value) : value;
 }
 
-/** A camera as the server runs it: every setting resolved. */
-export interface CameraConfig extends Partial<CameraFeatures> {
-  name: string;
-  source: SourceSpec;
-  width: number;
-  height: number;
-  fps: number;
-  /** The most PUT /settings may ask for; absent or null: width, height and fps above. */
-  maxWidth?: number | null;
-  maxHeight?: number | null;
-  maxFps?: number | null;
-  /** 1..100, mapped onto ffmpeg's -q:v. */
-  quality: number;
-  /** Seconds the capture runs on after the last consumer leaves. */
-  idleStopSeconds: number;
-  alwaysOn: boolean;
-  /** A TCP port of its own for this camera; null: only the main port (named in HELLO). */
-  legacyPort: number | null;
+/**
+ * A camera as the server runs it: the file's keys, each resolved (the camera's own value, else the
+ * top-level option's), in the options' own form; the ceilings absent or null where there are none.
+ */
+export type CameraConfig = { name: string; legacyPort: number | null } & Pick<Options, Exclude<InheritedKey, 'maxSize' | 'maxFps'>> &
+  Partial<Pick<Options, 'maxSize' | 'maxFps'>> &
+  Partial<CameraFeatures>;
+
+/** A block as given, or undefined when absent; a list block's schema default, [], is absent too (publish:). */
+function blockGiven<T>(block: T | null | undefined): T | undefined {
+  return block === null || block === undefined || (Array.isArray(block) && block.length === 0) ? undefined : block;
+}
+
+/** The camera `entry` describes: each key it leaves out from the top-level options, each feature block from the file's top-level blocks. */
+export function cameraOf(name: string, entry: CameraEntry, top: Options, features: Partial<CameraFeatures>): CameraConfig {
+  // `!== undefined`: a ceiling given as null lifts the top-level one.
+  const settings = Object.fromEntries(INHERITED_KEYS.map((key) => [key, entry[key] !== undefined ? entry[key] : top[key]]));
+  const blocks = Object.fromEntries(FEATURE_KEYS.map((key) => [key, blockGiven(entry[key]) ?? blockGiven(features[key]) ?? null]));
+  return { name, ...settings, legacyPort: entry.legacyPort ?? null, ...blocks } as CameraConfig;
 }
 
 /**
  * The camera's settings in the file's form, as `config check` prints them (read back, they give
  * the same camera): a ceiling the camera lifts from the top-level one (`top`) as null.
  */
-export function cameraReport(c: CameraConfig, formatSource: (s: SourceSpec) => string, top: { maxWidth: number | null; maxFps: number | null }): Record<string, unknown> {
+export function cameraReport(c: CameraConfig, top: Pick<Options, 'maxSize' | 'maxFps'>): Record<string, unknown> {
+  const settings = INHERITED_KEYS.flatMap((key) => {
+    const value = c[key];
+    if (value !== undefined && value !== null) return [[key, toFileForm(OPTIONS[key].schema, value)]];
+    return (key === 'maxSize' || key === 'maxFps') && top[key] !== null ? [[key, null]] : [];
+  });
   return {
-    source: formatSource(c.source),
-    size: `${c.width}x${c.height}`,
-    fps: c.fps,
-    ...(c.maxWidth != null && c.maxHeight != null ? { maxSize: `${c.maxWidth}x${c.maxHeight}` } : top.maxWidth !== null ? { maxSize: null } : {}),
-    ...(c.maxFps != null ? { maxFps: c.maxFps } : top.maxFps !== null ? { maxFps: null } : {}),
-    quality: c.quality,
-    idleStop: c.idleStopSeconds,
-    alwaysOn: c.alwaysOn,
+    ...Object.fromEntries(settings),
     ...(c.legacyPort !== null ? { legacyPort: c.legacyPort } : {}),
     ...Object.fromEntries(FEATURE_KEYS.flatMap((k) => (c[k] ? [[k, toFileForm(CAMERA_FEATURES[k], c[k])]] : []))),
   };

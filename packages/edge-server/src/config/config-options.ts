@@ -6,8 +6,9 @@ import { isAbsolute, join } from 'node:path';
 import { parseSwitch, SWITCH_EXPECT, TOKEN_EXPECT, TOKEN_PATTERN } from '@edgecam/runtime';
 import { z } from 'zod';
 import { HOST_NAME_PATTERN } from '../access/allowed-hosts.js';
-import { SOURCE_SYNTAX, parseSourceSpec } from '../sources/source-spec.js';
+import { SOURCE_SYNTAX, parseSourceSpec, sourceSpecText } from '../sources/source-spec.js';
 import { CAPTURE_DEFAULTS, FPS_RANGE, QUALITY_RANGE, SIZE_RANGE, rangeText } from './capture-limits.js';
+import { withFileForm } from './file-form.js';
 import { duration, onOff as switchSchema } from './units.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -81,6 +82,7 @@ const wxh = z
     return { width, height };
   })
   .refine(({ width, height }) => [width, height].every((n) => n >= SIZE_RANGE.min && n <= SIZE_RANGE.max));
+withFileForm(wxh, ({ width, height }) => `${width}x${height}`);
 const FPS_EXPECT = `a number of frames per second from ${FPS_RANGE.min} to ${FPS_RANGE.max}`;
 const fpsNumber = decimal(FPS_RANGE.min, FPS_RANGE.max);
 
@@ -114,14 +116,17 @@ export const OPTIONS = {
     env: 'EDGECAM_SOURCE',
     help: SOURCE_SYNTAX,
     expect: SOURCE_SYNTAX,
-    schema: z.string().transform((s, ctx) => {
-      const spec = parseSourceSpec(s);
-      if (!spec) {
-        ctx.addIssue({ code: 'custom', message: 'bad source' });
-        return z.NEVER;
-      }
-      return spec;
-    }),
+    schema: withFileForm(
+      z.string().transform((s, ctx) => {
+        const spec = parseSourceSpec(s);
+        if (!spec) {
+          ctx.addIssue({ code: 'custom', message: 'bad source' });
+          return z.NEVER;
+        }
+        return spec;
+      }),
+      sourceSpecText,
+    ),
     default: 'testsrc',
   }),
   size: option({
@@ -308,6 +313,16 @@ export const OPTIONS = {
   }),
 };
 
+/**
+ * The options that say what the command reads or does rather than how the server runs: not keys
+ * of a config file (the file cannot name itself), kept beside the table so their flag and variable
+ * are written once.
+ */
+export const COMMAND_OPTIONS = {
+  config: { flag: '--config <file>', env: 'EDGECAM_CONFIG', help: 'read options from this YAML file; variables and flags override it' },
+  configSchema: { flag: '--config-schema', help: 'print the JSON Schema of --config files and exit' },
+} as const;
+
 type Table = typeof OPTIONS;
 export type OptionKey = keyof Table;
 /** The table's keys, in --help order. */
@@ -329,7 +344,7 @@ export function defaultOf(spec: OptionSpec, env: NodeJS.ProcessEnv): unknown {
 }
 
 /** The long flag alone, as refusals name the option: `--port`, `--no-http`. */
-export function flagName(spec: OptionSpec): string {
+export function flagName(spec: Pick<OptionSpec, 'flag'>): string {
   return spec.flag.split(' ')[0] ?? spec.flag;
 }
 

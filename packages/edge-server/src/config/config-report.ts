@@ -10,7 +10,6 @@ import type { FileCameras } from './file-layer.js';
 import { toFileForm } from './file-form.js';
 import type { Origin, Winner } from './layers.js';
 import type { ServerConfig } from './resolve.js';
-import { sourceSpecText } from '../sources/source-spec.js';
 import { isServiceKey, SERVICE_SCHEMAS } from './service-blocks.js';
 
 /** One option as reported: its key, its value in the file's form, and where the value came from. */
@@ -117,7 +116,7 @@ export function reportRows(config: ServerConfig, merged: Record<OptionKey, Winne
     {
       key: 'cameras',
       // Sources in clear here: the rows are masked as a whole, as the top-level source is.
-      value: Object.fromEntries(cameras.map((c) => [c.name, cameraReport(c, sourceSpecText, config)])),
+      value: Object.fromEntries(cameras.map((c) => [c.name, cameraReport(c, config)])),
       from: `${file.path}:${file.camerasLine}, unset keys from above`,
     },
   ];

@@ -5,7 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { z } from 'zod';
 import { cameraFileKeys } from './camera-config.js';
 import { ConfigError } from './config-error.js';
-import { OPTIONS, OPTION_KEYS, configFileJsonSchema, defaultOf, type OptionSpec } from './config-options.js';
+import { COMMAND_OPTIONS, OPTIONS, OPTION_KEYS, configFileJsonSchema, defaultOf, type OptionSpec } from './config-options.js';
 import { formatResolved, reportRows, type ReportSecrets } from './config-report.js';
 import { CONFIG_ENV, CONFIG_FLAG, fileLayer } from './file-layer.js';
 import { defaultsLayer, envLayer, flagLayer } from './layers.js';
@@ -37,8 +37,8 @@ function buildProgram(version: string, env: NodeJS.ProcessEnv, write: (s: string
     // Before the subcommands, which inherit both.
     .configureOutput({ writeOut: write, writeErr: write })
     .exitOverride();
-  program.option(`${CONFIG_FLAG} <file>`, `read options from this YAML file; variables and flags override it (${CONFIG_ENV})`);
-  program.option('--config-schema', 'print the JSON Schema of --config files and exit');
+  program.option(COMMAND_OPTIONS.config.flag, `${COMMAND_OPTIONS.config.help} (${COMMAND_OPTIONS.config.env})`);
+  program.option(COMMAND_OPTIONS.configSchema.flag, COMMAND_OPTIONS.configSchema.help);
   for (const key of OPTION_KEYS) {
     const spec: OptionSpec = OPTIONS[key];
     const option = new Option(spec.flag, helpLine(spec, env));

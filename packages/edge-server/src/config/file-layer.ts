@@ -7,13 +7,13 @@ import type { z } from 'zod';
 import { CAMERA_FEATURES, CAMERA_NAME_EXPECT, CAMERA_NAME_PATTERN, CAMERA_KEYS, CAMERA_SCHEMA, cameraKeyExpect, cameraValueFromText, FEATURE_KEYS, isFeatureKey, type CameraEntry, type CameraFeatures } from './camera-config.js';
 import { isServiceKey, SERVICE_KEYS, SERVICE_SCHEMAS, type ServiceBlocks } from './service-blocks.js';
 import { parseConfigFile, type ConfigFileEntry } from './config-file.js';
-import { OPTIONS, OPTIONS_SCHEMA } from './config-options.js';
+import { COMMAND_OPTIONS, OPTIONS, OPTIONS_SCHEMA, flagName } from './config-options.js';
 import { ConfigError } from './config-error.js';
 import { type Origin, type Layer, fromText, isOptionKey, refusals } from './layers.js';
 
 /** Where --config and EDGECAM_CONFIG name the file; the flag wins. */
-export const CONFIG_FLAG = '--config';
-export const CONFIG_ENV = 'EDGECAM_CONFIG';
+export const CONFIG_FLAG = flagName(COMMAND_OPTIONS.config);
+export const CONFIG_ENV = COMMAND_OPTIONS.config.env;
 
 /** What a file gives besides the options: its cameras, and which one is the default. */
 export interface FileCameras {

@@ -2,7 +2,7 @@
 // combinations checked (TLS, ports, ceilings), the cameras completed from the top-level options.
 import { readFileSync } from 'node:fs';
 import { describeSystemError, TOKEN_EXPECT, TOKEN_PATTERN } from '@edgecam/runtime';
-import { FEATURE_KEYS, type CameraConfig, type CameraFeatures } from './camera-config.js';
+import { cameraOf, type CameraConfig, type CameraFeatures } from './camera-config.js';
 import type { ServiceBlocks } from './service-blocks.js';
 import { OPTIONS, flagName, type OptionKey, type Options } from './config-options.js';
 import { ConfigError } from './config-error.js';
@@ -60,58 +60,11 @@ export function checkCeilings(o: Options, merged: Record<OptionKey, Winner>): vo
   if (below) throw new ConfigError(`${nameOf(below.key, merged[below.key].origin)}: ${below.text}; raise it, or lower ${below.key === 'maxSize' ? '--size' : '--fps'}`);
 }
 
-/** The options as the server uses them: the size split, no HTTP as a null port, seconds named. */
-export function toConfig(o: Options, token: string | null) {
-  return {
-    host: o.host,
-    port: o.port,
-    /** null with --no-http. */
-    httpPort: o.http ? o.httpPort : null,
-    source: o.source,
-    width: o.size.width,
-    height: o.size.height,
-    fps: o.fps,
-    /** The most PUT /settings may ask for; null: width, height and fps. */
-    maxWidth: o.maxSize?.width ?? null,
-    maxHeight: o.maxSize?.height ?? null,
-    maxFps: o.maxFps,
-    /** 1..100, mapped onto ffmpeg's -q:v. */
-    quality: o.quality,
-    /** Seconds the capture runs on after the last consumer leaves. */
-    idleStopSeconds: o.idleStop,
-    alwaysOn: o.alwaysOn,
-    /** Per protocol; 0 for no limit. */
-    maxClients: o.maxClients,
-    /** TCP connections from one address (IPv6: one /64); 0 for no limit. */
-    maxPerAddress: o.maxPerAddress,
-    logLevel: o.logLevel,
-    /** v2 clients must send HELLO within this many seconds. */
-    helloTimeoutSeconds: o.helloTimeout,
-    /** TCP connections without their first byte yet, at most; the oldest is closed for a new one, so a flood of silent connections cannot lock real clients out. */
-    maxPending: o.maxPending,
-    /** A legacy (or not yet identified) connection silent this long while not receiving frames is closed; 0: never. */
-    idleTimeoutSeconds: o.idleTimeout,
-    /** Clients must present this (v2 HELLO, HTTP); null: anyone who can reach the server gets in. */
-    token,
-    /** With a token set, still let legacy clients in (they cannot present one). */
-    allowLegacy: o.allowLegacy,
-    /** PEM files for TLS (both or neither). */
-    tlsCert: o.tlsCert,
-    tlsKey: o.tlsKey,
-    /** Make (once) and use a self-signed certificate kept in tlsDir. */
-    tlsSelfSigned: o.tlsSelfSigned,
-    tlsDir: o.tlsDir,
-    /** HTTP requests per second per address, for everything but the stream; 0: no limit. */
-    httpRateLimit: o.httpRateLimit,
-    /** Without a token, the host names HTTP answers to besides IP addresses, localhost, *.local and this machine's. */
-    allowedHosts: o.allowedHosts,
-    /** In MQTT topics and Home Assistant ids: a-z, 0-9, _ and -. */
-    name: o.name,
-  };
-}
-
-/** The options the server runs with. */
-export type EdgeServerConfig = ReturnType<typeof toConfig>;
+/**
+ * The options the server runs with: the option table's own output (config-options.ts), the token
+ * being the one `tokenFile` holds when that is given. HTTP is off with `http: false`.
+ */
+export type EdgeServerConfig = Options;
 
 /** The options and the config file's cameras. */
 export type ServerConfig = EdgeServerConfig &
@@ -148,7 +101,7 @@ export function resolve(layers: readonly Layer[], fileCameras?: FileCameras, sou
   checkSourceFiles(o, merged, fileCameras, sources);
   const features = fileCameras && Object.keys(fileCameras.features).length > 0 ? { features: fileCameras.features } : {};
   const services = Object.fromEntries(Object.entries(fileCameras?.services ?? {}).filter(([, block]) => block !== null && block !== undefined));
-  return { config: { ...toConfig(o, token), ...(cameras ? { cameras } : {}), ...features, ...services }, merged, fileCameras };
+  return { config: { ...o, token, ...(cameras ? { cameras } : {}), ...features, ...services }, merged, fileCameras };
 }
 
 /** The file's cameras with every key left out taken from the options, the default first. */
@@ -158,29 +111,11 @@ export function resolveCameras(o: Options, file: FileCameras): CameraConfig[] | 
     if (file.default) throw new ConfigError(`${path}:${file.default.line}: default: there is no cameras: map to choose from; add one or remove default:`);
     return null;
   }
-  const cameras = file.cameras.map(({ name, entry }): CameraConfig => {
-    const size = entry.size ?? o.size;
-    const fps = entry.fps ?? o.fps;
-    const maxSize = entry.maxSize !== undefined ? entry.maxSize : o.maxSize;
-    const maxFps = entry.maxFps !== undefined ? entry.maxFps : o.maxFps;
-    const below = belowCapture(size, fps, maxSize, maxFps);
+  const cameras = file.cameras.map(({ name, entry }) => {
+    const camera = cameraOf(name, entry, o, file.features);
+    const below = belowCapture(camera.size, camera.fps, camera.maxSize ?? null, camera.maxFps ?? null);
     if (below) throw new ConfigError(`${path}: cameras.${name}.${below.key}: ${below.text}; raise it, or lower the camera's ${below.key === 'maxSize' ? 'size' : 'fps'}`);
-    return {
-      name,
-      source: entry.source ?? o.source,
-      width: size.width,
-      height: size.height,
-      fps,
-      maxWidth: maxSize?.width ?? null,
-      maxHeight: maxSize?.height ?? null,
-      maxFps,
-      quality: entry.quality ?? o.quality,
-      idleStopSeconds: entry.idleStop ?? o.idleStop,
-      alwaysOn: entry.alwaysOn ?? o.alwaysOn,
-      legacyPort: entry.legacyPort ?? null,
-      // Each feature block: the camera's own, else the top-level one, else none.
-      ...(Object.fromEntries(FEATURE_KEYS.map((key) => [key, blockGiven(entry[key]) ?? blockGiven(file.features[key]) ?? null])) as CameraFeatures),
-    };
+    return camera;
   });
   const names = cameras.map((c) => c.name);
   const chosen = file.default?.name ?? names[0];
@@ -230,8 +165,3 @@ export function checkSourceFiles(o: Options, merged: Record<OptionKey, Winner>, 
 
 /** The configuration with nothing given, in this process's environment. */
 export const DEFAULT_CONFIG: EdgeServerConfig = resolve([defaultsLayer(process.env)]).config;
-
-/** A block as given, or undefined when absent; a list block's schema default, [], is absent too (publish:). */
-function blockGiven<T>(block: T | null | undefined): T | undefined {
-  return block === null || block === undefined || (Array.isArray(block) && block.length === 0) ? undefined : block;
-}

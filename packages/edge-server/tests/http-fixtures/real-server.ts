@@ -17,10 +17,9 @@ export async function startRealServer(overrides: Partial<ServerConfig> = {}): Pr
     host: '127.0.0.1',
     port: 0,
     httpPort: 0,
-    width: 320,
-    height: 240,
+    size: { width: 320, height: 240 },
     fps: 20,
-    idleStopSeconds: 1,
+    idleStop: 1,
     ...overrides,
   };
   const running = await startEdgeServer(config, { logger: testLogger, statsIntervalMs: 0 });

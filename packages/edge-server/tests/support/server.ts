@@ -17,11 +17,11 @@ export async function startTestServer(
     ...DEFAULT_CONFIG,
     host: '127.0.0.1',
     port: 0,
-    httpPort: null,
-    width: 160,
-    height: 120,
+    // HTTP only where a test gives httpPort (0: an ephemeral port).
+    http: overrides.httpPort !== undefined,
+    size: { width: 160, height: 120 },
     fps: 20,
-    idleStopSeconds: 1,
+    idleStop: 1,
     ...overrides,
   };
   const running = await startEdgeServer(config, { logger: log.logger, ...opts });
