@@ -18,7 +18,7 @@ let server: RunningEdgeServer;
 let port: string;
 beforeAll(async () => {
   server = await startEdgeServer(
-    { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, httpPort: null, width: 160, height: 120, fps: 30, idleStopSeconds: 2, logLevel: 'silent' },
+    { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, http: false, size: { width: 160, height: 120 }, fps: 30, idleStop: 2, logLevel: 'silent' },
     { logger: pino({ level: 'silent' }), statsIntervalMs: 0 },
   );
   port = String(server.tcpPort);
@@ -122,7 +122,7 @@ describe('against an edgecam-server whose camera is down', () => {
     // A file that exists but is no video: ffmpeg exits with an error at every try.
     writeFileSync(join(dir, 'not-a-video.mp4'), 'this is not a video\n');
     broken = await startEdgeServer(
-      { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, httpPort: null, source: { kind: 'file', path: join(dir, 'not-a-video.mp4') }, logLevel: 'silent' },
+      { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, http: false, source: { kind: 'file', path: join(dir, 'not-a-video.mp4') }, logLevel: 'silent' },
       { logger: pino({ level: 'silent' }), statsIntervalMs: 0 },
     );
   });

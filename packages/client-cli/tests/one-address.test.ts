@@ -201,7 +201,7 @@ describe('against an edgecam-server over TLS', () => {
   let tlsServer: RunningEdgeServer;
   beforeAll(async () => {
     tlsServer = await startEdgeServer(
-      { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, httpPort: 0, width: 160, height: 120, fps: 10, logLevel: 'silent', tlsSelfSigned: true, tlsDir: tempDir('tls-') },
+      { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, httpPort: 0, size: { width: 160, height: 120 }, fps: 10, logLevel: 'silent', tlsSelfSigned: true, tlsDir: tempDir('tls-') },
       { logger: silent, statsIntervalMs: 0, source: memorySource() },
     );
   });

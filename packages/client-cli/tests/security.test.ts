@@ -17,7 +17,7 @@ const servers: RunningEdgeServer[] = [];
 
 async function server(overrides: Partial<EdgeServerConfig>): Promise<RunningEdgeServer> {
   const s = await startEdgeServer(
-    { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, httpPort: null, width: 160, height: 120, fps: 30, idleStopSeconds: 2, logLevel: 'silent', ...overrides },
+    { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, http: false, size: { width: 160, height: 120 }, fps: 30, idleStop: 2, logLevel: 'silent', ...overrides },
     // These tests send wrong tokens on purpose; the lockout itself is tested in edge-server.
     { logger: pino({ level: 'silent' }), statsIntervalMs: 0, accessTuning: { freeFailures: 1000 } },
   );

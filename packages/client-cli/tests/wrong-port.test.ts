@@ -49,7 +49,7 @@ describe('a plain client against edgecam-server over TLS', () => {
   let server: RunningEdgeServer;
   beforeAll(async () => {
     server = await startEdgeServer(
-      { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, httpPort: null, width: 160, height: 120, fps: 30, logLevel: 'silent', tlsSelfSigned: true, tlsDir: tempDir('tls-') },
+      { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, http: false, size: { width: 160, height: 120 }, fps: 30, logLevel: 'silent', tlsSelfSigned: true, tlsDir: tempDir('tls-') },
       { logger: pino({ level: 'silent' }), statsIntervalMs: 0 },
     );
   });
