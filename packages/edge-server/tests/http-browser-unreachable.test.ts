@@ -49,6 +49,13 @@ function start(httpPort: number, motion: Subject<CameraEvent>): Promise<RunningE
   return startEdgeServer(c, { logger: memoryLogger('silent').logger, statsIntervalMs: 0, features: { motionEvents: (cam) => (cam.name === 'front' ? motion : undefined) } });
 }
 
+interface Cards {
+  resolution: string;
+  fps: string;
+  viewers: string;
+  dropped: string;
+  state: string;
+}
 /** The page's figures, by the id of each card. */
 const CARDS = `Object.fromEntries(['resolution', 'fps', 'viewers', 'dropped', 'state'].map((id) => [id, document.getElementById(id).textContent]))`;
 const NOTICE = `(() => { const n = document.getElementById('notice'); return n.hidden ? null : n.textContent; })()`;
@@ -65,7 +72,7 @@ describe.skipIf(noChromium)(titled('the page at / while the server is away, in h
     await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: 'domcontentloaded' });
 
     // Live figures first: the page watches the stream, so it counts itself a viewer.
-    const live = await pagePoll<Record<string, string>>(page, CARDS, (c) => c.state === 'running' && c.viewers.startsWith('1 ') && c.fps.endsWith(' / 10'), 30_000);
+    const live = await pagePoll<Cards>(page, CARDS, (c) => c.state === 'running' && c.viewers.startsWith('1 ') && c.fps.endsWith(' / 10'), 30_000);
     expect(live.resolution).toBe('160\u00d7120');
     await pagePoll<string[]>(page, TILES, (t) => t.length === 2 && t.every((l) => l.includes('running')), 15_000);
     // A motion event, resent until the page's event stream has shown it.
@@ -83,7 +90,7 @@ describe.skipIf(noChromium)(titled('the page at / while the server is away, in h
 
     await server.close();
     server = undefined;
-    const cards = await pagePoll<Record<string, string>>(page, CARDS, (c) => c.state === 'unreachable', 15_000);
+    const cards = await pagePoll<Cards>(page, CARDS, (c) => c.state === 'unreachable', 15_000);
     expect(cards).toEqual({ resolution: '\u2014', fps: '\u2014', viewers: '\u2014', dropped: '\u2014', state: 'unreachable' });
     const away = await page.evaluate<string | null>(NOTICE);
     expect(away).toMatch(/^Server unreachable since \d\d:\d\d:\d\d, retrying\u2026$/);
@@ -97,7 +104,7 @@ describe.skipIf(noChromium)(titled('the page at / while the server is away, in h
 
     server = await start(port, motion);
     await pagePoll<string | null>(page, NOTICE, (t) => t === null, 30_000);
-    await pagePoll<Record<string, string>>(page, CARDS, (c) => c.state === 'running' && c.resolution === '160\u00d7120' && c.fps.endsWith(' / 10') && c.dropped !== '\u2014', 30_000);
+    await pagePoll<Cards>(page, CARDS, (c) => c.state === 'running' && c.resolution === '160\u00d7120' && c.fps.endsWith(' / 10') && c.dropped !== '\u2014', 30_000);
     await pagePoll<string[]>(page, TILES, (t) => t.every((l) => !l.includes('unknown')), 15_000);
     await pagePoll<string>(page, MOTION, (t) => !t.includes('last known'), 30_000);
     expect(await page.evaluate<boolean>(`document.body.classList.contains('unreachable')`)).toBe(false);
