@@ -79,7 +79,7 @@ describe.skipIf(noChromium)(titled('the page at / heals in headless Chromium', n
 
     await fx.real.close();
     fx.real = undefined;
-    expect(await pagePoll<string | null>(p, NOTICE, (t) => t !== null, 15_000)).toMatch(/^Server unreachable, retrying/);
+    expect(await pagePoll<string | null>(p, NOTICE, (t) => t !== null, 15_000)).toMatch(/^Server unreachable since \d\d:\d\d:\d\d, retrying/);
     const frozen = await p.evaluate<string>(PIXEL_DIGEST);
 
     fx.real = await startRealServer({ httpPort: port, fps: 10 });

@@ -10,7 +10,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readJpegInfo, type CapturedFrame } from '@edgecam/protocol';
 import type { CameraContext, CameraEvent, FrameHub } from '../src/contracts.js';
 import { graySize, grayArgs } from '../src/motion/gray-decoder.js';
-import { motionConfigSchema } from '../src/motion/motion-config.js';
+import { detectorOptions, motionConfigSchema } from '../src/motion/motion-config.js';
 import { startMotion, type RunningMotion } from '../src/motion/start-motion.js';
 import { resolveFfmpeg } from '../src/sources/ffmpeg/resolve-ffmpeg.js';
 import { memoryLogger } from './support/logger.js';
@@ -105,7 +105,7 @@ describe('startMotion', () => {
     const seq = last.snapshot!.seq;
     expect(seq).toBeGreaterThan(20);
     expect(seq).toBeLessThanOrEqual(50);
-    expect(m.status()).toMatchObject({ state: 'running', width: 80, height: 46, event: null });
+    expect(m.status()).toMatchObject({ state: 'running', width: 80, height: 46, event: null, warmingUp: false });
   });
 
   it('ends the event going on and kills ffmpeg when closed, and stops watching the camera', async () => {
@@ -142,7 +142,8 @@ describe('the gray picture', () => {
 
 describe('motionConfigSchema', () => {
   it('fills in defaults and refuses unknown keys and bad masks', () => {
-    expect(motionConfigSchema.parse({})).toMatchObject({ fps: 5, width: 160, threshold: 25, hold: 2, masks: [] });
+    expect(motionConfigSchema.parse({})).toMatchObject({ fps: 5, width: 160, threshold: 25, hold: 2, warmUp: 2, masks: [] });
+    expect(detectorOptions(motionConfigSchema.parse({ warmUp: '500ms', background: 10 }))).toMatchObject({ warmUpMs: 500, backgroundMs: 10_000 });
     expect(motionConfigSchema.safeParse({ treshold: 20 }).success).toBe(false);
     expect(motionConfigSchema.safeParse({ masks: [{ rect: [0.5, 0, 0.2, 1] }] }).success).toBe(false);
     expect(motionConfigSchema.safeParse({ masks: [{ polygon: [[0, 0], [1, 1], [0, 1]] }] }).success).toBe(true);

@@ -55,7 +55,8 @@ function mount(access: AccessControl | undefined): Promise<Server> {
 function parts(body: Buffer): Buffer[] {
   const out: Buffer[] = [];
   const text = body.toString('latin1');
-  const re = /Content-Length: (\d+)\r\n\r\n/g;
+  // Content-Length, then any other headers (X-Timestamp), then the blank line.
+  const re = /Content-Length: (\d+)\r\n(?:[^\r\n]+\r\n)*\r\n/g;
   for (let m = re.exec(text); m; m = re.exec(text)) {
     const start = m.index + m[0].length;
     out.push(body.subarray(start, start + Number(m[1])));
@@ -150,6 +151,14 @@ describe('GET /cams/NAME/replay.mjpg', () => {
     expect(got[0]).toEqual(jpegs[11]);
     expect(got[9]).toEqual(jpegs[0]);
     expect(r.body.toString('latin1').endsWith('--\r\n')).toBe(true);
+    // Each part says when its frame was taken (10 fps segments starting at t0, t1 and t1 + 5 s).
+    const stamps = [...r.body.toString('latin1').matchAll(/\r\nX-Timestamp: (\d+\.\d{3})\r\n\r\n/g)].map((m) => Math.round(Number(m[1]) * 1000));
+    expect(stamps).toEqual([
+      ...Array.from({ length: 9 }, (_, i) => t0 + 1100 + i * 100),
+      ...Array.from({ length: 10 }, (_, i) => t1 + i * 100),
+      t1 + 5000,
+      t1 + 5100,
+    ]);
   });
 
   it('paces the frames at the asked speed: at 1x the first frame comes long before the last', async () => {

@@ -2,10 +2,12 @@
 // background and the picture's median brightness shift, threshold, drop changed pixels that have
 // too few changed neighbours (sensor noise is isolated; objects are not), and measure the changed
 // share of the unmasked picture. A run of such frames longer than minDurationMs starts an event;
-// holdMs without motion ends it.
+// holdMs without motion ends it. The background starts as the median of the first warmUpMs of
+// frames (warm-up.ts), during which nothing is reported.
 import { boxBlur } from './blur.js';
 import { rasteriseMasks } from './mask.js';
 import { resolveMotionOptions, type MotionOptions } from './options.js';
+import { WarmUp } from './warm-up.js';
 
 /** One small grayscale picture, one byte per pixel, rows top to bottom. */
 export interface GrayFrame {
@@ -48,6 +50,7 @@ export class MotionDetector {
   private width = 0;
   private height = 0;
   private background: Float32Array | null = null;
+  private warmUp: WarmUp | null = null;
   private current = new Float32Array(0);
   private scratch = new Float32Array(0);
   private changed = new Uint8Array(0);
@@ -69,6 +72,11 @@ export class MotionDetector {
     return this.sample;
   }
 
+  /** The background is still being seeded from the first frames: no motion is reported yet. */
+  get warmingUp(): boolean {
+    return this.warmUp !== null;
+  }
+
   /** An event is going on. */
   get inEvent(): boolean {
     return this.event !== null;
@@ -86,9 +94,15 @@ export class MotionDetector {
     const bg = this.background;
     if (bg === null) {
       this.background = Float32Array.from(this.current);
-      this.lastTimestamp = t;
-      this.sample = { score: 0, moving: false, lightChange: false };
-      return undefined;
+      if (o.warmUpMs > 0) this.warmUp = new WarmUp(this.current, t, o.warmUpMs);
+      return this.quiet(t);
+    }
+    if (this.warmUp !== null) {
+      if (this.warmUp.add(this.current, t)) {
+        this.warmUp.median(bg);
+        this.warmUp = null;
+      }
+      return this.quiet(t);
     }
     const dt = Math.max(0, t - this.lastTimestamp);
     this.lastTimestamp = t;
@@ -133,8 +147,16 @@ export class MotionDetector {
     this.width = 0;
     this.height = 0;
     this.background = null;
+    this.warmUp = null;
     this.candidateSince = null;
     this.event = null;
+  }
+
+  /** A frame that only feeds the background: nothing moves. */
+  private quiet(t: number): undefined {
+    this.lastTimestamp = t;
+    this.sample = { score: 0, moving: false, lightChange: false };
+    return undefined;
   }
 
   private advance(t: number, score: number, moving: boolean): MotionEvent | undefined {
@@ -169,6 +191,7 @@ export class MotionDetector {
     this.width = width;
     this.height = height;
     this.background = null;
+    this.warmUp = null;
     this.current = new Float32Array(n);
     this.scratch = new Float32Array(n);
     this.changed = new Uint8Array(n);

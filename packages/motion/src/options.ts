@@ -22,6 +22,11 @@ export interface MotionOptions {
   masks: readonly MotionMask[];
   /** Time constant (ms) of the running-average background: how fast the scene is relearned. */
   backgroundMs: number;
+  /**
+   * How long (ms) the first frames seed the background, which is their per-pixel median, so an
+   * object moving at start is not learned in; no motion is reported meanwhile. 0: the first frame.
+   */
+  warmUpMs: number;
   /** Subtract the median brightness shift of the picture, so a slow light change is not motion. */
   compensateLight: boolean;
   /** A frame where more than this share (0..1) changes is a light switch or exposure jump: relearned, not motion. */
@@ -40,6 +45,7 @@ export const DEFAULT_MOTION_OPTIONS: Readonly<MotionOptions> = Object.freeze({
   holdMs: 2000,
   masks: [],
   backgroundMs: 5000,
+  warmUpMs: 2000,
   compensateLight: true,
   lightChangeShare: 0.6,
   blurRadius: 1,
@@ -60,6 +66,7 @@ export function resolveMotionOptions(options: Partial<MotionOptions> = {}): Moti
   check(Number.isFinite(o.minDurationMs) && o.minDurationMs >= 0, `motion minDurationMs ${o.minDurationMs} is out of range: use 0 or more`);
   check(Number.isFinite(o.holdMs) && o.holdMs >= 0, `motion holdMs ${o.holdMs} is out of range: use 0 or more`);
   check(Number.isFinite(o.backgroundMs) && o.backgroundMs > 0, `motion backgroundMs ${o.backgroundMs} is out of range: use more than 0`);
+  check(Number.isFinite(o.warmUpMs) && o.warmUpMs >= 0, `motion warmUpMs ${o.warmUpMs} is out of range: use 0 or more`);
   check(isUnit(o.lightChangeShare) && o.lightChangeShare > 0, `motion lightChangeShare ${o.lightChangeShare} is out of range: use a share above 0 and at most 1`);
   check(Number.isInteger(o.blurRadius) && o.blurRadius >= 0 && o.blurRadius <= 8, `motion blurRadius ${o.blurRadius} is out of range: use a whole number 0..8`);
   check(Number.isInteger(o.minNeighbours) && o.minNeighbours >= 0 && o.minNeighbours <= 8, `motion minNeighbours ${o.minNeighbours} is out of range: use a whole number 0..8`);

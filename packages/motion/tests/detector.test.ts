@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MotionDetector, resolveMotionOptions } from '../src/index.js';
-import { H, W, box, prng, run } from './scene.js';
+import { H, W, box, noise, prng, run } from './scene.js';
 
 /** An object 16 px square crossing left to right between `from` and `to` seconds. */
 function crossing(from: number, to: number) {
@@ -8,13 +8,6 @@ function crossing(from: number, to: number) {
     if (t < from || t >= to) return;
     const x = -16 + ((t - from) / (to - from)) * (W + 16);
     box(px, x, 40, 16, 230);
-  };
-}
-
-function noise(amplitude: number, seed = 1) {
-  const random = prng(seed);
-  return (px: Float32Array) => {
-    for (let i = 0; i < px.length; i++) px[i]! += (random() * 2 - 1) * amplitude;
   };
 }
 

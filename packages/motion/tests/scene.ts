@@ -18,6 +18,14 @@ export function prng(seed: number): () => number {
   };
 }
 
+/** Sensor noise: each pixel moved by up to `amplitude` levels either way. */
+export function noise(amplitude: number, seed = 1): (px: Float32Array) => void {
+  const random = prng(seed);
+  return (px) => {
+    for (let i = 0; i < px.length; i++) px[i]! += (random() * 2 - 1) * amplitude;
+  };
+}
+
 /** A gradient with a coarse checker texture, mid-grey so light changes have room both ways. */
 export function background(): Float32Array {
   const bg = new Float32Array(W * H);

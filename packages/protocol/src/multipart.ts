@@ -64,11 +64,17 @@ export function multipartPreamble(layout: PartLayout): Buffer {
   return layout === 'headers-ahead' ? HEADERS_AHEAD : Buffer.from(DELIMITER, 'latin1');
 }
 
-/** The bytes around one JPEG of `jpegLength` bytes, in the given layout. */
-export function multipartPart(layout: PartLayout, jpegLength: number): PartFrame {
+/**
+ * The bytes around one JPEG of `jpegLength` bytes, in the given layout. With `timestampMs` (Unix
+ * ms), a length-prefixed part also says when its frame was taken, as µStreamer does:
+ * `X-Timestamp: <seconds>.<ms>`. A headers-ahead part's headers leave before its frame is known,
+ * so they never carry one.
+ */
+export function multipartPart(layout: PartLayout, jpegLength: number, timestampMs?: number): PartFrame {
   if (layout === 'headers-ahead') return HEADERS_AHEAD_PART;
+  const stamp = timestampMs === undefined ? '' : `X-Timestamp: ${(timestampMs / 1000).toFixed(3)}${CRLF}`;
   return {
-    prefix: Buffer.from(`${JPEG_PART_TYPE}Content-Length: ${jpegLength}${CRLF}${CRLF}`, 'latin1'),
+    prefix: Buffer.from(`${JPEG_PART_TYPE}Content-Length: ${jpegLength}${CRLF}${stamp}${CRLF}`, 'latin1'),
     suffix: AFTER_FRAME_LENGTH_PREFIXED,
   };
 }

@@ -47,6 +47,14 @@ describe('multipart framing', () => {
     );
   });
 
+  it('says when each frame was taken in a length-prefixed part, when asked, and never ahead of the frame', () => {
+    const at = Date.UTC(2026, 10, 30, 12, 0, 1, 250);
+    expect(multipartPart('length-prefixed', 3, at).prefix.toString('latin1')).toBe(
+      'Content-Type: image/jpeg\r\nContent-Length: 3\r\nX-Timestamp: 1796040001.250\r\n\r\n',
+    );
+    expect(multipartPart('headers-ahead', 3, at)).toEqual(multipartPart('headers-ahead', 3));
+  });
+
   it.each([
     ['1', undefined, 'headers-ahead'],
     ['true', 'curl/8', 'headers-ahead'],

@@ -1,6 +1,7 @@
 // GET /: one self-contained page (the device has no internet, so no external assets): the live
 // stream, a few figures from /status polled once a second, why the camera is down when it is,
-// and a fullscreen button. The stream reopens by itself after a server restart or a stall.
+// and a fullscreen button. The stream reopens by itself after a server restart or a stall; while
+// the server cannot be reached the figures show as unknown, not as their last values.
 // Relative URLs, so it also works behind a reverse proxy under a sub-path.
 import { createHash } from 'node:crypto';
 import type { PagePart } from './page-part.js';
@@ -28,6 +29,8 @@ dl div { background: #222; border-radius: .4rem; padding: .5rem .75rem; }
 dt { color: #aaa; font-size: .8rem; }
 dd { margin: .15rem 0 0; font-size: 1.25rem; font-variant-numeric: tabular-nums; }
 .state-running { color: #6d6; } .state-starting, .state-restarting { color: #fc5; } .state-idle, .state-unreachable { color: #f77; }
+.unreachable #live { opacity: .4; }
+.unreachable dd:not(#state) { color: #888; }
 nav { margin: .75rem; display: flex; gap: 1rem; flex-wrap: wrap; }
 a { color: #8cf; }
 #cameras { display: grid; grid-template-columns: repeat(auto-fill, minmax(12rem, 1fr)); gap: .5rem; margin: .75rem; }
@@ -93,9 +96,14 @@ const SCRIPT = `
     .replace(/[\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]/g, (c) => '\\\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
   const notice = (text) => { const el = $('notice'); el.textContent = text || ''; el.hidden = !text; };
   const show = (id, text, cls) => { const el = $(id); el.textContent = text; if (cls) el.className = cls; };
+  const UNKNOWN = '\\u2014';
+  const POLL_TIMEOUT_MS = 5000;
+  /** A time of day as HH:MM:SS, local. */
+  const clock = (ms) => { const d = new Date(ms); return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':'); };
 
   let uptime = -1;
   let reachable = true;
+  let unreachableSince = null;
   let shown = '';
   let changedAt = Date.now();
   let framesAtChange = 0;
@@ -119,18 +127,35 @@ const SCRIPT = `
     }
   }
 
+  /** What the server can no longer confirm shows as unknown, and since when it has been away. */
+  function unreachable(reason) {
+    reachable = false;
+    if (unreachableSince === null) unreachableSince = Date.now();
+    document.body.classList.add('unreachable');
+    for (const id of ['resolution', 'fps', 'viewers', 'dropped']) show(id, UNKNOWN);
+    show('state', 'unreachable', 'state-unreachable');
+    for (const [name, tile] of tiles) {
+      tile.label.textContent = name + ' \\u00b7 unknown';
+      tile.label.className = 'state-unreachable';
+    }
+    notice('Server unreachable since ' + clock(unreachableSince) + ', retrying\\u2026' + (reason ? ' (' + visible(reason) + ')' : ''));
+  }
+
   async function poll() {
     let s;
+    // A server that takes the request but never answers (stopped, overloaded) counts as away too.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), POLL_TIMEOUT_MS);
     try {
-      const res = await fetch(withToken('status'), { cache: 'no-store' });
+      const res = await fetch(withToken('status'), { cache: 'no-store', signal: abort.signal });
       if (!res.ok) throw new Error('the server answered ' + res.status);
       s = await res.json();
     } catch (err) {
-      reachable = false;
-      show('state', 'unreachable', 'state-unreachable');
-      notice('Server unreachable, retrying\\u2026' + (err instanceof TypeError ? '' : ' (' + visible(err.message) + ')'));
+      unreachable(err.name === 'AbortError' ? 'no answer within ' + POLL_TIMEOUT_MS / 1000 + ' s' : err instanceof TypeError ? '' : err.message);
       setTimeout(poll, 1000);
       return;
+    } finally {
+      clearTimeout(timer);
     }
     const cameras = s.cameras || [];
     const current = camera === null ? cameras.find((c) => c.default) : cameras.find((c) => c.name === camera);
@@ -144,6 +169,8 @@ const SCRIPT = `
       framesAtChange = src.framesCaptured;
     }
     reachable = true;
+    unreachableSince = null;
+    document.body.classList.remove('unreachable');
     uptime = s.uptime;
     const watching = s.clients.filter((c) => c.mode === 'streaming' && (!current || c.camera === undefined || c.camera === current.name));
     const http = watching.filter((c) => c.protocol === 'http').length;
@@ -279,11 +306,11 @@ ${parts.map((p) => (p.style ? `<style>${p.style}</style>\n` : '')).join('')}</he
 <button id="fullscreen" type="button" hidden>Fullscreen</button>
 <p id="notice" role="status" hidden></p></div>
 <dl>
-<div><dt>Resolution</dt><dd id="resolution">&ndash;</dd></div>
-<div><dt>FPS (measured / set)</dt><dd id="fps">&ndash;</dd></div>
-<div><dt>Viewers</dt><dd id="viewers">&ndash;</dd></div>
-<div><dt>Dropped frames</dt><dd id="dropped">&ndash;</dd></div>
-<div><dt>Source</dt><dd id="state">&ndash;</dd></div>
+<div><dt>Resolution</dt><dd id="resolution">&mdash;</dd></div>
+<div><dt>FPS (measured / set)</dt><dd id="fps">&mdash;</dd></div>
+<div><dt>Viewers</dt><dd id="viewers">&mdash;</dd></div>
+<div><dt>Dropped frames</dt><dd id="dropped">&mdash;</dd></div>
+<div><dt>Source</dt><dd id="state">&mdash;</dd></div>
 </dl>
 <div id="cameras" hidden></div>
 ${parts.map((p) => (p.html ? `${p.html}\n` : '')).join('')}<div id="settings" hidden>

@@ -1,5 +1,9 @@
 // A feature's piece of the viewer page, which the page renders after its own parts.
-/** A piece of the viewer page; `withToken` adds the page's ?token= to a URL. */
+/**
+ * A piece of the viewer page; `withToken` adds the page's ?token= to a URL. While the page cannot
+ * reach the server its <body> has the class `unreachable`: a part showing what the server said
+ * marks it stale then, or watches its own connection (the motion line watches its event stream).
+ */
 export interface PagePart {
   /** HTML after the figures (tiles, notices). */
   readonly html?: string;

@@ -35,6 +35,8 @@ export const motionConfigSchema = z.strictObject({
   masks: z.array(motionMaskSchema).default([]),
   /** Seconds: time constant of the background model. */
   background: seconds(true).prefault(5),
+  /** Seconds after start whose frames seed the background (their median); no motion is reported meanwhile. */
+  warmUp: seconds().prefault(2),
   /** Subtract the picture's median brightness shift (slow light changes are not motion). */
   compensateLight: onOff().prefault(true),
   /** More than this share changing at once is a light change, not motion. */
@@ -57,6 +59,7 @@ export function detectorOptions(cfg: MotionConfig): MotionOptions {
     holdMs: cfg.hold * 1000,
     masks: cfg.masks,
     backgroundMs: cfg.background * 1000,
+    warmUpMs: cfg.warmUp * 1000,
     compensateLight: cfg.compensateLight,
     lightChangeShare: cfg.lightChangeShare,
     blurRadius: cfg.blur,

@@ -21,9 +21,11 @@ export interface MotionInstance extends FeatureInstance {
   started(): number;
 }
 
-const STYLE = '#motion { margin: .75rem; color: #fc5; overflow-wrap: anywhere; }';
+const STYLE = '#motion { margin: .75rem; color: #fc5; overflow-wrap: anywhere; } #motion.stale { color: #888; }';
 
-// The latest motion event of each camera, from the server's event stream (which reconnects by itself).
+// The latest motion event of each camera, from the server's event stream (which reconnects by
+// itself). While the stream is down the line says it is only the last known, since an event may
+// have ended meanwhile.
 const SCRIPT = `
 (() => {
   const motion = document.getElementById('motion');
@@ -33,16 +35,33 @@ const SCRIPT = `
   const visible = (text) => String(text).slice(0, 500)
     .replace(/[\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]/g, (c) => '\\\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
   const latest = new Map();
+  let stale = false;
+  const render = () => {
+    if (latest.size === 0) return;
+    const line = (m) => visible(m.camera) + (m.phase === 'end' ? ': motion ended ' + new Date(m.endedAt).toLocaleTimeString() : ': motion since ' + new Date(m.startedAt).toLocaleTimeString()) + ' (' + Math.round(m.score * 100) + '%)';
+    motion.textContent = [...latest.values()].map(line).join(' \\u00b7 ') + (stale ? ' (last known: the event stream is down, reconnecting\\u2026)' : '');
+    motion.classList.toggle('stale', stale);
+    motion.hidden = false;
+  };
   const onEvent = (e) => {
     let ev;
     try { ev = JSON.parse(e.data); } catch { return; }
     latest.set(ev.camera, ev);
-    const line = (m) => visible(m.camera) + (m.phase === 'end' ? ': motion ended ' + new Date(m.endedAt).toLocaleTimeString() : ': motion since ' + new Date(m.startedAt).toLocaleTimeString()) + ' (' + Math.round(m.score * 100) + '%)';
-    motion.textContent = [...latest.values()].map(line).join(' \\u00b7 ');
-    motion.hidden = false;
+    render();
   };
-  const events = new EventSource(withToken('events'));
-  for (const phase of ['start', 'update', 'end']) events.addEventListener(phase, onEvent);
+  let events;
+  const open = () => {
+    events = new EventSource(withToken('events'));
+    for (const phase of ['start', 'update', 'end']) events.addEventListener(phase, onEvent);
+    events.addEventListener('open', () => { stale = false; render(); });
+    events.addEventListener('error', () => {
+      stale = true;
+      render();
+      // Refused outright (an error status): the browser gives up, so try again later ourselves.
+      if (events.readyState === EventSource.CLOSED) setTimeout(open, 5000);
+    });
+  };
+  open();
 })();
 `;
 

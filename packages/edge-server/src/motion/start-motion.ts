@@ -32,6 +32,8 @@ export interface MotionStatus {
   score: number;
   /** The newest analysed frame was taken for a light change. */
   lightChange: boolean;
+  /** The background is still seeded from the first frames (`warmUp`): no motion is reported yet. */
+  warmingUp: boolean;
   /** The event going on, if any. */
   event: { id: string; startedAt: number; score: number } | null;
   /** Why ffmpeg last failed, while it restarts. */
@@ -130,6 +132,7 @@ export function startMotion(ctx: CameraContext, cfg: MotionConfig, deps: MotionD
         height: size?.height ?? null,
         score: detector.last.score,
         lightChange: detector.last.lightChange,
+        warmingUp: detector.warmingUp,
         event: current && { ...current },
         lastError: decoder.lastError,
         ffmpegPid: pid ?? null,

@@ -1,5 +1,6 @@
 // GET /recordings.html: per camera, a timeline of its segments (gaps show as gaps) to click or
-// scrub, a player fed by replay.mjpg, and each segment to download or delete. The token, when
+// scrub, a player fed by replay.mjpg (showing the first frame before Play, and moving the slider
+// with the frame on screen), and each segment to download or delete. The token, when
 // the page was opened with one, sits in a meta tag, so the inline script (allowed by its hash)
 // never changes.
 import { createHash } from 'node:crypto';
@@ -16,7 +17,8 @@ a { color: #8cf; } button { margin-right: .4rem; }
 .cursor { position: absolute; top: -3px; bottom: -3px; width: 2px; background: #fff; }
 .controls { margin: .5rem 0; display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; }
 .controls input[type=range] { flex: 1; min-width: 12rem; }
-img { max-width: 100%; background: #000; display: block; min-height: 2rem; }
+.note { color: #fc5; }
+img { max-width: 100%; background: #000; display: block; }
 table { border-collapse: collapse; margin-top: .5rem; }
 td, th { padding: .15rem .6rem; border-bottom: 1px solid #333; text-align: left; }
 `;
@@ -29,17 +31,87 @@ const SCRIPT = `
   const el = (tag, props, ...kids) => { const e = Object.assign(document.createElement(tag), props); e.append(...kids); return e; };
   const iso = (ms) => new Date(ms).toISOString().replace('T', ' ').replace(/\\.\\d+Z$/, 'Z');
   const mb = (n) => (n / 1e6).toFixed(1) + ' MB';
+
+  // The replay read here rather than by an <img>, which would show the frames but not say which
+  // one it shows: length-prefixed parts, each with its frame's time (X-Timestamp, Unix seconds).
+  const MAX_HEAD = 4096;
+  const MAX_PART = 16 * 1024 * 1024;
+  const HEAD_END = [13, 10, 13, 10];
+  async function* frames(res) {
+    const reader = res.body.getReader();
+    let buf = new Uint8Array(256 * 1024);
+    let start = 0;
+    let end = 0;
+    const more = async () => {
+      const { done, value } = await reader.read();
+      if (done) return false;
+      const live = end - start;
+      if (end + value.length > buf.length) {
+        // Leftover bytes move to the front, into a larger buffer when they must.
+        const next = live + value.length > buf.length ? new Uint8Array(Math.max(buf.length * 2, live + value.length)) : buf;
+        next.set(buf.subarray(start, end));
+        buf = next;
+        start = 0;
+        end = live;
+      }
+      buf.set(value, end);
+      end += value.length;
+      return true;
+    };
+    const headEnd = () => {
+      for (let i = start; i + 4 <= end; i++) if (HEAD_END.every((b, k) => buf[i + k] === b)) return i;
+      return -1;
+    };
+    try {
+      for (;;) {
+        let at;
+        while ((at = headEnd()) < 0) {
+          if (end - start > MAX_HEAD) throw new Error('a replay part header longer than ' + MAX_HEAD + ' bytes');
+          if (!(await more())) return;
+        }
+        const head = new TextDecoder().decode(buf.subarray(start, at));
+        start = at + 4;
+        const length = /content-length: *(\\d+)/i.exec(head);
+        // The closing boundary has no Content-Length: the recording ends here.
+        if (!length) return;
+        const n = Number(length[1]);
+        if (n > MAX_PART) throw new Error('a replay frame of ' + n + ' bytes, more than ' + MAX_PART);
+        while (end - start < n) if (!(await more())) return;
+        const stamp = /x-timestamp: *(\\d+(?:\\.\\d+)?)/i.exec(head);
+        yield { jpeg: new Blob([buf.subarray(start, start + n)], { type: 'image/jpeg' }), timeMs: stamp ? Math.round(Number(stamp[1]) * 1000) : NaN };
+        start += n;
+      }
+    } finally {
+      reader.cancel().catch(() => {});
+    }
+  }
+
   async function load() {
-    const r = await fetch(withToken('recordings'));
-    if (!r.ok) { root.textContent = 'cannot list recordings: HTTP ' + r.status; return; }
-    const { cameras, recordings } = await r.json();
+    let listed;
+    try {
+      const r = await fetch(withToken('recordings'));
+      if (!r.ok) { root.textContent = 'cannot list recordings: HTTP ' + r.status; return; }
+      listed = await r.json();
+    } catch (err) {
+      root.textContent = 'cannot list recordings (' + err.message + '); reload the page to try again';
+      return;
+    }
+    const { cameras, recordings } = listed;
     root.replaceChildren();
     if (cameras.length === 0) root.textContent = 'no camera records';
-    for (const name of cameras) root.append(camera(name, recordings.filter((s) => s.camera === name)));
+    const previews = [];
+    for (const name of cameras) {
+      const cam = camera(name, recordings.filter((s) => s.camera === name));
+      root.append(cam.box);
+      if (cam.preview) previews.push(cam.preview);
+    }
+    // One after the other: each takes a replay slot for a moment.
+    for (const preview of previews) await preview();
   }
+
   function camera(name, segs) {
     const box = el('section', { className: 'cam' }, el('h2', { textContent: name }));
-    if (segs.length === 0) { box.append(el('p', { textContent: 'no recordings yet' })); return box; }
+    if (segs.length === 0) { box.append(el('p', { textContent: 'no recordings yet' })); return { box }; }
     const t0 = segs[0].startMs, t1 = Math.max(...segs.map((s) => s.endMs)), span = Math.max(1, t1 - t0);
     const line = el('div', { className: 'timeline', title: 'click to play from there' });
     for (const s of segs) {
@@ -49,16 +121,73 @@ const SCRIPT = `
     }
     const cursor = el('div', { className: 'cursor', style: 'left:0' });
     line.append(cursor);
-    const scrub = el('input', { type: 'range', min: String(t0), max: String(t1), step: '1000', value: String(t0) });
+    const scrub = el('input', { type: 'range', min: String(t0), max: String(t1), step: 'any', value: String(t0) });
     const when = el('span', { textContent: iso(t0) });
     const speed = el('select', {}, ...[1, 2, 4, 8, 16].map((v) => el('option', { value: String(v), textContent: v + 'x' })));
-    const img = el('img', { alt: 'replay of ' + name });
-    const play = () => { img.src = withToken('cams/' + encodeURIComponent(name) + '/replay.mjpg?from=' + scrub.value + '&speed=' + speed.value); };
-    const stop = () => { img.removeAttribute('src'); };
-    const show = () => { when.textContent = iso(Number(scrub.value)); cursor.style.left = ((scrub.value - t0) / span * 100) + '%'; };
-    scrub.addEventListener('input', show);
-    scrub.addEventListener('change', play);
-    line.addEventListener('click', (e) => { const r = line.getBoundingClientRect(); scrub.value = String(Math.round(t0 + (e.clientX - r.left) / r.width * span)); show(); play(); });
+    const note = el('span', { className: 'note' });
+    // Hidden until it has a frame: an <img> without one shows as broken.
+    const img = el('img', { alt: 'replay of ' + name, hidden: true });
+    const at = (ms) => { when.textContent = iso(ms); cursor.style.left = ((ms - t0) / span * 100) + '%'; };
+    let dragging = false;
+    let playing = null;
+
+    /** Puts a frame on screen, and the slider and label at its time; a frame that does not decode is skipped. */
+    async function show(frame, ctl) {
+      const url = URL.createObjectURL(frame.jpeg);
+      const probe = new Image();
+      probe.src = url;
+      try {
+        await probe.decode();
+      } catch {
+        URL.revokeObjectURL(url);
+        return;
+      }
+      if (ctl.signal.aborted) return URL.revokeObjectURL(url);
+      const old = img.src;
+      img.src = url;
+      await img.decode().catch(() => {});
+      if (old.startsWith('blob:')) URL.revokeObjectURL(old);
+      img.hidden = false;
+      if (Number.isFinite(frame.timeMs) && !dragging) {
+        scrub.value = String(frame.timeMs);
+        at(frame.timeMs);
+      }
+    }
+    function stop() {
+      if (playing) playing.abort();
+      playing = null;
+    }
+    /** Shows count frames from the time from (Infinity: to the end), paced by the server. */
+    async function replay(from, count) {
+      stop();
+      const ctl = new AbortController();
+      playing = ctl;
+      note.textContent = '';
+      const url = withToken('cams/' + encodeURIComponent(name) + '/replay.mjpg?from=' + Math.round(from) + '&speed=' + speed.value + '&advance_headers=0');
+      try {
+        const res = await fetch(url, { signal: ctl.signal, cache: 'no-store' });
+        if (!res.ok) {
+          const answer = await res.json().catch(() => null);
+          note.textContent = 'cannot replay: ' + (answer && answer.error ? answer.error.message : 'HTTP ' + res.status);
+          return;
+        }
+        let shown = 0;
+        for await (const frame of frames(res)) {
+          if (ctl.signal.aborted) return;
+          await show(frame, ctl);
+          if (++shown >= count) return;
+        }
+        if (count === Infinity) note.textContent = 'end of the recording';
+      } catch (err) {
+        if (!ctl.signal.aborted) note.textContent = 'replay stopped: ' + err.message;
+      } finally {
+        if (playing === ctl) stop();
+      }
+    }
+    const play = () => replay(Number(scrub.value), Infinity);
+    scrub.addEventListener('input', () => { dragging = true; at(Number(scrub.value)); });
+    scrub.addEventListener('change', () => { dragging = false; play(); });
+    line.addEventListener('click', (e) => { const r = line.getBoundingClientRect(); scrub.value = String(Math.round(t0 + (e.clientX - r.left) / r.width * span)); at(Number(scrub.value)); play(); });
     const rows = segs.map((s) => {
       const del = el('button', { type: 'button', textContent: 'Delete', disabled: s.recording });
       del.addEventListener('click', async () => {
@@ -74,9 +203,10 @@ const SCRIPT = `
     });
     const head = el('tr', {}, ...['Start', 'End', 'Frames', 'Size', 'State', ''].map((h) => el('th', { textContent: h })));
     box.append(line, el('div', { className: 'controls' }, scrub, when, speed,
-      el('button', { type: 'button', textContent: 'Play', onclick: play }), el('button', { type: 'button', textContent: 'Stop', onclick: stop })),
+      el('button', { type: 'button', textContent: 'Play', onclick: play }), el('button', { type: 'button', textContent: 'Stop', onclick: stop }), note),
       img, el('table', {}, head, ...rows));
-    return box;
+    // Before Play: the first recorded frame.
+    return { box, preview: () => replay(t0, 1) };
   }
   load();
 })();
@@ -84,10 +214,11 @@ const SCRIPT = `
 
 const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
-/** Exactly our inline style and script; images (the replay) and fetches from this server only. */
+/** Exactly our inline style and script; images (the replay's frames) and fetches from this server only. */
 export const RECORDINGS_PAGE_CSP = [
   "default-src 'none'",
-  "img-src 'self' data:",
+  // blob: for the replay's frames, which the script reads from the stream and shows one by one.
+  "img-src 'self' data: blob:",
   "connect-src 'self'",
   `style-src ${sha256(STYLE)}`,
   `script-src ${sha256(SCRIPT)}`,

@@ -250,7 +250,8 @@ export function parseInstant(text: string | null): number | undefined {
  * GET /cams/NAME/replay.mjpg?from=T&speed=S: the recording as MJPEG from the first frame at or
  * after T, paced by the frames' timestamps at S times real speed (1 to 16), until its end. A
  * slow reader slows the replay down (nothing is dropped from a file); X-Replay-Start gives the
- * first frame's time in Unix ms.
+ * first frame's time in Unix ms, and each length-prefixed part its own as X-Timestamp (the
+ * recordings page follows the frame it shows with it).
  */
 async function serveReplay(deps: RecordingsRoutesDeps, req: IncomingMessage, res: ServerResponse, query: URLSearchParams, path: string): Promise<void> {
   if (!onlyGet(req, res)) return;
@@ -291,7 +292,7 @@ async function serveReplay(deps: RecordingsRoutesDeps, req: IncomingMessage, res
       const waitMs = startedAt + mediaMs / speed - performance.now();
       if (waitMs > 1) await new Promise((r) => setTimeout(r, waitMs));
       if (gone) break;
-      const roomy = writeMultipartFrame(res, multipartPart(layout, frame.jpeg.length), frame.jpeg);
+      const roomy = writeMultipartFrame(res, multipartPart(layout, frame.jpeg.length, frame.timeMs), frame.jpeg);
       if (!roomy && !(await drained(res, deps.stallTimeoutMs ?? 30_000))) {
         res.destroy();
         break;
