@@ -78,16 +78,18 @@ export function createSeedTcpSource(o: SeedTcpSourceOptions): FrameSource {
       return;
     }
     const closed = new Promise<void>((resolve) => {
-      socket.once('close', () => resolve());
-      const wait = Math.max(0, streamAskedAt + gapMs - performance.now());
-      const stop = setTimeout(() => {
+      const stop = (): void => {
         if (socket.writable) socket.end(Command.STOP);
         else socket.destroy();
-      }, wait);
+      };
+      const wait = Math.max(0, streamAskedAt + gapMs - performance.now());
+      const later = wait > 0 ? setTimeout(stop, wait) : undefined;
+      if (!later) stop();
       const force = setTimeout(() => socket.destroy(), wait + graceMs);
       socket.once('close', () => {
-        clearTimeout(stop);
+        clearTimeout(later);
         clearTimeout(force);
+        resolve();
       });
     });
     mine.add(closed);
@@ -133,6 +135,7 @@ export function createSeedTcpSource(o: SeedTcpSourceOptions): FrameSource {
             });
             s.write(Command.STREAM);
             streamAskedAt = performance.now();
+            log.debug({ address }, 'asked the camera to stream (3)');
           },
         });
       };
