@@ -48,7 +48,8 @@ async function sceneJpegs(): Promise<Buffer[]> {
 }
 
 const json = async <T>(path: string): Promise<T> => (await (await fetch(`${base}${path}`)).json()) as T;
-const camera = async (name: string) => (await json<{ cameras: Array<{ name: string; source: SourceInfo }> }>('/status')).cameras.find((c) => c.name === name)!;
+const camera = async (name: string) =>
+  (await json<{ cameras: Array<{ name: string; source: SourceInfo; settings: { width: number; height: number } }> }>('/status')).cameras.find((c) => c.name === name)!;
 
 /** Polls `read` until it gives something, or fails after `ms`. */
 async function eventually<T>(read: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
@@ -82,7 +83,8 @@ beforeAll(async () => {
   writeFileSync(
     file,
     [
-      'size: 320x180',
+      // Not the module's size: a network camera sends the size it chooses, and /status says so.
+      'size: 640x480',
       `fps: ${FPS}`,
       'idleStop: 1',
       'cameras:',
@@ -120,6 +122,7 @@ describe('a gateway in front of the seed’s camera server', () => {
       return c.source.state === 'running' && c.source.fpsMeasured > 0 ? c : undefined;
     }, 'the module running');
     expect(status.source).toMatchObject({ kind: 'tcp', spec: `tcp://127.0.0.1:${module.port}`, width: 320, height: 180, lastError: null });
+    expect(status.settings).toMatchObject({ width: 320, height: 180 });
   });
 
   it('serves the module’s own JPEGs as MJPEG over HTTP', async () => {
