@@ -179,6 +179,12 @@ describe('edgecam:// against what is not an edgecam-server', () => {
     expect(await fault(g)).toBe(`127.0.0.1:${seed.port} answered with text, not v2: "Unknown command"; the seed's camera server is read with tcp://127.0.0.1:${seed.port}`);
   });
 
+  it('says an HTTP port is not the TCP port', async () => {
+    const d = await device({ httpPort: 0 });
+    const g = await gateway(`edgecam://127.0.0.1:${d.httpPort}`);
+    expect(await fault(g)).toMatch(new RegExp(`^127\\.0\\.0\\.1:${d.httpPort} answered with text, not v2: "HTTP/1\\.1 400 .*; that is an HTTP port: give the device's TCP port \\(6810 unless it sets --port\\)$`));
+  });
+
   it('says when the device’s own camera is lost, and its pings keep the quiet connection', async () => {
     const d = await startTestServer({ fps: 10, source: { kind: 'http', url: 'http://127.0.0.1:9/stream.mjpg', insecure: false } }, { supervisor: { initialBackoffMs: 100, maxBackoffMs: 100 } });
     cleanups.push(() => d.close());

@@ -68,6 +68,20 @@ function refusal(error: ErrorBody, device: EdgecamSourceOptions['device']): Erro
   }
 }
 
+/** The sentence for bytes the v2 decoder refused; `head`: the first bytes, when they came before any WELCOME. */
+function notV2(address: string, head: Buffer | null, err: ProtocolError): Error {
+  if (head && looksLikeText(head)) {
+    const text = showPeerText(head.toString('latin1'));
+    return new EdgeServerError(
+      'SOURCE_PROTOCOL',
+      head.subarray(0, 5).toString('latin1') === 'HTTP/'
+        ? `${address} answered with text, not v2: ${text}; that is an HTTP port: give the device's TCP port (6810 unless it sets --port)`
+        : `${address} answered with text, not v2: ${text}; the seed's camera server is read with tcp://${address}`,
+    );
+  }
+  return new EdgeServerError('SOURCE_PROTOCOL', `the device broke the v2 protocol (${err.code}: ${peerText(err.message, 160)})`);
+}
+
 /** A source reading one camera of another edgecam-server over v2. */
 export function createEdgecamSource(o: EdgecamSourceOptions): FrameSource {
   const device = o.device;
@@ -142,12 +156,7 @@ export function createEdgecamSource(o: EdgecamSourceOptions): FrameSource {
                 decoder.push(chunk, (m) => onMessage(s, m));
               } catch (err) {
                 if (!(err instanceof ProtocolError)) throw err;
-                const head = chunk.subarray(0, 48);
-                fail(
-                  !welcomed && looksLikeText(head)
-                    ? new EdgeServerError('SOURCE_PROTOCOL', `${address} answered with text, not v2: ${showPeerText(head.toString('latin1'))}; the seed's camera server is read with tcp://${address}`)
-                    : new EdgeServerError('SOURCE_PROTOCOL', `the device broke the v2 protocol (${err.code}: ${peerText(err.message, 160)})`),
-                );
+                fail(notV2(address, welcomed ? null : chunk.subarray(0, 48), err));
               }
             });
             s.once('end', () =>
