@@ -2,13 +2,13 @@
 // frame reaches the viewer with the device's capture time and bytes; the device's camera is
 // chosen by name; its token and TLS pin are honoured, and each refusal is a named fault.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Subscription } from 'rxjs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { CapturedFrame } from '@edgecam/protocol';
+import { encodeWelcome, type CapturedFrame } from '@edgecam/protocol';
 import type { EdgeServerConfig } from '../src/config/config.js';
 import { parseSourceSpec } from '../src/sources/source-spec.js';
 import { SELF_SIGNED_CERT_FILE, SELF_SIGNED_KEY_FILE } from '../src/tls/tls-material.js';
@@ -177,6 +177,22 @@ describe('edgecam:// against what is not an edgecam-server', () => {
     cleanups.push(() => seed.close());
     const g = await gateway(`edgecam://127.0.0.1:${seed.port}`);
     expect(await fault(g)).toBe(`127.0.0.1:${seed.port} answered with text, not v2: "Unknown command"; the seed's camera server is read with tcp://127.0.0.1:${seed.port}`);
+  });
+
+  it('refuses a FRAME over the size limit from its header, as the device’s fault', async () => {
+    const server = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => {
+        socket.write(encodeWelcome({ server: 'hostile', version: '0', width: 160, height: 120, fps: 10, authRequired: false }));
+        // FRAME (0x82) claiming 4 GB: seq and capture time follow, the JPEG never does.
+        socket.write(Buffer.from([0x82, 0xff, 0xff, 0xff, 0xf0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1]));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const port = (server.address() as AddressInfo).port;
+    const g = await gateway(`edgecam://127.0.0.1:${port}`);
+    expect(await fault(g)).toMatch(/^the device broke the v2 protocol \(FRAME_TOO_LARGE: .*\)$/);
   });
 
   it('says an HTTP port is not the TCP port', async () => {

@@ -98,6 +98,8 @@ export function createEdgecamSource(o: EdgecamSourceOptions): FrameSource {
       let socket: Socket | undefined;
       let pinger: NodeJS.Timeout | undefined;
       let done = false;
+      /** Connected, and over TLS the certificate checked. */
+      let up = false;
       const fail = (err: Error): void => run.error(err);
       const start = (to: Endpoint): void => {
         const address = hostPortText(to.host, to.port);
@@ -150,13 +152,13 @@ export function createEdgecamSource(o: EdgecamSourceOptions): FrameSource {
         socket = dial(to, device.tls ? { servername: device.host, fingerprint: device.fingerprint } : null, {
           fail,
           ready: (s) => {
+            up = true;
             s.on('data', (chunk: Buffer) => {
               if (run.closed) return;
               try {
                 decoder.push(chunk, (m) => onMessage(s, m));
               } catch (err) {
-                if (!(err instanceof ProtocolError)) throw err;
-                fail(notV2(address, welcomed ? null : chunk.subarray(0, 48), err));
+                fail(err instanceof ProtocolError ? notV2(address, welcomed ? null : chunk.subarray(0, 48), err) : (err as Error));
               }
             });
             s.once('end', () =>
@@ -179,11 +181,15 @@ export function createEdgecamSource(o: EdgecamSourceOptions): FrameSource {
       return () => {
         done = true;
         clearInterval(pinger);
-        if (socket && !socket.destroyed) {
-          const s = socket;
-          s.end();
-          setTimeout(() => s.destroy(), 1000).unref();
+        const s = socket;
+        if (!s || s.destroyed) return;
+        if (!up) {
+          s.destroy();
+          return;
         }
+        // A FIN the device reads as goodbye; destroyed anyway if it does not answer with its own.
+        s.end();
+        setTimeout(() => s.destroy(), 1000).unref();
       };
     });
 
