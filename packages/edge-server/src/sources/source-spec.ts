@@ -25,7 +25,7 @@ export type RtspTransport = 'tcp' | 'udp';
 
 /** The accepted --source forms, for help and error messages. */
 export const SOURCE_SYNTAX =
-  'testsrc, v4l2:/dev/videoN, file:PATH, stdin, http(s)://HOST/PATH (MJPEG), rtsp(s)://HOST/PATH[#udp], tcp://HOST[:PORT] (the seed\'s camera server) or edgecam(s)://HOST[:PORT][/CAMERA][?token=TOKEN&fingerprint=SHA256] (another edgecam-server)';
+  "testsrc, v4l2:/dev/videoN, file:PATH, stdin, http(s)://HOST/PATH (MJPEG), rtsp(s)://HOST/PATH[#udp], tcp://HOST[:PORT] (the seed's camera server) or edgecam(s)://HOST[:PORT][/CAMERA] (another edgecam-server)";
 
 /** The URL when text is an absolute URL with one of the schemes and a host. */
 function networkUrl(text: string, schemes: string[]): URL | undefined {
