@@ -1,6 +1,7 @@
 // The seed's camera server as a child process (fake_seed_server.py: threads, one global stream
 // flag, `Unknown command` written into the stream, a sender that outlives its connection), so a
-// test can kill it under a gateway and start it again on the same port. Its printed lines are its log.
+// test can kill it under a gateway and start it again on the same port. Its printed lines are its log;
+// it exits by itself when its stdin (a pipe from this process) ends, so a test that dies leaves none behind.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,7 +45,7 @@ export async function startFakeSeed(o: FakeSeedOptions): Promise<FakeSeed> {
 
   const launch = async (): Promise<void> => {
     runStart = log.length;
-    const c = spawn('python3', ['-u', SCRIPT, String(port), dir, String(o.fps ?? 10)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn('python3', ['-u', SCRIPT, String(port), dir, String(o.fps ?? 10)], { stdio: ['pipe', 'pipe', 'pipe'] });
     child = c;
     let exited = false;
     c.once('exit', () => (exited = true));

@@ -20,7 +20,7 @@ Every line it prints is flushed: the test reads them as the server's log. It pri
 `listening on PORT` once ready, each command it reads, and `Unknown command: ...` each time it
 writes that text.
 
-usage: fake_seed_server.py PORT JPEG_DIR FPS   (PORT 0: any free port)
+usage: fake_seed_server.py PORT JPEG_DIR FPS < pipe   (PORT 0: any free port; it exits when the pipe ends)
 """
 import os
 import socket
@@ -130,7 +130,14 @@ def reader(conn, addr, flags):
         conn.close()
 
 
+def exit_with_parent():
+    """Standard input is a pipe from the test: when it ends, the test has gone, and so does this server."""
+    sys.stdin.read()
+    os._exit(0)
+
+
 def main():
+    threading.Thread(target=exit_with_parent, daemon=True).start()
     port = int(sys.argv[1])
     folder = sys.argv[2]
     fps = float(sys.argv[3])
