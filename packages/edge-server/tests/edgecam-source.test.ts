@@ -164,6 +164,14 @@ describe('edgecams:// (TLS)', () => {
     expect(received).toEqual([]);
   });
 
+  it('says a device serving no TLS needs edgecam://', async () => {
+    const d = await device();
+    const g = await gateway(`edgecams://127.0.0.1:${d.tcpPort}`, { stallTimeoutMs: 800 });
+    expect(await fault(g)).toMatch(
+      new RegExp(`^no answer from 127\\.0\\.0\\.1:${d.tcpPort} within [\\d.]+ s of connecting \\(is it an edgecam-server's TCP port\\? if it serves no TLS, write edgecam:// instead of edgecams://\\)$|^could not connect securely to 127\\.0\\.0\\.1:${d.tcpPort}: the TLS handshake failed`),
+    );
+  });
+
   it('says a device serving TLS needs edgecams://', async () => {
     const d = await device({ tlsSelfSigned: true, tlsDir: dir });
     const g = await gateway(`edgecam://127.0.0.1:${d.tcpPort}`);

@@ -199,7 +199,9 @@ export function createEdgecamSource(o: EdgecamSourceOptions): FrameSource {
       stalled: (silentS, sawAnything) =>
         sawAnything
           ? new Error(`nothing from the device for ${silentS} s`)
-          : new Error(`no answer from ${hostPortText(device.host, device.port)} within ${silentS} s of connecting (is it an edgecam-server's TCP port?)`),
+          : new Error(
+              `no answer from ${hostPortText(device.host, device.port)} within ${silentS} s of connecting (is it an edgecam-server's TCP port?${device.tls ? ' if it serves no TLS, write edgecam:// instead of edgecams://' : ''})`,
+            ),
       log,
       tuning: o.tuning,
     });
