@@ -169,6 +169,11 @@ describe('a gateway in front of the seed’s camera server', () => {
         body: pc.localDescription!.sdp,
       });
       expect(answer.status).toBe(201);
+      // The server's own WHEP route answers the same offer too (its candidates are not loopback ones, so it is not played).
+      const served = await fetch(`${base}/cams/module/whep`, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription!.sdp });
+      expect(served.status).toBe(201);
+      expect(await served.text()).toMatch(/^v=0/);
+      expect((await fetch(`${base}${served.headers.get('location')!}`, { method: 'DELETE' })).status).toBeLessThan(300);
       await pc.setRemoteDescription({ type: 'answer', sdp: await answer.text() });
       await waitUntil(() => packets >= 30, 30_000, () => `30 RTP packets (have ${packets})`);
       expect(h264.status().units).toBeGreaterThan(0);
