@@ -6,7 +6,7 @@ import type { CapturedFrame } from '@edgecam/protocol';
 import type { Logger } from 'pino';
 
 /** custom: a FrameSource handed to startEdgeServer by code (StartOptions.source). */
-export type SourceKind = 'testsrc' | 'v4l2' | 'file' | 'stdin' | 'http' | 'rtsp' | 'custom';
+export type SourceKind = 'testsrc' | 'v4l2' | 'file' | 'stdin' | 'http' | 'rtsp' | 'tcp' | 'edgecam' | 'custom';
 
 /** idle: nobody is watching, no ffmpeg runs. restarting: the source died and waits to retry. */
 export type SourceState = 'idle' | 'starting' | 'running' | 'restarting';

@@ -11,6 +11,8 @@ export type EdgeServerErrorCode =
   | 'SOURCE_UNAVAILABLE' // no frame arrived within the time asked for
   | 'SOURCE_ENDED' // the source cannot deliver any more frames (stdin closed)
   | 'SOURCE_NOT_FOUND' // --source names a file that does not exist
+  | 'SOURCE_PROTOCOL' // a network camera broke its protocol (text, an oversized or non-JPEG frame, a bad v2 message)
+  | 'SOURCE_REFUSED' // a network camera turned us away (its token, camera name, client limit, or a TLS certificate we do not trust)
   | 'HUB_CLOSED' // the capture was shut down while someone waited for a frame
   | 'H264_ENCODER_MISSING' // h264.encoder names an encoder the resolved ffmpeg does not have
   | 'PUBLISH_PROTOCOL_MISSING' // a publish target needs a protocol the resolved ffmpeg lacks (srt://)

@@ -144,7 +144,7 @@ describe('the edgecam-server process', { timeout: 60_000 }, () => {
   it('refuses a bad value with exit code 2, naming the flag and what is allowed', async () => {
     const r = start(['--source', 'foo']);
     expect(await r.exited).toEqual({ code: 2, signal: null });
-    expect(r.stderr()).toContain('--source: expected testsrc, v4l2:/dev/videoN, file:PATH, stdin, http(s)://HOST/PATH (MJPEG) or rtsp(s)://HOST/PATH[#udp], got "foo"');
+    expect(r.stderr()).toContain('--source: expected testsrc, v4l2:/dev/videoN, file:PATH, stdin, http(s)://HOST/PATH (MJPEG), rtsp(s)://HOST/PATH[#udp], tcp://HOST[:PORT] (the seed\'s camera server) or edgecam(s)://HOST[:PORT][/CAMERA] (another edgecam-server), got "foo"');
     const e = start([], { EDGECAM_QUALITY: '101' });
     expect(await e.exited).toEqual({ code: 2, signal: null });
     expect(e.stderr()).toContain('EDGECAM_QUALITY (--quality): expected an integer from 1 to 100, got "101"');

@@ -51,7 +51,7 @@ describe('command line and environment', () => {
   });
 
   it('names the flag and what is allowed for a bad value', () => {
-    expect(refusal(['--source', 'foo'])).toBe('--source: expected testsrc, v4l2:/dev/videoN, file:PATH, stdin, http(s)://HOST/PATH (MJPEG) or rtsp(s)://HOST/PATH[#udp], got "foo"');
+    expect(refusal(['--source', 'foo'])).toBe('--source: expected testsrc, v4l2:/dev/videoN, file:PATH, stdin, http(s)://HOST/PATH (MJPEG), rtsp(s)://HOST/PATH[#udp], tcp://HOST[:PORT] (the seed\'s camera server) or edgecam(s)://HOST[:PORT][/CAMERA] (another edgecam-server), got "foo"');
     expect(refusal(['--port', '70000'])).toBe('--port: expected an integer from 0 to 65535, got "70000"');
     expect(refusal(['--size', '640'])).toMatch(/^--size: expected WIDTHxHEIGHT.*got "640"$/);
     expect(refusal(['--quality', '0'])).toMatch(/^--quality: expected an integer from 1 to 100/);

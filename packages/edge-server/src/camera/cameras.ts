@@ -44,12 +44,12 @@ export class Camera implements CameraContext {
   }
 
   /**
-   * The settings the capture runs (or will run) with. An http(s) MJPEG camera sends the size it
-   * chooses, so its size is what its frames say once they come (the configured one before).
+   * The settings the capture runs (or will run) with. A network camera (http, tcp, edgecam) sends
+   * the size it chooses, so its size is what its frames say once they come (the configured one before).
    */
   settings(): CameraSettings {
     const info = this.hub.info();
-    if (info.kind !== 'http') return { ...this.current };
+    if (info.kind !== 'http' && info.kind !== 'tcp' && info.kind !== 'edgecam') return { ...this.current };
     return { ...this.current, width: info.width, height: info.height };
   }
 

@@ -9,7 +9,10 @@ import { InputNotReady } from './ffmpeg/ffmpeg-supervisor.js';
 import { EdgeServerError } from '../errors.js';
 import type { FrameSource } from './source.js';
 import { formatSourceSpec, isMissing, missingSourceFile, type SourceSpec } from './source-spec.js';
+import { createEdgecamSource } from './edgecam-source.js';
+import type { HostResolver } from './host-resolver.js';
 import { createHttpMjpegSource } from './http-mjpeg-source.js';
+import { createSeedTcpSource } from './seed-tcp-source.js';
 import { createStdinSource } from './stdin-source.js';
 import { withCredentials, type CameraCredentials } from './url-credentials.js';
 
@@ -26,6 +29,8 @@ export interface CreateSourceOptions extends CaptureSize {
   credentials?: CameraCredentials;
   /** How a refusal names the source; default `--source SPEC`. */
   name?: string;
+  /** For tcp:// and edgecam:// sources: turns their host into the address dialled (e.g. `NAME.local`). Default: the system's resolver. */
+  resolveHost?: HostResolver;
 }
 
 /**
@@ -41,6 +46,14 @@ export function createSource(o: CreateSourceOptions): FrameSource {
   if (spec.kind === 'http') {
     // No ffmpeg: the camera's JPEGs are passed on as they come.
     return createHttpMjpegSource({ url: spec.url, insecure: spec.insecure, credentials: o.credentials, ...size, logger: o.logger, tuning: o.supervisor });
+  }
+  if (spec.kind === 'tcp') {
+    // No ffmpeg: the seed's JPEGs are passed on as they come.
+    return createSeedTcpSource({ host: spec.host, port: spec.port, ...size, logger: o.logger, resolveHost: o.resolveHost, tuning: o.supervisor });
+  }
+  if (spec.kind === 'edgecam') {
+    const { kind: _kind, ...device } = spec;
+    return createEdgecamSource({ device, ...size, logger: o.logger, resolveHost: o.resolveHost, tuning: o.supervisor });
   }
   const ffmpeg = o.ffmpeg;
   if (!ffmpeg) throw new Error(`createSource: ${formatSourceSpec(spec)} needs the resolved ffmpeg`);

@@ -6,29 +6,20 @@
 //   boundary) -> stampFrames() (source.ts) -> SourceEvent 'frame' -> SharedFrameHub.frames$
 import http from 'node:http';
 import https from 'node:https';
-import { EMPTY, Observable, catchError, defer, ignoreElements, tap, type Subscription } from 'rxjs';
+import { EMPTY, Observable, catchError, map, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { CapturedFrame } from '@edgecam/protocol';
 import { describeSystemError } from '@edgecam/runtime';
 import { fromReadable } from '@edgecam/runtime/rx';
 import { MpjpegDecoder } from './mpjpeg-decoder.js';
-import { failWhenSilent, restartWithBackoff } from './restart-with-backoff.js';
 import { splitMpjpeg } from './split-frames.js';
+import { supervisedCapture, type ConnectionTuning, type LinkEvent } from './supervised-capture.js';
 import { FrameStamper, stampFrames, type FrameSource, type SourceEvent } from './source.js';
 import { peerText } from '../log/peer-text.js';
 import { maskUrlPasswords, type CameraCredentials } from './url-credentials.js';
 
-/** The reconnection settings tests may change (the names the ffmpeg supervisor uses). */
-export interface HttpSourceTuning {
-  /** The first reconnect delay; it doubles after each failure. Default 1000 ms. */
-  initialBackoffMs?: number;
-  /** The longest reconnect delay. Default 30000 ms. */
-  maxBackoffMs?: number;
-  /** A connection that lived this long counts as healthy: the backoff starts over. Default 10 s. */
-  stableAfterMs?: number;
-  /** No frame for this long (connecting included) drops the connection and reconnects. Default 10 s. */
-  stallTimeoutMs?: number;
-}
+/** The reconnection settings tests may change. */
+export type HttpSourceTuning = ConnectionTuning;
 
 /** Options of createHttpMjpegSource. */
 export interface HttpMjpegSourceOptions {
@@ -73,7 +64,6 @@ export function createHttpMjpegSource(o: HttpMjpegSourceOptions): FrameSource {
   const spec = maskUrlPasswords(o.url) + (o.insecure ? '#insecure' : '');
   const where = target.host;
   const authorization = username || password ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` : undefined;
-  const stallTimeoutMs = o.tuning?.stallTimeoutMs ?? 10_000;
   const stamper = new FrameStamper();
   const log = o.logger.child({ source: spec });
 
@@ -153,44 +143,11 @@ export function createHttpMjpegSource(o: HttpMjpegSourceOptions): FrameSource {
     });
 
   const capture = (): Observable<SourceEvent> =>
-    new Observable<SourceEvent>((sub) => {
-      let launches = 0;
-      sub.next({ type: 'state', state: 'starting' });
-      const runs = defer(() => {
-        if (launches++ > 0) {
-          sub.next({ type: 'restart' });
-          sub.next({ type: 'state', state: 'starting' });
-        }
-        let flowing = false;
-        return connectOnce().pipe(
-          // One clock for every way a camera can hang: connecting, answering, or sending no frame.
-          failWhenSilent(stallTimeoutMs, (silentS, sawFrame) =>
-            sawFrame ? new Error(`no frame from the camera for ${silentS} s`) : new Error(`no frame from ${where} within ${silentS} s of connecting`),
-          ),
-          tap((frame) => {
-            if (!flowing) {
-              flowing = true;
-              sub.next({ type: 'state', state: 'running' });
-            }
-            sub.next({ type: 'frame', frame });
-          }),
-          ignoreElements(),
-        );
-      })
-        .pipe(
-          restartWithBackoff({
-            initialMs: o.tuning?.initialBackoffMs,
-            maxMs: o.tuning?.maxBackoffMs,
-            stableAfterMs: o.tuning?.stableAfterMs,
-            onRetry: (err, delayMs) => {
-              const reason = (err as Error).message;
-              log.warn({ restartInMs: delayMs }, `${reason}; reconnecting in ${delayMs} ms`);
-              sub.next({ type: 'state', state: 'restarting', error: reason });
-            },
-          }),
-        )
-        .subscribe();
-      return () => runs.unsubscribe();
+    supervisedCapture({
+      connect: () => connectOnce().pipe(map((frame): LinkEvent => ({ type: 'frame', frame }))),
+      stalled: (silentS, sawFrame) => (sawFrame ? new Error(`no frame from the camera for ${silentS} s`) : new Error(`no frame from ${where} within ${silentS} s of connecting`)),
+      log,
+      tuning: o.tuning,
     });
 
   return {

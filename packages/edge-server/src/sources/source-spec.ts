@@ -1,6 +1,8 @@
-// The --source value: testsrc | v4l2:/dev/videoN | file:PATH | stdin | http(s)://… | rtsp(s)://….
+// The --source value: testsrc | v4l2:/dev/videoN | file:PATH | stdin | http(s)://… | rtsp(s)://…
+// | tcp://… (the seed's camera server) | edgecam(s)://… (another edgecam-server, over v2).
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseEdgecamUrl, parseSeedUrl, seedUrlText, edgecamUrlText, type EdgecamSpec, type SeedSpec } from './network-url.js';
 import { maskUrlPasswords } from './url-credentials.js';
 
 /** A parsed --source value. */
@@ -12,13 +14,18 @@ export type SourceSpec =
   /** An MJPEG stream over HTTP; insecure: accept any TLS certificate (`#insecure` after the URL). */
   | { kind: 'http'; url: string; insecure: boolean }
   /** An RTSP camera, read through ffmpeg; RTP over TCP unless `#udp` follows the URL. */
-  | { kind: 'rtsp'; url: string; transport: RtspTransport };
+  | { kind: 'rtsp'; url: string; transport: RtspTransport }
+  /** The seed's camera server (`[u32 length][JPEG]` on TCP, driven by one-character commands). */
+  | SeedSpec
+  /** Another edgecam-server, read over v2 with its capture times. */
+  | EdgecamSpec;
 
 /** How RTP reaches us from an RTSP camera: interleaved on the RTSP connection (tcp) or on its own ports (udp). */
 export type RtspTransport = 'tcp' | 'udp';
 
 /** The accepted --source forms, for help and error messages. */
-export const SOURCE_SYNTAX = 'testsrc, v4l2:/dev/videoN, file:PATH, stdin, http(s)://HOST/PATH (MJPEG) or rtsp(s)://HOST/PATH[#udp]';
+export const SOURCE_SYNTAX =
+  "testsrc, v4l2:/dev/videoN, file:PATH, stdin, http(s)://HOST/PATH (MJPEG), rtsp(s)://HOST/PATH[#udp], tcp://HOST[:PORT] (the seed's camera server) or edgecam(s)://HOST[:PORT][/CAMERA] (another edgecam-server)";
 
 /** The URL when text is an absolute URL with one of the schemes and a host. */
 function networkUrl(text: string, schemes: string[]): URL | undefined {
@@ -58,12 +65,14 @@ export function parseSourceSpec(text: string): SourceSpec | undefined {
     rtsp.hash = '';
     return { kind: 'rtsp', url: rtsp.href, transport };
   }
+  if (text.startsWith('tcp:')) return parseSeedUrl(text);
+  if (text.startsWith('edgecam:') || text.startsWith('edgecams:')) return parseEdgecamUrl(text);
   return undefined;
 }
 
-/** Whether the source runs ffmpeg (stdin and http(s) split their JPEGs in-process). */
+/** Whether the source runs ffmpeg (stdin and the network sources but rtsp split their JPEGs in-process). */
 export function needsFfmpeg(spec: SourceSpec): boolean {
-  return spec.kind !== 'stdin' && spec.kind !== 'http';
+  return spec.kind !== 'stdin' && spec.kind !== 'http' && spec.kind !== 'tcp' && spec.kind !== 'edgecam';
 }
 
 /** A SourceSpec as it is written on the command line, with any password masked. */
@@ -80,6 +89,10 @@ export function formatSourceSpec(spec: SourceSpec): string {
       return maskUrlPasswords(spec.url) + (spec.insecure ? '#insecure' : '');
     case 'rtsp':
       return maskUrlPasswords(spec.url) + (spec.transport === 'udp' ? '#udp' : '');
+    case 'tcp':
+      return seedUrlText(spec);
+    case 'edgecam':
+      return maskUrlPasswords(edgecamUrlText(spec));
   }
 }
 
@@ -90,6 +103,8 @@ export function sourceSpecText(spec: SourceSpec): string {
       return spec.url + (spec.insecure ? '#insecure' : '');
     case 'rtsp':
       return spec.url + (spec.transport === 'udp' ? '#udp' : '');
+    case 'edgecam':
+      return edgecamUrlText(spec);
     default:
       return formatSourceSpec(spec);
   }
