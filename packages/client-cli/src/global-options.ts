@@ -8,7 +8,7 @@ import { DEFAULT_PORT } from '@edgecam/protocol';
 import type { TlsOptions } from './connection.js';
 import { CliError, ExitCode, fileError, usageError } from './errors.js';
 import { flagValue, intText, parseDurationMs, parseFlag, type ValueSource } from './flag-values.js';
-import { parseSwitch, SWITCH_EXPECT, TOKEN_EXPECT, TOKEN_PATTERN } from '@edgecam/runtime';
+import { parseFingerprint, parseSwitch, SWITCH_EXPECT, TOKEN_EXPECT, TOKEN_PATTERN } from '@edgecam/runtime';
 
 /** One global flag. The rules are edgecam-server's: see parseGlobals. */
 interface GlobalOptionSpec {
@@ -22,15 +22,7 @@ interface GlobalOptionSpec {
   readonly schema: z.ZodType<unknown, string>;
 }
 
-/**
- * A SHA-256 fingerprint as edgecam-server's banner prints it (`AB:CD:…`), or as openssl does
- * (`sha256 Fingerprint=AB:CD:…`), or bare hex; normalised to upper-case pairs joined by colons.
- */
-export function parseFingerprint(text: string): string | undefined {
-  const hex = text.trim().replace(/^(sha-?256\s*(fingerprint)?\s*[=:]?\s*)/i, '').replace(/[:\s]/g, '');
-  if (!/^[0-9a-f]{64}$/i.test(hex)) return undefined;
-  return hex.toUpperCase().match(/../g)!.join(':');
-}
+export { parseFingerprint };
 
 /** What --protocol takes; connect()'s ProtocolChoice is this list's type. */
 export const PROTOCOL_CHOICES = ['auto', 'legacy', 'v2'] as const;

@@ -7,17 +7,7 @@
 /** How many bytes of a suspicious reply are worth quoting. */
 export const PEEK_BYTES = 64;
 
-/** True when the bytes are printable ASCII (plus tab, CR, LF) with at least 3 letters or digits. */
-export function looksLikeText(bytes: Uint8Array): boolean {
-  if (bytes.length < 3) return false;
-  let alnum = 0;
-  for (const b of bytes) {
-    const printable = (b >= 0x20 && b < 0x7f) || b === 0x09 || b === 0x0a || b === 0x0d;
-    if (!printable) return false;
-    if ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)) alnum++;
-  }
-  return alnum >= 3;
-}
+export { looksLikeText } from '@edgecam/runtime';
 
 /** A quoted excerpt of text bytes (control characters made visible), shortened with an ellipsis when long. */
 export function quoteText(bytes: Uint8Array, max = 48): string {

@@ -134,7 +134,8 @@ export class H264Routes {
       hub,
       client,
       logger: log,
-      iceAddresses: this.opts.iceAddresses,
+      // A viewer on this machine reaches us over loopback, which werift does not gather by itself.
+      iceAddresses: this.opts.iceAddresses ?? (isLoopback(req.socket.remoteAddress) ? ['127.0.0.1'] : undefined),
       onClosed: (s) => {
         this.sessions.delete(s.id);
         giveBack();
@@ -165,4 +166,9 @@ export class H264Routes {
     res.writeHead(200, { ...BASE_HEADERS, 'Content-Length': 0 });
     res.end();
   }
+}
+
+/** Whether a peer address is this machine's loopback (127.0.0.0/8, ::1, or IPv4 loopback mapped into IPv6). */
+function isLoopback(address: string | undefined): boolean {
+  return address !== undefined && (address === '::1' || /^(::ffff:)?127\./i.test(address));
 }

@@ -29,7 +29,7 @@ import { VERSION } from '../version.js';
 import { dial } from './dial.js';
 import { systemResolver, type Endpoint, type HostResolver } from './host-resolver.js';
 import { edgecamUrlText, hostPortText, type EdgecamSpec } from './network-url.js';
-import { looksLikeText } from './seed-frames.js';
+import { looksLikeText } from '@edgecam/runtime';
 import { FrameStamper, type FrameSource, type SourceEvent } from './source.js';
 import { supervisedCapture, type ConnectionTuning, type LinkEvent } from './supervised-capture.js';
 import { maskUrlPasswords } from './url-credentials.js';

@@ -2,7 +2,7 @@
 // seed's camera server (legacy framing), `edgecam[s]://HOST[:PORT][/CAMERA][?token=…&fingerprint=…]`
 // for another edgecam-server over v2 (edgecams: TLS). Parsed here, written back in one canonical form.
 import { isIPv6 } from 'node:net';
-import { TOKEN_PATTERN } from '@edgecam/runtime';
+import { parseFingerprint, TOKEN_PATTERN } from '@edgecam/runtime';
 
 /** The seed's camera server. port null: not given (6810, or what a resolver finds). */
 export interface SeedSpec {
@@ -30,13 +30,6 @@ export interface EdgecamSpec {
 const HOST_NAME = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i;
 // What a device's camera may be called, loosely: a newer device may allow more than this one does.
 const CAMERA = /^[A-Za-z0-9._~-]{1,64}$/;
-
-/** `AB:CD:…` (upper case, with colons) from 64 hex digits, colons or spaces allowed; undefined otherwise. */
-export function parseFingerprint(text: string): string | undefined {
-  const hex = text.replace(/[:\s]/g, '');
-  if (!/^[0-9a-f]{64}$/i.test(hex)) return undefined;
-  return hex.toUpperCase().match(/../g)!.join(':');
-}
 
 /** The URL, its host (IPv6 without brackets, lower case) and port, when it has one of the schemes and no user, password or fragment. */
 function hostAndPort(text: string, schemes: readonly string[]): { url: URL; host: string; port: number | null } | undefined {

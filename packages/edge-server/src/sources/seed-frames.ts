@@ -4,22 +4,12 @@
 // middle of its frames; read as a header, `Unkn` is a 1.4 GB length, so the error quotes the text
 // instead of the absurd length. After an error the stream cannot be trusted: the caller reconnects.
 import { FRAME_HEADER_LENGTH, FrameDecoder, ProtocolError, isWholeJpeg } from '@edgecam/protocol';
+import { looksLikeText } from '@edgecam/runtime';
 import { EdgeServerError } from '../errors.js';
 import { showPeerText } from '../log/peer-text.js';
 
 /** How many bytes of what arrived instead of a frame are quoted. */
 const QUOTED_BYTES = 48;
-
-/** Printable ASCII (tab, CR and LF too) with at least 3 letters or digits: a text reply, not a frame. */
-export function looksLikeText(bytes: Uint8Array): boolean {
-  if (bytes.length < 3) return false;
-  let alnum = 0;
-  for (const b of bytes) {
-    if (!((b >= 0x20 && b < 0x7f) || b === 0x09 || b === 0x0a || b === 0x0d)) return false;
-    if ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)) alnum++;
-  }
-  return alnum >= 3;
-}
 
 /** The first bytes as hex (`ff d8 00 10 …`). */
 function hexHead(bytes: Uint8Array, n = 8): string {
