@@ -10,6 +10,8 @@ import { decodeEdgecamTxt, type EdgecamTxt } from './txt-record.js';
 
 /** Instances kept; more are ignored (and counted). */
 export const MAX_SERVERS = 64;
+/** Instances kept from one source address, so that one noisy host cannot crowd the others out. */
+export const MAX_SERVERS_PER_SOURCE = 16;
 /** Host names whose addresses are kept. */
 export const MAX_HOSTS = 64;
 /** Addresses kept per host name. */
@@ -33,6 +35,8 @@ export interface DiscoveredServer extends EdgecamTxt {
 
 interface Instance {
   name: string;
+  /** The address whose answer admitted it. */
+  admittedBy: string;
   srv?: { port: number; target: string };
   txt?: EdgecamTxt;
   /** Where the SRV came from. */
@@ -47,6 +51,8 @@ export class ServerCollector {
   private readonly instances = new Map<string, Instance>();
   private readonly hosts = new Map<string, string[]>();
   private readonly wanted = new Set<string>();
+  /** Instances per admitting address; no more entries than instances. */
+  private readonly perSource = new Map<string, number>();
   /** Instances and hosts that did not fit, and records that were not what their type says. */
   ignored = 0;
 
@@ -55,7 +61,7 @@ export class ServerCollector {
     const records = [...(packet.answers ?? []), ...(packet.additionals ?? [])].slice(0, MAX_RECORDS_PER_PACKET);
     // In this order, whatever the packet's: PTRs admit instances, their SRVs name the hosts
     // whose addresses are kept (others' address records, the LAN's usual chatter, are not).
-    for (const r of records) if (r.type === 'PTR') this.ptr(r);
+    for (const r of records) if (r.type === 'PTR') this.ptr(r, from);
     for (const r of records) if (r.type === 'SRV') this.srv(r, from);
     for (const r of records) if (r.type === 'TXT') this.txt(r);
     for (const r of records) if (r.type === 'A' || r.type === 'AAAA') this.address(r);
@@ -104,32 +110,48 @@ export class ServerCollector {
   }
 
   /** The instance of a full name, admitted when there is room; undefined otherwise. */
-  private instance(fullName: string, admit: boolean): Instance | undefined {
+  /** The instance of a full name; admitted (when `from` is given and there is room) if new. */
+  private instance(fullName: string, from?: string): Instance | undefined {
     const name = instanceOf(fullName, EDGECAM_SERVICE);
     if (name === undefined) return undefined;
     const key = name.toLowerCase();
     const known = this.instances.get(key);
-    if (known || !admit) return known;
-    if (this.instances.size >= MAX_SERVERS) {
+    if (known || from === undefined) return known;
+    const fromHere = this.perSource.get(from) ?? 0;
+    if (this.instances.size >= MAX_SERVERS || fromHere >= MAX_SERVERS_PER_SOURCE) {
       this.ignored++;
       return undefined;
     }
-    const created: Instance = { name };
+    const created: Instance = { name, admittedBy: from };
     this.instances.set(key, created);
+    this.perSource.set(from, fromHere + 1);
     return created;
   }
 
-  private ptr(r: StringAnswer): void {
+  private forget(key: string): void {
+    const i = this.instances.get(key);
+    if (!i) return;
+    this.instances.delete(key);
+    const left = (this.perSource.get(i.admittedBy) ?? 1) - 1;
+    if (left > 0) this.perSource.set(i.admittedBy, left);
+    else this.perSource.delete(i.admittedBy);
+  }
+
+  private ptr(r: StringAnswer, from: string): void {
     if (!sameName(r.name, EDGECAM_SERVICE) || typeof r.data !== 'string') return;
     const name = instanceOf(r.data, EDGECAM_SERVICE);
     if (name === undefined) return;
     // A goodbye: the server has left.
-    if (r.ttl === 0) this.instances.delete(name.toLowerCase());
-    else this.instance(r.data, true);
+    if (r.ttl === 0) this.forget(name.toLowerCase());
+    else this.instance(r.data, from);
   }
 
   private srv(r: Answer & { type: 'SRV' }, from: string): void {
-    const i = this.instance(r.name, true);
+    if (r.ttl === 0) {
+      const name = instanceOf(r.name, EDGECAM_SERVICE);
+      return name === undefined ? undefined : this.forget(name.toLowerCase());
+    }
+    const i = this.instance(r.name, from);
     if (!i) return;
     const data = srvData.safeParse(r.data);
     if (!data.success) return void this.ignored++;
@@ -138,7 +160,7 @@ export class ServerCollector {
   }
 
   private txt(r: Answer & { type: 'TXT' }): void {
-    const i = this.instance(r.name, false);
+    const i = this.instance(r.name);
     if (!i) return;
     const data = txtData.safeParse(r.data);
     if (!data.success) return void this.ignored++;

@@ -1,7 +1,7 @@
 // For tests (the `@edgecam/discovery/netns` entry): a LAN of its own made of network namespaces,
 // so that mDNS can be tested for real without a packet reaching the machine's own network.
 // Needs root and iproute2 (`ip netns`). Two hosts are joined by a veth pair; one host alone has
-// a dummy interface (an address that is not loopback, and no peer). Processes are started inside
+// a veth pair of its own (an address that is not loopback, and nobody on the other end). Processes are started inside
 // with `ip netns exec`; close() kills them and deletes the namespaces.
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 
@@ -13,7 +13,7 @@ export interface LanHost {
 }
 
 export interface LanOptions {
-  /** 2: two namespaces joined by a veth pair (default); 1: one namespace with a dummy interface. */
+  /** 2: two namespaces joined by a veth pair (default); 1: one namespace alone. */
   hosts?: 1 | 2;
   /** Routes 224.0.0.0/4 to the LAN interface (default true); without it a multicast send fails with ENETUNREACH, as on a machine with no default route. */
   multicastRoute?: boolean;
@@ -83,7 +83,11 @@ export function createLan(options: LanOptions = {}): TestLan {
   try {
     for (const h of hosts) ip(['netns', 'add', h.ns]);
     if (count === 2) ip(['link', 'add', 'lan0', 'netns', hosts[0]!.ns, 'type', 'veth', 'peer', 'name', 'lan0', 'netns', hosts[1]!.ns]);
-    else ip(['-n', hosts[0]!.ns, 'link', 'add', 'lan0', 'type', 'dummy']);
+    // One host: a veth pair inside its namespace, its far end left without an address.
+    else {
+      ip(['-n', hosts[0]!.ns, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'lan1']);
+      ip(['-n', hosts[0]!.ns, 'link', 'set', 'lan1', 'up']);
+    }
     for (const h of hosts) {
       ip(['-n', h.ns, 'link', 'set', 'lo', 'up']);
       ip(['-n', h.ns, 'addr', 'add', `${h.address}/24`, 'dev', 'lan0']);
