@@ -27,8 +27,11 @@ export interface AnnounceOptions {
   tls?: boolean;
   /** Announce on this interface only (a name such as `eth0`, or one of its IPv4 addresses). */
   interface?: string;
-  /** The addresses to announce; default: every address of the machine (or of `interface`), loopback and IPv6 link-local left out. */
-  addresses?: readonly string[];
+  /**
+   * The addresses to announce, or a function asked at each announcement (interfaces come and go);
+   * default: every address of the machine (or of `interface`), loopback and IPv6 link-local left out.
+   */
+  addresses?: readonly string[] | (() => readonly string[]);
   /** Each kind of trouble once (until it clears): SOCKET (announcing stops), SEND (retried when an interface comes up), CONFLICT. */
   onError?: (err: DiscoveryError) => void;
   /** The records went out: at start, and again after a SEND error cleared. */
@@ -95,7 +98,8 @@ function described(o: AnnounceOptions, cameras: readonly string[], addresses: re
  * everything the network does later goes to `onError`, never thrown.
  */
 export function announce(options: AnnounceOptions): Announcement {
-  const addressesNow = () => options.addresses ?? localAddresses(options.interface);
+  const given = options.addresses;
+  const addressesNow = () => (typeof given === 'function' ? given() : (given ?? localAddresses(options.interface)));
   let current = described(options, options.cameras, addressesNow());
   const socket: MdnsSocket = openMdns(options.interface);
   const reported = new Set<string>();

@@ -42,7 +42,7 @@ describe('the option table', () => {
       quality: number; idleStopSeconds: number; alwaysOn: boolean; maxClients: number; maxPerAddress: number; logLevel: LogLevel;
       helloTimeoutSeconds: number; maxPending: number; idleTimeoutSeconds: number; token: string | null; allowLegacy: boolean;
       tlsCert: string | null; tlsKey: string | null; tlsSelfSigned: boolean; tlsDir: string; httpRateLimit: number; allowedHosts: string[];
-      name: string;
+      name: string; mdns: boolean;
     }>();
   });
 });

@@ -105,8 +105,10 @@ export function toConfig(o: Options, token: string | null) {
     httpRateLimit: o.httpRateLimit,
     /** Without a token, the host names HTTP answers to besides IP addresses, localhost, *.local and this machine's. */
     allowedHosts: o.allowedHosts,
-    /** In MQTT topics and Home Assistant ids: a-z, 0-9, _ and -. */
+    /** In MQTT topics and Home Assistant ids: a-z, 0-9, _ and -; the name mDNS announces. */
     name: o.name,
+    /** Announce the server on the LAN over mDNS/DNS-SD (--no-mdns: false). */
+    mdns: o.mdns,
   };
 }
 
