@@ -82,7 +82,8 @@ const port = z.string().regex(/^\d{1,5}$/).transform(Number).pipe(z.number().int
 const count = z.string().regex(/^\d{1,6}$/).transform(Number);
 // A camera name from a peer: any text that could have been one label; it is shown with control characters visible.
 const cameraName = z.string().min(1).refine((s) => Buffer.byteLength(s) <= MAX_LABEL_BYTES);
-const path = z.string().startsWith('/').max(MAX_TXT_STRING);
+// A path becomes part of a URL: no spaces or control characters.
+const path = z.string().regex(/^\/[^\u0000-\u0020\u007f-\u009f]*$/).max(MAX_TXT_STRING);
 
 /**
  * What a peer's `_edgecam._tcp` TXT record says, each field checked on its own (a bad one is as if

@@ -76,6 +76,11 @@ describe('a TXT record from a peer', () => {
     expect(decodeEdgecamTxt(strings)).toEqual({ httpPort: null, path: '/', scheme: 'http', tls: true, cameras: ['front'], cameraCount: 1 });
   });
 
+  it('refuses a path with spaces or control characters, which would go into a URL', () => {
+    for (const bad of ['path=/a b', 'path=/\u001b[31m', 'path=/\u0085']) expect(decodeEdgecamTxt([Buffer.from(bad)]).path).toBe('/');
+    expect(decodeEdgecamTxt([Buffer.from('path=/cams/front/')]).path).toBe('/cams/front/');
+  });
+
   it('keeps the first of a repeated key, reads keys in any case, and skips strings without a key', () => {
     const strings = unwire(hex`
       04 4e 3d3131   // "N=11": keys are case-insensitive
