@@ -9,6 +9,7 @@ import { DiscoveryError } from './errors.js';
 import { localAddresses } from './interfaces.js';
 import { openMdns, type MdnsSocket } from './mdns-socket.js';
 import { checkLabel, EDGECAM_SERVICE, HTTP_SERVICE, hostTarget, instanceName, MAX_LABEL_BYTES, sameName } from './names.js';
+import { MAX_RECORDS_PER_PACKET } from './collector.js';
 import { allRecords, answersTo, type Announced } from './records.js';
 
 export interface AnnounceOptions {
@@ -49,6 +50,8 @@ export interface Announcement {
 
 /** Answers sent per second at most, so that a flood of queries cannot make us flood the LAN. */
 const ANSWERS_PER_SECOND = 20;
+/** Questions of one query looked at; an honest query asks a few. */
+const MAX_QUESTIONS = 64;
 /** Legacy unicast answers carry a TTL of at most 10 s (RFC 6762, 6.7). */
 const LEGACY_TTL = 10;
 /** How long close() waits for the goodbye to be sent. */
@@ -141,7 +144,7 @@ export function announce(options: AnnounceOptions): Announcement {
 
   socket.mdns.on('query', (query, rinfo: RemoteInfo) => {
     if (dead || closing || budget <= 0) return;
-    const { answers, additionals } = answersTo(current, query.questions ?? []);
+    const { answers, additionals } = answersTo(current, (query.questions ?? []).slice(0, MAX_QUESTIONS));
     if (answers.length === 0) return;
     budget--;
     if (rinfo.port === 5353) return socket.respond({ answers, additionals }, undefined, (err) => err && report(err));
@@ -152,7 +155,7 @@ export function announce(options: AnnounceOptions): Announcement {
 
   // Another responder with our instance name and other data: both would be found, one of them wrongly.
   socket.mdns.on('response', (response, rinfo: RemoteInfo) => {
-    for (const r of [...(response.answers ?? []), ...(response.additionals ?? [])]) {
+    for (const r of [...(response.answers ?? []), ...(response.additionals ?? [])].slice(0, MAX_RECORDS_PER_PACKET)) {
       if (r.type !== 'SRV' || r.ttl === 0) continue;
       for (const service of [EDGECAM_SERVICE, HTTP_SERVICE]) {
         if (!sameName(r.name, instanceName(current.name, service))) continue;

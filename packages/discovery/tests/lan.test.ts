@@ -53,6 +53,17 @@ describe('two hosts on a LAN', () => {
     expect(r).toEqual({ event: 'resolved', host: lan.hosts[0]!.address, port: 6810 });
   });
 
+  it('answers a one-shot query from another port to the querier itself, its id and question repeated, TTLs at most 10 s', async () => {
+    const r = await run(1, 'oneshot', 'garage._edgecam._tcp.local', 'SRV').next((e) => e.event === 'answer');
+    expect(r).toEqual({
+      event: 'answer',
+      from: lan.hosts[0]!.address,
+      id: 4242,
+      questions: [{ name: 'garage._edgecam._tcp.local', type: 'SRV', class: 'IN' }],
+      answers: [{ name: 'garage._edgecam._tcp.local', type: 'SRV', ttl: 10, data: { priority: 0, weight: 0, port: 6810, target: 'edgecam-garage.local' } }],
+    });
+  });
+
   it('resolve finds a plain mDNS host of that name, without a port', async () => {
     const host = run(0, 'host', 'nas.local', '10.77.0.1');
     await host.next((e) => e.event === 'ready');

@@ -7,9 +7,11 @@
 //   hostile                 answer every query with garbage and a flood of fake servers, until SIGTERM
 //   host NAME ADDRESS       answer A queries for NAME with ADDRESS (a plain mDNS host, no edgecam service)
 //   hold                    hold UDP 5353 without sharing it, until SIGTERM
+//   oneshot NAME TYPE       one query from an ephemeral port (as dig does), print the unicast answer
 import { createSocket } from 'node:dgram';
 import { createInterface } from 'node:readline';
 import makeMdns from 'multicast-dns';
+import packet from 'dns-packet';
 import { announce, browse, resolve } from '@edgecam/discovery';
 
 const say = (event) => process.stdout.write(`${JSON.stringify(event)}\n`);
@@ -77,6 +79,14 @@ if (role === 'announce') {
   const s = createSocket({ type: 'udp4', reuseAddr: false });
   s.bind(5353, () => say({ event: 'holding' }));
   untilTerm(() => new Promise((r) => s.close(r)));
+} else if (role === 'oneshot') {
+  const s = createSocket('udp4');
+  s.on('message', (bytes, rinfo) => {
+    const p = packet.decode(bytes);
+    say({ event: 'answer', from: rinfo.address, id: p.id, questions: p.questions, answers: p.answers.map((r) => ({ name: r.name, type: r.type, ttl: r.ttl, data: r.data })) });
+    s.close();
+  });
+  s.bind(0, () => s.send(packet.encode({ type: 'query', id: 4242, questions: [{ name: arg, type: arg2 }] }), 5353, '224.0.0.251'));
 } else {
   say({ event: 'error', code: 'USAGE', message: `unknown role ${role}` });
   process.exit(2);
