@@ -12,8 +12,8 @@ import { waitFor } from './wait-for.js';
 const SERVER = resolve(import.meta.dirname, '../../edge-server/bin/edgecam-server.js');
 
 /** The CLI run to its end inside a namespace. */
-function cliIn(lan: TestLan, host: LanHost, args: string[], cwd = tempDir()): Promise<CliRun> {
-  const child = lan.spawn(host, process.execPath, [CLI, ...args], { cwd, env: childEnv({}), stdio: ['ignore', 'pipe', 'pipe'] });
+function cliIn(lan: TestLan, host: LanHost, args: string[], cwd = tempDir(), env: Record<string, string> = {}): Promise<CliRun> {
+  const child = lan.spawn(host, process.execPath, [CLI, ...args], { cwd, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -120,12 +120,17 @@ describe('edgecam cameras with no address, on a LAN of the test\'s own', () => {
     responder.child.kill('SIGTERM');
   });
 
-  it('asks 127.0.0.1 as before when --port (or --host) names the server', async () => {
+  it('asks 127.0.0.1 as before when --port or EDGECAM_PORT (or --host) names the server', async () => {
     const here = await cliIn(lan, lan.hosts[0]!, ['--port', String(garage.tcp), 'cameras']);
     expect(here.stdout).toBe('front (default)\ndoor\n');
     const there = await cliIn(lan, lan.hosts[1]!, ['--port', String(garage.tcp), 'cameras']);
     expect(there.stderr).toBe(`edgecam: could not connect to 127.0.0.1:${garage.tcp}: connection refused (is the server running, and on this port?)\n`);
     expect(there.code).toBe(3);
+    const byVariable = await cliIn(lan, lan.hosts[0]!, ['cameras'], tempDir(), { EDGECAM_PORT: String(garage.tcp) });
+    expect(byVariable.stdout).toBe('front (default)\ndoor\n');
+    // An empty variable is unset, as for every flag: the LAN is asked.
+    const empty = await cliIn(lan, lan.hosts[1]!, ['cameras', '--json'], tempDir(), { EDGECAM_HOST: '', EDGECAM_PORT: '' });
+    expect((JSON.parse(empty.stdout) as { name: string }[]).map((s) => s.name)).toEqual(['garage']);
   });
 });
 

@@ -4,6 +4,7 @@
 // a veth pair of its own (an address that is not loopback, and nobody on the other end). Processes are started inside
 // with `ip netns exec`; close() kills them and deletes the namespaces.
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { threadId } from 'node:worker_threads';
 
 export interface LanHost {
   /** The namespace's name. */
@@ -29,6 +30,7 @@ export interface TestLan {
   close(): Promise<void>;
 }
 
+// edgecam-PID-THREAD-N: unique across test files run in parallel, in processes or in threads.
 const PREFIX = 'edgecam-';
 let made = 0;
 
@@ -51,7 +53,7 @@ export function requireNetns(): void {
 /** Deletes namespaces this helper made in processes that are gone (a test run that was killed). */
 function removeStale(): void {
   for (const line of ip(['netns', 'list']).split('\n')) {
-    const m = new RegExp(`^(${PREFIX}(\\d+)-\\d+)\\b`).exec(line);
+    const m = new RegExp(`^(${PREFIX}(\\d+)-\\d+-\\d+)\\b`).exec(line);
     if (!m) continue;
     const pid = Number(m[2]);
     let alive = true;
@@ -69,7 +71,7 @@ export function createLan(options: LanOptions = {}): TestLan {
   requireNetns();
   removeStale();
   const count = options.hosts ?? 2;
-  const hosts: LanHost[] = Array.from({ length: count }, (_, i) => ({ ns: `${PREFIX}${process.pid}-${++made}`, address: `10.77.0.${i + 1}` }));
+  const hosts: LanHost[] = Array.from({ length: count }, (_, i) => ({ ns: `${PREFIX}${process.pid}-${threadId}-${++made}`, address: `10.77.0.${i + 1}` }));
   const children = new Set<ChildProcess>();
   const remove = () => {
     for (const h of hosts) {
