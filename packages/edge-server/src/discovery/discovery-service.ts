@@ -2,7 +2,7 @@
 // cameras, `_http._tcp` with the HTTP port and path), so that `edgecam cameras` with no address
 // finds it; a goodbye at stop. On by default, as a LAN camera is expected to be found; --no-mdns
 // (the `mdns` option) keeps the service from starting.
-import type { Announcement } from '@edgecam/discovery';
+import { MAX_LABEL_BYTES, type Announcement } from '@edgecam/discovery';
 import type { ServerService } from '../camera/service.js';
 import { announceServer } from './announce-server.js';
 import { discoveryConfigSchema, type DiscoveryConfig } from './discovery-config.js';
@@ -17,7 +17,9 @@ export const discoveryService: ServerService<DiscoveryConfig, 'discovery'> = {
     return {
       routes: [],
       listening: (at) => {
-        running = announceServer({ name: ctx.serverName, cameras: ctx.cameras.map((c) => c.name), at, config, logger });
+        // A server name may have 64 characters (a-z, 0-9, _, -: one byte each), a DNS label 63.
+        const name = ctx.serverName.slice(0, MAX_LABEL_BYTES);
+        running = announceServer({ name, cameras: ctx.cameras.map((c) => c.name), at, config, logger });
       },
       close: async () => {
         await running?.close();
