@@ -153,6 +153,14 @@ function checked(spec: GlobalOptionSpec, given: string | boolean | undefined, so
   return parseFlag(spec.schema, text, spec.flag.split(' ')[0]!, source, spec.env);
 }
 
+/**
+ * Whether --host or --port (or EDGECAM_HOST / EDGECAM_PORT, not empty) names a server. Without
+ * either, and without an address, `edgecam cameras` looks on the LAN instead of at 127.0.0.1.
+ */
+export function serverNamed(sourceOf: (key: Key) => ValueSource, env: NodeJS.ProcessEnv = process.env): boolean {
+  return (['host', 'port'] as const).some((key) => sourceOf(key) === 'cli' || (sourceOf(key) === 'env' && (env[GLOBAL_OPTIONS[key].env] ?? '') !== ''));
+}
+
 /** --tls, --ca and --fingerprint: any of them means TLS. The CA file is read here. */
 function tlsOptions(on: boolean, caFile: string | undefined, fingerprint: string | undefined): TlsOptions | undefined {
   let ca: string | undefined;

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import type { Logger } from 'pino';
-import { CliError, ExitCode, errorText } from './errors.js';
+import { CliError, ExitCode, errorText, usageError } from './errors.js';
+import type { LanFlags } from './lan-cameras.js';
 import type { EventsFlags } from './events-command.js';
 import { listenSchema, parseFlag } from './flag-values.js';
-import { globalOptions, parseGlobals, type GlobalOptions, type RawGlobals } from './global-options.js';
+import { globalOptions, parseGlobals, serverNamed, type GlobalOptions, type RawGlobals } from './global-options.js';
 import { withServerAddress } from './server-address.js';
 import type { PullFlags } from './pull-command.js';
 import type { RecordFlags } from './record-command.js';
@@ -122,11 +123,20 @@ export async function runCli(argv: string[]): Promise<number> {
 
   program
     .command('cameras')
-    .description("list the server's cameras, the default one marked")
-    .argument('[address]', ADDRESS_HELP)
-    .option('--json', 'print JSON: {address, protocol, server, cameras, default}; cameras is null when the server serves one unnamed camera')
-    .action(async (address: string | undefined, o: { json?: boolean }) => {
+    .description("list the server's cameras, the default one marked; with no address (nor --host, --port), every edgecam-server that answers on the LAN (mDNS)")
+    .argument('[address]', `${ADDRESS_HELP}; none: look on the LAN`)
+    .option('--json', 'print JSON: {address, protocol, server, cameras, default}, cameras null when the server serves one unnamed camera; on the LAN, a list of {name, address, cameras, http...}')
+    .option('--wait <time>', 'on the LAN: how long to listen for answers (default 2s)')
+    .option('--interface <name>', 'on the LAN: ask on this interface only (eth0, or one of its IPv4 addresses)')
+    .action(async (address: string | undefined, o: { json?: boolean } & LanFlags) => {
       const g = at(address);
+      if (address === undefined && !serverNamed((key) => program.getOptionValueSource(key))) {
+        exitCode = await (await import('./lan-cameras.js')).lanCamerasCommand(o, o.json === true);
+        return;
+      }
+      if (o.wait !== undefined || o.interface !== undefined) {
+        throw usageError('--wait and --interface are for looking on the LAN: leave out the address (and --host, --port), or leave them out');
+      }
       exitCode = await (await import('./cameras-command.js')).camerasCommand(g, o.json === true, logger());
     });
 

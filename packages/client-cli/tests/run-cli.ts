@@ -20,7 +20,7 @@ export function tempDir(prefix = 'run-'): string {
 }
 
 /** Environment for the child: ours, minus any EDGECAM_* that would change its defaults. */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('EDGECAM_')) env[k] = v;
   return { ...env, ...extra };

@@ -3,6 +3,7 @@
 // exports a CameraFeature and one line here; see ARCHITECTURE.md.
 import type { AnyCameraFeature } from './camera/feature.js';
 import type { AnyServerService } from './camera/service.js';
+import { discoveryService } from './discovery/discovery-service.js';
 import { eventsService } from './events/events-service.js';
 import { h264Feature } from './h264/h264-feature.js';
 import { motionFeature, type MotionTuning } from './motion/motion-feature.js';
@@ -16,4 +17,4 @@ export const FEATURES = [recordingFeature, motionFeature, h264Feature, publishFe
 export type FeatureDeps = RecordingTuning & MotionTuning;
 
 /** The server-wide services, each started once with its top-level block (camera/service.ts). */
-export const SERVICES = [eventsService] as const satisfies readonly AnyServerService[];
+export const SERVICES = [eventsService, discoveryService] as const satisfies readonly AnyServerService[];

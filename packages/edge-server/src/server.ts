@@ -10,7 +10,7 @@ import { DEFAULT_CAMERA_NAME, cameraOf, type CameraConfig } from './config/camer
 import { featuresNeedFfmpeg, serveFeatures, startCameraFeatures, type FeatureBlocks, type RunningFeatures, type ServedFeatures } from './camera/feature-runner.js';
 import type { FeatureDeps } from './features.js';
 import { EventBus } from './camera/event-bus.js';
-import type { RunningService } from './camera/service.js';
+import type { AnyServerService, RunningService } from './camera/service.js';
 import { SERVICES } from './features.js';
 import { Camera, CameraRegistry, type SourceMaker } from './camera/cameras.js';
 import { DEFAULT_CONFIG, SHORT_TOKEN_LENGTH, type ServerConfig } from './config/config.js';
@@ -162,8 +162,11 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
   try {
     cameraList.forEach((camera, i) => features.set(camera.name, startCameraFeatures(camera, configs[i]!, ffmpeg, opts.features, givenSource(configs[i]!, i) ? undefined : configs[i]!.source)));
     const producers = Object.fromEntries([...features].flatMap(([name, f]) => (f.events$ ? [[name, f.events$]] : [])));
-    for (const service of SERVICES) {
-      const block = config[service.key] ?? service.schema.parse({});
+    for (const listed of SERVICES) {
+      // Each with its own block: the list's union of configs is one config per service here.
+      const service: AnyServerService = listed;
+      if (service.switchedBy !== undefined && !config[service.switchedBy]) continue;
+      const block: unknown = config[listed.key] ?? service.schema.parse({});
       services.push(service.start({ cameras: cameraList, eventCameras: Object.keys(producers), bus, logger, serverName: config.name, version: VERSION, pageUrl: config.http ? pageUrl(config.host, config.httpPort, tls !== null) : undefined }, block));
     }
     // Fed once the services read the bus, so none misses a first event.
@@ -282,6 +285,7 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
       httpPort = await listen(http.server, config.httpPort, config.host);
       announcedHttp = { port: httpPort, scheme: httpScheme, path: '/' };
     }
+    for (const s of services) s.listening?.({ host: config.host, tcpPort, httpPort, tls: tls !== null });
     logger.info(
       {
         tcp: `${tls ? 'tls' : 'tcp'}://${config.host}:${tcpPort}`,

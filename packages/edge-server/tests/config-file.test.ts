@@ -118,7 +118,7 @@ describe('--config-schema', () => {
     if (!('output' in r)) throw new Error('expected output');
     expect(r.exitCode).toBe(0);
     const schema = JSON.parse(r.output) as { properties: Record<string, { description?: string; default?: unknown }>; required?: string[]; additionalProperties: boolean };
-    expect(Object.keys(schema.properties)).toEqual([...OPTION_KEYS, 'default', ...FEATURE_KEYS, 'cameras', 'events']);
+    expect(Object.keys(schema.properties)).toEqual([...OPTION_KEYS, 'default', ...FEATURE_KEYS, 'cameras', 'events', 'discovery']);
     expect(schema.required ?? []).toEqual([]);
     expect(schema.additionalProperties).toBe(false);
     expect(schema.properties.port).toMatchObject({ type: 'integer', default: 6810, description: expect.stringContaining('--port, EDGECAM_PORT') });

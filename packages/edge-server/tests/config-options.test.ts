@@ -42,7 +42,7 @@ describe('the option table', () => {
       quality: number; idleStop: number; alwaysOn: boolean; maxClients: number; maxPerAddress: number; logLevel: LogLevel;
       helloTimeout: number; maxPending: number; idleTimeout: number; token: string | null; tokenFile: string | null; allowLegacy: boolean;
       tlsCert: string | null; tlsKey: string | null; tlsSelfSigned: boolean; tlsDir: string; httpRateLimit: number; allowedHosts: string[];
-      name: string;
+      name: string; mdns: boolean;
     }>();
   });
 });

@@ -14,13 +14,13 @@ describe('command line and environment', () => {
       '--host', '127.0.0.1', '--port', '7000', '--http-port', '9000', '--source', 'v4l2:/dev/video1', '--size', '1280x720',
       '--fps', '29.97', '--max-size', '1920x1080', '--max-fps', '30', '--quality', '90', '--idle-stop', '2.5', '--max-clients', '4', '--max-per-address', '3', '--log-level', 'debug', '--hello-timeout', '0.5',
       '--max-pending', '8', '--idle-timeout', '90', '--token', 's3cret-token', '--allow-legacy', '--tls-cert', '/etc/c.pem',
-      '--tls-key', '/etc/k.pem', '--tls-dir', '/var/lib/edgecam', '--http-rate-limit', '2.5', '--allowed-hosts', 'cam.example.lan, cam2,', '--name', 'garage',
+      '--tls-key', '/etc/k.pem', '--tls-dir', '/var/lib/edgecam', '--http-rate-limit', '2.5', '--allowed-hosts', 'cam.example.lan, cam2,', '--name', 'garage', '--no-mdns',
     ]);
     expect(c).toEqual({
       host: '127.0.0.1', port: 7000, http: true, httpPort: 9000, source: { kind: 'v4l2', device: '/dev/video1' }, size: { width: 1280, height: 720 },
       fps: 29.97, maxSize: { width: 1920, height: 1080 }, maxFps: 30, quality: 90, idleStop: 2.5, alwaysOn: false, maxClients: 4, maxPerAddress: 3, logLevel: 'debug', helloTimeout: 0.5,
       maxPending: 8, idleTimeout: 90, token: 's3cret-token', tokenFile: null, allowLegacy: true, tlsCert: '/etc/c.pem', tlsKey: '/etc/k.pem',
-      tlsSelfSigned: false, tlsDir: '/var/lib/edgecam', httpRateLimit: 2.5, allowedHosts: ['cam.example.lan', 'cam2'], name: 'garage',
+      tlsSelfSigned: false, tlsDir: '/var/lib/edgecam', httpRateLimit: 2.5, allowedHosts: ['cam.example.lan', 'cam2'], name: 'garage', mdns: false,
     });
   });
 
@@ -30,13 +30,13 @@ describe('command line and environment', () => {
       EDGECAM_FPS: '5', EDGECAM_MAX_SIZE: '640x480', EDGECAM_MAX_FPS: '7.5', EDGECAM_QUALITY: '1', EDGECAM_ALWAYS_ON: 'yes', EDGECAM_MAX_CLIENTS: '0', EDGECAM_MAX_PER_ADDRESS: '0', EDGECAM_LOG_LEVEL: 'warn',
       EDGECAM_IDLE_STOP: '0', EDGECAM_HELLO_TIMEOUT: '3', EDGECAM_MAX_PENDING: '1', EDGECAM_IDLE_TIMEOUT: '0',
       EDGECAM_TOKEN: 'from-env', EDGECAM_ALLOW_LEGACY: 'on', EDGECAM_TLS_SELF_SIGNED: '1', EDGECAM_TLS_DIR: '/srv/tls',
-      EDGECAM_HTTP_RATE_LIMIT: '0', EDGECAM_ALLOWED_HOSTS: 'camera.local.example', EDGECAM_NAME: 'porch-2',
+      EDGECAM_HTTP_RATE_LIMIT: '0', EDGECAM_ALLOWED_HOSTS: 'camera.local.example', EDGECAM_NAME: 'porch-2', EDGECAM_MDNS: 'off',
     });
     expect(c).toEqual({
       host: '::1', port: 1, http: false, httpPort: 8080, source: { kind: 'file', path: '/tmp/a b.avi' }, size: { width: 320, height: 240 }, fps: 5,
       maxSize: { width: 640, height: 480 }, maxFps: 7.5, quality: 1, idleStop: 0, alwaysOn: true, maxClients: 0, maxPerAddress: 0, logLevel: 'warn', helloTimeout: 3,
       maxPending: 1, idleTimeout: 0, token: 'from-env', tokenFile: null, allowLegacy: true, tlsCert: null, tlsKey: null, tlsSelfSigned: true,
-      tlsDir: '/srv/tls', httpRateLimit: 0, allowedHosts: ['camera.local.example'], name: 'porch-2',
+      tlsDir: '/srv/tls', httpRateLimit: 0, allowedHosts: ['camera.local.example'], name: 'porch-2', mdns: false,
     });
   });
 

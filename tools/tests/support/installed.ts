@@ -13,7 +13,7 @@ import { readJpegInfo, type JpegInfo } from '@edgecam/protocol';
 
 export const run = promisify(execFile);
 export const root = fileURLToPath(new URL('../../..', import.meta.url));
-export const PACKAGES = ['protocol', 'runtime', 'motion', 'recorder', 'edge-server', 'client-cli'] as const;
+export const PACKAGES = ['protocol', 'runtime', 'discovery', 'motion', 'recorder', 'edge-server', 'client-cli'] as const;
 // npm installs about 85 packages: a 2-core machine shared by eight test runs needs minutes.
 export const STEP_MS = 600_000;
 export const RUN_MS = 60_000;

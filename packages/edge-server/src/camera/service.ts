@@ -1,11 +1,14 @@
 // The server-wide counterpart of a camera feature: a service reads what the cameras produce (the
-// event bus) and serves it on (webhooks, MQTT, SSE; later discovery). services.ts lists them; the
+// event bus) and serves it on (webhooks, MQTT, SSE, mDNS). features.ts lists them; the
 // core starts each with its top-level config block and never names one.
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { CameraContext } from '../contracts.js';
 import type { Route } from '../http/route.js';
 import type { EventBus } from './event-bus.js';
+
+/** The server's on/off options that switch a service (the option table has them; `mdns` is `--no-mdns`). */
+export type SwitchOption = 'mdns';
 
 /** What a service starts with: the server's cameras and bus. */
 export interface ServiceContext {
@@ -21,10 +24,23 @@ export interface ServiceContext {
   readonly pageUrl?: string;
 }
 
+/** Where the server listens, once it does (a port of 0 in the configuration is known only then). */
+export interface ListeningAt {
+  /** The address it listens on (`--host`): 0.0.0.0 or :: for every interface. */
+  readonly host: string;
+  readonly tcpPort: number;
+  /** null with --no-http. */
+  readonly httpPort: number | null;
+  /** TCP speaks TLS and HTTP is HTTPS. */
+  readonly tls: boolean;
+}
+
 /** A running service. */
 export interface RunningService {
   /** Its HTTP endpoints, served after admission like the features'. */
   readonly routes: readonly Route[];
+  /** The servers listen now (called once, after the services started and before the server is returned). */
+  listening?(at: ListeningAt): void;
   /** Ends its long responses (streams) when the HTTP server closes. */
   endStreams?(): void;
   close(): Promise<void>;
@@ -35,6 +51,8 @@ export interface ServerService<C, K extends string = string> {
   /** Its top-level config block (`events:`); absent, the schema's default applies. */
   readonly key: K;
   readonly schema: z.ZodType<C>;
+  /** An on/off option (`--no-mdns`) that, off, keeps the service from starting at all. */
+  readonly switchedBy?: SwitchOption;
   start(ctx: ServiceContext, config: C): RunningService;
 }
 

@@ -311,6 +311,13 @@ export const OPTIONS = {
     schema: z.string().regex(SERVER_NAME_PATTERN),
     defaultFrom: () => defaultServerName(),
   }),
+  mdns: option({
+    flag: '--no-mdns',
+    env: 'EDGECAM_MDNS',
+    help: "do not announce this server on the LAN over mDNS/DNS-SD (by its --name), where `edgecam cameras` finds it; the discovery: block tunes it",
+    ...onOff,
+    default: true,
+  }),
 };
 
 /**
