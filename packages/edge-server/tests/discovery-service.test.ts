@@ -101,6 +101,27 @@ describe('a server on a LAN of two hosts', () => {
     ]);
   });
 
+  it('is a gateway’s source by name: edgecam://NAME.local is resolved over mDNS, port included', async () => {
+    const [a, b] = lan.hosts;
+    const device = await startServer(lan, a!, [...SMALL, '--no-http', '--name', 'porch']);
+    await device.line(/^announced on the LAN over mDNS as porch/);
+    const gateway = await startServer(lan, b!, ['--port', '0', ...HTTP, '--no-mdns', '--source', 'edgecam://porch.local']);
+    // A snapshot through the gateway: it dials the device where mDNS says it is (its TCP port is not 6810).
+    const got = nodeIn(
+      lan,
+      b!,
+      `const r = await fetch('http://127.0.0.1:${gateway.ports.http}/snapshot.jpg');
+       const jpeg = Buffer.from(await r.arrayBuffer());
+       const s = await (await fetch('http://127.0.0.1:${gateway.ports.http}/status')).json();
+       console.log(JSON.stringify({ status: r.status, type: r.headers.get('content-type'), soi: jpeg.subarray(0, 2).toString('hex'), source: s.source }));`,
+    ) as { status: number; type: string; soi: string; source: { kind: string; width: number; state: string } };
+    expect(got).toMatchObject({ status: 200, type: 'image/jpeg', soi: 'ffd8', source: { kind: 'edgecam', width: 160, state: 'running' } });
+    expect(device.ports.tcp).not.toBe(6810);
+    device.child.kill('SIGTERM');
+    gateway.child.kill('SIGTERM');
+    expect(await Promise.all([device.exited, gateway.exited])).toEqual([0, 0]);
+  });
+
   it('says goodbye when it stops: its records again with TTL 0', async () => {
     const [a, b] = lan.hosts;
     const listener = lan.spawn(b!, process.execPath, [

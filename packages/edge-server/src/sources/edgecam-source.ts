@@ -27,7 +27,7 @@ import { EdgeServerError } from '../errors.js';
 import { peerText, showPeerText } from '../log/peer-text.js';
 import { VERSION } from '../version.js';
 import { dial } from './dial.js';
-import { systemResolver, type Endpoint, type HostResolver } from './host-resolver.js';
+import { lanResolver, type Endpoint, type HostResolver } from './host-resolver.js';
 import { edgecamUrlText, hostPortText, type EdgecamSpec } from './network-url.js';
 import { looksLikeText } from '@edgecam/runtime';
 import { FrameStamper, type FrameSource, type SourceEvent } from './source.js';
@@ -86,7 +86,7 @@ function notV2(address: string, head: Buffer | null, err: ProtocolError): Error 
 export function createEdgecamSource(o: EdgecamSourceOptions): FrameSource {
   const device = o.device;
   const spec = maskUrlPasswords(edgecamUrlText({ kind: 'edgecam', ...device }));
-  const resolveHost = o.resolveHost ?? systemResolver;
+  const resolveHost = o.resolveHost ?? lanResolver;
   const stallTimeoutMs = o.tuning?.stallTimeoutMs ?? 10_000;
   const pingEveryMs = Math.max(250, Math.floor(stallTimeoutMs / 3));
   const stamper = new FrameStamper();

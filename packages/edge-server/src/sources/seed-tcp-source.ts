@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import { Command, DEFAULT_MAX_FRAME_BYTES } from '@edgecam/protocol';
 import { nowUs } from '@edgecam/runtime';
 import { dial } from './dial.js';
-import { systemResolver, type Endpoint, type HostResolver } from './host-resolver.js';
+import { lanResolver, type Endpoint, type HostResolver } from './host-resolver.js';
 import { hostPortText, seedUrlText } from './network-url.js';
 import { SeedFrameReader } from './seed-frames.js';
 import { FrameStamper, type FrameSource, type SourceEvent } from './source.js';
@@ -58,7 +58,7 @@ function track(key: string, closed: Promise<void>): void {
 /** A source reading the seed's camera server. */
 export function createSeedTcpSource(o: SeedTcpSourceOptions): FrameSource {
   const spec = seedUrlText({ kind: 'tcp', host: o.host, port: o.port });
-  const resolveHost = o.resolveHost ?? systemResolver;
+  const resolveHost = o.resolveHost ?? lanResolver;
   const gapMs = o.commandGapMs ?? 250;
   const graceMs = o.closeGraceMs ?? 2000;
   const maxFrameBytes = o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
