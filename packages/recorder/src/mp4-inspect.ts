@@ -7,6 +7,7 @@ import { open } from 'node:fs/promises';
 import { RecorderError, errnoOf } from './errors.js';
 import { writeAll } from './file-system.js';
 import { mfra } from './mp4-boxes.js';
+import { planMp4Join, writeMp4Join } from './mp4-join.js';
 import { type Mp4Structure, readMp4Structure } from './mp4-reader.js';
 
 export type Mp4ProblemCode =
@@ -111,27 +112,33 @@ export function inspectMp4Structure(s: Mp4Structure): Mp4Inspection {
 
 export interface Mp4RepairResult {
   readonly path: string;
-  /** Frames kept: those of the whole fragments. */
+  /** Frames kept: every whole one from the first keyframe on. */
   readonly frames: number;
-  /** Bytes cut off the end. */
+  /** How much smaller the file became. */
   readonly droppedBytes: number;
   /** What inspectMp4 found wrong before. */
   readonly problems: Mp4Problem[];
 }
 
 /**
- * Makes a fragmented MP4 whole in place: the file is cut after its last whole fragment (an
- * unfinished one, or the whole samples of a cut one, go with the tail) and gets an mfra index.
- * Fails with NOT_MP4 when not even one fragment is whole.
+ * Makes a fragmented MP4 whole, in place. A file the walk read to its end (one a crash left, with
+ * an unfinished fragment or no index) is cut after its last whole fragment's mdat and gets an mfra
+ * index; any other damage (a cut fragment, bytes that are no box) is rewritten from its whole
+ * samples through the join, beside the file and then renamed over it. NOT_MP4 when no frame is whole.
  */
 export async function repairMp4(path: string): Promise<Mp4RepairResult> {
   const s = await readMp4Structure(path);
   const problems = inspectMp4Structure(s).problems;
-  const whole = s.stoppedAt?.truncated ? s.fragments.slice(0, -1).concat(s.fragments.slice(-1).filter((f) => f.offset + f.bytes <= s.stoppedAt!.offset)) : s.fragments;
-  if (whole.length === 0) throw new RecorderError('NOT_MP4', `${path}: no whole fragment to keep`);
-  const last = whole.at(-1)!;
-  const cut = last.offset + last.bytes;
-  const index = mfra(whole.filter((f) => f.keyframe).map((f) => ({ time: f.decodeTime, moofOffset: f.offset })));
+  const last = s.fragments.at(-1);
+  if (!last) throw new RecorderError('NOT_MP4', `${path}: no whole frame to keep`);
+  // After the whole box holding the last sample (its mdat), so that nothing is left cut short.
+  const cut = s.stoppedAt ? undefined : s.boxEnds.find((end) => end >= last.offset + last.bytes);
+  if (cut === undefined) {
+    const plan = await planMp4Join([{ path }]);
+    await writeMp4Join(plan, path);
+    return { path, frames: plan.frames, droppedBytes: Math.max(0, s.fileBytes - plan.size), problems };
+  }
+  const index = mfra(s.fragments.filter((f) => f.keyframe).map((f) => ({ time: f.decodeTime, moofOffset: f.offset })));
   try {
     const fh = await open(path, 'r+');
     try {
@@ -145,5 +152,5 @@ export async function repairMp4(path: string): Promise<Mp4RepairResult> {
     const errno = errnoOf(err);
     throw new RecorderError('WRITE_FAILED', `repairing ${path} failed (${errno ?? String(err)})`, { cause: err, ...(errno ? { errno } : {}) });
   }
-  return { path, frames: whole.reduce((n, f) => n + f.frames, 0), droppedBytes: s.fileBytes - cut, problems };
+  return { path, frames: s.fragments.reduce((n, f) => n + f.frames, 0), droppedBytes: s.fileBytes - cut, problems };
 }

@@ -168,13 +168,9 @@ function layout(first: Mp4Structure | undefined, runs: Array<{ path: string; sta
   let frames = 0;
   for (const run of runs) {
     const origin = run.samples[0]![0]!.time;
-    let end = base;
+    const end = retime(run.samples, base);
     let runFrames = 0;
     for (const fragment of run.samples) {
-      for (const k of fragment) {
-        k.time = k.time - origin + base;
-        end = k.time + k.duration;
-      }
       const samples: FragmentSample[] = fragment.map((k) => ({ duration: k.duration, size: k.size, keyframe: k.keyframe }));
       if (fragment[0]!.keyframe) points.push({ time: fragment[0]!.time, moofOffset: pos });
       add({ bytes: fragmentHeader(++sequence, fragment[0]!.time, samples) });
@@ -196,6 +192,30 @@ function layout(first: Mp4Structure | undefined, runs: Array<{ path: string; sta
   add({ bytes: mfra(points) });
   const spsInfo = first.track.spsInfo;
   return { size: pos, frames, durationSeconds: base / TIMESCALE, startMs, width: spsInfo.width, height: spsInfo.height, codec: first.track.codec, parts, pieces, pieceStarts };
+}
+
+/** The longest step between two samples: a damaged file's times are not followed past it. */
+const MAX_STEP = 60 * TIMESCALE;
+
+/**
+ * Gives a run's samples their output times from `base` on, keeping their spacing, and durations
+ * that reach the next sample. A step back, none, or one past MAX_STEP (only a damaged file has
+ * them) becomes the previous duration. Returns where the run ends.
+ */
+function retime(fragments: Kept[][], base: number): number {
+  const all = fragments.flat();
+  let step = Math.min(Math.max(1, all[0]!.duration), MAX_STEP);
+  let prevIn = all[0]!.time;
+  let out = base;
+  for (const [i, k] of all.entries()) {
+    const delta = k.time - prevIn;
+    if (i > 0) out += delta > 0 && delta <= MAX_STEP ? (step = delta) : step;
+    prevIn = k.time;
+    k.time = out;
+  }
+  all.forEach((k, i) => (k.duration = i + 1 < all.length ? all[i + 1]!.time - k.time : Math.min(Math.max(1, k.duration), MAX_STEP)));
+  const last = all.at(-1)!;
+  return last.time + last.duration;
 }
 
 /**

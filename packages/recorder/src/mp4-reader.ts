@@ -68,12 +68,14 @@ export interface Mp4Structure {
   readonly stoppedAt: { offset: number; reason: string; truncated: boolean } | undefined;
   /** End of the last whole box (or of the last whole sample of a cut fragment). */
   readonly dataEnd: number;
+  /** Where each whole top-level box ends, in order (a repair cuts the file at one of them). */
+  readonly boxEnds: number[];
 }
 
 /** Largest moov or moof read into memory. */
 const MAX_HEADER_BOX_BYTES = 64 * 1024 * 1024;
-/** Samples one trun may declare (bounded by its size when samples carry fields). */
-const MAX_TRUN_SAMPLES = 1_000_000;
+/** Samples read from one fragment: far more than any real one holds (an hour at 30 fps), and a bound on what a trun without per-sample fields may claim. */
+const MAX_FRAGMENT_SAMPLES = 100_000;
 const NON_SYNC = 0x00010000;
 
 export async function readMp4Structure(path: string): Promise<Mp4Structure> {
@@ -97,6 +99,7 @@ async function readWith(r: BlockReader, path: string): Promise<Mp4Structure> {
   let nextTime = 0;
   let pos = 0;
   let dataEnd = 0;
+  const boxEnds: number[] = [];
   let first = true;
   while (pos < r.size) {
     const head = await r.at(pos, Math.min(16, r.size - pos));
@@ -148,10 +151,11 @@ async function readWith(r: BlockReader, path: string): Promise<Mp4Structure> {
       break;
     }
     if (box.type !== 'moof') dataEnd = Math.max(dataEnd, Math.min(end, r.size));
+    if (end <= r.size) boxEnds.push(end);
     pos = end;
   }
   if (!track) throw notMp4(stoppedAt ? `no moov before ${stoppedAt.reason}` : 'no moov box');
-  return { path, fileBytes: r.size, track, fragments, index, unfinishedAt, stoppedAt, dataEnd };
+  return { path, fileBytes: r.size, track, fragments, index, unfinishedAt, stoppedAt, dataEnd, boxEnds };
 }
 
 /** A top-level box's header at `pos` (size 0: to the end of the file; size 1: a 64-bit size). */
@@ -288,8 +292,8 @@ function parseMoof(b: Buffer, header: number, moofOffset: number, track: Mp4Trac
       let firstFlags: number | undefined;
       if (tf & 0x4 && room(4)) (firstFlags = b.readUInt32BE(p)), (p += 4);
       const declared = b.readUInt32BE(trun.start + 4);
-      const fits = perSample > 0 ? Math.floor((trun.end - p) / perSample) : MAX_TRUN_SAMPLES;
-      const count = Math.min(declared, fits, MAX_TRUN_SAMPLES);
+      const fits = perSample > 0 ? Math.floor((trun.end - p) / perSample) : MAX_FRAGMENT_SAMPLES;
+      const count = Math.min(declared, fits, MAX_FRAGMENT_SAMPLES - offsets.length);
       for (let i = 0; i < count; i++) {
         let dur = duration;
         let sz = size;
