@@ -137,7 +137,9 @@ export class Mp4Muxer {
     this.samples++;
     const sample: Pending = { buffers: sampleBuffers(unit), size: unit.sampleBytes, keyframe: unit.keyframe, decode, duration: 0 };
     if (this.mode === 'sample') {
-      out.push(this.fragment([{ ...sample, duration: this.lastInterval }]));
+      // The interval before it, unless that was a gap (a viewer that skipped pictures): a frame time.
+      const duration = this.lastInterval <= TIMESCALE ? this.lastInterval : DEFAULT_DURATION;
+      out.push(this.fragment([{ ...sample, duration }]));
       return out;
     }
     const first = this.pending[0];
