@@ -110,6 +110,8 @@ class RecordingSink implements RecordingHandle {
   private lastError: string | null = null;
   /** The recorder refused a frame of a new size: the same frame opens the next segment. */
   private reopen = false;
+  /** The capture time of the last frame before a camera loss closed the segment. */
+  private lossAtUs: number | undefined;
   private readonly closing: Array<Promise<unknown>> = [];
   private readonly ready: Promise<void>;
 
@@ -185,6 +187,14 @@ class RecordingSink implements RecordingHandle {
   private take(bytes: number, timeUs: number, keyframe: boolean, frame: RecorderFrame | H264Frame): void {
     if (this.state === 'closed') return;
     this.lastArrival = performance.now();
+    if (this.lossAtUs !== undefined) {
+      // A picture captured before the loss, which the encoder let out only when the camera came back.
+      if (timeUs - this.lossAtUs <= this.gapMs * 1000) {
+        this.dropped++;
+        return;
+      }
+      this.lossAtUs = undefined;
+    }
     if (this.lastFrameUs > 0 && timeUs - this.lastFrameUs > this.gapMs * 1000) this.endSegment();
     this.lastFrameUs = timeUs;
     if (this.state === 'disk-full' || this.state === 'starting' || (!this.recorder && !keyframe)) {
@@ -293,6 +303,7 @@ class RecordingSink implements RecordingHandle {
     if (this.recorder && performance.now() - this.lastArrival > this.gapMs) {
       this.log.warn({ file: this.liveFile, gapMs: this.gapMs }, 'no frames from the camera; segment closed until they return');
       this.endSegment();
+      this.lossAtUs = this.lastFrameUs;
       if (this.state === 'recording') this.state = 'waiting';
     }
   }
