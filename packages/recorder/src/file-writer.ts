@@ -68,6 +68,8 @@ export interface FrameFileWriter {
   append(frame: Uint8Array, info: FrameInfo, timeUs: number | undefined): void;
   /** Queue the patches that make what is on disk a playable file. */
   checkpoint(): void;
+  /** flush(): queue frames the writer still holds back in memory (MP4: a fragment being gathered). */
+  release?(): void;
   /** Resolves when everything queued is written (rejects after a write error). */
   drain(): Promise<void>;
   /** Finish the file (index, sizes); always resolves, with `error` set after a write error. */

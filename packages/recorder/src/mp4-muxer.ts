@@ -151,6 +151,20 @@ export class Mp4Muxer {
     return out;
   }
 
+  /**
+   * The samples waiting but the newest, as a fragment now (flush: their durations are known; the
+   * newest one's is not until the next sample arrives). Empty when fewer than two wait.
+   */
+  cutWaiting(): Mp4Chunk[] {
+    if (this.pending.length < 2) return [];
+    const newest = this.pending.pop()!;
+    this.pendingData -= newest.size;
+    const chunk = this.cut(newest.decode);
+    this.pending = [newest];
+    this.pendingData = newest.size;
+    return [chunk];
+  }
+
   /** The samples still waiting, as a last fragment (the last duration is the interval before it). */
   end(): Mp4Chunk[] {
     return this.pending.length === 0 ? [] : [this.cut(this.endTicks)];

@@ -86,6 +86,12 @@ export class Mp4Writer extends QueuedFileWriter {
     for (const chunk of this.muxer.push(unit, t)) this.emit(chunk);
   }
 
+  /** flush(): the fragment being gathered goes out now, but for its newest picture (its duration is not known yet). */
+  release(): void {
+    if (this.pos === 0 || this.failure || this.isClosing) return;
+    for (const chunk of this.muxer.cutWaiting()) this.emit(chunk);
+  }
+
   checkpoint(): void {
     // Nothing to patch: each fragment patched itself. Make the last patches durable.
     if (this.pos > 0 && this.options.fsync && !this.failure && !this.isClosing) this.queue.sync();

@@ -169,6 +169,7 @@ class FileRecorder implements Recorder {
     if (this.failure) throw this.failure;
     const w = this.writer;
     if (w) {
+      w.release?.();
       w.checkpoint();
       this.checkpointedFrames = w.frames;
       await w.drain().catch(() => undefined);

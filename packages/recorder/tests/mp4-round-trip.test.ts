@@ -3,7 +3,7 @@
  * its sample, the capture times as sample times (variable frame rate kept), fragments at
  * keyframes or every second, segments that start at keyframes, and ffprobe's view of all that.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingPlayer, titled } from '../../../tools/players.mjs';
@@ -107,6 +107,23 @@ describe('an MP4 recording of H.264', () => {
     // 1.5 s passes inside the second GOP: the file goes on to the keyframe at 2 s.
     expect(infos.map((i) => i.frames)).toEqual([60, 60]);
     for (const i of infos) expect(i).toMatchObject({ problems: [], indexed: true, fragments: [{ keyframe: true }, { keyframe: true }] });
+  });
+
+  it('writes on flush() every picture but the newest, whose duration the next one gives', async () => {
+    const path = join(dir, 'flushed.mp4');
+    const rec = createRecorder(path, { checkpointIntervalMs: 0 });
+    for (let i = 0; i < 10; i++) await rec.write({ h264: units[i]!, captureTimeUs: jittered(i) });
+    await rec.flush();
+    const copy = join(dir, 'flushed-copy.mp4');
+    await writeFile(copy, await readFile(path));
+    expect(await inspectMp4(copy)).toMatchObject({ frames: 9, fragments: [{ frames: 9, keyframe: true }] });
+    expect(await decode(copy)).toMatchObject({ errors: '', frames: 9 });
+    for (let i = 10; i < 30; i++) await rec.write({ h264: units[i]!, captureTimeUs: jittered(i) });
+    await rec.close();
+    // The fragment cut by flush() and the rest: every picture once, at its capture time.
+    const s = await readMp4Structure(path);
+    expect(s.fragments.map((f) => f.frames)).toEqual([9, 21]);
+    expect(s.fragments.flatMap((f) => [...f.samples.times])).toEqual(units.slice(0, 30).map((_, i) => Math.round(((jittered(i) - T0) * 90_000) / 1e6)));
   });
 
   it('names files by their first frame\'s capture time when asked', async () => {
