@@ -3,7 +3,8 @@
 // a camera without H.264 gets 404 with the fix; it takes an MP4 stream slot; and a viewer that
 // stops reading is skipped to keyframes (nothing more is queued for it) until it is dropped.
 import { writeFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import type { ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
@@ -27,12 +28,14 @@ import { waitUntil } from './support/wait.js';
 import { runFfmpeg } from './recording-fixtures/mp4-helpers.js';
 
 const noChromium = missingPlayer('chromium');
+const noVlc = missingPlayer('vlc');
 let dir: string;
 let server: RunningEdgeServer;
 let base: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'edgecam-mp4-stream-'));
+  await chmod(dir, 0o777); // VLC runs as nobody when the tests run as root, and writes here
   const file = join(dir, 'edgecam.yaml');
   writeFileSync(file, [
     'size: 320x240',
@@ -136,6 +139,22 @@ describe.skipIf(noChromium)(titled("Chromium's <video> on stream.mp4", noChromiu
       await browser.close();
     }
   }, 120_000);
+});
+
+describe.skipIf(noVlc)(titled('VLC on stream.mp4', noVlc), () => {
+  it('plays it live: the pictures it takes out of it in a few seconds decode, at the camera\'s size', async () => {
+    const out = join(dir, 'vlc-live.h264');
+    const args = ['-I', 'dummy', '--no-audio', '--run-time=5', '--play-and-exit', `${base}/stream.mp4`, '--sout', `#std{access=file,mux=raw,dst=${out}}`];
+    const root = process.getuid?.() === 0;
+    const child = spawn(root ? 'setpriv' : '/usr/bin/cvlc', root ? ['--reuid=65534', '--regid=65534', '--clear-groups', '/usr/bin/cvlc', ...args] : args, { stdio: 'ignore', env: { ...process.env, HOME: '/tmp' } });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await new Promise((r) => child.on('close', r));
+    clearTimeout(timer);
+    expect(code).toBe(0);
+    const decoded = await runFfmpeg(['-v', 'error', '-f', 'h264', '-i', out, '-f', 'framemd5', '-']);
+    expect(decoded.stdout).toMatch(/#dimensions 0: 320x240/);
+    expect(decoded.stdout.split('\n').filter((l) => l && !l.startsWith('#')).length).toBeGreaterThan(0);
+  }, 90_000);
 });
 
 describe('a viewer that stops reading', () => {
