@@ -156,8 +156,8 @@ export async function runCli(argv: string[]): Promise<number> {
 
   program
     .command('info')
-    .description('describe an AVI file: frames, size, rate, duration, index and problems found')
-    .argument('<file>', 'the AVI file')
+    .description('describe an AVI or MP4 file: frames, size, rate, duration, index and problems found')
+    .argument('<file>', 'the AVI or MP4 file')
     .option('--json', 'print JSON')
     .action(async (file: string, o: { json?: boolean }) => {
       exitCode = await (await import('./file-commands.js')).infoCommand(file, o.json === true);
@@ -165,8 +165,8 @@ export async function runCli(argv: string[]): Promise<number> {
 
   program
     .command('repair')
-    .description('rebuild the index of an AVI cut short (e.g. a killed recording), keeping every complete frame')
-    .argument('<file>', 'the damaged AVI file')
+    .description('rebuild the index of an AVI or MP4 cut short (e.g. a killed recording), keeping every complete frame')
+    .argument('<file>', 'the damaged AVI or MP4 file')
     .option('-o, --output <file>', 'write the repaired file here instead of repairing in place')
     .action(async (file: string, o: { output?: string }) => {
       exitCode = await (await import('./file-commands.js')).repairCommand(file, o.output);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, truncate } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -95,5 +95,26 @@ describe('edgecam pull of MP4 segments', () => {
     const refused = await runCli(['pull', host, '-o', 'clip.avi'], { cwd: tempDir() });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toBe('edgecam: these segments are MP4 and join into an MP4 file without re-encoding: name the output .mp4\n');
+  });
+});
+
+describe('edgecam info and repair of an MP4', () => {
+  it('describe a pulled MP4, list the problems of a cut copy, and repair it keeping its whole fragments', async () => {
+    const cwd = tempDir();
+    expect((await runCli(['pull', host, '-o', 'all.mp4'], { cwd })).code).toBe(0);
+    const good = await runCli(['info', 'all.mp4'], { cwd });
+    expect(good.stderr).toBe('');
+    expect(good.stdout).toMatch(/^all\.mp4: H\.264 avc1\.42c0\w\w 160x120, 35 frames, [\d.]+ fps on average, [\d.]+ s, 4 fragments, indexed, [\d.]+ kB\nno problems found\n$/);
+    // Cut inside its last fragment, as an interrupted copy would be.
+    await truncate(join(cwd, 'all.mp4'), (await stat(join(cwd, 'all.mp4'))).size - 400);
+    const cut = await runCli(['info', 'all.mp4', '--json'], { cwd });
+    expect(cut.code).toBe(0);
+    const before = JSON.parse(cut.stdout) as { frames: number; problems: Array<{ code: string }> };
+    expect(before.problems.map((p) => p.code)).toEqual(['TRUNCATED', 'MISSING_INDEX']);
+    const fixed = await runCli(['repair', 'all.mp4', '-o', 'fixed.mp4'], { cwd });
+    expect(fixed.stderr).toBe('');
+    expect(fixed.stdout).toMatch(new RegExp(`^repaired all\\.mp4 -> fixed\\.mp4: kept ${before.frames} frames.*; fixed: TRUNCATED, MISSING_INDEX\\n$`));
+    expect(await inspectMp4(join(cwd, 'fixed.mp4'))).toMatchObject({ frames: before.frames, problems: [], indexed: true });
+    expect(await ffmpegDecode(join(cwd, 'fixed.mp4'))).toEqual({ frames: before.frames, errors: '' });
   });
 });
