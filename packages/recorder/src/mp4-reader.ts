@@ -260,18 +260,20 @@ function parseMoof(b: Buffer, header: number, moofOffset: number, track: Mp4Trac
     if (traf.type !== 'traf') continue;
     const tfhd = child(b, traf, 'tfhd');
     if (!tfhd || tfhd.end - tfhd.start < 8 || b.readUInt32BE(tfhd.start + 4) !== track.id) continue;
+    // tfhd's optional fields, in order, each present when its flag is set.
     const flags = b.readUInt32BE(tfhd.start) & 0xffffff;
     let at = tfhd.start + 8;
-    const need = (n: number): boolean => at + n <= tfhd.end;
-    let base = moofOffset;
-    if (flags & 0x1 && need(8)) (base = readU64(b, at)), (at += 8);
-    if (flags & 0x2 && need(4)) at += 4;
-    let duration = d.duration;
-    let size = d.size;
-    let sampleFlags = d.flags;
-    if (flags & 0x8 && need(4)) (duration = b.readUInt32BE(at)), (at += 4);
-    if (flags & 0x10 && need(4)) (size = b.readUInt32BE(at)), (at += 4);
-    if (flags & 0x20 && need(4)) sampleFlags = b.readUInt32BE(at);
+    const field = (flag: number, bytes: 4 | 8): number | undefined => {
+      if (!(flags & flag) || at + bytes > tfhd.end) return undefined;
+      const v = bytes === 8 ? readU64(b, at) : b.readUInt32BE(at);
+      at += bytes;
+      return v;
+    };
+    const base = field(0x1, 8) ?? moofOffset; // base_data_offset; else the moof (default-base-is-moof, or the first traf)
+    field(0x2, 4); // sample_description_index
+    const duration = field(0x8, 4) ?? d.duration;
+    const size = field(0x10, 4) ?? d.size;
+    const sampleFlags = field(0x20, 4) ?? d.flags;
     const tfdt = child(b, traf, 'tfdt');
     if (tfdt && !sawTime && tfdt.end - tfdt.start >= 8) {
       decodeTime = b[tfdt.start] === 1 && tfdt.end - tfdt.start >= 12 ? readU64(b, tfdt.start + 4) : b.readUInt32BE(tfdt.start + 4);
@@ -283,14 +285,16 @@ function parseMoof(b: Buffer, header: number, moofOffset: number, track: Mp4Trac
       const tf = b.readUInt32BE(trun.start) & 0xffffff;
       const perSample = (tf & 0x100 ? 4 : 0) + (tf & 0x200 ? 4 : 0) + (tf & 0x400 ? 4 : 0) + (tf & 0x800 ? 4 : 0);
       let p = trun.start + 8;
-      const room = (n: number): boolean => p + n <= trun.end;
       if (tf & 0x1) {
-        if (!room(4)) continue;
-        dataPos = base + b.readInt32BE(p);
+        if (p + 4 > trun.end) continue;
+        dataPos = base + b.readInt32BE(p); // data_offset
         p += 4;
       }
       let firstFlags: number | undefined;
-      if (tf & 0x4 && room(4)) (firstFlags = b.readUInt32BE(p)), (p += 4);
+      if (tf & 0x4 && p + 4 <= trun.end) {
+        firstFlags = b.readUInt32BE(p); // first_sample_flags
+        p += 4;
+      }
       const declared = b.readUInt32BE(trun.start + 4);
       const fits = perSample > 0 ? Math.floor((trun.end - p) / perSample) : MAX_FRAGMENT_SAMPLES;
       const count = Math.min(declared, fits, MAX_FRAGMENT_SAMPLES - offsets.length);
@@ -298,13 +302,20 @@ function parseMoof(b: Buffer, header: number, moofOffset: number, track: Mp4Trac
         let dur = duration;
         let sz = size;
         let fl = i === 0 && firstFlags !== undefined ? firstFlags : sampleFlags;
-        if (tf & 0x100) (dur = b.readUInt32BE(p)), (p += 4);
-        if (tf & 0x200) (sz = b.readUInt32BE(p)), (p += 4);
+        if (tf & 0x100) {
+          dur = b.readUInt32BE(p);
+          p += 4;
+        }
+        if (tf & 0x200) {
+          sz = b.readUInt32BE(p);
+          p += 4;
+        }
         if (tf & 0x400) {
+          // first_sample_flags, when given, overrides the first sample's own.
           if (!(i === 0 && firstFlags !== undefined)) fl = b.readUInt32BE(p);
           p += 4;
         }
-        if (tf & 0x800) p += 4;
+        if (tf & 0x800) p += 4; // composition time offset: presentation order is not needed here
         offsets.push(dataPos);
         sizes.push(sz);
         durations.push(dur);
@@ -315,7 +326,7 @@ function parseMoof(b: Buffer, header: number, moofOffset: number, track: Mp4Trac
   }
   const times = new Float64Array(offsets.length);
   let t = decodeTime;
-  let end = moofOffset + (b.length);
+  let end = moofOffset + b.length;
   for (let i = 0; i < offsets.length; i++) {
     times[i] = t;
     t += durations[i]!;

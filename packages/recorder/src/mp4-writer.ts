@@ -21,7 +21,7 @@ const FREE = 'free';
 /** mfra with one entry, and each more: what sizeWith() adds for the index. */
 const MFRA_BYTES = 8 + 24 + 16;
 const MFRA_ENTRY_BYTES = 19;
-/** Frames assumed per fragment when sizeWith() estimates the headers of those still in memory. */
+/** A frame without a capture time follows the one before it by this (a 30 fps frame time). */
 const ESTIMATE_INTERVAL_US = 33_333;
 
 /** A fragment queued to the file. */
