@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingPlayer, titled } from '../../../tools/players.mjs';
 import { annexBNals } from '../src/h264-access-unit.js';
 import { readMp4Structure } from '../src/mp4-reader.js';
-import { type RecorderOptions, createRecorder, inspectMp4 } from '../src/index.js';
+import { from, lastValueFrom, toArray } from 'rxjs';
+import { type RecorderOptions, createRecorder, inspectMp4, recordTo } from '../src/index.js';
 import { decode } from './helpers/ffmpeg.js';
 import { probe } from './helpers/ffprobe.js';
 import { tempDir } from './helpers/frames.js';
@@ -130,6 +131,16 @@ describe('an MP4 recording of H.264', () => {
     await record('cam_{unixms}.mp4', units, { segment: { durationMs: 2000 }, namesFromCaptureTime: true }, (i) => T0 + Math.round((i * 1e6) / 30));
     const names = (await readdir(dir)).filter((n) => n.startsWith('cam_')).sort();
     expect(names).toEqual(['cam_1700000000000_001.mp4', 'cam_1700000002000_001.mp4'.replace('_001', '_002')]);
+  });
+});
+
+describe('recordTo() with H.264 frames', () => {
+  it('records an Observable of access units into an MP4, as it records JPEGs into an AVI', async () => {
+    const path = join(dir, 'sink.mp4');
+    const events = await lastValueFrom(from(units.map((h264, i) => ({ h264, captureTimeUs: jittered(i) }))).pipe(recordTo({ path, checkpointIntervalMs: 0 }), toArray()));
+    expect(events.map((e) => e.type)).toEqual(['opened', 'closed']);
+    expect(events[1]).toMatchObject({ type: 'closed', file: { path, format: 'mp4', frames: 120 } });
+    expect(await inspectMp4(path)).toMatchObject({ frames: 120, problems: [] });
   });
 });
 
