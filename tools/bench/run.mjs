@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // Order: the cheap ones first, so a smoke run fails fast.
-const modules = ['decode', 'record', 'encode', 'footprint', 'delivery', 'latency', 'fanout', 'cameras', 'seed', 'h264', 'motion'];
+const modules = ['decode', 'record', 'encode', 'footprint', 'delivery', 'latency', 'fanout', 'cameras', 'seed', 'h264', 'motion', 'mp4'];
 
 const USAGE = `Usage: node tools/bench/run.mjs [--quick] [--json] [--only id,id] [--repeat N] [--out FILE] [--help]
 

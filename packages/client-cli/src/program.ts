@@ -152,11 +152,11 @@ export async function runCli(argv: string[]): Promise<number> {
 
   program
     .command('pull')
-    .description('download a time range of recordings, joined into one AVI (no re-encoding) or, with --as-is, the segments as they are')
+    .description('download a time range of recordings, joined into one AVI or MP4 as recorded (no re-encoding) or, with --as-is, the segments as they are')
     .argument('[address]', HTTP_ADDRESS_HELP)
     .option('--from <time>', 'start: ISO 8601 (2026-12-01T17:00:00Z) or Unix time; default: the oldest recording')
     .option('--to <time>', 'end: ISO 8601 or Unix time; default: the newest recording')
-    .option('-o, --output <path>', 'the AVI to write, or the directory with --as-is')
+    .option('-o, --output <path>', 'the AVI (or MP4, for MP4 recordings) to write, or the directory with --as-is')
     .option('--as-is', 'download the segments that cover the range, unchanged, into a directory')
     .option('--json', 'print the summary as JSON')
     .action(async (address: string | undefined, o: PullFlags) => {
@@ -166,8 +166,8 @@ export async function runCli(argv: string[]): Promise<number> {
 
   program
     .command('info')
-    .description('describe an AVI file: frames, size, rate, duration, index and problems found')
-    .argument('<file>', 'the AVI file')
+    .description('describe an AVI or MP4 file: frames, size, rate, duration, index and problems found')
+    .argument('<file>', 'the AVI or MP4 file')
     .option('--json', 'print JSON')
     .action(async (file: string, o: { json?: boolean }) => {
       exitCode = await (await import('./file-commands.js')).infoCommand(file, o.json === true);
@@ -175,8 +175,8 @@ export async function runCli(argv: string[]): Promise<number> {
 
   program
     .command('repair')
-    .description('rebuild the index of an AVI cut short (e.g. a killed recording), keeping every complete frame')
-    .argument('<file>', 'the damaged AVI file')
+    .description('rebuild the index of an AVI or MP4 cut short (e.g. a killed recording), keeping every complete frame')
+    .argument('<file>', 'the damaged AVI or MP4 file')
     .option('-o, --output <file>', 'write the repaired file here instead of repairing in place')
     .action(async (file: string, o: { output?: string }) => {
       exitCode = await (await import('./file-commands.js')).repairCommand(file, o.output);

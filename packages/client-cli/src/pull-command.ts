@@ -1,12 +1,13 @@
 // `edgecam pull [HOST[:PORT]] --camera NAME --from T --to T -o out.avi`: a time range of a camera's
-// recordings, joined into one AVI (frames copied, not re-encoded) or, with --as-is, the segments
+// recordings, joined into one file without re-encoding (AVI segments into an AVI, their JPEGs
+// copied; MP4 segments into an MP4, their H.264 samples copied) or, with --as-is, the segments
 // that cover it as they are, into a directory. File names are built from safe forms of the
 // server's names, inside the folder the user chose (or the current one): never where the server says.
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createRecorder, readAviIndex, type Recorder } from '@edgecam/recorder';
+import { createRecorder, joinMp4, readAviIndex, type Recorder } from '@edgecam/recorder';
 import { CliError, ExitCode, errorText, fileError } from './errors.js';
 import type { Logger } from 'pino';
 import { httpGet, type HttpOptions } from './http-client.js';
@@ -58,13 +59,17 @@ export async function pullCommand(g: GlobalOptions, address: string | undefined,
   }
   const base = side.base;
   const http = httpOptions(g, side);
+  const format = o.asIs ? undefined : joinFormat(segments, o.output);
   // Default names go in the current folder; the server's name only lends them its safe form.
   const start = new Date(Math.max(from, segments[0]!.startMs)).toISOString().replace(/[:.]/g, '-');
+  const output = o.output ?? pathInside('.', o.asIs ? `${safeName(camera)}_recordings` : `${safeName(camera)}_${start}.${format}`);
   const progress = new Progress(segments.length, o.json !== true && process.stderr.isTTY === true);
   try {
     const result = o.asIs
-      ? await pullAsIs(http, base, segments, o.output ?? pathInside('.', `${safeName(camera)}_recordings`), progress)
-      : await pullJoined(http, base, segments, from, to, o.output ?? pathInside('.', `${safeName(camera)}_${start}.avi`), progress);
+      ? await pullAsIs(http, base, segments, output, progress)
+      : format === 'mp4'
+        ? await pullJoinedMp4(http, base, segments, from, to, output, progress)
+        : await pullJoined(http, base, segments, from, to, output, progress);
     progress.done();
     if (o.json) printLine(jsonText({ camera, ...result }));
     else printLine(`saved ${result.output}: ${result.frames} frames from ${result.segments} segment${result.segments === 1 ? '' : 's'}, ${formatBytes(result.bytes)}`);
@@ -72,6 +77,25 @@ export async function pullCommand(g: GlobalOptions, address: string | undefined,
   } finally {
     progress.done();
   }
+}
+
+/** What a segment holds: the server lists it (a server before MP4 did not; its files are AVI). */
+function formatOf(s: RemoteRecording): 'avi' | 'mp4' {
+  return s.format === 'mp4' || (s.format === undefined && s.file.toLowerCase().endsWith('.mp4')) ? 'mp4' : 'avi';
+}
+
+/** The one format the segments join into, or a refusal saying what to do instead. */
+function joinFormat(segments: readonly RemoteRecording[], output: string | undefined): 'avi' | 'mp4' {
+  const formats = new Set(segments.map(formatOf));
+  if (formats.size > 1) {
+    throw new CliError(ExitCode.USAGE, 'the range holds AVI and MP4 segments (the camera changed its record.format): pull each stretch with its own --from/--to, or the segments as they are with --as-is');
+  }
+  const format = formats.has('mp4') ? 'mp4' : 'avi';
+  const ext = output?.toLowerCase().match(/\.(avi|mp4)$/)?.[1];
+  if (ext !== undefined && ext !== format) {
+    throw new CliError(ExitCode.USAGE, `these segments are ${format.toUpperCase()} and join into an ${format.toUpperCase()} file without re-encoding: name the output .${format}`);
+  }
+  return format;
 }
 
 interface PullResult {
@@ -135,6 +159,30 @@ async function pullJoined(http: HttpOptions, base: URL, segments: RemoteRecordin
   } catch (err) {
     await recorder?.close().catch(() => undefined);
     throw err instanceof CliError ? err : new CliError(ExitCode.FILE, `could not join the segments into ${output}: ${errorText(err)}`, { cause: err });
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** MP4 segments: downloaded beside the output, then their samples in the range copied into one MP4. */
+async function pullJoinedMp4(http: HttpOptions, base: URL, segments: RemoteRecording[], from: number, to: number, output: string, progress: Progress): Promise<PullResult> {
+  const tmp = await mkdtemp(join(dirname(output) || '.', `.${basename(output)}.pull-`)).catch((err: unknown) => {
+    throw fileError('write beside', output, err);
+  });
+  try {
+    const inputs = [];
+    for (const [i, s] of segments.entries()) {
+      const part = join(tmp, `${i}.mp4`);
+      await download(http, base, s, part, progress);
+      inputs.push({ path: part, startMs: s.startMs });
+      progress.segmentDone();
+    }
+    const plan = await joinMp4(inputs, output, { ...(Number.isFinite(from) ? { fromMs: from } : {}), ...(Number.isFinite(to) ? { toMs: to } : {}) });
+    return { output, segments: segments.length, frames: plan.frames, bytes: plan.size };
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    if ((err as { code?: string }).code === 'NOT_MP4') throw new CliError(ExitCode.FILE, `the segments hold no frame inside that time range (${errorText(err)})`, { cause: err });
+    throw new CliError(ExitCode.FILE, `could not join the segments into ${output}: ${errorText(err)}`, { cause: err });
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

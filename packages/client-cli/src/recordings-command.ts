@@ -29,6 +29,8 @@ const pathSegmentSchema = z
 const remoteRecordingSchema = z.looseObject({
   camera: pathSegmentSchema,
   file: pathSegmentSchema,
+  /** avi or mp4 (servers before MP4 recording list none: their segments are AVI). */
+  format: z.enum(['avi', 'mp4']).optional(),
   /** ISO 8601, UTC. */
   start: z.string().max(64),
   end: z.string().max(64),

@@ -4,8 +4,10 @@
  * not trust RIFF and movi sizes (a killed recorder leaves them stale): it follows chunk headers
  * until the end of the file or the first truncated or invalid chunk.
  */
-import { type FileHandle, open } from 'node:fs/promises';
-import { RecorderError, errnoOf } from './errors.js';
+import { RecorderError } from './errors.js';
+import { type BlockReader, readFileWith } from './file-reader.js';
+
+export { readBytes } from './file-reader.js';
 
 export interface AviFrameRef {
   /** Absolute offset of the frame's data (chunk start + 8). */
@@ -76,60 +78,8 @@ export function isMjpeg(stream: AviStreamInfo): boolean {
 /** Largest header list (hdrl) or index we read into memory whole. */
 const MAX_HEADER_BYTES = 16 * 1024 * 1024;
 const MAX_INDEX_BYTES = 256 * 1024 * 1024;
-/**
- * Chunk headers are read through a cache of this size: small enough that walking a file of
- * large frames reads little more than its headers, large enough to hold several small chunks.
- */
-const BLOCK = 4096;
-
 export async function readAviStructure(path: string): Promise<AviStructure> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, 'r');
-  } catch (err) {
-    const errno = errnoOf(err);
-    throw new RecorderError('READ_FAILED', `cannot open ${path} (${errno ?? String(err)})`, { cause: err, ...(errno ? { errno } : {}) });
-  }
-  try {
-    return await readWith(new BlockReader(fh, (await fh.stat()).size), path);
-  } catch (err) {
-    if (err instanceof RecorderError) throw err;
-    const errno = errnoOf(err);
-    throw new RecorderError('READ_FAILED', `reading ${path} failed (${errno ?? String(err)})`, { cause: err, ...(errno ? { errno } : {}) });
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Read `size` bytes at `offset` of an open file. */
-export async function readBytes(fh: FileHandle, offset: number, size: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(size);
-  let done = 0;
-  while (done < size) {
-    const { bytesRead } = await fh.read(buf, done, size - done, offset + done);
-    if (bytesRead === 0) throw new RecorderError('READ_FAILED', `unexpected end of file at ${offset + done}`);
-    done += bytesRead;
-  }
-  return buf;
-}
-
-/** Positional reads through a small block cache: chunk headers are 8 bytes, often near each other. */
-class BlockReader {
-  private blockStart = -1;
-  private block: Buffer = Buffer.alloc(0);
-
-  constructor(readonly fh: FileHandle, readonly size: number) {}
-
-  /** `length` bytes at `offset` (a view valid until the next call), or undefined past EOF. */
-  async at(offset: number, length: number): Promise<Buffer | undefined> {
-    if (offset < 0 || offset + length > this.size) return undefined;
-    if (length > BLOCK) return readBytes(this.fh, offset, length);
-    if (offset < this.blockStart || offset + length > this.blockStart + this.block.length) {
-      this.blockStart = offset;
-      this.block = await readBytes(this.fh, offset, Math.min(BLOCK, this.size - offset));
-    }
-    return this.block.subarray(offset - this.blockStart, offset - this.blockStart + length);
-  }
+  return readFileWith(path, (r) => readWith(r, path));
 }
 
 function fourccAt(b: Buffer, at: number): string {

@@ -25,7 +25,7 @@ import {
   standardIndexBytes,
 } from './avi-chunks.js';
 import { RecorderError, errnoOf } from './errors.js';
-import type { RecorderFileHandle } from './file-system.js';
+import { type RecorderFileHandle, writeAll } from './file-system.js';
 import type { FileSummary } from './file-writer.js';
 import { QueuedFileWriter } from './queued-file-writer.js';
 
@@ -314,14 +314,4 @@ function framesToKeep(r: RiffState, keep: number, bytes: number): number {
     freed += 8 + r.sizes[keep]! + (r.sizes[keep]! & 1);
   }
   return keep;
-}
-
-/** Write all of `bytes` at `position`, retrying short writes. */
-async function writeAll(h: RecorderFileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  let done = 0;
-  while (done < bytes.length) {
-    const { bytesWritten } = await h.writev([bytes.subarray(done)], position + done);
-    if (!(bytesWritten > 0)) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
-    done += bytesWritten;
-  }
 }

@@ -36,10 +36,11 @@ export function expandFileName(pattern: string, index: number, date: Date, segme
     });
 }
 
-/** The format a file name asks for: .avi, or .mjpeg/.mjpg; undefined for anything else. */
+/** The format a file name asks for: .avi, .mjpeg/.mjpg or .mp4; undefined for anything else. */
 export function formatFromName(pattern: string): RecordingFormat | undefined {
   const ext = extname(pattern).toLowerCase();
   if (ext === '.avi') return 'avi';
+  if (ext === '.mp4') return 'mp4';
   if (ext === '.mjpeg' || ext === '.mjpg') return 'mjpeg';
   return undefined;
 }

@@ -27,3 +27,13 @@ export const nodeFs: RecorderFs = {
     if (st.isFile()) await unlink(path);
   },
 };
+
+/** Write all of `bytes` at `position`, retrying short writes (the writers' recovery paths). */
+export async function writeAll(h: RecorderFileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await h.writev([bytes.subarray(done)], position + done);
+    if (!(bytesWritten > 0)) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+    done += bytesWritten;
+  }
+}

@@ -1,13 +1,13 @@
 /**
- * What the recorder needs from a one-file writer (AVI or raw MJPEG), and what a closed file
+ * What the recorder needs from a one-file writer (AVI, raw MJPEG or MP4), and what a closed file
  * reports.
  */
-import type { JpegInfo } from '@edgecam/protocol';
 import type { RecorderError } from './errors.js';
+import type { FrameInfo } from './frame-format.js';
 import type { RecorderFs } from './file-system.js';
 import type { FrameRate } from './frame-rate.js';
 
-export type RecordingFormat = 'avi' | 'mjpeg';
+export type RecordingFormat = 'avi' | 'mjpeg' | 'mp4';
 
 export interface FileSummary {
   readonly path: string;
@@ -20,11 +20,14 @@ export interface FileSummary {
   readonly bytes: number;
   readonly width: number;
   readonly height: number;
-  /** The rate written in the file (AVI) or measured (MJPEG, which has no place for one). */
+  /** The rate written in the file (AVI) or measured (MJPEG and MP4, whose frames carry their own times). */
   readonly frameRate: FrameRate;
+  /** AVI and MJPEG: frames over the rate; MP4: from the first frame's time to the end of the last. */
   readonly durationSeconds: number;
-  /** RIFFs in the AVI (1 below the RIFF threshold, more in OpenDML); 0 for MJPEG. */
+  /** RIFFs in the AVI (1 below the RIFF threshold, more in OpenDML); 0 for MJPEG and MP4. */
   readonly riffs: number;
+  /** MP4: its moof+mdat fragments. */
+  readonly fragments?: number;
   /** Set when a write error closed the file early. */
   readonly error?: RecorderError;
 }
@@ -59,12 +62,14 @@ export interface FrameFileWriter {
   /** Timestamp (µs) of the file's first frame. */
   readonly firstTimeUs: number | undefined;
   readonly failure: RecorderError | undefined;
-  /** Size the file would have once closed, if a frame of `jpegBytes` were added. */
-  sizeWith(jpegBytes: number): number;
+  /** Size the file would have once closed, if a frame of `frameBytes` were added. */
+  sizeWith(frameBytes: number): number;
   /** Queue a validated frame. Throws RecorderError TOO_LARGE when the file cannot hold it. */
-  append(jpeg: Uint8Array, info: JpegInfo, timeUs: number | undefined): void;
+  append(frame: Uint8Array, info: FrameInfo, timeUs: number | undefined): void;
   /** Queue the patches that make what is on disk a playable file. */
   checkpoint(): void;
+  /** flush(): queue frames the writer still holds back in memory (MP4: a fragment being gathered). */
+  release?(): void;
   /** Resolves when everything queued is written (rejects after a write error). */
   drain(): Promise<void>;
   /** Finish the file (index, sizes); always resolves, with `error` set after a write error. */

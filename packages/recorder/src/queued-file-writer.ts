@@ -1,12 +1,12 @@
 /**
- * What the AVI and raw MJPEG writers share: one WriteQueue to the file, a rate meter, the
+ * What the AVI, raw MJPEG and MP4 writers share: one WriteQueue to the file, a rate meter, the
  * close-once promise, and the write-error path (a coded error, then a recovery that leaves on
  * disk a valid file of what reached it). Subclasses say what a frame and a checkpoint queue, how
  * the file is finished, and how it is cut back after a write error.
  */
-import type { JpegInfo } from '@edgecam/protocol';
 import { RecorderError, errnoOf } from './errors.js';
 import type { FileSummary, FileWriterOptions, FrameFileWriter } from './file-writer.js';
+import type { FrameInfo } from './frame-format.js';
 import { DEFAULT_FRAME_RATE, type FrameRate, RateMeter } from './frame-rate.js';
 import { type QueueFailure, WriteQueue } from './write-queue.js';
 
@@ -33,8 +33,8 @@ export abstract class QueuedFileWriter implements FrameFileWriter {
   }
 
   abstract readonly frames: number;
-  abstract sizeWith(jpegBytes: number): number;
-  abstract append(jpeg: Uint8Array, info: JpegInfo, timeUs: number | undefined): void;
+  abstract sizeWith(frameBytes: number): number;
+  abstract append(frame: Uint8Array, info: FrameInfo, timeUs: number | undefined): void;
   abstract checkpoint(): void;
 
   get pendingBytes(): number {

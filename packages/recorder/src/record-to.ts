@@ -12,7 +12,7 @@
  * the files, silently.
  */
 import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
-import { type Recorder, type RecorderEvent, type RecorderFrame, type RecorderOptions, createRecorder } from './recorder.js';
+import { type H264Frame, type Recorder, type RecorderEvent, type RecorderFrame, type RecorderOptions, createRecorder } from './recorder.js';
 
 export interface RecordToOptions extends RecorderOptions {
   /** File name pattern (see createRecorder). */
@@ -25,7 +25,7 @@ export interface RecordToOptions extends RecorderOptions {
   readonly onBackpressure?: (full: boolean) => void;
 }
 
-export function recordTo(options: RecordToOptions): OperatorFunction<RecorderFrame | Uint8Array, RecorderEvent> {
+export function recordTo(options: RecordToOptions): OperatorFunction<RecorderFrame | H264Frame | Uint8Array, RecorderEvent> {
   return (source) =>
     new Observable<RecorderEvent>((subscriber) => {
       let finished = false;
@@ -55,7 +55,7 @@ export function recordTo(options: RecordToOptions): OperatorFunction<RecorderFra
       });
       const onBackpressure = options.onBackpressure;
       // With backpressure: frames wait here, in order, while a write waits for room.
-      const held: Array<RecorderFrame | Uint8Array> = [];
+      const held: Array<RecorderFrame | H264Frame | Uint8Array> = [];
       let writing = false;
       let full = false;
       let ended: { err: unknown } | undefined;

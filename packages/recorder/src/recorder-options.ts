@@ -36,7 +36,7 @@ export interface SegmentOptions {
 }
 
 export interface RecorderOptions {
-  /** 'avi' or 'mjpeg'; by default from the extension (.avi, .mjpeg, .mjpg). */
+  /** 'avi' or 'mjpeg' (JPEG frames), 'mp4' (H.264 access units); by default from the extension (.avi, .mjpeg, .mjpg, .mp4). */
   readonly format?: RecordingFormat;
   /** Fix the rate (fps, or num/den) instead of measuring it from the frames' timestamps. */
   readonly frameRate?: number | FrameRate;
@@ -47,6 +47,12 @@ export interface RecorderOptions {
   /** datasync at each checkpoint and at close (power-loss safety). Default true. */
   readonly fsync?: boolean;
   readonly segment?: SegmentOptions;
+  /**
+   * Name each file by its first frame's capture time ({unixms}, %Y...) rather than the time it
+   * opens: the frames' captureTimeUs must then be Unix time in µs. An MP4's times count from
+   * that frame, so its name is then the exact wall-clock time of its time 0. Default false.
+   */
+  readonly namesFromCaptureTime?: boolean;
   /** Frame bytes held in memory before write() makes callers wait. Default 8 MiB. */
   readonly maxQueueBytes?: number;
   /** Frames held in memory before write() makes callers wait. Default 256. */
@@ -80,6 +86,7 @@ export interface Settings {
   readonly checkpointIntervalMs: number;
   readonly fsync: boolean;
   readonly segment: SegmentOptions | undefined;
+  readonly namesFromCaptureTime: boolean;
   readonly maxQueueBytes: number;
   readonly maxQueueFrames: number;
   readonly maxFrameBytes: number;
@@ -93,8 +100,8 @@ export function settingsFrom(pattern: string, o: RecorderOptions): Settings {
   const bad = (what: string): RecorderError => new RecorderError('INVALID_OPTIONS', what);
   if (typeof pattern !== 'string' || pattern.length === 0) throw bad('the file name must be a non-empty string');
   const format = o.format ?? formatFromName(pattern);
-  if (format !== 'avi' && format !== 'mjpeg') {
-    throw bad(`cannot tell the format of ${JSON.stringify(pattern)}: name it .avi, .mjpeg or .mjpg, or pass format: 'avi' | 'mjpeg'`);
+  if (format !== 'avi' && format !== 'mjpeg' && format !== 'mp4') {
+    throw bad(`cannot tell the format of ${JSON.stringify(pattern)}: name it .avi, .mjpeg, .mjpg or .mp4, or pass format: 'avi' | 'mjpeg' | 'mp4'`);
   }
   let frameRate: FrameRate | undefined;
   if (o.frameRate !== undefined) {
@@ -120,6 +127,7 @@ export function settingsFrom(pattern: string, o: RecorderOptions): Settings {
     checkpointIntervalMs: int('checkpointIntervalMs', o.checkpointIntervalMs, DEFAULT_CHECKPOINT_INTERVAL_MS, 0, 2 ** 31 - 1),
     fsync: o.fsync ?? true,
     segment: seg,
+    namesFromCaptureTime: o.namesFromCaptureTime ?? false,
     maxQueueBytes: int('maxQueueBytes', o.maxQueueBytes, DEFAULT_MAX_QUEUE_BYTES, 1, 2 ** 31),
     maxQueueFrames: int('maxQueueFrames', o.maxQueueFrames, DEFAULT_MAX_QUEUE_FRAMES, 1, 2 ** 20),
     maxFrameBytes: int('maxFrameBytes', o.maxFrameBytes, DEFAULT_RECORDER_MAX_FRAME_BYTES, 1, MAX_FRAME_BYTES_LIMIT),

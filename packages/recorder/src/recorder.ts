@@ -1,13 +1,15 @@
 /**
  * The recorder: validates frames, measures time, rolls segments, bounds memory, checkpoints, and
- * hands each file's bytes to an AVI or MJPEG writer.
+ * hands each file's bytes to an AVI, MJPEG or MP4 writer. JPEGs go to the first two, H.264
+ * access units to MP4 (frame-format.ts); everything else is the same for both.
  */
-import { type JpegInfo, isWholeJpeg, readJpegInfo } from '@edgecam/protocol';
 import { AviWriter } from './avi-writer.js';
 import { RecorderError } from './errors.js';
 import { expandFileName } from './file-name.js';
 import type { FileSummary, FileWriterOptions, FrameFileWriter } from './file-writer.js';
+import { type FrameFormat, type FrameInfo, h264Frames, jpegFrames } from './frame-format.js';
 import { MjpegWriter } from './mjpeg-writer.js';
+import { Mp4Writer } from './mp4-writer.js';
 import { settingsFrom, type RecorderEvent, type RecorderOptions, type Settings } from './recorder-options.js';
 
 export {
@@ -25,6 +27,14 @@ export {
 export interface RecorderFrame {
   readonly jpeg: Uint8Array;
   /** Capture time in µs (any epoch): the rate is measured from these when the source gives them. */
+  readonly captureTimeUs?: number;
+  readonly seq?: number;
+}
+
+/** A picture for an MP4 recording: one H.264 access unit in Annex-B form (start codes). */
+export interface H264Frame {
+  readonly h264: Uint8Array;
+  /** Capture time in µs (any epoch): the sample's time in the file. */
   readonly captureTimeUs?: number;
   readonly seq?: number;
 }
@@ -60,9 +70,9 @@ export interface Recorder {
    * maxQueueBytes/maxQueueFrames), so `await recorder.write(f)` in a loop never holds more than
    * that in memory. A write made while the queue is full is refused with QUEUE_FULL. Rejects with
    * a RecorderError for a refused frame, CLOSED after close(), WRITE_FAILED after a write error.
-   * The recorder keeps a reference to `jpeg` until it is written: do not modify it.
+   * The recorder keeps a reference to the bytes until they are written: do not modify them.
    */
-  write(frame: RecorderFrame | Uint8Array): Promise<void>;
+  write(frame: RecorderFrame | H264Frame | Uint8Array): Promise<void>;
   /** Checkpoint now and wait until everything accepted is on disk in a playable file. */
   flush(): Promise<void>;
   /** Finish every file (index, sizes, counts, rate). Resolves even after a write error (see `error`). */
@@ -72,8 +82,9 @@ export interface Recorder {
 }
 
 /**
- * A recorder writing to `path` (a file name pattern, see file-name.ts), AVI or raw MJPEG by the
- * extension or `options.format`. No file is created before the first valid frame.
+ * A recorder writing to `path` (a file name pattern, see file-name.ts): AVI or raw MJPEG of JPEGs,
+ * or fragmented MP4 of H.264, by the extension or `options.format`. No file is created before
+ * the first valid frame.
  */
 export function createRecorder(path: string, options: RecorderOptions = {}): Recorder {
   return new FileRecorder(settingsFrom(path, options));
@@ -81,6 +92,7 @@ export function createRecorder(path: string, options: RecorderOptions = {}): Rec
 
 class FileRecorder implements Recorder {
   private readonly s: Settings;
+  private readonly kind: FrameFormat;
   private writer: FrameFileWriter | undefined;
   /** The current writer and those still closing: all of their queued bytes count. */
   private readonly live = new Set<FrameFileWriter>();
@@ -88,7 +100,10 @@ class FileRecorder implements Recorder {
   private readonly retired = new WeakSet<FrameFileWriter>();
   private readonly summaries: FileSummary[] = [];
   private roomWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
-  private frameSize: JpegInfo | undefined;
+  /** The recording's first frame: later ones must match it (size; H.264 parameter sets). */
+  private firstFrame: FrameInfo | undefined;
+  /** After a refusal (and before the first frame) only a keyframe may come next: H.264 decodes from one. */
+  private resync = true;
   private timeSource: 'capture' | 'arrival' | undefined;
   private segments = 0;
   private framesAccepted = 0;
@@ -103,6 +118,7 @@ class FileRecorder implements Recorder {
 
   constructor(settings: Settings) {
     this.s = settings;
+    this.kind = settings.format === 'mp4' ? h264Frames : jpegFrames;
   }
 
   get closed(): boolean {
@@ -120,30 +136,31 @@ class FileRecorder implements Recorder {
     };
   }
 
-  write(frame: RecorderFrame | Uint8Array): Promise<void> {
+  write(frame: RecorderFrame | H264Frame | Uint8Array): Promise<void> {
     if (this.closePromise) return Promise.reject(new RecorderError('CLOSED', 'write() after close(): this recorder is finished; create a new one to record again'));
     if (this.failure) return Promise.reject(this.failure);
     const isBytes = frame instanceof Uint8Array;
-    const jpeg = isBytes ? frame : frame?.jpeg;
+    const bytes = isBytes ? frame : (frame as Partial<Record<'jpeg' | 'h264', Uint8Array>> | null)?.[this.kind.field];
     const seq = isBytes ? undefined : frame?.seq;
-    const checked = this.check(jpeg);
+    const checked = this.check(bytes);
     if (checked instanceof RecorderError) return this.refuse(checked, seq);
     if (!this.hasRoom()) {
       return this.refuse(new RecorderError('QUEUE_FULL', `the write queue is full (${this.pendingBytes()} bytes in ${this.pendingFrames()} frames): await write() before writing the next frame`), seq);
     }
-    const bytes = jpeg as Uint8Array;
+    const data = bytes as Uint8Array;
     const timeUs = this.timeOf(isBytes ? undefined : frame.captureTimeUs);
     let writer: FrameFileWriter;
     try {
-      writer = this.writerFor(bytes.length, timeUs);
-      writer.append(bytes, checked, timeUs);
+      writer = this.writerFor(data.length, timeUs, checked.keyframe);
+      writer.append(data, checked, timeUs);
     } catch (err) {
       if (err instanceof RecorderError) return this.refuse(err, seq);
       throw err;
     }
-    this.frameSize ??= checked;
+    this.firstFrame ??= checked;
+    this.resync = false;
     this.framesAccepted++;
-    this.bytesAccepted += bytes.length;
+    this.bytesAccepted += data.length;
     if (this.timers.length === 0) this.startTimers();
     return this.hasRoom() ? Promise.resolve() : new Promise((resolve, reject) => this.roomWaiters.push({ resolve, reject }));
   }
@@ -152,6 +169,7 @@ class FileRecorder implements Recorder {
     if (this.failure) throw this.failure;
     const w = this.writer;
     if (w) {
+      w.release?.();
       w.checkpoint();
       this.checkpointedFrames = w.frames;
       await w.drain().catch(() => undefined);
@@ -180,28 +198,20 @@ class FileRecorder implements Recorder {
     };
   }
 
-  /** The frame's size if it can be recorded, else why not. */
-  private check(jpeg: unknown): JpegInfo | RecorderError {
-    if (!(jpeg instanceof Uint8Array)) return new RecorderError('INVALID_FRAME', 'a frame must be a Buffer/Uint8Array of JPEG bytes, or { jpeg, captureTimeUs }');
-    if (jpeg.length > this.s.maxFrameBytes) {
-      return new RecorderError('TOO_LARGE', `a ${jpeg.length}-byte frame is over maxFrameBytes (${this.s.maxFrameBytes}); raise the option if such frames are expected`);
+  /** The frame's info if it can be recorded, else why not. */
+  private check(bytes: unknown): FrameInfo | RecorderError {
+    if (!(bytes instanceof Uint8Array)) return new RecorderError('INVALID_FRAME', `a frame must be ${this.kind.expects}`);
+    if (bytes.length > this.s.maxFrameBytes) {
+      return new RecorderError('TOO_LARGE', `a ${bytes.length}-byte frame is over maxFrameBytes (${this.s.maxFrameBytes}); raise the option if such frames are expected`);
     }
-    if (!isWholeJpeg(jpeg)) return new RecorderError('INVALID_FRAME', 'not a whole JPEG: a frame must start with SOI (FF D8) and end with EOI (FF D9)');
-    let info: JpegInfo;
-    try {
-      info = readJpegInfo(jpeg);
-    } catch (err) {
-      return new RecorderError('INVALID_FRAME', 'the JPEG has no readable SOF marker, so its size is unknown', { cause: err });
-    }
-    const size = this.frameSize;
-    if (size && (info.width !== size.width || info.height !== size.height)) {
-      return new RecorderError('SIZE_MISMATCH', `a ${info.width}x${info.height} frame in a ${size.width}x${size.height} recording: start a new recording for the new size`);
-    }
-    return info;
+    const info = this.kind.check(bytes, this.firstFrame);
+    if (info instanceof RecorderError || info.keyframe || !this.resync) return info;
+    return new RecorderError('NOT_KEYFRAME', 'this access unit depends on pictures that were not recorded (the start, or a refused frame): recording resumes at the next keyframe');
   }
 
   private refuse(error: RecorderError, seq: number | undefined): Promise<void> {
     this.refused++;
+    this.resync = true;
     this.emit(seq === undefined ? { type: 'rejected', error } : { type: 'rejected', error, seq });
     return Promise.reject(error);
   }
@@ -214,29 +224,33 @@ class FileRecorder implements Recorder {
     return hasCapture ? captureTimeUs : undefined;
   }
 
-  /** The writer for the next frame, rolling over to a new segment first if this frame starts one. */
-  private writerFor(jpegBytes: number, timeUs: number | undefined): FrameFileWriter {
+  /**
+   * The writer for the next frame, rolling over to a new segment first if this frame starts one
+   * (only a keyframe can: an H.264 file starts at one).
+   */
+  private writerFor(frameBytes: number, timeUs: number | undefined, keyframe: boolean): FrameFileWriter {
     const current = this.writer;
-    if (current && current.frames > 0 && this.segmentEnds(current, jpegBytes, timeUs)) {
+    if (current && current.frames > 0 && keyframe && this.segmentEnds(current, frameBytes, timeUs)) {
       this.retire(current);
-      this.writer = this.openWriter();
+      this.writer = this.openWriter(timeUs);
       this.emit({ type: 'segment', previous: current.path, path: this.writer.path, segment: this.segments });
     }
-    this.writer ??= this.openWriter();
+    this.writer ??= this.openWriter(timeUs);
     return this.writer;
   }
 
-  private segmentEnds(w: FrameFileWriter, jpegBytes: number, timeUs: number | undefined): boolean {
+  private segmentEnds(w: FrameFileWriter, frameBytes: number, timeUs: number | undefined): boolean {
     const seg = this.s.segment;
     if (!seg) return false;
-    if (seg.maxBytes !== undefined && w.sizeWith(jpegBytes) > seg.maxBytes) return true;
+    if (seg.maxBytes !== undefined && w.sizeWith(frameBytes) > seg.maxBytes) return true;
     const first = w.firstTimeUs;
     return seg.durationMs !== undefined && timeUs !== undefined && first !== undefined && timeUs - first >= seg.durationMs * 1000;
   }
 
-  private openWriter(): FrameFileWriter {
+  private openWriter(timeUs: number | undefined): FrameFileWriter {
     const segment = ++this.segments;
-    const path = expandFileName(this.s.pattern, segment, new Date(), this.s.segment !== undefined);
+    const named = this.s.namesFromCaptureTime && this.timeSource === 'capture' && timeUs !== undefined ? new Date(timeUs / 1000) : new Date();
+    const path = expandFileName(this.s.pattern, segment, named, this.s.segment !== undefined);
     let writer: FrameFileWriter | undefined;
     const options: FileWriterOptions = {
       path,
@@ -251,7 +265,7 @@ class FileRecorder implements Recorder {
         onFailure: (error) => this.failed(writer!, error),
       },
     };
-    writer = this.s.format === 'avi' ? new AviWriter(options) : new MjpegWriter(options);
+    writer = this.s.format === 'avi' ? new AviWriter(options) : this.s.format === 'mp4' ? new Mp4Writer(options) : new MjpegWriter(options);
     this.live.add(writer);
     return writer;
   }

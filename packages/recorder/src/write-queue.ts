@@ -14,8 +14,9 @@ interface WriteOp {
   readonly length: number;
   /** Absolute file position, or undefined to write at the current offset (pipes). */
   readonly position: number | undefined;
-  /** Frame payload bytes held by this op (what the memory bound counts). */
+  /** Frame payload bytes held by this op (what the memory bound counts), and its frames. */
   readonly payload: number;
+  readonly frames: number;
 }
 
 interface SyncOp {
@@ -62,15 +63,15 @@ export class WriteQueue {
     private readonly hooks: WriteQueueHooks = {},
   ) {}
 
-  /** Queue `buffers` for `position`; `payload` is the frame bytes it holds (0 for structures). */
-  write(buffers: Uint8Array[], position: number | undefined, payload = 0): number {
+  /** Queue `buffers` for `position`; `payload` is the frame bytes it holds (0 for structures), in `frames` frames. */
+  write(buffers: Uint8Array[], position: number | undefined, payload = 0, frames = payload > 0 ? 1 : 0): number {
     let length = 0;
     for (const b of buffers) length += b.length;
     const seq = this.nextSeq++;
     if (this.failure) return seq; // dropped: the file already failed
-    this.ops.push({ kind: 'write', seq, buffers, length, position, payload });
+    this.ops.push({ kind: 'write', seq, buffers, length, position, payload, frames });
     this.pendingPayload += payload;
-    if (payload > 0) this.pendingFrames++;
+    this.pendingFrames += frames;
     this.kick();
     return seq;
   }
@@ -183,9 +184,9 @@ export class WriteQueue {
     if (upTo <= this.head) return;
     for (let i = this.head; i < upTo; i++) {
       const op = this.ops[i]!;
-      if (op.kind === 'write' && op.payload > 0) {
+      if (op.kind === 'write') {
         this.pendingPayload -= op.payload;
-        this.pendingFrames--;
+        this.pendingFrames -= op.frames;
       }
       this.ops[i] = undefined as unknown as Op; // let the frame's buffer go
       this.completedSeq = op.seq;

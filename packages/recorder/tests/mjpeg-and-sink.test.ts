@@ -53,8 +53,8 @@ describe('raw MJPEG writer', () => {
   });
 
   it('is chosen by the extension; an unknown extension needs a format', () => {
-    expect(() => createRecorder(join(dir, 'x.mp4'))).toThrow(RecorderError);
-    expect(() => createRecorder(join(dir, 'x.mp4'))).toThrow(/format/);
+    expect(() => createRecorder(join(dir, 'x.mkv'))).toThrow(RecorderError);
+    expect(() => createRecorder(join(dir, 'x.mkv'))).toThrow(/format/);
     expect(() => createRecorder(join(dir, 'x.bin'), { format: 'mjpeg' })).not.toThrow();
     expect(() => createRecorder(join(dir, 'x.avi'), { riffThreshold: 10 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
     expect(() => createRecorder(join(dir, 'x.avi'), { frameRate: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));

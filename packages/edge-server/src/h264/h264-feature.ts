@@ -1,5 +1,6 @@
 // H.264 as a camera feature: `h264: {enabled: true}` gives the camera one shared encoder (or the
-// source's own H.264, `encoder: copy`), WebRTC viewers over WHEP, and a tile on the page.
+// source's own H.264, `encoder: copy`), WebRTC viewers over WHEP, live MP4 at stream.mp4, and a
+// tile on the page.
 import type { CameraFeature, FeatureInstance } from '../camera/feature.js';
 import { H264_PLAYER_SCRIPT, h264VideoElement } from './h264-player.js';
 import { escapeHtml } from '@edgecam/runtime';
@@ -12,6 +13,8 @@ export interface H264Instance extends FeatureInstance {
   status(): H264HubStats;
   /** WebRTC viewers of this camera now; counted by the routes once they are served. */
   viewers: () => number;
+  /** stream.mp4 viewers of this camera now, likewise. */
+  mp4Viewers: () => number;
 }
 
 const STYLE = `#h264 { display: grid; grid-template-columns: repeat(auto-fill, minmax(20rem, 1fr)); gap: .5rem; margin: .75rem; }
@@ -30,18 +33,22 @@ export const h264Feature: CameraFeature<H264Config, H264Instance, 'h264', 'h264'
   needsFfmpeg: (config) => config.enabled,
   start: (camera, config, deps) => {
     const hub = new H264Hub(camera, config, { ffmpeg: deps.ffmpeg('the H.264 encoder'), ...(deps.source ? { source: deps.source } : {}) });
-    return { hub, status: () => hub.stats(), close: () => hub.close(), viewers: () => 0 };
+    return { hub, status: () => hub.stats(), close: () => hub.close(), viewers: () => 0, mp4Viewers: () => 0 };
   },
   metrics: [
     { name: 'edgecam_h264_frames_encoded', help: 'H.264 access units out of the encoder since start, per camera.', read: (h) => h.status().units },
     { name: 'edgecam_h264_frames_skipped', help: 'Camera frames not given to a busy H.264 encoder since start, per camera.', read: (h) => h.status().inputDropped },
     { name: 'edgecam_webrtc_viewers', help: 'WebRTC (WHEP) viewers now, per camera.', read: (h) => h.viewers() },
+    { name: 'edgecam_mp4_viewers', help: 'Live MP4 (stream.mp4) viewers now, per camera.', read: (h) => h.mp4Viewers() },
   ],
   serve: async (instances, deps) => {
     // Loaded only when a camera offers H.264: WebRTC (werift) is a large part of the server's memory.
     const { H264Routes } = await import('./h264-routes.js');
     const routes = new H264Routes({ hubOf: (name) => instances.get(name)?.hub, registry: deps.registry, maxClients: deps.maxClients, logger: deps.logger });
-    for (const [name, instance] of instances) instance.viewers = () => routes.viewersOf(name);
+    for (const [name, instance] of instances) {
+      instance.viewers = () => routes.viewersOf(name);
+      instance.mp4Viewers = () => routes.mp4ViewersOf(name);
+    }
     return {
       routes: routes.routes,
       close: () => routes.close(),

@@ -1,13 +1,16 @@
-// The H.264 endpoints of the cameras: WHEP (RFC 9725) for WebRTC viewers, and the player script.
-//   POST   /cams/NAME/whep       SDP offer in, 201 + Location + SDP answer out
-//   DELETE /cams/NAME/whep/ID    ends that viewer
-//   GET    /h264-player.js       the page piece (h264-player.ts)
+// The H.264 endpoints of the cameras: WHEP (RFC 9725) for WebRTC viewers, live fragmented MP4,
+// and the player script.
+//   POST   /cams/NAME/whep        SDP offer in, 201 + Location + SDP answer out
+//   DELETE /cams/NAME/whep/ID     ends that viewer
+//   GET    /cams/NAME/stream.mp4  live fMP4 from the next keyframe (/stream.mp4: the default camera)
+//   GET    /h264-player.js        the page piece (h264-player.ts)
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ClientRegistry } from '../contracts.js';
 import { EdgeServerError } from '../errors.js';
 import type { H264Hub } from './h264-hub.js';
 import { WhepSession } from './whep-session.js';
+import { Mp4Viewer } from './mp4-viewer.js';
 import { formatPeerAddress } from '../log/peer-address.js';
 import { peerText } from '../log/peer-text.js';
 import { H264_PLAYER_SCRIPT } from './h264-player.js';
@@ -19,6 +22,12 @@ import { StreamAdmission } from '../http/stream-admission.js';
 
 /** The player script's path. */
 export const H264_PLAYER_PATH = '/h264-player.js';
+/** The live MP4's path, under /cams/NAME/ and at the root for the default camera. */
+export const MP4_STREAM_PATH = '/stream.mp4';
+/** What an MP4 viewer's socket may hold before it skips to the next keyframe: a few seconds of video. */
+const MP4_MAX_BUFFERED_BYTES = 1024 * 1024;
+/** An MP4 viewer that has read nothing for this long (when the server's context gives none) is disconnected. */
+const MP4_STALL_TIMEOUT_MS = 30_000;
 // An SDP offer from a browser is a few kB; anything far larger is not one.
 const MAX_OFFER_BYTES = 64 * 1024;
 const WHEP_PATH = /^\/cams\/([^/]+)\/whep(?:\/([0-9a-f-]{36}))?$/;
@@ -39,6 +48,7 @@ export interface H264RoutesOptions {
 export class H264Routes {
   private readonly opts: H264RoutesOptions;
   private readonly sessions = new Map<string, { camera: string; session: WhepSession }>();
+  private readonly mp4Viewers = new Map<Mp4Viewer, string>();
   private readonly ownStreams: StreamAdmission;
 
   constructor(opts: H264RoutesOptions) {
@@ -58,11 +68,27 @@ export class H264Routes {
     return n;
   }
 
-  /** The router's view: the player script and the WHEP paths, each checking its own methods. */
-  readonly routes: readonly Route[] = [H264_PLAYER_PATH, WHEP_PATH].map((path) => ({
-    path,
-    handle: (ctx, req, res) => void this.handle(req, res, (req.url ?? '/').split('?')[0]!, ctx),
-  }));
+  /** One camera's stream.mp4 viewers now. */
+  mp4ViewersOf(camera: string): number {
+    let n = 0;
+    for (const c of this.mp4Viewers.values()) if (c === camera) n++;
+    return n;
+  }
+
+  /** The router's view: the player script, the WHEP paths (each checking its own methods) and stream.mp4. */
+  readonly routes: readonly Route[] = [
+    ...[H264_PLAYER_PATH, WHEP_PATH].map((path): Route => ({
+      path,
+      handle: (ctx, req, res) => void this.handle(req, res, (req.url ?? '/').split('?')[0]!, ctx),
+    })),
+    {
+      path: MP4_STREAM_PATH,
+      under: 'both',
+      methods: ['GET'],
+      long: true,
+      handle: (ctx, req, res) => this.settle(this.streamMp4(ctx.camera.name, req, res, ctx), res),
+    },
+  ];
 
   /**
    * Answers the request if the path is one of ours; false leaves it to the other routes. `ctx`, the
@@ -98,7 +124,48 @@ export class H264Routes {
 
   /** Ends every viewer (the server is closing). */
   async close(): Promise<void> {
+    for (const viewer of this.mp4Viewers.keys()) viewer.end();
     await Promise.all([...this.sessions.values()].map(({ session }) => session.close('server closing')));
+  }
+
+  /**
+   * GET stream.mp4: the camera's H.264 as live fragmented MP4 from its next keyframe, for as long
+   * as the viewer stays. It takes an MP4 stream slot (--max-clients, --max-per-address).
+   */
+  private async streamMp4(camera: string, req: IncomingMessage, res: ServerResponse, ctx: Pick<HttpContext, 'streams' | 'log' | 'stallTimeoutMs'>): Promise<void> {
+    const hub = this.opts.hubOf(camera);
+    if (!hub) return sendError(res, 404, 'NOT_FOUND', `camera ${JSON.stringify(camera)} has no H.264 output; enable h264 for it in the config (or watch stream.mjpg)`);
+    try {
+      await hub.checkEncoder();
+    } catch (err) {
+      const message = err instanceof EdgeServerError ? err.message : `the H.264 encoder cannot start: ${(err as Error).message}`;
+      return sendError(res, 503, 'SOURCE_UNAVAILABLE', message);
+    }
+    const headers = { ...BASE_HEADERS, ...NO_STORE, 'Content-Type': 'video/mp4' };
+    if (req.method === 'HEAD') {
+      res.writeHead(200, headers);
+      return void res.end();
+    }
+    const giveBack = ctx.streams.open('mp4', req, res, ctx.log);
+    if (!giveBack) return;
+    const peer = formatPeerAddress(req.socket);
+    const client = this.opts.registry.register({ protocol: 'http', address: peer, camera });
+    const log = this.opts.logger.child({ camera, peer });
+    client.setMode('streaming');
+    res.writeHead(200, headers);
+    const viewer = new Mp4Viewer(res, { client, logger: log, maxBufferedBytes: MP4_MAX_BUFFERED_BYTES, stallTimeoutMs: ctx.stallTimeoutMs || MP4_STALL_TIMEOUT_MS });
+    this.mp4Viewers.set(viewer, camera);
+    // From the next keyframe: older pictures would only add their age to the latency.
+    const detach = hub.attach(viewer, { replay: false });
+    log.info('mp4 viewer connected');
+    res.once('close', () => {
+      detach();
+      viewer.end();
+      this.mp4Viewers.delete(viewer);
+      giveBack();
+      client.close();
+      log.info('mp4 viewer left');
+    });
   }
 
   private async offer(camera: string, req: IncomingMessage, res: ServerResponse, ctx: Pick<HttpContext, 'streams' | 'log'> | undefined): Promise<void> {

@@ -1,4 +1,4 @@
-// The long-lived HTTP requests (MJPEG viewers, replays, WebRTC viewers, event streams) are limited
+// The long-lived HTTP requests (MJPEG viewers, replays, WebRTC and MP4 viewers, event streams) are limited
 // by count instead of by request rate: each kind at most --max-clients over all hosts and
 // --max-per-address per host, a slot taken when the stream opens and given back when it closes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -9,12 +9,13 @@ import { formatPeerAddress } from '../log/peer-address.js';
 import { sendError } from './responses.js';
 
 /** What a slot is for; each kind is counted apart, as the TCP side counts each protocol apart. */
-export type StreamKind = 'mjpeg' | 'replay' | 'webrtc' | 'events';
+export type StreamKind = 'mjpeg' | 'replay' | 'webrtc' | 'mp4' | 'events';
 
 const KIND_NAMES: Readonly<Record<StreamKind, string>> = {
   mjpeg: 'MJPEG streams',
   replay: 'replays',
   webrtc: 'WebRTC viewers',
+  mp4: 'MP4 streams',
   events: 'event streams',
 };
 const RETRY_AFTER = { 'Retry-After': '5' };

@@ -24,7 +24,11 @@ export const keepSchema = z.strictObject({
 /** A camera's `record:` block. */
 export const recordConfigSchema = z.strictObject({
   dir: z.string().min(1).describe('directory of the recordings; each camera gets a subdirectory named after it'),
-  segment: duration({ min: 1000 }).prefault(RECORD_DEFAULTS.segment).describe('length of one file (10m)'),
+  format: z
+    .enum(['avi', 'mp4'])
+    .default('avi')
+    .describe("avi: the camera's JPEGs as MJPEG AVI; mp4: its H.264 (needs h264: {enabled: true}) as fragmented MP4, about 20x smaller"),
+  segment: duration({ min: 1000 }).prefault(RECORD_DEFAULTS.segment).describe('length of one file (10m; an MP4 segment ends at the next keyframe after it)'),
   keep: keepSchema.prefault({}),
 });
 

@@ -1,6 +1,9 @@
 // Continuous recording as a camera feature: `record:` per camera, the recordings over HTTP
-// (/recordings, the page, downloads, replay) over every camera that records.
+// (/recordings, the page, downloads, replay) over every camera that records. With `format: mp4`
+// it records the camera's H.264 feature's encoder (listed before it), not a second encode.
 import type { CameraFeature } from '../camera/feature.js';
+import { EdgeServerError } from '../errors.js';
+import type { H264Instance } from '../h264/h264-feature.js';
 import { recordingsRoutes, RECORDINGS_PAGE_PATH } from './recordings-routes.js';
 import { startRecording, type RecordingDeps, type RecordingHandle } from './recording-sink.js';
 import { recordConfigSchema, type RecordConfig } from './record-config.js';
@@ -15,7 +18,19 @@ export const recordingFeature: CameraFeature<RecordConfig, RecordingHandle, 'rec
   statusKey: 'recording',
   schema: recordConfigSchema.describe('record this camera around the clock into dir/NAME/, with retention (keep:)'),
   needsFfmpeg: () => false,
-  start: (camera, config, deps) => startRecording(camera, config, (deps.tuning as RecordingTuning).recording),
+  // MP4 is the H.264 encoder's output: refused with the fix rather than recorded as nothing.
+  check: (camera, blocks) => {
+    const record = blocks.record as RecordConfig | null | undefined;
+    const h264 = blocks.h264 as { enabled?: boolean } | null | undefined;
+    if (record?.format === 'mp4' && !h264?.enabled) {
+      throw new EdgeServerError('CONFIG_INVALID', `camera ${camera}: record.format mp4 records the camera's H.264, which is off; add h264: {enabled: true} to the camera, or set record.format: avi`);
+    }
+  },
+  start: (camera, config, deps) => {
+    const h264 = config.format === 'mp4' ? deps.instanceOf<H264Instance>('h264') : undefined;
+    if (config.format === 'mp4' && !h264) throw new EdgeServerError('CONFIG_INVALID', `camera ${camera.name}: record.format mp4 needs h264: {enabled: true}`);
+    return startRecording(camera, config, (deps.tuning as RecordingTuning).recording, h264?.hub.units$);
+  },
   metrics: [
     { name: 'edgecam_recording_frames_written', help: 'Frames written to recordings since start, per camera.', read: (r) => r.status().framesWritten },
     { name: 'edgecam_recording_frames_dropped', help: 'Frames not recorded (starting, disk full, refused) since start, per camera.', read: (r) => r.status().framesDropped },

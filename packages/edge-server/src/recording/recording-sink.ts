@@ -1,18 +1,29 @@
-// Continuous recording of one camera: segmented, crash-safe AVI files in <dir>/<camera>/, a new
-// file after each loss of the camera, and a pause while the disk budget has no room. The
-// recording is a subscriber of the hub like any viewer, so it keeps the capture running.
-import { mkdir, readdir, unlink } from 'node:fs/promises';
+// Continuous recording of one camera: segmented, crash-safe files in <dir>/<camera>/ (MJPEG AVI
+// of the camera's JPEGs, or fragmented MP4 of its H.264 encoder's output), a new file after each
+// loss of the camera, and a pause while the disk budget has no room. The recording is a
+// subscriber of the hub (or of the H.264 encoder) like any viewer, so it keeps them running.
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Subscription } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import type { CapturedFrame } from '@edgecam/protocol';
 import { backoffDelay } from '@edgecam/runtime';
-import { type Recorder, type RecorderEvent, type RecorderOptions, createRecorder, inspect, repair } from '@edgecam/recorder';
+import { type H264Frame, type Recorder, type RecorderEvent, type RecorderFrame, type RecorderOptions, createRecorder } from '@edgecam/recorder';
 import type { CameraContext } from '../contracts.js';
 import { DiskBudget, type DiskSpace } from './disk-budget.js';
 import type { RecordConfig } from './record-config.js';
-import { RecordingsStore, regularFile } from './recordings-store.js';
+import { RecordingsStore } from './recordings-store.js';
+import { repairUnfinished } from './repair-unfinished.js';
 import { Retention } from './retention.js';
-import { CAMERA_NAME_RE, SEGMENT_PATTERN, segmentStart } from './segment-name.js';
+import { CAMERA_NAME_RE, segmentPattern } from './segment-name.js';
+
+/** One picture of the camera's H.264 (the encoder's access units, as h264/ gives them). */
+export interface H264Picture {
+  /** Annex-B bytes of one picture. */
+  readonly data: Buffer;
+  readonly keyframe: boolean;
+  /** Capture time, Unix µs. */
+  readonly timestampUs: number;
+}
 
 /** What the recording needs from the outside world; tests replace the disk's free space and the clock. */
 export interface RecordingDeps {
@@ -36,6 +47,7 @@ export type RecordingState = 'starting' | 'recording' | 'waiting' | 'disk-full' 
 export interface RecordingStatus {
   readonly camera: string;
   readonly dir: string;
+  readonly format: RecordConfig['format'];
   /** waiting: no frames (the camera is lost); disk-full: stopped to keep the free-space floor or maxSize, or after ENOSPC. */
   readonly state: RecordingState;
   /** The segment being written. */
@@ -58,18 +70,19 @@ export interface RecordingHandle {
 /** Frames ask for retention at most this often when room runs low. */
 const RETENTION_MIN_INTERVAL_MS = 250;
 
-/** Problems that a crash leaves and repair fixes. */
-const REPAIRABLE = new Set(['TRUNCATED', 'MISSING_INDEX', 'INDEX_MISMATCH', 'COUNT_MISMATCH', 'SIZE_MISMATCH']);
-
 /** The longest wait between retention runs while the disk is full. */
 const FULL_RETRY_MAX_MS = 30_000;
 
-/** Record `ctx`'s camera into `cfg.dir/<name>/` until close(). */
-export function startRecording(ctx: CameraContext, cfg: RecordConfig, deps: RecordingDeps = {}): RecordingHandle {
+/**
+ * Record `ctx`'s camera into `cfg.dir/<name>/` until close(): its JPEGs as AVI, or with
+ * `format: mp4` the pictures of `h264` (its encoder's units, given by the feature).
+ */
+export function startRecording(ctx: CameraContext, cfg: RecordConfig, deps: RecordingDeps = {}, h264?: Observable<H264Picture>): RecordingHandle {
   if (!CAMERA_NAME_RE.test(ctx.name)) {
     throw new Error(`camera name ${JSON.stringify(ctx.name)} cannot name a recordings directory: use letters, digits, '.', '_' and '-'`);
   }
-  return new RecordingSink(ctx, cfg, deps);
+  if (cfg.format === 'mp4' && !h264) throw new Error(`camera ${ctx.name}: record.format mp4 records the camera's H.264, which it has none of; add h264: {enabled: true} to the camera, or set record.format: avi`);
+  return new RecordingSink(ctx, cfg, deps, h264);
 }
 
 class RecordingSink implements RecordingHandle {
@@ -95,6 +108,10 @@ class RecordingSink implements RecordingHandle {
   private retentionRun: Promise<void> | undefined;
   private retentionAgain = false;
   private lastError: string | null = null;
+  /** The recorder refused a frame of a new size: the same frame opens the next segment. */
+  private reopen = false;
+  /** The capture time of the last frame before a camera loss closed the segment. */
+  private lossAtUs: number | undefined;
   private readonly closing: Array<Promise<unknown>> = [];
   private readonly ready: Promise<void>;
 
@@ -102,6 +119,7 @@ class RecordingSink implements RecordingHandle {
     private readonly ctx: CameraContext,
     private readonly cfg: RecordConfig,
     private readonly deps: RecordingDeps,
+    private readonly h264: Observable<H264Picture> | undefined,
   ) {
     this.dir = join(cfg.dir, ctx.name);
     this.log = ctx.logger.child({ component: 'recording' });
@@ -119,6 +137,7 @@ class RecordingSink implements RecordingHandle {
     return {
       camera: this.ctx.name,
       dir: this.dir,
+      format: this.cfg.format,
       state: this.state,
       file: this.liveFile,
       framesWritten: this.written,
@@ -147,7 +166,7 @@ class RecordingSink implements RecordingHandle {
 
   private async start(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    await this.repairUnfinished();
+    await repairUnfinished(this.dir, this.log, () => this.isClosed());
     if (this.isClosed()) return;
     await this.runRetention();
     if (this.isClosed()) return;
@@ -155,41 +174,34 @@ class RecordingSink implements RecordingHandle {
     const check = this.deps.checkIntervalMs ?? 60_000;
     this.timers.push(setInterval(() => void this.runRetention(), check).unref());
     this.timers.push(setInterval(() => this.checkGap(), Math.max(100, this.gapMs / 2)).unref());
-    this.sub = this.ctx.hub.frames$.subscribe({ next: (f) => this.onFrame(f) });
-    this.log.info({ dir: this.dir, segmentMs: this.cfg.segment, keep: this.cfg.keep }, 'recording');
+    this.sub = this.h264
+      ? this.h264.subscribe({ next: (u) => this.take(u.data.length, u.timestampUs, u.keyframe, { h264: u.data, captureTimeUs: u.timestampUs }) })
+      : this.ctx.hub.frames$.subscribe({ next: (f: CapturedFrame) => this.take(f.jpeg.length, f.captureTimeUs, true, f) });
+    this.log.info({ dir: this.dir, format: this.cfg.format, segmentMs: this.cfg.segment, keep: this.cfg.keep }, 'recording');
   }
 
-  /** Segments a crash or power cut left without their index get it rebuilt from their frames. */
-  private async repairUnfinished(): Promise<void> {
-    for (const file of await readdir(this.dir)) {
-      if (segmentStart(file) === undefined) continue;
-      const path = join(this.dir, file);
-      // repair() writes: through a symlink it would rewrite whatever the link points at.
-      if (!(await regularFile(path))) continue;
-      const info = await inspect(path).catch(() => undefined);
-      if (info && !info.problems.some((p) => REPAIRABLE.has(p.code))) continue;
-      try {
-        const r = await repair(path);
-        this.log.warn({ file, frames: r.frames, droppedBytes: r.droppedBytes, problems: r.problems.map((p) => p.code) }, 'repaired an unfinished recording');
-      } catch (err) {
-        // Not even one complete frame: nothing to keep.
-        this.log.warn({ file, err: (err as Error).message }, 'removed an unfinished recording without a complete frame');
-        await unlink(path).catch(() => undefined);
-      }
-    }
-  }
-
-  /** The hot path: a few comparisons and the recorder's write. */
-  private onFrame(frame: CapturedFrame): void {
+  /**
+   * The hot path, for a JPEG or an H.264 picture: a few comparisons and the recorder's write. A
+   * new file starts only at a keyframe (every JPEG is one); the pictures before it cannot be decoded.
+   */
+  private take(bytes: number, timeUs: number, keyframe: boolean, frame: RecorderFrame | H264Frame): void {
     if (this.state === 'closed') return;
     this.lastArrival = performance.now();
-    if (this.lastFrameUs > 0 && frame.captureTimeUs - this.lastFrameUs > this.gapMs * 1000) this.endSegment();
-    this.lastFrameUs = frame.captureTimeUs;
-    if (this.state === 'disk-full' || this.state === 'starting') {
+    if (this.lossAtUs !== undefined) {
+      // A picture captured before the loss, which the encoder let out only when the camera came back.
+      if (timeUs - this.lossAtUs <= this.gapMs * 1000) {
+        this.dropped++;
+        return;
+      }
+      this.lossAtUs = undefined;
+    }
+    if (this.lastFrameUs > 0 && timeUs - this.lastFrameUs > this.gapMs * 1000) this.endSegment();
+    this.lastFrameUs = timeUs;
+    if (this.state === 'disk-full' || this.state === 'starting' || (!this.recorder && !keyframe)) {
       this.dropped++;
       return;
     }
-    const cost = this.budget.frameCost(frame.jpeg.length, !this.recorder);
+    const cost = this.budget.frameCost(bytes, !this.recorder);
     if (this.budget.isLow(cost)) this.retentionSoon();
     const charge = this.budget.take(cost);
     if (charge !== 'taken') {
@@ -206,6 +218,13 @@ class RecordingSink implements RecordingHandle {
     this.written++;
     // Refusals arrive as 'rejected' events, a write error as the 'error' event.
     this.recorder.write(frame).catch(() => undefined);
+    if (this.reopen) {
+      // A frame of a new size (H.264: new parameter sets) ended the segment: it starts the next one.
+      this.reopen = false;
+      this.recorder = this.openRecorder();
+      this.written++;
+      this.recorder.write(frame).catch(() => undefined);
+    }
   }
 
   /** Retention on behalf of the frames, at most every RETENTION_MIN_INTERVAL_MS however low the room. */
@@ -216,9 +235,11 @@ class RecordingSink implements RecordingHandle {
   }
 
   private openRecorder(): Recorder {
-    const rec = createRecorder(join(this.dir, SEGMENT_PATTERN), {
+    const rec = createRecorder(join(this.dir, segmentPattern(this.cfg.format)), {
       ...this.deps.recorder,
       segment: { durationMs: this.cfg.segment },
+      // An MP4's times count from its first frame: its name then says when that was, exactly.
+      namesFromCaptureTime: this.cfg.format === 'mp4',
       onEvent: (e) => this.onRecorderEvent(rec, e),
     });
     return rec;
@@ -244,8 +265,11 @@ class RecordingSink implements RecordingHandle {
         // Counted as written when handed over; the recorder refused it after all.
         this.written--;
         this.dropped++;
-        // A new picture size needs a new file.
-        if (e.error.code === 'SIZE_MISMATCH' && rec === this.recorder) this.endSegment();
+        // A new picture size needs a new file; the frame that brought it starts it.
+        if (e.error.code === 'SIZE_MISMATCH' && rec === this.recorder) {
+          this.endSegment();
+          this.reopen = true;
+        }
         break;
       case 'error':
         this.lastError = e.error.message;
@@ -279,6 +303,7 @@ class RecordingSink implements RecordingHandle {
     if (this.recorder && performance.now() - this.lastArrival > this.gapMs) {
       this.log.warn({ file: this.liveFile, gapMs: this.gapMs }, 'no frames from the camera; segment closed until they return');
       this.endSegment();
+      this.lossAtUs = this.lastFrameUs;
       if (this.state === 'recording') this.state = 'waiting';
     }
   }

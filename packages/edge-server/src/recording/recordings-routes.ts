@@ -153,7 +153,7 @@ async function serveFile(deps: RecordingsRoutesDeps, req: IncomingMessage, res: 
   const headers = {
     ...BASE_HEADERS,
     ...NO_STORE,
-    'Content-Type': 'video/x-msvideo',
+    'Content-Type': found.file.endsWith('.mp4') ? 'video/mp4' : 'video/x-msvideo',
     'Content-Disposition': `attachment; filename="${found.store.camera}_${found.file}"`,
     'Accept-Ranges': 'bytes',
     'Last-Modified': opened.mtime.toUTCString(),
@@ -266,7 +266,11 @@ async function serveReplay(deps: RecordingsRoutesDeps, req: IncomingMessage, res
   if (!Number.isFinite(speed) || speed < 1 || speed > MAX_SPEED) return sendError(res, 400, 'BAD_REQUEST', `speed must be a number from 1 to ${MAX_SPEED}`);
   const frames = store.frames(from);
   let next = await frames.next();
-  if (next.done) return sendError(res, 404, 'NOT_FOUND', `no recording of ${camera} at or after ${new Date(from).toISOString()}`);
+  if (next.done) {
+    const mp4 = (await store.list()).some((e) => e.format === 'mp4');
+    if (mp4) return sendError(res, 404, 'NOT_FOUND', `${camera} records H.264 as MP4, which replay.mjpg cannot send: download its segments from /recordings/${camera}/FILE (or with edgecam pull), which play as they are`);
+    return sendError(res, 404, 'NOT_FOUND', `no recording of ${camera} at or after ${new Date(from).toISOString()}`);
+  }
   const layout = choosePartLayout(query.get('advance_headers'), req.headers['user-agent']);
   res.writeHead(200, {
     ...BASE_HEADERS,

@@ -1,16 +1,24 @@
-// One camera's recordings on disk: listing (with what inspect finds wrong), deleting, and
-// reading frames from an instant on, across segments, seeking by each file's index. Only regular
-// files count: a symlink or FIFO named like a segment is never listed, read, served or deleted.
+// One camera's recordings on disk: listing (with what inspect finds wrong), deleting, reading
+// AVI frames from an instant on across segments (seeking by each file's index), and laying out
+// a time range of MP4 segments as one MP4. Only regular files count: a symlink or FIFO named
+// like a segment is never listed, read, served or deleted.
 import { constants } from 'node:fs';
 import { type FileHandle, lstat, open, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type AviProblem, inspect, readAviIndex } from '@edgecam/recorder';
-import { segmentStart } from './segment-name.js';
+import { type Mp4JoinPlan, inspect, inspectMp4, planMp4Join, readAviIndex } from '@edgecam/recorder';
+import { type SegmentFormat, segmentFormat, segmentStart } from './segment-name.js';
+
+/** What inspect (AVI) or inspectMp4 found wrong with a segment. */
+export interface SegmentProblem {
+  readonly code: string;
+  readonly message: string;
+}
 
 /** One segment as GET /recordings lists it. */
 export interface RecordingEntry {
   readonly camera: string;
   readonly file: string;
+  readonly format: SegmentFormat;
   /** ISO 8601, UTC. */
   readonly start: string;
   readonly end: string;
@@ -22,7 +30,7 @@ export interface RecordingEntry {
   /** Being written now: its end moves, and it cannot be deleted. */
   readonly recording: boolean;
   /** What inspect found wrong (empty for a good file; not checked while it is being written). */
-  readonly problems: readonly AviProblem[];
+  readonly problems: readonly SegmentProblem[];
 }
 
 /** A recorded frame and when it was captured. */
@@ -89,15 +97,19 @@ export class RecordingsStore {
     const cached = this.cache.get(file);
     if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs) return cached.entry;
     const recording = this.live() === file;
-    const info = await inspect(path).catch(() => undefined);
+    const format = segmentFormat(file)!;
+    const info = await (format === 'mp4' ? inspectMp4(path) : inspect(path)).catch(() => undefined);
     const startMs = segmentStart(file)!;
     const frames = info?.frames ?? 0;
     const fps = info?.fps ?? 0;
-    const endMs = startMs + (fps > 0 ? Math.round((frames * 1000) / fps) : 0);
-    const problems: AviProblem[] = recording ? [] : info ? [...info.problems] : [{ code: 'TRUNCATED', message: 'not a readable AVI' }];
+    // An MP4 knows how long its frames last; an AVI, its rate.
+    const seconds = info && 'timescale' in info ? info.durationSeconds : fps > 0 ? frames / fps : 0;
+    const endMs = startMs + Math.round(seconds * 1000);
+    const problems: SegmentProblem[] = recording ? [] : info ? [...info.problems] : [{ code: 'TRUNCATED', message: `not a readable ${format === 'mp4' ? 'MP4' : 'AVI'}` }];
     const entry: RecordingEntry = {
       camera: this.camera,
       file,
+      format,
       start: new Date(startMs).toISOString(),
       end: new Date(endMs).toISOString(),
       startMs,
@@ -153,7 +165,8 @@ export class RecordingsStore {
     for (;;) {
       let yielded = false;
       for (const e of await this.list()) {
-        if (e.frames === 0 || (!e.recording && e.endMs <= from)) continue;
+        // Replay sends JPEGs: an MP4 segment holds H.264 (its file plays as it is).
+        if (e.format !== 'avi' || e.frames === 0 || (!e.recording && e.endMs <= from)) continue;
         for await (const f of this.framesOf(e, from)) {
           yielded = true;
           from = f.timeMs + 0.5 * (1000 / Math.max(e.fps, 0.01));
@@ -162,6 +175,17 @@ export class RecordingsStore {
       }
       if (!yielded) return;
     }
+  }
+
+  /**
+   * The MP4 segments covering [fromMs, toMs] as one MP4 laid out on the fly (its bytes come from
+   * the segments by range: see readMp4Join), starting at the keyframe at or before fromMs.
+   * Rejects with the recorder's NOT_MP4 when no frame falls in the range.
+   */
+  async planMp4(fromMs: number, toMs: number): Promise<Mp4JoinPlan> {
+    // Each MP4 segment starts with a keyframe: the segments the range touches are all it needs.
+    const covering = (await this.list()).filter((e) => e.format === 'mp4' && e.frames > 0 && e.endMs > fromMs && e.startMs <= toMs);
+    return planMp4Join(covering.map((e) => ({ path: join(this.dir, e.file), startMs: e.startMs })), { fromMs, toMs });
   }
 
   private async *framesOf(e: RecordingEntry, fromMs: number): AsyncGenerator<ReplayFrame> {
