@@ -102,7 +102,7 @@ describe('config check output, read back', () => {
   it('writes durations, sizes and publish targets as a config file does', () => {
     const f = file(
       [
-        'record: {dir: /rec, segment: 600, keep: {maxAge: 1w, maxSize: 1GiB}}',
+        'record: {dir: /rec, segment: 600, keep: {maxAge: 1w, maxSize: 1GiB, mode: motion, motionOnlyAfter: 3600, preRoll: 2500ms}}',
         'cameras:',
         '  a:',
         '    h264: {enabled: yes, idleStopMs: 2s}',
@@ -112,7 +112,7 @@ describe('config check output, read back', () => {
       ].join('\n'),
     );
     const printed = parse(output(['--config', f], true)) as Record<string, any>;
-    expect(printed.record).toEqual({ dir: '/rec', format: 'avi', segment: '10m', keep: { maxAge: '7d', maxSize: '1GiB', minFree: '1GB' } });
+    expect(printed.record).toEqual({ dir: '/rec', format: 'avi', segment: '10m', keep: { mode: 'motion', motionOnlyAfter: '1h', preRoll: '2500ms', postRoll: '5s', maxAge: '7d', maxSize: '1GiB', minFree: '1GB' } });
     expect(printed.events.clips).toEqual({ dir: '/clips', preRoll: '2s', postRoll: '5s', maxLength: '5m' });
     expect(printed.cameras.a.publish).toEqual(['rtsp://m:8554/a', { url: 'rtsp://m:8554/b', transport: 'udp' }, 'rtmp://live/app/key']);
     expect(printed.cameras.a.h264).toMatchObject({ enabled: true, idleStopMs: 2000, keyframeIntervalS: 1 });

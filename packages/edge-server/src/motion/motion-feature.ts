@@ -1,6 +1,6 @@
 // Motion detection as a camera feature: `motion:` per camera; its events go to the server's event
 // bus (SSE, v2 EVENT, webhooks, MQTT), and the page shows each camera's latest one.
-import { merge, tap, type Observable } from 'rxjs';
+import { merge, share, tap, type Observable } from 'rxjs';
 import type { CameraFeature, FeatureInstance } from '../camera/feature.js';
 import type { CameraContext, CameraEvent } from '../contracts.js';
 import { motionConfigSchema, type MotionConfig } from './motion-config.js';
@@ -75,7 +75,11 @@ export const motionFeature: CameraFeature<MotionConfig, MotionInstance, 'motion'
     const extra = tuning.motionEvents?.(camera);
     const detector: RunningMotion = startMotion(camera, config, { ffmpeg: deps.ffmpeg('motion detection'), ...tuning.motion });
     let started = 0;
-    const events$ = (extra ? merge(detector.events$, extra) : detector.events$).pipe(tap((e) => void (e.phase === 'start' && started++)));
+    // Shared: the event bus and the recording (its motion stretches) both read it, counted once.
+    const events$ = (extra ? merge(detector.events$, extra) : detector.events$).pipe(
+      tap((e) => void (e.phase === 'start' && started++)),
+      share(),
+    );
     return { events$, status: () => detector.status(), close: () => detector.close(), started: () => started };
   },
   metrics: [

@@ -12,10 +12,23 @@ export const RECORD_DEFAULTS = {
   maxAge: '7d',
   maxSize: '20GB',
   minFree: '1GB',
+  motionOnlyAfter: '1d',
+  preRoll: '5s',
+  postRoll: '5s',
 } as const;
 
-/** What is kept: segments older than maxAge, past maxSize in total, or eating into minFree go, oldest first. */
+/**
+ * What is kept: segments older than maxAge, past maxSize in total, or eating into minFree go,
+ * oldest first. With mode motion, what had no motion (plus the rolls) goes once past motionOnlyAfter.
+ */
 export const keepSchema = z.strictObject({
+  mode: z
+    .enum(['all', 'motion'])
+    .default('all')
+    .describe("all: keep every segment until maxAge; motion: past motionOnlyAfter keep only the motion events' stretches plus preRoll and postRoll (needs motion:)"),
+  motionOnlyAfter: duration().prefault(RECORD_DEFAULTS.motionOnlyAfter).describe('with mode motion, footage older than this keeps only its motion stretches (1d)'),
+  preRoll: duration().prefault(RECORD_DEFAULTS.preRoll).describe('with mode motion, also keep this much before each motion event (5s)'),
+  postRoll: duration().prefault(RECORD_DEFAULTS.postRoll).describe('with mode motion, also keep this much after each motion event (5s)'),
   maxAge: duration({ min: 1000 }).prefault(RECORD_DEFAULTS.maxAge).describe('delete segments older than this (7d)'),
   maxSize: size({ min: 1024 * 1024 }).prefault(RECORD_DEFAULTS.maxSize).describe('keep at most this much per camera (20GB)'),
   minFree: size().prefault(RECORD_DEFAULTS.minFree).describe('never let the disk\'s free space fall below this (1GB)'),

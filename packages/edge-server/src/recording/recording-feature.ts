@@ -1,6 +1,7 @@
 // Continuous recording as a camera feature: `record:` per camera, the recordings over HTTP
 // (/recordings, the page, downloads, replay) over every camera that records. With `format: mp4`
-// it records the camera's H.264 feature's encoder (listed before it), not a second encode.
+// it records the camera's H.264 feature's encoder (listed before it), not a second encode; with
+// motion detection (listed before it too) it learns the stretches with motion from its events.
 import type { CameraFeature } from '../camera/feature.js';
 import { EdgeServerError } from '../errors.js';
 import type { H264Instance } from '../h264/h264-feature.js';
@@ -25,11 +26,16 @@ export const recordingFeature: CameraFeature<RecordConfig, RecordingHandle, 'rec
     if (record?.format === 'mp4' && !h264?.enabled) {
       throw new EdgeServerError('CONFIG_INVALID', `camera ${camera}: record.format mp4 records the camera's H.264, which is off; add h264: {enabled: true} to the camera, or set record.format: avi`);
     }
+    if (record?.keep.mode === 'motion' && !blocks.motion) {
+      throw new EdgeServerError('CONFIG_INVALID', `camera ${camera}: record.keep.mode motion keeps the stretches its motion detection finds, which is off; add motion: {} to the camera, or set record.keep.mode: all`);
+    }
   },
   start: (camera, config, deps) => {
     const h264 = config.format === 'mp4' ? deps.instanceOf<H264Instance>('h264') : undefined;
     if (config.format === 'mp4' && !h264) throw new EdgeServerError('CONFIG_INVALID', `camera ${camera.name}: record.format mp4 needs h264: {enabled: true}`);
-    return startRecording(camera, config, (deps.tuning as RecordingTuning).recording, h264?.hub.units$);
+    // Motion is listed before recording: its events say which stretches keep.mode motion keeps.
+    const motion$ = deps.instanceOf('motion')?.events$;
+    return startRecording(camera, config, (deps.tuning as RecordingTuning).recording, h264?.hub.units$, motion$);
   },
   metrics: [
     { name: 'edgecam_recording_frames_written', help: 'Frames written to recordings since start, per camera.', read: (r) => r.status().framesWritten },

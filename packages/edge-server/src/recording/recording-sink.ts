@@ -8,8 +8,10 @@ import type { Observable, Subscription } from 'rxjs';
 import type { CapturedFrame } from '@edgecam/protocol';
 import { backoffDelay } from '@edgecam/runtime';
 import { type H264Frame, type Recorder, type RecorderEvent, type RecorderFrame, type RecorderOptions, createRecorder } from '@edgecam/recorder';
-import type { CameraContext } from '../contracts.js';
+import type { CameraContext, CameraEvent } from '../contracts.js';
 import { DiskBudget, type DiskSpace } from './disk-budget.js';
+import { MotionKeep } from './motion-keep.js';
+import { MotionLog } from './motion-log.js';
 import type { RecordConfig } from './record-config.js';
 import { RecordingsStore } from './recordings-store.js';
 import { repairUnfinished } from './repair-unfinished.js';
@@ -37,6 +39,8 @@ export interface RecordingDeps {
   readonly gapMs?: number;
   /** While the disk is full, retention runs again after this, doubling up to 30 s. Default 1 s. */
   readonly fullRetryMs?: number;
+  /** Wall-clock ms for motion stretches still open; default Date.now (tests move `now` alone). */
+  readonly motionNow?: () => number;
   /** Recorder settings (tests: checkpointIntervalMs, fsync, a failing fs). */
   readonly recorder?: Pick<RecorderOptions, 'checkpointIntervalMs' | 'fsync' | 'frameRate' | 'fs'>;
 }
@@ -75,14 +79,17 @@ const FULL_RETRY_MAX_MS = 30_000;
 
 /**
  * Record `ctx`'s camera into `cfg.dir/<name>/` until close(): its JPEGs as AVI, or with
- * `format: mp4` the pictures of `h264` (its encoder's units, given by the feature).
+ * `format: mp4` the pictures of `h264` (its encoder's units, given by the feature). `motion`:
+ * the camera's motion events, whose stretches are kept in motion.json, listed per segment and,
+ * with keep.mode motion, all that old footage keeps.
  */
-export function startRecording(ctx: CameraContext, cfg: RecordConfig, deps: RecordingDeps = {}, h264?: Observable<H264Picture>): RecordingHandle {
+export function startRecording(ctx: CameraContext, cfg: RecordConfig, deps: RecordingDeps = {}, h264?: Observable<H264Picture>, motion?: Observable<CameraEvent>): RecordingHandle {
   if (!CAMERA_NAME_RE.test(ctx.name)) {
     throw new Error(`camera name ${JSON.stringify(ctx.name)} cannot name a recordings directory: use letters, digits, '.', '_' and '-'`);
   }
   if (cfg.format === 'mp4' && !h264) throw new Error(`camera ${ctx.name}: record.format mp4 records the camera's H.264, which it has none of; add h264: {enabled: true} to the camera, or set record.format: avi`);
-  return new RecordingSink(ctx, cfg, deps, h264);
+  if (cfg.keep.mode === 'motion' && !motion) throw new Error(`camera ${ctx.name}: record.keep.mode motion keeps the stretches its motion detection finds, which is off; add motion: {} to the camera, or set record.keep.mode: all`);
+  return new RecordingSink(ctx, cfg, deps, h264, motion);
 }
 
 class RecordingSink implements RecordingHandle {
@@ -92,6 +99,8 @@ class RecordingSink implements RecordingHandle {
   private readonly gapMs: number;
   private readonly budget: DiskBudget;
   private readonly retention: Retention;
+  private readonly motionLog: MotionLog | undefined;
+  private motionSub: Subscription | undefined;
   /** Retention runs since the disk was found full; the next one waits backoffDelay(attempts). */
   private fullAttempts = 0;
   private fullRetry: NodeJS.Timeout | undefined;
@@ -120,13 +129,23 @@ class RecordingSink implements RecordingHandle {
     private readonly cfg: RecordConfig,
     private readonly deps: RecordingDeps,
     private readonly h264: Observable<H264Picture> | undefined,
+    motion: Observable<CameraEvent> | undefined,
   ) {
     this.dir = join(cfg.dir, ctx.name);
     this.log = ctx.logger.child({ component: 'recording' });
     this.gapMs = deps.gapMs ?? 3000;
     this.budget = new DiskBudget(cfg.keep.maxSize, deps.statfs);
-    this.store = new RecordingsStore(ctx.name, this.dir, () => this.liveFile);
-    this.retention = new Retention(this.store, cfg.keep, this.budget, deps.now ?? Date.now, this.log);
+    const now = deps.now ?? Date.now;
+    if (motion) {
+      const log = new MotionLog(this.dir, deps.motionNow ?? Date.now, this.log);
+      this.motionLog = log;
+      // From the start, so no event is missed while motion.json loads (load merges into it).
+      this.motionSub = motion.subscribe({ next: (e) => log.onEvent(e), error: () => undefined });
+    }
+    const motionLog = this.motionLog;
+    this.store = new RecordingsStore(ctx.name, this.dir, () => this.liveFile, motionLog && ((from, to) => motionLog.within(from, to)));
+    const keep = motionLog && new MotionKeep(this.store, motionLog, cfg.keep, now, this.log);
+    this.retention = new Retention(this.store, cfg.keep, this.budget, now, this.log, keep && (() => keep.run()));
     this.ready = this.start().catch((err: unknown) => {
       this.lastError = String((err as Error)?.message ?? err);
       this.log.error({ err, dir: this.dir }, 'recording could not start');
@@ -151,12 +170,14 @@ class RecordingSink implements RecordingHandle {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.sub?.unsubscribe();
+    this.motionSub?.unsubscribe();
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.fullRetry);
     await this.ready;
     this.endSegment();
     await Promise.all(this.closing);
     await this.retentionRun;
+    await this.motionLog?.close();
   }
 
   /** A method, so TypeScript does not narrow the state across an await. */
@@ -167,6 +188,7 @@ class RecordingSink implements RecordingHandle {
   private async start(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     await repairUnfinished(this.dir, this.log, () => this.isClosed());
+    await this.motionLog?.load();
     if (this.isClosed()) return;
     await this.runRetention();
     if (this.isClosed()) return;

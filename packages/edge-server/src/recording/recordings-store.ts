@@ -31,6 +31,16 @@ export interface RecordingEntry {
   readonly recording: boolean;
   /** What inspect found wrong (empty for a good file; not checked while it is being written). */
   readonly problems: readonly SegmentProblem[];
+  /** The stretches with motion inside it (when the camera detects motion), oldest first. */
+  readonly motion?: readonly MotionSpan[];
+}
+
+/** A stretch with motion as the listing gives it: ISO 8601 and Unix ms. */
+export interface MotionSpan {
+  readonly from: string;
+  readonly to: string;
+  readonly fromMs: number;
+  readonly toMs: number;
 }
 
 /** A recorded frame and when it was captured. */
@@ -66,6 +76,8 @@ export class RecordingsStore {
     readonly camera: string,
     readonly dir: string,
     readonly live: () => string | undefined = () => undefined,
+    /** The motion stretches within a time range, when the camera detects motion. */
+    private readonly motion?: (fromMs: number, toMs: number) => ReadonlyArray<{ fromMs: number; toMs: number }>,
   ) {}
 
   /** The camera's segments, oldest first. */
@@ -95,7 +107,7 @@ export class RecordingsStore {
     const st = await regularFile(path);
     if (!st) return undefined;
     const cached = this.cache.get(file);
-    if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs) return cached.entry;
+    if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs) return this.withMotion(cached.entry);
     const recording = this.live() === file;
     const format = segmentFormat(file)!;
     const info = await (format === 'mp4' ? inspectMp4(path) : inspect(path)).catch(() => undefined);
@@ -121,7 +133,14 @@ export class RecordingsStore {
       problems,
     };
     if (!recording) this.cache.set(file, { size: st.size, mtimeMs: st.mtimeMs, entry });
-    return entry;
+    return this.withMotion(entry);
+  }
+
+  /** The entry with its motion stretches, which change as events come (so they are not cached). */
+  private withMotion(entry: RecordingEntry): RecordingEntry {
+    if (!this.motion) return entry;
+    const motion = this.motion(entry.startMs, entry.endMs).map((s) => ({ from: new Date(s.fromMs).toISOString(), to: new Date(s.toMs).toISOString(), fromMs: s.fromMs, toMs: s.toMs }));
+    return { ...entry, motion };
   }
 
   /** Delete a segment; the one being written is refused. */

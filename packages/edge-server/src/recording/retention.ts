@@ -70,10 +70,13 @@ export class Retention {
     private readonly budget: DiskBudget,
     private readonly now: () => number,
     private readonly log: Logger,
+    /** keep.mode motion's pass (motion-keep.ts), run first so what it frees counts. */
+    private readonly beforeRun?: () => Promise<void>,
   ) {}
 
   /** One run: list, measure, delete as planned, and restart the budget from the plan; gives the plan's budget and the free space measured. */
   async run(pendingBytes: number): Promise<{ budget: number; free: number }> {
+    await this.beforeRun?.();
     const mark = this.budget.mark(pendingBytes);
     const files = await segmentFiles(this.store.dir);
     const { free, reserve } = await this.budget.measure(this.store.dir);
