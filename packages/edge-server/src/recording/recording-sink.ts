@@ -187,8 +187,9 @@ class RecordingSink implements RecordingHandle {
 
   private async start(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    await repairUnfinished(this.dir, this.log, () => this.isClosed());
+    // First: the listing shows the stretches as soon as it lists anything.
     await this.motionLog?.load();
+    await repairUnfinished(this.dir, this.log, () => this.isClosed());
     if (this.isClosed()) return;
     await this.runRetention();
     if (this.isClosed()) return;
