@@ -167,7 +167,7 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
       const service: AnyServerService = listed;
       if (service.switchedBy !== undefined && !config[service.switchedBy]) continue;
       const block: unknown = config[listed.key] ?? service.schema.parse({});
-      services.push(service.start({ cameras: cameraList, eventCameras: Object.keys(producers), bus, logger, serverName: config.name, version: VERSION, pageUrl: config.http ? pageUrl(config.host, config.httpPort, tls !== null) : undefined }, block));
+      services.push(service.start({ cameras: cameraList, eventCameras: Object.keys(producers), bus, clipWriter: (name) => features.get(name)?.writeClip, logger, serverName: config.name, version: VERSION, pageUrl: config.http ? pageUrl(config.host, config.httpPort, tls !== null) : undefined }, block));
     }
     // Fed once the services read the bus, so none misses a first event.
     feeding = bus.feed(producers, logger.child({ component: 'events' }));

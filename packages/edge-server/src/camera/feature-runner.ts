@@ -22,6 +22,8 @@ export type RunningFeatures = { readonly [F in Listed as F['statusKey']]?: Insta
   readonly camera: string;
   /** The features' events merged (a detector's); undefined when none makes any. */
   readonly events$: Observable<CameraEvent> | undefined;
+  /** Writes a time range of the camera's recording as a clip, when a running feature can (see FeatureInstance.writeClip). */
+  readonly writeClip: FeatureInstance['writeClip'];
   /** The running features' states, as /status shows them under the camera. */
   status(): Record<string, unknown>;
   /** Stops them in the reverse of the list's order (publishers before the encoder they read). */
@@ -63,11 +65,13 @@ export function startCameraFeatures(camera: CameraContext, blocks: FeatureBlocks
     throw err;
   }
   const streams = started.flatMap((s) => (s.instance.events$ ? [s.instance.events$] : []));
+  const clipper = started.find((s) => s.instance.writeClip)?.instance;
   let closing: Promise<void> | undefined;
   return {
     ...Object.fromEntries(started.map((s) => [s.feature.statusKey, s.instance])),
     camera: camera.name,
     events$: streams.length === 0 ? undefined : streams.length === 1 ? streams[0] : merge(...streams),
+    writeClip: clipper?.writeClip?.bind(clipper),
     status: () => Object.fromEntries(started.map((s) => [s.feature.statusKey, s.instance.status()])),
     close: () =>
       (closing ??= (async () => {

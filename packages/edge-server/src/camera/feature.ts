@@ -20,6 +20,11 @@ export interface FeatureInstance {
   status(): unknown;
   /** Events this feature produces (a detector); they go through the server's event bus. */
   readonly events$?: Observable<CameraEvent>;
+  /**
+   * Writes [fromMs, toMs] (Unix ms) of what it recorded as one file at `path`: a recording of
+   * MP4 joins its H.264 segments. Event clips are made this way when a feature offers it.
+   */
+  writeClip?(fromMs: number, toMs: number, path: string): Promise<void>;
   /** Stops it; the runner closes a camera's features in the reverse of the list's order. */
   close(): Promise<void>;
 }

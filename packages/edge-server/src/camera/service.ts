@@ -16,6 +16,8 @@ export interface ServiceContext {
   /** The cameras whose features produce events (a detector). */
   readonly eventCameras: readonly string[];
   readonly bus: EventBus;
+  /** How a camera's features write a time range of its recording as a clip, if one can (recording MP4). */
+  readonly clipWriter?: (camera: string) => ((fromMs: number, toMs: number, path: string) => Promise<void>) | undefined;
   readonly logger: Logger;
   /** This server's name (`name`: a-z, 0-9, _ and -), which tells it apart from others on a broker. */
   readonly serverName: string;

@@ -3,7 +3,7 @@
 import type { Observable, Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { CameraContext, CameraEvent } from '../contracts.js';
-import { ClipRecorder } from './clip-recorder.js';
+import { ClipRecorder, RecordedClips, type ClipWriter, type EventClips } from './clip-recorder.js';
 import { EventBus, type EventBusOptions } from '../camera/event-bus.js';
 import type { EventsConfig } from './events-config.js';
 import { MqttOutput } from './mqtt-output.js';
@@ -18,6 +18,8 @@ export interface EventOutputsOptions {
   /** The server's bus, already fed with the detectors' events (then `eventCameras` names the cameras that have any). */
   eventBus?: EventBus;
   eventCameras?: readonly string[];
+  /** A camera's recording as clips (recording MP4): its clips are joined from it, not re-recorded as AVI. */
+  clipWriter?: (camera: string) => ClipWriter | undefined;
   logger: Logger;
   /** This server's name (`name`): MQTT topics and Home Assistant ids are made from it. */
   serverName: string;
@@ -43,11 +45,13 @@ export interface EventOutputs {
 /** Wires the detectors' events through one bus to every configured output. */
 export function startEventOutputs(o: EventOutputsOptions): EventOutputs {
   const log = o.logger.child({ component: 'events' });
-  const clips = new Map<string, ClipRecorder>();
+  const clips = new Map<string, EventClips>();
   const withEvents = new Set(o.eventCameras ?? Object.keys(o.events ?? {}));
   if (o.config.clips) {
     for (const camera of o.cameras) {
-      if (withEvents.has(camera.name)) clips.set(camera.name, new ClipRecorder(camera, o.config.clips));
+      if (!withEvents.has(camera.name)) continue;
+      const writer = o.clipWriter?.(camera.name);
+      clips.set(camera.name, writer ? new RecordedClips(camera, o.config.clips, writer) : new ClipRecorder(camera, o.config.clips));
     }
   }
   const bus = o.eventBus ?? new EventBus(o.bus);

@@ -14,6 +14,7 @@ export const eventsService: ServerService<EventsConfig, 'events'> = {
       cameras: ctx.cameras,
       eventBus: ctx.bus,
       eventCameras: ctx.eventCameras,
+      clipWriter: ctx.clipWriter,
       logger: ctx.logger,
       serverName: ctx.serverName,
       version: ctx.version,

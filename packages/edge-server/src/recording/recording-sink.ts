@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Observable, Subscription } from 'rxjs';
 import type { CapturedFrame } from '@edgecam/protocol';
 import { backoffDelay } from '@edgecam/runtime';
-import { type H264Frame, type Recorder, type RecorderEvent, type RecorderFrame, type RecorderOptions, createRecorder } from '@edgecam/recorder';
+import { type H264Frame, type Recorder, type RecorderEvent, type RecorderFrame, type RecorderOptions, createRecorder, writeMp4Join } from '@edgecam/recorder';
 import type { CameraContext, CameraEvent } from '../contracts.js';
 import { DiskBudget, type DiskSpace } from './disk-budget.js';
 import { MotionKeep } from './motion-keep.js';
@@ -69,6 +69,8 @@ export interface RecordingHandle {
   close(): Promise<void>;
   status(): RecordingStatus;
   readonly store: RecordingsStore;
+  /** With format mp4: [fromMs, toMs] of the recording joined into one MP4 at `path` (event clips). */
+  readonly writeClip?: (fromMs: number, toMs: number, path: string) => Promise<void>;
 }
 
 /** Frames ask for retention at most this often when room runs low. */
@@ -94,6 +96,7 @@ export function startRecording(ctx: CameraContext, cfg: RecordConfig, deps: Reco
 
 class RecordingSink implements RecordingHandle {
   readonly store: RecordingsStore;
+  readonly writeClip?: (fromMs: number, toMs: number, path: string) => Promise<void>;
   private readonly dir: string;
   private readonly log: CameraContext['logger'];
   private readonly gapMs: number;
@@ -136,6 +139,7 @@ class RecordingSink implements RecordingHandle {
     this.gapMs = deps.gapMs ?? 3000;
     this.budget = new DiskBudget(cfg.keep.maxSize, deps.statfs);
     const now = deps.now ?? Date.now;
+    if (cfg.format === 'mp4') this.writeClip = async (fromMs, toMs, path) => writeMp4Join(await this.store.planMp4(fromMs, toMs), path);
     if (motion) {
       const log = new MotionLog(this.dir, deps.motionNow ?? Date.now, this.log);
       this.motionLog = log;
