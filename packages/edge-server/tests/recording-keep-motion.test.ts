@@ -4,7 +4,7 @@
 // frames listed, segments without motion go, the listing shows each piece's motion, and a
 // restart keeps the stretches (motion.json). mode all keeps everything; AVI keeps whole segments.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Subject } from 'rxjs';
@@ -153,6 +153,20 @@ describe('record.keep.mode motion', () => {
     }, 'the segment without motion to go');
     expect(old.map((e) => [e.file, e.frames])).toEqual([[s2!.file, s2!.frames]]);
   }, 120_000);
+});
+
+describe('a crash during a cut or a motion.json write', () => {
+  it('leaves temporary files that the next start removes, and only those', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'edgecam-keep-'));
+    const cam = join(dir, 'front');
+    await mkdir(cam, { recursive: true });
+    const left = ['1733070000000_001.mp4.join-4242.tmp', 'motion.json.tmp'];
+    for (const f of [...left, 'notes.tmp']) await writeFile(join(cam, f), 'partial');
+    const { rec } = await record('avi', { mode: 'motion' });
+    await closedSegments(rec, 1);
+    expect(left.filter((f) => existsSync(join(cam, f)))).toEqual([]);
+    expect(existsSync(join(cam, 'notes.tmp'))).toBe(true);
+  }, 60_000);
 });
 
 describe('motion stretches (motion.json)', () => {
