@@ -10,18 +10,22 @@
 // With --repeat N the whole suite runs N times, one full run after another, and a Reproduction
 // section says whether each run's headline lies within every other run's stated spread.
 //
-// Usage: node tools/bench/run.mjs [--quick] [--json] [--only id,id] [--repeat N] [--out FILE] [--help]
+// With --merge FILE it runs nothing: the benchmarks of FILE (a partial run's markdown, from
+// --only … --out FILE) are spliced into BENCHMARKS.md, marked as run alone (support/merge.mjs).
+//
+// Usage: node tools/bench/run.mjs [--quick] [--json] [--only id,id] [--repeat N] [--out FILE] [--merge FILE] [--help]
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, platform, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { mergeInto } from './support/merge.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // Order: the cheap ones first, so a smoke run fails fast.
 const modules = ['decode', 'record', 'encode', 'footprint', 'delivery', 'latency', 'fanout', 'cameras', 'seed', 'h264', 'motion', 'mp4'];
 
-const USAGE = `Usage: node tools/bench/run.mjs [--quick] [--json] [--only id,id] [--repeat N] [--out FILE] [--help]
+const USAGE = `Usage: node tools/bench/run.mjs [--quick] [--json] [--only id,id] [--repeat N] [--out FILE] [--merge FILE] [--help]
 
 Runs the benchmarks (${modules.join(', ')})
 and writes their results as markdown.
@@ -34,6 +38,9 @@ and writes their results as markdown.
                \`npm run bench\` uses 2), and report whether the runs reproduce each
                other: every run's median within every other run's spread (min–max)
   --out FILE   where the markdown goes (default: BENCHMARKS.md at the repository root)
+  --merge FILE run nothing: splice the benchmarks of FILE (written by --only IDS --out FILE)
+               into the markdown (--out, default BENCHMARKS.md): their summary rows and
+               sections replace or join the others, marked as run alone with their date and load
   --help       print this and run nothing
 `;
 
@@ -42,7 +49,7 @@ function usageError(message) {
   process.exit(2);
 }
 
-const opts = { quick: false, json: false, only: null, out: null, repeat: 1 };
+const opts = { quick: false, json: false, only: null, out: null, repeat: 1, merge: null };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const arg = argv[i];
@@ -51,10 +58,11 @@ for (let i = 0; i < argv.length; i++) {
     process.exit(0);
   } else if (arg === '--quick') opts.quick = true;
   else if (arg === '--json') opts.json = true;
-  else if (arg === '--only' || arg === '--out' || arg === '--repeat') {
+  else if (arg === '--only' || arg === '--out' || arg === '--repeat' || arg === '--merge') {
     const value = argv[++i];
     if (value === undefined || value.startsWith('--')) usageError(`${arg} needs a value`);
     if (arg === '--out') opts.out = value;
+    else if (arg === '--merge') opts.merge = value;
     else if (arg === '--repeat') {
       opts.repeat = Number(value);
       if (!Number.isInteger(opts.repeat) || opts.repeat < 1 || opts.repeat > 10) usageError(`--repeat takes a whole number of runs from 1 to 10, not ${JSON.stringify(value)}`);
@@ -66,6 +74,13 @@ if (unknown.length > 0) usageError(`no benchmark called ${unknown.join(', ')}`);
 const { quick, json, only } = opts;
 // Quick runs print their markdown unless told where to write it; full runs update BENCHMARKS.md.
 const out = opts.out ?? (quick ? null : join(here, '..', '..', 'BENCHMARKS.md'));
+if (opts.merge !== null) {
+  if (quick || json || only || opts.repeat > 1) usageError('--merge runs nothing: give it alone, with --out at most');
+  if (!existsSync(opts.merge)) usageError(`--merge: no file ${opts.merge}; write one first with --only IDS --out ${opts.merge}`);
+  mergeInto(out, opts.merge);
+  process.stderr.write(`bench: merged ${opts.merge} into ${out}\n`);
+  process.exit(0);
+}
 
 /**
  * One benchmark in its own node process: its `--json` result. A fresh process per benchmark
@@ -151,6 +166,7 @@ const machine = {
   node: process.version,
   date: new Date().toISOString(),
   loadAverageAtStart: loadAtStart,
+  loadAverageAtEnd: loadavg().map((l) => l.toFixed(2)).join(', '),
   totalSeconds: Math.round((performance.now() - started) / 1000),
   quick,
 };
@@ -195,7 +211,7 @@ function renderMarkdown(m, rs) {
     "benchmark's first note.",
     '',
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}. Date: ${m.date}.`,
-    `Load average at the start: ${m.loadAverageAtStart}. ${runs.length > 1 ? `${runs.length} full runs took ${m.totalSeconds} s; the tables are the last run's, and [Reproduction](#reproduction) compares the runs.` : `The whole run took ${m.totalSeconds} s.`}`,
+    `Load average at the start: ${m.loadAverageAtStart}; at the end: ${m.loadAverageAtEnd}. ${runs.length > 1 ? `${runs.length} full runs took ${m.totalSeconds} s; the tables are the last run's, and [Reproduction](#reproduction) compares the runs.` : `The whole run took ${m.totalSeconds} s.`}`,
     '',
     '| benchmark | baseline | goal | ratio (median) | spread (min–max) | runs | goal met | time |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
