@@ -1,6 +1,7 @@
 // Event clips of a camera that records MP4 are MP4 too: the same H.264 joined from its recording
 // over the pre-roll, the event and the post-roll (no second encode, no frames held), named in
-// the event, and ffprobe plays them; a camera recording AVI keeps its AVI clips.
+// the event, and ffprobe plays them; /recordings lists the event's stretch in the segment holding
+// it; a camera recording AVI keeps its AVI clips.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +52,7 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  const c = config(['--config', file, '--host', '127.0.0.1', '--port', '0', '--no-http']);
+  const c = config(['--config', file, '--host', '127.0.0.1', '--port', '0', '--http-port', '0']);
   server = await startEdgeServer(c, {
     logger: memoryLogger('silent').logger,
     features: { recording: { recorder: { checkpointIntervalMs: 200 } }, motionEvents: (cam) => (cam.name === 'front' ? extra : undefined) },
@@ -68,7 +69,7 @@ describe('event clips of a camera recording MP4', () => {
     const store = server.features.get('front')!.recording!.store;
     // Recording for a while, so the pre-roll is on disk.
     const first = await eventually(async () => (await store.list()).find((e) => e.frames > 0), 'the recording to start');
-    const startedAt = first.startMs + 1500;
+    const startedAt = first.startMs + 1000;
     await eventually(async () => ((await store.list()).some((e) => e.endMs > startedAt + 500) ? true : undefined), 'the event stretch to be recorded');
     const published = firstValueFrom(server.bus.events$.pipe(filter((b) => b.event.id === 'front-clip' && b.event.phase === 'end')));
     extra.next({ id: 'front-clip', camera: 'front', type: 'motion', phase: 'start', startedAt, score: 0.4 });
@@ -80,6 +81,11 @@ describe('event clips of a camera recording MP4', () => {
     expect(probed).toMatchObject({ errors: '', width: 160, height: 120 });
     expect(probed.frames).toBeGreaterThanOrEqual(20);
     expect(probed.frames).toBeLessThanOrEqual(35);
+
+    // GET /recordings gives the segment holding the event its motion stretch, for the timeline.
+    const listed = (await (await fetch(`http://127.0.0.1:${server.httpPort}/recordings?camera=front`)).json()) as { recordings: Array<{ startMs: number; endMs: number; motion?: unknown[] }> };
+    const holding = listed.recordings.find((e) => e.startMs <= startedAt && e.endMs >= startedAt + 500);
+    expect(holding?.motion).toEqual([{ from: new Date(startedAt).toISOString(), to: new Date(startedAt + 500).toISOString(), fromMs: startedAt, toMs: startedAt + 500 }]);
   }, 120_000);
 
   it('stay AVI for a camera recording AVI', () => {
