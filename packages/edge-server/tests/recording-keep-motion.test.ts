@@ -1,12 +1,14 @@
 // record.keep.mode motion: a recording fed two motion events (scripted, with the times of
-// segments already recorded) keeps, once past motionOnlyAfter, only the stretches of those
+// segments already recorded; and the detector's, on a scene where a box crosses twice) keeps, once past motionOnlyAfter, only the stretches of those
 // events plus the rolls: MP4 segments are cut at keyframes into pieces ffprobe plays with the
 // frames listed, segments without motion go, the listing shows each piece's motion, and a
 // restart keeps the stretches (motion.json). mode all keeps everything; AVI keeps whole segments.
-import { existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Subject } from 'rxjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { missingPlayer, titled } from '../../../tools/players.mjs';
@@ -18,6 +20,8 @@ import { recordingFeature } from '../src/recording/recording-feature.js';
 import { startRecording, type RecordingHandle } from '../src/recording/recording-sink.js';
 import { recordConfigSchema } from '../src/recording/record-config.js';
 import type { RecordingEntry } from '../src/recording/recordings-store.js';
+import { motionConfigSchema } from '../src/motion/motion-config.js';
+import { startMotion } from '../src/motion/start-motion.js';
 import { resolveFfmpeg } from '../src/sources/ffmpeg/resolve-ffmpeg.js';
 import { FakeHub } from './http-fixtures/fake-hub.js';
 import { ffprobeFrames } from './recording-fixtures/mp4-helpers.js';
@@ -153,6 +157,60 @@ describe('record.keep.mode motion', () => {
     }, 'the segment without motion to go');
     expect(old.map((e) => [e.file, e.frames])).toEqual([[s2!.file, s2!.frames]]);
   }, 120_000);
+});
+
+/** 30 s at 10 fps, 320x180: colour bars, a white box crossing from 3 s to 6 s and from 14 s to 17 s. */
+async function twoCrossings(): Promise<Buffer[]> {
+  const tmp = mkdtempSync(join(tmpdir(), 'edgecam-keep-scene-'));
+  try {
+    await promisify(execFile)(resolveFfmpeg().path, [
+      '-hide_banner', '-loglevel', 'error',
+      '-f', 'lavfi', '-i', 'smptebars=s=320x180:r=10',
+      '-f', 'lavfi', '-i', 'color=c=white:s=40x40:r=10',
+      '-filter_complex', "[0][1]overlay=x='-40+mod(t-3,11)*120':y=70:enable='between(t,3,6)+between(t,14,17)'",
+      '-t', '30', '-c:v', 'mjpeg', '-q:v', '5', '-f', 'image2', join(tmp, '%04d.jpg'),
+    ]);
+    return readdirSync(tmp).sort().map((f) => readFileSync(join(tmp, f)));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+describe('record.keep.mode motion with the motion detector', () => {
+  it.skipIf(noFfprobe)(titled('keeps the two crossings of a box the detector saw, plus rolls, and nothing else past motionOnlyAfter', noFfprobe), async () => {
+    const scene = await twoCrossings();
+    dir = await mkdtemp(join(tmpdir(), 'edgecam-keep-'));
+    const cam = new FakeHub(320, 180, 10);
+    const { logger } = memoryLogger('info');
+    const ctx = { name: 'front', hub: cam, logger };
+    const detector = startMotion(ctx, motionConfigSchema.parse({ fps: 5, width: 80 }));
+    const ends: CameraEvent[] = [];
+    detector.events$.subscribe((e) => void (e.phase === 'end' && ends.push(e)));
+    const hub = new H264Hub(ctx, h264ConfigSchema.parse({ enabled: true, keyframeIntervalS: GOP_MS / 1000, idleStopMs: 100 }), { ffmpeg: resolveFfmpeg(), fps: 10 });
+    const cfg = recordConfigSchema.parse({ dir, format: 'mp4', segment: '2s', keep: { mode: 'motion', motionOnlyAfter: '5s', preRoll: `${ROLL_MS}ms`, postRoll: `${ROLL_MS}ms` } });
+    const rec = startRecording(ctx, cfg, { statfs: bigDisk, recorder: { fsync: false }, checkIntervalMs: 300 }, hub.units$, detector.events$);
+    cleanups.push(() => detector.close(), () => hub.close(), () => cam.stop(), () => rec.close());
+    cam.play(scene, 10);
+
+    await eventually(async () => (ends.length >= 2 ? true : undefined), 'the detector to see the box cross twice');
+    const stretches = ends.slice(0, 2).map((e) => ({ fromMs: e.startedAt - ROLL_MS, toMs: e.endedAt! + ROLL_MS }));
+    const until = stretches[1]!.toMs + 1000;
+    // Inside a stretch: from the keyframe at or before its start, to its end (a frame's length of slack).
+    const inside = (e: RecordingEntry) => stretches.some((s) => e.startMs > s.fromMs - GOP_MS - 150 && e.endMs <= s.toMs + 150);
+    const old = await eventually(async () => {
+      const list = await rec.store.list();
+      const before = list.filter((e) => e.endMs <= until);
+      return list.some((e) => e.startMs > until) && before.length > 0 && before.every(inside) ? before : undefined;
+    }, 'the footage before the second crossing to be cut to the two crossings plus rolls', 90_000);
+    // Each crossing is kept (maybe in two pieces, where a segment ended inside it), as the listing shows.
+    for (const s of stretches) {
+      const pieces = old.filter((e) => e.endMs > s.fromMs && e.startMs < s.toMs);
+      const covered = pieces.reduce((n, e) => n + Math.min(e.endMs, s.toMs) - Math.max(e.startMs, s.fromMs), 0);
+      expect(covered, JSON.stringify({ s, pieces })).toBeGreaterThan(s.toMs - s.fromMs - 300);
+      expect(pieces.some((e) => (e.motion?.length ?? 0) > 0)).toBe(true);
+    }
+    for (const e of old) expect(await ffprobeFrames(join(dir, 'front', e.file)), e.file).toMatchObject({ frames: e.frames, errors: '' });
+  }, 150_000);
 });
 
 describe('a crash during a cut or a motion.json write', () => {
