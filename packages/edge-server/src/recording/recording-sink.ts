@@ -39,8 +39,6 @@ export interface RecordingDeps {
   readonly gapMs?: number;
   /** While the disk is full, retention runs again after this, doubling up to 30 s. Default 1 s. */
   readonly fullRetryMs?: number;
-  /** Wall-clock ms for motion stretches still open; default Date.now (tests move `now` alone). */
-  readonly motionNow?: () => number;
   /** Recorder settings (tests: checkpointIntervalMs, fsync, a failing fs). */
   readonly recorder?: Pick<RecorderOptions, 'checkpointIntervalMs' | 'fsync' | 'frameRate' | 'fs'>;
 }
@@ -141,7 +139,7 @@ class RecordingSink implements RecordingHandle {
     const now = deps.now ?? Date.now;
     if (cfg.format === 'mp4') this.writeClip = async (fromMs, toMs, path) => writeMp4Join(await this.store.planMp4(fromMs, toMs), path);
     if (motion) {
-      const log = new MotionLog(this.dir, deps.motionNow ?? Date.now, this.log);
+      const log = new MotionLog(this.dir, now, this.log);
       this.motionLog = log;
       // From the start, so no event is missed while motion.json loads (load merges into it).
       this.motionSub = motion.subscribe({ next: (e) => log.onEvent(e), error: () => undefined });
