@@ -32,7 +32,7 @@ async function tempDir(): Promise<string> {
 describe('record config', () => {
   it('fills in the defaults and parses durations and sizes', () => {
     const cfg = recordConfigSchema.parse({ dir: '/var/lib/edgecam' });
-    expect(cfg).toEqual({ dir: '/var/lib/edgecam', format: 'avi', segment: 600_000, keep: { maxAge: 7 * 86_400_000, maxSize: 20e9, minFree: 1e9 } });
+    expect(cfg).toEqual({ dir: '/var/lib/edgecam', format: 'avi', segment: 600_000, keep: { mode: 'all', motionOnlyAfter: 86_400_000, preRoll: 5000, postRoll: 5000, maxAge: 7 * 86_400_000, maxSize: 20e9, minFree: 1e9 } });
     expect(parseDuration('1.5h')).toBe(5_400_000);
     expect(parseSize('1GiB')).toBe(1024 ** 3);
   });
