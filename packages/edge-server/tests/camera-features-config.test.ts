@@ -59,7 +59,7 @@ describe('feature blocks in a config file', () => {
     expect(refusal(['--config', f]).split('\n')).toEqual([
       `${f}:4: record.keep.maxAge: "forever" is not a duration such as 30s, 10m, 2h or 7d (a bare number is seconds)`,
       `${f}:10: cameras.front.record.keep.maxSize: "lots" is not a size such as 500MB, 20GB or 1GiB`,
-      `${f}:11: cameras.front.record.keep.colour: no such key; the keys are maxAge, maxSize, minFree`,
+      `${f}:11: cameras.front.record.keep.colour: no such key; the keys are maxAge, maxSize, minFree, mode, motionOnlyAfter, preRoll, postRoll`,
       expect.stringMatching(new RegExp(`^${f}:13: cameras\\.front\\.h264\\.preset: .*"ultrafast".*got "slowest"$`)),
       expect.stringMatching(new RegExp(`^${f}:15: events\\.webhooks\\.0\\.url: must be an http:// or https:// URL`)),
     ]);

@@ -22,6 +22,9 @@ export const RECORD_DEFAULTS = {
  * oldest first. With mode motion, what had no motion (plus the rolls) goes once past motionOnlyAfter.
  */
 export const keepSchema = z.strictObject({
+  maxAge: duration({ min: 1000 }).prefault(RECORD_DEFAULTS.maxAge).describe('delete segments older than this (7d)'),
+  maxSize: size({ min: 1024 * 1024 }).prefault(RECORD_DEFAULTS.maxSize).describe('keep at most this much per camera (20GB)'),
+  minFree: size().prefault(RECORD_DEFAULTS.minFree).describe('never let the disk\'s free space fall below this (1GB)'),
   mode: z
     .enum(['all', 'motion'])
     .default('all')
@@ -29,9 +32,6 @@ export const keepSchema = z.strictObject({
   motionOnlyAfter: duration().prefault(RECORD_DEFAULTS.motionOnlyAfter).describe('with mode motion, footage older than this keeps only its motion stretches (1d)'),
   preRoll: duration().prefault(RECORD_DEFAULTS.preRoll).describe('with mode motion, also keep this much before each motion event (5s)'),
   postRoll: duration().prefault(RECORD_DEFAULTS.postRoll).describe('with mode motion, also keep this much after each motion event (5s)'),
-  maxAge: duration({ min: 1000 }).prefault(RECORD_DEFAULTS.maxAge).describe('delete segments older than this (7d)'),
-  maxSize: size({ min: 1024 * 1024 }).prefault(RECORD_DEFAULTS.maxSize).describe('keep at most this much per camera (20GB)'),
-  minFree: size().prefault(RECORD_DEFAULTS.minFree).describe('never let the disk\'s free space fall below this (1GB)'),
 });
 
 /** A camera's `record:` block. */
