@@ -20,8 +20,8 @@ interface CachedPlan {
   usedAt: number;
 }
 
-/** Serves recording.mp4 over the stores; one per server (it keeps the recent plans). */
-export function recordingMp4Route(): (store: RecordingsStore | undefined, camera: string, req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => Promise<void> {
+/** Serves recording.mp4 over the stores; one per server (it keeps the recent plans). A reader stalled for stallTimeoutMs is cut off. */
+export function recordingMp4Route(stallTimeoutMs: number): (store: RecordingsStore | undefined, camera: string, req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => Promise<void> {
   const plans = new Map<string, CachedPlan>();
   const planOf = async (store: RecordingsStore, key: string, from: number, to: number): Promise<Mp4JoinPlan> => {
     const now = Date.now();
@@ -87,12 +87,32 @@ export function recordingMp4Route(): (store: RecordingsStore | undefined, camera
     try {
       for await (const chunk of readMp4Join(plan, start, end)) {
         if (gone) break;
-        if (!res.write(chunk)) await new Promise<void>((r) => (res.once('drain', r), res.once('close', r)));
+        if (!res.write(chunk) && !(await drained(res, stallTimeoutMs))) {
+          res.destroy();
+          break;
+        }
       }
-      if (!gone) res.end();
+      if (!gone && !res.destroyed) res.end();
     } catch {
       // Headers are out: a segment that went away (retention) cuts the answer short.
       res.destroy();
     }
   };
+}
+
+/** True once `res` drains, false if it stalls for `timeoutMs` or closes. */
+export function drained(res: ServerResponse, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = (): void => done(true);
+    const onClose = (): void => done(false);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+  });
 }

@@ -10,7 +10,7 @@ import type { RecordingsStore, ReplayFrame } from './recordings-store.js';
 import { AUTH_CHALLENGE, presentedTokens } from '../http/http-credentials.js';
 import { RECORDINGS_PAGE_CSP, renderRecordingsPage } from './recordings-page.js';
 import { INSTANT_FORMS, parseInstant, parseRange } from './recordings-range.js';
-import { recordingMp4Route } from './recording-mp4-route.js';
+import { drained, recordingMp4Route } from './recording-mp4-route.js';
 import { BASE_HEADERS, NO_STORE, sendBody, sendError, sendJson } from '../http/responses.js';
 import type { Route } from '../http/route.js';
 import type { HttpContext } from '../http/routes.js';
@@ -56,7 +56,7 @@ export function recordingsRoutes(deps: RecordingsRoutesDeps): RecordingsRoutes {
   };
   const fileRoute: RecordingsRoute = (req, res, query, path) => serveFile(deps, req, res, query, path);
   const replayRoute: RecordingsRoute = (req, res, query, path) => serveReplay(deps, req, res, query, path);
-  const mp4 = recordingMp4Route();
+  const mp4 = recordingMp4Route(deps.stallTimeoutMs ?? 30_000);
   const mp4Route = (camera: string): RecordingsRoute => (req, res, query) => mp4(deps.store(camera), camera, req, res, query);
   const match = (path: string): RecordingsRoute | undefined => {
     if (path.startsWith(FILE_PREFIX)) return fileRoute;
@@ -284,21 +284,4 @@ async function serveReplay(deps: RecordingsRoutesDeps, req: IncomingMessage, res
     await frames.return(undefined);
   }
   if (!gone) res.end(multipartEpilogue(layout));
-}
-
-/** True once `res` drains, false if it stalls for `timeoutMs` or closes. */
-function drained(res: ServerResponse, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const done = (ok: boolean): void => {
-      clearTimeout(timer);
-      res.off('drain', onDrain);
-      res.off('close', onClose);
-      resolve(ok);
-    };
-    const onDrain = (): void => done(true);
-    const onClose = (): void => done(false);
-    const timer = setTimeout(() => done(false), timeoutMs);
-    res.on('drain', onDrain);
-    res.on('close', onClose);
-  });
 }
