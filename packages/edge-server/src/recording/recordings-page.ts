@@ -20,7 +20,7 @@ a { color: #8cf; } button { margin-right: .4rem; }
 .cursor { position: absolute; top: -3px; bottom: -3px; width: 2px; background: #fff; }
 .mark { position: absolute; top: 0; height: 9px; min-width: 3px; background: #e43; opacity: .9; cursor: pointer; }
 .axis { position: relative; height: 1.2em; font-size: 11px; color: #999; margin-bottom: .3rem; }
-.tick { position: absolute; transform: translateX(-50%); white-space: nowrap; }
+.tick { position: absolute; white-space: nowrap; }
 #peek { position: absolute; width: 160px; border: 1px solid #888; pointer-events: none; z-index: 2; }
 video.player { max-width: 100%; background: #000; display: block; }
 .controls { margin: .5rem 0; display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; }
@@ -237,7 +237,10 @@ ${MP4_PLAYER_SCRIPT}
     const box = el('div', { className: 'axis', title: 'UTC' });
     for (let t = Math.ceil(t0 / step) * step; t <= t0 + span; t += step) {
       const text = step >= 86400000 ? iso(t).slice(0, 10) : span > 86400000 ? iso(t).slice(5, 16) : iso(t).slice(11, step < 60000 ? 19 : 16);
-      box.append(el('span', { className: 'tick', textContent: text, style: 'left:' + ((t - t0) / span * 100) + '%' }));
+      const at = (t - t0) / span * 100;
+      // Centred on its time, except at the ends, where it would hang out of the page.
+      const shift = at < 4 ? '0' : at > 96 ? '-100%' : '-50%';
+      box.append(el('span', { className: 'tick', textContent: text, style: 'left:' + at + '%;transform:translateX(' + shift + ')' }));
     }
     return box;
   }
