@@ -4,7 +4,7 @@
 // without a body, and what cannot be served gets a coded error naming the fix.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,4 +115,33 @@ describe('GET /cams/NAME/recording.mp4', () => {
     expect(await refusal(url('nobody', t0, t1))).toEqual([404, 'NOT_FOUND', expect.stringContaining('does not record')]);
     expect(await refusal(url('front', t0, t1), { method: 'POST' })).toEqual([405, 'METHOD_NOT_ALLOWED', 'recording.mp4 accepts GET, HEAD']);
   });
+});
+
+describe('a recording.mp4 reader that reads nothing', () => {
+  it('is cut off after the stall timeout rather than held open', async () => {
+    // Far more than both ends' socket buffers hold (4 MiB and more): 48 segments of 30 keyframes at 1280x720, about 23 MB.
+    const units = await testPatternH264(30, 1, '1280x720');
+    for (let k = 0; k < 48; k++) await writeMp4Segment(join(root, 'big'), t0 + k * 3000, units);
+    const store = new RecordingsStore('big', join(root, 'big'));
+    const routes = recordingsRoutes({ store: () => store, cameras: () => ['big'], log: memoryLogger('silent').logger, stallTimeoutMs: 500 });
+    let closed!: (finished: boolean) => void;
+    const answered = new Promise<boolean>((r) => (closed = r));
+    const slow = createServer((req, res) => {
+      res.once('close', () => closed(res.writableFinished));
+      void routes.handle(req, res);
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const sock = connect((slow.address() as AddressInfo).port, '127.0.0.1');
+    try {
+      sock.on('error', () => undefined);
+      sock.write('GET /cams/big/recording.mp4 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+      // Read nothing: the kernel's buffers fill, then the server waits for a drain that never comes.
+      sock.pause();
+      // The server gives up on it (the answer is not finished) rather than keep it open.
+      expect(await answered).toBe(false);
+    } finally {
+      sock.destroy();
+      slow.close();
+    }
+  }, 60_000);
 });
