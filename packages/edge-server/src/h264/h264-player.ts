@@ -30,10 +30,11 @@ export const H264_PLAYER_SCRIPT = `(() => {
     });
   }
 
-  async function connect(video, url) {
+  async function connect(video, url, mine) {
     const pc = new RTCPeerConnection();
     pc.addTransceiver('video', { direction: 'recvonly' });
     pc.addEventListener('track', (e) => {
+      if (!mine()) return;
       // Live video: show each picture as soon as it is decoded rather than buffering for smoothness.
       if ('jitterBufferTarget' in e.receiver) e.receiver.jitterBufferTarget = 0;
       else e.receiver.playoutDelayHint = 0;
@@ -81,13 +82,18 @@ export const H264_PLAYER_SCRIPT = `(() => {
    */
   function play(video, urls, { onTransport = () => {}, onMjpeg = () => {} } = {}) {
     let live = true;
+    // A view may be handed to another player (the page switched cameras): only its owner clears it.
+    const owner = {};
+    video.edgecamOwner = owner;
+    const mine = () => video.edgecamOwner === owner;
     let bytes = null;
     let transport = '';
     let last = null;
     video.muted = true;
     const report = setInterval(() => {
       const now = bytes ? bytes() : null;
-      Promise.resolve(now).then((n) => {
+      // A closed connection's getStats() rejects: no rate that second.
+      Promise.resolve(now).catch(() => null).then((n) => {
         const at = performance.now();
         const kbps = n !== null && last !== null && n >= last.n ? Math.round(((n - last.n) * 8) / (at - last.at)) : null;
         last = n === null ? null : { n, at };
@@ -98,7 +104,7 @@ export const H264_PLAYER_SCRIPT = `(() => {
       transport = name;
       bytes = counter;
       last = null;
-      video.dataset.state = name;
+      if (mine()) video.dataset.state = name;
       onTransport(name, null);
     };
     const stop = () => {
@@ -116,7 +122,7 @@ export const H264_PLAYER_SCRIPT = `(() => {
       while (live && fruitless < WEBRTC_TRIES) {
         let session;
         try {
-          session = await connect(video, urls.whep);
+          session = await connect(video, urls.whep, mine);
         } catch (err) {
           if (err instanceof Permanent) return false;
           // The server is away (restarting): every transport would fail alike, so WebRTC is asked again.
@@ -131,9 +137,9 @@ export const H264_PLAYER_SCRIPT = `(() => {
         });
         const played = await ended(video, () => ['failed', 'closed'].includes(session.pc.connectionState), () => live);
         fruitless = played ? 0 : fruitless + 1;
-        video.dataset.state = 'reconnecting';
+        if (mine()) video.dataset.state = 'reconnecting';
         session.pc.close();
-        video.srcObject = null;
+        if (mine()) video.srcObject = null;
         fetch(session.resource, { method: 'DELETE' }).catch(() => {});
         if (live) await sleep(RETRY_MS);
       }
@@ -151,6 +157,7 @@ export const H264_PLAYER_SCRIPT = `(() => {
         using('mp4', () => (typeof video.webkitVideoDecodedByteCount === 'number' ? video.webkitVideoDecodedByteCount : null));
         await ended(video, () => broken, () => live);
         video.removeEventListener('error', onError);
+        if (!mine()) return;
         video.removeAttribute('src');
         video.load();
         if (!live) return;

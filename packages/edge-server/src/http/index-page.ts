@@ -380,7 +380,7 @@ export function renderIndexPage(serverName: string, version: string, token?: str
 ${parts.map((p) => (p.style ? `<style>${p.style}</style>\n` : '')).join('')}</head>
 <body>
 <header><h1>${name}</h1><span class="version">${escapeHtml(version)}</span></header>
-<div class="frame" id="frame"><img id="live"${plays.length > 0 ? '' : ` src="${link(STREAM_URL)}"`} alt="Live camera stream">
+<div class="frame" id="frame"><img id="live"${plays.length > 0 ? ' hidden' : ` src="${link(STREAM_URL)}"`} alt="Live camera stream">
 <video id="live-video" muted playsinline hidden></video>
 <button id="fullscreen" type="button" hidden>Fullscreen</button>
 <p id="notice" role="status" hidden></p></div>
