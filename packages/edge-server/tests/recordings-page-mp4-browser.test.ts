@@ -118,6 +118,10 @@ describe.skipIf(noChromium)(titled('/recordings.html with an MP4 camera in headl
     expect(end.time).toBeGreaterThan(5.5);
     await pagePoll<string>(page, `document.querySelector('.cam .note').textContent`, (t) => t === 'end of the recording', 10_000);
     await page.screenshot({ path: join(OUTPUT_DIR, 'recordings-page-mp4-ended.png') });
+    // Play at the end plays it again from the start.
+    await page.click('.cam button:has-text("Play")');
+    await pagePoll<VideoState>(page, VIDEO, (v) => !v.paused && !v.ended && v.time < 3, 15_000);
+    await pagePoll<{ value: number }>(page, POSITION, (p) => p.value < t0 + 3000, 15_000);
   }, 90_000);
 
   it('seeks where the slider is dropped, and steps one frame at a time', async () => {

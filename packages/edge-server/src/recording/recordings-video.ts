@@ -92,7 +92,12 @@ export const MP4_PLAYER_SCRIPT = `
     return {
       controls: [
         speed,
-        button('Play', 'play from the slider', () => (win && !video.ended && Math.abs(wallOf(video.currentTime) - Number(scrub.value)) < 1000 ? video.play().catch(() => {}) : open(Number(scrub.value), true))),
+        button('Play', 'play from the slider', () => {
+          const ms = Number(scrub.value);
+          // Where the video already is: resume; at the end: from the start again; else from the slider.
+          if (win && !video.ended && Math.abs(wallOf(video.currentTime) - ms) < 1000) video.play().catch(() => {});
+          else open(ms >= view.t1 - 200 ? t0 : ms, true);
+        }),
         button('Pause', 'pause', () => video.pause()),
         button('\\u25c0 Frame', 'one frame back', () => step(-1)),
         button('Frame \\u25b6', 'one frame on', () => step(1)),
