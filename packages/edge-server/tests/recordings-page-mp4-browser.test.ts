@@ -124,13 +124,16 @@ describe.skipIf(noChromium)(titled('/recordings.html with an MP4 camera in headl
     await pagePoll<{ value: number }>(page, POSITION, (p) => p.value < t0 + 3000, 15_000);
   }, 90_000);
 
-  it('seeks where the slider is dropped, and steps one frame at a time', async () => {
+  it('seeks where the timeline is clicked, takes the speed, and steps one frame at a time', async () => {
     const page = await open();
     // A click on the timeline at the second segment plays from there.
     const box = (await page.locator('.cam .timeline').boundingBox())!;
     const span = t1 + 2000 - t0;
     await page.mouse.click(box.x + (box.width * (t1 + 500 - t0)) / span, box.y + box.height - 3);
     await pagePoll<VideoState>(page, VIDEO, (v) => v.time >= 4.4 && !v.paused, 15_000);
+    // The speed asked for is the video's rate.
+    await page.selectOption('.cam .controls select', '4');
+    expect(await page.evaluate<number>(`document.querySelector('.cam video').playbackRate`)).toBe(4);
     await page.click('.cam button:has-text("Pause")');
     const paused = await pagePoll<VideoState>(page, VIDEO, (v) => v.paused, 10_000);
     await page.click('.cam button:has-text("Frame ▶")');
