@@ -16,7 +16,7 @@ afterEach(() => {
 
 async function start(bus: EventBus, heartbeatMs = 60_000): Promise<string> {
   const routes = createEventRoutes(bus, { heartbeatMs });
-  const { server, url } = await serveRoutes({ '/events': routes.events }, (p) => (eventSnapshotId(p) !== undefined ? routes.snapshot : undefined));
+  const { server, url } = await serveRoutes({ '/events': routes.events, '/events/recent': routes.recent }, (p) => (eventSnapshotId(p) !== undefined ? routes.snapshot : undefined));
   servers.push(server);
   return url;
 }
@@ -92,5 +92,26 @@ describe('GET /events', () => {
     const missing = await fetch(`${url}/events/nope/snapshot.jpg`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
+  });
+});
+
+describe('GET /events/recent', () => {
+  it('lists each remembered event once, in its latest phase, oldest first, of one camera with ?camera=', async () => {
+    const bus = new EventBus({ backlog: 4 });
+    const url = await start(bus);
+    bus.publish(motion('front-1', 'start', { snapshot: { seq: 1, captureTimeUs: 1, jpeg: JPEG } }));
+    bus.publish(motion('front-1', 'end'));
+    bus.publish(motion('door-1', 'start', { camera: 'door' }));
+    bus.publish(motion('front-2', 'start', { startedAt: 1_733_070_060_000 }));
+    const all = (await (await fetch(`${url}/events/recent`)).json()) as { events: Array<Record<string, unknown>> };
+    expect(all.events.map((e) => [e.id, e.phase])).toEqual([['front-1', 'end'], ['door-1', 'start'], ['front-2', 'start']]);
+    expect(all.events[0]).toMatchObject({ startedAt: 1_733_070_000_000, endedAt: 1_733_070_005_000, snapshot: '/events/front-1/snapshot.jpg' });
+    const front = (await (await fetch(`${url}/events/recent?camera=front`)).json()) as { events: Array<{ id: string }> };
+    expect(front.events.map((e) => e.id)).toEqual(['front-1', 'front-2']);
+    // Bounded by the bus's backlog: older events fall out of the list.
+    bus.publish(motion('front-3', 'start'));
+    bus.publish(motion('front-4', 'start'));
+    const later = (await (await fetch(`${url}/events/recent?camera=front`)).json()) as { events: Array<{ id: string }> };
+    expect(later.events.map((e) => e.id)).toEqual(['front-2', 'front-3', 'front-4']);
   });
 });

@@ -105,14 +105,14 @@ describe.skipIf(noChromium)(titled('the feature pages in headless Chromium', noC
     expect(await page.evaluate<string>(`[...document.querySelectorAll('nav a')].find((a) => a.textContent === 'Live').href`)).toBe(`${base}/?token=${TOKEN}`);
   }, 150_000);
 
-  it('plays the H.264 tile on /?token=…, links the recordings with the token and shows the latest motion event', async () => {
+  it('plays the H.264 camera in the main view on /?token=…, links the recordings with the token and shows the latest motion event', async () => {
     const page = await fx.browser.newPage({ viewport: { width: 1024, height: 900 } });
     fx.page = page;
     await page.goto(`${base}/?token=${TOKEN}`, { waitUntil: 'domcontentloaded' });
-    const frames = `document.getElementById('h264-front').getVideoPlaybackQuality().totalVideoFrames`;
+    const frames = `document.getElementById('live-video').getVideoPlaybackQuality().totalVideoFrames`;
     const first = await pagePoll<number>(page, frames, (n) => n >= 5, 60_000);
     await pagePoll<number>(page, frames, (n) => n >= first + 10, 30_000);
-    expect(await page.evaluate(`document.getElementById('h264-front').dataset.state`)).toBe('webrtc');
+    expect(await page.evaluate(`document.getElementById('live-video').dataset.state`)).toBe('webrtc');
 
     const href = await page.evaluate<string>(`[...document.querySelectorAll('nav a')].find((a) => a.textContent === 'Recordings').href`);
     expect(href).toBe(`${base}/recordings.html?token=${TOKEN}`);

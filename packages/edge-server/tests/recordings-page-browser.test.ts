@@ -10,6 +10,10 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageDigestScript, missingPlayer, titled } from '../../../tools/players.mjs';
+import pino from 'pino';
+import { EventBus } from '../src/camera/event-bus.js';
+import { createEventRoutes } from '../src/events/events-route.js';
+import type { HttpContext } from '../src/http/routes.js';
 import { recordingsRoutes } from '../src/recording/recordings-routes.js';
 import { RecordingsStore } from '../src/recording/recordings-store.js';
 import { testPatternJpegs } from './http-fixtures/jpeg-frames.js';
@@ -40,7 +44,11 @@ beforeAll(async () => {
   await writeSegment(join(root, 'front'), t1, jpegs.slice(0, 20));
   const store = new RecordingsStore('front', join(root, 'front'));
   const routes = recordingsRoutes({ store: (name) => (name === 'front' ? store : undefined), cameras: () => ['front'], log: memoryLogger('silent').logger });
+  // The page asks for the camera's recent events (none here), as a server always answers.
+  const events = createEventRoutes(new EventBus());
+  const ctx = { log: pino({ level: 'silent' }) } as unknown as HttpContext;
   server = createServer((req, res) => {
+    if (req.url?.startsWith('/events/recent')) return void events.recent(ctx, req, res, new URLSearchParams(req.url.split('?')[1]));
     if (req.url?.includes('/replay.mjpg')) {
       replaysOpen++;
       res.once('close', () => replaysOpen--);

@@ -1,15 +1,18 @@
-// GET /events: camera events as server-sent events, and GET /events/ID/snapshot.jpg: the picture
+// GET /events: camera events as server-sent events, GET /events/recent: the recent ones as JSON
+// (the recordings page marks them on its timeline), and GET /events/ID/snapshot.jpg: the picture
 // of a recent event. A stream resumes after Last-Event-ID from the bus's small backlog; a client
 // that does not read is closed (its browser reconnects and resumes) rather than buffered for.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Subscription } from 'rxjs';
 import type { BusEvent, EventBus } from '../camera/event-bus.js';
-import { BASE_HEADERS, NO_STORE, sendBody, sendError } from '../http/responses.js';
+import { BASE_HEADERS, NO_STORE, sendBody, sendError, sendJson } from '../http/responses.js';
 import type { Route } from '../http/route.js';
 import type { HttpContext, RouteHandler } from '../http/routes.js';
 
 /** The SSE endpoint's path. */
 export const EVENTS_PATH = '/events';
+/** The recent events as JSON, newest state of each: what the bus remembers (its backlog), no more. */
+export const RECENT_EVENTS_PATH = '/events/recent';
 const SNAPSHOT_PATH = /^\/events\/([^/]+)\/snapshot\.jpg$/;
 const SSE_HEADERS = {
   ...BASE_HEADERS,
@@ -44,7 +47,10 @@ function sseMessage(bus: EventBus, b: BusEvent): string {
 }
 
 /** The event routes over one bus: `routes` for the router, and each handler alone (tests serve them on a plain server). */
-export function createEventRoutes(bus: EventBus, opts: EventRouteOptions = {}): { routes: readonly Route[]; events: RouteHandler; snapshot: RouteHandler; close(): void } {
+export function createEventRoutes(
+  bus: EventBus,
+  opts: EventRouteOptions = {},
+): { routes: readonly Route[]; events: RouteHandler; recent: RouteHandler; snapshot: RouteHandler; close(): void } {
   const heartbeatMs = opts.heartbeatMs ?? 15_000;
   const maxBuffered = opts.maxBufferedBytes ?? 256 * 1024;
   const open = new Set<ServerResponse>();
@@ -82,6 +88,14 @@ export function createEventRoutes(bus: EventBus, opts: EventRouteOptions = {}): 
     });
   };
 
+  // Each event once, in its latest phase (an ended event has its end), oldest first; ?camera= keeps one camera's.
+  const recent: RouteHandler = (_ctx, _req, res, query) => {
+    const camera = query.get('camera');
+    const latest = new Map<string, BusEvent>();
+    for (const b of bus.since(0)) if (camera === null || b.event.camera === camera) latest.set(b.event.id, b);
+    sendJson(res, 200, { events: [...latest.values()].map((b) => bus.json(b)) });
+  };
+
   const snapshot: RouteHandler = (_ctx, req, res) => {
     const path = (req.url ?? '').split('?')[0]!;
     const id = eventSnapshotId(path);
@@ -96,9 +110,11 @@ export function createEventRoutes(bus: EventBus, opts: EventRouteOptions = {}): 
   return {
     routes: [
       { path: EVENTS_PATH, methods: ['GET'], long: true, handle: events },
+      { path: RECENT_EVENTS_PATH, methods: ['GET'], handle: recent },
       { path: SNAPSHOT_PATH, methods: ['GET'], handle: snapshot },
     ],
     events,
+    recent,
     snapshot,
     close: () => {
       for (const res of open) res.end();

@@ -1,9 +1,8 @@
 // H.264 as a camera feature: `h264: {enabled: true}` gives the camera one shared encoder (or the
-// source's own H.264, `encoder: copy`), WebRTC viewers over WHEP, live MP4 at stream.mp4, and a
-// tile on the page.
+// source's own H.264, `encoder: copy`), WebRTC viewers over WHEP, live MP4 at stream.mp4, and the
+// player that plays the camera's views on the page.
 import type { CameraFeature, FeatureInstance } from '../camera/feature.js';
-import { H264_PLAYER_SCRIPT, h264VideoElement } from './h264-player.js';
-import { escapeHtml } from '@edgecam/runtime';
+import { H264_PLAYER_SCRIPT } from './h264-player.js';
 import { h264ConfigSchema, type H264Config } from './h264-config.js';
 import { H264Hub, type H264HubStats } from './h264-hub.js';
 
@@ -16,14 +15,6 @@ export interface H264Instance extends FeatureInstance {
   /** stream.mp4 viewers of this camera now, likewise. */
   mp4Viewers: () => number;
 }
-
-const STYLE = `#h264 { display: grid; grid-template-columns: repeat(auto-fill, minmax(20rem, 1fr)); gap: .5rem; margin: .75rem; }
-#h264 figure { margin: 0; background: #222; border-radius: .4rem; padding: .3rem; }
-#h264 video, #h264 img { display: block; width: 100%; aspect-ratio: 4 / 3; object-fit: contain; background: #000; }
-#h264 figcaption { font-size: .85rem; color: #aaa; padding: .2rem; }`;
-
-// The page's MJPEG fallback asks for the layout a browser shows without delay.
-const MJPEG_URL = 'stream.mjpg?advance_headers=1';
 
 export const h264Feature: CameraFeature<H264Config, H264Instance, 'h264', 'h264'> = {
   key: 'h264',
@@ -52,14 +43,8 @@ export const h264Feature: CameraFeature<H264Config, H264Instance, 'h264', 'h264'
     return {
       routes: routes.routes,
       close: () => routes.close(),
-      page: (withToken) => {
-        const tiles = [...instances.keys()].map((camera) => {
-          const base = `cams/${encodeURIComponent(camera)}/`;
-          const video = h264VideoElement(`h264-${camera}`, withToken(`${base}whep`), withToken(`${base}${MJPEG_URL}`), camera);
-          return `<figure>${video}<figcaption>${escapeHtml(camera)} \u00b7 H.264</figcaption></figure>`;
-        });
-        return { html: `<div id="h264">${tiles.join('')}</div>`, style: STYLE, script: H264_PLAYER_SCRIPT };
-      },
+      // The viewer page plays these cameras' views (main view, tiles) with the player: WebRTC, then stream.mp4.
+      page: () => ({ script: H264_PLAYER_SCRIPT, plays: [...instances.keys()] }),
     };
   },
 };

@@ -1,5 +1,6 @@
 // GET /: one self-contained page (the device has no internet, so no external assets): the live
-// stream, a few figures from /status polled once a second, why the camera is down when it is,
+// stream (H.264 through a feature's player for a camera that has it, MJPEG otherwise, with the
+// transport and its bitrate under it), a few figures from /status polled once a second, why the camera is down when it is,
 // and a fullscreen button. The stream reopens by itself after a server restart or a stall; while
 // the server cannot be reached the figures show as unknown, not as their last values.
 // Relative URLs, so it also works behind a reverse proxy under a sub-path.
@@ -20,8 +21,9 @@ header { display: flex; justify-content: space-between; align-items: baseline; p
 h1 { font-size: 1.1rem; margin: 0; }
 .version { color: #999; font-size: .85rem; }
 .frame { position: relative; background: #000; display: flex; justify-content: center; align-items: center; }
-#live { display: block; width: 100%; max-width: 100vw; max-height: 75vh; height: auto; object-fit: contain; }
-.frame:fullscreen #live { max-height: 100vh; height: 100vh; }
+#live, #live-video { display: block; width: 100%; max-width: 100vw; max-height: 75vh; height: auto; object-fit: contain; }
+.frame:fullscreen #live, .frame:fullscreen #live-video { max-height: 100vh; height: 100vh; }
+#transport { margin: .2rem .75rem 0; color: #aaa; font-size: .85rem; font-variant-numeric: tabular-nums; }
 #fullscreen { position: absolute; top: .5rem; right: .5rem; background: #000a; color: #eee; border: 1px solid #666; border-radius: .4rem; padding: .3rem .7rem; font: inherit; cursor: pointer; }
 #notice { position: absolute; left: .5rem; right: .5rem; bottom: .5rem; margin: 0; background: #400c; color: #fcc; border-radius: .4rem; padding: .4rem .7rem; overflow-wrap: anywhere; }
 dl { display: grid; grid-template-columns: repeat(auto-fit, minmax(8.5rem, 1fr)); gap: .5rem; margin: .75rem; }
@@ -29,14 +31,15 @@ dl div { background: #222; border-radius: .4rem; padding: .5rem .75rem; }
 dt { color: #aaa; font-size: .8rem; }
 dd { margin: .15rem 0 0; font-size: 1.25rem; font-variant-numeric: tabular-nums; }
 .state-running { color: #6d6; } .state-starting, .state-restarting { color: #fc5; } .state-idle, .state-unreachable { color: #f77; }
-.unreachable #live { opacity: .4; }
+.unreachable #live, .unreachable #live-video { opacity: .4; }
 .unreachable dd:not(#state) { color: #888; }
 nav { margin: .75rem; display: flex; gap: 1rem; flex-wrap: wrap; }
 a { color: #8cf; }
 #cameras { display: grid; grid-template-columns: repeat(auto-fill, minmax(12rem, 1fr)); gap: .5rem; margin: .75rem; }
 #cameras button { background: #222; color: #eee; border: 2px solid transparent; border-radius: .4rem; padding: .3rem; font: inherit; cursor: pointer; text-align: left; }
 #cameras button.selected { border-color: #8cf; }
-#cameras img { display: block; width: 100%; aspect-ratio: 4 / 3; object-fit: contain; background: #000; }
+#cameras img, #cameras video { display: block; width: 100%; aspect-ratio: 4 / 3; object-fit: contain; background: #000; }
+#cameras .transport { display: block; color: #aaa; font-size: .8rem; }
 #settings { display: flex; gap: .5rem; flex-wrap: wrap; align-items: end; margin: .75rem; }
 #settings label { display: flex; flex-direction: column; font-size: .8rem; color: #aaa; }
 #settings input { width: 5.5rem; background: #222; color: #eee; border: 1px solid #555; border-radius: .3rem; padding: .2rem .4rem; font: inherit; }
@@ -47,6 +50,11 @@ const SCRIPT = `
 (() => {
   const $ = (id) => document.getElementById(id);
   const img = $('live');
+  const video = $('live-video');
+  // Cameras a feature plays as H.264 (WebRTC, then live MP4): their views pull no MJPEG.
+  const videoCameras = JSON.parse(document.querySelector('meta[name="edgecam-video"]').content);
+  const h264 = () => videoCameras.length > 0 && window.edgecamH264 ? window.edgecamH264 : null;
+  const camPath = (name) => 'cams/' + encodeURIComponent(name) + '/';
   // A page opened as /?token=… (for a browser that cannot do Basic authentication) passes the
   // token on to every URL it fetches; the server has already put it into the links.
   const token = new URLSearchParams(location.search).get('token');
@@ -62,12 +70,45 @@ const SCRIPT = `
   // The camera shown full size: null for the server's default camera (the root paths).
   let camera = null;
   const under = (path) => camera === null ? path : 'cams/' + encodeURIComponent(camera) + '/' + path;
+  // What the main view shows: 'mjpeg' in the <img>, or 'video' while the H.264 player has it.
+  let mode = 'mjpeg';
+  let shownName;
+  let stopPlayer = null;
   const reconnect = () => {
     clearTimeout(retry);
-    img.src = withToken(under('${STREAM_URL}') + '&reconnect=' + Date.now());
+    if (mode === 'mjpeg') img.src = withToken(under('${STREAM_URL}') + '&reconnect=' + Date.now());
   };
+  const transportLine = (text) => { $('transport').textContent = text; };
+  const mjpegView = () => {
+    mode = 'mjpeg';
+    video.hidden = true;
+    img.hidden = false;
+    reconnect();
+  };
+  /** Shows the camera name in the main view: as H.264 when a feature plays it, else as MJPEG. */
+  function showMain(name) {
+    if (name === shownName) return;
+    shownName = name;
+    if (stopPlayer) stopPlayer();
+    stopPlayer = null;
+    const player = h264();
+    if (player && videoCameras.includes(name)) {
+      mode = 'video';
+      clearTimeout(retry);
+      img.removeAttribute('src');
+      img.hidden = true;
+      video.hidden = false;
+      stopPlayer = player.play(video, { whep: withToken(camPath(name) + 'whep'), mp4: withToken(camPath(name) + 'stream.mp4') }, {
+        onTransport: (t, kbps) => transportLine(player.transportText(t, kbps)),
+        onMjpeg: mjpegView,
+      });
+    } else {
+      mjpegView();
+    }
+  }
   // A stream that cannot be opened (the server is down) fires error: try again shortly.
   img.addEventListener('error', () => {
+    if (mode !== 'mjpeg' || !img.getAttribute('src')) return;
     clearTimeout(retry);
     retry = setTimeout(reconnect, 2000);
   });
@@ -111,6 +152,7 @@ const SCRIPT = `
 
   /** Reconnects when the picture stands still although our stream should be moving. */
   function watch(src, httpViewers, now) {
+    if (mode !== 'mjpeg') return;
     const p = picture();
     // No HTTP viewer means not us either; otherwise the source must have sent frames since.
     const stalled = httpViewers === 0 || (src.state === 'running' && !src.noSignal && src.framesCaptured > framesAtChange);
@@ -160,6 +202,7 @@ const SCRIPT = `
     const cameras = s.cameras || [];
     const current = camera === null ? cameras.find((c) => c.default) : cameras.find((c) => c.name === camera);
     const src = current ? current.source : s.source;
+    if (current) showMain(current.name);
     showCameras(cameras);
     showSettings(current);
     // A restarted server (its uptime went back) or one that was away ended our stream.
@@ -178,11 +221,23 @@ const SCRIPT = `
     show('resolution', src.width + '\\u00d7' + src.height);
     show('fps', src.fpsMeasured.toFixed(1) + ' / ' + src.fpsConfigured);
     show('viewers', watching.length + ' (' + http + ' http)');
+    if (mode === 'mjpeg') showMjpegRate(watching.filter((c) => c.protocol === 'http'));
     show('dropped', String(s.clients.reduce((n, c) => n + c.dropped, 0)));
     show('state', src.state, 'state-' + src.state);
     const down = src.state === 'restarting' || src.noSignal;
     notice(down ? 'Camera down: ' + (src.lastError ? visible(src.lastError) : 'no frames from the source') + '; the server keeps retrying' : '');
     setTimeout(poll, 1000);
+  }
+
+  // The MJPEG view's rate: what the server sent its HTTP viewers of the camera since the last
+  // poll, per viewer (the page cannot tell its own stream from the others').
+  let mjpegSent = null;
+  function showMjpegRate(viewers) {
+    const bytes = viewers.reduce((n, c) => n + (c.bytesSent || 0), 0);
+    const at = Date.now();
+    const kbps = mjpegSent && viewers.length > 0 && bytes >= mjpegSent.bytes ? Math.round(((bytes - mjpegSent.bytes) * 8) / (at - mjpegSent.at) / viewers.length) : null;
+    mjpegSent = { bytes, at };
+    transportLine(kbps === null ? 'MJPEG' : 'MJPEG \u00b7 ' + kbps + ' kbit/s');
   }
 
   // With several cameras: a tile per camera (a snapshot every few seconds and its state); a
@@ -207,17 +262,34 @@ const SCRIPT = `
         button.append(pic, label);
         button.addEventListener('click', () => {
           camera = c.default ? null : c.name;
-          reconnect();
+          showMain(c.name);
           settingsShownFor = undefined;
         });
         grid.append(button);
-        tile = { button, pic, label };
+        tile = { button, pic, label, video: null };
         tiles.set(c.name, tile);
+        // A camera with H.264 plays in its tile too (snapshots only where the player gives way).
+        const player = h264();
+        if (player && videoCameras.includes(c.name)) {
+          const v = document.createElement('video');
+          v.muted = true;
+          v.playsInline = true;
+          v.title = c.name;
+          const rate = document.createElement('span');
+          rate.className = 'transport';
+          pic.replaceWith(v);
+          button.append(rate);
+          tile.video = v;
+          player.play(v, { whep: withToken(camPath(c.name) + 'whep'), mp4: withToken(camPath(c.name) + 'stream.mp4') }, {
+            onTransport: (t, kbps) => { rate.textContent = player.transportText(t, kbps); },
+            onMjpeg: () => { v.replaceWith(pic); rate.remove(); tile.video = null; },
+          });
+        }
       }
       tile.label.textContent = c.name + ' \u00b7 ' + c.source.state + (c.default ? ' (default)' : '');
       tile.label.className = 'state-' + c.source.state;
       tile.button.classList.toggle('selected', camera === null ? c.default : c.name === camera);
-      if (refresh) tile.pic.src = withToken('cams/' + encodeURIComponent(c.name) + '/snapshot.jpg?t=' + now);
+      if (refresh && !tile.video) tile.pic.src = withToken('cams/' + encodeURIComponent(c.name) + '/snapshot.jpg?t=' + now);
     }
   }
 
@@ -256,6 +328,7 @@ const SCRIPT = `
     button.hidden = false;
     button.addEventListener('click', toggle);
     img.addEventListener('dblclick', toggle);
+    video.addEventListener('dblclick', toggle);
     document.addEventListener('fullscreenchange', () => {
       button.textContent = document.fullscreenElement ? 'Exit fullscreen' : 'Fullscreen';
     });
@@ -274,6 +347,8 @@ export function indexPageCsp(parts: readonly PagePart[] = []): string {
     // data: only for the empty favicon, so the browser does not ask for a /favicon.ico we lack.
     "img-src 'self' data:",
     "connect-src 'self'",
+    // stream.mp4 in the <video> of a camera with H.264 where WebRTC does not play.
+    "media-src 'self'",
     `style-src ${styles.map(sha256).join(' ')}`,
     `script-src ${scripts.map(sha256).join(' ')}`,
     "base-uri 'none'",
@@ -291,20 +366,25 @@ export function renderIndexPage(serverName: string, version: string, token?: str
   const withToken = (url: string): string => (token ? `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}` : url);
   const link = (url: string): string => escapeHtml(withToken(url));
   const parts = partsOf(withToken);
+  // With a camera a part plays as video, the main view waits for the first /status to know which to pull.
+  const plays = parts.flatMap((p) => p.plays ?? []);
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${name}</title>
+<meta name="edgecam-video" content="${escapeHtml(JSON.stringify(plays))}">
 <link rel="icon" href="data:,">
 <style>${STYLE}</style>
 ${parts.map((p) => (p.style ? `<style>${p.style}</style>\n` : '')).join('')}</head>
 <body>
 <header><h1>${name}</h1><span class="version">${escapeHtml(version)}</span></header>
-<div class="frame" id="frame"><img id="live" src="${link(STREAM_URL)}" alt="Live camera stream">
+<div class="frame" id="frame"><img id="live"${plays.length > 0 ? ' hidden' : ` src="${link(STREAM_URL)}"`} alt="Live camera stream">
+<video id="live-video" muted playsinline hidden></video>
 <button id="fullscreen" type="button" hidden>Fullscreen</button>
 <p id="notice" role="status" hidden></p></div>
+<p id="transport" role="status"></p>
 <dl>
 <div><dt>Resolution</dt><dd id="resolution">&mdash;</dd></div>
 <div><dt>FPS (measured / set)</dt><dd id="fps">&mdash;</dd></div>

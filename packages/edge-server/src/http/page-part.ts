@@ -12,4 +12,9 @@ export interface PagePart {
   /** Inline style and script; the page's Content-Security-Policy allows exactly these by hash. */
   readonly style?: string;
   readonly script?: string;
+  /**
+   * Cameras whose views (the main view, the tiles) this part's script plays as video through
+   * window.edgecamH264.play(): the page pulls no MJPEG for them unless the player gives way.
+   */
+  readonly plays?: readonly string[];
 }

@@ -1,10 +1,13 @@
-// GET /recordings.html: per camera, a timeline of its segments (gaps show as gaps) to click or
-// scrub, a player fed by replay.mjpg (showing the first frame before Play, and moving the slider
-// with the frame on screen), and each segment to download or delete. The token, when
+// GET /recordings.html: per camera, a timeline of its segments (gaps show as gaps, time labels
+// under it, the camera's recent motion events as marks with their snapshot on hover) to click or
+// scrub; a player, fed by replay.mjpg for an AVI camera (showing the first frame before Play, and
+// moving the slider with the frame on screen) or a <video> of recording.mp4 for an MP4 camera;
+// and each segment to download or delete. The token, when
 // the page was opened with one, sits in a meta tag, so the inline script (allowed by its hash)
 // never changes.
 import { createHash } from 'node:crypto';
 import { escapeHtml } from '@edgecam/runtime';
+import { MP4_PLAYER_SCRIPT } from './recordings-video.js';
 
 const STYLE = `
 body { font: 14px system-ui, sans-serif; margin: 1rem; background: #111; color: #ddd; }
@@ -15,6 +18,11 @@ a { color: #8cf; } button { margin-right: .4rem; }
 .seg.live { background: #c82; }
 .seg.bad { background: #a33; }
 .cursor { position: absolute; top: -3px; bottom: -3px; width: 2px; background: #fff; }
+.mark { position: absolute; top: 0; height: 9px; min-width: 3px; background: #e43; opacity: .9; cursor: pointer; }
+.axis { position: relative; height: 1.2em; font-size: 11px; color: #999; margin-bottom: .3rem; }
+.tick { position: absolute; white-space: nowrap; }
+#peek { position: absolute; width: 160px; border: 1px solid #888; pointer-events: none; z-index: 2; }
+video.player { max-width: 100%; background: #000; display: block; }
 .controls { margin: .5rem 0; display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; }
 .controls input[type=range] { flex: 1; min-width: 12rem; }
 .note { color: #fc5; }
@@ -25,6 +33,7 @@ td, th { padding: .15rem .6rem; border-bottom: 1px solid #333; text-align: left;
 
 const SCRIPT = `
 (() => {
+  'use strict';
   const token = document.querySelector('meta[name="edgecam-token"]').content;
   const withToken = (url) => token ? url + (url.includes('?') ? '&' : '?') + 'token=' + encodeURIComponent(token) : url;
   const root = document.getElementById('cams');
@@ -123,12 +132,39 @@ const SCRIPT = `
     line.append(cursor);
     const scrub = el('input', { type: 'range', min: String(t0), max: String(t1), step: 'any', value: String(t0) });
     const when = el('span', { textContent: iso(t0) });
-    const speed = el('select', {}, ...[1, 2, 4, 8, 16].map((v) => el('option', { value: String(v), textContent: v + 'x' })));
     const note = el('span', { className: 'note' });
+    const at = (ms) => { when.textContent = iso(ms); cursor.style.left = ((ms - t0) / span * 100) + '%'; };
+    const view = { name, segs, t0, t1, scrub, at, note, dragging: false };
+    // The newest segment says how the camera records now: H.264 in MP4 plays in a <video>.
+    const player = segs[segs.length - 1].format === 'mp4' ? mp4Player(view) : mjpegPlayer(view);
+    scrub.addEventListener('input', () => { view.dragging = true; at(Number(scrub.value)); });
+    scrub.addEventListener('change', () => { view.dragging = false; player.seek(Number(scrub.value)); });
+    line.addEventListener('click', (e) => { const r = line.getBoundingClientRect(); scrub.value = String(Math.round(t0 + (e.clientX - r.left) / r.width * span)); at(Number(scrub.value)); player.seek(Number(scrub.value)); });
+    marks(name, line, t0, span, (ms) => { scrub.value = String(ms); at(ms); player.seek(ms); });
+    const rows = segs.map((s) => {
+      const del = el('button', { type: 'button', textContent: 'Delete', disabled: s.recording });
+      del.addEventListener('click', async () => {
+        if (!confirm('Delete ' + s.file + '?')) return;
+        const headers = token ? { Authorization: 'Bearer ' + token } : {};
+        const r = await fetch('recordings/' + encodeURIComponent(name) + '/' + encodeURIComponent(s.file), { method: 'DELETE', headers });
+        if (!r.ok) alert('not deleted: HTTP ' + r.status); else load();
+      });
+      const dl = el('a', { href: withToken('recordings/' + encodeURIComponent(name) + '/' + encodeURIComponent(s.file)), textContent: 'Download' });
+      const problems = s.problems.map((p) => p.code).join(', ') || (s.recording ? 'recording' : 'ok');
+      return el('tr', {}, el('td', { textContent: iso(s.startMs) }), el('td', { textContent: iso(s.endMs) }), el('td', { textContent: String(s.frames) }),
+        el('td', { textContent: mb(s.bytes) }), el('td', { textContent: problems }), el('td', {}, dl, ' ', del));
+    });
+    const head = el('tr', {}, ...['Start', 'End', 'Frames', 'Size', 'State', ''].map((h) => el('th', { textContent: h })));
+    box.append(line, axis(t0, span), el('div', { className: 'controls' }, scrub, when, ...player.controls, note), player.screen, el('table', {}, head, ...rows));
+    return { box, preview: player.preview };
+  }
+
+  /** AVI (MJPEG) recordings: frames from replay.mjpg, each put on screen with its time. */
+  function mjpegPlayer(view) {
+    const { name, t0, scrub, at, note } = view;
+    const speed = el('select', {}, ...[1, 2, 4, 8, 16].map((v) => el('option', { value: String(v), textContent: v + 'x' })));
     // Hidden until it has a frame: an <img> without one shows as broken.
     const img = el('img', { alt: 'replay of ' + name, hidden: true });
-    const at = (ms) => { when.textContent = iso(ms); cursor.style.left = ((ms - t0) / span * 100) + '%'; };
-    let dragging = false;
     let playing = null;
 
     /** Puts a frame on screen, and the slider and label at its time; a frame that does not decode is skipped. */
@@ -148,7 +184,7 @@ const SCRIPT = `
       await img.decode().catch(() => {});
       if (old.startsWith('blob:')) URL.revokeObjectURL(old);
       img.hidden = false;
-      if (Number.isFinite(frame.timeMs) && !dragging) {
+      if (Number.isFinite(frame.timeMs) && !view.dragging) {
         scrub.value = String(frame.timeMs);
         at(frame.timeMs);
       }
@@ -185,28 +221,65 @@ const SCRIPT = `
       }
     }
     const play = () => replay(Number(scrub.value), Infinity);
-    scrub.addEventListener('input', () => { dragging = true; at(Number(scrub.value)); });
-    scrub.addEventListener('change', () => { dragging = false; play(); });
-    line.addEventListener('click', (e) => { const r = line.getBoundingClientRect(); scrub.value = String(Math.round(t0 + (e.clientX - r.left) / r.width * span)); at(Number(scrub.value)); play(); });
-    const rows = segs.map((s) => {
-      const del = el('button', { type: 'button', textContent: 'Delete', disabled: s.recording });
-      del.addEventListener('click', async () => {
-        if (!confirm('Delete ' + s.file + '?')) return;
-        const headers = token ? { Authorization: 'Bearer ' + token } : {};
-        const r = await fetch('recordings/' + encodeURIComponent(name) + '/' + encodeURIComponent(s.file), { method: 'DELETE', headers });
-        if (!r.ok) alert('not deleted: HTTP ' + r.status); else load();
-      });
-      const dl = el('a', { href: withToken('recordings/' + encodeURIComponent(name) + '/' + encodeURIComponent(s.file)), textContent: 'Download' });
-      const problems = s.problems.map((p) => p.code).join(', ') || (s.recording ? 'recording' : 'ok');
-      return el('tr', {}, el('td', { textContent: iso(s.startMs) }), el('td', { textContent: iso(s.endMs) }), el('td', { textContent: String(s.frames) }),
-        el('td', { textContent: mb(s.bytes) }), el('td', { textContent: problems }), el('td', {}, dl, ' ', del));
-    });
-    const head = el('tr', {}, ...['Start', 'End', 'Frames', 'Size', 'State', ''].map((h) => el('th', { textContent: h })));
-    box.append(line, el('div', { className: 'controls' }, scrub, when, speed,
-      el('button', { type: 'button', textContent: 'Play', onclick: play }), el('button', { type: 'button', textContent: 'Stop', onclick: stop }), note),
-      img, el('table', {}, head, ...rows));
-    // Before Play: the first recorded frame.
-    return { box, preview: () => replay(t0, 1) };
+    return {
+      controls: [speed, el('button', { type: 'button', textContent: 'Play', onclick: play }), el('button', { type: 'button', textContent: 'Stop', onclick: stop })],
+      screen: img,
+      seek: (ms) => replay(ms, Infinity),
+      // Before Play: the first recorded frame.
+      preview: () => replay(t0, 1),
+    };
+  }
+${MP4_PLAYER_SCRIPT}
+  /** Time labels under a timeline from t0 over span ms, at a round step (UTC, like the rest of the page). */
+  function axis(t0, span) {
+    const STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400].map((s) => s * 1000);
+    const step = STEPS.find((s) => span / s <= 6) || 86400000 * Math.ceil(span / 6 / 86400000);
+    const box = el('div', { className: 'axis', title: 'UTC' });
+    for (let t = Math.ceil(t0 / step) * step; t <= t0 + span; t += step) {
+      const text = step >= 86400000 ? iso(t).slice(0, 10) : span > 86400000 ? iso(t).slice(5, 16) : iso(t).slice(11, step < 60000 ? 19 : 16);
+      const at = (t - t0) / span * 100;
+      // Centred on its time, except at the ends, where it would hang out of the page.
+      const shift = at < 4 ? '0' : at > 96 ? '-100%' : '-50%';
+      box.append(el('span', { className: 'tick', textContent: text, style: 'left:' + at + '%;transform:translateX(' + shift + ')' }));
+    }
+    return box;
+  }
+
+  // The camera's recent motion events as marks on its timeline: a click plays from the event,
+  // hovering shows its snapshot while the server still has it.
+  const peek = el('img', { id: 'peek', alt: 'event snapshot', hidden: true });
+  peek.addEventListener('load', () => { peek.hidden = false; });
+  peek.addEventListener('error', () => { peek.hidden = true; });
+  document.body.append(peek);
+  async function marks(name, line, t0, span, seek) {
+    let listed;
+    try {
+      const r = await fetch(withToken('events/recent?camera=' + encodeURIComponent(name)), { cache: 'no-store' });
+      if (!r.ok) return;
+      listed = await r.json();
+    } catch {
+      return;
+    }
+    for (const e of listed.events) {
+      const end = e.endedAt || e.startedAt;
+      if (end < t0 || e.startedAt > t0 + span) continue;
+      const left = Math.max(0, (e.startedAt - t0) / span * 100), width = Math.max(0.4, (end - Math.max(t0, e.startedAt)) / span * 100);
+      const title = e.type + ' from ' + iso(e.startedAt) + (e.endedAt ? ' to ' + iso(e.endedAt) : '') + ', score ' + Number(e.score).toFixed(2);
+      const mark = el('div', { className: 'mark', title, style: 'left:' + left + '%;width:' + width + '%' });
+      mark.dataset.event = e.id;
+      mark.addEventListener('click', (ev) => { ev.stopPropagation(); seek(Math.max(t0, e.startedAt)); });
+      if (e.snapshot) {
+        mark.addEventListener('mouseenter', () => {
+          const r = mark.getBoundingClientRect();
+          peek.style.left = Math.max(0, r.left + window.scrollX - 80) + 'px';
+          peek.style.top = (r.bottom + window.scrollY + 4) + 'px';
+          peek.dataset.event = e.id;
+          peek.src = withToken(e.snapshot.replace(/^\\//, ''));
+        });
+        mark.addEventListener('mouseleave', () => { peek.hidden = true; peek.removeAttribute('src'); });
+      }
+      line.append(mark);
+    }
   }
   load();
 })();
@@ -220,6 +293,8 @@ export const RECORDINGS_PAGE_CSP = [
   // blob: for the replay's frames, which the script reads from the stream and shows one by one.
   "img-src 'self' data: blob:",
   "connect-src 'self'",
+  // recording.mp4 in the <video> of an MP4 camera.
+  "media-src 'self'",
   `style-src ${sha256(STYLE)}`,
   `script-src ${sha256(SCRIPT)}`,
   "base-uri 'none'",

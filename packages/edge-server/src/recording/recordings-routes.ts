@@ -9,6 +9,8 @@ import { formatPeerAddress } from '../log/peer-address.js';
 import type { RecordingsStore, ReplayFrame } from './recordings-store.js';
 import { AUTH_CHALLENGE, presentedTokens } from '../http/http-credentials.js';
 import { RECORDINGS_PAGE_CSP, renderRecordingsPage } from './recordings-page.js';
+import { INSTANT_FORMS, parseInstant, parseRange } from './recordings-range.js';
+import { drained, recordingMp4Route } from './recording-mp4-route.js';
 import { BASE_HEADERS, NO_STORE, sendBody, sendError, sendJson } from '../http/responses.js';
 import type { Route } from '../http/route.js';
 import type { HttpContext } from '../http/routes.js';
@@ -39,6 +41,9 @@ export const RECORDINGS_PATH = '/recordings';
 export const RECORDINGS_PAGE_PATH = '/recordings.html';
 const FILE_PREFIX = '/recordings/';
 const REPLAY_RE = /^\/cams\/([^/]+)\/replay\.mjpg$/;
+/** Under /cams/NAME/ (and at the root for the default camera): a time range as one MP4. */
+export const RECORDING_MP4_PATH = '/recording.mp4';
+const RECORDING_MP4_RE = /^\/cams\/([^/]+)\/recording\.mp4$/;
 const MAX_SPEED = 16;
 /** Replay skips over gaps between segments (camera loss, downtime) instead of waiting them out. */
 const MAX_REPLAY_GAP_MS = 1000;
@@ -51,9 +56,13 @@ export function recordingsRoutes(deps: RecordingsRoutesDeps): RecordingsRoutes {
   };
   const fileRoute: RecordingsRoute = (req, res, query, path) => serveFile(deps, req, res, query, path);
   const replayRoute: RecordingsRoute = (req, res, query, path) => serveReplay(deps, req, res, query, path);
+  const mp4 = recordingMp4Route(deps.stallTimeoutMs ?? 30_000);
+  const mp4Route = (camera: string): RecordingsRoute => (req, res, query) => mp4(deps.store(camera), camera, req, res, query);
   const match = (path: string): RecordingsRoute | undefined => {
     if (path.startsWith(FILE_PREFIX)) return fileRoute;
     if (REPLAY_RE.test(path)) return replayRoute;
+    const mp4Camera = RECORDING_MP4_RE.exec(path)?.[1];
+    if (mp4Camera !== undefined) return mp4Route(safeDecode(mp4Camera) ?? mp4Camera);
     return undefined;
   };
   const pathOf = (req: IncomingMessage): string => (req.url ?? '/').split('?')[0]!;
@@ -62,6 +71,13 @@ export function recordingsRoutes(deps: RecordingsRoutesDeps): RecordingsRoutes {
       ...Object.entries(exact).map(([path, route]): Route => ({ path, handle: (_ctx, req, res, query) => route(req, res, query, path) })),
       { path: /^\/recordings\/.*$/, handle: (_ctx, req, res, query) => fileRoute(req, res, query, pathOf(req)) },
       { path: REPLAY_RE, long: true, handle: (ctx, req, res, query, params) => replayAsViewer(ctx, req, res, params[0]!, () => replayRoute(req, res, query, pathOf(req))) },
+      // The router has put the camera (named, or the default one at the root) into the context.
+      {
+        path: RECORDING_MP4_PATH,
+        under: 'both',
+        long: true,
+        handle: (ctx, req, res, query) => replayAsViewer(ctx, req, res, ctx.camera.name, () => mp4Route(ctx.camera.name)(req, res, query, RECORDING_MP4_PATH)),
+      },
     ],
     async handle(req, res) {
       const raw = req.url ?? '/';
@@ -180,26 +196,6 @@ async function serveFile(deps: RecordingsRoutesDeps, req: IncomingMessage, res: 
   stream.pipe(res);
 }
 
-/**
- * One range of `bytes=a-b`, `bytes=a-` or `bytes=-n`; undefined (the whole file) for no header,
- * several ranges or one we do not read; 'unsatisfiable' for one that starts past the end.
- */
-export function parseRange(header: string | undefined, size: number): [number, number] | 'unsatisfiable' | undefined {
-  if (header === undefined) return undefined;
-  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
-  if (!m || (m[1] === '' && m[2] === '')) return undefined;
-  if (m[1] === '') {
-    const n = Number(m[2]);
-    if (n === 0) return 'unsatisfiable';
-    return [Math.max(0, size - n), size - 1];
-  }
-  const start = Number(m[1]);
-  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-  if (start >= size) return 'unsatisfiable';
-  if (end < start) return undefined;
-  return [start, end];
-}
-
 async function deleteFile(
   deps: RecordingsRoutesDeps,
   req: IncomingMessage,
@@ -225,25 +221,6 @@ async function deleteFile(
   deps.log.info({ camera: store.camera, file, peer: formatPeerAddress(req.socket) }, 'recording deleted');
   res.writeHead(204, { ...BASE_HEADERS, ...NO_STORE });
   res.end();
-}
-
-/** What `from` may be, for refusals. */
-const INSTANT_FORMS = 'an ISO 8601 time (2026-12-01T17:00:00Z, 2026-12-01T18:00:00+01:00, 2026-12-01) or Unix time in seconds, or in ms with 12 digits or more';
-// Date.parse alone would take "-5" or " 12" as some day in 2001.
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
-/** The last instant a Date holds; past it no time can be named (toISOString throws). */
-const MAX_DATE_MS = 8.64e15;
-
-/** `from` as Unix ms: one of INSTANT_FORMS, else undefined. */
-export function parseInstant(text: string | null): number | undefined {
-  if (text === null) return undefined;
-  let ms: number;
-  if (/^\d+(\.\d+)?$/.test(text)) {
-    const n = Number(text);
-    ms = text.split('.')[0]!.length >= 12 ? n : n * 1000;
-  } else if (ISO_8601.test(text)) ms = Date.parse(text);
-  else return undefined;
-  return Number.isFinite(ms) && ms <= MAX_DATE_MS ? ms : undefined;
 }
 
 /**
@@ -307,21 +284,4 @@ async function serveReplay(deps: RecordingsRoutesDeps, req: IncomingMessage, res
     await frames.return(undefined);
   }
   if (!gone) res.end(multipartEpilogue(layout));
-}
-
-/** True once `res` drains, false if it stalls for `timeoutMs` or closes. */
-function drained(res: ServerResponse, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const done = (ok: boolean): void => {
-      clearTimeout(timer);
-      res.off('drain', onDrain);
-      res.off('close', onClose);
-      resolve(ok);
-    };
-    const onDrain = (): void => done(true);
-    const onClose = (): void => done(false);
-    const timer = setTimeout(() => done(false), timeoutMs);
-    res.on('drain', onDrain);
-    res.on('close', onClose);
-  });
 }
