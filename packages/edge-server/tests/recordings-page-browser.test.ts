@@ -42,7 +42,9 @@ beforeAll(async () => {
   const jpegs = await testPatternJpegs(160, 120, 40);
   await writeSegment(join(root, 'front'), t0, jpegs);
   await writeSegment(join(root, 'front'), t1, jpegs.slice(0, 20));
-  const store = new RecordingsStore('front', join(root, 'front'));
+  // Motion from 1 s to 2.5 s into the first segment, as a camera with motion: lists it.
+  const motion = [{ fromMs: t0 + 1000, toMs: t0 + 2500 }];
+  const store = new RecordingsStore('front', join(root, 'front'), undefined, (from, to) => motion.filter((m) => m.toMs > from && m.fromMs < to));
   const routes = recordingsRoutes({ store: (name) => (name === 'front' ? store : undefined), cameras: () => ['front'], log: memoryLogger('silent').logger });
   // The page asks for the camera's recent events (none here), as a server always answers.
   const events = createEventRoutes(new EventBus());
@@ -96,6 +98,18 @@ describe.skipIf(noChromium)(titled('/recordings.html in headless Chromium', noCh
     // One frame, and the replay it came from is let go.
     await waitUntil(() => replaysOpen === 0, 10_000, 'the preview to close its replay');
     await page.screenshot({ path: join(OUTPUT_DIR, 'recordings-page-before-play.png') });
+  });
+
+  it('draws the stretches with motion the listing gives on the timeline', async () => {
+    const page = await open();
+    const bands = await page.evaluate<{ left: string; width: string; title: string }[]>(
+      `[...document.querySelectorAll('.cam .timeline .motion')].map((b) => ({ left: b.style.left, width: b.style.width, title: b.title }))`,
+    );
+    // The timeline spans t0 to the end of the second segment (t1 + 2 s): 12 s.
+    expect(bands).toHaveLength(1);
+    expect(parseFloat(bands[0]!.left)).toBeCloseTo((1000 / 12_000) * 100, 1);
+    expect(parseFloat(bands[0]!.width)).toBeCloseTo((1500 / 12_000) * 100, 1);
+    expect(bands[0]!.title).toBe(`motion ${iso(t0 + 1000)} to ${iso(t0 + 2500)}`);
   });
 
   it('moves the slider and the time label with the frames it plays, to the last one, and keeps it on Stop', async () => {

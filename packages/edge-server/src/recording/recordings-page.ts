@@ -18,6 +18,7 @@ a { color: #8cf; } button { margin-right: .4rem; }
 .seg.live { background: #c82; }
 .seg.bad { background: #a33; }
 .cursor { position: absolute; top: -3px; bottom: -3px; width: 2px; background: #fff; }
+.motion { position: absolute; bottom: 0; height: 8px; min-width: 2px; background: #fc3; opacity: .85; pointer-events: none; }
 .mark { position: absolute; top: 0; height: 9px; min-width: 3px; background: #e43; opacity: .9; cursor: pointer; }
 .axis { position: relative; height: 1.2em; font-size: 11px; color: #999; margin-bottom: .3rem; }
 .tick { position: absolute; white-space: nowrap; }
@@ -127,6 +128,11 @@ const SCRIPT = `
       const left = (s.startMs - t0) / span * 100, width = Math.max(0.3, (s.endMs - s.startMs) / span * 100);
       const cls = 'seg' + (s.recording ? ' live' : '') + (s.problems.length ? ' bad' : '');
       line.append(el('div', { className: cls, title: s.file + ': ' + iso(s.startMs) + ' to ' + iso(s.endMs), style: 'left:' + left + '%;width:' + width + '%' }));
+    }
+    // The stretches with motion the server keeps (record.keep.mode: motion keeps these past motionOnlyAfter).
+    for (const m of segs.flatMap((s) => s.motion || [])) {
+      const left = (m.fromMs - t0) / span * 100, width = Math.max(0.2, (m.toMs - m.fromMs) / span * 100);
+      line.append(el('div', { className: 'motion', title: 'motion ' + iso(m.fromMs) + ' to ' + iso(m.toMs), style: 'left:' + left + '%;width:' + width + '%' }));
     }
     const cursor = el('div', { className: 'cursor', style: 'left:0' });
     line.append(cursor);
