@@ -14,14 +14,18 @@ import { PreRollRing } from './pre-roll.js';
 /** Pre-roll bytes held per camera at most, whatever the duration asks. */
 const MAX_PRE_ROLL_BYTES = 32 * 1024 * 1024;
 
-interface OpenClip {
+/** What both kinds of clip track: the events in it that have not ended, and its timers. */
+interface Grouping {
   readonly file: string;
-  readonly frames: Subject<CapturedFrame>;
-  readonly startedAt: number;
-  /** Events in this clip that have not ended. */
   readonly open: Set<string>;
+  /** Where the clip ends as things stand: the last ended event's end plus the post-roll. */
+  toMs: number;
   stopTimer: NodeJS.Timeout | null;
   maxTimer: NodeJS.Timeout;
+}
+
+interface OpenClip extends Grouping {
+  readonly frames: Subject<CapturedFrame>;
 }
 
 /** File name of an event's clip: the id, made safe for a file name. */
@@ -29,30 +33,39 @@ export function clipFileName(eventId: string, ext: 'avi' | 'mp4' = 'avi'): strin
   return `${eventId.replace(/[^A-Za-z0-9._-]+/g, '_')}.${ext}`;
 }
 
-/** One camera's pre-roll ring and its clip being recorded; subscribing to frames keeps the capture running. */
-export class ClipRecorder implements EventClips {
-  private readonly ring: PreRollRing;
-  private readonly frameSub: Subscription;
-  private clip: OpenClip | null = null;
+/** A camera's event clips, one file per event (or run of overlapping events). */
+export interface EventClips {
+  /** Starts, extends or ends the clip for this event; returns the clip's file name. */
+  handle(e: CameraEvent): string | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * The one grouping of events into clips both kinds share: an event that starts while a clip is
+ * open (in its post-roll too) joins it; the clip ends a post-roll after its last event ends, or
+ * at maxLength; `end` makes the file.
+ */
+abstract class GroupedClips<C extends Grouping> implements EventClips {
+  protected clip: C | null = null;
   private readonly done = new Set<Promise<void>>();
 
   constructor(
-    private readonly camera: CameraContext,
-    private readonly config: ClipsConfig,
+    protected readonly config: ClipsConfig,
+    protected readonly log: CameraContext['logger'],
+    /** How long after the post-roll the clip is ended: what it is made from may still be on its way. */
+    private readonly settleMs: number,
   ) {
     mkdirSync(config.dir, { recursive: true });
-    this.ring = new PreRollRing(config.preRoll, MAX_PRE_ROLL_BYTES);
-    this.frameSub = camera.hub.frames$.subscribe((f) => {
-      this.ring.push(f);
-      this.clip?.frames.next(f);
-    });
   }
 
-  /** Starts, extends or ends the clip for this event; returns the clip's file name. */
+  /** A new clip for the event that opens it; its maxTimer from maxTimer(). */
+  protected abstract begin(e: CameraEvent): C;
+  /** Makes the clip's file, with what was recorded up to toMs; resolves when it is written (or failed, logged). */
+  protected abstract end(clip: C, toMs: number): Promise<void> | undefined;
+
   handle(e: CameraEvent): string | undefined {
     if (e.phase === 'start' || (e.phase === 'update' && this.clip === null)) {
-      if (this.clip === null) this.open(e);
-      const clip = this.clip!;
+      const clip = (this.clip ??= this.begin(e));
       clip.open.add(e.id);
       if (clip.stopTimer) clearTimeout(clip.stopTimer);
       clip.stopTimer = null;
@@ -62,30 +75,75 @@ export class ClipRecorder implements EventClips {
     if (clip === null || !clip.open.has(e.id)) return undefined;
     if (e.phase === 'end') {
       clip.open.delete(e.id);
+      clip.toMs = Math.max(clip.toMs, (e.endedAt ?? Date.now()) + this.config.postRoll);
       if (clip.open.size === 0) {
-        clip.stopTimer = setTimeout(() => this.finish(clip), this.config.postRoll);
+        clip.stopTimer = setTimeout(() => this.finish(clip, clip.toMs), this.config.postRoll + this.settleMs);
         clip.stopTimer.unref();
       }
     }
     return clip.file;
   }
 
-  /** Ends any clip now and stops holding frames; resolves when files are closed. */
+  /** Ends any clip now, with what there is, and waits for the clips being written. */
   async close(): Promise<void> {
-    this.frameSub.unsubscribe();
-    if (this.clip) this.finish(this.clip);
-    this.ring.clear();
+    if (this.clip) this.finish(this.clip, Date.now());
     await Promise.all(this.done);
   }
 
-  private open(e: CameraEvent): void {
+  protected maxTimer(file: string): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.log.warn({ clip: file, maxLengthMs: this.config.maxLength }, 'event clip reached its maximum length; closing it');
+      if (this.clip) this.finish(this.clip, Date.now());
+    }, this.config.maxLength);
+    timer.unref();
+    return timer;
+  }
+
+  /** Counts a clip being written until it is, so close() can wait for it. */
+  protected track(done: Promise<void>): void {
+    this.done.add(done);
+    void done.then(() => this.done.delete(done));
+  }
+
+  private finish(clip: C, toMs: number): void {
+    if (this.clip !== clip) return;
+    this.clip = null;
+    if (clip.stopTimer) clearTimeout(clip.stopTimer);
+    clearTimeout(clip.maxTimer);
+    const done = this.end(clip, toMs);
+    if (done) this.track(done);
+  }
+}
+
+/** One camera's pre-roll ring and its clip being recorded as AVI; subscribing to frames keeps the capture running. */
+export class ClipRecorder extends GroupedClips<OpenClip> {
+  private readonly ring: PreRollRing;
+  private readonly frameSub: Subscription;
+
+  constructor(camera: CameraContext, config: ClipsConfig) {
+    super(config, camera.logger, 0);
+    this.ring = new PreRollRing(config.preRoll, MAX_PRE_ROLL_BYTES);
+    this.frameSub = camera.hub.frames$.subscribe((f) => {
+      this.ring.push(f);
+      this.clip?.frames.next(f);
+    });
+  }
+
+  /** Ends any clip now and stops holding frames; resolves when files are closed. */
+  override async close(): Promise<void> {
+    this.frameSub.unsubscribe();
+    const closed = super.close();
+    this.ring.clear();
+    await closed;
+  }
+
+  protected begin(e: CameraEvent): OpenClip {
     const file = clipFileName(e.id);
     const frames = new Subject<CapturedFrame>();
-    const log = this.camera.logger.child({ clip: file });
-    const done = new Promise<void>((resolve) => {
-      frames
-        .pipe(recordTo({ path: join(this.config.dir, file), format: 'avi' }))
-        .subscribe({
+    const log = this.log.child({ clip: file });
+    this.track(
+      new Promise<void>((resolve) => {
+        frames.pipe(recordTo({ path: join(this.config.dir, file), format: 'avi' })).subscribe({
           next: (ev) => {
             if (ev.type === 'rejected') log.debug({ err: ev.error.message }, 'clip frame refused');
           },
@@ -98,36 +156,21 @@ export class ClipRecorder implements EventClips {
             resolve();
           },
         });
-    });
-    this.done.add(done);
-    void done.then(() => this.done.delete(done));
-    const maxTimer = setTimeout(() => {
-      log.warn({ maxLengthMs: this.config.maxLength }, 'event clip reached its maximum length; closing it');
-      if (this.clip) this.finish(this.clip);
-    }, this.config.maxLength);
-    maxTimer.unref();
-    this.clip = { file, frames, startedAt: e.startedAt, open: new Set(), stopTimer: null, maxTimer };
+      }),
+    );
     for (const f of this.ring.snapshot()) frames.next(f);
+    return { file, frames, toMs: e.startedAt, open: new Set(), stopTimer: null, maxTimer: this.maxTimer(file) };
   }
 
-  private finish(clip: OpenClip): void {
-    if (this.clip !== clip) return;
-    this.clip = null;
-    if (clip.stopTimer) clearTimeout(clip.stopTimer);
-    clearTimeout(clip.maxTimer);
+  protected end(clip: OpenClip): undefined {
+    // Its promise, tracked since begin, resolves when the file is closed.
     clip.frames.complete();
+    return undefined;
   }
 }
 
 /** Writes [fromMs, toMs] of a camera's recording to `path` (the recording feature's writeClip). */
 export type ClipWriter = (fromMs: number, toMs: number, path: string) => Promise<void>;
-
-/** A camera's event clips, one file per event (or run of overlapping events). */
-export interface EventClips {
-  /** Starts, extends or ends the clip for this event; returns the clip's file name. */
-  handle(e: CameraEvent): string | undefined;
-  close(): Promise<void>;
-}
 
 /**
  * How long after the post-roll a recorded clip is written: the recording's last fragment with
@@ -140,64 +183,25 @@ const FRAGMENT_WAIT_MS = 2500;
  * pre-roll, the events and the post-roll once the post-roll is recorded, as `<id>.mp4`. No frame
  * is held: the recording already has them.
  */
-export class RecordedClips implements EventClips {
-  private clip: { file: string; fromMs: number; toMs: number; open: Set<string>; stopTimer: NodeJS.Timeout | null; maxTimer: NodeJS.Timeout } | null = null;
-  private readonly done = new Set<Promise<void>>();
-  private readonly log: CameraContext['logger'];
-
+export class RecordedClips extends GroupedClips<Grouping & { fromMs: number }> {
   constructor(
     camera: CameraContext,
-    private readonly config: ClipsConfig,
+    config: ClipsConfig,
     private readonly write: ClipWriter,
   ) {
-    mkdirSync(config.dir, { recursive: true });
-    this.log = camera.logger.child({ component: 'clips' });
+    super(config, camera.logger.child({ component: 'clips' }), FRAGMENT_WAIT_MS);
   }
 
-  handle(e: CameraEvent): string | undefined {
-    if (e.phase === 'start' || (e.phase === 'update' && this.clip === null)) {
-      if (this.clip === null) {
-        const maxTimer = setTimeout(() => this.finish(Date.now()), this.config.maxLength);
-        maxTimer.unref();
-        this.clip = { file: clipFileName(e.id, 'mp4'), fromMs: e.startedAt - this.config.preRoll, toMs: e.startedAt, open: new Set(), stopTimer: null, maxTimer };
-      }
-      const clip = this.clip;
-      clip.open.add(e.id);
-      if (clip.stopTimer) clearTimeout(clip.stopTimer);
-      clip.stopTimer = null;
-      return clip.file;
-    }
-    const clip = this.clip;
-    if (clip === null || !clip.open.has(e.id)) return undefined;
-    if (e.phase === 'end') {
-      clip.open.delete(e.id);
-      clip.toMs = Math.max(clip.toMs, (e.endedAt ?? Date.now()) + this.config.postRoll);
-      if (clip.open.size === 0) {
-        clip.stopTimer = setTimeout(() => this.finish(clip.toMs), this.config.postRoll + FRAGMENT_WAIT_MS);
-        clip.stopTimer.unref();
-      }
-    }
-    return clip.file;
+  protected begin(e: CameraEvent): Grouping & { fromMs: number } {
+    const file = clipFileName(e.id, 'mp4');
+    return { file, fromMs: e.startedAt - this.config.preRoll, toMs: e.startedAt, open: new Set(), stopTimer: null, maxTimer: this.maxTimer(file) };
   }
 
-  /** Writes any clip now with what is recorded, and waits for the clips being written. */
-  async close(): Promise<void> {
-    if (this.clip) this.finish(Date.now());
-    await Promise.all(this.done);
-  }
-
-  private finish(toMs: number): void {
-    const clip = this.clip;
-    if (clip === null) return;
-    this.clip = null;
-    if (clip.stopTimer) clearTimeout(clip.stopTimer);
-    clearTimeout(clip.maxTimer);
+  protected end(clip: Grouping & { fromMs: number }, toMs: number): Promise<void> {
     const log = this.log.child({ clip: clip.file });
-    const done = this.write(clip.fromMs, Math.max(clip.fromMs, toMs), join(this.config.dir, clip.file)).then(
+    return this.write(clip.fromMs, Math.max(clip.fromMs, toMs), join(this.config.dir, clip.file)).then(
       () => log.info('event clip written'),
       (err: unknown) => log.warn({ err: (err as Error).message }, 'event clip not written: the recording holds no frame of the event (was it recording then?)'),
     );
-    this.done.add(done);
-    void done.then(() => this.done.delete(done));
   }
 }
