@@ -148,8 +148,8 @@ describe('a server with recording, motion and H.264 configured', () => {
     expect(metrics).toMatch(/^edgecam_motion_events\{camera="front"\} \d+$/m);
     expect(metrics).toMatch(/^edgecam_h264_frames_encoded\{camera="front"\} \d+$/m);
     const page = await (await fetch(url('/'))).text();
-    expect(page).toContain(`data-whep="cams/front/whep?token=${TOKEN}"`);
-    expect(page).not.toContain('data-whep="cams/back/whep');
+    // The page plays front's H.264, not back's (WHEP, then stream.mp4, with the page's token: index-page-transports-browser.test.ts).
+    expect(page).toContain('<meta name="edgecam-video" content="[&#34;front&#34;]">');
     expect(page).toContain(`href="recordings.html?token=${TOKEN}"`);
     expect(page).toContain('id="motion"');
   });
