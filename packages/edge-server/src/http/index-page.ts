@@ -266,31 +266,53 @@ const SCRIPT = `
           settingsShownFor = undefined;
         });
         grid.append(button);
-        tile = { button, pic, label, video: null };
+        tile = { button, pic, label, video: null, rate: null, stop: null, h264: Boolean(h264() && videoCameras.includes(c.name)) };
         tiles.set(c.name, tile);
-        // A camera with H.264 plays in its tile too (snapshots only where the player gives way).
-        const player = h264();
-        if (player && videoCameras.includes(c.name)) {
-          const v = document.createElement('video');
-          v.muted = true;
-          v.playsInline = true;
-          v.title = c.name;
-          const rate = document.createElement('span');
-          rate.className = 'transport';
-          pic.replaceWith(v);
-          button.append(rate);
-          tile.video = v;
-          player.play(v, { whep: withToken(camPath(c.name) + 'whep'), mp4: withToken(camPath(c.name) + 'stream.mp4') }, {
-            onTransport: (t, kbps) => { rate.textContent = player.transportText(t, kbps); },
-            onMjpeg: () => { v.replaceWith(pic); rate.remove(); tile.video = null; },
-          });
-        }
       }
+      // A camera with H.264 plays in its tile too, but not while the main view plays it: one
+      // stream per camera (snapshots where the player gives way, or while it is the main one).
+      const shownHere = camera === null ? c.default : c.name === camera;
+      if (tile.h264 && shownHere && tile.stop) stopTile(tile);
+      else if (tile.h264 && !shownHere && !tile.stop) startTile(c.name, tile);
       tile.label.textContent = c.name + ' \u00b7 ' + c.source.state + (c.default ? ' (default)' : '');
       tile.label.className = 'state-' + c.source.state;
       tile.button.classList.toggle('selected', camera === null ? c.default : c.name === camera);
       if (refresh && !tile.video) tile.pic.src = withToken('cams/' + encodeURIComponent(c.name) + '/snapshot.jpg?t=' + now);
     }
+  }
+
+  function startTile(name, tile) {
+    const player = h264();
+    const v = document.createElement('video');
+    v.muted = true;
+    v.playsInline = true;
+    v.title = name;
+    const rate = document.createElement('span');
+    rate.className = 'transport';
+    tile.pic.replaceWith(v);
+    tile.button.append(rate);
+    tile.video = v;
+    tile.rate = rate;
+    tile.stop = player.play(v, { whep: withToken(camPath(name) + 'whep'), mp4: withToken(camPath(name) + 'stream.mp4') }, {
+      onTransport: (t, kbps) => { rate.textContent = player.transportText(t, kbps); },
+      // The player gave way for good: snapshots from now on.
+      onMjpeg: () => { stopTile(tile); tile.h264 = false; },
+    });
+  }
+  function stopTile(tile) {
+    if (tile.stop) tile.stop();
+    tile.stop = null;
+    if (tile.video) {
+      // Its peer connection or MP4 request goes with the element's stream.
+      const v = tile.video;
+      if (v.srcObject) { for (const t of v.srcObject.getTracks()) t.stop(); v.srcObject = null; }
+      v.removeAttribute('src');
+      v.load();
+      v.replaceWith(tile.pic);
+    }
+    if (tile.rate) tile.rate.remove();
+    tile.video = null;
+    tile.rate = null;
   }
 
   // The shown camera's settings, filled in once per camera so typing is not overwritten.
