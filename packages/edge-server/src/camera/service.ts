@@ -35,7 +35,8 @@ export interface ServerService<C, K extends string = string> {
   /** Its top-level config block (`events:`); absent, the schema's default applies. */
   readonly key: K;
   readonly schema: z.ZodType<C>;
-  start(ctx: ServiceContext, config: C): RunningService;
+  /** Starts it; like a feature's start, it loads what it runs here (`await import`), only when its block asks for it. */
+  start(ctx: ServiceContext, config: C): Promise<RunningService>;
 }
 
 /** A service of any config, as lists hold them. */

@@ -1,8 +1,7 @@
 // Continuous recording as a camera feature: `record:` per camera, the recordings over HTTP
 // (/recordings, the page, downloads, replay) over every camera that records.
 import type { CameraFeature } from '../camera/feature.js';
-import { recordingsRoutes, RECORDINGS_PAGE_PATH } from './recordings-routes.js';
-import { startRecording, type RecordingDeps, type RecordingHandle } from './recording-sink.js';
+import type { RecordingDeps, RecordingHandle } from './recording-sink.js';
 import { recordConfigSchema, type RecordConfig } from './record-config.js';
 
 /** What code (tests) may give the recordings besides their config: `features: { recording: … }`. */
@@ -15,18 +14,24 @@ export const recordingFeature: CameraFeature<RecordConfig, RecordingHandle, 'rec
   statusKey: 'recording',
   schema: recordConfigSchema.describe('record this camera around the clock into dir/NAME/, with retention (keep:)'),
   needsFfmpeg: () => false,
-  start: (camera, config, deps) => startRecording(camera, config, (deps.tuning as RecordingTuning).recording),
+  start: async (camera, config, deps) => {
+    const { startRecording } = await import('./recording-sink.js');
+    return startRecording(camera, config, (deps.tuning as RecordingTuning).recording);
+  },
   metrics: [
     { name: 'edgecam_recording_frames_written', help: 'Frames written to recordings since start, per camera.', read: (r) => r.status().framesWritten },
     { name: 'edgecam_recording_frames_dropped', help: 'Frames not recorded (starting, disk full, refused) since start, per camera.', read: (r) => r.status().framesDropped },
   ],
-  serve: (recordings, deps) => ({
-    routes: recordingsRoutes({
-      store: (name) => recordings.get(name)?.store,
-      cameras: () => [...recordings.keys()],
-      access: deps.access,
-      log: deps.logger.child({ component: 'recordings' }),
-    }).routes,
-    page: (withToken) => ({ links: [{ href: withToken(RECORDINGS_PAGE_PATH.slice(1)), label: 'Recordings' }] }),
-  }),
+  serve: async (recordings, deps) => {
+    const { recordingsRoutes, RECORDINGS_PAGE_PATH } = await import('./recordings-routes.js');
+    return {
+      routes: recordingsRoutes({
+        store: (name) => recordings.get(name)?.store,
+        cameras: () => [...recordings.keys()],
+        access: deps.access,
+        log: deps.logger.child({ component: 'recordings' }),
+      }).routes,
+      page: (withToken) => ({ links: [{ href: withToken(RECORDINGS_PAGE_PATH.slice(1)), label: 'Recordings' }] }),
+    };
+  },
 };
