@@ -8,3 +8,4 @@ export { TOKEN_EXPECT, TOKEN_PATTERN } from './token.js';
 export { SWITCH_EXPECT, parseSwitch } from './switch.js';
 export { escapeHtml } from './escape-html.js';
 export { listen } from './listen.js';
+export { packageVersion } from './package-version.js';
