@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { packageVersion } from '@edgecam/runtime';
 import type { Logger } from 'pino';
 import { CliError, ExitCode, errorText, usageError } from './errors.js';
 import type { LanFlags } from './lan-cameras.js';
@@ -10,19 +10,6 @@ import { withServerAddress } from './server-address.js';
 import type { PullFlags } from './pull-command.js';
 import type { RecordFlags } from './record-command.js';
 import { createLogger, printError } from './terminal.js';
-
-/** Our package.json is one folder up from dist/cli.js, two from the bundle (dist/bundle/). */
-function packageVersion(): string {
-  for (const path of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === '@edgecam/client-cli') return pkg.version ?? '0.0.0';
-    } catch {
-      // not this one
-    }
-  }
-  return '0.0.0';
-}
 
 const ADDRESS_HELP = "the server: HOST, HOST:PORT or [IPv6]:PORT, PORT its TCP port (default --host and --port)";
 const HTTP_ADDRESS_HELP = `${ADDRESS_HELP}; its HTTP side is found from there (or --http-port); an http(s):// URL also works`;
@@ -45,7 +32,7 @@ export async function runCli(argv: string[]): Promise<number> {
 
   const program = new Command('edgecam')
     .description('Snapshots, recordings and a live view from an edgecam server or a seed-era (legacy) server.')
-    .version(packageVersion(), '-V, --version')
+    .version(packageVersion(import.meta.url, '@edgecam/client-cli'), '-V, --version')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP);

@@ -25,7 +25,7 @@ declare module 'vitest' {
  */
 export default function setup(project: TestProject): () => void {
   execFileSync('npx', ['tsc', '-p', join(packageDir, 'tsconfig.build.json')], { cwd: workspaceDir, stdio: 'inherit' });
-  execFileSync(process.execPath, [join(packageDir, 'scripts/bundle.mjs')], { cwd: workspaceDir, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(workspaceDir, 'tools/bundle-cli.mjs'), packageDir], { cwd: workspaceDir, stdio: 'inherit' });
   const tmpRoot = mkdtempSync(join(tmpdir(), 'edgecam-cli-tests-'));
   const jpegDir = join(tmpRoot, 'jpegs');
   mkdirSync(jpegDir);

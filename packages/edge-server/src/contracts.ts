@@ -92,8 +92,8 @@ export interface ClientRegistry {
 }
 
 /**
- * Prometheus metrics (prom-client), one registry per server instance so tests can run several
- * servers in one process. `text()` is the body of GET /metrics.
+ * Prometheus metrics, one set per server instance so tests can run several servers in one
+ * process. `text()` is the body of GET /metrics.
  */
 export interface ServerMetrics {
   readonly contentType: string;

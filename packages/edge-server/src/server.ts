@@ -160,14 +160,16 @@ export async function startEdgeServer(config: ServerConfig, opts: StartOptions =
     bus.close();
   };
   try {
-    cameraList.forEach((camera, i) => features.set(camera.name, startCameraFeatures(camera, configs[i]!, ffmpeg, opts.features, givenSource(configs[i]!, i) ? undefined : configs[i]!.source)));
+    for (const [i, camera] of cameraList.entries()) {
+      features.set(camera.name, await startCameraFeatures(camera, configs[i]!, ffmpeg, opts.features, givenSource(configs[i]!, i) ? undefined : configs[i]!.source));
+    }
     const producers = Object.fromEntries([...features].flatMap(([name, f]) => (f.events$ ? [[name, f.events$]] : [])));
     for (const listed of SERVICES) {
       // Each with its own block: the list's union of configs is one config per service here.
       const service: AnyServerService = listed;
       if (service.switchedBy !== undefined && !config[service.switchedBy]) continue;
       const block: unknown = config[listed.key] ?? service.schema.parse({});
-      services.push(service.start({ cameras: cameraList, eventCameras: Object.keys(producers), bus, clipWriter: (name) => features.get(name)?.writeClip, logger, serverName: config.name, version: VERSION, pageUrl: config.http ? pageUrl(config.host, config.httpPort, tls !== null) : undefined }, block));
+      services.push(await service.start({ cameras: cameraList, eventCameras: Object.keys(producers), bus, clipWriter: (name) => features.get(name)?.writeClip, logger, serverName: config.name, version: VERSION, pageUrl: config.http ? pageUrl(config.host, config.httpPort, tls !== null) : undefined }, block));
     }
     // Fed once the services read the bus, so none misses a first event.
     feeding = bus.feed(producers, logger.child({ component: 'events' }));

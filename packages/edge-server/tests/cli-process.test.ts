@@ -1,4 +1,4 @@
-// The built edgecam-server binary as a process: starts with no arguments, prints where to
+// The edgecam-server command as a process: starts with no arguments, prints where to
 // connect, serves, and on SIGTERM exits 0 leaving no ffmpeg behind. Needs `npm run build`
 // (Nx runs it before the tests).
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,7 +12,8 @@ import { LegacyClient } from './support/clients.js';
 import { alive, childrenOf } from './support/processes.js';
 import { waitUntil } from './support/wait.js';
 
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+// The installed command, which runs the bundle (dist/bundle/cli.js): what a user starts.
+const cli = fileURLToPath(new URL('../bin/edgecam-server.js', import.meta.url));
 const children: ChildProcess[] = [];
 const holders: Server[] = [];
 

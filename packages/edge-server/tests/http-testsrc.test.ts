@@ -1,5 +1,5 @@
 // Every endpoint against the real capture: ffmpeg's test pattern through the shared FrameHub,
-// the real client registry and the prom-client metrics, as `edgecam-server` runs them.
+// the real client registry and the Prometheus metrics, as `edgecam-server` runs them.
 import { execFile } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isWholeJpeg, readJpegInfo } from '@edgecam/protocol';

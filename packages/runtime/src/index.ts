@@ -10,3 +10,4 @@ export { escapeHtml } from './escape-html.js';
 export { listen } from './listen.js';
 export { parseFingerprint } from './fingerprint.js';
 export { looksLikeText } from './looks-like-text.js';
+export { packageVersion } from './package-version.js';

@@ -11,7 +11,7 @@ import { featureIsOn, type AnyCameraFeature, type FeatureInstance, type FeatureS
 import type { Route } from '../http/route.js';
 
 type Listed = (typeof FEATURES)[number];
-type InstanceOf<F> = F extends { start(...args: never[]): infer I } ? I : never;
+type InstanceOf<F> = F extends { start(...args: never[]): Promise<infer I> } ? I : never;
 type ConfigOf<F> = F extends { schema: { _zod: { output: infer C } } } ? C : never;
 
 /** A camera's blocks, by feature key: null or absent where it has none. */
@@ -38,8 +38,11 @@ export function featuresNeedFfmpeg(blocks: FeatureBlocks): boolean {
   });
 }
 
-/** Starts the features `blocks` turn on for `camera`; ffmpeg must be given when featuresNeedFfmpeg(blocks). */
-export function startCameraFeatures(camera: CameraContext, blocks: FeatureBlocks, ffmpeg: ResolvedFfmpeg | null, tuning: FeatureDeps = {}, source?: SourceSpec): RunningFeatures {
+/**
+ * Starts the features `blocks` turn on for `camera`, one after the other in the list's order (each
+ * loads its code as it starts); ffmpeg must be given when featuresNeedFfmpeg(blocks).
+ */
+export async function startCameraFeatures(camera: CameraContext, blocks: FeatureBlocks, ffmpeg: ResolvedFfmpeg | null, tuning: FeatureDeps = {}, source?: SourceSpec): Promise<RunningFeatures> {
   const given = blocks as Readonly<Record<string, unknown>>;
   for (const f of FEATURES as readonly AnyCameraFeature[]) f.check?.(camera.name, given);
   const started: { feature: AnyCameraFeature; instance: FeatureInstance }[] = [];
@@ -48,7 +51,7 @@ export function startCameraFeatures(camera: CameraContext, blocks: FeatureBlocks
     for (const feature of FEATURES as readonly AnyCameraFeature[]) {
       const config = given[feature.key];
       if (!featureIsOn(feature, config)) continue;
-      const instance = feature.start(camera, config, {
+      const instance = await feature.start(camera, config, {
         ffmpeg: (need) => {
           if (!ffmpeg) throw new Error(`${need} of camera ${camera.name} needs ffmpeg, which was not resolved`);
           return ffmpeg;
@@ -61,7 +64,7 @@ export function startCameraFeatures(camera: CameraContext, blocks: FeatureBlocks
       byKey.set(feature.key, instance);
     }
   } catch (err) {
-    void Promise.all(started.map((s) => s.instance.close()));
+    await Promise.allSettled(started.map((s) => s.instance.close()));
     throw err;
   }
   const streams = started.flatMap((s) => (s.instance.events$ ? [s.instance.events$] : []));

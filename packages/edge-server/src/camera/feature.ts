@@ -79,10 +79,15 @@ export interface CameraFeature<C, I extends FeatureInstance, S extends string = 
   needsFfmpeg(config: C): boolean;
   /** Refuses a camera whose blocks do not go together (publish: needs h264:), with the fix. */
   check?(camera: string, blocks: Readonly<Record<string, unknown>>): void;
-  start(camera: CameraContext, config: C, deps: FeatureStartDeps): I;
+  /**
+   * Runs it on one camera. What it runs is loaded here (`await import('./its-runner.js')`), not
+   * at the top of the feature's module: a feature no camera turns on loads nothing but its
+   * schema, so a small board does not pay for WebRTC, the recorder or the detector it never uses.
+   */
+  start(camera: CameraContext, config: C, deps: FeatureStartDeps): Promise<I>;
   readonly metrics?: readonly FeatureMetric<I>[];
-  /** The part over every camera that runs it; called once, with those cameras' instances. */
-  serve?(instances: ReadonlyMap<string, I>, deps: FeatureServeDeps): ServedFeature | Promise<ServedFeature>;
+  /** The part over every camera that runs it; called once, with those cameras' instances. Loads its routes here too, like start. */
+  serve?(instances: ReadonlyMap<string, I>, deps: FeatureServeDeps): Promise<ServedFeature>;
 }
 
 /** A feature of any config and instance, as lists hold them. */

@@ -55,7 +55,8 @@ export interface ServerService<C, K extends string = string> {
   readonly schema: z.ZodType<C>;
   /** An on/off option (`--no-mdns`) that, off, keeps the service from starting at all. */
   readonly switchedBy?: SwitchOption;
-  start(ctx: ServiceContext, config: C): RunningService;
+  /** Starts it; like a feature's start, it loads what it runs here (`await import`), only when its block asks for it. */
+  start(ctx: ServiceContext, config: C): Promise<RunningService>;
 }
 
 /** A service of any config, as lists hold them. */

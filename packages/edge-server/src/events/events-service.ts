@@ -3,12 +3,15 @@
 import type { ServerService } from '../camera/service.js';
 import { createEventRoutes } from './events-route.js';
 import { eventsConfigSchema, type EventsConfig } from './events-config.js';
-import { startEventOutputs } from './event-outputs.js';
 
 export const eventsService: ServerService<EventsConfig, 'events'> = {
   key: 'events',
   schema: eventsConfigSchema.describe('where camera events go besides GET /events and v2 clients: webhooks, mqtt (with Home Assistant discovery), clips'),
-  start: (ctx, config) => {
+  start: async (ctx, config) => {
+    const sse = createEventRoutes(ctx.bus);
+    // The outputs (and with them the recorder for clips, MQTT) are loaded only when configured.
+    if (config.webhooks.length === 0 && !config.mqtt && !config.clips) return { routes: sse.routes, endStreams: () => sse.close(), close: async () => {} };
+    const { startEventOutputs } = await import('./event-outputs.js');
     const outputs = startEventOutputs({
       config,
       cameras: ctx.cameras,
@@ -20,7 +23,6 @@ export const eventsService: ServerService<EventsConfig, 'events'> = {
       version: ctx.version,
       pageUrl: ctx.pageUrl,
     });
-    const sse = createEventRoutes(ctx.bus);
     return { routes: sse.routes, endStreams: () => sse.close(), close: () => outputs.close() };
   },
 };

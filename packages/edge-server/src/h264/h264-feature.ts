@@ -2,9 +2,8 @@
 // source's own H.264, `encoder: copy`), WebRTC viewers over WHEP, live MP4 at stream.mp4, and the
 // player that plays the camera's views on the page.
 import type { CameraFeature, FeatureInstance } from '../camera/feature.js';
-import { H264_PLAYER_SCRIPT } from './h264-player.js';
 import { h264ConfigSchema, type H264Config } from './h264-config.js';
-import { H264Hub, type H264HubStats } from './h264-hub.js';
+import type { H264Hub, H264HubStats } from './h264-hub.js';
 
 /** A camera's encoder, and its WebRTC viewers once the routes are served. */
 export interface H264Instance extends FeatureInstance {
@@ -22,7 +21,8 @@ export const h264Feature: CameraFeature<H264Config, H264Instance, 'h264', 'h264'
   schema: h264ConfigSchema.describe('an H.264 encoder for WebRTC (WHEP) viewers; enabled: true turns it on'),
   isOn: (config) => config.enabled,
   needsFfmpeg: (config) => config.enabled,
-  start: (camera, config, deps) => {
+  start: async (camera, config, deps) => {
+    const { H264Hub } = await import('./h264-hub.js');
     const hub = new H264Hub(camera, config, { ffmpeg: deps.ffmpeg('the H.264 encoder'), ...(deps.source ? { source: deps.source } : {}) });
     return { hub, status: () => hub.stats(), close: () => hub.close(), viewers: () => 0, mp4Viewers: () => 0 };
   },
@@ -34,7 +34,7 @@ export const h264Feature: CameraFeature<H264Config, H264Instance, 'h264', 'h264'
   ],
   serve: async (instances, deps) => {
     // Loaded only when a camera offers H.264: WebRTC (werift) is a large part of the server's memory.
-    const { H264Routes } = await import('./h264-routes.js');
+    const [{ H264Routes }, { H264_PLAYER_SCRIPT }] = await Promise.all([import('./h264-routes.js'), import('./h264-player.js')]);
     const routes = new H264Routes({ hubOf: (name) => instances.get(name)?.hub, registry: deps.registry, maxClients: deps.maxClients, logger: deps.logger });
     for (const [name, instance] of instances) {
       instance.viewers = () => routes.viewersOf(name);

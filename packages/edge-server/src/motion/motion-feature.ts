@@ -4,7 +4,7 @@ import { merge, share, tap, type Observable } from 'rxjs';
 import type { CameraFeature, FeatureInstance } from '../camera/feature.js';
 import type { CameraContext, CameraEvent } from '../contracts.js';
 import { motionConfigSchema, type MotionConfig } from './motion-config.js';
-import { startMotion, type MotionDeps, type MotionStatus, type RunningMotion } from './start-motion.js';
+import type { MotionDeps, MotionStatus, RunningMotion } from './start-motion.js';
 
 /** What code (tests) may give motion detection besides its config. */
 export interface MotionTuning {
@@ -70,7 +70,8 @@ export const motionFeature: CameraFeature<MotionConfig, MotionInstance, 'motion'
   statusKey: 'motion',
   schema: motionConfigSchema.describe('detect motion on this camera; its events go to /events, v2 clients and events: outputs'),
   needsFfmpeg: () => true,
-  start: (camera, config, deps) => {
+  start: async (camera, config, deps) => {
+    const { startMotion } = await import('./start-motion.js');
     const tuning = deps.tuning as MotionTuning;
     const extra = tuning.motionEvents?.(camera);
     const detector: RunningMotion = startMotion(camera, config, { ffmpeg: deps.ffmpeg('motion detection'), ...tuning.motion });
@@ -86,5 +87,5 @@ export const motionFeature: CameraFeature<MotionConfig, MotionInstance, 'motion'
     { name: 'edgecam_motion_events', help: 'Motion events started since start, per camera.', read: (m) => m.started() },
     { name: 'edgecam_motion_frames_analysed', help: 'Frames analysed for motion since start, per camera.', read: (m) => m.status().analysed },
   ],
-  serve: () => ({ routes: [], page: () => ({ html: '<p id="motion" role="status" hidden></p>', style: STYLE, script: SCRIPT }) }),
+  serve: async () => ({ routes: [], page: () => ({ html: '<p id="motion" role="status" hidden></p>', style: STYLE, script: SCRIPT }) }),
 };

@@ -4,7 +4,7 @@ import type { CameraFeature } from '../camera/feature.js';
 import { EdgeServerError } from '../errors.js';
 import type { H264Instance } from '../h264/h264-feature.js';
 import { publishConfigSchema, type PublishConfig } from './publish-config.js';
-import { startPublishing, type RunningPublishing } from './start-publishing.js';
+import type { RunningPublishing } from './start-publishing.js';
 
 export const publishFeature: CameraFeature<PublishConfig, RunningPublishing, 'publish', 'publish'> = {
   key: 'publish',
@@ -20,9 +20,10 @@ export const publishFeature: CameraFeature<PublishConfig, RunningPublishing, 'pu
       throw new EdgeServerError('CONFIG_INVALID', `camera ${camera}: publish: pushes the camera's H.264, which is off; add h264: {enabled: true} to the camera (or remove publish:)`);
     }
   },
-  start: (camera, targets, deps) => {
+  start: async (camera, targets, deps) => {
     const h264 = deps.instanceOf<H264Instance>('h264');
     if (!h264) throw new EdgeServerError('CONFIG_INVALID', `camera ${camera.name}: publish: needs h264: {enabled: true}`);
+    const { startPublishing } = await import('./start-publishing.js');
     return startPublishing(camera, h264.hub, targets, { ffmpeg: deps.ffmpeg('publishing'), logger: camera.logger });
   },
   metrics: [

@@ -3,13 +3,16 @@
 // features.ts, nothing else (ARCHITECTURE.md).
 import type { CameraFeature } from '../camera/feature.js';
 import { snapshotConfigSchema, type SnapshotConfig } from './snapshot-config.js';
-import { startSnapshots, type RunningSnapshots } from './timed-snapshots.js';
+import type { RunningSnapshots } from './timed-snapshots.js';
 
 export const snapshotFeature: CameraFeature<SnapshotConfig, RunningSnapshots, 'snapshot', 'snapshot'> = {
   key: 'snapshot',
   statusKey: 'snapshot',
   schema: snapshotConfigSchema.describe('save a JPEG of this camera every so often into dir/NAME/, keeping the newest (keep:)'),
   needsFfmpeg: () => false,
-  start: (camera, config) => startSnapshots(camera, config),
+  start: async (camera, config) => {
+    const { startSnapshots } = await import('./timed-snapshots.js');
+    return startSnapshots(camera, config);
+  },
   metrics: [{ name: 'edgecam_snapshots_saved', help: 'Pictures saved by snapshot: since start, per camera.', read: (s) => s.status().saved }],
 };

@@ -1,5 +1,5 @@
 // A ClientRegistry and ServerMetrics that record what the HTTP side reports, for tests that
-// assert on exact counts without the real prom-client registry in between.
+// assert on exact counts without the real metrics in between.
 import type {
   ClientHandle,
   ClientMode,

@@ -1,5 +1,5 @@
 // The whole edgecam-server (real FrameHub over an ffmpeg testsrc capture, real client registry
-// and prom-client metrics) with its HTTP side on an ephemeral loopback port, at a small size so
+// and Prometheus metrics) with its HTTP side on an ephemeral loopback port, at a small size so
 // the shared CPU is spared.
 import { DEFAULT_CONFIG, type ServerConfig } from '../../src/config/config.js';
 import { startEdgeServer, type RunningEdgeServer } from '../../src/server.js';
