@@ -12,6 +12,7 @@ import { CliError, ExitCode } from './errors.js';
 import { readLegacyFrames } from './legacy-reader.js';
 import { serverError } from './server-error.js';
 import { formatAddress, formatSeconds, openSocket } from './socket-open.js';
+import { oneBufferReads } from './socket-reads.js';
 import { describeAnswer, v2Handshake, type HandshakeFailure } from './v2-handshake.js';
 import { v2Frames } from './v2-reader.js';
 import { failIfQuietTls, needsTlsError, speaksTls } from './wrong-port.js';
@@ -32,7 +33,7 @@ export async function connect(opts: ConnectOptions): Promise<ServerConnection> {
   /** `tlsWatchMs`: after a silent hang-up on the v2 opening, how long a quiet legacy socket may stay quiet before we ask whether the port speaks TLS. */
   const legacy = async (tlsWatchMs?: number) => {
     if (opts.token !== undefined) log.warn('the legacy protocol has no authentication: the token is not sent');
-    const socket = await openSocket(opts.host, opts.port, opts.timeoutMs, opts.tls);
+    const socket = await openSocket(opts.host, opts.port, opts.timeoutMs, opts.tls, oneBufferReads());
     log.debug({ address, tls: opts.tls !== undefined }, 'connected (legacy)');
     let conn: Connection | undefined = undefined;
     let bytes = socketBytes(socket);

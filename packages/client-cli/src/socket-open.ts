@@ -1,5 +1,5 @@
-import net, { type Socket } from 'node:net';
-import tls, { type TLSSocket } from 'node:tls';
+import net, { type OnReadOpts, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { describeSystemError } from '@edgecam/runtime';
 import { CliError, ExitCode } from './errors.js';
 import type { TlsOptions } from './connection.js';
@@ -82,11 +82,14 @@ export function fingerprintMismatch(address: string, got: string | undefined, wa
  * `timeoutMs` (handshake included). The socket has Nagle off: commands are single bytes and
  * must leave at once. With a fingerprint the certificate is trusted when, and only when, its
  * SHA-256 matches, whoever signed it: that is how a self-signed certificate is accepted.
+ * `reads` (plain TCP only) makes it read into one buffer of its own (socket-reads.ts).
  */
-export function openSocket(host: string, port: number, timeoutMs: number, tlsOpts?: TlsOptions): Promise<Socket> {
+export async function openSocket(host: string, port: number, timeoutMs: number, tlsOpts?: TlsOptions, reads?: OnReadOpts): Promise<Socket> {
   const address = formatAddress(host, port);
+  // node:tls only for TLS: loading it (OpenSSL's set-up) is a good part of a command's start-up.
+  const tls = tlsOpts ? (await import('node:tls')).default : undefined;
   return new Promise((resolve, reject) => {
-    const socket: Socket | TLSSocket = tlsOpts
+    const socket: Socket | TLSSocket = tlsOpts && tls
       ? tls.connect({
           host,
           port,
@@ -95,7 +98,7 @@ export function openSocket(host: string, port: number, timeoutMs: number, tlsOpt
           ...(tlsOpts.ca !== undefined ? { ca: tlsOpts.ca } : {}),
           rejectUnauthorized: tlsOpts.fingerprint === undefined,
         })
-      : net.connect({ host, port });
+      : net.connect({ host, port, ...(reads ? { onread: reads } : {}) });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(connectTimeout(address, timeoutMs, tlsOpts !== undefined && tcpConnected));

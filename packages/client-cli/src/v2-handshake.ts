@@ -9,6 +9,7 @@ import { CliError, ExitCode, errorText } from './errors.js';
 import { PEEK_BYTES, looksLikeText, quoteText, visibleText } from './peer-text.js';
 import { CLIENT_NAME, encodeSafeHello } from './safe-hello.js';
 import { formatAddress, formatSeconds, openSocket } from './socket-open.js';
+import { oneBufferReads } from './socket-reads.js';
 import { isCut, readV2Messages } from './v2-reader.js';
 import { needsTlsError, speaksTls, wrongPortError } from './wrong-port.js';
 
@@ -94,7 +95,7 @@ class NotV2 extends Error {}
  * throws, as openSocket does; every other outcome is returned.
  */
 export async function v2Handshake(o: HandshakeOptions): Promise<V2Session | HandshakeFailure> {
-  const socket = await openSocket(o.host, o.port, o.timeoutMs, o.tls);
+  const socket = await openSocket(o.host, o.port, o.timeoutMs, o.tls, oneBufferReads());
   const hello = {
     client: CLIENT_NAME,
     ...(o.events === true ? { events: true } : {}),

@@ -1,4 +1,3 @@
-import tls from 'node:tls';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { DEFAULT_PORT } from '@edgecam/protocol';
 import { CliError, ExitCode } from './errors.js';
@@ -49,7 +48,9 @@ export function wrongPortError(address: string, head: Uint8Array, overTls: boole
  * The certificate is not checked and nothing is sent after the handshake: this only asks what
  * the port speaks.
  */
-export function speaksTls(host: string, port: number, timeoutMs: number): Promise<boolean> {
+export async function speaksTls(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  // Loaded when asked: node:tls (and OpenSSL's set-up) is a good part of a command's start-up.
+  const { default: tls } = await import('node:tls');
   return new Promise((resolve) => {
     const socket = tls.connect({ host, port, rejectUnauthorized: false });
     const done = (yes: boolean) => {
