@@ -1,90 +1,48 @@
 #!/usr/bin/env node
-// Footprint benchmark (issue 15): edgecam-server's own memory (the node process, without its
-// ffmpeg child) with one 640x480 test-pattern camera and two HTTP viewers, and its time from
-// spawn to listening.
+// Footprint benchmark (issues 15 and 29): edgecam-server's own memory (the node process, without
+// its ffmpeg children), as a user runs it (`node bin/edgecam-server.js`, the bundle).
 //
-// Each run, alternating with the baseline so both see the same machine:
-//   - edgecam: `node packages/edge-server/bin/edgecam-server.js --size 640x480` as a user runs it
-//     (testsrc through ffmpeg, logs at warn to a pipe); start-up is spawn until GET /status answers.
+// Short runs, alternating with the baseline so both see the same machine (9 of each):
+//   - edgecam: one 640x480 test-pattern camera (testsrc through ffmpeg, logs at warn to a pipe);
 //   - baseline: a bare node:http server in a fresh `node`, serving the same multipart stream of
-//     640x480 JPEGs at 30 fps from memory; start-up is spawn until it answers.
-// RSS is VmRSS of the node process from /proc (ffmpeg's own memory is not counted): idle once
-// listening, then streaming to two viewers for 4 s (and the most over that time). The ratio is
-// RSS(baseline) / RSS(edgecam) streaming, per run, median: 1 would be as small as a bare Node
-// HTTP server. The goal is absolute (50 MB), judged on the median.
+//     640x480 JPEGs at 30 fps from memory.
+//   RSS is VmRSS from /proc: idle once listening, then streaming to two viewers for 4 s.
+// The memory profile (support/memory-profile.mjs), each process with its baseline side by side
+// for 10 minutes (--quick: 30 s), RSS read every 2 s:
+//   1. one camera idle, and one camera with two viewers (four processes at once);
+//   2. four cameras with ten viewers each (a config file of four test patterns; the baseline
+//      serves four streams);
+//   3. one camera with two viewers, and four cameras with ten viewers each, under a hard memory
+//      limit (a memory cgroup holding the server and its ffmpeg, as systemd's MemoryMax= would;
+//      --max-old-space-size where cgroups cannot be made).
+// The headline ratio is RSS(baseline) / RSS(edgecam) with two viewers over the last minute of
+// the 10 (per pair of samples taken at the same moment: median, min–max). The goal is absolute
+// (50 MB with two viewers, flat), judged on the median and the slope.
 //
 // Usage: node tools/bench/footprint.mjs [--quick] [--json]
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { BARE_HTTP, SERVER_BIN, freePort, memoryOf, spawnNode, viewer, waitHttp } from './support/commands.mjs';
+import { profileRow, runProfiles } from './support/memory-profile.mjs';
 import { withTempDir } from './support/setup.mjs';
 import { writeJpegs } from './support/frames.mjs';
 import { ratioOf, round, runStandalone, sleep, stats } from './support/stats.mjs';
 
 const GOAL_MB = 50;
-// The installed command, beside the package's entry (dist/index.js).
-const serverBin = fileURLToPath(new URL('../bin/edgecam-server.js', pathToFileURL(createRequire(import.meta.url).resolve('@edgecam/edge-server'))));
-
-/** A bare HTTP MJPEG server: the least a Node process needs to do the same job. */
-const BASELINE = `
-import { createServer } from 'node:http';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-const [dir, port] = process.argv.slice(1);
-const jpegs = readdirSync(dir).filter((n) => n.endsWith('.jpg')).sort().map((n) => readFileSync(join(dir, n)));
-const viewers = new Set();
-let i = 0;
-setInterval(() => {
-  const jpeg = jpegs[i++ % jpegs.length];
-  for (const res of viewers) {
-    if (res.writableLength > 0) continue;
-    res.write('--frame\\r\\nContent-Type: image/jpeg\\r\\nContent-Length: ' + jpeg.length + '\\r\\n\\r\\n');
-    res.write(jpeg);
-    res.write('\\r\\n');
-  }
-}, 1000 / 30);
-createServer((req, res) => {
-  if (req.url !== '/stream.mjpg') return res.end('ok');
-  res.writeHead(200, { 'Content-Type': 'multipart/x-mixed-replace; boundary=frame' });
-  viewers.add(res);
-  res.on('close', () => viewers.delete(res));
-}).listen(Number(port), '127.0.0.1');
-`;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** VmRSS and its anonymous (heap, buffers) and file-backed (the node binary's pages) parts, MiB. */
-function rssMiB(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name) => {
-    const m = new RegExp(`${name}:\\s+(\\d+) kB`).exec(status);
-    return m ? Number(m[1]) / 1024 : NaN;
-  };
-  return { rss: field('VmRSS'), anon: field('RssAnon'), file: field('RssFile') };
-}
+const MB = 1_000_000;
+/** Flat: the fitted slope from minute one on, MiB per hour. */
+const FLAT_MIB_PER_HOUR = 1;
 
 /**
  * RSS sampled every 100 ms for `ms`: the median over the second half, and the most over all of
- * it. One reading lands anywhere on the heap's climb (see the notes), which moved single
- * readings by about 1% from one full run to the next.
+ * it. One reading lands anywhere between two collections, which moved single readings by about
+ * 1% from one full run to the next.
  */
 async function sampledRss(pid, ms) {
   const samples = [];
   const t0 = performance.now();
   while (performance.now() - t0 < ms) {
-    samples.push({ at: performance.now() - t0, ...rssMiB(pid) });
+    samples.push({ at: performance.now() - t0, ...memoryOf(pid) });
     await sleep(100);
   }
   const steady = samples.filter((x) => x.at >= ms / 2);
@@ -92,59 +50,58 @@ async function sampledRss(pid, ms) {
   return { rss: median('rss'), anon: median('anon'), file: median('file'), peak: Math.max(...samples.map((x) => x.rss)) };
 }
 
-/** Resolves once GET path answers on port (any status), polling every 10 ms. */
-async function waitListening(port, path, child, deadlineMs = 60_000) {
-  const until = performance.now() + deadlineMs;
-  while (performance.now() < until) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before listening`);
-    const ok = await new Promise((resolve) => {
-      const req = request({ host: '127.0.0.1', port, path }, (res) => {
-        res.resume();
-        resolve(true);
-      });
-      req.on('error', () => resolve(false));
-      req.end();
-    });
-    if (ok) return;
-    await sleep(10);
-  }
-  throw new Error(`server did not listen on ${port} within ${deadlineMs} ms`);
-}
-
-/** A viewer reading /stream.mjpg; returns { bytes(), close() }. */
-function viewer(port) {
-  let bytes = 0;
-  const req = request({ host: '127.0.0.1', port, path: '/stream.mjpg' }, (res) => res.on('data', (d) => (bytes += d.length)));
-  req.on('error', () => {});
-  req.end();
-  return { bytes: () => bytes, close: () => req.destroy() };
-}
-
 async function measure(kind, dir, { idleMs, streamMs }) {
   const port = await freePort();
   const args =
     kind === 'edgecam'
-      ? [serverBin, '--host', '127.0.0.1', '--port', String(await freePort()), '--http-port', String(port), '--size', '640x480', '--log-level', 'warn']
-      : ['--input-type=module', '-e', BASELINE, dir, String(port)];
-  const t0 = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EDGECAM_CONFIG: '' } });
-  child.stdout.resume();
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
+      ? [SERVER_BIN, '--host', '127.0.0.1', '--port', '0', '--http-port', String(port), '--size', '640x480', '--log-level', 'warn']
+      : ['--input-type=module', '-e', BARE_HTTP, dir, String(port)];
+  const proc = spawnNode(args);
   try {
-    await waitListening(port, kind === 'edgecam' ? '/status' : '/', child);
-    const startMs = performance.now() - t0;
-    const idle = (await sampledRss(child.pid, idleMs)).rss;
+    await waitHttp(port, kind === 'edgecam' ? '/status' : '/', proc);
+    const idle = (await sampledRss(proc.pid, idleMs)).rss;
     const viewers = [viewer(port), viewer(port)];
-    const { rss: streaming, anon, file, peak } = await sampledRss(child.pid, streamMs);
+    const { rss: streaming, anon, file, peak } = await sampledRss(proc.pid, streamMs);
     const received = Math.min(...viewers.map((v) => v.bytes()));
     for (const v of viewers) v.close();
-    if (received === 0) throw new Error(`${kind}: a viewer received nothing (${stderr.trim()})`);
-    return { startMs, idle, streaming, anon, file, peak };
+    if (received === 0) throw new Error(`${kind}: a viewer received nothing (${proc.stderr().trim()})`);
+    return { idle, streaming, anon, file, peak };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)));
+    await proc.stop();
   }
+}
+
+const CAMERAS = ['a', 'b', 'c', 'd'];
+// The hard limits: the 50 MB goal for one camera's server and its ffmpeg together; for four
+// cameras, four ffmpeg encoders more.
+const LIMIT_ONE = GOAL_MB * MB;
+const LIMIT_FOUR = 128 * 2 ** 20;
+
+/** The memory profile's three phases, one after another; one summary per process. */
+async function memoryProfile(dir, minutes) {
+  const one = { cameras: ['default'], viewers: 2 };
+  const four = { cameras: CAMERAS, viewers: 10 };
+  const phases = [
+    [
+      { id: 'e-idle', label: 'edgecam-server, one camera, idle', kind: 'edgecam', cameras: ['default'], viewers: 0 },
+      { id: 'b-idle', label: 'bare node:http server, idle (baseline)', kind: 'bare', cameras: ['default'], viewers: 0 },
+      { id: 'e-1', label: 'edgecam-server, one camera, two viewers', kind: 'edgecam', ...one },
+      { id: 'b-1', label: 'bare node:http server, two viewers (baseline)', kind: 'bare', ...one },
+      // What V8's optimizing compiler costs in RSS (the pages of its code in the node binary).
+      { id: 'e-1-maxopt', label: 'edgecam-server, one camera, two viewers, node --max-opt=2 (no TurboFan)', kind: 'edgecam', ...one, nodeArgs: ['--max-opt=2'] },
+    ],
+    [
+      { id: 'e-4', label: 'edgecam-server, four cameras, ten viewers each', kind: 'edgecam', ...four },
+      { id: 'b-4', label: 'bare node:http server, four streams, ten viewers each (baseline)', kind: 'bare', ...four },
+    ],
+    [
+      { id: 'e-1-limit', label: `edgecam-server, one camera, two viewers, limit ${GOAL_MB} MB with its ffmpeg`, kind: 'edgecam', ...one, limit: { bytes: LIMIT_ONE } },
+      { id: 'e-4-limit', label: `edgecam-server, four cameras, ten viewers each, limit ${LIMIT_FOUR / 2 ** 20} MiB with its four ffmpeg`, kind: 'edgecam', ...four, limit: { bytes: LIMIT_FOUR } },
+    ],
+  ];
+  const all = [];
+  for (const phase of phases) all.push(...(await runProfiles(phase, { minutes, dir })));
+  return all;
 }
 
 /** Runs the benchmark and resolves to the BenchResult that tools/bench/run.mjs expects. */
@@ -152,14 +109,22 @@ export async function run({ quick = false } = {}) {
   // Nine runs: with five, two full runs' spreads (a few tenths of a MiB) missed each other.
   const runs = quick ? 1 : 9;
   const timing = quick ? { idleMs: 500, streamMs: 1500 } : { idleMs: 1000, streamMs: 4000 };
+  const minutes = quick ? 0.5 : 10;
   return withTempDir('footprint', async (dir) => {
-    await writeJpegs(dir, { width: 640, height: 480, count: 30 });
+    const jpegDir = join(dir, 'jpegs');
+    mkdirSync(jpegDir);
+    await writeJpegs(jpegDir, { width: 640, height: 480, count: 30 });
     const t = { edgecam: [], baseline: [] };
     for (let r = 0; r < runs; r++) {
       const order = r % 2 ? ['baseline', 'edgecam'] : ['edgecam', 'baseline'];
-      for (const kind of order) t[kind].push(await measure(kind, dir, timing));
+      for (const kind of order) t[kind].push(await measure(kind, jpegDir, timing));
     }
-    const ratio = ratioOf(t.edgecam.map((e, i) => t.baseline[i].streaming / e.streaming));
+    const profile = await memoryProfile(dir, minutes);
+    const byId = Object.fromEntries(profile.map((p) => [p.id, p]));
+    const e1 = byId['e-1'];
+    const b1 = byId['b-1'];
+    // Per moment: the two processes' samples of the last minute, taken together.
+    const ratio = ratioOf(e1.lastMinute.map((e, i) => b1.lastMinute[i] / e));
     const cell = (xs, d = 1) => {
       const s = stats(xs);
       return `${round(s.median, d)} (${round(s.min, d)}–${round(s.max, d)})`;
@@ -170,24 +135,30 @@ export async function run({ quick = false } = {}) {
       'RSS, 2 viewers MiB (min–max)': cell(xs.map((x) => x.streaming)),
       'most while streaming MiB (min–max)': cell(xs.map((x) => x.peak)),
       'of it anonymous / file-backed MiB': `${round(stats(xs.map((x) => x.anon)).median, 1)} / ${round(stats(xs.map((x) => x.file)).median, 1)}`,
-      'spawn to listening ms (min–max)': cell(xs.map((x) => x.startMs), 0),
     });
-    const streaming = stats(t.edgecam.map((x) => x.streaming)).median;
-    const startRatio = ratioOf(t.edgecam.map((e, i) => e.startMs / t.baseline[i].startMs));
+    const short = stats(t.edgecam.map((x) => x.streaming)).median;
+    const shortBase = stats(t.baseline.map((x) => x.streaming)).median;
+    const long = e1.rss.median;
+    const flat = Math.abs(e1.slopePerHour) < FLAT_MIB_PER_HOUR;
+    const limited = profile.filter((p) => p.limit);
     return {
       id: 'footprint',
-      title: 'Footprint: one 640x480 camera, two viewers',
-      baseline: 'a bare node:http server in a fresh node streaming the same 640x480 JPEGs to two viewers (RSS)',
-      goal: `edgecam-server's RSS < ${GOAL_MB} MB with two viewers`,
-      goalMet: quick ? null : streaming * 1.048576 < GOAL_MB,
+      title: 'Footprint: memory of one camera with two viewers, and over 10 minutes',
+      baseline: 'a bare node:http server in a fresh node streaming the same 640x480 JPEGs to two viewers, side by side for 10 minutes (RSS)',
+      goal: `edgecam-server's RSS at most ${GOAL_MB} MB with two viewers, flat over 10 minutes`,
+      goalMet: quick ? null : long * 2 ** 20 <= GOAL_MB * MB && flat,
       ratio,
-      rows: [row('edgecam-server (testsrc 640x480 via ffmpeg; node process only)', t.edgecam), row('bare node:http MJPEG server (baseline)', t.baseline)],
+      table: [row('edgecam-server (testsrc 640x480 via ffmpeg; node process only)', t.edgecam), row('bare node:http MJPEG server (baseline)', t.baseline)],
+      rows: profile.map(profileRow),
       notes: [
-        `Goal: edgecam-server's RSS streaming to two viewers is ${round(streaming, 1)} MiB (${round(streaming * 1.048576, 1)} MB; median of ${runs} runs), goal under ${GOAL_MB} MB: ${quick ? 'not judged in --quick' : streaming * 1.048576 < GOAL_MB ? 'met' : 'not met'}. About 40 MiB of any node process's RSS here is file-backed (the node binary's pages, shared with every other node process); the anonymous part (heap, buffers) is what a server costs on its own.`,
-        `RSS is VmRSS of the node process from /proc, read every 100 ms: idle is the median over the second half of the ${timing.idleMs} ms after it first answered; streaming is the median over the second half of ${timing.streamMs} ms of two HTTP viewers reading /stream.mjpg, and the most is over all of it; ffmpeg's memory is not counted. Runs alternate with the baseline, ${runs} each, each run a fresh process of both.`,
-        'This is the memory of the first seconds of streaming, and it climbs: frame buffers are freed only when V8 collects the objects that hold them, and a fresh node lets its heap grow (edgecam-server by about 0.3 MiB a second here) until its first full collection, which is not at a fixed time. In one 30 s trace it came after 6–7 s and RSS then stayed at 67–68 MiB; in a run of 7 windows of 16 s it came in only one (66.7 MiB) and the others ended at 83–84 MiB. So a figure read later is not steadier; this one is read at a fixed early time, where it reproduces.',
-        `Start-up is spawn until the first HTTP answer (GET /status; the baseline's GET /), polled every 10 ms: edgecam-server takes ${startRatio.median} (${startRatio.min}–${startRatio.max}) times the baseline's, for Node start-up and its imports (pino, zod, rxjs, commander, prom-client).`,
-        'Only what a run needs is loaded: pino-pretty only when logs go to a terminal, selfsigned only when a certificate is made, yaml only with --config or `config check`.',
+        `Goal: after ${minutes} minutes with two viewers edgecam-server's RSS is ${round(long, 1)} MiB (${round((long * 2 ** 20) / MB, 1)} MB; median of the last minute), goal at most ${GOAL_MB} MB: ${quick ? 'not judged in --quick' : long * 2 ** 20 <= GOAL_MB * MB ? 'met' : 'not met'}; its slope from minute one on is ${round(e1.slopePerHour, 2)} MiB per hour (flat: under ${FLAT_MIB_PER_HOUR}): ${flat ? 'flat' : 'not flat'}. The bare node:http server beside it: ${round(b1.rss.median, 1)} MiB (${round((b1.rss.median * 2 ** 20) / MB, 1)} MB), ratio ${ratio.median} (${ratio.min}–${ratio.max}).`,
+        `Where the rest goes, and the floor: a node process that does nothing is about 40 MiB here, 34 MiB of it file-backed (the pages of the node binary it has run, shared with every other node process and dropped first under memory pressure), and a bare node:http server streaming to two viewers is ${round(shortBase, 1)} MiB (first table), ${round(b1.rss.median, 1)} MiB after ${minutes} minutes: above the goal before edgecam adds anything. edgecam-server's anonymous memory (its heap, buffers and malloc) is ${round(e1.anon, 1)} MiB against the bare server's ${round(b1.anon, 1)} MiB.`,
+        `First table (short runs): ${runs} runs alternating with the baseline, each a fresh process; RSS read every 100 ms, idle the median over the second half of the ${timing.idleMs} ms after it first answered, streaming the median over the second half of ${timing.streamMs} ms of two viewers reading /stream.mjpg (the most: over all of it). ${round(short, 1)} MiB against the baseline's ${round(shortBase, 1)} MiB.`,
+        `Second table (memory profile): each process with its baseline side by side for ${minutes} minutes, RSS (VmRSS) read every 2 s; after the run: the median of the last minute (min–max); the slope: a straight line fitted from minute one on; its ffmpeg: the RSS of its child processes (not in the node process's figures). Phases one after another: idle and two viewers together, then four cameras, then the limited runs.`,
+        `Hard limits (phase 3): ${limited.map((p) => `${p.label}: ${p.limit}; ${p.exited ? `it was killed (${p.exited})` : 'it ran to the end'}${p.cgroup ? `, the limit was hit ${p.cgroup.limitHits} times, ${p.cgroup.oomKills} OOM kills, at most ${round(p.cgroup.peak, 1)} MiB charged` : ''}`).join('; ')}. A cgroup counts the server's and its ffmpeg's own memory; the node binary's pages, already in the page cache, stay charged to the shell that read them first, so the charge is about their anonymous memory.`,
+        `Without V8's optimizing compiler (node --max-opt=2, a row of the second table): ${round(byId['e-1-maxopt'].rss.median, 1)} MiB, of it ${round(byId['e-1-maxopt'].file, 1)} MiB file-backed: TurboFan's own code is about ${round(e1.file - byId['e-1-maxopt'].file, 1)} MiB of the node binary's pages. Not the default: motion detection blurs and compares every pixel it analyses in JavaScript loops, which need it; a board without motion detection may set NODE_OPTIONS=--max-opt=2 (the server's CPU per frame with one viewer was not worse without it in a short trial, issue 29).`,
+        'V8 flags: bin/edgecam-server.js keeps the young generation at its first 1 MiB semi-space (--semi-space-growth-factor=1): left to grow to 16 MiB, it added up to 30 MiB during the first minutes (issue 29: 65.6 MiB idle, 76 MiB with two viewers, climbing until the first full collection).',
+        'Only what a run needs is loaded: pino-pretty only when logs go to a terminal, selfsigned only when a certificate is made, yaml only with --config or `config check`, prom-client at the first /metrics, a feature\'s code (recorder, detector, H.264 and WebRTC, publisher) only on a camera that turns it on, the events outputs (webhooks, MQTT, clips) only when configured.',
       ],
     };
   });
