@@ -8,7 +8,7 @@
 //     640x480 JPEGs at 30 fps from memory.
 //   RSS is VmRSS from /proc: idle once listening, then streaming to two viewers for 4 s.
 // The memory profile (support/memory-profile.mjs), each process with its baseline side by side
-// for 10 minutes (--quick: 30 s), RSS read every 2 s:
+// for 10 minutes (--quick: 12 s), RSS read every 2 s:
 //   1. one camera idle, and one camera with two viewers (four processes at once);
 //   2. four cameras with ten viewers each (a config file of four test patterns; the baseline
 //      serves four streams);
@@ -109,7 +109,7 @@ export async function run({ quick = false } = {}) {
   // Nine runs: with five, two full runs' spreads (a few tenths of a MiB) missed each other.
   const runs = quick ? 1 : 9;
   const timing = quick ? { idleMs: 500, streamMs: 1500 } : { idleMs: 1000, streamMs: 4000 };
-  const minutes = quick ? 0.5 : 10;
+  const minutes = quick ? 0.2 : 10;
   return withTempDir('footprint', async (dir) => {
     const jpegDir = join(dir, 'jpegs');
     mkdirSync(jpegDir);
