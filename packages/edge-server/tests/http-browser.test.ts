@@ -84,7 +84,8 @@ describe.skipIf(noChromium)(titled('the page at / in headless Chromium', noChrom
     fx.running = await startHttpServer({ hub, registry: new RecordingRegistry(), metrics: new FixedMetrics() });
     const p = await openPage(fx.running.url);
     await waitUntil(() => hub.subscribers === 1, 5_000, 'the page to subscribe');
-    const [r] = await p.evaluate<number[]>(CENTRE_PIXEL);
+    // The first frame drawn (the view is shown once the page has read /status).
+    const [r] = await pagePoll<number[]>(p, CENTRE_PIXEL, ([red]) => red! > 200, 5_000);
     expect(r).toBeGreaterThan(200);
 
     // One more frame, then the source goes quiet: a browser that waits for the next part's
