@@ -29,6 +29,7 @@ import { pino } from 'pino';
 import { resolveFfmpeg } from '@edgecam/edge-server';
 import { H264Hub, H264Routes, h264ConfigSchema, h264EncoderArgs, h264VideoElement } from '@edgecam/edge-server/h264';
 import { CHROMIUM_LAUNCH, missingPlayer } from '../players.mjs';
+import { ffmpeg, ssim } from './support/ssim.mjs';
 import { percentile, ratioOf, round, runStandalone, sleep } from './support/stats.mjs';
 
 const run$ = promisify(execFile);
@@ -48,18 +49,6 @@ function patternFilter(frames) {
     boxes.push(`drawbox=x=${k * BOX}:y=0:w=${BOX}:h=${BOX}:color=white:t=fill:enable='eq(mod(floor(n/${2 ** k}),2),1)'`);
   }
   return `testsrc2=size=${W}x${H}:rate=${FPS},trim=end_frame=${frames},${boxes.join(',')}`;
-}
-
-async function ffmpeg(args) {
-  const { stderr } = await run$(resolveFfmpeg().path, ['-hide_banner', '-nostats', ...args], { maxBuffer: 64 * 1024 * 1024 });
-  return stderr;
-}
-
-async function ssim(distorted, reference) {
-  const err = await ffmpeg(['-i', distorted, ...reference, '-lavfi', '[0:v][1:v]ssim', '-f', 'null', '-']);
-  const m = /SSIM .*All:([0-9.]+)/.exec(err);
-  if (!m) throw new Error(`no SSIM in ffmpeg's output: ${err.slice(-300)}`);
-  return Number(m[1]);
 }
 
 /** Runs the hub's encoder over the MJPEG file; returns its output path and CPU seconds. */

@@ -23,6 +23,7 @@ import { pino } from 'pino';
 import { H264Hub, h264ConfigSchema, recordConfigSchema, resolveFfmpeg, startRecording } from '@edgecam/edge-server';
 import { h264EncoderArgs } from '@edgecam/edge-server/h264';
 import { inspectMp4 } from '@edgecam/recorder';
+import { ffmpeg, ssim } from './support/ssim.mjs';
 import { ratioOf, round, runStandalone, sleep } from './support/stats.mjs';
 
 const run$ = promisify(execFile);
@@ -39,18 +40,6 @@ function argValue(name) {
 
 function pattern(frames, noise) {
   return `testsrc2=size=${W}x${H}:rate=${FPS}${noise ? ',noise=alls=8:allf=t' : ''},trim=end_frame=${frames}`;
-}
-
-async function ffmpeg(args) {
-  const { stderr } = await run$(resolveFfmpeg().path, ['-hide_banner', '-nostats', ...args], { maxBuffer: 64 * 1024 * 1024 });
-  return stderr;
-}
-
-async function ssim(distorted, reference) {
-  const err = await ffmpeg(['-i', distorted, ...reference, '-lavfi', '[0:v][1:v]ssim', '-f', 'null', '-']);
-  const m = /SSIM .*All:([0-9.]+)/.exec(err);
-  if (!m) throw new Error(`no SSIM in ffmpeg's output: ${err.slice(-300)}`);
-  return Number(m[1]);
 }
 
 /** The hub's encoder (its exact arguments) over the camera's JPEGs, into an H.264 file. */

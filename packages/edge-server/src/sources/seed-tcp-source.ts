@@ -31,7 +31,7 @@ export interface SeedTcpSourceOptions {
   height: number;
   fps: number;
   logger: Logger;
-  /** Turns host and port into the address dialled, before each connection. Default: the system's resolver. */
+  /** Turns host and port into the address dialled, before each connection. Default: lanResolver (mDNS for NAME.local, else the system's resolver). */
   resolveHost?: HostResolver;
   /** Largest JPEG accepted. Default 16 MiB. */
   maxFrameBytes?: number;
