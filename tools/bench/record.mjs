@@ -263,7 +263,8 @@ export async function run({ quick = false } = {}) {
     if (oursInfo.frames !== frameCount || oursInfo.problems.length > 0) throw new Error(`our AVI is wrong: ${JSON.stringify(oursInfo)}`);
 
     const ratioOf = (xs) => stats(xs.map((x, i) => t.ffmpeg[i] / x));
-    const cpuFrames = quick ? 60 : 900;
+    // Quick still records 10 s: ffmpeg's CPU for fewer frames can be under one 10 ms tick, a ratio of 0.
+    const cpuFrames = quick ? 300 : 900;
     const cpu = await cpuCommands(ffmpeg.path, { quick, frames: cpuFrames, runs: quick ? 1 : 5 });
     // Per frame: ours is a warm process's whole job over the frame count; ffmpeg's is its run
     // minus its run on 1 frame (start-up, probing, opening files), over the other frames.
