@@ -124,7 +124,8 @@ export async function run({ quick = false } = {}) {
     const e1 = byId['e-1'];
     const b1 = byId['b-1'];
     // Per moment: the two processes' samples of the last minute, taken together.
-    const ratio = ratioOf(e1.lastMinute.map((e, i) => b1.lastMinute[i] / e));
+    const pairs = e1.lastMinute.flatMap((e, i) => (Number.isFinite(e) && Number.isFinite(b1.lastMinute[i]) ? [b1.lastMinute[i] / e] : []));
+    const ratio = ratioOf(pairs);
     const cell = (xs, d = 1) => {
       const s = stats(xs);
       return `${round(s.median, d)} (${round(s.min, d)}–${round(s.max, d)})`;

@@ -78,7 +78,8 @@ export async function runProfiles(profiles, { minutes, dir }) {
       const at = (performance.now() - t0) / 60_000;
       for (const r of running) {
         if (r.proc.child.exitCode !== null || r.proc.child.signalCode !== null) continue;
-        r.samples.push({ at, ...memoryOf(r.proc.pid), ffmpeg: childrenRss(r.proc.pid) });
+        const m = memoryOf(r.proc.pid);
+        if (Number.isFinite(m.rss)) r.samples.push({ at, ...m, ffmpeg: childrenRss(r.proc.pid) });
       }
     }
     const seconds = (performance.now() - t0) / 1000;
@@ -90,7 +91,7 @@ export async function runProfiles(profiles, { minutes, dir }) {
       return {
         id: r.p.id,
         label: r.p.label,
-        exited: exited ? `${r.proc.child.signalCode ?? `exit ${r.proc.child.exitCode}`}` : null,
+        exited: exited ? `${r.proc.child.signalCode ?? `exit ${r.proc.child.exitCode}`}: ${r.proc.stderr().trim().split('\n').at(-1) ?? ''}` : null,
         rss: stats(last.map((s) => s.rss)),
         lastMinute: last.map((s) => s.rss),
         anon: stats(last.map((s) => s.anon)).median,
