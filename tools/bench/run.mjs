@@ -23,7 +23,7 @@ import { mergeInto } from './support/merge.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // Order: the cheap ones first, so a smoke run fails fast.
-const modules = ['decode', 'record', 'encode', 'startup', 'footprint', 'delivery', 'latency', 'fanout', 'cameras', 'seed', 'h264', 'motion', 'mp4'];
+const modules = ['decode', 'record', 'encode', 'startup', 'footprint', 'oneclient', 'delivery', 'latency', 'fanout', 'cameras', 'seed', 'h264', 'motion', 'mp4'];
 
 const USAGE = `Usage: node tools/bench/run.mjs [--quick] [--json] [--only id,id] [--repeat N] [--out FILE] [--merge FILE] [--help]
 
