@@ -17,7 +17,8 @@ import { withServers } from './support/setup.mjs';
 import { ratioOf, rotated, round, runStandalone, sleep, stats } from './support/stats.mjs';
 import { openStreamClient } from './support/stream-client.mjs';
 
-const GOAL = 0.8;
+// Issue 29: delivery to one client at least 0.9 of a bare socket.
+const GOAL = 0.9;
 
 async function measure(server, framing, { warmMs, windowMs }) {
   const client = await openStreamClient(server.port, { framing });

@@ -95,6 +95,13 @@ export async function run({ quick = false } = {}) {
       rows,
       notes: [
         `Goal: edgecam-server's p99 (median of ${runs} runs) is ${ms(p99Of(1))} ms with 1 client and ${ms(p99Of(10))} ms with 10 (goal under ${GOAL_P99_MS} ms: ${met ? 'met' : 'NOT met'}); pooled over all runs, ${ms(percentile(pooled('edgecam', 1), 99))} and ${ms(percentile(pooled('edgecam', 10), 99))} ms.`,
+        ...(() => {
+          const base10 = perRun('plain', 10, 99).median;
+          if (base10 / 1000 < GOAL_P99_MS) return [];
+          return [
+            `This machine cannot show the ${GOAL_P99_MS} ms goal with 10 clients: the bare Node socket server's own p99 with 10 clients is ${ms(base10)} ms (median of ${runs} runs), over the goal before edgecam adds anything; edgecam's is ${ms(p99Of(10))} ms, so what edgecam adds is the ratio below, not the absolute figure.`,
+          ];
+        })(),
         'Late frames come in whole rounds: every client (from some client on) receives the same frame about 4, 8 or 12 ms late, in the baseline as in edgecam. That matches a process waiting for a CPU: this kernel is built with HZ=250 and no preemption, so a wait lasts whole 4 ms ticks, on 2 shared virtual cores. A run during a busy spell has many, hence the median over runs, with the spread.',
         'The ratio is p99(baseline) / p99(edgecam) with 10 clients, per run, median: 1 would mean edgecam adds nothing to a bare socket; it says how much of the latency is ours, not whether the goal is met (that is the absolute p99 above).',
         `${jpegs.length} pre-encoded 1280x720 JPEGs (mean ${round(meanJpeg / 1024, 1)} KiB) at ${FPS} fps; ${runs} runs per server and client count, alternating, each a ${timing.windowMs} ms window after ${timing.warmMs} ms of warm-up; percentiles over every frame of every client of every run (nearest rank). Capture time is when the in-memory source emits the frame; receive time is when its last byte reaches the client's 'data' handler; both from CLOCK_MONOTONIC in two processes.`,

@@ -21,6 +21,22 @@ export const DEFAULT_MAX_MPJPEG_FRAME_BYTES = 16 * 1024 * 1024;
 const LF = 0x0a;
 const CR = 0x0d;
 const DASH = 0x2d;
+const COLON = 0x3a;
+const CONTENT_LENGTH = Buffer.from('content-length', 'latin1');
+
+/** Whether line[0, colon) is `Content-length`, any case, blanks around it allowed. */
+function isContentLength(line: Buffer, colon: number): boolean {
+  let start = 0;
+  let end = colon;
+  while (start < end && (line[start] === 0x20 || line[start] === 0x09)) start++;
+  while (end > start && (line[end - 1] === 0x20 || line[end - 1] === 0x09)) end--;
+  if (end - start !== CONTENT_LENGTH.length) return false;
+  for (let i = 0; i < CONTENT_LENGTH.length; i++) {
+    const c = line[start + i] as number;
+    if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== CONTENT_LENGTH[i]) return false;
+  }
+  return true;
+}
 
 /** Options of MpjpegDecoder. */
 export interface MpjpegDecoderOptions {
@@ -234,11 +250,12 @@ export class MpjpegDecoder {
       return;
     }
     this.sawHeader = true;
-    const text = this.line.toString('latin1', 0, length);
-    const colon = text.indexOf(':');
-    if (colon === -1) return; // not a header we understand; mpjpeg producers only add known ones
-    if (text.slice(0, colon).trim().toLowerCase() !== 'content-length') return;
-    const value = text.slice(colon + 1).trim();
+    // The name is compared in place: the other headers (Content-type, X-Timestamp) are never
+    // decoded to a string, once per frame each.
+    const colon = this.line.indexOf(COLON);
+    if (colon === -1 || colon >= length) return; // not a header we understand; mpjpeg producers only add known ones
+    if (!isContentLength(this.line, colon)) return;
+    const value = this.line.toString('latin1', colon + 1, length).trim();
     if (!/^\d{1,10}$/.test(value)) this.fail('MPJPEG_BAD_LENGTH', `mpjpeg Content-length is not a number: ${JSON.stringify(value.slice(0, 32))}`);
     const n = Number(value);
     if (n === 0) this.fail('MPJPEG_BAD_LENGTH', 'mpjpeg Content-length is 0');
