@@ -56,7 +56,7 @@ export interface RecordingOptions {
 const STAT_INTERVAL_MS = 250;
 /**
  * Frames wait up to this long to be written together: at 30 fps about 15 frames in one writev
- * instead of 15 (a third of the CPU a recording spends per frame goes on each write's hand-over).
+ * instead of 15, each a hand-over to libuv's pool and back (tools/bench/analyses.md).
  * A quarter of the recorder's 2 s checkpoint interval: a killed recording stays playable up to
  * its last checkpoint, as before, and loses at most this much more of what was not yet written.
  */
