@@ -54,6 +54,13 @@ export interface RecordingOptions {
 }
 
 const STAT_INTERVAL_MS = 250;
+/**
+ * Frames wait up to this long to be written together: at 30 fps about 15 frames in one writev
+ * instead of 15, each a hand-over to libuv's pool and back (tools/bench/analyses.md).
+ * A quarter of the recorder's 2 s checkpoint interval: a killed recording stays playable up to
+ * its last checkpoint, as before, and loses at most this much more of what was not yet written.
+ */
+export const WRITE_DELAY_MS = 500;
 
 /**
  * Frames from the network into recordTo(), as they come. The recorder's write queue is the one
@@ -90,6 +97,7 @@ export class Recording {
       recordTo({
         path: opts.path,
         format: opts.format,
+        writeDelayMs: WRITE_DELAY_MS,
         ...(seg !== undefined ? { segment: { durationMs: seg.durationMs, maxBytes: seg.bytes } } : {}),
         ...(onBackpressure !== undefined ? { onBackpressure } : {}),
         ...opts.tuning,

@@ -1,4 +1,4 @@
-import { catchError, concatWith, defer, map, filter, tap, throwError, type OperatorFunction } from 'rxjs';
+import { Observable, catchError, defer, tap, throwError, type OperatorFunction } from 'rxjs';
 import { ProtocolError, isFatalErrorCode, type CapturedFrame, type ServerMessage } from '@edgecam/protocol';
 import { decodeServerMessages } from '@edgecam/protocol/rx';
 import { CliError, ExitCode, errorText } from './errors.js';
@@ -46,15 +46,20 @@ function describe(err: ProtocolError, chunk: Buffer | undefined): CliError {
  * stream goes on, since frames follow when the camera is back.
  */
 export function v2Frames(onNotice: (message: string) => void = () => undefined): OperatorFunction<ServerMessage, CapturedFrame> {
+  // One operator rather than tap, filter and map: this runs for every frame.
   return (messages$) =>
-    messages$.pipe(
-      tap((m) => {
-        if (m.type !== 'error') return;
-        if (isFatalErrorCode(m.error.code)) throw serverError(m.error, false);
-        onNotice(visibleText(m.error.message));
+    new Observable<CapturedFrame>((subscriber) =>
+      messages$.subscribe({
+        next: (m) => {
+          if (m.type === 'frame') {
+            subscriber.next({ seq: m.seq, captureTimeUs: m.captureTimeUs, jpeg: m.jpeg });
+          } else if (m.type === 'error') {
+            if (isFatalErrorCode(m.error.code)) subscriber.error(serverError(m.error, false));
+            else onNotice(visibleText(m.error.message));
+          }
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => subscriber.error(new CliError(ExitCode.CONNECTION, 'the server closed the connection')),
       }),
-      filter((m): m is Extract<ServerMessage, { type: 'frame' }> => m.type === 'frame'),
-      map((m): CapturedFrame => ({ seq: m.seq, captureTimeUs: m.captureTimeUs, jpeg: m.jpeg })),
-      concatWith(defer(() => throwError(() => new CliError(ExitCode.CONNECTION, 'the server closed the connection')))),
     );
 }

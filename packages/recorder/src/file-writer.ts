@@ -2,6 +2,7 @@
  * What the recorder needs from a one-file writer (AVI, raw MJPEG or MP4), and what a closed file
  * reports.
  */
+import type { WriteHold } from './write-queue.js';
 import type { RecorderError } from './errors.js';
 import type { FrameInfo } from './frame-format.js';
 import type { RecorderFs } from './file-system.js';
@@ -50,6 +51,8 @@ export interface FileWriterOptions {
   readonly frameRate: FrameRate | undefined;
   /** AVI: start an OpenDML AVIX RIFF before a RIFF would pass this many bytes. */
   readonly riffThreshold: number;
+  /** Let frames wait to be written in batches (the recorder's writeDelayMs); undefined: at once. */
+  readonly hold?: WriteHold | undefined;
   readonly hooks: FileWriterHooks;
 }
 

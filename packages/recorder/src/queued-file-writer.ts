@@ -29,7 +29,7 @@ export abstract class QueuedFileWriter implements FrameFileWriter {
         options.hooks.onProgress();
       },
       onFailure: (f) => this.fail(f),
-    });
+    }, options.hold);
   }
 
   abstract readonly frames: number;

@@ -12,7 +12,7 @@
  * the files, silently.
  */
 import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
-import { type H264Frame, type Recorder, type RecorderEvent, type RecorderFrame, type RecorderOptions, createRecorder } from './recorder.js';
+import { type H264Frame, type RecorderEvent, type RecorderFrame, type RecorderOptions, createFileRecorder } from './recorder.js';
 
 export interface RecordToOptions extends RecorderOptions {
   /** File name pattern (see createRecorder). */
@@ -45,7 +45,7 @@ export function recordTo(options: RecordToOptions): OperatorFunction<RecorderFra
           (e: unknown) => subscriber.error(e),
         );
       };
-      const recorder: Recorder = createRecorder(options.path, {
+      const recorder = createFileRecorder(options.path, {
         ...options,
         onEvent: (event) => {
           options.onEvent?.(event);
@@ -54,46 +54,39 @@ export function recordTo(options: RecordToOptions): OperatorFunction<RecorderFra
         },
       });
       const onBackpressure = options.onBackpressure;
-      // With backpressure: frames wait here, in order, while a write waits for room.
+      // With backpressure: frames wait here, in order, while the queue is full.
       const held: Array<RecorderFrame | H264Frame | Uint8Array> = [];
-      let writing = false;
+      let waiting = false;
       let full = false;
       let ended: { err: unknown } | undefined;
+      // Per frame this is a plain call (no promise, no microtask): frames come 30 times a second
+      // and each layer costs, since V8 seldom optimizes code that runs that rarely.
       const pump = (): void => {
-        if (writing || finished) return;
-        const frame = held.shift();
-        if (frame === undefined) {
-          if (full) {
-            full = false;
-            onBackpressure!(false);
-          }
-          if (ended !== undefined) finish(ended.err);
-          return;
-        }
-        writing = true;
-        const written = recorder.write(frame);
-        const next = (): void => {
-          writing = false;
-          pump();
-        };
-        // write() resolves at once while the queue has room; a callback on it runs before a
-        // microtask queued after it, which tells the two cases apart without a timer.
-        let settled = false;
-        written.then(
-          () => (settled = true),
-          () => (settled = true),
-        );
-        queueMicrotask(() => {
-          if (settled) return next();
+        if (waiting || finished) return;
+        while (held.length > 0) {
+          // Refusals arrive as 'rejected' events, a write error as the 'error' event.
+          if (recorder.put(held.shift()!) !== false) continue;
+          if (finished) return;
+          waiting = true;
           if (!full) {
             full = true;
             onBackpressure!(true);
           }
-          written.then(next, next);
-        });
+          const next = (): void => {
+            waiting = false;
+            pump();
+          };
+          recorder.room().then(next, next);
+          return;
+        }
+        if (full) {
+          full = false;
+          onBackpressure!(false);
+        }
+        if (ended !== undefined) finish(ended.err);
       };
       const end = (err?: unknown): void => {
-        if (onBackpressure === undefined || (held.length === 0 && !writing)) finish(err);
+        if (onBackpressure === undefined || (held.length === 0 && !waiting)) finish(err);
         else ended = { err };
       };
       sourceSub = source.subscribe({
@@ -103,8 +96,7 @@ export function recordTo(options: RecordToOptions): OperatorFunction<RecorderFra
             pump();
             return;
           }
-          // Refusals arrive as 'rejected' events, a write error as the 'error' event.
-          recorder.write(frame).catch(() => undefined);
+          recorder.put(frame);
         },
         error: (err: unknown) => end(err),
         complete: () => end(),

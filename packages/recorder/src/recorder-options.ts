@@ -46,6 +46,12 @@ export interface RecorderOptions {
   readonly checkpointIntervalMs?: number;
   /** datasync at each checkpoint and at close (power-loss safety). Default true. */
   readonly fsync?: boolean;
+  /**
+   * Let frames wait in memory up to this long so that several are written with one system call
+   * (less CPU per frame at camera rates); a process killed meanwhile loses them. At most
+   * checkpointIntervalMs (when that is not 0). Default 0: each frame is written at once.
+   */
+  readonly writeDelayMs?: number;
   readonly segment?: SegmentOptions;
   /**
    * Name each file by its first frame's capture time ({unixms}, %Y...) rather than the time it
@@ -85,6 +91,7 @@ export interface Settings {
   readonly riffThreshold: number;
   readonly checkpointIntervalMs: number;
   readonly fsync: boolean;
+  readonly writeDelayMs: number;
   readonly segment: SegmentOptions | undefined;
   readonly namesFromCaptureTime: boolean;
   readonly maxQueueBytes: number;
@@ -119,13 +126,17 @@ export function settingsFrom(pattern: string, o: RecorderOptions): Settings {
     if (seg.durationMs !== undefined) int('segment.durationMs', seg.durationMs, 0, 1, 2 ** 31);
     if (seg.maxBytes !== undefined) int('segment.maxBytes', seg.maxBytes, 0, 1024, Number.MAX_SAFE_INTEGER);
   }
+  const checkpointIntervalMs = int('checkpointIntervalMs', o.checkpointIntervalMs, DEFAULT_CHECKPOINT_INTERVAL_MS, 0, 2 ** 31 - 1);
+  // Held frames are written before each checkpoint, so a checkpoint never waits for them longer than this.
+  const writeDelayMs = int('writeDelayMs', o.writeDelayMs, 0, 0, checkpointIntervalMs > 0 ? checkpointIntervalMs : 2 ** 31 - 1);
   return {
     pattern,
     format,
     frameRate,
     riffThreshold: int('riffThreshold', o.riffThreshold, DEFAULT_RIFF_THRESHOLD, MIN_RIFF_THRESHOLD, MAX_RIFF_THRESHOLD),
-    checkpointIntervalMs: int('checkpointIntervalMs', o.checkpointIntervalMs, DEFAULT_CHECKPOINT_INTERVAL_MS, 0, 2 ** 31 - 1),
+    checkpointIntervalMs,
     fsync: o.fsync ?? true,
+    writeDelayMs,
     segment: seg,
     namesFromCaptureTime: o.namesFromCaptureTime ?? false,
     maxQueueBytes: int('maxQueueBytes', o.maxQueueBytes, DEFAULT_MAX_QUEUE_BYTES, 1, 2 ** 31),

@@ -32,6 +32,16 @@ export interface QueueFailure {
   readonly seq: number;
 }
 
+/**
+ * Frames may wait in memory this long (and while below these amounts) so that several go to the
+ * file in one writev: one system call and one thread-pool hand-over for a batch instead of each.
+ */
+export interface WriteHold {
+  readonly ms: number;
+  readonly bytes: number;
+  readonly frames: number;
+}
+
 export interface WriteQueueHooks {
   /** The file is open (called once, before the first write). */
   onOpened?(): void;
@@ -57,10 +67,13 @@ export class WriteQueue {
   pendingPayload = 0;
   pendingFrames = 0;
   completedSeq = -1;
+  /** Set while frames are held back (see WriteHold): the batch starts when it fires. */
+  private holdTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly open: () => Promise<RecorderFileHandle>,
     private readonly hooks: WriteQueueHooks = {},
+    private readonly hold?: WriteHold,
   ) {}
 
   /** Queue `buffers` for `position`; `payload` is the frame bytes it holds (0 for structures), in `frames` frames. */
@@ -72,7 +85,11 @@ export class WriteQueue {
     this.ops.push({ kind: 'write', seq, buffers, length, position, payload, frames });
     this.pendingPayload += payload;
     this.pendingFrames += frames;
-    this.kick();
+    // Only frames wait: a structure (a checkpoint's header, an index) starts the batch at once,
+    // so a checkpoint still describes what is on disk as soon as it lands.
+    const hold = this.hold;
+    if (hold !== undefined && payload > 0 && this.pendingPayload < hold.bytes && this.pendingFrames < hold.frames) this.later(hold.ms);
+    else this.kick();
     return seq;
   }
 
@@ -87,12 +104,23 @@ export class WriteQueue {
 
   /** Resolves when every queued op completed; rejects with the failure's error if one failed. */
   idle(): Promise<void> {
+    if (this.holdTimer !== undefined) this.kick();
     if (this.failure) return Promise.reject(this.failure.error);
     if (!this.running && this.head >= this.ops.length) return Promise.resolve();
     return new Promise((resolve, reject) => this.idleWaiters.push({ resolve, reject }));
   }
 
+  private later(ms: number): void {
+    // A batch being written takes what was queued meanwhile when it finishes.
+    if (this.running || this.holdTimer !== undefined) return;
+    this.holdTimer = setTimeout(() => this.kick(), ms);
+  }
+
   private kick(): void {
+    if (this.holdTimer !== undefined) {
+      clearTimeout(this.holdTimer);
+      this.holdTimer = undefined;
+    }
     if (!this.running) {
       this.running = true;
       void this.run();

@@ -58,6 +58,9 @@ describe('raw MJPEG writer', () => {
     expect(() => createRecorder(join(dir, 'x.bin'), { format: 'mjpeg' })).not.toThrow();
     expect(() => createRecorder(join(dir, 'x.avi'), { riffThreshold: 10 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
     expect(() => createRecorder(join(dir, 'x.avi'), { frameRate: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+    // Held frames must never wait past a checkpoint (what keeps a killed recording playable).
+    expect(() => createRecorder(join(dir, 'x.avi'), { writeDelayMs: 3000, checkpointIntervalMs: 2000 })).toThrow(/writeDelayMs must be an integer from 0 to 2000/);
+    expect(() => createRecorder(join(dir, 'x.avi'), { writeDelayMs: 2000, checkpointIntervalMs: 2000 })).not.toThrow();
   });
 });
 

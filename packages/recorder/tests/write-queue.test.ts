@@ -104,4 +104,35 @@ describe('the write queue', () => {
     expect(q.failure?.seq).toBe(2);
     expect(q.pendingPayload).toBe(0);
   });
+
+  it('holds frames back to write them together, and starts at once for a structure, idle() or its bounds', async () => {
+    const file = new MemoryFile(new MemoryDisk());
+    const handle = shortWrites(file, Infinity);
+    let progressed!: () => void;
+    let progress = new Promise<void>((r) => (progressed = r));
+    // A delay no test waits out: every batch below is started by something else.
+    const q = new WriteQueue(async () => handle, { onProgress: () => progressed() }, { ms: 3_600_000, bytes: 35, frames: 100 });
+    for (let i = 0; i < 3; i++) q.write([Buffer.alloc(10, i)], i * 10, 10);
+    // A checkpoint's header (no frame bytes) starts the batch: the frames before it land with it.
+    q.write([Buffer.from([0xaa])], 100);
+    await progress;
+    await q.idle();
+    expect(handle.calls).toBe(2); // the three frames in one writev, then the header
+    expect(q.pendingFrames).toBe(0);
+
+    // idle() does not wait for the delay either.
+    for (let i = 3; i < 5; i++) q.write([Buffer.alloc(10, i)], i * 10, 10);
+    expect(q.pendingFrames).toBe(2);
+    await q.idle();
+    expect(handle.calls).toBe(3);
+
+    // Past its bounds (35 bytes here) the queue writes without waiting.
+    progress = new Promise<void>((r) => (progressed = r));
+    for (let i = 5; i < 9; i++) q.write([Buffer.alloc(10, i)], i * 10, 10);
+    await progress;
+    await q.idle();
+    expect(handle.calls).toBe(4);
+    const expected = Buffer.concat([...Array.from({ length: 9 }, (_, i) => Buffer.alloc(10, i)), Buffer.alloc(10), Buffer.from([0xaa])]);
+    expect(file.bytes().equals(expected)).toBe(true);
+  });
 });
