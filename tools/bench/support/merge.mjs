@@ -1,7 +1,8 @@
 // Splices the benchmarks of a partial run (`run.mjs --only ID --out FILE`) into BENCHMARKS.md,
 // so one long benchmark can be run alone and its figures added without re-running the suite:
 // its summary row and its section replace theirs (or are added), everything else stays, and the
-// section says that it was run alone, when, and at what load, since the header is the full run's.
+// section says that it was run apart, how, when, and at what load, since the header is the full
+// run's; a partial run made with --repeat adds its Reproduction table under the full run's.
 import { readFileSync, writeFileSync } from 'node:fs';
 
 /** The parts of a markdown written by run.mjs: machine line, load line, summary rows, sections by title. */
@@ -37,6 +38,10 @@ export function mergeMarkdown(existing, partial) {
   // "A, B, C; at the end: D, E, F. The whole run took…": start and, when written, end.
   const [atStart, atEnd] = p.load.replace('Load average at the start: ', '').replace(/\.\s.*$/, '').split('; at the end: ');
   let lines = existing.split('\n');
+  // How the partial run was made: its benchmarks' ids, and --repeat when it compared its runs.
+  const ids = [...p.sections].flatMap(([title, section]) => (NOT_BENCHMARKS.has(title) ? [] : (/`node tools\/bench\/([\w-]+)\.mjs`/.exec(section)?.[1] ?? [])));
+  const repeats = /^(\d+) full runs of the same selection/m.exec(p.sections.get('Reproduction') ?? '')?.[1];
+  const command = `node tools/bench/run.mjs --only ${ids.join(',') || '…'}${repeats ? ` --repeat ${repeats}` : ''} --out FILE`;
   for (const [title, section] of p.sections) {
     if (NOT_BENCHMARKS.has(title)) continue;
     // The summary row: replaced in place, or added after the table's last row.
@@ -53,7 +58,7 @@ export function mergeMarkdown(existing, partial) {
     }
     const marked = [
       ...section.split('\n').slice(0, 4),
-      `Run alone, not in the full run the header describes: \`node tools/bench/run.mjs --only ${/`node tools\/bench\/([\w-]+)\.mjs`/.exec(section)?.[1] ?? '…'} --out FILE\`, spliced in with \`--merge FILE\`, on ${p.machine.replace('Machine: ', '').replace(/\. Date: .*$/, '')}, at ${date}; load average (1, 5, 15 min) at its start ${atStart}${atEnd ? `, at its end ${atEnd}` : ''}.`,
+      `Run in a partial run, not in the full run the header describes: \`${command}\`, spliced in with \`--merge FILE\`, on ${p.machine.replace('Machine: ', '').replace(/\. Date: .*$/, '')}, at ${date}${repeats ? ` (the last of its ${repeats} runs; [Reproduction](#reproduction) compares them)` : ''}; load average (1, 5, 15 min) at its start ${atStart}${atEnd ? `, at its end ${atEnd}` : ''}.`,
       '',
       ...section.split('\n').slice(4),
     ].join('\n');
@@ -67,6 +72,31 @@ export function mergeMarkdown(existing, partial) {
       let before = lines.findIndex((l) => l === '## Reproduction' || l === '## One-off analyses');
       if (before < 0) before = lines.length;
       lines.splice(before, 0, ...marked.split('\n'), '');
+    }
+  }
+  // A partial run's own reproduction: a subsection of the Reproduction section, replacing one for
+  // the same selection, so a partial run's figures say whether they reproduced too.
+  const reproduction = p.sections.get('Reproduction');
+  if (reproduction && repeats) {
+    const heading = `### \`--only ${ids.join(',')}\``;
+    const body = [heading, '', `Partial run of ${date}.`, '', ...reproduction.split('\n').slice(2)];
+    const old = lines.indexOf(heading);
+    if (old >= 0) {
+      let end = old + 1;
+      while (end < lines.length && !lines[end].startsWith('## ') && !lines[end].startsWith('### ')) end++;
+      lines.splice(old, end - old, ...body, '');
+    } else {
+      let at = lines.indexOf('## Reproduction');
+      if (at < 0) {
+        at = lines.indexOf('## One-off analyses');
+        if (at < 0) at = lines.length;
+        lines.splice(at, 0, '## Reproduction', '');
+        at += 2;
+      } else {
+        at++;
+        while (at < lines.length && !lines[at].startsWith('## ')) at++;
+      }
+      lines.splice(at, 0, ...body, '');
     }
   }
   return lines.join('\n');
