@@ -20,10 +20,10 @@
 //
 // Usage: node tools/bench/oneclient.mjs [--quick] [--json]
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
-import { connect } from 'node:net';
-import { SERVER_BIN, cpuMsOf, freePort, spawnNode, waitTcp } from './support/commands.mjs';
+import { readFileSync } from 'node:fs';
+import { SERVER_BIN, childPids, cpuMsOf, freePort, killOnExit, spawnNode, waitTcp } from './support/commands.mjs';
 import { ratioOf, rotated, round, runStandalone, sleep, stats } from './support/stats.mjs';
+import { openStreamClient } from './support/stream-client.mjs';
 
 const GOAL_MS = 0.3;
 const SIZE = { width: 1280, height: 720, fps: 30 };
@@ -44,11 +44,9 @@ createServer((s) => {
 const ff = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'ignore'] });
 process.on('SIGTERM', () => (ff.kill('SIGKILL'), process.exit(0)));
 let held = [];
-let heldBytes = 0;
 let need = -1;
 ff.stdout.on('data', (chunk) => {
   held.push(chunk);
-  heldBytes += chunk.length;
   for (;;) {
     let buf = held.length === 1 ? held[0] : Buffer.concat(held);
     if (need < 0) {
@@ -57,11 +55,9 @@ ff.stdout.on('data', (chunk) => {
       need = Number(/Content-length: (\\d+)/i.exec(buf.toString('latin1', 0, end))[1]);
       buf = buf.subarray(end + 4);
     }
-    if (buf.length < need) return void ((held = [buf]), (heldBytes = buf.length));
+    if (buf.length < need) return void (held = [buf]);
     const jpeg = buf.subarray(0, need);
-    buf = buf.subarray(need);
-    held = [buf];
-    heldBytes = buf.length;
+    held = [buf.subarray(need)];
     need = -1;
     if (client && client.writableLength === 0) {
       const len = Buffer.allocUnsafe(4);
@@ -123,48 +119,6 @@ while True:
     threading.Thread(target=client, args=(conn,), daemon=True).start()
 `;
 
-/** A legacy client (the seed's protocol): sends `3`, counts whole frames and their bytes. */
-function legacyClient(port) {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port }, () => s.write('3'));
-    let frames = 0;
-    let bytes = 0;
-    let header = 0;
-    let headerBytes = 0;
-    let left = 0;
-    s.on('data', (d) => {
-      let i = 0;
-      while (i < d.length) {
-        if (left === 0) {
-          header = (header << 8) | d[i++];
-          if (++headerBytes === 4) {
-            left = header >>> 0;
-            bytes += left;
-            headerBytes = 0;
-            header = 0;
-          }
-          continue;
-        }
-        const take = Math.min(left, d.length - i);
-        left -= take;
-        i += take;
-        if (left === 0) frames++;
-      }
-    });
-    s.once('error', reject);
-    s.once('connect', () => resolve({ frames: () => frames, bytes: () => bytes, close: () => s.destroy() }));
-  });
-}
-
-/** Child pids of pid (ffmpeg), from /proc. */
-function childrenOf(pid) {
-  const out = [];
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    for (const kid of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean)) out.push(Number(kid));
-  }
-  return out;
-}
-
 async function waitFor(what, check, deadlineMs = 30_000) {
   const until = performance.now() + deadlineMs;
   for (;;) {
@@ -190,15 +144,14 @@ async function startServer(kind, ffmpegArgs, quality) {
     return { pid: proc.pid, port, stop: () => proc.stop() };
   }
   // The seed: ffmpeg's raw frames piped into python's stdin; the python process is measured.
-  const draw = spawn(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-f', 'lavfi', '-i', `testsrc2=size=${SIZE.width}x${SIZE.height}:rate=${SIZE.fps}`, '-pix_fmt', 'bgr24', '-f', 'rawvideo', 'pipe:1'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const py = spawn(PYTHON, ['-c', SEED_PY, String(port), String(quality), String(SIZE.width), String(SIZE.height)], { stdio: [draw.stdout, 'ignore', 'pipe'] });
+  const draw = killOnExit(spawn(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-f', 'lavfi', '-i', `testsrc2=size=${SIZE.width}x${SIZE.height}:rate=${SIZE.fps}`, '-pix_fmt', 'bgr24', '-f', 'rawvideo', 'pipe:1'], { stdio: ['ignore', 'pipe', 'ignore'] }));
+  const py = killOnExit(spawn(PYTHON, ['-c', SEED_PY, String(port), String(quality), String(SIZE.width), String(SIZE.height)], { stdio: [draw.stdout, 'ignore', 'pipe'] }));
   let stderr = '';
   py.stderr.setEncoding('utf8').on('data', (d) => (stderr = (stderr + d).slice(-4096)));
   const stop = async () => {
     for (const p of [py, draw]) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     await Promise.all([py, draw].map((p) => (p.exitCode !== null || p.signalCode !== null ? null : new Promise((r) => p.once('exit', r)))));
   };
-  process.once('exit', () => stop());
   try {
     await waitTcp(port, { child: py, stderr: () => stderr });
   } catch (err) {
@@ -212,21 +165,24 @@ async function startServer(kind, ffmpegArgs, quality) {
 async function measure(kind, timing, ffmpegArgs, quality) {
   const server = await startServer(kind, ffmpegArgs, quality);
   try {
-    const client = await legacyClient(server.port);
+    const client = await openStreamClient(server.port, { framing: 'v1' });
     try {
-      await waitFor(`the first frame from ${kind}`, () => client.frames() > 0);
-      const helpers = kind === 'seed' ? [server.drawPid] : await waitFor(`${kind}'s ffmpeg`, () => childrenOf(server.pid).length && childrenOf(server.pid));
+      await waitFor(`the first frame from ${kind}`, () => client.frames > 0);
+      const helpers = kind === 'seed' ? [server.drawPid] : await waitFor(`${kind}'s ffmpeg`, () => {
+        const kids = childPids(server.pid);
+        return kids.length > 0 && kids;
+      });
       const args = kind === 'edgecam' ? readFileSync(`/proc/${helpers[0]}/cmdline`, 'utf8').split('\0').slice(1, -1) : null;
       await sleep(timing.warmMs);
       const cpu0 = cpuMsOf(server.pid);
       const helper0 = helpers.map(cpuMsOf);
-      const frames0 = client.frames();
-      const bytes0 = client.bytes();
+      const frames0 = client.frames;
+      const bytes0 = client.bytes;
       const t0 = performance.now();
       await sleep(timing.windowMs);
       const cpu1 = cpuMsOf(server.pid);
       const helper1 = helpers.map(cpuMsOf);
-      const frames = client.frames() - frames0;
+      const frames = client.frames - frames0;
       const seconds = (performance.now() - t0) / 1000;
       if (frames === 0) throw new Error(`oneclient: ${kind} sent no frame in the window`);
       const sum = (xs) => xs.reduce((a, b) => a + b, 0);
@@ -235,7 +191,8 @@ async function measure(kind, timing, ffmpegArgs, quality) {
         ffmpegMs: (sum(helper1) - sum(helper0)) / frames,
         frames,
         fps: frames / seconds,
-        meanKiB: (client.bytes() - bytes0) / frames / 1024,
+        // The client counts every byte it read: each frame's 4-byte length besides its JPEG.
+        meanKiB: ((client.bytes - bytes0) / frames - 4) / 1024,
         args,
       };
     } finally {

@@ -65,6 +65,13 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
+/** Kills `child` (SIGKILL) if it still runs when the benchmark exits, whatever happens. */
+export function killOnExit(child) {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
 /**
  * Spawns `node [nodeArgs] args` (or `wrap(node, …)` for a cgroup); resolves at once to
  * { child, pid, stderr(), spawnedAt, stop() }. pid is node's own (the wrapper execs it).
@@ -73,11 +80,10 @@ export function spawnNode(args, { nodeArgs = [], env = {}, wrap } = {}) {
   const argv = [...nodeArgs, ...args];
   const [cmd, cmdArgs] = wrap ? wrap(process.execPath, argv) : [process.execPath, argv];
   const spawnedAt = performance.now();
-  const child = spawn(cmd, cmdArgs, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, EDGECAM_CONFIG: '', ...env } });
-  live.add(child);
+  const child = killOnExit(spawn(cmd, cmdArgs, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, EDGECAM_CONFIG: '', ...env } }));
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d) => (stderr = (stderr + d).slice(-8192)));
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => (live.delete(child), resolve({ code, signal }))));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   return {
     child,
     pid: child.pid,
@@ -162,9 +168,9 @@ export function memoryOf(pid) {
   return { rss: field('VmRSS'), anon: field('RssAnon'), file: field('RssFile') };
 }
 
-/** The RSS of pid's child processes (ffmpeg), MiB. */
-export function childrenRss(pid) {
-  let total = 0;
+/** The pids of pid's child processes (its ffmpeg), from /proc; none once it is gone. */
+export function childPids(pid) {
+  const out = [];
   for (const task of safeList(`/proc/${pid}/task`)) {
     let kids = '';
     try {
@@ -172,8 +178,15 @@ export function childrenRss(pid) {
     } catch {
       continue;
     }
-    for (const kid of kids.split(' ').filter(Boolean)) total += memoryOf(kid).rss || 0;
+    for (const kid of kids.split(' ').filter(Boolean)) out.push(Number(kid));
   }
+  return out;
+}
+
+/** The RSS of pid's child processes (ffmpeg), MiB. */
+export function childrenRss(pid) {
+  let total = 0;
+  for (const kid of childPids(pid)) total += memoryOf(kid).rss || 0;
   return total;
 }
 
