@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// Bundles a package's command (its tsc output, dist/cli.js) into dist/bundle/ for its bin, with
-// esbuild. One file instead of several hundred modules is most of a command's start-up and a
-// good part of a small server's memory (BENCHMARKS.md, "Footprint" and "Recording"). Modules the
-// code imports with `await import()` (a feature's runner, a command) stay chunks of their own,
-// loaded only when used. Run by each package's build: `node ../../tools/bundle-cli.mjs [PACKAGE_DIR]`
+// Bundles a package's command (its tsc output, dist/cli.js) into one CommonJS file,
+// dist/bundle/cli.cjs, with esbuild; its bin runs it with V8's code cache (@edgecam/runtime's
+// runBundle), which Node 20 has for CommonJS scripts and not for ES modules. One file instead of
+// several hundred modules is most of a command's start-up and a good part of a small server's
+// memory (BENCHMARKS.md, "Footprint", "Start-up" and "Recording"). What the code imports with
+// `await import()` (a feature's runner, a command) is in the file but runs, and is compiled, only
+// when used. Run by each package's build: `node ../../tools/bundle-cli.mjs [PACKAGE_DIR]`
 // (default: the current folder).
 //
 // What it leaves out or changes, and why:
@@ -14,11 +16,13 @@
 // - zod's error messages in other languages (its `locales`, about 350 KB) are left out: zod
 //   speaks English unless told otherwise, and nothing here tells it otherwise (`z.locales.en`
 //   stays).
+// - `import.meta.url` is the bundle's own file URL, as it was in an ES module; the code is strict,
+//   as ES modules are.
 // - Whitespace and comments are removed (V8 keeps a module's whole source in memory); names are
 //   kept, so stack traces name their functions. A source map beside each file maps them back
 //   when node runs with --enable-source-maps.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -54,10 +58,9 @@ const outdir = join(root, 'dist', 'bundle');
 rmSync(outdir, { recursive: true, force: true });
 await build({
   entryPoints: [join(root, 'dist', 'cli.js')],
-  outdir,
+  outfile: join(outdir, 'cli.cjs'),
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   external: ON_DEMAND,
@@ -66,7 +69,12 @@ await build({
   minifySyntax: true,
   sourcemap: 'linked',
   sourcesContent: false,
-  // CommonJS dependencies (commander, pino) call require() for Node's modules.
-  banner: { js: "import { createRequire as edgecamCreateRequire } from 'node:module'; const require = edgecamCreateRequire(import.meta.url);" },
+  define: { 'import.meta.url': 'edgecamBundleUrl' },
+  // import() becomes require(): a script V8 takes from the code cache has lost Node's import()
+  // callback (Node 20), and each package left out (above) can be required.
+  supported: { 'dynamic-import': false },
+  banner: { js: "'use strict';const edgecamBundleUrl=require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });
+// What supported: { 'dynamic-import': false } promises, checked: run from the code cache, an import() would throw.
+if (/\bimport\s*\(/.test(readFileSync(join(outdir, 'cli.cjs'), 'utf8'))) throw new Error(`${join(outdir, 'cli.cjs')} still has an import(); make it a require() (see supported: in tools/bundle-cli.mjs)`);

@@ -167,7 +167,7 @@ async function theirs(ffmpeg, mjpeg, out, frames) {
 
 // The package's folder: its entry is dist/index.js.
 const clientDir = fileURLToPath(new URL('..', pathToFileURL(createRequire(import.meta.url).resolve('@edgecam/client-cli'))));
-/** The installed command (it runs the bundle, dist/bundle/cli.js), and tsc's unbundled output as it ran before. */
+/** The installed command (it runs the bundle, dist/bundle/cli.cjs), and tsc's unbundled output as it ran before. */
 const edgecamBin = join(clientDir, 'bin/edgecam.js');
 const edgecamUnbundled = join(clientDir, 'dist/cli.js');
 

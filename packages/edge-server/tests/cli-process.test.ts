@@ -12,7 +12,7 @@ import { LegacyClient } from './support/clients.js';
 import { alive, childrenOf } from './support/processes.js';
 import { waitUntil } from './support/wait.js';
 
-// The installed command, which runs the bundle (dist/bundle/cli.js): what a user starts.
+// The installed command, which runs the bundle (dist/bundle/cli.cjs): what a user starts.
 const cli = fileURLToPath(new URL('../bin/edgecam-server.js', import.meta.url));
 const children: ChildProcess[] = [];
 const holders: Server[] = [];
