@@ -87,7 +87,7 @@ export interface Recorder {
  * the first valid frame.
  */
 export function createRecorder(path: string, options: RecorderOptions = {}): Recorder {
-  return new FileRecorder(settingsFrom(path, options));
+  return createFileRecorder(path, options);
 }
 
 /** createRecorder() with the per-frame calls recordTo uses (put, room); not exported by the package. */
