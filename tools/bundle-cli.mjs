@@ -19,8 +19,8 @@
 // - `import.meta.url` is the bundle's own file URL, as it was in an ES module; the code is strict,
 //   as ES modules are.
 // - Whitespace and comments are removed (V8 keeps a module's whole source in memory); names are
-//   kept, so stack traces name their functions. A source map beside each file maps them back
-//   when node runs with --enable-source-maps.
+//   kept, so stack traces name their functions. A source map beside the file maps them back
+//   when node runs with --enable-source-maps (runBundle then loads it without the code cache).
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';

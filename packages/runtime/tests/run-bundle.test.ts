@@ -23,9 +23,9 @@ function bundle(body: string): string {
 }
 
 /** Runs the bundle in a new node; its output, then runBundle's answer as the last line. */
-function run(file: string): { out: string[]; cached: boolean } {
+function run(file: string, nodeArgs: string[] = []): { out: string[]; cached: boolean } {
   const script = `import { runBundle } from ${JSON.stringify(runBundleUrl)}; const r = runBundle(${JSON.stringify(file)}); process.on('exit', () => console.log(JSON.stringify(r)));`;
-  const lines = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).trim().split('\n');
+  const lines = execFileSync(process.execPath, [...nodeArgs, '--input-type=module', '-e', script], { encoding: 'utf8' }).trim().split('\n');
   const answer = JSON.parse(lines.pop()!) as { cached: boolean };
   return { out: lines, cached: answer.cached };
 }
@@ -65,5 +65,15 @@ describe('runBundle', () => {
     expect(run(file)).toEqual({ out: ['beside cli.cjs 42'], cached: false });
     expect(run(file)).toEqual({ out: ['beside cli.cjs 42'], cached: false });
     expect(readdirSync(join(file, '..')).sort()).toEqual(['beside.cjs', 'cli.cjs', 'cli.cjs.cache']);
+  });
+
+  it('with --enable-source-maps, runs the bundle through Node\'s loader so stack traces map back to the sources', () => {
+    // Line 3 of the file (the one that throws) maps to line 7 of original.ts.
+    const file = bundle("try { throw new Error('x'); } catch (e) { process.stdout.write(e.stack.split('\\n')[1].trim() + '\\n'); }\n//# sourceMappingURL=cli.cjs.map");
+    writeFileSync(`${file}.map`, JSON.stringify({ version: 3, sources: ['original.ts'], names: [], mappings: ';;AAMA' }));
+    const { out, cached } = run(file, ['--enable-source-maps']);
+    expect(cached).toBe(false);
+    expect(out[0]).toMatch(/original\.ts:7:\d+/);
+    expect(readdirSync(join(file, '..')).sort()).toEqual(['beside.cjs', 'cli.cjs', 'cli.cjs.map']);
   });
 });
