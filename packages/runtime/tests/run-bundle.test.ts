@@ -18,8 +18,13 @@ function bundle(body: string): string {
   dirs.push(dir);
   writeFileSync(join(dir, 'beside.cjs'), "module.exports = 'beside';\n");
   const file = join(dir, 'cli.cjs');
-  writeFileSync(file, `#!/usr/bin/env node\n'use strict';\n${body}\n`);
+  writeBody(file, body);
   return file;
+}
+
+/** The bundle's text as the bundle tool writes it: a `#!` line, strict mode, the code. */
+function writeBody(file: string, body: string): void {
+  writeFileSync(file, `#!/usr/bin/env node\n'use strict';\n${body}\n`);
 }
 
 /** Runs the bundle in a new node; its output, then runBundle's answer as the last line. */
@@ -53,7 +58,7 @@ describe('runBundle', () => {
     expect(run(file).cached).toBe(true);
 
     // Other source of the same length: V8 alone would take the old code (it checks the length only).
-    writeFileSync(file, `#!/usr/bin/env node\n'use strict';\n${BODY.replace('21', '50')}\n`);
+    writeBody(file, BODY.replace('21', '50'));
     expect(run(file)).toEqual({ out: ['beside cli.cjs 100'], cached: false });
     expect(run(file)).toEqual({ out: ['beside cli.cjs 100'], cached: true });
   });
